@@ -1,0 +1,94 @@
+/// @file value(f, bindings...) and gradient(f, bindings...): the public entry points of the
+/// fused sweeps.
+#pragma once
+
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::remove_cvref_t
+
+#include <ctgrad/ad/plan.hpp>
+#include <ctgrad/ad/sweep.hpp>
+#include <ctgrad/core/binding.hpp>
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/type_list.hpp>
+
+namespace ctgrad {
+
+/// The value of an expression and its partial derivatives with respect to each of its
+/// variables: `g.value`, `g[x]`. Asking for a variable the expression does not contain gives
+/// 0 (the expression does not depend on it).
+template <class S, class Variables>
+struct gradient_result {
+    using scalar_type = S;
+    using variables = Variables;
+
+    S value{};
+    std::array<S, Variables::size> partials{};
+
+    /// ∂f/∂x for the variable x (0 when f does not contain x).
+    template <fixed_string Name, class Kind>
+    constexpr S operator[](variable<Name, Kind>) const {
+        if constexpr (detail::list_contains_v<Variables, variable<Name, Kind>>) {
+            return partials[detail::index_of_v<Variables, variable<Name, Kind>>];
+        } else {
+            return S(0);
+        }
+    }
+
+    /// Number of variables of the expression.
+    static constexpr std::size_t size() noexcept { return Variables::size; }
+};
+
+namespace detail {
+
+template <class E, class... B>
+struct call {
+    using plan = ad::plan<std::remove_cvref_t<E>>;
+    using set = binding_set<std::remove_cvref_t<B>...>;
+    static constexpr bool ok = check_no_duplicates<std::remove_cvref_t<B>...>() &&
+                               ad::detail::all_bound<plan, set>();
+};
+
+template <class S, class E, class... B>
+constexpr auto gradient_as(const E& f, const B&... b) {
+    using c = call<E, B...>;
+    using plan = typename c::plan;
+    const typename c::set set(b...);
+    const auto v = ad::forward<plan, S>(f, set);
+    const auto a = ad::reverse<plan, S>(v);
+    gradient_result<S, typename plan::variables> g;
+    g.value = v[plan::size - 1];
+    for (std::size_t i = 0; i < plan::variable_count; ++i) {
+        g.partials[i] = a[plan::variable_entry[i]];
+    }
+    return g;
+}
+
+}  // namespace detail
+
+/// The value of `f` with its variables bound: `value(f, x = 1.0, y = 0.5)`. Runs the forward
+/// sweep only. Every variable of f must be bound, once; extra bindings are ignored. The
+/// result has the common type of the bound numbers and run-time constants (see ad::scalar_t)
+/// and equals, bit for bit, the same formula evaluated on plain numbers in the same order.
+template <expression E, binding_argument... B>
+constexpr auto value(const E& f, const B&... b) {
+    using c = detail::call<E, B...>;
+    if constexpr (c::ok) {
+        using S = ad::scalar_t<typename c::plan, typename c::set>;
+        const typename c::set set(b...);
+        return ad::forward<typename c::plan, S>(f, set)[c::plan::size - 1];
+    }
+}
+
+/// The value and every partial derivative of `f` in one forward and one reverse sweep:
+/// `auto g = gradient(f, x = 1.0, y = 0.5); g.value; g[x]; g[y];`.
+template <expression E, binding_argument... B>
+constexpr auto gradient(const E& f, const B&... b) {
+    using c = detail::call<E, B...>;
+    if constexpr (c::ok) {
+        return detail::gradient_as<ad::scalar_t<typename c::plan, typename c::set>>(f, b...);
+    }
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,107 @@
+/// @file The set of bindings passed to one call of value/gradient/hessian, with the checks a
+/// user can trip (a variable bound twice, a variable left unbound).
+#pragma once
+
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
+#include <string_view>  // std::string_view
+#include <type_traits>  // std::common_type_t
+
+#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
+
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/type_list.hpp>
+
+namespace ctgrad {
+
+/// Diagnostic types: left incomplete, instantiated next to a static_assert so that the
+/// compiler prints the offending variable's name as a char pack.
+template <char... Name>
+struct variable_is_bound_twice;
+
+template <char... Name>
+struct variable_is_not_bound;
+
+namespace detail {
+
+inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+/// The bindings of one call, held by value (each holds a number or a reference).
+template <class... B>
+struct binding_set {
+    boost::hana::basic_tuple<B...> items;
+
+    constexpr explicit binding_set(const B&... b) : items(b...) {}
+
+    static constexpr std::size_t size = sizeof...(B);
+
+    /// Position of the binding of `name`, or npos.
+    static constexpr std::size_t find(std::string_view name) {
+        constexpr std::array<std::string_view, sizeof...(B) + 1> names{B::name.view()..., ""};
+        for (std::size_t i = 0; i < sizeof...(B); ++i) {
+            if (names[i] == name) {
+                return i;
+            }
+        }
+        return npos;
+    }
+
+    /// Position of the first binding whose name an earlier one already has, or npos.
+    static constexpr std::size_t first_duplicate() {
+        constexpr std::array<std::string_view, sizeof...(B) + 1> names{B::name.view()..., ""};
+        for (std::size_t i = 0; i < sizeof...(B); ++i) {
+            for (std::size_t j = 0; j < i; ++j) {
+                if (names[i] == names[j]) {
+                    return i;
+                }
+            }
+        }
+        return npos;
+    }
+
+    template <fixed_string Name>
+    constexpr decltype(auto) get() const {
+        return boost::hana::at_c<find(Name.view())>(items).get();
+    }
+
+    /// The number type bound to `Name` (the referenced type for std::ref bindings).
+    template <fixed_string Name>
+    using type_of = std::remove_cvref_t<decltype(std::declval<const at_t<type_list<B...>, find(Name.view())>&>().get())>;
+};
+
+/// Checks that no variable is bound twice; true when the bindings are usable.
+template <class... B>
+constexpr bool check_no_duplicates() {
+    constexpr std::size_t dup = binding_set<B...>::first_duplicate();
+    if constexpr (dup != npos) {
+        using offender = at_t<type_list<B...>, dup>;
+        static_assert(dup == npos,
+                      "ctgrad: a variable is bound twice in one call of value/gradient/hessian; "
+                      "bind each variable once (the variable is named in "
+                      "'variable_is_bound_twice<...>' below)");
+        [[maybe_unused]] spelled<offender::name, variable_is_bound_twice> diagnostic;
+        return false;
+    } else {
+        return true;
+    }
+}
+
+/// Checks that the variable `Name` of an expression is bound; true when it is.
+template <class Set, fixed_string Name>
+constexpr bool check_bound() {
+    if constexpr (Set::find(Name.view()) == npos) {
+        static_assert(Set::find(Name.view()) != npos,
+                      "ctgrad: a variable of the expression is not bound: pass it as "
+                      "`name = value` to value/gradient/hessian (the variable is named in "
+                      "'variable_is_not_bound<...>' below)");
+        [[maybe_unused]] spelled<Name, variable_is_not_bound> diagnostic;
+        return false;
+    } else {
+        return true;
+    }
+}
+
+}  // namespace detail
+}  // namespace ctgrad

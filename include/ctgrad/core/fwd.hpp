@@ -1,0 +1,105 @@
+/// @file Declarations of the expression kinds and the traits that recognise them.
+/// Nothing here needs a definition of another ctgrad header.
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::intmax_t
+#include <type_traits>  // std::integral_constant, std::remove_cvref_t
+
+#include <ctgrad/detail/fixed_string.hpp>
+
+namespace ctgrad {
+
+/// The kind of a variable that holds one number; its type is chosen by the binding.
+struct scalar_kind {};
+
+template <fixed_string Name, class Kind = scalar_kind>
+struct variable;
+
+template <std::intmax_t Num, std::intmax_t Den = 1>
+struct literal;
+
+template <class T>
+struct constant;
+
+template <class Tag>
+struct named_constant;
+
+template <class Op, class... Args>
+struct node;
+
+/// Tag naming the I-th argument of an op, in `partial` and `derivative`.
+template <std::size_t I>
+using arg_t = std::integral_constant<std::size_t, I>;
+
+template <std::size_t I>
+inline constexpr arg_t<I> arg{};
+
+// --- kind traits ---
+
+template <class T>
+struct is_variable : std::false_type {};
+
+template <fixed_string Name, class Kind>
+struct is_variable<variable<Name, Kind>> : std::true_type {};
+
+template <class T>
+inline constexpr bool is_variable_v = is_variable<std::remove_cvref_t<T>>::value;
+
+template <class T>
+struct is_literal : std::false_type {};
+
+template <std::intmax_t Num, std::intmax_t Den>
+struct is_literal<literal<Num, Den>> : std::true_type {};
+
+template <class T>
+inline constexpr bool is_literal_v = is_literal<std::remove_cvref_t<T>>::value;
+
+template <class T>
+struct is_named_constant : std::false_type {};
+
+template <class Tag>
+struct is_named_constant<named_constant<Tag>> : std::true_type {};
+
+/// An exact constant known from its type alone: a rational literal or a named irrational
+/// such as 2/sqrt(pi). Both convert to a scalar type T with `E::template as<T>()`.
+template <class T>
+inline constexpr bool is_exact_constant_v =
+    is_literal_v<T> || is_named_constant<std::remove_cvref_t<T>>::value;
+
+template <class T>
+struct is_constant : std::false_type {};
+
+template <class T>
+struct is_constant<constant<T>> : std::true_type {};
+
+template <class T>
+inline constexpr bool is_constant_v = is_constant<std::remove_cvref_t<T>>::value;
+
+template <class T>
+struct is_node : std::false_type {};
+
+template <class Op, class... Args>
+struct is_node<node<Op, Args...>> : std::true_type {};
+
+template <class T>
+inline constexpr bool is_node_v = is_node<std::remove_cvref_t<T>>::value;
+
+template <class T>
+inline constexpr bool is_expression_v =
+    is_variable_v<T> || is_exact_constant_v<T> || is_constant_v<T> || is_node_v<T>;
+
+/// An expression is *pure* when every leaf is a variable or an exact literal: then its type
+/// alone determines its value, and two subexpressions of the same pure type are the same
+/// value (type-level common-subexpression elimination relies on this). A run-time constant
+/// makes an expression impure: `x * 2.0` and `x * 3.0` share a type, not a value.
+template <class T>
+struct is_pure : std::bool_constant<is_variable_v<T> || is_exact_constant_v<T>> {};
+
+template <class Op, class... Args>
+struct is_pure<node<Op, Args...>> : std::bool_constant<(is_pure<Args>::value && ...)> {};
+
+template <class T>
+inline constexpr bool is_pure_v = is_pure<std::remove_cvref_t<T>>::value;
+
+}  // namespace ctgrad

@@ -1,0 +1,46 @@
+/// @file node<Op, Args...>: the one generic interior node of every expression.
+#pragma once
+
+#include <cstddef>  // std::size_t
+#include <utility>  // std::move
+
+#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
+
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/constant.hpp>
+#include <ctgrad/core/fwd.hpp>
+
+namespace ctgrad {
+
+/// An application of the op `Op` to the argument expressions `Args...`, held by value in flat
+/// storage (no recursion on the argument count, empty arguments take no space). Holding
+/// children by value is what makes expressions lifetime-safe: an intermediate may be kept in
+/// `auto`, returned from a helper or built from temporaries. The op is a stateless tag that
+/// carries the mathematics (value, partials, symbolic derivative); see ops/.
+template <class Op, class... Args>
+struct node {
+    using op = Op;
+    static constexpr std::size_t arity = sizeof...(Args);
+
+    boost::hana::basic_tuple<Args...> args;
+
+    constexpr explicit node(Args... a) : args(std::move(a)...) {}
+
+    template <std::size_t I>
+    constexpr const auto& child() const noexcept {
+        return boost::hana::at_c<I>(args);
+    }
+};
+
+/// Builds `node<Op, ...>` from operands, turning numbers into constants.
+template <class Op, operand... A>
+constexpr auto make_node(A... a) {
+    return node<Op, decltype(as_expression(a))...>(as_expression(std::move(a))...);
+}
+
+/// The type of the I-th argument of a node type.
+template <class Node, std::size_t I>
+using child_t = std::remove_cvref_t<decltype(std::declval<const Node&>().template child<I>())>;
+
+}  // namespace ctgrad

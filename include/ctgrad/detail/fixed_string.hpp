@@ -1,0 +1,46 @@
+/// @file fixed_string: a compile-time string usable as a template argument (variable names).
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <string_view>  // std::string_view
+#include <utility>      // std::index_sequence
+
+namespace ctgrad {
+
+/// A string literal captured as a structural value, so `var<"x">` can name a variable in its
+/// type. `N` counts the terminating '\0'.
+template <std::size_t N>
+struct fixed_string {
+    char chars[N]{};
+
+    constexpr fixed_string(const char (&s)[N]) noexcept {  // NOLINT: implicit on purpose
+        for (std::size_t i = 0; i < N; ++i) {
+            chars[i] = s[i];
+        }
+    }
+
+    /// Number of characters, without the terminating '\0'.
+    static constexpr std::size_t size() noexcept { return N - 1; }
+
+    constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
+};
+
+namespace detail {
+
+/// Spells a fixed_string as a pack of chars: `spelled<"w0", T>` is `T<'w', '0'>`. Diagnostics
+/// instantiate such types because GCC and Clang both print a char pack readably, whereas Clang
+/// prints a fixed_string argument as its character codes.
+template <fixed_string Name, template <char...> class T,
+          class = std::make_index_sequence<Name.size()>>
+struct spell;
+
+template <fixed_string Name, template <char...> class T, std::size_t... I>
+struct spell<Name, T, std::index_sequence<I...>> {
+    using type = T<Name.chars[I]...>;
+};
+
+template <fixed_string Name, template <char...> class T>
+using spelled = typename spell<Name, T>::type;
+
+}  // namespace detail
+}  // namespace ctgrad

@@ -1,0 +1,72 @@
+/// @file The exp/log family: exp, log, log1p.
+#pragma once
+
+#include <string_view>  // std::string_view
+#include <utility>      // std::move
+
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/literal.hpp>
+#include <ctgrad/core/node.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/exp_log.hpp>
+#include <ctgrad/ops/arithmetic.hpp>
+
+namespace ctgrad::ops {
+
+/// e^x.  Domain: all reals; overflows to +inf past ~709.78 (double), underflows to 0.
+/// d/dx e^x = e^x: the partial is the output itself.
+struct exp_op {
+    static constexpr std::string_view name = "exp";
+    static constexpr auto value(auto x) { return math::exp(x); }
+    static constexpr auto partial(arg_t<0>, auto, auto y) { return y; }
+    static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) { return self; }
+};
+
+/// Natural logarithm.  Domain: x > 0; log(0) = -inf, log(x < 0) = NaN, as std::log.
+/// d/dx log x = 1/x (+inf at 0).
+struct log_op {
+    static constexpr std::string_view name = "log";
+    static constexpr auto value(auto x) { return math::log(x); }
+    static constexpr auto partial(arg_t<0>, auto x, auto) { return decltype(x)(1) / x; }
+    static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) { return lit<1> / x; }
+};
+
+/// log(1 + x), accurate for small |x|.  Domain: x > -1; log1p(-1) = -inf.
+/// d/dx = 1/(1 + x).
+struct log1p_op {
+    static constexpr std::string_view name = "log1p";
+    static constexpr auto value(auto x) { return math::log1p(x); }
+    static constexpr auto partial(arg_t<0>, auto x, auto) {
+        return decltype(x)(1) / (decltype(x)(1) + x);
+    }
+    static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
+        return lit<1> / (lit<1> + x);
+    }
+};
+
+using exp_log_family = detail::type_list<exp_op, log_op, log1p_op>;
+
+}  // namespace ctgrad::ops
+
+namespace ctgrad {
+
+/// e^x of an expression (see ops::exp_op).
+template <expression A>
+constexpr auto exp(A a) {
+    return make_node<ops::exp_op>(std::move(a));
+}
+
+/// log x of an expression (see ops::log_op).
+template <expression A>
+constexpr auto log(A a) {
+    return make_node<ops::log_op>(std::move(a));
+}
+
+/// log(1 + x) of an expression (see ops::log1p_op).
+template <expression A>
+constexpr auto log1p(A a) {
+    return make_node<ops::log1p_op>(std::move(a));
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,40 @@
+/// @file The hyperbolic family: tanh.
+#pragma once
+
+#include <string_view>  // std::string_view
+#include <utility>      // std::move
+
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/literal.hpp>
+#include <ctgrad/core/node.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/hyperbolic.hpp>
+#include <ctgrad/ops/arithmetic.hpp>
+
+namespace ctgrad::ops {
+
+/// tanh x.  Saturates to exactly ±1 (|x| > ~19 in double) with derivative 0, never NaN.
+/// d/dx = 1 - tanh^2 x, computed from the output y as 1 - y*y.
+struct tanh_op {
+    static constexpr std::string_view name = "tanh";
+    static constexpr auto value(auto x) { return math::tanh(x); }
+    static constexpr auto partial(arg_t<0>, auto, auto y) { return decltype(y)(1) - y * y; }
+    static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) {
+        return lit<1> - self * self;
+    }
+};
+
+using hyperbolic_family = detail::type_list<tanh_op>;
+
+}  // namespace ctgrad::ops
+
+namespace ctgrad {
+
+/// tanh x of an expression (see ops::tanh_op).
+template <expression A>
+constexpr auto tanh(A a) {
+    return make_node<ops::tanh_op>(std::move(a));
+}
+
+}  // namespace ctgrad
