@@ -16,8 +16,14 @@ namespace ctgrad {
 namespace detail {
 
 template <class E, std::intmax_t N>
-inline constexpr bool is_literal_equal_v =
-    is_literal_v<E> && std::remove_cvref_t<E>::num == N && std::remove_cvref_t<E>::den == 1;
+struct is_literal_equal : std::false_type {};
+
+template <std::intmax_t N>
+struct is_literal_equal<literal<N, 1>, N> : std::true_type {};
+
+/// E is the literal N (an integer).
+template <class E, std::intmax_t N>
+inline constexpr bool is_literal_equal_v = is_literal_equal<std::remove_cvref_t<E>, N>::value;
 
 /// Two subexpressions are known equal from their types alone only when they are pure.
 template <class A, class B>
@@ -64,8 +70,8 @@ struct neg_op {
 
     template <class A>
     static constexpr auto simplify(A a) {
-        if constexpr (is_literal_v<A> && A::num != INTMAX_MIN) {
-            return literal<-A::num, A::den>{};
+        if constexpr (is_literal_v<A>) {
+            return -a;  // exact (literal::operator-)
         } else if constexpr (is_node_v<A>) {
             if constexpr (std::is_same_v<typename A::op, neg_op>) {
                 return a.template child<0>();

@@ -1,0 +1,16 @@
+/// @file The one include: expressions, every op, value, gradient, d, hessian, to_string.
+#pragma once
+
+#include <ctgrad/ad/gradient.hpp>
+#include <ctgrad/ad/hessian.hpp>
+#include <ctgrad/ad/print.hpp>
+#include <ctgrad/ad/symbolic/d.hpp>
+#include <ctgrad/ad/symbolic/simplify.hpp>
+#include <ctgrad/config.hpp>
+#include <ctgrad/core/binding.hpp>
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/constant.hpp>
+#include <ctgrad/core/literal.hpp>
+#include <ctgrad/core/node.hpp>
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/ops.hpp>
