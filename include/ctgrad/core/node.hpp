@@ -23,7 +23,7 @@ struct node {
     using op = Op;
     static constexpr std::size_t arity = sizeof...(Args);
 
-    boost::hana::basic_tuple<Args...> args;
+    [[no_unique_address]] boost::hana::basic_tuple<Args...> args;
 
     constexpr explicit node(Args... a) : args(std::move(a)...) {}
 

@@ -10,6 +10,7 @@
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
+#include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/detail/type_list.hpp>
 
 namespace ctgrad {
@@ -247,9 +248,11 @@ struct div_op {
     static constexpr std::string_view name = "div";
     static constexpr std::string_view infix = "/";
     static constexpr int precedence = 2;
-    static constexpr auto value(auto a, auto b) { return a / b; }
-    static constexpr auto partial(arg_t<0>, auto, auto b, auto y) { return decltype(y)(1) / b; }
-    static constexpr auto partial(arg_t<1>, auto, auto b, auto y) { return -y / b; }
+    static constexpr auto value(auto a, auto b) { return detail::divide(a, b); }
+    static constexpr auto partial(arg_t<0>, auto, auto b, auto y) {
+        return detail::divide(decltype(y)(1), b);
+    }
+    static constexpr auto partial(arg_t<1>, auto, auto b, auto y) { return detail::divide(-y, b); }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto&, const auto& b) {
         return lit<1> / b;
     }

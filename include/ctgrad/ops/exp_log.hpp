@@ -8,6 +8,7 @@
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
+#include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
@@ -28,7 +29,9 @@ struct exp_op {
 struct log_op {
     static constexpr std::string_view name = "log";
     static constexpr auto value(auto x) { return math::log(x); }
-    static constexpr auto partial(arg_t<0>, auto x, auto) { return decltype(x)(1) / x; }
+    static constexpr auto partial(arg_t<0>, auto x, auto) {
+        return detail::divide(decltype(x)(1), x);
+    }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) { return lit<1> / x; }
 };
 
@@ -38,7 +41,7 @@ struct log1p_op {
     static constexpr std::string_view name = "log1p";
     static constexpr auto value(auto x) { return math::log1p(x); }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
-        return decltype(x)(1) / (decltype(x)(1) + x);
+        return detail::divide(decltype(x)(1), decltype(x)(1) + x);
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
         return lit<1> / (lit<1> + x);

@@ -8,6 +8,7 @@
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
+#include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/math/power.hpp>
@@ -21,7 +22,9 @@ namespace ctgrad::ops {
 struct sqrt_op {
     static constexpr std::string_view name = "sqrt";
     static constexpr auto value(auto x) { return math::sqrt(x); }
-    static constexpr auto partial(arg_t<0>, auto, auto y) { return decltype(y)(0.5) / y; }
+    static constexpr auto partial(arg_t<0>, auto, auto y) {
+        return detail::divide(decltype(y)(0.5), y);
+    }
     static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) {
         return lit<1, 2> / self;
     }

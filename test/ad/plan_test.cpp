@@ -1,0 +1,96 @@
+// The compile-time plan: unique subexpressions in topological order, type-level CSE only for
+// pure subexpressions, and the assign-then-accumulate table.
+#define BOOST_TEST_MODULE ad_plan
+#include <type_traits>
+
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/ctgrad.hpp>
+
+namespace {
+
+using namespace ctgrad::literals;
+
+constexpr auto x = ctgrad::var<"x">;
+constexpr auto y = ctgrad::var<"y">;
+
+template <class E>
+using plan_of = ctgrad::ad::plan<E>;
+
+// x * y + x * y: the pure product is one entry (x, y, x*y, sum).
+constexpr auto twice_pure = x * y + x * y;
+static_assert(plan_of<decltype(twice_pure)>::size == 4);
+
+// x * 2.0 + x * 3.0: the two products share a type but hold different constants, so they are
+// two entries, and so are the constants (x, 2.0, x*2.0, 3.0, x*3.0, sum).
+constexpr auto two_constants = x * 2.0 + x * 3.0;
+static_assert(plan_of<decltype(two_constants)>::size == 6);
+static_assert(std::is_same_v<std::remove_cvref_t<decltype(two_constants.child<0>())>,
+                             std::remove_cvref_t<decltype(two_constants.child<1>())>>);
+
+// Exact literals are part of the type: x * 2_c + x * 2_c merges.
+static_assert(plan_of<decltype(x * 2_c + x * 2_c)>::size == 4);
+// ...and x * 2_c + x * 3_c does not, because the types differ.
+static_assert(plan_of<decltype(x * 2_c + x * 3_c)>::size == 6);
+
+// A doubling DAG of depth 10 (2^10 paths) has 11 + 1 entries, not thousands.
+constexpr auto d1 = x * x;
+constexpr auto d2 = d1 * d1;
+constexpr auto d3 = d2 * d2;
+constexpr auto d4 = d3 * d3;
+constexpr auto d5 = d4 * d4;
+constexpr auto d6 = d5 * d5;
+constexpr auto d7 = d6 * d6;
+constexpr auto d8 = d7 * d7;
+constexpr auto d9 = d8 * d8;
+constexpr auto d10 = d9 * d9;
+static_assert(plan_of<decltype(d10)>::size == 11);
+
+// The root is last; children come before parents.
+using p = plan_of<decltype((x + y) * x)>;
+static_assert(std::is_same_v<p::expr<p::size - 1>, std::remove_cvref_t<decltype((x + y) * x)>>);
+static_assert(p::child[p::size - 1][0] < p::size - 1 && p::child[p::size - 1][1] < p::size - 1);
+
+// (x + y) * x: x receives two contributions; the one made first in reverse order (from the
+// product, the later entry) assigns, the one from x + y accumulates.
+static_assert(p::size == 4);  // x, y, x + y, product
+static_assert(p::assigns[3][1] && !p::assigns[2][0]);
+static_assert(p::assigns[3][0] && p::assigns[2][1]);
+
+// Constants and literals carry no adjoint.
+using pc = plan_of<decltype(x * 2.0 + 1_c)>;
+static_assert(pc::active[pc::size - 1]);
+static_assert(!pc::active[1] && !pc::active[3]);  // 2.0 and 1_c
+
+// Indicator ops are piecewise constant: no derivative flows through them.
+using pr = plan_of<decltype(ctgrad::d(ctgrad::relu(x), x))>;
+static_assert(!pr::active[pr::size - 1]);
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(runtime_constants_of_one_type_keep_their_own_values) {
+    const auto g = ctgrad::gradient(two_constants, x = 1.5);
+    BOOST_TEST(g.value == 1.5 * 2.0 + 1.5 * 3.0);
+    BOOST_TEST(g[x] == 5.0);
+    // And with run-time values that the compiler cannot see.
+    volatile double a = 2.0;
+    volatile double b = 7.0;
+    const auto f = x * a + x * b;
+    BOOST_TEST(ctgrad::gradient(f, x = 1.0)[x] == 9.0);
+    BOOST_TEST(ctgrad::value(f, x = 1.0) == 9.0);
+}
+
+BOOST_AUTO_TEST_CASE(merged_subexpression_gradient_is_the_sum_over_uses) {
+    const auto g = ctgrad::gradient(twice_pure, x = 3.0, y = -2.0);
+    BOOST_TEST(g.value == 2 * (3.0 * -2.0));
+    BOOST_TEST(g[x] == 2 * -2.0);
+    BOOST_TEST(g[y] == 2 * 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(doubling_dag_gradient) {
+    // d10 = x^(2^10); at x = 1.0001 its derivative is 1024 x^1023.
+    const double x0 = 1.0001;
+    const auto g = ctgrad::gradient(d10, x = x0);
+    BOOST_TEST(g.value == std::pow(x0, 1024), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(g[x] == 1024 * std::pow(x0, 1023), boost::test_tools::tolerance(1e-12));
+}

@@ -1,0 +1,37 @@
+// The activation family: sigmoid.
+#define BOOST_TEST_MODULE ops_activation
+#include <cmath>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/ctgrad.hpp>
+
+#include "support/laws.hpp"
+
+namespace bdata = boost::unit_test::data;
+using ctgrad::test::lx;
+
+static_assert(ctgrad::value(ctgrad::sigmoid(lx), lx = 0.0) == 0.5);
+static_assert(ctgrad::gradient(ctgrad::sigmoid(lx), lx = 0.0)[lx] == 0.25);
+static_assert(ctgrad::value(ctgrad::sigmoid(lx), lx = 800.0) == 1.0);
+static_assert(ctgrad::value(ctgrad::sigmoid(lx), lx = -800.0) == 0.0);
+
+namespace {
+// The reference is whatever math::sigmoid computes at run time: test it against the formula.
+double reference(double t) { return ctgrad::math::sigmoid(t); }
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sigmoid_op)
+BOOST_DATA_TEST_CASE(laws, bdata::make({-30.0, -5.0, -1.0, 0.0, 0.5, 2.0, 30.0}), x) {
+    ctgrad::test::check_unary_laws<ctgrad::ops::sigmoid_op>(reference, x);
+    BOOST_TEST(reference(x) == 1.0 / (1.0 + std::exp(-x)), boost::test_tools::tolerance(1e-15));
+}
+BOOST_DATA_TEST_CASE(saturates_without_nan, bdata::make({-800.0, -50.0, 50.0, 800.0}), x) {
+    const auto g = ctgrad::gradient(ctgrad::sigmoid(lx), lx = x);
+    BOOST_TEST(!std::isnan(g.value));
+    BOOST_TEST(!std::isnan(g[lx]));
+    BOOST_TEST(g[lx] >= 0.0);
+    BOOST_TEST(g[lx] < 1e-20);
+}
+BOOST_AUTO_TEST_SUITE_END()
