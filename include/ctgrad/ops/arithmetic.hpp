@@ -274,7 +274,21 @@ struct div_op {
     }
 };
 
-using arithmetic_family = detail::type_list<neg_op, add_op, sub_op, mul_op, div_op>;
+/// 1 / x, what `1_c / x` builds.  d/dx = -1/x^2, computed from the output y as -y*y: no
+/// second division (a / b with a run-time numerator needs -q/b). The value is the same
+/// correctly rounded 1/x as the division.
+struct reciprocal_op {
+    static constexpr std::string_view name = "reciprocal";
+    static constexpr std::string_view prefix = "1 / ";
+    static constexpr int precedence = 2;
+    static constexpr auto value(auto x) { return detail::divide(decltype(x)(1), x); }
+    static constexpr auto partial(arg_t<0>, auto, auto y) { return -(y * y); }
+    static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) {
+        return -(self * self);
+    }
+};
+
+using arithmetic_family = detail::type_list<neg_op, add_op, sub_op, mul_op, div_op, reciprocal_op>;
 
 }  // namespace ops
 
@@ -301,11 +315,16 @@ constexpr auto operator*(A a, B b) {
     return make_node<ops::mul_op>(std::move(a), std::move(b));
 }
 
-/// a / b.
+/// a / b. With the exact literal 1 as numerator (`1_c / e`) it builds the reciprocal op,
+/// whose derivative reuses the quotient instead of dividing again.
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto operator/(A a, B b) {
-    return make_node<ops::div_op>(std::move(a), std::move(b));
+    if constexpr (detail::is_literal_equal_v<A, 1> && expression<B>) {
+        return make_node<ops::reciprocal_op>(std::move(b));
+    } else {
+        return make_node<ops::div_op>(std::move(a), std::move(b));
+    }
 }
 
 /// -a (of an exact literal: the negated literal).
