@@ -58,6 +58,22 @@ BOOST_AUTO_TEST_CASE(division_by_zero_is_ieee) {
 }
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(reciprocal_op)
+BOOST_DATA_TEST_CASE(laws, bdata::make({-1e5, -3.0, -0.1, 0.5, 7.0}), a) {
+    ctgrad::test::check_unary_laws<ctgrad::ops::reciprocal_op>([](double u) { return 1.0 / u; }, a);
+}
+BOOST_AUTO_TEST_CASE(one_over_e_builds_the_reciprocal_with_the_same_value) {
+    using ctgrad::literals::operator""_c;
+    const auto r = 1_c / (lx + 1.0);
+    static_assert(std::is_same_v<typename decltype(r)::op, ctgrad::ops::reciprocal_op>);
+    for (double a : {-2.5, 0.25, 3.0, 1e10}) {
+        BOOST_TEST(ctgrad::value(r, lx = a) == 1.0 / (a + 1.0));  // bit for bit
+    }
+    BOOST_TEST(ctgrad::to_string(r) == "1 / (x + 1)");
+    BOOST_TEST(ctgrad::to_string(2.0 / (1_c / lx)) == "2 / (1 / x)");
+}
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(neg_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-3.0, 0.0, 2.5}), a) {
     ctgrad::test::check_unary_laws<ctgrad::ops::neg_op>([](double u) { return -u; }, a);
