@@ -52,6 +52,9 @@ std::vector<decltype(make_expression(1.0))> make_many() {
 // Variables and literals are empty; a run-time constant holds its number and nothing else.
 static_assert(std::is_empty_v<std::remove_cvref_t<decltype(x)>>);
 static_assert(std::is_empty_v<ctgrad::literal<1, 2>>);
+// A pure expression (only variables and literals) is an empty object whatever its size: it is
+// rebuilt from its type, so a DAG of reused subexpressions does not double at every level.
+static_assert(std::is_empty_v<std::remove_cvref_t<decltype(ctgrad::exp(x * y) * (x * y) + x)>>);
 static_assert(sizeof(decltype(x * 2.0)) == sizeof(double));
 static_assert(std::is_trivially_copyable_v<decltype(x * 2.0 + ctgrad::exp(y))>);
 

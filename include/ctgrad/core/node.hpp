@@ -10,27 +10,54 @@
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/constant.hpp>
 #include <ctgrad/core/fwd.hpp>
+#include <ctgrad/detail/type_list.hpp>
 
 namespace ctgrad {
 
-/// An application of the op `Op` to the argument expressions `Args...`, held by value in flat
-/// storage (no recursion on the argument count, empty arguments take no space). Holding
-/// children by value is what makes expressions lifetime-safe: an intermediate may be kept in
-/// `auto`, returned from a helper or built from temporaries. The op is a stateless tag that
-/// carries the mathematics (value, partials, symbolic derivative); see ops/.
-template <class Op, class... Args>
-struct node {
-    using op = Op;
-    static constexpr std::size_t arity = sizeof...(Args);
+namespace detail {
 
-    [[no_unique_address]] boost::hana::basic_tuple<Args...> args;
+/// Storage of a node's arguments. A pure node (every leaf a variable or an exact literal) is
+/// determined by its type, so it stores nothing and rebuilds its arguments on request: a DAG
+/// of pure subexpressions (`auto d = c * c;` repeated) stays an empty object instead of
+/// doubling in size at every level.
+template <bool Pure, class... Args>
+struct node_storage {
+    boost::hana::basic_tuple<Args...> args;
 
-    constexpr explicit node(Args... a) : args(std::move(a)...) {}
+    constexpr explicit node_storage(Args... a) : args(std::move(a)...) {}
 
     template <std::size_t I>
     constexpr const auto& child() const noexcept {
         return boost::hana::at_c<I>(args);
     }
+};
+
+template <class... Args>
+struct node_storage<true, Args...> {
+    constexpr node_storage() = default;
+
+    constexpr explicit node_storage(Args...) {}
+
+    template <std::size_t I>
+    constexpr auto child() const noexcept {
+        return ctgrad::detail::at_t<ctgrad::detail::type_list<Args...>, I>{};
+    }
+};
+
+}  // namespace detail
+
+/// An application of the op `Op` to the argument expressions `Args...`, held by value in flat
+/// storage (no recursion on the argument count; a pure node holds nothing at all). Holding
+/// children by value is what makes expressions lifetime-safe: an intermediate may be kept in
+/// `auto`, returned from a helper or built from temporaries. The op is a stateless tag that
+/// carries the mathematics (value, partials, symbolic derivative); see ops/.
+template <class Op, class... Args>
+struct node : detail::node_storage<(is_pure_v<Args> && ...), Args...> {
+    using op = Op;
+    static constexpr std::size_t arity = sizeof...(Args);
+
+    using detail::node_storage<(is_pure_v<Args> && ...), Args...>::node_storage;
+    using detail::node_storage<(is_pure_v<Args> && ...), Args...>::child;
 };
 
 /// Builds `node<Op, ...>` from operands, turning numbers into constants.
