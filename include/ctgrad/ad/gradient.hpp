@@ -5,6 +5,7 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <type_traits>  // std::remove_cvref_t
+#include <utility>      // std::index_sequence
 
 #include <ctgrad/ad/plan.hpp>
 #include <ctgrad/ad/sweep.hpp>
@@ -57,12 +58,12 @@ constexpr auto gradient_as(const E& f, const B&... b) {
     const typename c::set set(b...);
     const auto v = ad::forward<plan, S>(f, set);
     const auto a = ad::reverse<plan, S>(v);
-    gradient_result<S, typename plan::variables> g;
-    g.value = v[plan::size - 1];
-    for (std::size_t i = 0; i < plan::variable_count; ++i) {
-        g.partials[i] = a[plan::variable_entry[i]];
-    }
-    return g;
+    // A pack, not a loop: every index is a constant, so the compiler keeps v and a in registers
+    // (GCC's scalar replacement gives up on an array read at a loop index).
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return gradient_result<S, typename plan::variables>{
+            v[plan::size - 1], {a[plan::variable_entry[I]]...}};
+    }(std::make_index_sequence<plan::variable_count>{});
 }
 
 }  // namespace detail

@@ -27,6 +27,37 @@ struct fixed_string {
 
 namespace detail {
 
+constexpr std::size_t decimal_digits(std::size_t i) noexcept {
+    std::size_t n = 1;
+    for (; i >= 10; i /= 10) {
+        ++n;
+    }
+    return n;
+}
+
+template <fixed_string Base, std::size_t I>
+constexpr auto make_indexed_name() noexcept {
+    constexpr std::size_t digits = decimal_digits(I);
+    char s[Base.size() + digits + 1]{};
+    for (std::size_t k = 0; k < Base.size(); ++k) {
+        s[k] = Base.chars[k];
+    }
+    std::size_t i = I;
+    for (std::size_t k = 0; k < digits; ++k, i /= 10) {
+        s[Base.size() + digits - 1 - k] = static_cast<char>('0' + i % 10);
+    }
+    return fixed_string<Base.size() + digits + 1>(s);
+}
+
+}  // namespace detail
+
+/// `Base` followed by the decimal digits of `I`: `indexed_name<"x", 3>` is "x3". Makes families
+/// of variables in a pack expansion: `ctgrad::var<ctgrad::indexed_name<"x", I>>...`.
+template <fixed_string Base, std::size_t I>
+inline constexpr auto indexed_name = detail::make_indexed_name<Base, I>();
+
+namespace detail {
+
 /// Spells a fixed_string as a pack of chars: `spelled<"w0", T>` is `T<'w', '0'>`. Diagnostics
 /// instantiate such types because GCC and Clang both print a char pack readably, whereas Clang
 /// prints a fixed_string argument as its character codes.

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# ctgrad: set-up, demo, tests and benchmarks on a fresh Debian machine.
+#
+#   ./run.sh demo    install what is missing, build, print the notes' worked examples and a
+#                    short benchmark comparison (ctgrad vs hand-written vs runtime graph)
+#   ./run.sh test    the same set-up, then every test: a g++ build (build/) and a clang++
+#                    AddressSanitizer + UBSan build (build-san/); ends with `N passed, N failed`
+#   ./run.sh bench   the full benchmark run (repetitions, medians, ratios) into bench/results/
+#
+# Packages are installed with apt-get only when absent; when not root, the exact command is
+# printed and the script stops. Set CTGRAD_JOBS to change ninja's parallelism.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-dev
+           libbenchmark-dev)
+TEST_PKGS=(clang)              # the sanitizer build and the compile-time checks under clang++
+BENCH_PKGS=(valgrind)          # instruction counts (callgrind)
+
+usage() {
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+}
+
+install_missing() {
+    local missing=()
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "ctgrad needs these Debian packages: ${missing[*]}" >&2
+        echo "Run as root:  $cmd" >&2
+        exit 1
+    fi
+    echo "== installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+jobs() { echo "${CTGRAD_JOBS:-$(($(nproc) + 1))}"; }
+
+# configure DIR [meson options...]: once; later runs let ninja re-configure when meson files change.
+configure() {
+    local dir=$1
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        echo "== configuring $dir"
+        meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; exit 1; }
+    fi
+}
+
+build() {
+    local dir=$1
+    shift
+    echo "== building $dir"
+    ninja -C "$dir" -j "$(jobs)" "$@"
+}
+
+demo() {
+    install_missing "${BASE_PKGS[@]}"
+    configure build
+    build build examples/demo bench/scalar_bench
+    echo
+    ./build/examples/demo
+    echo
+    echo "== benchmark (short run; ./run.sh bench for the full one, bench/README.md for the table)"
+    local json
+    json=$(mktemp)
+    ./build/bench/scalar_bench --benchmark_min_time=0.05 --benchmark_repetitions=3 \
+        --benchmark_out="$json" --benchmark_out_format=json >/dev/null
+    python3 bench/tools/compare.py "$json"
+    rm -f "$json"
+}
+
+run_tests() {
+    install_missing "${BASE_PKGS[@]}" "${TEST_PKGS[@]}"
+    configure build
+    CXX=clang++ configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbenchmarks=false -Dcpp_args=-fno-sanitize-recover=all
+    local status=0
+    for dir in build build-san; do
+        build "$dir" || status=1
+        rm -f "$dir"/test/*.report.xml
+        echo "== testing $dir"
+        # ASan and UBSan abort on the first finding; leak checking is on.
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+            meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$(nproc)" \
+            || status=1
+    done
+    echo
+    python3 test/tools/summarize.py build build-san || status=1
+    return $status
+}
+
+bench() {
+    install_missing "${BASE_PKGS[@]}" "${BENCH_PKGS[@]}"
+    configure build
+    build build bench/scalar_bench
+    mkdir -p bench/results
+    local out
+    out=bench/results/scalar-$(date +%Y%m%d-%H%M%S).json
+    ./build/bench/scalar_bench --benchmark_repetitions=10 --benchmark_min_time=0.2 \
+        --benchmark_out="$out" --benchmark_out_format=json
+    python3 bench/tools/compare.py "$out"
+    echo "raw results: $out"
+}
+
+case "${1:-}" in
+    demo) demo ;;
+    test) run_tests ;;
+    bench) bench ;;
+    *) usage ;;
+esac

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Compile-fail test runner.
+
+    compile_fail.py SOURCE -- COMPILER [ARGS...]
+
+Compiles SOURCE twice with COMPILER ARGS -fsyntax-only:
+  1. as written: the compiler must reject it, and its diagnostics must contain every string
+     given on a `// expect: <text>` line of SOURCE (so a test fails if the code is rejected for
+     a different reason than the one it documents);
+  2. with -DCTGRAD_CF_CONTROL: the corrected twin of the misuse must compile (so the test cannot
+     pass because of a typo or a missing include).
+Exit status 0 when both hold; the diagnostics are printed either way.
+"""
+import re
+import subprocess
+import sys
+
+
+def compile_(cmd):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc.returncode, proc.stdout
+
+
+def main():
+    if "--" not in sys.argv:
+        sys.exit(__doc__)
+    split = sys.argv.index("--")
+    source, compiler = sys.argv[1], sys.argv[split + 1:]
+    with open(source, encoding="utf-8") as f:
+        expects = re.findall(r"^// expect: (.+?)\s*$", f.read(), re.M)
+    if not expects:
+        sys.exit(f"{source}: no '// expect:' line")
+    base = compiler + ["-fsyntax-only", "-x", "c++", source]
+
+    ok = True
+    rc, out = compile_(base)
+    if rc == 0:
+        print(f"FAIL {source}: compiled, but it is a misuse that must be rejected")
+        ok = False
+    else:
+        # Compilers quote with ‘’ or ''; compare modulo quoting and whitespace.
+        norm = re.sub(r"\s+", " ", out.replace("‘", "'").replace("’", "'"))
+        for e in expects:
+            if re.sub(r"\s+", " ", e) not in norm:
+                print(f"FAIL {source}: the diagnostics do not contain: {e}")
+                ok = False
+    print(out[-6000:])
+
+    rc, ctl = compile_(base + ["-DCTGRAD_CF_CONTROL"])
+    if rc != 0:
+        print(f"FAIL {source}: the control twin (-DCTGRAD_CF_CONTROL) does not compile:\n{ctl[-4000:]}")
+        ok = False
+    if ok:
+        print(f"ok {source}: rejected with {', '.join(repr(e) for e in expects)}; control compiles")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
