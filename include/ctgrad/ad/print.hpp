@@ -9,6 +9,7 @@
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/node.hpp>
 
 namespace ctgrad {
 namespace detail {

@@ -81,7 +81,7 @@ constexpr bool check_no_duplicates() {
                       "ctgrad: a variable is bound twice in one call of value/gradient/hessian; "
                       "bind each variable once (the variable is named in "
                       "'variable_is_bound_twice<...>' below)");
-        [[maybe_unused]] spelled<offender::name, variable_is_bound_twice> diagnostic;
+        static_cast<void>(spelled<offender::name, variable_is_bound_twice>{});
         return false;
     } else {
         return true;
@@ -96,7 +96,7 @@ constexpr bool check_bound() {
                       "ctgrad: a variable of the expression is not bound: pass it as "
                       "`name = value` to value/gradient/hessian (the variable is named in "
                       "'variable_is_not_bound<...>' below)");
-        [[maybe_unused]] spelled<Name, variable_is_not_bound> diagnostic;
+        static_cast<void>(spelled<Name, variable_is_not_bound>{});
         return false;
     } else {
         return true;

@@ -1,4 +1,5 @@
 // ctgrad's functions take expressions: exp(1.0) is a plain number's exp, not an expression.
+// expect: constraints not satisfied
 // expect: expression
 #include <ctgrad/ctgrad.hpp>
 
