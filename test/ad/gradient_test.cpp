@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(deep_fan_out_accumulates) {
     // w and b are used 20 times each in a tanh recurrence.
     constexpr auto w = ctgrad::var<"w">;
     constexpr auto b = ctgrad::var<"b">;
-    auto step = [](auto t) { return ctgrad::tanh(w * t + b); };
+    auto step = [w, b](auto t) { return ctgrad::tanh(w * t + b); };
     const auto f = step(step(step(step(step(step(step(step(step(step(x))))))))));
     const double x0 = 0.3, w0 = 0.9, b0 = 0.1;
     // Reference: forward and reverse by hand.

@@ -1,13 +1,17 @@
 /// @file Floating-point building blocks of the constexpr math: the working type, exact scaling
 /// by powers of two, exponent/mantissa decomposition, rounding, and double-double arithmetic.
 /// Everything here is plain arithmetic and comparisons, so it runs inside constant evaluation
-/// on GCC and Clang alike (no std:: math function, no std::bit_cast on long double).
+/// on GCC and Clang alike: no std:: math function, and std::bit_cast only to read the sign of
+/// a zero.
 #pragma once
 
-#include <bit>          // std::bit_width
+#include <bit>          // std::bit_cast, std::bit_width, std::endian
+#include <cmath>        // std::signbit
 #include <concepts>     // std::floating_point
 #include <limits>       // std::numeric_limits
-#include <type_traits>  // std::is_same_v
+#include <type_traits>  // std::is_constant_evaluated, std::is_same_v
+
+#include <ctgrad/detail/ieee.hpp>
 
 namespace ctgrad::math::detail {
 
@@ -34,11 +38,24 @@ constexpr W magnitude(W x) {
     return x < W(0) ? -x : x;
 }
 
-/// +|v| or -|v| after the sign of s (s = -0 counts as +).
+/// True for -0 and negative numbers, long double zeros included: the sign is read off the
+/// byte that holds it (x87 extended and IEEE quad, little-endian), whose padding bytes a
+/// bit_cast to unsigned char may carry. Other long double formats fall back to std::signbit
+/// at run time and count -0 as +0 in constant evaluation.
 template <class W>
-constexpr W with_sign_of(W v, W s) {
-    const W m = magnitude(v);
-    return s < W(0) ? -m : m;
+constexpr bool sign_bit(W x) {
+    if (x != W(0) || sizeof(W) <= sizeof(double)) {
+        return ::ctgrad::detail::sign_bit(x);
+    }
+    constexpr int dig = std::numeric_limits<W>::digits;
+    if constexpr (std::endian::native == std::endian::little && (dig == 64 || dig == 113)) {
+        struct bytes {
+            unsigned char b[sizeof(W)];
+        };
+        return (std::bit_cast<bytes>(x).b[dig == 64 ? 9 : 15] & 0x80u) != 0;
+    } else {
+        return std::is_constant_evaluated() ? false : std::signbit(x);
+    }
 }
 
 /// 2^k exactly, for k in [min_exponent - digits, max_exponent - 1] (binary powering: at most
@@ -121,8 +138,8 @@ constexpr decomposed<W> decompose(W x) {
         x *= pow2<W>(dig);
         e -= dig;
     }
-    W up[levels] = {};
-    W down[levels] = {};
+    W up[static_cast<unsigned>(levels)] = {};  // 2^(2^i)
+    W down[static_cast<unsigned>(levels)] = {};  // 2^-(2^i)
     up[0] = W(2);
     down[0] = W(0.5);
     for (int i = 1; i < levels; ++i) {
