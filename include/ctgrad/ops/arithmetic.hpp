@@ -242,8 +242,10 @@ constexpr auto add_op::simplify(A a, B b) {
     }
 }
 
-/// a / b.  d/da = 1/b, d/db = -a/b^2, computed as -q/b from the output q = a/b (one division
-/// fewer). Simplifies literal / literal, 0/e = 0 (symbolic convention), e/1 = e.
+/// a / b.  d/da = 1/b, d/db = -a/b^2, computed as -q * (1/b) from the output q = a/b: both
+/// partials share the one reciprocal 1/b, so the reverse sweep divides once per quotient (the
+/// compiler merges the two identical divisions). Simplifies literal / literal, 0/e = 0
+/// (symbolic convention), e/1 = e.
 struct div_op {
     static constexpr std::string_view name = "div";
     static constexpr std::string_view infix = "/";
@@ -252,7 +254,9 @@ struct div_op {
     static constexpr auto partial(arg_t<0>, auto, auto b, auto y) {
         return detail::divide(decltype(y)(1), b);
     }
-    static constexpr auto partial(arg_t<1>, auto, auto b, auto y) { return detail::divide(-y, b); }
+    static constexpr auto partial(arg_t<1>, auto, auto b, auto y) {
+        return -y * detail::divide(decltype(y)(1), b);
+    }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto&, const auto& b) {
         return lit<1> / b;
     }
