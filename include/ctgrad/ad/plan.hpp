@@ -126,8 +126,10 @@ struct variables_of;
 
 template <class... K>
 struct variables_of<ctgrad::detail::type_list<K...>> {
-    using type = ctgrad::detail::concat_t<std::conditional_t<
-        is_variable_v<K>, ctgrad::detail::type_list<K>, ctgrad::detail::type_list<>>...>;
+    struct mask {
+        static constexpr std::array<bool, sizeof...(K)> value{is_variable_v<K>...};
+    };
+    using type = ctgrad::detail::filter_t<ctgrad::detail::type_list<K...>, mask>;
 };
 
 }  // namespace detail
@@ -156,11 +158,11 @@ struct plan {
     static constexpr std::size_t arity = detail::arity_of<expr<J>>::value;
 
     static constexpr std::size_t max_arity = [] {
-        return [&]<std::size_t... J>(std::index_sequence<J...>) {
-            std::size_t m = 1;
+        std::size_t m = 1;
+        ctgrad::detail::static_for_chunks<size>([&]<std::size_t... J>(std::index_sequence<J...>) {
             ((m = arity<J> > m ? arity<J> : m), ...);
-            return m;
-        }(std::make_index_sequence<size>{});
+        });
+        return m;
     }();
 
 public:

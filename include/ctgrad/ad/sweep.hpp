@@ -31,19 +31,21 @@ constexpr const auto& at_path(const E& root, path<I...>) {
     }
 }
 
+// The number type an entry brings into the sweep: a variable's bound type, a run-time
+// constant's type, void for everything else.
 template <class Set, class E>
 struct number_type_of {
-    using type = ctgrad::detail::type_list<>;
+    using type = void;
 };
 
 template <class Set, fixed_string Name, class Kind>
 struct number_type_of<Set, variable<Name, Kind>> {
-    using type = ctgrad::detail::type_list<typename Set::template type_of<Name>>;
+    using type = typename Set::template type_of<Name>;
 };
 
 template <class Set, class T>
 struct number_type_of<Set, constant<T>> {
-    using type = ctgrad::detail::type_list<T>;
+    using type = T;
 };
 
 template <class List>
@@ -65,8 +67,13 @@ struct scalar_of;
 
 template <class Plan, class Set, std::size_t... J>
 struct scalar_of<Plan, Set, std::index_sequence<J...>> {
-    using numbers = ctgrad::detail::concat_t<
+    using all = ctgrad::detail::type_list<
         typename number_type_of<Set, typename Plan::template expr<J>>::type...>;
+    struct mask {
+        static constexpr std::array<bool, Plan::size> value{
+            !std::is_void_v<typename number_type_of<Set, typename Plan::template expr<J>>::type>...};
+    };
+    using numbers = ctgrad::detail::filter_t<all, mask>;
     using type = typename common_number<numbers>::type;
 };
 
@@ -107,9 +114,9 @@ constexpr S evaluate_entry(const std::array<S, Plan::size>& v, const Root& root,
 template <class Plan, class S, class Root, class Set>
 constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
     std::array<S, Plan::size> v{};
-    [&]<std::size_t... J>(std::index_sequence<J...>) {
+    ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
         ((v[J] = evaluate_entry<Plan, S, J>(v, root, set)), ...);
-    }(std::make_index_sequence<Plan::size>{});
+    });
     return v;
 }
 
@@ -136,7 +143,7 @@ template <class Plan, class S>
 constexpr std::array<S, Plan::size> reverse(const std::array<S, Plan::size>& v) {
     std::array<S, Plan::size> a{};
     a[Plan::size - 1] = S(1);
-    [&]<std::size_t... R>(std::index_sequence<R...>) {
+    ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... R>(std::index_sequence<R...>) {
         (
             [&] {
                 constexpr std::size_t J = Plan::size - 1 - R;
@@ -147,7 +154,7 @@ constexpr std::array<S, Plan::size> reverse(const std::array<S, Plan::size>& v) 
                 }
             }(),
             ...);
-    }(std::make_index_sequence<Plan::size>{});
+    });
     return a;
 }
 

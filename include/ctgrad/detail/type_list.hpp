@@ -1,7 +1,9 @@
-/// @file Flat type lists: concatenation, unique merge and O(1) index lookup, all without
-/// recursion on the list length (folds and multiple inheritance only).
+/// @file Flat type lists: index lookup, filtering, unique merge, and folds over index sequences in
+/// chunks; no recursion on the length of a list, and no fold longer than fold_chunk operands (clang
+/// refuses folds of more than 256).
 #pragma once
 
+#include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <type_traits>  // std::is_base_of_v, std::conditional_t
 #include <utility>      // std::index_sequence
@@ -18,43 +20,35 @@ struct type_id {
     using type = T;
 };
 
-// --- concatenation: a fold over operator+ ---
+// --- static_for_chunks: a pack expansion over 0..N-1 in chunks ---
 
-template <class... A, class... B>
-constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) {
+/// The largest number of operands ctgrad puts in one fold expression. Clang limits a fold to 256
+/// operands (its -fbracket-depth), so every fold whose length grows with an expression is split
+/// into chunks of this size (up to 128 chunks: plans of 16 384 entries).
+inline constexpr std::size_t fold_chunk = 128;
+
+template <std::size_t Base, std::size_t... I>
+constexpr std::index_sequence<Base + I...> offset_sequence(std::index_sequence<I...>) {
     return {};
 }
 
-template <class... L>
-using concat_t = decltype((type_list<>{} + ... + L{}));
-
-// --- set membership by inheritance: O(1) per query ---
-
-template <class... T>
-struct type_set : type_id<T>... {};
-
-template <class Set, class T>
-inline constexpr bool set_contains_v = std::is_base_of_v<type_id<T>, Set>;
-
-/// `A` followed by the elements of `B` that are not in `A`. Both lists hold distinct types.
-template <class A, class B>
-struct merge_unique;
-
-template <class... A, class... B>
-struct merge_unique<type_list<A...>, type_list<B...>> {
-    using type = concat_t<type_list<A...>,
-                          std::conditional_t<set_contains_v<type_set<A...>, B>, type_list<>,
-                                             type_list<B>>...>;
-};
-
-template <class A, class B>
-constexpr typename merge_unique<A, B>::type operator|(A, B) {
-    return {};
+template <std::size_t N, class F, std::size_t... C>
+constexpr void for_chunks(F& f, std::index_sequence<C...>) {
+    (f(offset_sequence<C * fold_chunk>(
+         std::make_index_sequence<(N - C * fold_chunk < fold_chunk ? N - C * fold_chunk
+                                                                   : fold_chunk)>{})),
+     ...);
 }
 
-/// The union of several lists of distinct types, in order of first appearance.
-template <class... L>
-using merge_unique_t = decltype((type_list<>{} | ... | L{}));
+/// Calls f(std::index_sequence<J...>{}) for consecutive chunks of 0, 1, ..., N - 1 in order, each
+/// of at most fold_chunk indices, so f can expand a fold over its chunk. One call per chunk (not
+/// per index) keeps the number of instantiations of f small.
+template <std::size_t N, class F>
+constexpr void static_for_chunks(F&& f) {
+    static_assert(N <= fold_chunk * fold_chunk,
+                  "ctgrad: more than 16384 plan entries (split the expression)");
+    for_chunks<N>(f, std::make_index_sequence<(N + fold_chunk - 1) / fold_chunk>{});
+}
 
 // --- index lookup: one pass builds the table, each lookup is overload resolution ---
 
@@ -94,5 +88,96 @@ constexpr T at_lookup(const indexed<I, T>*);
 /// The `I`-th type of `List`, in constant time (GCC 12 has no __type_pack_element).
 template <class List, std::size_t I>
 using at_t = decltype(at_lookup<I>(static_cast<const index_table<List>*>(nullptr)));
+
+// --- concatenation of two lists ---
+
+template <class... A, class... B>
+constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) {
+    return {};
+}
+
+// --- filtering by a mask: positions computed in a constant expression, then O(1) lookups ---
+
+template <std::size_t N>
+constexpr std::size_t count_true(const std::array<bool, N>& mask) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < N; ++i) n += mask[i] ? 1 : 0;
+    return n;
+}
+
+template <std::size_t K, std::size_t N>
+constexpr std::array<std::size_t, K> true_positions(const std::array<bool, N>& mask) {
+    std::array<std::size_t, K> p{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (mask[i]) p[n++] = i;
+    }
+    return p;
+}
+
+template <class Mask>
+struct mask_positions {
+    static constexpr std::size_t count = count_true(Mask::value);
+    static constexpr std::array<std::size_t, count> value = true_positions<count>(Mask::value);
+};
+
+template <class List, class Mask, std::size_t... I>
+constexpr type_list<at_t<List, mask_positions<Mask>::value[I]>...> filter_impl(
+    std::index_sequence<I...>) {
+    return {};
+}
+
+/// The elements of `List` whose entry in `Mask::value` (a constexpr std::array<bool, N>) is true,
+/// in order. Flat: no fold and no recursion on the list length, so it works for lists longer than
+/// the 256 operands clang allows in one fold; each kept element costs one lookup in the list's
+/// index table.
+template <class List, class Mask, bool All = mask_positions<Mask>::count == List::size>
+struct filter {
+    using type =
+        decltype(filter_impl<List, Mask>(std::make_index_sequence<mask_positions<Mask>::count>{}));
+};
+
+template <class List, class Mask>
+struct filter<List, Mask, true> {
+    using type = List;
+};
+
+template <class List, class Mask>
+using filter_t = typename filter<List, Mask>::type;
+
+// --- set membership by inheritance: O(1) per query ---
+
+template <class... T>
+struct type_set : type_id<T>... {};
+
+template <class Set, class T>
+inline constexpr bool set_contains_v = std::is_base_of_v<type_id<T>, Set>;
+
+/// `A` followed by the elements of `B` that are not in `A`. Both lists hold distinct types.
+template <class A, class B>
+struct merge_unique;
+
+template <class... B>
+struct merge_unique<type_list<>, type_list<B...>> {
+    using type = type_list<B...>;
+};
+
+template <class... A, class... B>
+struct merge_unique<type_list<A...>, type_list<B...>> {
+    struct mask {
+        static constexpr std::array<bool, sizeof...(B)> value{
+            !set_contains_v<type_set<A...>, B>...};
+    };
+    using type = decltype(type_list<A...>{} + filter_t<type_list<B...>, mask>{});
+};
+
+template <class A, class B>
+constexpr typename merge_unique<A, B>::type operator|(A, B) {
+    return {};
+}
+
+/// The union of several lists of distinct types, in order of first appearance.
+template <class... L>
+using merge_unique_t = decltype((type_list<>{} | ... | L{}));
 
 }  // namespace ctgrad::detail
