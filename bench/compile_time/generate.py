@@ -2,7 +2,7 @@
 """Generates the compile-time benchmark TUs: expressions whose plan is large, each computing
 a gradient at run time and checking one at compile time.
 
-  tanh_chain_N   t_{k+1} = tanh(w * t_k + b), N deep: a plan of 4N + 3 entries, w and b fan out N times
+  tanh_chain_N   t_{k+1} = tanh(w * t_k + b), N deep: a plan of 3N + 3 entries, w and b fan out N times
   doubling_N     d_{k+1} = d_k * d_k: 2^N paths through N + 1 unique subexpressions (type-level CSE)
   sum_N          x_0 + x_1 + ... + x_{N-1}: N variables (the plan's flat tables and lookups)
 
