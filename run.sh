@@ -14,7 +14,8 @@ cd "$(dirname "$0")"
 
 BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-dev
            libbenchmark-dev)
-TEST_PKGS=(clang)              # the sanitizer build and the compile-time checks under clang++
+TEST_PKGS=(clang cmake make clang-format)  # clang++: sanitizer build and compile-time checks;
+                                          # cmake, make: consumer tests; clang-format: format check
 BENCH_PKGS=(valgrind)          # instruction counts (callgrind)
 
 usage() {

@@ -11,10 +11,10 @@ int main() {
     constexpr auto y = ctgrad::var<"y">;
     constexpr auto f = ctgrad::sigmoid(2.0 * x + ctgrad::exp(y)) * x;  // an expression type
 
-    const double v = ctgrad::value(f, x = 1.0, y = 0.5);  // forward sweep only
+    const double v = ctgrad::value(f, x = 1.0, y = 0.5);       // forward sweep only
     constexpr auto g = ctgrad::gradient(f, x = 1.0, y = 0.5);  // fused forward + reverse
-    static_assert(g.value > 0 && g[x] > 0 && g[y] > 0);  // checked by the compiler
-    const auto dfdx = ctgrad::d(f, x);                   // an expression again
+    static_assert(g.value > 0 && g[x] > 0 && g[y] > 0);        // checked by the compiler
+    const auto dfdx = ctgrad::d(f, x);                         // an expression again
     const auto h = ctgrad::hessian(f, x = 1.0, y = 0.5);
 
     std::printf("f = %s\n", ctgrad::to_string(f).c_str());

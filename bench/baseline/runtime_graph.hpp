@@ -371,12 +371,11 @@ inline var abs(const var& a) {
 // --- min, max: a tie sends the whole gradient to the first argument ---
 
 inline var max(const var& a, const var& b) {
-    return detail::make_binary(a.value() >= b.value() ? a.value() : b.value(), a, b,
-                               [](node& n) {
-                                   node& x = detail::in0(n);
-                                   node& y = detail::in1(n);
-                                   (x.value >= y.value ? x : y).grad += n.grad;
-                               });
+    return detail::make_binary(a.value() >= b.value() ? a.value() : b.value(), a, b, [](node& n) {
+        node& x = detail::in0(n);
+        node& y = detail::in1(n);
+        (x.value >= y.value ? x : y).grad += n.grad;
+    });
 }
 
 inline var max(const var& a, double c) {
@@ -398,12 +397,11 @@ inline var max(double c, const var& b) {
 }
 
 inline var min(const var& a, const var& b) {
-    return detail::make_binary(a.value() <= b.value() ? a.value() : b.value(), a, b,
-                               [](node& n) {
-                                   node& x = detail::in0(n);
-                                   node& y = detail::in1(n);
-                                   (x.value <= y.value ? x : y).grad += n.grad;
-                               });
+    return detail::make_binary(a.value() <= b.value() ? a.value() : b.value(), a, b, [](node& n) {
+        node& x = detail::in0(n);
+        node& y = detail::in1(n);
+        (x.value <= y.value ? x : y).grad += n.grad;
+    });
 }
 
 inline var min(const var& a, double c) {

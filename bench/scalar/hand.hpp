@@ -69,8 +69,8 @@ inline result<5> black_scholes(double s, double k, double sigma, double r, doubl
 
     // forward
     const double sqrt_t = std::sqrt(t);
-    const double vol = sigma * sqrt_t;              // sigma sqrt T
-    const double drift = r + 0.5 * sigma * sigma;   // r + sigma^2/2
+    const double vol = sigma * sqrt_t;               // sigma sqrt T
+    const double drift = r + 0.5 * sigma * sigma;    // r + sigma^2/2
     const double num = std::log(s / k) + drift * t;  // d1's numerator
     const double d1 = num / vol;
     const double d2 = d1 - vol;
@@ -87,12 +87,10 @@ inline result<5> black_scholes(double s, double k, double sigma, double r, doubl
     const double vol_bar = -d2_bar - d1 * num_bar;  // d1 = num/vol: d d1/d vol = -d1/vol
     const double rt_bar = k_disc * n2;              // price = ... - K n2 e^(-rT)
     const double drift_bar = num_bar * t;
-    return {price,
-            {n1 + num_bar / s,
-             -disc * n2 - num_bar / k,
-             drift_bar * sigma + vol_bar * sqrt_t,
-             drift_bar + rt_bar * t,
-             num_bar * drift + rt_bar * r + vol_bar * sigma * (0.5 / sqrt_t)}};
+    return {
+        price,
+        {n1 + num_bar / s, -disc * n2 - num_bar / k, drift_bar * sigma + vol_bar * sqrt_t,
+         drift_bar + rt_bar * t, num_bar * drift + rt_bar * r + vol_bar * sigma * (0.5 / sqrt_t)}};
 }
 
 /// Number of steps of tanh_chain20.
@@ -118,8 +116,8 @@ inline result<3> tanh_chain20(double x, double w, double b) {
 }
 
 /// The coefficients c_0..c_8 of poly_reuse8.
-inline constexpr std::array<double, 9> poly_coefficients = {
-    0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8, 0.9};
+inline constexpr std::array<double, 9> poly_coefficients = {0.1,  -0.2, 0.3,  -0.4, 0.5,
+                                                            -0.6, 0.7,  -0.8, 0.9};
 
 /// u = x y + z; f = c_0 + u (c_1 + u (c_2 + ... + u c_8)) (Horner); gradient in the order
 /// (x, y, z). The derivative in u runs along the same Horner recurrence.

@@ -56,9 +56,9 @@ void run(benchmark::State& state) {
 }
 
 /// Registers `<case>/ctgrad`, `<case>/hand` and `<case>/runtime_graph`, in that order.
-#define CTGRAD_BENCH_CASE(c)                                                                 \
-    BENCHMARK_TEMPLATE(run, c##_case, &c##_case::ctgrad)->Name(#c "/ctgrad");                \
-    BENCHMARK_TEMPLATE(run, c##_case, &c##_case::hand)->Name(#c "/hand");                    \
+#define CTGRAD_BENCH_CASE(c)                                                  \
+    BENCHMARK_TEMPLATE(run, c##_case, &c##_case::ctgrad)->Name(#c "/ctgrad"); \
+    BENCHMARK_TEMPLATE(run, c##_case, &c##_case::hand)->Name(#c "/hand");     \
     BENCHMARK_TEMPLATE(run, c##_case, &c##_case::runtime_graph)->Name(#c "/runtime_graph")
 
 CTGRAD_BENCH_CASE(add_mul);

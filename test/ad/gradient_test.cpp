@@ -22,7 +22,8 @@ static_assert(std::is_same_v<decltype(ctgrad::value(x * y, x = 1.0, y = 2.0f)), 
 static_assert(std::is_same_v<decltype(ctgrad::value(x * y, x = 1.0L, y = 2.0)), long double>);
 static_assert(std::is_same_v<decltype(ctgrad::value(x * 2.0, x = 1.0f)), double>);
 static_assert(std::is_same_v<decltype(ctgrad::value(x * 2, x = 1.0f)), float>);
-static_assert(std::is_same_v<decltype(ctgrad::value(x + y, x = 1, y = 2)), double>);  // ints: double
+static_assert(
+    std::is_same_v<decltype(ctgrad::value(x + y, x = 1, y = 2)), double>);  // ints: double
 static_assert(std::is_same_v<decltype(ctgrad::value(1_c + 2_c)), double>);
 
 // A variable the expression does not contain has partial derivative 0.
@@ -59,9 +60,15 @@ void check_scalar_type() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(float_bindings) { check_scalar_type<float>(); }
-BOOST_AUTO_TEST_CASE(double_bindings) { check_scalar_type<double>(); }
-BOOST_AUTO_TEST_CASE(long_double_bindings) { check_scalar_type<long double>(); }
+BOOST_AUTO_TEST_CASE(float_bindings) {
+    check_scalar_type<float>();
+}
+BOOST_AUTO_TEST_CASE(double_bindings) {
+    check_scalar_type<double>();
+}
+BOOST_AUTO_TEST_CASE(long_double_bindings) {
+    check_scalar_type<long double>();
+}
 
 BOOST_AUTO_TEST_CASE(value_is_bit_for_bit_the_plain_formula) {
     // Same formula on plain doubles, same order of operations: identical bits, for many points.

@@ -32,8 +32,8 @@ auto make_expression(double scale) {
 
 // Pattern 2: intermediates kept in `auto` over temporaries.
 auto chained() {
-    auto a = x + 1.0;             // 1.0 is a temporary
-    auto b = a * (y - 2.0);       // (y - 2.0) is a temporary node
+    auto a = x + 1.0;        // 1.0 is a temporary
+    auto b = a * (y - 2.0);  // (y - 2.0) is a temporary node
     auto c = ctgrad::sqrt(b * b + 3.0);
     return c;
 }
@@ -100,7 +100,6 @@ BOOST_AUTO_TEST_CASE(symbolic_derivative_of_a_temporary_expression) {
     const auto df = ctgrad::d(make_expression(2.0), x);  // the argument dies here
     const double a = 0.1, b = 0.3;
     const double inner = a * 2.0 + 1.0;
-    BOOST_TEST(ctgrad::value(df, x = a, y = b) ==
-                   (2 * inner + b * std::exp(inner * b)) * 2.0,
+    BOOST_TEST(ctgrad::value(df, x = a, y = b) == (2 * inner + b * std::exp(inner * b)) * 2.0,
                boost::test_tools::tolerance(1e-14));
 }

@@ -33,8 +33,8 @@ static_assert(std::is_same_v<type<decltype(ctgrad::d(y * y, x))>, ctgrad::litera
 static_assert(std::is_same_v<type<decltype(ctgrad::d(x * x - x * x, x))>, ctgrad::literal<0>>);
 static_assert(std::is_same_v<type<decltype(ctgrad::d(0.5_c * x, x))>, ctgrad::literal<1, 2>>);
 // d(exp(x), x) is exp(x) itself: the same type, so CSE shares it with f.
-static_assert(std::is_same_v<type<decltype(ctgrad::d(ctgrad::exp(x), x))>,
-                             type<decltype(ctgrad::exp(x))>>);
+static_assert(
+    std::is_same_v<type<decltype(ctgrad::d(ctgrad::exp(x), x))>, type<decltype(ctgrad::exp(x))>>);
 // Second derivative of x^3 (as x * x * x) is 6 x.
 static_assert(ctgrad::value(ctgrad::d(ctgrad::d(x * x * x, x), x), x = 2.0) == 12.0);
 // A run-time constant survives differentiation with its value.
@@ -54,8 +54,10 @@ BOOST_AUTO_TEST_CASE(symbolic_derivative_evaluates_to_the_reverse_sweep) {
     for (double a = -2.0; a <= 2.0; a += 0.25) {
         for (double b = -1.5; b <= 1.5; b += 0.5) {
             const auto g = ctgrad::gradient(f, x = a, y = b);
-            BOOST_TEST(ctgrad::value(dfx, x = a, y = b) == g[x], boost::test_tools::tolerance(1e-14));
-            BOOST_TEST(ctgrad::value(dfy, x = a, y = b) == g[y], boost::test_tools::tolerance(1e-14));
+            BOOST_TEST(ctgrad::value(dfx, x = a, y = b) == g[x],
+                       boost::test_tools::tolerance(1e-14));
+            BOOST_TEST(ctgrad::value(dfy, x = a, y = b) == g[y],
+                       boost::test_tools::tolerance(1e-14));
         }
     }
 }

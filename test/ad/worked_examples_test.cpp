@@ -38,7 +38,9 @@ constexpr auto neuron = 1_c / (1_c + ctgrad::exp(-(w0 * x0 + w1 * x1 + w2)));
 constexpr auto g_neuron =
     ctgrad::gradient(neuron, w0 = 2.0, x0 = -1.0, w1 = -3.0, x1 = -2.0, w2 = -3.0);
 
-constexpr bool near(double a, double b, double tol) { return a - b <= tol && b - a <= tol; }
+constexpr bool near(double a, double b, double tol) {
+    return a - b <= tol && b - a <= tol;
+}
 
 static_assert(near(g_neuron.value, 0.731, 1e-3));
 static_assert(near(g_neuron[w0], -0.196, 1e-3));

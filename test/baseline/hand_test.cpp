@@ -140,9 +140,9 @@ void check_case(Hand hand_f, Formula formula, const std::array<double, N>& p) {
     BOOST_TEST(agree(r.value, f.value(), 1e-14, 0.0),
                "value: hand " << r.value << " vs runtime graph " << f.value());
     for (std::size_t i = 0; i < N; ++i) {
-        BOOST_TEST(agree(r.grad[i], vars[i].grad(), 1e-12, scale),
-                   "d/dp[" << i << "]: hand " << r.grad[i] << " vs runtime graph "
-                           << vars[i].grad());
+        BOOST_TEST(
+            agree(r.grad[i], vars[i].grad(), 1e-12, scale),
+            "d/dp[" << i << "]: hand " << r.grad[i] << " vs runtime graph " << vars[i].grad());
     }
 }
 
@@ -192,10 +192,9 @@ BOOST_DATA_TEST_CASE(shared_input_matches, bdata::make(indices(points3.size())),
 }
 
 BOOST_DATA_TEST_CASE(sigmoid_neuron_matches, bdata::make(indices(neuron_points.size())), i) {
-    check_case<5>(
-        [](const auto& p) { return hand::sigmoid_neuron(p[0], p[1], p[2], p[3], p[4]); },
-        [](const auto& v) { return sigmoid_neuron(v[0], v[1], v[2], v[3], v[4]); },
-        neuron_points[i]);
+    check_case<5>([](const auto& p) { return hand::sigmoid_neuron(p[0], p[1], p[2], p[3], p[4]); },
+                  [](const auto& v) { return sigmoid_neuron(v[0], v[1], v[2], v[3], v[4]); },
+                  neuron_points[i]);
 }
 
 BOOST_DATA_TEST_CASE(log_sum_exp8_matches, bdata::make(indices(lse_points.size())), i) {
@@ -204,10 +203,9 @@ BOOST_DATA_TEST_CASE(log_sum_exp8_matches, bdata::make(indices(lse_points.size()
 }
 
 BOOST_DATA_TEST_CASE(black_scholes_matches, bdata::make(indices(black_scholes_points.size())), i) {
-    check_case<5>(
-        [](const auto& p) { return hand::black_scholes(p[0], p[1], p[2], p[3], p[4]); },
-        [](const auto& v) { return black_scholes(v[0], v[1], v[2], v[3], v[4]); },
-        black_scholes_points[i]);
+    check_case<5>([](const auto& p) { return hand::black_scholes(p[0], p[1], p[2], p[3], p[4]); },
+                  [](const auto& v) { return black_scholes(v[0], v[1], v[2], v[3], v[4]); },
+                  black_scholes_points[i]);
 }
 
 BOOST_DATA_TEST_CASE(tanh_chain20_matches, bdata::make(indices(tanh_points.size())), i) {

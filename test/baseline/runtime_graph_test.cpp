@@ -2,10 +2,10 @@
 // examples, every op against central finite differences, ctgrad's subgradient conventions,
 // and the graph mechanics (fan-out, shared subgraphs, repeated backward, lifetime).
 #define BOOST_TEST_MODULE baseline_runtime_graph
-#include <cmath>       // std::exp, std::log, ...
-#include <limits>      // std::numeric_limits
-#include <memory>      // std::weak_ptr
-#include <vector>      // std::vector
+#include <cmath>   // std::exp, std::log, ...
+#include <limits>  // std::numeric_limits
+#include <memory>  // std::weak_ptr
+#include <vector>  // std::vector
 
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -178,23 +178,23 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(arithmetic_ops)
 
-BOOST_DATA_TEST_CASE(add_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs),
-                     a, b) {
+BOOST_DATA_TEST_CASE(add_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs), a,
+                     b) {
     check_binary(plus, plus, a, b);
 }
 
-BOOST_DATA_TEST_CASE(sub_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs),
-                     a, b) {
+BOOST_DATA_TEST_CASE(sub_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs), a,
+                     b) {
     check_binary(minus, minus, a, b);
 }
 
-BOOST_DATA_TEST_CASE(mul_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs),
-                     a, b) {
+BOOST_DATA_TEST_CASE(mul_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs), a,
+                     b) {
     check_binary(times, times, a, b);
 }
 
-BOOST_DATA_TEST_CASE(div_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs),
-                     a, b) {
+BOOST_DATA_TEST_CASE(div_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs), a,
+                     b) {
     check_binary(divide, divide, a, b);
 }
 
@@ -215,8 +215,7 @@ BOOST_DATA_TEST_CASE(log_derivative_matches_central_difference, bdata::make(posi
                 0.0);
 }
 
-BOOST_DATA_TEST_CASE(log1p_derivative_matches_central_difference, bdata::make(above_minus_one),
-                     x) {
+BOOST_DATA_TEST_CASE(log1p_derivative_matches_central_difference, bdata::make(above_minus_one), x) {
     check_unary([](const var& v) { return rg::log1p(v); }, [](double v) { return std::log1p(v); },
                 x, -1.0);
 }
@@ -276,8 +275,7 @@ BOOST_DATA_TEST_CASE(cos_derivative_matches_central_difference, bdata::make(anyw
 }
 
 BOOST_DATA_TEST_CASE(tanh_derivative_matches_central_difference, bdata::make(anywhere), x) {
-    check_unary([](const var& v) { return rg::tanh(v); }, [](double v) { return std::tanh(v); },
-                x);
+    check_unary([](const var& v) { return rg::tanh(v); }, [](double v) { return std::tanh(v); }, x);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -308,14 +306,14 @@ BOOST_DATA_TEST_CASE(abs_derivative_matches_central_difference, bdata::make(nonz
     check_unary([](const var& v) { return rg::abs(v); }, [](double v) { return std::fabs(v); }, x);
 }
 
-BOOST_DATA_TEST_CASE(max_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs),
-                     a, b) {
+BOOST_DATA_TEST_CASE(max_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs), a,
+                     b) {
     check_binary([](const auto& u, const auto& v) { return rg::max(u, v); },
                  [](double u, double v) { return u >= v ? u : v; }, a, b);
 }
 
-BOOST_DATA_TEST_CASE(min_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs),
-                     a, b) {
+BOOST_DATA_TEST_CASE(min_partials_match_central_differences, bdata::make(lhs) ^ bdata::make(rhs), a,
+                     b) {
     check_binary([](const auto& u, const auto& v) { return rg::min(u, v); },
                  [](double u, double v) { return u <= v ? u : v; }, a, b);
 }
@@ -329,8 +327,7 @@ BOOST_DATA_TEST_CASE(erf_derivative_matches_central_difference, bdata::make(anyw
 }
 
 BOOST_DATA_TEST_CASE(erfc_derivative_matches_central_difference, bdata::make(anywhere), x) {
-    check_unary([](const var& v) { return rg::erfc(v); }, [](double v) { return std::erfc(v); },
-                x);
+    check_unary([](const var& v) { return rg::erfc(v); }, [](double v) { return std::erfc(v); }, x);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -25,7 +25,7 @@ constexpr auto x = ctgrad::var<ctgrad::indexed_name<"x", I>>;
 /// sum_i i * x_i over a pack of indexed variables: its gradient is (0, 1, ..., N-1).
 template <std::size_t... I>
 constexpr auto weighted_sum_gradient(std::index_sequence<I...>) {
-    constexpr auto f = ((static_cast<double>(I) * x<I>) + ...);
+    constexpr auto f = ((static_cast<double>(I) * x<I>)+...);
     return ctgrad::gradient(f, (x<I> = 1.0)...);
 }
 

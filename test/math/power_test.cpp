@@ -210,12 +210,12 @@ BOOST_AUTO_TEST_CASE(constexpr_path_is_within_1_ulp_of_the_exact_value) {
             }
         }
     }
-    BOOST_TEST_MESSAGE("pow_impl vs std::pow: at most " << distance << " ulp apart, error at most "
-                       << std::setprecision(3) << error << " ulp over " << points.size()
-                       << " points");
+    BOOST_TEST_MESSAGE("pow_impl vs std::pow: at most "
+                       << distance << " ulp apart, error at most " << std::setprecision(3) << error
+                       << " ulp over " << points.size() << " points");
     BOOST_TEST(distance <= 2u, "pow_impl vs std::pow: " << distance << " ulp apart at "
-                                   << std::setprecision(17) << at_distance.x << ", "
-                                   << at_distance.y);
+                                                        << std::setprecision(17) << at_distance.x
+                                                        << ", " << at_distance.y);
     BOOST_TEST(error <= 1.0, "pow_impl accuracy: " << error << " ulp at " << std::setprecision(17)
                                                    << at_error.x << ", " << at_error.y);
 }

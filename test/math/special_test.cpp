@@ -44,7 +44,7 @@ static_assert(cm::erf(1) == cm::erf(1.0));
 static_assert(cm::erf(6.0) == 1.0 && cm::erf(-6.0) == -1.0);
 static_assert(cm::erf(inf) == 1.0 && cm::erf(-inf) == -1.0 && cm::erf(qnan) != cm::erf(qnan));
 static_assert(cm::erfc(30.0) == 0.0 && cm::erfc(-30.0) == 2.0 && cm::erfc(-6.0) == 2.0);
-static_assert(cm::erfc(27.2) > 0.0);  // subnormal
+static_assert(cm::erfc(27.2) > 0.0);                                           // subnormal
 static_assert(!ctgrad::test::long_double_is_wider || cm::erfc(30.0L) > 0.0L);  // 2.56e-393
 static_assert(cm::erfc(inf) == 0.0 && cm::erfc(-inf) == 2.0 && cm::erfc(qnan) != cm::erfc(qnan));
 

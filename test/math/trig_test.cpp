@@ -65,7 +65,7 @@ std::vector<double> trig_points() {
     ctgrad::test::add_linear(p, -1e5, 1e5, 2000);
     ctgrad::test::add_logarithmic(p, -60.0, 1023.99, 3000, true);  // up to max
     ctgrad::test::add_logarithmic(p, 19.0, 22.0, 500, true);       // where the reductions meet
-    for (int k = 1; k <= 300; ++k) {  // next to multiples of pi/2
+    for (int k = 1; k <= 300; ++k) {                               // next to multiples of pi/2
         const double x = k * 1.5707963267948966;
         p.insert(p.end(), {x, std::nextafter(x, 0.0), std::nextafter(x, inf), -x});
     }

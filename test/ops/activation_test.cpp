@@ -19,7 +19,9 @@ static_assert(ctgrad::value(ctgrad::sigmoid(lx), lx = -800.0) == 0.0);
 
 namespace {
 // The reference is whatever math::sigmoid computes at run time: test it against the formula.
-double reference(double t) { return ctgrad::math::sigmoid(t); }
+double reference(double t) {
+    return ctgrad::math::sigmoid(t);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sigmoid_op)

@@ -26,30 +26,36 @@ static_assert(std::is_same_v<decltype(-2_c), ctgrad::literal<-2>>);
 static_assert(std::is_same_v<decltype(0.5_c), ctgrad::literal<1, 2>>);
 static_assert(std::is_same_v<decltype(1e-3_c), ctgrad::literal<1, 1000>>);
 static_assert(std::is_same_v<decltype(2.50e1_c), ctgrad::literal<25>>);
-static_assert(std::is_same_v<std::remove_cv_t<decltype(ctgrad::lit<6, -4>)>, ctgrad::literal<-3, 2>>);
+static_assert(
+    std::is_same_v<std::remove_cv_t<decltype(ctgrad::lit<6, -4>)>, ctgrad::literal<-3, 2>>);
 static_assert(ctgrad::literal<1, 10>::as<double>() == 0.1);
 
 BOOST_AUTO_TEST_SUITE(add_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-3.0, 0.0, 2.5}) * bdata::make({-1e5, 1.0}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::add_op>([](double u, double v) { return u + v; }, a, b);
+    ctgrad::test::check_binary_laws<ctgrad::ops::add_op>([](double u, double v) { return u + v; },
+                                                         a, b);
 }
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(sub_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-3.0, 0.0, 2.5}) * bdata::make({-1e5, 1.0}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::sub_op>([](double u, double v) { return u - v; }, a, b);
+    ctgrad::test::check_binary_laws<ctgrad::ops::sub_op>([](double u, double v) { return u - v; },
+                                                         a, b);
 }
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(mul_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-3.0, 0.0, 2.5}) * bdata::make({-1e5, 1.0}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::mul_op>([](double u, double v) { return u * v; }, a, b);
+    ctgrad::test::check_binary_laws<ctgrad::ops::mul_op>([](double u, double v) { return u * v; },
+                                                         a, b);
 }
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(div_op)
-BOOST_DATA_TEST_CASE(laws, bdata::make({-3.0, 0.0, 2.5}) * bdata::make({-1e5, -0.5, 1.0, 7.0}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::div_op>([](double u, double v) { return u / v; }, a, b);
+BOOST_DATA_TEST_CASE(laws, bdata::make({-3.0, 0.0, 2.5}) * bdata::make({-1e5, -0.5, 1.0, 7.0}), a,
+                     b) {
+    ctgrad::test::check_binary_laws<ctgrad::ops::div_op>([](double u, double v) { return u / v; },
+                                                         a, b);
 }
 BOOST_AUTO_TEST_CASE(division_by_zero_is_ieee) {
     const auto g = ctgrad::gradient(lx / ly, lx = 1.0, ly = 0.0);

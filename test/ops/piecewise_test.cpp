@@ -27,7 +27,8 @@ static_assert(ctgrad::value(ctgrad::abs(lx), lx = -0.0) == 0.0);
 
 BOOST_AUTO_TEST_SUITE(relu_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-5.0, -0.5, 1e-3, 2.0, 1e10}), x) {
-    ctgrad::test::check_unary_laws<ctgrad::ops::relu_op>([](double t) { return t > 0 ? t : 0.0; }, x);
+    ctgrad::test::check_unary_laws<ctgrad::ops::relu_op>([](double t) { return t > 0 ? t : 0.0; },
+                                                         x);
 }
 BOOST_AUTO_TEST_CASE(subgradient_at_zero_is_zero) {
     const auto g = ctgrad::gradient(ctgrad::relu(lx), lx = 0.0);
@@ -52,7 +53,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(max_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-2.0, 0.5, 3.0}) * bdata::make({-1.0, 1.0, 2.5}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::max_op>([](double u, double v) { return u >= v ? u : v; }, a, b);
+    ctgrad::test::check_binary_laws<ctgrad::ops::max_op>(
+        [](double u, double v) { return u >= v ? u : v; }, a, b);
 }
 BOOST_AUTO_TEST_CASE(tie_sends_the_gradient_to_the_first_argument) {
     const auto g = ctgrad::gradient(ctgrad::max(lx, ly), lx = 2.0, ly = 2.0);
@@ -68,7 +70,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(min_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({-2.0, 0.5, 3.0}) * bdata::make({-1.0, 1.0, 2.5}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::min_op>([](double u, double v) { return u <= v ? u : v; }, a, b);
+    ctgrad::test::check_binary_laws<ctgrad::ops::min_op>(
+        [](double u, double v) { return u <= v ? u : v; }, a, b);
 }
 BOOST_AUTO_TEST_CASE(tie_sends_the_gradient_to_the_first_argument) {
     const auto g = ctgrad::gradient(ctgrad::min(lx, ly), lx = -1.0, ly = -1.0);

@@ -18,14 +18,16 @@ using namespace ctgrad::literals;
 
 static_assert(ctgrad::value(ctgrad::sqrt(lx), lx = 4.0) == 2.0);
 static_assert(ctgrad::gradient(ctgrad::sqrt(lx), lx = 4.0)[lx] == 0.25);
-static_assert(ctgrad::gradient(ctgrad::sqrt(lx), lx = 0.0)[lx] == std::numeric_limits<double>::infinity());
+static_assert(ctgrad::gradient(ctgrad::sqrt(lx), lx = 0.0)[lx] ==
+              std::numeric_limits<double>::infinity());
 static_assert(ctgrad::gradient(ctgrad::square(lx), lx = 3.0)[lx] == 6.0);
 static_assert(ctgrad::gradient(ctgrad::pow(lx, 3), lx = 2.0)[lx] == 12.0);
 static_assert(ctgrad::gradient(ctgrad::pow(lx, 3_c), lx = 2.0)[lx] == 12.0);
 
 BOOST_AUTO_TEST_SUITE(sqrt_op)
 BOOST_DATA_TEST_CASE(laws, bdata::make({1e-300, 1e-10, 0.25, 1.0, 2.0, 1e10, 1e300}), x) {
-    ctgrad::test::check_unary_laws<ctgrad::ops::sqrt_op>([](double t) { return std::sqrt(t); }, x, 0.0);
+    ctgrad::test::check_unary_laws<ctgrad::ops::sqrt_op>([](double t) { return std::sqrt(t); }, x,
+                                                         0.0);
 }
 BOOST_AUTO_TEST_CASE(derivative_at_zero_is_inf) {
     const auto g = ctgrad::gradient(ctgrad::sqrt(lx), lx = 0.0);
@@ -42,8 +44,12 @@ BOOST_DATA_TEST_CASE(laws, bdata::make({-1e100, -3.0, -1e-9, 0.0, 0.5, 7.0, 1e10
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(pow_op)
-BOOST_DATA_TEST_CASE(laws, bdata::make({0.1, 0.5, 1.0, 2.0, 3.7}) * bdata::make({-2.5, -1.0, 0.0, 0.5, 1.0, 3.0}), a, b) {
-    ctgrad::test::check_binary_laws<ctgrad::ops::pow_op>([](double u, double v) { return std::pow(u, v); }, a, b);
+BOOST_DATA_TEST_CASE(laws,
+                     bdata::make({0.1, 0.5, 1.0, 2.0, 3.7}) *
+                         bdata::make({-2.5, -1.0, 0.0, 0.5, 1.0, 3.0}),
+                     a, b) {
+    ctgrad::test::check_binary_laws<ctgrad::ops::pow_op>(
+        [](double u, double v) { return std::pow(u, v); }, a, b);
 }
 BOOST_AUTO_TEST_CASE(constant_exponent_and_constant_base) {
     BOOST_TEST(ctgrad::gradient(ctgrad::pow(lx, 2.0), lx = 0.0)[lx] == 0.0);  // 2 * 0^1

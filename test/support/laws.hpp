@@ -34,8 +34,8 @@ void check_unary_laws(Ref reference, double x, double lower = -1e308, double fd_
         const double sym = ctgrad::value(ctgrad::d(f, lx), lx = x);
         BOOST_TEST(close(sym, g[lx], 1e-13), "symbolic " << sym << " vs reverse " << g[lx]);
         const auto h = ctgrad::hessian(f, lx = x);
-        const double fd2 = central_difference(
-            [&](double t) { return ctgrad::gradient(f, lx = t)[lx]; }, x, step);
+        const double fd2 =
+            central_difference([&](double t) { return ctgrad::gradient(f, lx = t)[lx]; }, x, step);
         BOOST_TEST(fd_agrees(h(lx, lx), fd2, g[lx], step, fd_tol * 10),
                    "hessian " << h(lx, lx) << " vs fd of gradient " << fd2);
     }
@@ -50,10 +50,10 @@ void check_binary_laws(Ref reference, double a, double b, double fd_tol = 1e-6) 
         BOOST_TEST(g.value == reference(a, b));
         const double ha = fd_step(a);
         const double hb = fd_step(b);
-        const double fdx = central_difference(
-            [&](double t) { return ctgrad::value(f, lx = t, ly = b); }, a, ha);
-        const double fdy = central_difference(
-            [&](double t) { return ctgrad::value(f, lx = a, ly = t); }, b, hb);
+        const double fdx =
+            central_difference([&](double t) { return ctgrad::value(f, lx = t, ly = b); }, a, ha);
+        const double fdy =
+            central_difference([&](double t) { return ctgrad::value(f, lx = a, ly = t); }, b, hb);
         BOOST_TEST(fd_agrees(g[lx], fdx, g.value, ha, fd_tol), "d/dx " << g[lx] << " vs " << fdx);
         BOOST_TEST(fd_agrees(g[ly], fdy, g.value, hb, fd_tol), "d/dy " << g[ly] << " vs " << fdy);
         BOOST_TEST(close(ctgrad::value(ctgrad::d(f, lx), lx = a, ly = b), g[lx], 1e-13));

@@ -12,8 +12,8 @@
 #include <bit>          // std::bit_cast
 #include <cmath>        // std::exp2, std::fabs, std::isfinite, std::isnan, std::nextafter
 #include <cstdint>      // std::int32_t, std::int64_t, std::uint64_t
-#include <limits>       // std::numeric_limits
 #include <iomanip>      // std::setprecision
+#include <limits>       // std::numeric_limits
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::is_same_v
 #include <vector>       // std::vector
@@ -115,8 +115,8 @@ void add_linear(std::vector<T>& points, double lo, double hi, int n, std::uint64
 /// n points with |x| = 2^e, e uniform in [lo_exp2, hi_exp2] (so tiny, moderate and huge
 /// magnitudes alike), positive, or of both signs when `both_signs`.
 template <class T>
-void add_logarithmic(std::vector<T>& points, double lo_exp2, double hi_exp2, int n,
-                     bool both_signs, std::uint64_t seed = 2) {
+void add_logarithmic(std::vector<T>& points, double lo_exp2, double hi_exp2, int n, bool both_signs,
+                     std::uint64_t seed = 2) {
     sample_source s(seed);
     for (int i = 0; i < n; ++i) {
         const double e = lo_exp2 + (hi_exp2 - lo_exp2) * s.next();
@@ -191,12 +191,12 @@ template <class T, class F, class R>
 void check_ulp_error(std::string_view what, const std::vector<T>& points, F f, R reference,
                      double bound) {
     const worst_error<T> w = max_ulp_error(points, f, reference);
-    BOOST_TEST_MESSAGE(what << ": error at most " << std::setprecision(3) << w.ulps
-                            << " ulp over " << points.size() << " points (x = "
-                            << std::setprecision(17) << w.at << ")");
+    BOOST_TEST_MESSAGE(what << ": error at most " << std::setprecision(3) << w.ulps << " ulp over "
+                            << points.size() << " points (x = " << std::setprecision(17) << w.at
+                            << ")");
     BOOST_TEST(w.ulps <= bound, what << ": error " << std::setprecision(3) << w.ulps
-                                     << " ulp (bound " << bound << ") at x = "
-                                     << std::setprecision(17) << w.at);
+                                     << " ulp (bound " << bound
+                                     << ") at x = " << std::setprecision(17) << w.at);
 }
 
 /// BOOST_TEST that f(x) and g(x) have the same bits at every point (so -0 differs from +0).
@@ -212,9 +212,9 @@ void check_bit_identical(std::string_view what, const std::vector<T>& points, F 
             first = x;
         }
     }
-    BOOST_TEST(mismatches == 0u, what << ": " << mismatches << " of " << points.size()
-                                      << " points differ, the first at x = "
-                                      << std::setprecision(17) << first);
+    BOOST_TEST(mismatches == 0u,
+               what << ": " << mismatches << " of " << points.size()
+                    << " points differ, the first at x = " << std::setprecision(17) << first);
 }
 
 /// BOOST_TEST that f(x) is within `bound` ulps *of double* of g(x) (relative error over
@@ -241,11 +241,11 @@ void check_long_double(std::string_view what, const std::vector<long double>& po
         }
     }
     BOOST_TEST_MESSAGE(what << ": relative error at most " << std::setprecision(3) << worst
-                            << " double ulp over " << points.size() << " points (x = "
-                            << std::setprecision(21) << at << ")");
+                            << " double ulp over " << points.size()
+                            << " points (x = " << std::setprecision(21) << at << ")");
     BOOST_TEST(worst <= bound, what << ": relative error " << std::setprecision(3) << worst
-                                    << " double ulp (bound " << bound << ") at x = "
-                                    << std::setprecision(21) << at);
+                                    << " double ulp (bound " << bound
+                                    << ") at x = " << std::setprecision(21) << at);
 }
 
 }  // namespace ctgrad::test

@@ -47,8 +47,8 @@ template <class E, class... B>
 struct call {
     using plan = ad::plan<std::remove_cvref_t<E>>;
     using set = binding_set<std::remove_cvref_t<B>...>;
-    static constexpr bool ok = check_no_duplicates<std::remove_cvref_t<B>...>() &&
-                               ad::detail::all_bound<plan, set>();
+    static constexpr bool ok =
+        check_no_duplicates<std::remove_cvref_t<B>...>() && ad::detail::all_bound<plan, set>();
 };
 
 template <class S, class E, class... B>
@@ -61,9 +61,10 @@ constexpr auto gradient_as(const E& f, const B&... b) {
     // A pack, not a loop: every index is a constant, so the compiler keeps v and a in registers
     // (GCC's scalar replacement gives up on an array read at a loop index).
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return gradient_result<S, typename plan::variables>{
-            v[plan::size - 1], {a[plan::variable_entry[I]]...}};
-    }(std::make_index_sequence<plan::variable_count>{});
+        return gradient_result<S, typename plan::variables>{v[plan::size - 1],
+                                                            {a[plan::variable_entry[I]]...}};
+    }
+    (std::make_index_sequence<plan::variable_count>{});
 }
 
 }  // namespace detail

@@ -60,8 +60,7 @@ constexpr auto hessian(const E& f, const B&... b) {
         h.value = h.gradient.value;
         [&]<class... V>(detail::type_list<V...> all) {
             std::size_t i = 0;
-            ((detail::fill_row(h.second[i++], detail::gradient_as<S>(d(f, V{}), b...), all)),
-             ...);
+            ((detail::fill_row(h.second[i++], detail::gradient_as<S>(d(f, V{}), b...), all)), ...);
         }(vars{});
         return h;
     }

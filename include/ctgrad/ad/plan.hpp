@@ -41,8 +41,7 @@ struct extend<path<J...>, I> {
 /// The path a child of an expression at `Path` is collected with (no_path when it is pure,
 /// so that a pure subexpression is collected once whatever its position).
 template <class Child, class Path, std::size_t I>
-using child_path_t =
-    std::conditional_t<is_pure_v<Child>, no_path, typename extend<Path, I>::type>;
+using child_path_t = std::conditional_t<is_pure_v<Child>, no_path, typename extend<Path, I>::type>;
 
 template <class E, class Path>
 using key_t = std::conditional_t<is_pure_v<E>, E, occurrence<E, Path>>;
@@ -70,9 +69,9 @@ struct collect {
 template <class Op, class... A, class Path>
 struct collect<node<Op, A...>, Path> {
     template <std::size_t... I>
-    static auto merge(std::index_sequence<I...>) -> ctgrad::detail::merge_unique_t<
-        typename collect<A, child_path_t<A, Path, I>>::type...,
-        ctgrad::detail::type_list<key_t<node<Op, A...>, Path>>>;
+    static auto merge(std::index_sequence<I...>)
+        -> ctgrad::detail::merge_unique_t<typename collect<A, child_path_t<A, Path, I>>::type...,
+                                          ctgrad::detail::type_list<key_t<node<Op, A...>, Path>>>;
 
     using type = decltype(merge(std::index_sequence_for<A...>{}));
 };
@@ -169,9 +168,10 @@ public:
     /// child[J][I]: the entry of the I-th argument of entry J.
     static constexpr std::array<std::array<std::size_t, max_arity>, size> child =
         []<std::size_t... J>(std::index_sequence<J...>) {
-            return std::array<std::array<std::size_t, max_arity>, size>{
-                detail::children_of<keys, max_arity, J>::value...};
-        }(std::make_index_sequence<size>{});
+        return std::array<std::array<std::size_t, max_arity>, size>{
+            detail::children_of<keys, max_arity, J>::value...};
+    }
+    (std::make_index_sequence<size>{});
 
     struct entry_facts {
         std::array<std::size_t, size> arity;
@@ -180,10 +180,10 @@ public:
     };
 
     static constexpr entry_facts facts = []<std::size_t... J>(std::index_sequence<J...>) {
-        return entry_facts{{arity<J>...},
-                           {is_variable_v<expr<J>>...},
-                           {detail::differentiable<expr<J>>()...}};
-    }(std::make_index_sequence<size>{});
+        return entry_facts{
+            {arity<J>...}, {is_variable_v<expr<J>>...}, {detail::differentiable<expr<J>>()...}};
+    }
+    (std::make_index_sequence<size>{});
 
     /// active[J]: entry J depends on a variable through differentiable ops, so it carries
     /// an adjoint. Constants, literals and piecewise-constant ops (indicators) do not.

@@ -2,10 +2,10 @@
 /// tables, error reports and tests.
 #pragma once
 
-#include <cstddef>   // std::size_t
-#include <sstream>   // std::ostringstream
-#include <string>    // std::string
-#include <utility>   // std::index_sequence
+#include <cstddef>  // std::size_t
+#include <sstream>  // std::ostringstream
+#include <string>   // std::string
+#include <utility>  // std::index_sequence
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -55,15 +55,16 @@ std::string print(const E& e) {
         if constexpr (requires { op::infix; }) {
             // Left-associative: the right operand is parenthesised at equal precedence, so
             // a - (b - c) and a / (b * c) keep their parentheses.
-            out << arg(std::integral_constant<std::size_t, 0>{}, op::precedence) << ' '
-                << op::infix << ' ' << arg(std::integral_constant<std::size_t, 1>{}, op::precedence + 1);
+            out << arg(std::integral_constant<std::size_t, 0>{}, op::precedence) << ' ' << op::infix
+                << ' ' << arg(std::integral_constant<std::size_t, 1>{}, op::precedence + 1);
         } else if constexpr (requires { op::prefix; }) {
             out << op::prefix << arg(std::integral_constant<std::size_t, 0>{}, 3);
         } else {
             out << op::name << '(';
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 ((out << (I == 0 ? "" : ", ") << print(e.template child<I>())), ...);
-            }(std::make_index_sequence<E::arity>{});
+            }
+            (std::make_index_sequence<E::arity>{});
             out << ')';
         }
     }

@@ -25,9 +25,10 @@ constexpr const auto& at_path(const E& root, path<I...>) {
     if constexpr (sizeof...(I) == 0) {
         return root;
     } else {
-        return [&]<std::size_t First, std::size_t... Rest>(path<First, Rest...>) -> const auto& {
+        return [&]<std::size_t First, std::size_t... Rest>(path<First, Rest...>)->const auto& {
             return at_path(root.template child<First>(), path<Rest...>{});
-        }(path<I...>{});
+        }
+        (path<I...>{});
     }
 }
 
@@ -70,8 +71,8 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
     using all = ctgrad::detail::type_list<
         typename number_type_of<Set, typename Plan::template expr<J>>::type...>;
     struct mask {
-        static constexpr std::array<bool, Plan::size> value{
-            !std::is_void_v<typename number_type_of<Set, typename Plan::template expr<J>>::type>...};
+        static constexpr std::array<bool, Plan::size> value{!std::is_void_v<
+            typename number_type_of<Set, typename Plan::template expr<J>>::type>...};
     };
     using numbers = ctgrad::detail::filter_t<all, mask>;
     using type = typename common_number<numbers>::type;
@@ -106,7 +107,8 @@ constexpr S evaluate_entry(const std::array<S, Plan::size>& v, const Root& root,
     } else {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return static_cast<S>(E::op::value(v[Plan::child[J][I]]...));
-        }(std::make_index_sequence<E::arity>{});
+        }
+        (std::make_index_sequence<E::arity>{});
     }
 }
 
@@ -128,7 +130,8 @@ constexpr void contribute(const std::array<S, Plan::size>& v, std::array<S, Plan
         using E = typename Plan::template expr<J>;
         const S d = [&]<std::size_t... K>(std::index_sequence<K...>) {
             return static_cast<S>(E::op::partial(arg<I>, v[Plan::child[J][K]]..., v[J]));
-        }(std::make_index_sequence<E::arity>{}) * a[J];
+        }
+        (std::make_index_sequence<E::arity>{}) * a[J];
         if constexpr (Plan::assigns[J][I]) {
             a[c] = d;
         } else {
@@ -150,7 +153,8 @@ constexpr std::array<S, Plan::size> reverse(const std::array<S, Plan::size>& v) 
                 if constexpr (Plan::active[J] && Plan::facts.differentiable[J]) {
                     [&]<std::size_t... I>(std::index_sequence<I...>) {
                         (contribute<Plan, S, J, I>(v, a), ...);
-                    }(std::make_index_sequence<Plan::template arity<J>>{});
+                    }
+                    (std::make_index_sequence<Plan::template arity<J>>{});
                 }
             }(),
             ...);

@@ -68,7 +68,8 @@ struct binding_set {
 
     /// The number type bound to `Name` (the referenced type for std::ref bindings).
     template <fixed_string Name>
-    using type_of = std::remove_cvref_t<decltype(std::declval<const at_t<type_list<B...>, find(Name.view())>&>().get())>;
+    using type_of = std::remove_cvref_t<
+        decltype(std::declval<const at_t<type_list<B...>, find(Name.view())>&>().get())>;
 };
 
 /// Checks that no variable is bound twice; true when the bindings are usable.

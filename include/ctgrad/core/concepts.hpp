@@ -14,15 +14,15 @@ concept expression = is_expression_v<std::remove_cvref_t<T>>;
 /// A plain number that may appear wherever an expression can (`2 * x`, `x + 1.5`): any
 /// arithmetic type except `bool` and the character types, which are rarely meant as numbers.
 template <class T>
-concept number = std::is_arithmetic_v<std::remove_cvref_t<T>> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, bool> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, char> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, signed char> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, unsigned char> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, wchar_t> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, char8_t> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, char16_t> &&
-                 !std::is_same_v<std::remove_cvref_t<T>, char32_t>;
+concept number =
+    std::is_arithmetic_v<std::remove_cvref_t<T>> && !std::is_same_v<std::remove_cvref_t<T>, bool> &&
+    !std::is_same_v<std::remove_cvref_t<T>, char> &&
+    !std::is_same_v<std::remove_cvref_t<T>, signed char> &&
+    !std::is_same_v<std::remove_cvref_t<T>, unsigned char> &&
+    !std::is_same_v<std::remove_cvref_t<T>, wchar_t> &&
+    !std::is_same_v<std::remove_cvref_t<T>, char8_t> &&
+    !std::is_same_v<std::remove_cvref_t<T>, char16_t> &&
+    !std::is_same_v<std::remove_cvref_t<T>, char32_t>;
 
 /// Something an op accepts as an argument: an expression or a number.
 template <class T>

@@ -3,8 +3,8 @@
 /// them and type-level CSE can merge expressions built with them.
 #pragma once
 
-#include <cstdint>      // std::intmax_t
-#include <numeric>      // std::gcd
+#include <cstdint>  // std::intmax_t
+#include <numeric>  // std::gcd
 
 #include <ctgrad/core/fwd.hpp>
 
@@ -30,9 +30,7 @@ struct literal {
     }
 
     /// Unary minus of an exact literal is exact, so it stays a literal.
-    constexpr literal<-Num, Den> operator-() const noexcept
-        requires(Num != INTMAX_MIN)
-    {
+    constexpr literal<-Num, Den> operator-() const noexcept requires(Num != INTMAX_MIN) {
         return {};
     }
 };

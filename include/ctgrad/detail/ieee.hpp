@@ -33,7 +33,7 @@ constexpr T divide(T a, T b) {
             return std::numeric_limits<T>::quiet_NaN();
         }
         return (a < T(0)) != sign_bit(b) ? -std::numeric_limits<T>::infinity()
-                                          : std::numeric_limits<T>::infinity();
+                                         : std::numeric_limits<T>::infinity();
     }
     return a / b;
 }

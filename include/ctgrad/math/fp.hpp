@@ -138,7 +138,7 @@ constexpr decomposed<W> decompose(W x) {
         x *= pow2<W>(dig);
         e -= dig;
     }
-    W up[static_cast<unsigned>(levels)] = {};  // 2^(2^i)
+    W up[static_cast<unsigned>(levels)] = {};    // 2^(2^i)
     W down[static_cast<unsigned>(levels)] = {};  // 2^-(2^i)
     up[0] = W(2);
     down[0] = W(0.5);

@@ -24,8 +24,9 @@ namespace ctgrad::math::detail {
 /// Past this |x|, tanh x rounds to ±1 and e^-|x| no longer matters next to e^|x|
 /// (22 is fdlibm's bound for double).
 template <class W>
-inline constexpr W hyperbolic_saturation =
-    std::numeric_limits<W>::digits <= 53 ? W(22) : W(std::numeric_limits<W>::digits + 3) * W(0.35);
+inline constexpr W hyperbolic_saturation = std::numeric_limits<W>::digits <= 53
+                                               ? W(22)
+                                               : W(std::numeric_limits<W>::digits + 3) * W(0.35);
 
 /// tanh x on 2^-28 <= x < 1 from Lambert's continued fraction
 /// tanh x = x / (1 + x^2 / (3 + x^2 / (5 + ...))), cut after the term 21 (relative error
@@ -60,7 +61,7 @@ constexpr W tanh_w(W x) {
     const W ax = magnitude(x);
     W z = W(1);
     if (ax < pow2<W>(-((std::numeric_limits<W>::digits + 3) / 2))) {  // 2^-28
-        return x;  // also keeps the sign of -0
+        return x;                                                     // also keeps the sign of -0
     }
     if (ax < W(1)) {
         z = tanh_below_one(ax);

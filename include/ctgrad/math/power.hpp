@@ -255,10 +255,10 @@ constexpr double cbrt(I x) {
 /// pow(2, 3) are double, pow(2.0L, 3) is long double.
 template <class A, class B>
     requires std::is_arithmetic_v<A> && std::is_arithmetic_v<B> &&
-             (!std::is_same_v<A, B> || std::integral<A>)
-constexpr detail::promoted_t<A, B> pow(A x, B y) {
-    using R = detail::promoted_t<A, B>;
-    return math::pow(static_cast<R>(x), static_cast<R>(y));
-}
+        (!std::is_same_v<A, B> || std::integral<A>)constexpr detail::promoted_t<A, B> pow(A x,
+                                                                                          B y) {
+        using R = detail::promoted_t<A, B>;
+        return math::pow(static_cast<R>(x), static_cast<R>(y));
+    }
 
 }  // namespace ctgrad::math

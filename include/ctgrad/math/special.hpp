@@ -129,7 +129,7 @@ constexpr W erf_w(W x) {
     const W ax = magnitude(x);
     if (ax < W(0.84375)) {
         if (ax < pow2<W>(-((std::numeric_limits<W>::digits + 3) / 2))) {  // 2^-28
-            constexpr W efx = W(1.28379167095512586316e-01);  // 2/sqrt(pi) - 1
+            constexpr W efx = W(1.28379167095512586316e-01);              // 2/sqrt(pi) - 1
             if (ax < pow2<W>(-1015)) {
                 return W(0.125) * (W(8) * x + W(8) * efx * x);  // avoids underflow in efx * x
             }
@@ -173,7 +173,7 @@ constexpr W erfc_w(W x) {
     if (ax < W(1.25)) {
         const W q = erf_near_one(ax - W(1));
         if (x >= W(0)) {
-            return (W(1) - erf_one<W>) - q;
+            return (W(1) - erf_one<W>)-q;
         }
         return W(1) + (erf_one<W> + q);
     }

@@ -131,10 +131,9 @@ constexpr reduced<W> reduce_large(W x) {
     const int E = e - (dig - 1);
     const auto high = static_cast<std::uint64_t>(mi * pow2<W>(-64));  // truncation
     const auto low = static_cast<std::uint64_t>(mi - W(high) * pow2<W>(64));
-    const std::uint32_t M[4] = {static_cast<std::uint32_t>(low),
-                                static_cast<std::uint32_t>(low >> 32),
-                                static_cast<std::uint32_t>(high),
-                                static_cast<std::uint32_t>(high >> 32)};
+    const std::uint32_t M[4] = {
+        static_cast<std::uint32_t>(low), static_cast<std::uint32_t>(low >> 32),
+        static_cast<std::uint32_t>(high), static_cast<std::uint32_t>(high >> 32)};
     std::uint32_t window[8] = {};  // little-endian: window[7] holds b_(E-1) ... b_(E+30)
     for (int j = 0; j < 8; ++j) {
         window[7 - j] = two_over_pi_window(E - 1 + 32 * j);
@@ -198,16 +197,20 @@ constexpr W sin_w(W x) {
     }
     if (ax <= W(0.78539816339744828)) {
         if (ax < pow2<W>(-(std::numeric_limits<W>::digits / 2))) {  // 2^-26
-            return x;  // also keeps the sign of -0
+            return x;                                               // also keeps the sign of -0
         }
         return kernel_sin(x, W(0), false);
     }
     const reduced<W> r = reduce_pio2(x);
     switch (r.n & 3) {
-        case 0: return kernel_sin(r.y0, r.y1, true);
-        case 1: return kernel_cos(r.y0, r.y1);
-        case 2: return -kernel_sin(r.y0, r.y1, true);
-        default: return -kernel_cos(r.y0, r.y1);
+    case 0:
+        return kernel_sin(r.y0, r.y1, true);
+    case 1:
+        return kernel_cos(r.y0, r.y1);
+    case 2:
+        return -kernel_sin(r.y0, r.y1, true);
+    default:
+        return -kernel_cos(r.y0, r.y1);
     }
 }
 
@@ -228,10 +231,14 @@ constexpr W cos_w(W x) {
     }
     const reduced<W> r = reduce_pio2(x);
     switch (r.n & 3) {
-        case 0: return kernel_cos(r.y0, r.y1);
-        case 1: return -kernel_sin(r.y0, r.y1, true);
-        case 2: return -kernel_cos(r.y0, r.y1);
-        default: return kernel_sin(r.y0, r.y1, true);
+    case 0:
+        return kernel_cos(r.y0, r.y1);
+    case 1:
+        return -kernel_sin(r.y0, r.y1, true);
+    case 2:
+        return -kernel_cos(r.y0, r.y1);
+    default:
+        return kernel_sin(r.y0, r.y1, true);
     }
 }
 

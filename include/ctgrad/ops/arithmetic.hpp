@@ -28,7 +28,7 @@ inline constexpr bool is_literal_equal_v = is_literal_equal<std::remove_cvref_t<
 
 /// Two subexpressions are known equal from their types alone only when they are pure.
 template <class A, class B>
-inline constexpr bool same_value_v = std::is_same_v<A, B> && is_pure_v<A>;
+inline constexpr bool same_value_v = (std::is_same_v<A, B> && is_pure_v<A>);
 
 constexpr rational rat_apply(char op, rational a, rational b) {
     switch (op) {
@@ -125,8 +125,7 @@ struct mul_op {
         } else if constexpr (is_literal_v<B> && !is_literal_v<A>) {
             return simplify(std::move(b), std::move(a));
         } else if constexpr (is_literal_v<A> && is_node_v<B>) {
-            if constexpr (std::is_same_v<typename B::op, mul_op> &&
-                          is_literal_v<child_t<B, 0>>) {
+            if constexpr (std::is_same_v<typename B::op, mul_op> && is_literal_v<child_t<B, 0>>) {
                 return simplify(simplify(a, b.template child<0>()), b.template child<1>());
             } else {
                 return node<mul_op, A, B>(std::move(a), std::move(b));
@@ -228,9 +227,8 @@ constexpr auto add_op::simplify(A a, B b) {
     } else if constexpr (detail::is_literal_equal_v<B, 0>) {
         return a;
     } else if constexpr (!is_literal_v<A> && detail::same_value_v<term_t<A>, term_t<B>>) {
-        return mul_op::simplify(
-            add_op::simplify(coefficient_of(a).first, coefficient_of(b).first),
-            coefficient_of(a).second);
+        return mul_op::simplify(add_op::simplify(coefficient_of(a).first, coefficient_of(b).first),
+                                coefficient_of(a).second);
     } else if constexpr (is_node_v<B>) {
         if constexpr (std::is_same_v<typename B::op, neg_op>) {
             return sub_op::simplify(std::move(a), b.template child<0>());

@@ -36,9 +36,7 @@ struct greater_equal_op {
     static constexpr std::string_view infix = ">=";
     static constexpr int precedence = 0;
     static constexpr bool locally_constant = true;
-    static constexpr auto value(auto a, auto b) {
-        return a >= b ? decltype(a)(1) : decltype(a)(0);
-    }
+    static constexpr auto value(auto a, auto b) { return a >= b ? decltype(a)(1) : decltype(a)(0); }
 };
 
 /// max(x, 0), NaN-propagating.  d/dx = [x > 0], so relu'(0) = 0.

@@ -64,7 +64,8 @@ constexpr auto derivative(const E& e, X x) {
         using args = std::make_index_sequence<E::arity>;
         return [&]<std::size_t... J>(std::index_sequence<J...>) {
             return (summand<literal<0>>{} + ... + summand{chain_term<J>(e, x, args{})}).e;
-        }(args{});
+        }
+        (args{});
     }
 }
 

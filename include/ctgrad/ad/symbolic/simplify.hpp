@@ -30,7 +30,8 @@ constexpr auto simplify(const E& e) {
     if constexpr (is_node_v<E>) {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return make_simplified<typename E::op>(simplify(e.template child<I>())...);
-        }(std::make_index_sequence<E::arity>{});
+        }
+        (std::make_index_sequence<E::arity>{});
     } else {
         return e;
     }
