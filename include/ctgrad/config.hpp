@@ -1,4 +1,5 @@
-/// @file The library's few macros, and the version when ctgrad was built or installed by meson.
+/// @file
+/// The library's few macros, and the version when ctgrad was built or installed by meson.
 #pragma once
 
 // CTGRAD_VERSION_MAJOR/MINOR/PATCH, CTGRAD_VERSION_STRING and CTGRAD_VERSION live in a header

@@ -1,4 +1,5 @@
-/// @file The one include: expressions, every op, value, gradient, d, hessian, to_string.
+/// @file
+/// The one include: expressions, every op, value, gradient, d, hessian, to_string.
 #pragma once
 
 #include <ctgrad/ad/gradient.hpp>

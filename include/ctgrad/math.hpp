@@ -1,4 +1,5 @@
-/// @file The constexpr math: every function of ctgrad::math.
+/// @file
+/// The constexpr math: every function of ctgrad::math.
 ///
 /// Each function is std::'s at run time, bit for bit, and during constant evaluation a
 /// fdlibm-derived implementation that GCC and Clang both evaluate (no std:: math function

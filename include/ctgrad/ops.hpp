@@ -1,4 +1,5 @@
-/// @file Every op family (the only list of families).
+/// @file
+/// Every op family (the only list of families).
 #pragma once
 
 #include <ctgrad/ops/activation.hpp>

@@ -1,4 +1,5 @@
-/// @file value(f, bindings...) and gradient(f, bindings...): the public entry points of the
+/// @file
+/// value(f, bindings...) and gradient(f, bindings...): the public entry points of the
 /// fused sweeps.
 #pragma once
 

@@ -1,4 +1,5 @@
-/// @file hessian(f, bindings...): every second partial derivative of f.
+/// @file
+/// hessian(f, bindings...): every second partial derivative of f.
 #pragma once
 
 #include <array>    // std::array

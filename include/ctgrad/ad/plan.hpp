@@ -1,4 +1,5 @@
-/// @file The plan of an expression type: its unique subexpressions in topological order,
+/// @file
+/// The plan of an expression type: its unique subexpressions in topological order,
 /// computed at compile time, with the tables the sweeps index into (children, which
 /// subexpressions carry a derivative, which contribution assigns an adjoint first).
 #pragma once

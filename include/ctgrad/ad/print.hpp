@@ -1,4 +1,5 @@
-/// @file to_string(e): an expression written out the way a person would type it, for
+/// @file
+/// to_string(e): an expression written out the way a person would type it, for
 /// tables, error reports and tests.
 #pragma once
 

@@ -1,4 +1,5 @@
-/// @file The fused forward and reverse sweeps over a plan. Generated from the plan's type:
+/// @file
+/// The fused forward and reverse sweeps over a plan. Generated from the plan's type:
 /// one straight-line statement per entry, values in a flat array the compiler keeps in
 /// registers, adjoints assigned by their first contribution and accumulated by the rest.
 /// Never names a concrete op: it uses the op contract (value, partial, locally_constant).

@@ -1,4 +1,5 @@
-/// @file The set of bindings passed to one call of value/gradient/hessian, with the checks a
+/// @file
+/// The set of bindings passed to one call of value/gradient/hessian, with the checks a
 /// user can trip (a variable bound twice, a variable left unbound).
 #pragma once
 

@@ -1,4 +1,5 @@
-/// @file The concepts that constrain ctgrad's public templates.
+/// @file
+/// The concepts that constrain ctgrad's public templates.
 #pragma once
 
 #include <type_traits>  // std::is_arithmetic_v, std::remove_cvref_t

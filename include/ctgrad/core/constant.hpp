@@ -1,4 +1,5 @@
-/// @file Run-time constants: a number that appears in an expression (`2.0 * x`).
+/// @file
+/// Run-time constants: a number that appears in an expression (`2.0 * x`).
 #pragma once
 
 #include <utility>  // std::move

@@ -1,4 +1,5 @@
-/// @file Declarations of the expression kinds and the traits that recognise them.
+/// @file
+/// Declarations of the expression kinds and the traits that recognise them.
 /// Nothing here needs a definition of another ctgrad header.
 #pragma once
 

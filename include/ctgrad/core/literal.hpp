@@ -1,4 +1,5 @@
-/// @file Exact compile-time literals: `lit<N>`, `lit<N, D>` and the `_c` suffix (`2_c`,
+/// @file
+/// Exact compile-time literals: `lit<N>`, `lit<N, D>` and the `_c` suffix (`2_c`,
 /// `0.5_c`, `1e-3_c`). Their value is part of their type, so symbolic simplification can fold
 /// them and type-level CSE can merge expressions built with them.
 #pragma once

@@ -1,4 +1,5 @@
-/// @file node<Op, Args...>: the one generic interior node of every expression.
+/// @file
+/// node<Op, Args...>: the one generic interior node of every expression.
 #pragma once
 
 #include <cstddef>  // std::size_t

@@ -1,4 +1,5 @@
-/// @file Variables (`var<"x">`) and their bindings (`x = 1.0`).
+/// @file
+/// Variables (`var<"x">`) and their bindings (`x = 1.0`).
 #pragma once
 
 #include <functional>   // std::reference_wrapper

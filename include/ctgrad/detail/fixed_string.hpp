@@ -1,4 +1,5 @@
-/// @file fixed_string: a compile-time string usable as a template argument (variable names).
+/// @file
+/// fixed_string: a compile-time string usable as a template argument (variable names).
 #pragma once
 
 #include <cstddef>      // std::size_t

@@ -1,4 +1,5 @@
-/// @file IEEE-754 division that also works in constant expressions.
+/// @file
+/// IEEE-754 division that also works in constant expressions.
 #pragma once
 
 #include <bit>          // std::bit_cast

@@ -1,4 +1,5 @@
-/// @file Flat type lists: index lookup, filtering, unique merge, and folds over index sequences in
+/// @file
+/// Flat type lists: index lookup, filtering, unique merge, and folds over index sequences in
 /// chunks; no recursion on the length of a list, and no fold longer than fold_chunk operands (clang
 /// refuses folds of more than 256).
 #pragma once

@@ -1,4 +1,5 @@
-/// @file The activation functions of the constexpr math: sigmoid.
+/// @file
+/// The activation functions of the constexpr math: sigmoid.
 #pragma once
 
 #include <cmath>        // std::exp

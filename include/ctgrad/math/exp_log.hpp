@@ -1,4 +1,5 @@
-/// @file The exp/log family of the constexpr math: exp, expm1, log, log1p.
+/// @file
+/// The exp/log family of the constexpr math: exp, expm1, log, log1p.
 ///
 /// Each function is std::'s at run time (bit for bit) and, during constant evaluation, a port
 /// of Sun's fdlibm algorithm (e_exp.c, s_expm1.c, e_log.c, s_log1p.c; "Copyright (C) 1993 by

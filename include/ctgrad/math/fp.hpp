@@ -1,4 +1,5 @@
-/// @file Floating-point building blocks of the constexpr math: the working type, exact scaling
+/// @file
+/// Floating-point building blocks of the constexpr math: the working type, exact scaling
 /// by powers of two, exponent/mantissa decomposition, rounding, and double-double arithmetic.
 /// Everything here is plain arithmetic and comparisons, so it runs inside constant evaluation
 /// on GCC and Clang alike: no std:: math function, and std::bit_cast only to read the sign of

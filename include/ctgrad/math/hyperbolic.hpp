@@ -1,4 +1,5 @@
-/// @file The hyperbolic functions of the constexpr math: tanh, sinh, cosh.
+/// @file
+/// The hyperbolic functions of the constexpr math: tanh, sinh, cosh.
 ///
 /// std:: at run time (bit for bit). During constant evaluation (in double for float and
 /// double, in long double for long double, there with the accuracy of double), Sun's fdlibm

@@ -1,4 +1,5 @@
-/// @file The power family of the constexpr math: sqrt, cbrt, pow.
+/// @file
+/// The power family of the constexpr math: sqrt, cbrt, pow.
 ///
 /// std:: at run time (bit for bit); during constant evaluation, computed in double for float
 /// and double (long double in long double, accurate to a few ulp of double):

@@ -1,4 +1,5 @@
-/// @file The special functions of the constexpr math: erf, erfc.
+/// @file
+/// The special functions of the constexpr math: erf, erfc.
 ///
 /// std:: at run time (bit for bit). During constant evaluation (in double for float and
 /// double, in long double for long double, there accurate to a few ulp of double), Sun's

@@ -1,4 +1,5 @@
-/// @file The trigonometric functions of the constexpr math: sin, cos (radians).
+/// @file
+/// The trigonometric functions of the constexpr math: sin, cos (radians).
 ///
 /// std:: at run time (bit for bit). During constant evaluation (in double for float and
 /// double, in long double for long double), a port of Sun's fdlibm (s_sin.c, s_cos.c,

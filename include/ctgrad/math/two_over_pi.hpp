@@ -1,4 +1,5 @@
-/// @file The binary digits of 2/pi, for the Payne–Hanek argument reduction of sin and cos.
+/// @file
+/// The binary digits of 2/pi, for the Payne–Hanek argument reduction of sin and cos.
 #pragma once
 
 #include <cstdint>  // std::uint32_t

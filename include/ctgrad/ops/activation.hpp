@@ -1,4 +1,5 @@
-/// @file The activation family: sigmoid (relu lives with the piecewise ops).
+/// @file
+/// The activation family: sigmoid (relu lives with the piecewise ops).
 #pragma once
 
 #include <string_view>  // std::string_view

@@ -1,4 +1,5 @@
-/// @file The arithmetic family: a + b, a - b, a * b, a / b and -a, with their algebraic
+/// @file
+/// The arithmetic family: a + b, a - b, a * b, a / b and -a, with their algebraic
 /// simplifications (used by the symbolic derivative d(f, x), never by the operators a user
 /// writes, so a user's expression is evaluated exactly as written).
 #pragma once

@@ -1,4 +1,5 @@
-/// @file The exp/log family: exp, log, log1p.
+/// @file
+/// The exp/log family: exp, log, log1p.
 #pragma once
 
 #include <string_view>  // std::string_view

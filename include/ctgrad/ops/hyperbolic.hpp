@@ -1,4 +1,5 @@
-/// @file The hyperbolic family: tanh.
+/// @file
+/// The hyperbolic family: tanh.
 #pragma once
 
 #include <string_view>  // std::string_view

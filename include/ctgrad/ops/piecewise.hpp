@@ -1,4 +1,5 @@
-/// @file The piecewise family: relu, abs, min, max, and the indicator ops their symbolic
+/// @file
+/// The piecewise family: relu, abs, min, max, and the indicator ops their symbolic
 /// derivatives are made of. Subgradient conventions (the same everywhere in ctgrad):
 /// relu'(0) = 0, abs'(0) = 0, and a tie in max/min sends the whole gradient to the first
 /// argument.

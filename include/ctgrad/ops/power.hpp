@@ -1,4 +1,5 @@
-/// @file The power family: sqrt, square, pow.
+/// @file
+/// The power family: sqrt, square, pow.
 #pragma once
 
 #include <string_view>  // std::string_view

@@ -1,4 +1,5 @@
-/// @file Special functions: erf, erfc (the normal CDF is 0.5 * erfc(-x / sqrt 2)).
+/// @file
+/// Special functions: erf, erfc (the normal CDF is 0.5 * erfc(-x / sqrt 2)).
 #pragma once
 
 #include <numbers>      // std::numbers::inv_sqrtpi_v

@@ -1,4 +1,5 @@
-/// @file The trigonometric family: sin, cos.
+/// @file
+/// The trigonometric family: sin, cos.
 #pragma once
 
 #include <string_view>  // std::string_view

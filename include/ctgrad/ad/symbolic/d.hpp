@@ -1,4 +1,5 @@
-/// @file d(f, x): the symbolic derivative of an expression, itself an expression, so that
+/// @file
+/// d(f, x): the symbolic derivative of an expression, itself an expression, so that
 /// d(d(f, x), y) works and derivatives can be evaluated, differentiated or printed.
 #pragma once
 

@@ -1,4 +1,5 @@
-/// @file simplify(e): rebuilds an expression bottom-up through each op's own simplification
+/// @file
+/// simplify(e): rebuilds an expression bottom-up through each op's own simplification
 /// rules (an op may define `static simplify(args...)`, e.g. 0*e = 0, 1*e = e, e + 0 = e,
 /// literal arithmetic); ops without rules are rebuilt unchanged.
 #pragma once
