@@ -1,5 +1,5 @@
 /// @file
-/// The one include: expressions, every op, value, gradient, d, hessian, to_string.
+/// The one include: expressions, every op, value, gradient, d, hessian, to_string, tensors.
 #pragma once
 
 #include <ctgrad/ad/gradient.hpp>
@@ -15,3 +15,4 @@
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/ops.hpp>
+#include <ctgrad/tensor/tensor.hpp>
