@@ -92,6 +92,12 @@ BOOST_AUTO_TEST_CASE(to_string_prints_the_simplified_derivative) {
     BOOST_TEST(ctgrad::to_string(x - (y - x) * 2.0 + -x / 0.5_c) == "x - (y - x) * 2 + -x / (1/2)");
 }
 
+BOOST_AUTO_TEST_CASE(to_string_parenthesises_a_negated_negative) {
+    BOOST_TEST(ctgrad::to_string(-(-x)) == "-(-x)");
+    BOOST_TEST(ctgrad::to_string(-(ctgrad::lit<-2> * x)) == "-(-2 * x)");
+    BOOST_TEST(ctgrad::to_string(-x) == "-x");
+}
+
 BOOST_AUTO_TEST_CASE(hessian_of_a_variable_the_function_lacks_is_zero) {
     constexpr auto z = ctgrad::var<"z">;
     const auto hh = ctgrad::hessian(x * x, x = 3.0, z = 1.0);

@@ -57,6 +57,15 @@ BOOST_AUTO_TEST_CASE(constant_exponent_and_constant_base) {
     BOOST_TEST(ctgrad::gradient(ctgrad::pow(2.0, lx), lx = 3.0)[lx] == 8.0 * std::log(2.0),
                boost::test_tools::tolerance(1e-15));
 }
+BOOST_AUTO_TEST_CASE(base_partial_of_a_zero_power_is_zero_not_nan) {
+    // a^0 = 1 for every a: its derivative is 0, also at a = 0 where b a^(b-1) = 0 * inf.
+    const auto g = ctgrad::gradient(ctgrad::pow(lx, ly), lx = 0.0, ly = 0.0);
+    BOOST_TEST(g.value == 1.0);
+    BOOST_TEST(g[lx] == 0.0);
+    BOOST_TEST(ctgrad::gradient(ctgrad::pow(lx, 0.0), lx = 0.0)[lx] == 0.0);
+    BOOST_TEST(ctgrad::gradient(ctgrad::pow(lx, 0.0), lx = -3.0)[lx] == 0.0);
+}
+static_assert(ctgrad::gradient(ctgrad::pow(lx, 0.0), lx = 0.0)[lx] == 0.0);
 BOOST_AUTO_TEST_CASE(exponent_partial_at_zero_base_is_zero_not_nan) {
     const auto g = ctgrad::gradient(ctgrad::pow(lx, ly), lx = 0.0, ly = 2.0);
     BOOST_TEST(g.value == 0.0);

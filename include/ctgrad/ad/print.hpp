@@ -59,7 +59,10 @@ std::string print(const E& e) {
             out << arg(std::integral_constant<std::size_t, 0>{}, op::precedence) << ' ' << op::infix
                 << ' ' << arg(std::integral_constant<std::size_t, 1>{}, op::precedence + 1);
         } else if constexpr (requires { op::prefix; }) {
-            out << op::prefix << arg(std::integral_constant<std::size_t, 0>{}, 3);
+            // An operand that itself starts with a minus sign (-x, a negative number) is
+            // parenthesised: -(-x), not --x.
+            std::string operand = arg(std::integral_constant<std::size_t, 0>{}, 3);
+            out << op::prefix << (operand.starts_with('-') ? "(" + operand + ")" : operand);
         } else {
             out << op::name << '(';
             [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -131,9 +131,22 @@ constexpr rational parse_literal() {
 
 }  // namespace detail
 
-/// The exact literal N/D, normalised: `lit<2>`, `lit<1, 2>`, `lit<-3>`.
+namespace detail {
+
+template <std::intmax_t N, std::intmax_t D>
+constexpr auto make_literal() {
+    static_assert(D != 0, "ctgrad::lit<N, D>: the denominator D is 0");
+    static_assert(N != INTMAX_MIN && D != INTMAX_MIN,
+                  "ctgrad::lit<N, D>: INTMAX_MIN is out of range (its negation overflows)");
+    return literal<normalize(N, D).num, normalize(N, D).den>{};
+}
+
+}  // namespace detail
+
+/// The exact literal N/D, normalised: `lit<2>`, `lit<1, 2>`, `lit<-3>`. D = 0 or INTMAX_MIN
+/// is a compile error.
 template <std::intmax_t N, std::intmax_t D = 1>
-inline constexpr literal<detail::normalize(N, D).num, detail::normalize(N, D).den> lit{};
+inline constexpr auto lit = detail::make_literal<N, D>();
 
 inline namespace literals {
 

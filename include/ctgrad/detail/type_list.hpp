@@ -102,7 +102,9 @@ constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) {
 template <std::size_t N>
 constexpr std::size_t count_true(const std::array<bool, N>& mask) {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < N; ++i) n += mask[i] ? 1 : 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (mask[i]) ++n;
+    }
     return n;
 }
 

@@ -15,7 +15,9 @@
 
 namespace ctgrad::ops {
 
-/// tanh x.  Saturates to exactly ±1 (|x| > ~19 in double) with derivative 0, never NaN.
+/// tanh x.  Rounds to exactly ±1 from |x| ≈ 19.1 in double (std::tanh at run time and
+/// math::tanh in constant evaluation alike; math::tanh also returns ±1 outright from 22), with
+/// derivative 0 there, never NaN.
 /// d/dx = 1 - tanh^2 x, computed from the output y as 1 - y*y.
 struct tanh_op {
     static constexpr std::string_view name = "tanh";

@@ -40,13 +40,16 @@ struct square_op {
 };
 
 /// a^b, as std::pow (pow(0, 0) = 1, pow(negative, non-integer) = NaN).
-/// d/da = b a^(b-1);  d/db = a^b log a, taken as 0 where a = 0 and b > 0 (the limit along
-/// a = 0, instead of 0 * -inf = NaN).
+/// d/da = b a^(b-1), taken as 0 where b = 0 (a^0 is constant; at a = 0 the formula would give
+/// 0 * inf = NaN);  d/db = a^b log a, taken as 0 where a = 0 and b > 0 (the limit along a = 0,
+/// instead of 0 * -inf = NaN). The symbolic derivatives d(pow(a, b), ...) keep the plain
+/// formulas, so they give NaN at those points when b or a is a run-time value.
 struct pow_op {
     static constexpr std::string_view name = "pow";
     static constexpr auto value(auto a, auto b) { return math::pow(a, b); }
     static constexpr auto partial(arg_t<0>, auto a, auto b, auto) {
-        return b * math::pow(a, b - decltype(b)(1));
+        using T = decltype(b);
+        return b == T(0) ? T(0) : b * math::pow(a, b - T(1));
     }
     static constexpr auto partial(arg_t<1>, auto a, auto b, auto y) {
         using T = decltype(y);
