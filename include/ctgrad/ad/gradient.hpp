@@ -44,12 +44,24 @@ struct gradient_result {
 
 namespace detail {
 
+// The checks of one call of value/gradient/hessian. `ok` is computed without diagnostics; when
+// it is false the entry point calls diagnose(), whose static_assert names the variable, and
+// returns a placeholder of the usual type, so that the user's code after the call does not add
+// errors of its own to the one that matters.
 template <class E, class... B>
 struct call {
     using plan = ad::plan<std::remove_cvref_t<E>>;
     using set = binding_set<std::remove_cvref_t<B>...>;
-    static constexpr bool ok =
-        check_no_duplicates<std::remove_cvref_t<B>...>() && ad::detail::all_bound<plan, set>();
+    static constexpr bool unique = no_duplicates_v<std::remove_cvref_t<B>...>;
+    static constexpr bool ok = unique && ad::detail::all_bound_quietly<plan, set>();
+
+    static constexpr void diagnose() {
+        if constexpr (!unique) {
+            static_cast<void>(check_no_duplicates<std::remove_cvref_t<B>...>());
+        } else {
+            static_cast<void>(ad::detail::all_bound<plan, set>());
+        }
+    }
 };
 
 template <class S, class E, class... B>
@@ -81,6 +93,9 @@ constexpr auto value(const E& f, const B&... b) {
         using S = ad::scalar_t<typename c::plan, typename c::set>;
         const typename c::set set(b...);
         return ad::forward<typename c::plan, S>(f, set)[c::plan::size - 1];
+    } else {
+        c::diagnose();
+        return 0.0;
     }
 }
 
@@ -91,6 +106,9 @@ constexpr auto gradient(const E& f, const B&... b) {
     using c = detail::call<E, B...>;
     if constexpr (c::ok) {
         return detail::gradient_as<ad::scalar_t<typename c::plan, typename c::set>>(f, b...);
+    } else {
+        c::diagnose();
+        return gradient_result<double, typename c::plan::variables>{};
     }
 }
 

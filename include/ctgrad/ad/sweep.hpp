@@ -79,7 +79,15 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
     using type = typename common_number<numbers>::type;
 };
 
-/// True when every variable of the plan is bound (a static_assert names the first one not).
+/// True when every variable of the plan is bound (no diagnostic).
+template <class Plan, class Set>
+constexpr bool all_bound_quietly() {
+    return []<class... V>(ctgrad::detail::type_list<V...>) {
+        return (ctgrad::detail::is_bound_v<Set, V::name> && ...);
+    }(typename Plan::variables{});
+}
+
+/// True when every variable of the plan is bound (a static_assert names each one not).
 template <class Plan, class Set>
 constexpr bool all_bound() {
     return []<class... V>(ctgrad::detail::type_list<V...>) {

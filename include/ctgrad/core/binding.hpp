@@ -73,6 +73,14 @@ struct binding_set {
         decltype(std::declval<const at_t<type_list<B...>, find(Name.view())>&>().get())>;
 };
 
+/// True when no variable is bound twice (no diagnostic; see check_no_duplicates).
+template <class... B>
+inline constexpr bool no_duplicates_v = binding_set<B...>::first_duplicate() == npos;
+
+/// True when the variable `Name` is bound in `Set` (no diagnostic; see check_bound).
+template <class Set, fixed_string Name>
+inline constexpr bool is_bound_v = Set::find(Name.view()) != npos;
+
 /// Checks that no variable is bound twice; true when the bindings are usable.
 template <class... B>
 constexpr bool check_no_duplicates() {
