@@ -256,15 +256,17 @@ void check_sizes(std::tuple<Dims...>, bool exact) {
 
 }  // namespace
 
-// Sizes: 1 in every position, primes, and the remainders of the register block (MR = 4 or 8
-// rows, NR = 3 vectors: 6 to 48 columns depending on T and the target) and of the k blocks
-// (at most KC = 16 KiB / (NR·sizeof(T)) rows: 85 to 341; K = 343 and 700 make a first block one
-// row longer than the others, K = 1031 several longer blocks), in both types. Products of at
-// most 64 multiply-adds (the first three) take the plain loop at run time.
-using exact_sizes = std::tuple<dims<1, 1, 1>, dims<2, 3, 1>, dims<1, 9, 1>, dims<1, 70, 1>,
-                               dims<70, 1, 1>, dims<1, 1, 70>, dims<5, 5, 5>, dims<7, 13, 5>,
-                               dims<13, 11, 29>, dims<17, 19, 47>, dims<9, 2, 97>, dims<33, 31, 13>,
-                               dims<3, 700, 50>, dims<11, 343, 25>, dims<2, 1031, 7>>;
+// Sizes: 1 in every position, primes, and the remainders of the register block (MR = 6 or 8
+// rows, NR = 2 or 3 vectors: 4 to 48 columns depending on T and the target) and of the k blocks
+// (at most KC = 16 KiB / (NR·sizeof(T)) rows, 85 to 512: K = 343, 700, 1024 and 1031 make 1 to
+// 13 blocks depending on the target, with one or several of them a row longer than the rest),
+// in both types. Products of at most 64 multiply-adds (the first three) take the plain loop at
+// run time.
+using exact_sizes =
+    std::tuple<dims<1, 1, 1>, dims<2, 3, 1>, dims<1, 9, 1>, dims<1, 70, 1>, dims<70, 1, 1>,
+               dims<1, 1, 70>, dims<5, 5, 5>, dims<7, 13, 5>, dims<13, 11, 29>, dims<17, 19, 47>,
+               dims<9, 2, 97>, dims<33, 31, 13>, dims<3, 700, 50>, dims<11, 343, 25>,
+               dims<5, 1024, 9>, dims<2, 1031, 7>>;
 
 BOOST_AUTO_TEST_CASE(exact_double) {
     check_sizes<double>(exact_sizes{}, true);

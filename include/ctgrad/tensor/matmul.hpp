@@ -33,7 +33,7 @@
 /// vector extensions (`vector_size`) of W lanes: 16 bytes with SSE2/NEON, 32 with AVX, 64 with
 /// AVX-512F, so plain `-O2` on x86-64 gets SSE2 and `-march=native` AVX2/AVX-512; other
 /// compilers, or `-DCTGRAD_KERNELS_PORTABLE`, get a plain-array fallback with the same blocking.
-/// MR × NR is 4 × 3W with 16 vector registers, 8 × 3W with 32. The sum over k is split into
+/// MR × NR is 6 × 2W with 16 vector registers, 8 × 3W with 32. The sum over k is split into
 /// nearly equal blocks so that a KC×NR panel of B stays in L1 (KC·NR·sizeof(T) <= 16 KiB).
 /// B is read in place by `matmul` and `matmul_tn`; `matmul_nt` copies each KC×NR panel of Bᵀ
 /// into a buffer on the stack (W×W tiles transposed in registers), and the last N % NR columns
@@ -198,17 +198,18 @@ inline vec<T> splat(T s) {
 
 /// The shape of the register block of C: MR rows × NV vectors. MR·NV accumulators, NV vectors of
 /// B and one broadcast of A (plus a product temporary without FMA) fit the register file:
-/// 16 registers -> 4 × 3, 32 registers -> 8 × 3.
+/// 16 registers -> 6 × 2, 32 registers -> 8 × 3. (Measured on x86-64 with SSE2, AVX2 and
+/// AVX-512: with 16 registers 4 × 3 is as fast under GCC, but Clang spills an accumulator.)
 /// Override with -DCTGRAD_KERNELS_BLOCK_ROWS=r and -DCTGRAD_KERNELS_BLOCK_VECTORS=v.
 #if defined(CTGRAD_KERNELS_BLOCK_VECTORS)
 inline constexpr std::size_t block_vectors = CTGRAD_KERNELS_BLOCK_VECTORS;
 #else
-inline constexpr std::size_t block_vectors = 3;
+inline constexpr std::size_t block_vectors = vector_registers >= 32 ? 3 : 2;
 #endif
 #if defined(CTGRAD_KERNELS_BLOCK_ROWS)
 inline constexpr std::size_t block_rows = CTGRAD_KERNELS_BLOCK_ROWS;
 #else
-inline constexpr std::size_t block_rows = vector_registers >= 32 ? 8 : 4;
+inline constexpr std::size_t block_rows = vector_registers >= 32 ? 8 : 6;
 #endif
 
 /// Where A(i, k) is: a[i·RowStride + k·KStride].
