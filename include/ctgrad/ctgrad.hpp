@@ -5,6 +5,7 @@
 #include <ctgrad/ad/gradient.hpp>
 #include <ctgrad/ad/hessian.hpp>
 #include <ctgrad/ad/print.hpp>
+#include <ctgrad/ad/program.hpp>
 #include <ctgrad/ad/symbolic/d.hpp>
 #include <ctgrad/ad/symbolic/simplify.hpp>
 #include <ctgrad/config.hpp>
@@ -15,4 +16,8 @@
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/ops.hpp>
+#include <ctgrad/tensor/matmul.hpp>
+#include <ctgrad/tensor/ops.hpp>
+#include <ctgrad/tensor/program.hpp>
+#include <ctgrad/tensor/shape.hpp>
 #include <ctgrad/tensor/tensor.hpp>

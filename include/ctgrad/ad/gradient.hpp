@@ -14,6 +14,8 @@
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/tensor/program.hpp>
+#include <ctgrad/tensor/shape.hpp>
 
 namespace ctgrad {
 
@@ -86,30 +88,64 @@ constexpr auto gradient_as(const E& f, const B&... b) {
 /// sweep only. Every variable of f must be bound, once; extra bindings are ignored. The
 /// result has the common type of the bound numbers and run-time constants (see ad::scalar_t)
 /// and equals, bit for bit, the same formula evaluated on plain numbers in the same order.
+/// For an expression over tensors the result is a number for a scalar expression and a
+/// `tensor` of the expression's shape otherwise, in the tensors' element type.
 template <expression E, binding_argument... B>
 constexpr auto value(const E& f, const B&... b) {
     using c = detail::call<E, B...>;
-    if constexpr (c::ok) {
+    if constexpr (!c::ok) {
+        c::diagnose();
+        return 0.0;
+    } else if constexpr (tensor_ad::involves_tensors<typename c::plan>()) {
+        using sched = tensor_ad::schedule_for<typename c::plan, all_variables, false>;
+        const typename c::set set(b...);
+        return tensor_ad::value_of<sched>(f, set);
+    } else {
         using S = ad::scalar_t<typename c::plan, typename c::set>;
         const typename c::set set(b...);
         return ad::forward<typename c::plan, S>(f, set)[c::plan::size - 1];
-    } else {
-        c::diagnose();
-        return 0.0;
     }
 }
 
-/// The value and every partial derivative of `f` in one forward and one reverse sweep:
-/// `auto g = gradient(f, x = 1.0, y = 0.5); g.value; g[x]; g[y];`.
-template <expression E, binding_argument... B>
-constexpr auto gradient(const E& f, const B&... b) {
-    using c = detail::call<E, B...>;
-    if constexpr (c::ok) {
-        return detail::gradient_as<ad::scalar_t<typename c::plan, typename c::set>>(f, b...);
-    } else {
+namespace detail {
+
+template <class E, class Wrt, class... B>
+constexpr auto gradient_impl(const E& f, const B&... b) {
+    using c = call<E, B...>;
+    using shape = shape_of_t<std::remove_cvref_t<E>>;
+    if constexpr (!c::ok) {
         c::diagnose();
         return gradient_result<double, typename c::plan::variables>{};
+    } else if constexpr (shape::rank != 0) {
+        static_assert(shape::rank == 0,
+                      "ctgrad::gradient: the expression must be a scalar; reduce a tensor "
+                      "expression with sum(...), mean(...) or a loss first");
+        return gradient_result<double, typename c::plan::variables>{};
+    } else if constexpr (tensor_ad::involves_tensors<typename c::plan>()) {
+        using sched = tensor_ad::schedule_for<typename c::plan, Wrt, true>;
+        const typename c::set set(b...);
+        return tensor_ad::gradient_of<sched>(f, set);
+    } else {
+        return gradient_as<ad::scalar_t<typename c::plan, typename c::set>>(f, b...);
     }
+}
+
+}  // namespace detail
+
+/// The value and every partial derivative of `f` in one forward and one reverse sweep:
+/// `auto g = gradient(f, x = 1.0, y = 0.5); g.value; g[x]; g[y];`. For an expression over
+/// tensors (which must be a scalar, e.g. a loss), `g[W]` is a tensor of W's shape.
+template <expression E, binding_argument... B>
+constexpr auto gradient(const E& f, const B&... b) {
+    return detail::gradient_impl<E, all_variables>(f, b...);
+}
+
+/// The gradient with respect to the listed variables only: `gradient(loss, wrt(W1, b1, W2,
+/// b2), X = x, Y = y, W1 = w1, ...)`. The others (data, targets) are bound but get no adjoint,
+/// and the backward pass does no work for them (no input gradient of the first layer).
+template <expression E, class... V, binding_argument... B>
+constexpr auto gradient(const E& f, wrt_t<V...>, const B&... b) {
+    return detail::gradient_impl<E, wrt_t<V...>>(f, b...);
 }
 
 }  // namespace ctgrad

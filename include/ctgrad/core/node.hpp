@@ -12,6 +12,7 @@
 #include <ctgrad/core/constant.hpp>
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/tensor/shape.hpp>
 
 namespace ctgrad {
 
@@ -61,10 +62,14 @@ struct node : detail::node_storage<(is_pure_v<Args> && ...), Args...> {
     using detail::node_storage<(is_pure_v<Args> && ...), Args...>::child;
 };
 
-/// Builds `node<Op, ...>` from operands, turning numbers into constants.
+/// Builds `node<Op, ...>` from operands, turning numbers into constants. The shapes of the
+/// arguments are checked here (tensor/shape.hpp): a mismatch is a static_assert at the line
+/// that builds the expression, naming the op and the shapes.
 template <class Op, operand... A>
 constexpr auto make_node(A... a) {
-    return node<Op, decltype(as_expression(a))...>(as_expression(std::move(a))...);
+    using N = node<Op, decltype(as_expression(a))...>;
+    static_cast<void>(sizeof(detail::shape_of_t<N>));
+    return N(as_expression(std::move(a))...);
 }
 
 /// The type of the I-th argument of a node type.

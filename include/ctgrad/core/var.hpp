@@ -2,12 +2,14 @@
 /// Variables (`var<"x">`) and their bindings (`x = 1.0`).
 #pragma once
 
+#include <cstddef>      // std::size_t
 #include <functional>   // std::reference_wrapper
 #include <type_traits>  // std::remove_cvref_t
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/tensor/tensor.hpp>
 
 namespace ctgrad {
 
@@ -48,6 +50,40 @@ struct bindable<std::reference_wrapper<T>> : std::bool_constant<number<T>> {};
 
 }  // namespace detail
 
+/// Diagnostic type: instantiated (and left incomplete) when a tensor variable is bound to
+/// something else than a tensor of its element type and shape.
+template <class Kind, class Bound>
+struct tensor_variable_bound_to_a_different_type;
+
+namespace detail {
+
+template <class Kind>
+struct is_tensor_kind : std::false_type {};
+
+template <class T, std::size_t... D>
+struct is_tensor_kind<tensor<T, D...>> : std::true_type {};
+
+/// Whether a value of type U can be bound to a variable of tensor kind Kind (by reference).
+template <class Kind, class U>
+struct binds_tensor : std::false_type {};
+
+template <class T, std::size_t... D>
+struct binds_tensor<tensor<T, D...>, tensor<T, D...>> : std::true_type {
+    using view = tensor_view<const T, D...>;
+};
+
+template <class T, std::size_t... D>
+struct binds_tensor<tensor<T, D...>, tensor_view<T, D...>> : std::true_type {
+    using view = tensor_view<const T, D...>;
+};
+
+template <class T, std::size_t... D>
+struct binds_tensor<tensor<T, D...>, tensor_view<const T, D...>> : std::true_type {
+    using view = tensor_view<const T, D...>;
+};
+
+}  // namespace detail
+
 /// Diagnostic type: instantiated (and left incomplete) when a variable is bound to something
 /// that is not a number; its arguments spell the variable's name.
 template <char... Name>
@@ -59,14 +95,30 @@ struct variable {
     static constexpr auto name = Name;
     using kind = Kind;
 
-    /// Binds the variable for one call: `value(f, x = 1.0)`. Accepts any number, or
-    /// `std::ref`/`std::cref` of one.
+    /// Binds the variable for one call: `value(f, x = 1.0)`. A scalar variable accepts any
+    /// number, or `std::ref`/`std::cref` of one; a tensor variable (`var<"X", tensor<float, 32,
+    /// 100>>`) a `tensor` or `tensor_view` of exactly its element type and shape, which it
+    /// binds by reference (nothing is copied, so the tensor must outlive the call).
     template <class V>
-    constexpr auto operator=(V v) const {
-        if constexpr (detail::bindable<V>::value) {
-            return binding<Name, V>{v};
+    constexpr auto operator=(V&& v) const {
+        using U = std::remove_cvref_t<V>;
+        if constexpr (detail::is_tensor_kind<Kind>::value) {
+            if constexpr (detail::binds_tensor<Kind, U>::value) {
+                return binding<Name, typename detail::binds_tensor<Kind, U>::view>{
+                    typename detail::binds_tensor<Kind, U>::view(v)};
+            } else {
+                static_assert(detail::binds_tensor<Kind, U>::value,
+                              "ctgrad: a tensor variable can only be bound to a ctgrad::tensor "
+                              "or ctgrad::tensor_view of exactly its element type and shape; "
+                              "the variable's kind and the bound type are named in "
+                              "'tensor_variable_bound_to_a_different_type<...>' below");
+                static_cast<void>(sizeof(tensor_variable_bound_to_a_different_type<Kind, U>));
+                return detail::spelled<Name, variable_bound_to_a_non_number>{};
+            }
+        } else if constexpr (detail::bindable<U>::value) {
+            return binding<Name, U>{v};
         } else {
-            static_assert(detail::bindable<V>::value,
+            static_assert(detail::bindable<U>::value,
                           "ctgrad: a variable can only be bound to a number (int, float, double, "
                           "long double) or to std::ref/std::cref of one; the variable is named "
                           "in 'variable_bound_to_a_non_number<...>' below");

@@ -59,6 +59,22 @@ inline constexpr auto indexed_name = detail::make_indexed_name<Base, I>();
 
 namespace detail {
 
+template <fixed_string A, fixed_string B>
+constexpr auto make_joined_name() noexcept {
+    char s[A.size() + B.size() + 1]{};
+    for (std::size_t k = 0; k < A.size(); ++k) s[k] = A.chars[k];
+    for (std::size_t k = 0; k < B.size(); ++k) s[A.size() + k] = B.chars[k];
+    return fixed_string<A.size() + B.size() + 1>(s);
+}
+
+}  // namespace detail
+
+/// `A` followed by `B`: `joined_name<"fc1", ".W">` is "fc1.W" (parameter names of layers).
+template <fixed_string A, fixed_string B>
+inline constexpr auto joined_name = detail::make_joined_name<A, B>();
+
+namespace detail {
+
 /// Spells a fixed_string as a pack of chars: `spelled<"w0", T>` is `T<'w', '0'>`. Diagnostics
 /// instantiate such types because GCC and Clang both print a char pack readably, whereas Clang
 /// prints a fixed_string argument as its character codes.

@@ -1,0 +1,147 @@
+/// @file
+/// ctgrad::program: an expression compiled once with its own workspace, for repeated
+/// evaluation without allocation (a training step), and gradient_view, what it returns.
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::remove_cvref_t
+#include <utility>      // std::index_sequence, std::move
+
+#include <ctgrad/ad/gradient.hpp>
+#include <ctgrad/ad/plan.hpp>
+#include <ctgrad/core/binding.hpp>
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/tensor/program.hpp>
+#include <ctgrad/tensor/shape.hpp>
+#include <ctgrad/tensor/tensor.hpp>
+
+namespace ctgrad {
+
+/// What program::gradient returns: the value and views of the gradients inside the program's
+/// workspace (valid until the next call of the program). `g[W]` is a
+/// `tensor_view<const S, ...>` of W's shape (a number for a scalar variable).
+template <class Sched>
+class gradient_view {
+public:
+    using scalar_type = typename Sched::scalar;
+    using variables = typename tensor_ad::reported<typename Sched::plan, typename Sched::wrt>::type;
+
+    constexpr gradient_view(scalar_type v, const scalar_type* ws) : value(v), ws_(ws) {}
+
+    scalar_type value;
+
+    template <fixed_string Name, class Kind>
+    constexpr auto operator[](variable<Name, Kind>) const {
+        detail::check_reported<variables, Name, Kind>();
+        if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
+            constexpr std::size_t at =
+                Sched::t.adj_off[tensor_ad::entry_of<Sched, variable<Name, Kind>>()];
+            using G = typename tensor_ad::gradient_type<variable<Name, Kind>, scalar_type>::type;
+            if constexpr (requires { G::rank; }) {
+                return view_of<G>(ws_ + at);
+            } else {
+                return ws_[at];
+            }
+        } else {
+            return value;
+        }
+    }
+
+private:
+    template <class G>
+    static constexpr auto view_of(const scalar_type* p) {
+        return [&]<std::size_t... D>(std::index_sequence<D...>) {
+            return tensor_view<const scalar_type, G::shape[D]...>(p);
+        }
+        (std::make_index_sequence<G::rank>{});
+    }
+
+    const scalar_type* ws_;
+};
+
+/// A compiled expression with its own workspace, for repeated evaluation: a training loop
+/// calls `gradient` once per step and allocates nothing (the workspace is allocated once, by
+/// the constructor). `program prog(loss, wrt(W1, b1, W2, b2));` then
+/// `auto g = prog.gradient(X = x, Y = y, W1 = w1, ...); g[W1]` (a view into the workspace).
+/// The workspace holds only the buffers the sweeps need, laid out at compile time with reuse
+/// of dead buffers; its size is `program<...>::workspace_bytes`, a constant.
+template <expression E, class Wrt = all_variables>
+class program {
+public:
+    using expression_type = E;
+    using plan = ad::plan<E>;
+    using scalar_type = tensor_ad::element_t<plan>;
+    using gradient_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, true>;
+    using value_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, false>;
+    using shape_type = detail::shape_of_t<E>;
+
+    /// Bytes of workspace the gradient sweep uses (values kept for the backward pass, adjoints,
+    /// the gradients themselves).
+    static constexpr std::size_t workspace_bytes = gradient_schedule::bytes;
+    /// Bytes of workspace the forward sweep alone (value, inference) uses.
+    static constexpr std::size_t value_workspace_bytes = value_schedule::bytes;
+
+    constexpr explicit program(E f, Wrt = {})
+        : f_(std::move(f)),
+          ws_(gradient_schedule::elements > value_schedule::elements ? gradient_schedule::elements
+                                                                     : value_schedule::elements) {}
+
+    /// The value of the expression (forward sweep only): a number for a scalar expression,
+    /// else a view of the result inside the workspace (valid until the next call).
+    template <binding_argument... B>
+    constexpr auto value(const B&... b) {
+        using c = detail::call<E, B...>;
+        if constexpr (!c::ok) {
+            c::diagnose();
+            return scalar_type{};
+        } else {
+            const typename c::set set(b...);
+            tensor_ad::engine<value_schedule, E, typename c::set> run{f_, set, ws_.data()};
+            run.forward();
+            constexpr std::size_t root = value_schedule::root;
+            if constexpr (shape_type::rank == 0) {
+                return run.template leaf<root, shape<>>(0, 0, 0);
+            } else {
+                return [&]<std::size_t... D>(std::index_sequence<D...>) {
+                    return tensor_view<const scalar_type, shape_type::dims[D]...>(
+                        run.template data<root>());
+                }
+                (std::make_index_sequence<shape_type::rank>{});
+            }
+        }
+    }
+
+    /// The value and the gradient (forward and backward sweeps). The expression must be a
+    /// scalar.
+    template <binding_argument... B>
+    constexpr gradient_view<gradient_schedule> gradient(const B&... b) {
+        static_assert(shape_type::rank == 0,
+                      "ctgrad::program::gradient: the expression must be a scalar; reduce a "
+                      "tensor expression with sum(...), mean(...) or a loss first");
+        using c = detail::call<E, B...>;
+        if constexpr (!c::ok) {
+            c::diagnose();
+            return {scalar_type{}, ws_.data()};
+        } else {
+            const typename c::set set(b...);
+            tensor_ad::engine<gradient_schedule, E, typename c::set> run{f_, set, ws_.data()};
+            run.forward();
+            run.backward();
+            return {run.template leaf<gradient_schedule::root, shape<>>(0, 0, 0), ws_.data()};
+        }
+    }
+
+    constexpr const E& expression() const noexcept { return f_; }
+
+private:
+    E f_;
+    tensor_ad::buffer<scalar_type> ws_;
+};
+
+template <class E>
+program(E) -> program<E>;
+
+template <class E, class... V>
+program(E, wrt_t<V...>) -> program<E, wrt_t<V...>>;
+
+}  // namespace ctgrad

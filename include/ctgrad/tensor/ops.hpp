@@ -1,0 +1,453 @@
+/// @file
+/// Tensor operations that are not elementwise: matmul, transpose, the reductions sum and mean
+/// (whole and per row), softmax, log_softmax and the losses. Every scalar function of ctgrad
+/// (`exp`, `tanh`, `relu`, `+`, `*`, ...) applies to tensors elementwise with broadcasting
+/// (see tensor/shape.hpp); the ops here have their own forward kernel and vector-Jacobian
+/// products.
+///
+/// The contract of a tensor op (what the sweeps in tensor/program.hpp call):
+/// - `static constexpr bool tensor_op = true;` and `name`;
+/// - `template <class... ArgShapes> using result = shape<...>;` the result shape, with a
+///   static_assert that names the op and the shapes when they do not fit;
+/// - `forward<Out, ArgShapes...>(S* out, const S*... args)`;
+/// - `vjp<I, Mode, Out, ArgShapes...>(S* d_arg, const S* d_out, const S* out, const S*...
+///   args)`: assigns (`kernels::mode::assign`) or adds (`accumulate`) d_out's contribution to
+///   the adjoint of argument I (`has_vjp<I>` false: the op gives none, as for labels).
+/// Reductions over all elements (`sum`, `mean`) are marked `reduce_all` instead: the sweep
+/// fuses them with the elementwise expression they reduce.
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <string_view>  // std::string_view
+#include <utility>      // std::move
+
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/literal.hpp>
+#include <ctgrad/core/node.hpp>
+#include <ctgrad/math/exp_log.hpp>
+#include <ctgrad/ops/arithmetic.hpp>
+#include <ctgrad/ops/exp_log.hpp>
+#include <ctgrad/ops/power.hpp>
+#include <ctgrad/tensor/matmul.hpp>
+#include <ctgrad/tensor/shape.hpp>
+
+namespace ctgrad {
+namespace detail {
+
+template <class Op, class... Shapes>
+constexpr bool shape_error() {
+    static_cast<void>(sizeof(tensor_op_shape_mismatch<Op, Shapes...>));
+    return false;
+}
+
+template <class T>
+constexpr T row_max(const T* x, std::size_t n) {
+    T m = x[0];
+    for (std::size_t c = 1; c < n; ++c) m = x[c] > m ? x[c] : m;
+    return m;
+}
+
+/// log Σ exp(x_c) of one row, stably (max subtracted).
+template <class T>
+constexpr T row_log_sum_exp(const T* x, std::size_t n) {
+    const T m = row_max(x, n);
+    T s = T(0);
+    for (std::size_t c = 0; c < n; ++c) s += math::exp(x[c] - m);
+    return m + math::log(s);
+}
+
+template <kernels::mode Mode, class T>
+constexpr void put(T& dst, T v) {
+    if constexpr (Mode == kernels::mode::accumulate) {
+        dst += v;
+    } else {
+        dst = v;
+    }
+}
+
+}  // namespace detail
+
+namespace ops {
+
+/// Sum of all elements of a tensor (of a scalar: itself). d/dx_i = 1. Fused with the
+/// elementwise expression it reduces: `sum(square(a - y))` is one loop forward and one back.
+struct sum_op {
+    static constexpr std::string_view name = "sum";
+    static constexpr bool tensor_op = true;
+    static constexpr bool reduce_all = true;
+    static constexpr bool mean = false;
+    template <class A>
+    using result = shape<>;
+    // As a scalar op (a sum of one number), so scalar expressions may use it too.
+    static constexpr auto value(auto x) { return x; }
+    static constexpr auto partial(arg_t<0>, auto x, auto) { return decltype(x)(1); }
+};
+
+/// Mean of all elements. d/dx_i = 1/n.
+struct mean_op {
+    static constexpr std::string_view name = "mean";
+    static constexpr bool tensor_op = true;
+    static constexpr bool reduce_all = true;
+    static constexpr bool mean = true;
+    template <class A>
+    using result = shape<>;
+    static constexpr auto value(auto x) { return x; }
+    static constexpr auto partial(arg_t<0>, auto x, auto) { return decltype(x)(1); }
+};
+
+/// A·B for A [M, K] and B [K, N]: [M, N]. dA = dC·Bᵀ, dB = Aᵀ·dC, by the size-specialised
+/// kernels (no transpose is formed).
+struct matmul_op {
+    static constexpr std::string_view name = "matmul";
+    static constexpr bool tensor_op = true;
+
+    template <class A, class B>
+    static constexpr auto result_of() {
+        if constexpr (A::rank == 2 && B::rank == 2 && A::dims[1] == B::dims[0]) {
+            return shape<A::dims[0], B::dims[1]>{};
+        } else {
+            static_assert(A::rank == 2 && B::rank == 2 && A::dims[1] == B::dims[0],
+                          "ctgrad::matmul: the arguments must be matrices [M, K] and [K, N] (the "
+                          "inner dimensions equal); the shapes are named in "
+                          "'tensor_op_shape_mismatch<ctgrad::ops::matmul_op, ...>' below");
+            static_cast<void>(detail::shape_error<matmul_op, A, B>());
+            return shape<1, 1>{};
+        }
+    }
+    template <class A, class B>
+    using result = decltype(result_of<A, B>());
+
+    template <class Out, class A, class B, class S>
+    static constexpr void forward(S* out, const S* a, const S* b) {
+        kernels::matmul<A::dims[0], A::dims[1], B::dims[1]>(a, b, out);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class B, class S>
+    static constexpr void vjp(S* d, const S* dout, const S*, const S* a, const S* b) {
+        constexpr std::size_t M = A::dims[0], K = A::dims[1], N = B::dims[1];
+        if constexpr (I == 0) {
+            kernels::matmul_nt<M, N, K, Mode>(dout, b, d);  // dA [M, K] = dC [M, N]·Bᵀ
+        } else {
+            kernels::matmul_tn<K, M, N, Mode>(a, dout, d);  // dB [K, N] = Aᵀ·dC
+        }
+    }
+};
+
+/// The transpose of a matrix [M, N]: [N, M].
+struct transpose_op {
+    static constexpr std::string_view name = "transpose";
+    static constexpr bool tensor_op = true;
+
+    template <class A>
+    static constexpr auto result_of() {
+        if constexpr (A::rank == 2) {
+            return shape<A::dims[1], A::dims[0]>{};
+        } else {
+            static_assert(A::rank == 2,
+                          "ctgrad::transpose: the argument must be a matrix; its shape is named "
+                          "in 'tensor_op_shape_mismatch<ctgrad::ops::transpose_op, ...>' below");
+            static_cast<void>(detail::shape_error<transpose_op, A>());
+            return shape<1, 1>{};
+        }
+    }
+    template <class A>
+    using result = decltype(result_of<A>());
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        constexpr std::size_t M = A::dims[0], N = A::dims[1];
+        for (std::size_t i = 0; i < M; ++i) {
+            for (std::size_t j = 0; j < N; ++j) out[j * M + i] = a[i * N + j];
+        }
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S* d, const S* dout, const S*, const S*) {
+        constexpr std::size_t M = A::dims[0], N = A::dims[1];
+        for (std::size_t i = 0; i < M; ++i) {
+            for (std::size_t j = 0; j < N; ++j) detail::put<Mode>(d[i * N + j], dout[j * M + i]);
+        }
+    }
+};
+
+/// Per-row reductions of a matrix [N, C] (a vector [C] is one row): [N, 1], so that the
+/// result broadcasts back over the rows (`X - row_mean(X)`).
+template <bool Mean>
+struct row_reduce_op {
+    static constexpr std::string_view name = Mean ? "row_mean" : "row_sum";
+    static constexpr bool tensor_op = true;
+
+    template <class A>
+    static constexpr auto result_of() {
+        if constexpr (A::rank == 1 || A::rank == 2) {
+            return shape<A::rows, 1>{};
+        } else {
+            static_assert(A::rank == 1 || A::rank == 2,
+                          "ctgrad::row_sum/row_mean: the argument must be a vector or a matrix; "
+                          "its shape is named in 'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<row_reduce_op, A>());
+            return shape<1, 1>{};
+        }
+    }
+    template <class A>
+    using result = decltype(result_of<A>());
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            S s = S(0);
+            for (std::size_t c = 0; c < A::cols; ++c) s += a[r * A::cols + c];
+            out[r] = Mean ? s / S(A::cols) : s;
+        }
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S* d, const S* dout, const S*, const S*) {
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S g = Mean ? dout[r] / S(A::cols) : dout[r];
+            for (std::size_t c = 0; c < A::cols; ++c) detail::put<Mode>(d[r * A::cols + c], g);
+        }
+    }
+};
+
+template <class Op, class A>
+constexpr auto rowwise_result() {
+    if constexpr (A::rank == 1 || A::rank == 2) {
+        return A{};
+    } else {
+        static_assert(A::rank == 1 || A::rank == 2,
+                      "ctgrad::softmax/log_softmax: the argument must be a vector or a matrix "
+                      "(one distribution per row); its shape is named in "
+                      "'tensor_op_shape_mismatch<...>' below");
+        static_cast<void>(detail::shape_error<Op, A>());
+        return shape<1>{};
+    }
+}
+
+/// softmax of each row: y_c = exp(x_c - max) / Σ exp(x_j - max). dx = y ⊙ (dy − Σ dy ⊙ y).
+struct softmax_op {
+    static constexpr std::string_view name = "softmax";
+    static constexpr bool tensor_op = true;
+    template <class A>
+    using result = decltype(rowwise_result<softmax_op, A>());
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* x = a + r * A::cols;
+            S* y = out + r * A::cols;
+            const S m = detail::row_max(x, A::cols);
+            S s = S(0);
+            for (std::size_t c = 0; c < A::cols; ++c) s += (y[c] = math::exp(x[c] - m));
+            const S inv = S(1) / s;
+            for (std::size_t c = 0; c < A::cols; ++c) y[c] *= inv;
+        }
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S* d, const S* dout, const S* out, const S*) {
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* y = out + r * A::cols;
+            const S* dy = dout + r * A::cols;
+            S dot = S(0);
+            for (std::size_t c = 0; c < A::cols; ++c) dot += dy[c] * y[c];
+            for (std::size_t c = 0; c < A::cols; ++c) {
+                detail::put<Mode>(d[r * A::cols + c], y[c] * (dy[c] - dot));
+            }
+        }
+    }
+};
+
+/// log_softmax of each row: x_c − log Σ exp(x_j), stably. dx = dy − softmax(x)·Σ dy.
+struct log_softmax_op {
+    static constexpr std::string_view name = "log_softmax";
+    static constexpr bool tensor_op = true;
+    template <class A>
+    using result = decltype(rowwise_result<log_softmax_op, A>());
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* x = a + r * A::cols;
+            const S lse = detail::row_log_sum_exp(x, A::cols);
+            for (std::size_t c = 0; c < A::cols; ++c) out[r * A::cols + c] = x[c] - lse;
+        }
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S* d, const S* dout, const S* out, const S*) {
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* y = out + r * A::cols;
+            const S* dy = dout + r * A::cols;
+            S total = S(0);
+            for (std::size_t c = 0; c < A::cols; ++c) total += dy[c];
+            for (std::size_t c = 0; c < A::cols; ++c) {
+                detail::put<Mode>(d[r * A::cols + c], dy[c] - math::exp(y[c]) * total);
+            }
+        }
+    }
+};
+
+/// Softmax cross-entropy of logits [N, C] against targets [N, C] (one-hot rows, or any
+/// distributions), averaged over the N rows: (1/N) Σ_r Σ_c t_rc (lse_r − x_rc), with
+/// lse_r = log Σ_c exp(x_rc) computed stably. d/dx = (softmax(x)·Σ_c t − t)/N, without
+/// forming log(softmax) (no log(0)); d/dt = (lse − x)/N.
+struct softmax_cross_entropy_op {
+    static constexpr std::string_view name = "softmax_cross_entropy";
+    static constexpr bool tensor_op = true;
+
+    template <class A, class B>
+    static constexpr auto result_of() {
+        if constexpr (std::is_same_v<A, B> && (A::rank == 1 || A::rank == 2)) {
+            return shape<>{};
+        } else {
+            static_assert(std::is_same_v<A, B> && (A::rank == 1 || A::rank == 2),
+                          "ctgrad::softmax_cross_entropy: logits and targets must have the same "
+                          "shape [N, C] (or [C]); the shapes are named in "
+                          "'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<softmax_cross_entropy_op, A, B>());
+            return shape<>{};
+        }
+    }
+    template <class A, class B>
+    using result = decltype(result_of<A, B>());
+
+    template <class Out, class A, class B, class S>
+    static constexpr void forward(S* out, const S* x, const S* t) {
+        S total = S(0);
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* xr = x + r * A::cols;
+            const S* tr = t + r * A::cols;
+            const S lse = detail::row_log_sum_exp(xr, A::cols);
+            for (std::size_t c = 0; c < A::cols; ++c) total += tr[c] * (lse - xr[c]);
+        }
+        out[0] = total / S(A::rows);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class B, class S>
+    static constexpr void vjp(S* d, const S* dout, const S*, const S* x, const S* t) {
+        const S scale = dout[0] / S(A::rows);
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* xr = x + r * A::cols;
+            const S* tr = t + r * A::cols;
+            S* dr = d + r * A::cols;
+            const S m = detail::row_max(xr, A::cols);
+            S s = S(0);
+            for (std::size_t c = 0; c < A::cols; ++c) s += math::exp(xr[c] - m);
+            if constexpr (I == 0) {
+                S tsum = S(0);
+                for (std::size_t c = 0; c < A::cols; ++c) tsum += tr[c];
+                const S k = scale * tsum / s;
+                for (std::size_t c = 0; c < A::cols; ++c) {
+                    detail::put<Mode>(dr[c], k * math::exp(xr[c] - m) - scale * tr[c]);
+                }
+            } else {
+                const S lse = m + math::log(s);
+                for (std::size_t c = 0; c < A::cols; ++c) {
+                    detail::put<Mode>(dr[c], scale * (lse - xr[c]));
+                }
+            }
+        }
+    }
+};
+
+}  // namespace ops
+
+// --- the functions a user writes ---
+
+/// The sum of all elements of a tensor expression: a scalar.
+template <expression A>
+constexpr auto sum(A a) {
+    return make_node<ops::sum_op>(std::move(a));
+}
+
+/// The mean of all elements of a tensor expression: a scalar.
+template <expression A>
+constexpr auto mean(A a) {
+    return make_node<ops::mean_op>(std::move(a));
+}
+
+/// The matrix product of [M, K] and [K, N] expressions: [M, N].
+template <expression A, expression B>
+constexpr auto matmul(A a, B b) {
+    return make_node<ops::matmul_op>(std::move(a), std::move(b));
+}
+
+/// The transpose of a matrix expression.
+template <expression A>
+constexpr auto transpose(A a) {
+    return make_node<ops::transpose_op>(std::move(a));
+}
+
+/// The sum of each row of a matrix [N, C]: [N, 1].
+template <expression A>
+constexpr auto row_sum(A a) {
+    return make_node<ops::row_reduce_op<false>>(std::move(a));
+}
+
+/// The mean of each row of a matrix [N, C]: [N, 1].
+template <expression A>
+constexpr auto row_mean(A a) {
+    return make_node<ops::row_reduce_op<true>>(std::move(a));
+}
+
+/// softmax of each row of [N, C] (or of a vector [C]).
+template <expression A>
+constexpr auto softmax(A a) {
+    return make_node<ops::softmax_op>(std::move(a));
+}
+
+/// log_softmax of each row of [N, C] (or of a vector [C]), computed stably.
+template <expression A>
+constexpr auto log_softmax(A a) {
+    return make_node<ops::log_softmax_op>(std::move(a));
+}
+
+/// Softmax cross-entropy of logits [N, C] against target distributions [N, C] (one-hot rows),
+/// the mean over the N rows; stable (log-sum-exp), with the fused gradient (softmax − t)/N.
+template <expression A, expression B>
+constexpr auto softmax_cross_entropy(A logits, B targets) {
+    return make_node<ops::softmax_cross_entropy_op>(std::move(logits), std::move(targets));
+}
+
+namespace detail {
+template <class E>
+inline constexpr std::size_t batch_of = shape_of_t<E>::rank == 2 ? shape_of_t<E>::dims[0] : 1;
+}  // namespace detail
+
+/// Mean squared error as in the notes: 1/(2n)·Σ‖y − a‖², n the batch size (the first
+/// dimension of a matrix, 1 for a vector or scalar). Shapes of a and y must broadcast.
+template <expression A, expression B>
+constexpr auto mse(A a, B y) {
+    constexpr auto n = static_cast<std::intmax_t>(detail::batch_of<A>);
+    return lit<1, 2 * n> * sum(square(std::move(y) - std::move(a)));
+}
+
+/// Binary cross-entropy of probabilities p in (0, 1) against targets y in [0, 1], the mean
+/// over all elements: −mean(y·log p + (1 − y)·log(1 − p)). p of exactly 0 or 1 gives ±inf
+/// where the target disagrees, as the formula does.
+template <expression P, expression Y>
+constexpr auto binary_cross_entropy(P p, Y y) {
+    return -mean(y * log(p) + (lit<1> - y) * log(lit<1> - p));
+}
+
+}  // namespace ctgrad
