@@ -15,6 +15,7 @@
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/core/var.hpp>
+#include <ctgrad/nn.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 #include <ctgrad/tensor/ops.hpp>

@@ -131,6 +131,25 @@ public:
         }
     }
 
+    /// gradient(...) with the parameters of a network bound from a parameter pack:
+    /// `prog.gradient(params, X = x, Y = y)` (see nn::parameters).
+    template <class P, binding_argument... B>
+        requires requires {
+            P::binding_bundle;
+        }
+    constexpr gradient_view<gradient_schedule> gradient(const P& p, const B&... b) {
+        return p.bind([&](const auto&... pb) { return gradient(pb..., b...); });
+    }
+
+    /// value(...) with the parameters bound from a parameter pack.
+    template <class P, binding_argument... B>
+        requires requires {
+            P::binding_bundle;
+        }
+    constexpr auto value(const P& p, const B&... b) {
+        return p.bind([&](const auto&... pb) { return value(pb..., b...); });
+    }
+
     constexpr const E& expression() const noexcept { return f_; }
 
 private:

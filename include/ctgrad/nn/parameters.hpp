@@ -1,0 +1,191 @@
+/// @file
+/// The parameter tensors of a network: `nn::parameters<parameters_t<decltype(net)>>` holds
+/// one tensor per parameter variable (on the heap, allocated once), binds them all to a call
+/// of program::gradient, initializes them (Xavier/Glorot, He) from a seeded generator, and
+/// takes plain SGD steps. (Optimizers with state are in nn/optim.hpp.)
+#pragma once
+
+#include <cmath>        // std::sqrt
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t
+#include <memory>       // std::unique_ptr
+#include <random>       // std::mt19937_64, distributions
+#include <type_traits>  // std::remove_cvref_t
+#include <utility>      // std::index_sequence
+
+#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
+
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/tensor/program.hpp>
+#include <ctgrad/tensor/tensor.hpp>
+
+namespace ctgrad::nn {
+
+template <class List>
+class parameters;
+
+/// Diagnostic type: instantiated when a parameter pack is asked for a variable it does not
+/// hold.
+template <char... Name>
+struct not_a_parameter_of_this_pack;
+
+/// One tensor per variable V... (each of tensor kind), stored together on the heap.
+template <class... V>
+class parameters<ctgrad::detail::type_list<V...>> {
+public:
+    using variables = ctgrad::detail::type_list<V...>;
+    using storage = boost::hana::basic_tuple<typename V::kind...>;
+    /// The variables, as `gradient(..., wrt(...))` and `program(loss, wrt(...))` take them.
+    using wrt_type = wrt_t<V...>;
+    static constexpr bool binding_bundle = true;
+
+    parameters() : p_(std::make_unique<storage>()) {}
+    parameters(const parameters& o) : p_(std::make_unique<storage>(*o.p_)) {}
+    parameters& operator=(const parameters& o) {
+        *p_ = *o.p_;
+        return *this;
+    }
+    parameters(parameters&&) noexcept = default;
+    parameters& operator=(parameters&&) noexcept = default;
+
+    static constexpr wrt_type wrt() noexcept { return {}; }
+    static constexpr std::size_t size() noexcept { return sizeof...(V); }
+    /// Number of scalar parameters.
+    static constexpr std::size_t count() noexcept {
+        return (std::size_t{0} + ... + V::kind::size());
+    }
+
+    /// The tensor of parameter v: `params[fc1.W]`.
+    template <fixed_string Name, class Kind>
+    auto& operator[](variable<Name, Kind>) {
+        return boost::hana::at_c<index<Name, Kind>()>(*p_);
+    }
+    template <fixed_string Name, class Kind>
+    const auto& operator[](variable<Name, Kind>) const {
+        return boost::hana::at_c<index<Name, Kind>()>(*p_);
+    }
+
+    /// Calls f with one binding per parameter (`V = tensor`), then any further arguments:
+    /// `params.bind([&](const auto&... b) { return prog.gradient(b..., X = x); })`.
+    template <class F>
+    decltype(auto) bind(F&& f) const {
+        return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+            return f((V{} = boost::hana::at_c<I>(*p_))...);
+        }
+        (std::index_sequence_for<V...>{});
+    }
+
+    /// Calls f(variable, tensor&) for every parameter, in order.
+    template <class F>
+    void for_each(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(V{}, boost::hana::at_c<I>(*p_)), ...);
+        }
+        (std::index_sequence_for<V...>{});
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(V{}, boost::hana::at_c<I>(*p_)), ...);
+        }
+        (std::index_sequence_for<V...>{});
+    }
+
+private:
+    template <fixed_string Name, class Kind>
+    static constexpr std::size_t index() {
+        constexpr bool has = ctgrad::detail::list_contains_v<variables, variable<Name, Kind>>;
+        if constexpr (!has) {
+            static_assert(has,
+                          "ctgrad::nn::parameters: this pack has no such parameter (the variable "
+                          "is named in 'not_a_parameter_of_this_pack<...>' below)");
+            static_cast<void>(sizeof(ctgrad::detail::spelled<Name, not_a_parameter_of_this_pack>));
+            return 0;
+        } else {
+            return ctgrad::detail::index_of_v<variables, variable<Name, Kind>>;
+        }
+    }
+
+    std::unique_ptr<storage> p_;
+};
+
+/// The parameter pack of a network: `nn::parameters_of<decltype(net)> params;`.
+template <class Net>
+using parameters_of = parameters<parameters_t<Net>>;
+
+namespace init {
+
+/// The two numbers that scale an initialization: inputs and outputs of a weight matrix
+/// [In, Out] (a vector counts as [1, n]).
+template <class Tensor>
+constexpr std::size_t fan_in = Tensor::rank == 2 ? Tensor::shape[0] : 1;
+template <class Tensor>
+constexpr std::size_t fan_out = Tensor::rank == 0 ? 1 : Tensor::shape[Tensor::rank - 1];
+
+enum class scheme {
+    xavier_uniform,  ///< U(−a, a), a = √(6/(in + out)) (Glorot & Bengio 2010): tanh, sigmoid
+    xavier_normal,   ///< N(0, 2/(in + out))
+    he_uniform,      ///< U(−a, a), a = √(6/in) (He et al. 2015): ReLU
+    he_normal,       ///< N(0, 2/in)
+};
+
+/// Initializes every matrix parameter by `s` and sets every vector (bias) to zero, from a
+/// std::mt19937_64 seeded with `seed` (the same seed gives the same parameters with the
+/// same standard library).
+template <class List>
+void initialize(parameters<List>& p, scheme s, std::uint64_t seed) {
+    std::mt19937_64 gen(seed);
+    p.for_each([&](auto, auto& t) {
+        using Tn = std::remove_cvref_t<decltype(t)>;
+        using T = typename Tn::value_type;
+        if constexpr (Tn::rank < 2) {
+            for (auto& e : t) e = T(0);
+        } else {
+            const double in = static_cast<double>(fan_in<Tn>);
+            const double out = static_cast<double>(fan_out<Tn>);
+            const bool uniform = s == scheme::xavier_uniform || s == scheme::he_uniform;
+            const bool he = s == scheme::he_uniform || s == scheme::he_normal;
+            const double var = he ? 2.0 / in : 2.0 / (in + out);
+            if (uniform) {
+                const double a = std::sqrt(3.0 * var);
+                std::uniform_real_distribution<double> d(-a, a);
+                for (auto& e : t) e = static_cast<T>(d(gen));
+            } else {
+                std::normal_distribution<double> d(0.0, std::sqrt(var));
+                for (auto& e : t) e = static_cast<T>(d(gen));
+            }
+        }
+    });
+}
+
+template <class List>
+void xavier(parameters<List>& p, std::uint64_t seed) {
+    initialize(p, scheme::xavier_uniform, seed);
+}
+
+template <class List>
+void he(parameters<List>& p, std::uint64_t seed) {
+    initialize(p, scheme::he_normal, seed);
+}
+
+}  // namespace init
+
+/// One step of plain gradient descent: p ← p − lr·∇p for every parameter, from a gradient
+/// that holds all of them (program::gradient's view, or gradient's result). One fused loop
+/// per tensor; no allocation.
+template <class List, class G, class S>
+void sgd_step(parameters<List>& p, const G& g, S lr) {
+    p.for_each([&](auto v, auto& t) {
+        using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+        const auto d = g[v];
+        const T* gd = d.data();
+        T* pd = t.data();
+        const T step = static_cast<T>(lr);
+        for (std::size_t i = 0; i < t.size(); ++i) pd[i] -= step * gd[i];
+    });
+}
+
+}  // namespace ctgrad::nn
