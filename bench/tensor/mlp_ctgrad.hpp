@@ -4,8 +4,9 @@
 // every parameter, p -= lr·g, one loop per tensor. Same interface as mlp_hand::trainer.
 #pragma once
 
-#include <cstddef>  // std::size_t
-#include <utility>  // std::index_sequence
+#include <cstddef>     // std::size_t
+#include <functional>  // std::ref
+#include <utility>     // std::index_sequence
 
 #include <ctgrad/ctgrad.hpp>
 

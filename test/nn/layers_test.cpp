@@ -99,3 +99,35 @@ BOOST_AUTO_TEST_CASE(sgd_step_moves_against_the_gradient) {
     BOOST_TEST(p[fc2::W](1, 1) == before[fc2::W](1, 1) - 0.1 * dw);
     BOOST_TEST(prog.value(p, X = x, Y = y) < g.value);
 }
+
+BOOST_AUTO_TEST_CASE(fused_sgd_step_equals_gradient_then_update) {
+    // program::sgd_step adds −lr·∂/∂W inside the weight-gradient product (no stored gradient)
+    // and updates the biases by a loop; the result must be the plain step's.
+    constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<double, 4, 2>>;
+    nn::parameters_of<decltype(net)> p;
+    nn::init::xavier(p, 9);
+    ctgrad::tensor<double, 4, 3> x{};
+    ctgrad::tensor<double, 4, 2> y{};
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(3.0 * double(i));
+    for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] = std::cos(2.0 * double(i));
+    const auto loss = ctgrad::sum(ctgrad::square(net(X) - Y));
+    ctgrad::program prog(loss, p.wrt());
+    auto q = p;
+    const auto g = prog.gradient(p, X = x, Y = y);
+    const double value = g.value;
+    nn::sgd_step(p, g, 0.05);
+    auto& w1 = q[fc1::W];
+    auto& b1 = q[fc1::b];
+    auto& w2 = q[fc2::W];
+    auto& b2 = q[fc2::b];
+    const double before =
+        prog.sgd_step(0.05, X = x, Y = y, fc1::W = std::ref(w1), fc1::b = std::ref(b1),
+                      fc2::W = std::ref(w2), fc2::b = std::ref(b2));
+    BOOST_TEST(before == value);
+    p.for_each([&](auto v, const auto& t) {
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            BOOST_TEST(q[v].data()[i] == t.data()[i], boost::test_tools::tolerance(1e-12));
+        }
+    });
+    BOOST_TEST(prog.step_workspace_bytes < prog.workspace_bytes);  // no buffer for ∂/∂W
+}

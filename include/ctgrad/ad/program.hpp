@@ -73,6 +73,7 @@ public:
     using scalar_type = tensor_ad::element_t<plan>;
     using gradient_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, true>;
     using value_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, false>;
+    using step_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, true, true>;
     using shape_type = detail::shape_of_t<E>;
 
     /// Bytes of workspace the gradient sweep uses (values kept for the backward pass, adjoints,
@@ -150,9 +151,42 @@ public:
         return p.bind([&](const auto&... pb) { return value(pb..., b...); });
     }
 
+    /// One step of plain gradient descent, fused: every differentiated parameter p becomes
+    /// p − lr·∂f/∂p, in place, and the value of f before the step is returned. Parameters
+    /// must be bound with std::ref (`W1 = std::ref(w1)`). A weight read only by a matmul gets
+    /// its update added by the weight-gradient product itself (W += −lr·Aᵀ·dC, after dC·Wᵀ has
+    /// read W), so its gradient is never stored, as in hand-written training loops.
+    template <binding_argument... B>
+    constexpr scalar_type sgd_step(scalar_type lr, const B&... b) {
+        static_assert(shape_type::rank == 0,
+                      "ctgrad::program::sgd_step: the expression must be a scalar (a loss)");
+        using c = detail::call<E, B...>;
+        if constexpr (!c::ok) {
+            c::diagnose();
+            return scalar_type{};
+        } else {
+            const typename c::set set(b...);
+            tensor_ad::engine<step_schedule, E, typename c::set> run{f_, set, ws_.data(), lr};
+            run.forward();
+            const scalar_type v = run.template leaf<step_schedule::root, shape<>>(0, 0, 0);
+            run.backward();
+            run.apply_updates();
+            return v;
+        }
+    }
+
+    /// Bytes of workspace of sgd_step (no buffers for gradients added in place).
+    static constexpr std::size_t step_workspace_bytes = step_schedule::bytes;
+
     constexpr const E& expression() const noexcept { return f_; }
 
 private:
+    static constexpr std::size_t max_elements() {
+        std::size_t n = gradient_schedule::elements;
+        n = value_schedule::elements > n ? value_schedule::elements : n;
+        return step_schedule::elements > n ? step_schedule::elements : n;
+    }
+
     E f_;
     tensor_ad::buffer<scalar_type> ws_;
 };

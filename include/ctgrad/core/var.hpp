@@ -82,6 +82,12 @@ struct binds_tensor<tensor<T, D...>, tensor_view<const T, D...>> : std::true_typ
     using view = tensor_view<const T, D...>;
 };
 
+/// `W = std::ref(w)`: bound for reading and, by program::sgd_step, for updating in place.
+template <class T, std::size_t... D>
+struct binds_tensor<tensor<T, D...>, std::reference_wrapper<tensor<T, D...>>> : std::true_type {
+    using view = tensor_view<T, D...>;
+};
+
 }  // namespace detail
 
 /// Diagnostic type: instantiated (and left incomplete) when a variable is bound to something
@@ -104,8 +110,12 @@ struct variable {
         using U = std::remove_cvref_t<V>;
         if constexpr (detail::is_tensor_kind<Kind>::value) {
             if constexpr (detail::binds_tensor<Kind, U>::value) {
-                return binding<Name, typename detail::binds_tensor<Kind, U>::view>{
-                    typename detail::binds_tensor<Kind, U>::view(v)};
+                using view = typename detail::binds_tensor<Kind, U>::view;
+                if constexpr (requires { v.get(); }) {
+                    return binding<Name, view>{view(v.get())};
+                } else {
+                    return binding<Name, view>{view(v)};
+                }
             } else {
                 static_assert(detail::binds_tensor<Kind, U>::value,
                               "ctgrad: a tensor variable can only be bound to a ctgrad::tensor "

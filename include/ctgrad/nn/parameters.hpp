@@ -19,6 +19,7 @@
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/nn/layers.hpp>
 #include <ctgrad/tensor/program.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 

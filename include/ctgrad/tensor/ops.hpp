@@ -126,13 +126,19 @@ struct matmul_op {
     template <std::size_t I>
     static constexpr bool has_vjp = true;
 
+    /// An SGD step may add −lr·dB straight into B (program::sgd_step), as hand-written
+    /// training code does; the vjp of A, which reads B, runs first.
+    template <std::size_t I>
+    static constexpr bool updates_in_place = I == 1;
+
     template <std::size_t I, kernels::mode Mode, class Out, class A, class B, class S>
-    static constexpr void vjp(S* d, const S* dout, const S*, const S* a, const S* b) {
+    static constexpr void vjp(S* d, const S* dout, const S*, const S* a, const S* b,
+                              S alpha = S(1)) {
         constexpr std::size_t M = A::dims[0], K = A::dims[1], N = B::dims[1];
         if constexpr (I == 0) {
-            kernels::matmul_nt<M, N, K, Mode>(dout, b, d);  // dA [M, K] = dC [M, N]·Bᵀ
+            kernels::matmul_nt<M, N, K, Mode>(dout, b, d, alpha);  // dA [M, K] = dC [M, N]·Bᵀ
         } else {
-            kernels::matmul_tn<K, M, N, Mode>(a, dout, d);  // dB [K, N] = Aᵀ·dC
+            kernels::matmul_tn<K, M, N, Mode>(a, dout, d, alpha);  // dB [K, N] = Aᵀ·dC
         }
     }
 };
@@ -370,6 +376,38 @@ struct softmax_cross_entropy_op {
     }
 };
 
+/// The largest element of a tensor, *without a derivative*: the sweeps treat it as a constant.
+/// Only for expressions whose value does not depend on it, such as the shift of a stable
+/// log-sum-exp (see log_sum_exp), where its exact derivative is zero anyway.
+struct stop_gradient_max_op {
+    static constexpr std::string_view name = "stop_gradient_max";
+    static constexpr bool tensor_op = true;
+    template <class A>
+    using result = shape<>;
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        constexpr std::size_t L = A::count >= 8 ? 8 : 1;
+        S m[L];
+        for (std::size_t l = 0; l < L; ++l) m[l] = a[l];
+        constexpr std::size_t full = A::count - A::count % L;
+        for (std::size_t i = 0; i < full; i += L) {
+            for (std::size_t l = 0; l < L; ++l) m[l] = a[i + l] > m[l] ? a[i + l] : m[l];
+        }
+        if constexpr (full < A::count) {
+            for (std::size_t i = full; i < A::count; ++i) m[0] = a[i] > m[0] ? a[i] : m[0];
+        }
+        for (std::size_t l = 1; l < L; ++l) m[0] = m[l] > m[0] ? m[l] : m[0];
+        out[0] = m[0];
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = false;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S*, const S*, const S*, const S*) {}
+};
+
 }  // namespace ops
 
 // --- the functions a user writes ---
@@ -384,6 +422,15 @@ constexpr auto sum(A a) {
 template <expression A>
 constexpr auto mean(A a) {
     return make_node<ops::mean_op>(std::move(a));
+}
+
+/// log Σ exp(x) over all elements, computed stably as m + log Σ exp(x − m) with m the largest
+/// element (whose derivative through this formula is exactly zero, so it is not differentiated).
+/// d/dx_i = exp(x_i − m)/Σ = softmax(x)_i, from the stored exponentials.
+template <expression A>
+constexpr auto log_sum_exp(A a) {
+    const auto m = make_node<ops::stop_gradient_max_op>(a);
+    return m + log(sum(exp(std::move(a) - m)));
 }
 
 /// The matrix product of [M, K] and [K, N] expressions: [M, N].

@@ -181,7 +181,7 @@ constexpr bool wanted() {
 inline constexpr std::size_t none = static_cast<std::size_t>(-1);
 
 /// How a contribution of an entry reaches its argument's adjoint.
-enum class edge : unsigned char { skip, assign, accumulate, inline_push };
+enum class edge : unsigned char { skip, assign, accumulate, inline_push, update };
 
 /// The per-entry decisions of a sweep (see the file comment).
 template <std::size_t N, std::size_t A>
@@ -192,6 +192,7 @@ struct tables {
     std::array<std::size_t, N> arity{};
     std::array<std::array<std::size_t, A>, N> child{};
     std::array<std::array<bool, A>, N> passes{};
+    std::array<std::array<bool, A>, N> updates{};  // the op can add α·(its vjp) in place
     std::array<bool, N> cheap{};
     std::array<bool, N> wanted{};
     // decisions
@@ -203,6 +204,7 @@ struct tables {
     std::array<bool, N> adj_inline{};
     std::array<bool, N> mat_val{};
     std::array<bool, N> mat_adj{};
+    std::array<bool, N> fused{};  // a parameter updated in place by its consumer's vjp
     std::array<std::array<edge, A>, N> edges{};
     std::array<bool, N> written{};
     std::array<std::size_t, N> zero_before{};  // loop root before which the adjoint is zeroed
@@ -230,6 +232,21 @@ struct facts_of {
         (std::make_index_sequence<Plan::template arity<J>>{});
     }
 
+    template <std::size_t J>
+    static constexpr std::array<bool, A> updates_of() {
+        using E = typename Plan::template expr<J>;
+        std::array<bool, A> u{};
+        if constexpr (is_node_v<E>) {
+            if constexpr (requires { E::op::template updates_in_place<0>; }) {
+                [&]<std::size_t... I>(std::index_sequence<I...>) {
+                    ((u[I] = E::op::template updates_in_place<I>), ...);
+                }
+                (std::make_index_sequence<Plan::template arity<J>>{});
+            }
+        }
+        return u;
+    }
+
     static constexpr tables<N, A> make() {
         tables<N, A> t{};
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -237,7 +254,7 @@ struct facts_of {
               t.count[J] = detail::shape_of_t<typename Plan::template expr<J>>::count,
               t.cheap[J] = cheap_entry<typename Plan::template expr<J>>(),
               t.wanted[J] = wanted<Wrt, typename Plan::template expr<J>>(),
-              t.passes[J] = passes_of<J>()),
+              t.passes[J] = passes_of<J>(), t.updates[J] = updates_of<J>()),
              ...);
         });
         for (std::size_t j = 0; j < N; ++j) {
@@ -321,10 +338,25 @@ constexpr void backward_reads(const tables<N, A>& t, std::size_t m, std::size_t 
     }
 }
 
+/// The entries whose stored adjoints the loop rooted at m writes.
+template <std::size_t N, std::size_t A>
+constexpr void collect_targets(const tables<N, A>& t, std::size_t m, std::array<bool, N>& hit) {
+    for (std::size_t i = 0; i < t.arity[m]; ++i) {
+        const std::size_t c = t.child[m][i];
+        if (t.edges[m][i] == edge::inline_push) {
+            collect_targets(t, c, hit);
+        } else if (t.edges[m][i] != edge::skip) {
+            hit[c] = true;
+        }
+    }
+}
+
 /// The schedule of the sweep of Plan in element type S: forward only (value) or forward and
 /// backward (gradient with respect to Wrt).
-template <class Plan, class Wrt, class S, bool Backward>
+template <class Plan, class Wrt, class S, bool Backward, bool Update = false>
 struct schedule {
+    static_assert(Backward || !Update);
+    static constexpr bool update = Update;
     using plan = Plan;
     using wrt = Wrt;
     using scalar = S;
@@ -372,6 +404,20 @@ struct schedule {
             t.mat_adj[j] = Backward && t.kinds[j] != kind::constant &&
                            (j == root || (t.active[j] && !t.adj_inline[j]));
         }
+        // an SGD step adds −lr·∂/∂W straight into a parameter W read by a single op that can
+        // (matmul: W += −lr·Aᵀ·dC), after that op's other vjps have read W; no buffer for ∂/∂W
+        if constexpr (Update) {
+            for (std::size_t k = 0; k < N; ++k) {
+                for (std::size_t i = 0; i < t.arity[k]; ++i) {
+                    const std::size_t c = t.child[k][i];
+                    if (t.kinds[c] == kind::variable && t.active[c] && t.consumers[c] == 1 &&
+                        t.kinds[k] == kind::kernel && t.passes[k][i] && t.updates[k][i]) {
+                        t.fused[c] = true;
+                        t.mat_adj[c] = false;
+                    }
+                }
+            }
+        }
         // the order of contributions: loop roots from the last entry back
         for (std::size_t k = N; k-- > 0;) {
             if (!is_loop_root(t, k)) continue;
@@ -380,6 +426,9 @@ struct schedule {
                     const std::size_t c = t.child[k][i];
                     if (!t.active[c] || !t.passes[k][i]) {
                         t.edges[k][i] = edge::skip;
+                    } else if (t.fused[c]) {
+                        t.edges[k][i] = edge::update;
+                        t.written[c] = true;
                     } else {
                         t.edges[k][i] = t.written[c] ? edge::accumulate : edge::assign;
                         t.written[c] = true;
@@ -510,6 +559,44 @@ struct engine {
     const Root& root;
     const Set& set;
     S* ws;
+    S lr = S(0);  // the step size of an SGD step (schedules with update)
+
+    /// The memory of a parameter bound with std::ref, for an update in place.
+    template <std::size_t J>
+    constexpr S* mutable_data() const {
+        using E = expr<J>;
+        using P = std::remove_cvref_t<decltype(set.template get<E::name>().data())>;
+        if constexpr (std::is_const_v<std::remove_pointer_t<P>>) {
+            static_assert(!std::is_const_v<std::remove_pointer_t<P>>,
+                          "ctgrad::program::sgd_step: bind every parameter it updates with "
+                          "std::ref (`W = std::ref(w)`) so that it can be changed in place");
+            return nullptr;
+        } else {
+            return set.template get<E::name>().data();
+        }
+    }
+
+    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
+    constexpr void apply_updates() {
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            (
+                [&] {
+                    if constexpr (t.kinds[J] == kind::variable && t.active[J] && !t.fused[J]) {
+                        if constexpr (shape_t<J>::rank == 0 &&
+                                      !requires { set.template get<expr<J>::name>().data(); }) {
+                            static_assert(shape_t<J>::rank != 0,
+                                          "ctgrad::program::sgd_step: scalar variables cannot be "
+                                          "updated in place; differentiate tensors only");
+                        } else {
+                            S* p = mutable_data<J>();
+                            const S* g = ws + t.adj_off[J];
+                            for (std::size_t e = 0; e < t.count[J]; ++e) p[e] -= lr * g[e];
+                        }
+                    }
+                }(),
+                ...);
+        });
+    }
 
     /// The stored elements of entry J: a bound tensor's own memory, or its workspace buffer.
     template <std::size_t J>
@@ -563,11 +650,32 @@ struct engine {
         }
     }
 
+    /// Independent partial sums per reduction: the loops over columns run in blocks of this
+    /// many, each lane with its own accumulator, so that additions do not wait on each other.
+    static constexpr std::size_t lanes = 8;
+
+    template <class D>
+    static constexpr std::size_t lanes_for = D::cols >= lanes ? lanes : 1;
+
+    /// f(r, c, i, lane) for every position of a loop over shape D.
     template <class D, class F>
     static constexpr void loop(F&& f) {
+        constexpr std::size_t L = lanes_for<D>;
         for (std::size_t r = 0; r < D::rows; ++r) {
-            for (std::size_t c = 0; c < D::cols; ++c) f(r, c, r * D::cols + c);
+            std::size_t c = 0;
+            for (; c + L <= D::cols; c += L) {
+#pragma GCC unroll 8
+                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+            }
+            for (; c < D::cols; ++c) f(r, c, r * D::cols + c, 0);
         }
+    }
+
+    template <std::size_t L>
+    static constexpr S lane_sum(const S (&a)[L]) {
+        S s = a[0];
+        for (std::size_t l = 1; l < L; ++l) s += a[l];
+        return s;
     }
 
     template <std::size_t J>
@@ -578,26 +686,17 @@ struct engine {
         } else if constexpr (t.kinds[J] == kind::elementwise) {
             using D = shape_t<J>;
             S* out = ws + t.val_off[J];
-            loop<D>([&](std::size_t r, std::size_t c, std::size_t i) {
+            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t) {
                 out[i] = compute<J, D>(r, c, i);
             });
         } else if constexpr (t.kinds[J] == kind::reduce) {
             constexpr std::size_t c0 = child<J, 0>;
             using D = shape_t<c0>;
-            // several partial sums: independent additions the compiler can interleave
-            constexpr std::size_t L = D::cols >= 8 ? 8 : 1;
-            S acc[L] = {};
-            for (std::size_t r = 0; r < D::rows; ++r) {
-                std::size_t c = 0;
-                for (; c + L <= D::cols; c += L) {
-                    for (std::size_t l = 0; l < L; ++l) {
-                        acc[l] += value<c0, D>(r, c + l, r * D::cols + c + l);
-                    }
-                }
-                for (; c < D::cols; ++c) acc[0] += value<c0, D>(r, c, r * D::cols + c);
-            }
-            S s = S(0);
-            for (std::size_t l = 0; l < L; ++l) s += acc[l];
+            S acc[lanes_for<D>] = {};
+            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
+                acc[l] += value<c0, D>(r, c, i);
+            });
+            S s = lane_sum(acc);
             if constexpr (E::op::mean) s /= static_cast<S>(D::count);
             ws[t.val_off[J]] = s;
         } else {
@@ -615,30 +714,71 @@ struct engine {
         });
     }
 
-    template <std::size_t C, class D>
-    constexpr void write(edge e, std::size_t r, std::size_t c, std::size_t i, S d) const {
-        S& dst = ws[t.adj_off[C] + detail::broadcast_index<shape_t<C>, D>(r, c, i)];
-        if (e == edge::assign) {
-            dst = d;
+    /// The adjoints of scalars that a loop over many elements accumulates (a scalar variable
+    /// times a tensor, a learning-rate-like parameter): lane-wise partial sums kept in locals
+    /// during the loop of root K and added to the stored adjoint once after it.
+    template <std::size_t K>
+    struct scalar_targets {
+        static constexpr auto slots = [] {
+            struct result {
+                std::array<std::size_t, N> slot{};
+                std::size_t count = 0;
+            } r{};
+            std::array<bool, N> hit{};
+            collect_targets(t, K, hit);
+            for (std::size_t j = 0; j < N; ++j) {
+                r.slot[j] = hit[j] && t.count[j] == 1 && t.domain[K] > 1 ? r.count++ : none;
+            }
+            return r;
+        }();
+    };
+
+    template <std::size_t K, class D>
+    struct accumulators {
+        S v[scalar_targets<K>::slots.count > 0 ? scalar_targets<K>::slots.count : 1][lanes_for<D>] =
+            {};
+    };
+
+    template <std::size_t LoopRoot, std::size_t C, class D, class Acc>
+    constexpr void write(edge e, std::size_t r, std::size_t c, std::size_t i, std::size_t l, S d,
+                         Acc& acc) const {
+        constexpr std::size_t slot = scalar_targets<LoopRoot>::slots.slot[C];
+        if constexpr (slot != none) {
+            acc.v[slot][l] += d;
         } else {
-            dst += d;
+            S& dst = ws[t.adj_off[C] + detail::broadcast_index<shape_t<C>, D>(r, c, i)];
+            if (e == edge::assign) {
+                dst = d;
+            } else {
+                dst += d;
+            }
+        }
+    }
+
+    template <std::size_t LoopRoot, class D, class Acc>
+    constexpr void flush(const Acc& acc) const {
+        for (std::size_t j = 0; j < N; ++j) {
+            const std::size_t slot = scalar_targets<LoopRoot>::slots.slot[j];
+            if (slot != none) ws[t.adj_off[j]] += lane_sum(acc.v[slot]);
         }
     }
 
     /// Pushes the adjoint `adj` of elementwise entry K (value y) at one loop position to its
     /// arguments: stored adjoints are written, inlined ones pushed further.
-    template <std::size_t K, class D>
-    constexpr void push(std::size_t r, std::size_t c, std::size_t i, S adj, S y) const {
+    template <std::size_t LoopRoot, std::size_t K, class D, class Acc>
+    constexpr void push(std::size_t r, std::size_t c, std::size_t i, std::size_t l, S adj, S y,
+                        Acc& acc) const {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             const S x[] = {value<child<K, I>, D>(r, c, i)...};
-            (push_arg<K, I, D>(r, c, i, adj, y, x), ...);
+            (push_arg<LoopRoot, K, I, D>(r, c, i, l, adj, y, x, acc), ...);
         }
         (std::make_index_sequence<expr<K>::arity>{});
     }
 
-    template <std::size_t K, std::size_t I, class D, std::size_t Arity>
-    constexpr void push_arg(std::size_t r, std::size_t c, std::size_t i, S adj, S y,
-                            const S (&x)[Arity]) const {
+    template <std::size_t LoopRoot, std::size_t K, std::size_t I, class D, std::size_t Arity,
+              class Acc>
+    constexpr void push_arg(std::size_t r, std::size_t c, std::size_t i, std::size_t l, S adj, S y,
+                            const S (&x)[Arity], Acc& acc) const {
         constexpr edge e = t.edges[K][I];
         if constexpr (e != edge::skip) {
             const S d = adj* [&]<std::size_t... M>(std::index_sequence<M...>) {
@@ -646,9 +786,9 @@ struct engine {
             }
             (std::make_index_sequence<Arity>{});
             if constexpr (e == edge::inline_push) {
-                push<child<K, I>, D>(r, c, i, d, x[I]);
+                push<LoopRoot, child<K, I>, D>(r, c, i, l, d, x[I], acc);
             } else {
-                write<child<K, I>, D>(e, r, c, i, d);
+                write<LoopRoot, child<K, I>, D>(e, r, c, i, l, d, acc);
             }
         }
     }
@@ -671,9 +811,11 @@ struct engine {
             using D = shape_t<K>;
             zero_fill<K>();
             const S* adj = ws + t.adj_off[K];
-            loop<D>([&](std::size_t r, std::size_t c, std::size_t i) {
-                push<K, D>(r, c, i, adj[i], leaf<K, D>(r, c, i));
+            accumulators<K, D> acc;
+            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
+                push<K, K, D>(r, c, i, l, adj[i], leaf<K, D>(r, c, i), acc);
             });
+            flush<K, D>(acc);
         } else if constexpr (t.kinds[K] == kind::reduce) {
             constexpr std::size_t c0 = child<K, 0>;
             using D = shape_t<c0>;
@@ -681,21 +823,29 @@ struct engine {
             zero_fill<K>();
             S g = ws[t.adj_off[K]];
             if constexpr (E::op::mean) g /= static_cast<S>(D::count);
+            accumulators<K, D> acc;
             if constexpr (e == edge::inline_push) {
-                loop<D>([&](std::size_t r, std::size_t c, std::size_t i) {
-                    push<c0, D>(r, c, i, g, value<c0, D>(r, c, i));
+                loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
+                    push<K, c0, D>(r, c, i, l, g, value<c0, D>(r, c, i), acc);
                 });
             } else if constexpr (e != edge::skip) {
-                loop<D>([&](std::size_t r, std::size_t c, std::size_t i) {
-                    write<c0, D>(e, r, c, i, g);
+                loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
+                    write<K, c0, D>(e, r, c, i, l, g, acc);
                 });
             }
+            flush<K, D>(acc);
         } else {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 (
                     [&] {
                         constexpr edge e = t.edges[K][I];
-                        if constexpr (e != edge::skip) {
+                        if constexpr (e == edge::update) {
+                            E::op::template vjp<I, kernels::mode::accumulate, shape_t<K>,
+                                                shape_t<child<K, I>>...>(
+                                mutable_data<child<K, I>>(), ws + t.adj_off[K],
+                                t.mat_val[K] ? ws + t.val_off[K] : nullptr, data<child<K, I>>()...,
+                                -lr);
+                        } else if constexpr (e != edge::skip) {
                             constexpr auto mode = e == edge::assign ? kernels::mode::assign
                                                                     : kernels::mode::accumulate;
                             E::op::template vjp<I, mode, shape_t<K>, shape_t<child<K, I>>...>(
