@@ -5,7 +5,8 @@
 #                    short benchmark comparison (ctgrad vs hand-written vs runtime graph)
 #   ./run.sh test    the same set-up, then every test: a g++ build (build/) and a clang++
 #                    AddressSanitizer + UBSan build (build-san/); ends with `N passed, N failed`
-#   ./run.sh bench   the full benchmark run (repetitions, medians, ratios) into bench/results/
+#   ./run.sh bench   the full benchmark run (repetitions, medians, ratios) into bench/results/;
+#                    also installs the optional peers OpenBLAS and LibTorch (large)
 #
 # Packages are installed with apt-get only when absent; when not root, the exact command is
 # printed and the script stops. Set CTGRAD_JOBS to change ninja's parallelism.
@@ -16,10 +17,12 @@ BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-d
            libbenchmark-dev)
 TEST_PKGS=(clang cmake make clang-format)  # clang++: sanitizer build and compile-time checks;
                                           # cmake, make: consumer tests; clang-format: format check
-BENCH_PKGS=(valgrind)          # instruction counts (callgrind)
+BENCH_PKGS=(valgrind           # instruction counts (callgrind)
+            libopenblas-dev    # the `blas` impl of the MLP steps (optional peer, large)
+            libtorch-dev)      # the `libtorch` impl of the MLP steps (optional peer, large)
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -101,13 +104,28 @@ bench() {
     install_missing "${BASE_PKGS[@]}" "${BENCH_PKGS[@]}"
     configure build
     build build bench/scalar_bench
+    # The tensor suites are compared at -march=native as well: OpenBLAS and LibTorch pick the
+    # widest vector unit at run time, so ctgrad and hand get it at compile time.
+    configure build-native -Dcpp_args=-march=native -Dtests=false -Dexamples=false
+    build build-native bench/mlp_bench bench/adbench_bench bench/matmul_bench
     mkdir -p bench/results
-    local out
-    out=bench/results/scalar-$(date +%Y%m%d-%H%M%S).json
+    local stamp out
+    stamp=$(date +%Y%m%d-%H%M%S)
+    out=bench/results/scalar-$stamp.json
     ./build/bench/scalar_bench --benchmark_repetitions=10 --benchmark_min_time=0.2 \
         --benchmark_out="$out" --benchmark_out_format=json
     python3 bench/tools/compare.py "$out"
     echo "raw results: $out"
+    for suite in mlp adbench; do
+        for dir in build build-native; do
+            build "$dir" "bench/${suite}_bench"
+            out=bench/results/$suite-$(basename "$dir")-$stamp.json
+            OPENBLAS_NUM_THREADS=1 "./$dir/bench/${suite}_bench" --benchmark_repetitions=5 \
+                --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true \
+                --benchmark_out="$out" --benchmark_out_format=json
+            echo "raw results: $out"
+        done
+    done
 }
 
 case "${1:-}" in

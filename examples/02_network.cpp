@@ -14,8 +14,7 @@ namespace nn = ctgrad::nn;
 constexpr std::size_t batch = 256;
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, batch, 3>>;
 constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<float, batch, 1>>;
-constexpr auto net = nn::sequential(nn::dense<"fc1", 3, 32>{}, nn::tanh,
-                                    nn::dense<"fc2", 32, 1>{});
+constexpr auto net = nn::sequential(nn::dense<"fc1", 3, 32>{}, nn::tanh, nn::dense<"fc2", 32, 1>{});
 constexpr auto loss = ctgrad::mse(net(X), Y);  // 1/(2n)·Σ‖y − a‖²
 
 int main() {

@@ -20,8 +20,7 @@ using layer = ctgrad::nn::dense<ctgrad::indexed_name<"fc", L>, width, width>;
 
 template <std::size_t... L>
 constexpr auto make_net(std::index_sequence<L...>) {
-    return ctgrad::nn::sequential(
-        ctgrad::nn::sequential(layer<L>{}, ctgrad::nn::tanh)...);
+    return ctgrad::nn::sequential(ctgrad::nn::sequential(layer<L>{}, ctgrad::nn::tanh)...);
 }
 
 constexpr auto net = make_net(std::make_index_sequence<depth>{});
