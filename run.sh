@@ -121,8 +121,9 @@ bench() {
             build "$dir" "bench/${suite}_bench"
             out=bench/results/$suite-$(basename "$dir")-$stamp.json
             OPENBLAS_NUM_THREADS=1 "./$dir/bench/${suite}_bench" --benchmark_repetitions=5 \
-                --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true \
+                --benchmark_min_time=0.2 --benchmark_display_aggregates_only=true \
                 --benchmark_out="$out" --benchmark_out_format=json
+            python3 bench/tools/compare.py "$out" || true
             echo "raw results: $out"
         done
     done
