@@ -16,16 +16,6 @@ namespace mlp_ctgrad {
 
 using std::size_t;
 
-template <class T>
-void sgd(T* p, const T* g, size_t n, T lr) {
-    for (size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
-}
-
-template <class Tensor, class View, class T>
-void sgd(Tensor& p, const View& g, T lr) {
-    sgd(p.data(), g.data(), p.size(), lr);
-}
-
 template <class Case, bool Deep = Case::deep>
 struct trainer;
 
@@ -58,12 +48,8 @@ struct trainer<Case, false> {
         prog{loss()};
 
     T step(typename Case::params& p, const typename Case::data& d, T lr) {
-        const auto g = prog.gradient(X = d.x, Y = d.y, W1 = p.w1, b1 = p.b1, W2 = p.w2, b2 = p.b2);
-        sgd(p.w1, g[W1], lr);
-        sgd(p.b1, g[b1], lr);
-        sgd(p.w2, g[W2], lr);
-        sgd(p.b2, g[b2], lr);
-        return g.value;
+        return prog.sgd_step(lr, X = d.x, Y = d.y, W1 = std::ref(p.w1), b1 = std::ref(p.b1),
+                             W2 = std::ref(p.w2), b2 = std::ref(p.b2));
     }
 };
 
@@ -101,10 +87,8 @@ struct trainer<Case, true> {
 
     T step(typename Case::params& p, const typename Case::data& d, T lr) {
         return [&]<size_t... L>(std::index_sequence<L...>) {
-            const auto g = prog.gradient(X = d.x, Y = d.y, (W<L> = p.w[L])..., (b<L> = p.b[L])...);
-            (sgd(p.w[L], g[W<L>], lr), ...);
-            (sgd(p.b[L], g[b<L>], lr), ...);
-            return g.value;
+            return prog.sgd_step(lr, X = d.x, Y = d.y, (W<L> = std::ref(p.w[L]))...,
+                                 (b<L> = std::ref(p.b[L]))...);
         }
         (std::make_index_sequence<D>{});
     }
