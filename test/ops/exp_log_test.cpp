@@ -13,6 +13,7 @@
 
 namespace bdata = boost::unit_test::data;
 using ctgrad::test::lx;
+using ctgrad::test::ly;
 
 static_assert(ctgrad::value(ctgrad::exp(lx), lx = 0.0) == 1.0);
 static_assert(ctgrad::gradient(ctgrad::exp(lx), lx = 0.0)[lx] == 1.0);
@@ -63,4 +64,22 @@ BOOST_AUTO_TEST_CASE(edge_at_minus_one) {
         (ctgrad::value(ctgrad::log1p(lx), lx = -1.0) == -std::numeric_limits<double>::infinity()));
     BOOST_TEST(ctgrad::value(ctgrad::log1p(lx), lx = 1e-300) == 1e-300);  // accurate near 0
 }
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(xlogy_op)
+BOOST_DATA_TEST_CASE(laws, bdata::make({-2.0, -0.5, 0.25, 1.0, 3.0}) * bdata::make({0.1, 0.5, 2.0}),
+                     a, b) {
+    ctgrad::test::check_binary_laws<ctgrad::ops::xlogy_op>(
+        [](double s, double t) { return s * std::log(t); }, a, b);
+}
+BOOST_AUTO_TEST_CASE(zero_first_argument_is_a_zero_term) {
+    // 0·log 0 and 0·log(negative) are 0, not NaN, and pass no derivative to b
+    for (const double b : {0.0, -1.0, 0.5}) {
+        const auto g = ctgrad::gradient(ctgrad::xlogy(lx, ly), lx = 0.0, ly = b);
+        BOOST_TEST(g.value == 0.0);
+        BOOST_TEST(g[ly] == 0.0);
+    }
+    BOOST_TEST(ctgrad::gradient(ctgrad::xlogy(lx, ly), lx = 0.0, ly = 2.0)[lx] == std::log(2.0));
+}
+static_assert(ctgrad::value(ctgrad::xlogy(lx, ly), lx = 0.0, ly = 0.0) == 0.0);
 BOOST_AUTO_TEST_SUITE_END()

@@ -49,7 +49,27 @@ struct log1p_op {
     }
 };
 
-using exp_log_family = detail::type_list<exp_op, log_op, log1p_op>;
+/// a·log b, with the value 0 wherever a = 0 (also at b = 0, where the product would be 0·(−inf)
+/// = NaN): the terms of cross-entropies, y·log p, that vanish for a zero target whatever p is.
+/// d/da = log b; d/db = a/b, also 0 where a = 0.
+struct xlogy_op {
+    static constexpr std::string_view name = "xlogy";
+    static constexpr auto value(auto a, auto b) {
+        return a == decltype(a)(0) ? decltype(a)(0) : a * math::log(b);
+    }
+    static constexpr auto partial(arg_t<0>, auto, auto b, auto) { return math::log(b); }
+    static constexpr auto partial(arg_t<1>, auto a, auto b, auto) {
+        return a == decltype(a)(0) ? decltype(a)(0) : detail::divide(a, b);
+    }
+    static constexpr auto derivative(arg_t<0>, const auto&, const auto&, const auto& b) {
+        return make_node<log_op>(b);
+    }
+    static constexpr auto derivative(arg_t<1>, const auto&, const auto& a, const auto& b) {
+        return a / b;
+    }
+};
+
+using exp_log_family = detail::type_list<exp_op, log_op, log1p_op, xlogy_op>;
 
 }  // namespace ctgrad::ops
 
@@ -65,6 +85,13 @@ constexpr auto exp(A a) {
 template <expression A>
 constexpr auto log(A a) {
     return make_node<ops::log_op>(std::move(a));
+}
+
+/// a·log b, 0 wherever a = 0 (see ops::xlogy_op): `xlogy(y, p)` is a cross-entropy term.
+template <class A, class B>
+    requires expression_operands<A, B>
+constexpr auto xlogy(A a, B b) {
+    return make_node<ops::xlogy_op>(std::move(a), std::move(b));
 }
 
 /// log(1 + x) of an expression (see ops::log1p_op).

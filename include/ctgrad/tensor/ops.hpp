@@ -341,7 +341,10 @@ struct softmax_cross_entropy_op {
             const S* xr = x + r * A::cols;
             const S* tr = t + r * A::cols;
             const S lse = detail::row_log_sum_exp(xr, A::cols);
-            for (std::size_t c = 0; c < A::cols; ++c) total += tr[c] * (lse - xr[c]);
+            for (std::size_t c = 0; c < A::cols; ++c) {
+                // a zero target adds nothing, also against a masked logit of −inf (0·inf)
+                if (tr[c] != S(0)) total += tr[c] * (lse - xr[c]);
+            }
         }
         out[0] = total / S(A::rows);
     }
@@ -489,12 +492,13 @@ constexpr auto mse(A a, B y) {
     return lit<1, 2 * n> * sum(square(std::move(y) - std::move(a)));
 }
 
-/// Binary cross-entropy of probabilities p in (0, 1) against targets y in [0, 1], the mean
-/// over all elements: −mean(y·log p + (1 − y)·log(1 − p)). p of exactly 0 or 1 gives ±inf
-/// where the target disagrees, as the formula does.
+/// Binary cross-entropy of probabilities p in [0, 1] against targets y in [0, 1], the mean
+/// over all elements: −mean(y·log p + (1 − y)·log(1 − p)), each term 0 where its factor y or
+/// 1 − y is 0 (xlogy), so a saturated p that agrees with its target (sigmoid(40) = 1 against
+/// 1) costs 0 with a finite gradient; a saturated p that disagrees gives +inf, as the formula.
 template <expression P, expression Y>
 constexpr auto binary_cross_entropy(P p, Y y) {
-    return -mean(y * log(p) + (lit<1> - y) * log(lit<1> - p));
+    return -mean(xlogy(y, p) + xlogy(lit<1> - y, lit<1> - p));
 }
 
 }  // namespace ctgrad

@@ -139,9 +139,26 @@ struct element_type_of<detail::type_list<>> {
     using type = double;
 };
 
+/// Diagnostic type: instantiated when the tensor variables of one expression have different
+/// element types.
 template <class... T>
-struct element_type_of<detail::type_list<T...>> {
-    using type = std::common_type_t<T...>;
+struct tensor_variables_have_different_element_types;
+
+template <class T0, class... T>
+struct element_type_of<detail::type_list<T0, T...>> {
+    static constexpr bool same = (std::is_same_v<T0, T> && ...);
+    static constexpr bool checked() {
+        if constexpr (!same) {
+            static_assert(same,
+                          "ctgrad: the tensor variables of one expression must have one element "
+                          "type (float or double, not both); the types are named in "
+                          "'tensor_variables_have_different_element_types<...>' below");
+            static_cast<void>(sizeof(tensor_variables_have_different_element_types<T0, T...>));
+        }
+        return same;
+    }
+    static_assert(checked() || !same);
+    using type = T0;
 };
 
 /// The element type of a tensor sweep: the common element type of the tensor variables
