@@ -67,7 +67,7 @@ double runtime_graph_impl(const double* x, double* grad) {
 /// σ), each compiled once into a program. The gradient stays in the program's workspace, where
 /// a ctgrad user reads it (`g[X]` is a view): computing it writes every element there, as
 /// hand writes every element of `grad`; it is copied into `grad` only when grad is given (the
-/// check before timing). prod has no ctgrad form yet (no product reduction).
+/// check before timing).
 template <function F, size_t N>
 struct ctgrad_form {
     static constexpr auto X = ctgrad::var<"X", ctgrad::tensor<double, N>>;
@@ -77,6 +77,8 @@ struct ctgrad_form {
     static constexpr auto expression() {
         if constexpr (F == function::sum) {
             return ctgrad::sum(X);
+        } else if constexpr (F == function::prod) {
+            return ctgrad::prod(X);
         } else if constexpr (F == function::log_sum_exp) {
             return ctgrad::log_sum_exp(X);
         } else {
@@ -188,7 +190,7 @@ void run(benchmark::State& state) {
     CTGRAD_ADBENCH_SIZE(f, 16384)
 
 CTGRAD_ADBENCH_FUNCTION(sum);
-CTGRAD_ADBENCH_FUNCTION_NO_CTGRAD(prod);
+CTGRAD_ADBENCH_FUNCTION(prod);
 CTGRAD_ADBENCH_FUNCTION(log_sum_exp);
 CTGRAD_ADBENCH_FUNCTION(normal_log_pdf);
 

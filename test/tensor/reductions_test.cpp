@@ -1003,3 +1003,37 @@ static_assert(ctgrad::value(ctgrad::softmax_cross_entropy(Z, T), Z = zeros, T = 
 static_assert(ctgrad::value(ctgrad::softmax_cross_entropy(Z, T), Z = margin, T = ones_hot) == 0.0);
 static_assert(ctgrad::gradient(ctgrad::softmax_cross_entropy(Z, T), wrt(Z), Z = margin,
                                T = ones_hot)[Z] == tensor<double, 2, 2>{});
+
+// prod: value, and the gradient Π_{j≠i} x_j without division (exact with zeros), in the
+// assigning and the accumulating form (prod used twice), against finite differences.
+BOOST_AUTO_TEST_CASE(prod_reduction) {
+    constexpr auto v_ = ctgrad::var<"v", tensor<double, 19>>;
+    tensor<double, 19> v{};
+    for (size_t i = 0; i < 19; ++i) v.data()[i] = 0.6 + 0.05 * double(i);
+    double expected = 1.0;
+    for (double e : v) expected *= e;
+    const auto f = ctgrad::prod(v_) + ctgrad::sum(v_ * ctgrad::prod(v_));
+    const auto g = ctgrad::gradient(f, v_ = v);
+    BOOST_TEST(ctgrad::value(ctgrad::prod(v_), v_ = v) == expected,
+               boost::test_tools::tolerance(1e-14));
+    for (size_t i = 0; i < 19; ++i) {
+        const double h = 1e-6, o = v.data()[i];
+        v.data()[i] = o + h;
+        const double up = ctgrad::value(f, v_ = v);
+        v.data()[i] = o - h;
+        const double down = ctgrad::value(f, v_ = v);
+        v.data()[i] = o;
+        BOOST_TEST(g[v_].data()[i] == (up - down) / (2 * h), boost::test_tools::tolerance(1e-7));
+    }
+    constexpr auto w_ = ctgrad::var<"w", tensor<double, 3>>;
+    const tensor<double, 3> w{{2.0, 0.0, 3.0}};
+    const auto gw = ctgrad::gradient(ctgrad::prod(w_), w_ = w);
+    BOOST_TEST(gw.value == 0.0);
+    BOOST_TEST(gw[w_](0) == 0.0);
+    BOOST_TEST(gw[w_](1) == 6.0);
+    BOOST_TEST(gw[w_](2) == 0.0);
+}
+static_assert(
+    ctgrad::gradient(ctgrad::prod(ctgrad::var<"w", ctgrad::tensor<double, 3>>),
+                     ctgrad::var<"w", ctgrad::tensor<double, 3>> = ctgrad::tensor<double, 3>{
+                         {2.0, 0.0, 3.0}})[ctgrad::var<"w", ctgrad::tensor<double, 3>>](1) == 6.0);

@@ -17,6 +17,7 @@
 /// fuses them with the elementwise expression they reduce.
 #pragma once
 
+#include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <string_view>  // std::string_view
 #include <utility>      // std::move
@@ -379,6 +380,91 @@ struct softmax_cross_entropy_op {
     }
 };
 
+/// The product of all elements (of a scalar: itself). d/dx_i = Π_{j≠i} x_j, computed without
+/// division (prefix and suffix products, in independent lanes), so it is exact where some x_j
+/// are zero.
+struct prod_op {
+    static constexpr std::string_view name = "prod";
+    static constexpr bool tensor_op = true;
+    template <class A>
+    using result = shape<>;
+
+    template <class A>
+    static constexpr std::size_t lanes = A::count >= 16 ? 16 : 1;
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        constexpr std::size_t L = lanes<A>, full = A::count - A::count % L;
+        S run[L];
+        for (std::size_t l = 0; l < L; ++l) run[l] = S(1);
+        for (std::size_t i = 0; i < full; i += L) {
+#pragma GCC unroll 16
+            for (std::size_t l = 0; l < L; ++l) run[l] *= a[i + l];
+        }
+        for (std::size_t i = full; i < A::count; ++i) run[i - full] *= a[i];
+        S p = run[0];
+        for (std::size_t l = 1; l < L; ++l) p *= run[l];
+        out[0] = p;
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    /// d[i] = dout·Π_{j≠i} a[j]: lane l (elements i ≡ l mod L) gets its exclusive prefix
+    /// product forward, then, backward, the product of the other lanes times its exclusive
+    /// suffix product.
+    template <class A, class S>
+    static constexpr void others(S* d, const S* a, S dout) {
+        constexpr std::size_t L = lanes<A>, full = A::count - A::count % L;
+        S run[L];
+        for (std::size_t l = 0; l < L; ++l) run[l] = S(1);
+        for (std::size_t i = 0; i < full; i += L) {
+#pragma GCC unroll 16
+            for (std::size_t l = 0; l < L; ++l) {
+                d[i + l] = run[l];
+                run[l] *= a[i + l];
+            }
+        }
+        for (std::size_t i = full; i < A::count; ++i) {
+            d[i] = run[i - full];
+            run[i - full] *= a[i];
+        }
+        S other[L];
+        S before = dout;
+        for (std::size_t l = 0; l < L; ++l) {
+            other[l] = before;
+            before *= run[l];
+        }
+        S after = S(1);
+        for (std::size_t l = L; l-- > 0;) {
+            other[l] *= after;
+            after *= run[l];
+        }
+        for (std::size_t i = A::count; i-- > full;) {
+            d[i] *= other[i - full];
+            other[i - full] *= a[i];
+        }
+        for (std::size_t b = full / L; b-- > 0;) {
+#pragma GCC unroll 16
+            for (std::size_t l = 0; l < L; ++l) {
+                d[b * L + l] *= other[l];
+                other[l] *= a[b * L + l];
+            }
+        }
+    }
+
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S* d, const S* dout, const S*, const S* a) {
+        if constexpr (Mode == kernels::mode::assign) {
+            others<A>(d, a, dout[0]);
+        } else {
+            std::array<S, A::count> tmp{};  // an accumulating contribution needs its own buffer
+            others<A>(tmp.data(), a, dout[0]);
+            for (std::size_t i = 0; i < A::count; ++i) d[i] += tmp[i];
+        }
+    }
+};
+
 /// The largest element of a tensor, *without a derivative*: the sweeps treat it as a constant.
 /// Only for expressions whose value does not depend on it, such as the shift of a stable
 /// log-sum-exp (see log_sum_exp), where its exact derivative is zero anyway.
@@ -425,6 +511,12 @@ constexpr auto sum(A a) {
 template <expression A>
 constexpr auto mean(A a) {
     return make_node<ops::mean_op>(std::move(a));
+}
+
+/// The product of all elements of a tensor expression: a scalar (see ops::prod_op).
+template <expression A>
+constexpr auto prod(A a) {
+    return make_node<ops::prod_op>(std::move(a));
 }
 
 /// log Σ exp(x) over all elements, computed stably as m + log Σ exp(x − m) with m the largest
