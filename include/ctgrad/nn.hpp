@@ -1,6 +1,9 @@
 /// @file
-/// Neural-network building blocks: layers and composition, parameter packs, initializers.
+/// Neural-network building blocks: layers and composition, parameter packs, initializers,
+/// optimizers, mini-batches.
 #pragma once
 
+#include <ctgrad/nn/data.hpp>
 #include <ctgrad/nn/layers.hpp>
+#include <ctgrad/nn/optim.hpp>
 #include <ctgrad/nn/parameters.hpp>

@@ -1,0 +1,65 @@
+/// @file
+/// Mini-batches of a data set held in memory: a seeded shuffle per epoch, and rows gathered
+/// into fixed-shape batch tensors. The last N % B samples are a final, smaller batch (of a
+/// shape known at compile time), never silently dropped.
+#pragma once
+
+#include <algorithm>  // std::shuffle, std::copy_n
+#include <cstddef>    // std::size_t
+#include <cstdint>    // std::uint32_t, std::uint64_t
+#include <numeric>    // std::iota
+#include <random>     // std::mt19937_64
+#include <vector>     // std::vector
+
+#include <ctgrad/tensor/tensor.hpp>
+
+namespace ctgrad::nn {
+
+/// The order in which an epoch visits N samples in batches of B: `batches<64, 60000> order(seed);`
+/// then per epoch `order.shuffle()`, `order.gather(k, images, x)` for the full batches
+/// k < full, and `order.gather_rest(images, x_rest)` for the last `rest` samples.
+template <std::size_t B, std::size_t N>
+class batches {
+public:
+    static_assert(B >= 1 && B <= N, "ctgrad::nn::batches: the batch size must be in [1, N]");
+    /// Number of full batches, and samples left for the final smaller batch.
+    static constexpr std::size_t full = N / B;
+    static constexpr std::size_t rest = N % B;
+
+    explicit batches(std::uint64_t seed) : gen_(seed), order_(N) {
+        std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+    }
+
+    /// A new random order (seeded: the same seed gives the same sequence of epochs).
+    void shuffle() { std::shuffle(order_.begin(), order_.end(), gen_); }
+
+    /// Copies the rows of full batch k (k < full) from src [N, D...] into dst [B, D...].
+    template <class T, class Dst>
+    void gather(std::size_t k, const T* src, Dst& dst) const {
+        copy_rows<Dst>(k * B, B, src, dst);
+    }
+
+    /// Copies the last `rest` rows into dst [rest, D...].
+    template <class T, class Dst>
+    void gather_rest(const T* src, Dst& dst) const {
+        static_assert(rest > 0, "ctgrad::nn::batches::gather_rest: N is a multiple of B");
+        copy_rows<Dst>(full * B, rest, src, dst);
+    }
+
+    /// The sample at position i of the current order.
+    std::size_t operator[](std::size_t i) const { return order_[i]; }
+
+private:
+    template <class Dst, class T>
+    void copy_rows(std::size_t first, std::size_t count, const T* src, Dst& dst) const {
+        constexpr std::size_t row = Dst::size() / Dst::shape[0];
+        for (std::size_t r = 0; r < count; ++r) {
+            std::copy_n(src + std::size_t{order_[first + r]} * row, row, dst.data() + r * row);
+        }
+    }
+
+    std::mt19937_64 gen_;
+    std::vector<std::uint32_t> order_;
+};
+
+}  // namespace ctgrad::nn

@@ -1,0 +1,488 @@
+/// @file
+/// Optimizers with state, gradient clipping, L2 regularization and learning-rate schedules.
+///
+/// An optimizer is a class templated on the parameter pack type
+/// (`nn::parameters<List>`); it owns its state (a second heap-stored pack of the same shapes,
+/// allocated once by the constructor) and takes one step with `opt.step(params, g)`, where g
+/// is anything with `g[v].data()` for every parameter v: program::gradient's view, the result
+/// of ctgrad::gradient, or another parameter pack. A step runs one fused loop per tensor (plus
+/// one reading pass over g when clipping by norm) and allocates nothing.
+///
+/// ```
+/// nn::parameters_of<decltype(net)> p;
+/// nn::init::he(p, 1);
+/// nn::adam opt(p, {.lr = 1e-3f});           // or nn::adam<decltype(p)> opt({...});
+/// nn::cosine sched{1e-3f, 1e-5f, 1000};     // lr(step)
+/// ctgrad::program prog(loss + nn::l2<decltype(net)>(1e-4f), p.wrt());
+/// for (std::size_t t = 0; t < 1000; ++t) {
+///     opt.lr = sched(t);                      // the schedule sets the rate before each step
+///     opt.step(p, prog.gradient(p, X = x, Y = y));
+/// }
+/// ```
+///
+/// Hyperparameters are public members of the optimizer (inherited from its options struct)
+/// in the parameters' scalar type (float for a float network), and may be changed between
+/// steps.
+#pragma once
+
+#include <algorithm>    // std::min, std::clamp
+#include <cmath>        // std::sqrt, std::pow, std::cos
+#include <cstddef>      // std::size_t
+#include <numbers>      // std::numbers::pi
+#include <type_traits>  // std::common_type_t, std::remove_cvref_t
+#include <utility>      // std::move
+
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/nn/layers.hpp>
+#include <ctgrad/nn/parameters.hpp>
+#include <ctgrad/ops.hpp>
+#include <ctgrad/tensor/ops.hpp>
+#include <ctgrad/tensor/program.hpp>
+
+namespace ctgrad::nn {
+
+namespace detail {
+
+/// The scalar type of a parameter pack: the common element type of its tensors.
+template <class P>
+struct pack_scalar;
+
+template <class... V>
+struct pack_scalar<parameters<ctgrad::detail::type_list<V...>>> {
+    static_assert(sizeof...(V) > 0, "ctgrad::nn: an optimizer needs at least one parameter");
+    using type = std::common_type_t<typename V::kind::value_type...>;
+};
+
+/// The accumulator of a norm: at least double.
+template <class S>
+using accumulator_t = std::common_type_t<S, double>;
+
+/// √Σ ĝ² over every parameter's gradient, with ĝ = g clamped to ±clip_value when
+/// clip_value > 0 (else ĝ = g).
+template <class List, class G, class S>
+S clipped_norm(const parameters<List>& p, const G& g, S clip_value) {
+    using A = accumulator_t<S>;
+    A sq = 0;
+    p.for_each([&](auto v, const auto& t) {
+        using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+        auto&& d = g[v];
+        const T* gd = d.data();
+        if (clip_value > S(0)) {
+            const T c = static_cast<T>(clip_value);
+            for (std::size_t i = 0; i < t.size(); ++i) {
+                const A e = static_cast<A>(std::clamp(gd[i], T(-c), c));
+                sq += e * e;
+            }
+        } else {
+            for (std::size_t i = 0; i < t.size(); ++i) sq += static_cast<A>(gd[i]) * gd[i];
+        }
+    });
+    return static_cast<S>(std::sqrt(sq));
+}
+
+/// The gradient as a step sees it: clamped to ±value (when value > 0), then multiplied by
+/// scale (min(1, clip_norm/‖ĝ‖) when clipping by norm, else 1).
+template <class S>
+struct clipper {
+    S value;
+    S scale;
+
+    template <class T>
+    T operator()(T g) const {
+        if (value > S(0)) g = std::clamp(g, static_cast<T>(-value), static_cast<T>(value));
+        return g * static_cast<T>(scale);
+    }
+};
+
+template <class List, class G, class S>
+clipper<S> make_clipper(const parameters<List>& p, const G& g, S clip_value, S clip_norm) {
+    S scale = 1;
+    if (clip_norm > S(0)) {
+        const S n = clipped_norm(p, g, clip_value);
+        if (n > clip_norm) scale = clip_norm / n;
+    }
+    return {clip_value, scale};
+}
+
+/// Calls f(pd, gd, n, variable) for every parameter: its data, its gradient's data, its size.
+template <class List, class G, class F>
+void for_each_pair(parameters<List>& p, const G& g, F&& f) {
+    p.for_each([&](auto v, auto& t) {
+        auto&& d = g[v];
+        f(v, t.data(), d.data(), t.size());
+    });
+}
+
+/// Sets every element of a pack to zero.
+template <class List>
+void zero(parameters<List>& p) {
+    p.for_each([](auto, auto& t) {
+        using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+        for (auto& e : t) e = T(0);
+    });
+}
+
+}  // namespace detail
+
+/// The scalar type of parameter pack P (the common element type of its tensors).
+template <class P>
+using scalar_of = typename detail::pack_scalar<P>::type;
+
+/// ‖g‖: the Euclidean norm of the gradient over every parameter of p, as if all gradients
+/// were one vector (accumulated in at least double precision).
+template <class List, class G>
+scalar_of<parameters<List>> global_norm(const parameters<List>& p, const G& g) {
+    using S = scalar_of<parameters<List>>;
+    return detail::clipped_norm(p, g, S(0));
+}
+
+// --- options ---
+
+/// Hyperparameters of nn::sgd. Gradient clipping, applied inside the step without changing
+/// the gradient: first each element is clamped to ±clip_value (when clip_value > 0), then the
+/// whole gradient is scaled by min(1, clip_norm/‖ĝ‖) (when clip_norm > 0; ‖ĝ‖ is the global
+/// norm of the clamped gradient over all parameters).
+template <class S>
+struct sgd_options {
+    S lr = S(0.01);         ///< learning rate
+    S weight_decay = S(0);  ///< decoupled weight decay: p ← p − lr·wd·p (0: none)
+    S clip_norm = S(0);     ///< global-norm clipping threshold (0: none)
+    S clip_value = S(0);    ///< elementwise clipping threshold (0: none)
+};
+
+/// Hyperparameters of nn::momentum (clipping as in sgd_options).
+template <class S>
+struct momentum_options {
+    S lr = S(0.01);         ///< learning rate
+    S mu = S(0.9);          ///< momentum coefficient μ
+    bool nesterov = false;  ///< Nesterov's update p ← p − lr·(g + μv) instead of p − lr·v
+    S weight_decay = S(0);  ///< decoupled weight decay: p ← p − lr·wd·p (0: none)
+    S clip_norm = S(0);     ///< global-norm clipping threshold (0: none)
+    S clip_value = S(0);    ///< elementwise clipping threshold (0: none)
+};
+
+/// Hyperparameters of nn::adam (PyTorch's defaults; clipping as in sgd_options).
+template <class S>
+struct adam_options {
+    S lr = S(1e-3);       ///< learning rate
+    S beta1 = S(0.9);     ///< decay of the first moment
+    S beta2 = S(0.999);   ///< decay of the second moment
+    S eps = S(1e-8);      ///< added to √v̂ (outside the square root, as in PyTorch)
+    S clip_norm = S(0);   ///< global-norm clipping threshold (0: none)
+    S clip_value = S(0);  ///< elementwise clipping threshold (0: none)
+};
+
+/// Hyperparameters of nn::adamw: Adam's, and the decoupled weight decay (PyTorch's default
+/// 0.01).
+template <class S>
+struct adamw_options : adam_options<S> {
+    S weight_decay = S(0.01);  ///< decoupled weight decay: p ← p − lr·wd·p
+};
+
+// --- optimizers ---
+
+/// Plain gradient descent: p ← p − lr·wd·p − lr·ĝ (ĝ the clipped gradient). No state.
+template <class P>
+class sgd : public sgd_options<scalar_of<P>> {
+public:
+    using scalar_type = scalar_of<P>;
+    using options = sgd_options<scalar_type>;
+
+    /// With the given hyperparameters.
+    explicit sgd(options o = {}) : options(o) {}
+    /// For the pack p (deduces P: `nn::sgd opt(p, {.lr = 0.1f});`).
+    explicit sgd(const P&, options o = {}) : options(o) {}
+
+    /// One step on p from the gradient g (`g[v].data()` for every parameter v).
+    template <class List, class G>
+    void step(parameters<List>& p, const G& g) {
+        const auto clip = detail::make_clipper(p, g, this->clip_value, this->clip_norm);
+        const scalar_type lr = this->lr, decay = this->lr * this->weight_decay;
+        detail::for_each_pair(p, g, [&](auto, auto* pd, const auto* gd, std::size_t n) {
+            using T = std::remove_cvref_t<decltype(*pd)>;
+            const T a = static_cast<T>(lr), b = static_cast<T>(decay);
+            for (std::size_t i = 0; i < n; ++i) pd[i] -= b * pd[i] + a * clip(gd[i]);
+        });
+    }
+};
+
+/// Deduces the pack type from the pack: `nn::sgd opt(params, {...});`.
+template <class P, class O>
+sgd(const P&, O) -> sgd<P>;
+/// Deduces the pack type from the pack: `nn::sgd opt(params);`.
+template <class P>
+sgd(const P&) -> sgd<P>;
+
+/// Gradient descent with momentum (PyTorch's form, no dampening): v ← μv + ĝ, then
+/// p ← p − lr·v, or with `nesterov` p ← p − lr·(ĝ + μv); decoupled weight decay
+/// p ← p − lr·wd·p (from the same old p). The velocity v starts at zero.
+template <class P>
+class momentum : public momentum_options<scalar_of<P>> {
+public:
+    using scalar_type = scalar_of<P>;
+    using options = momentum_options<scalar_type>;
+
+    /// With the given hyperparameters; allocates the velocity (zero).
+    explicit momentum(options o = {}) : options(o) { detail::zero(v_); }
+    /// For the pack p (deduces P: `nn::momentum opt(p, {.lr = 0.1f, .nesterov = true});`).
+    explicit momentum(const P&, options o = {}) : momentum(o) {}
+
+    /// One step on p from the gradient g.
+    template <class List, class G>
+    void step(parameters<List>& p, const G& g) {
+        const auto clip = detail::make_clipper(p, g, this->clip_value, this->clip_norm);
+        const scalar_type lr = this->lr, decay = this->lr * this->weight_decay, mu = this->mu;
+        const bool nesterov = this->nesterov;
+        detail::for_each_pair(p, g, [&](auto var, auto* pd, const auto* gd, std::size_t n) {
+            using T = std::remove_cvref_t<decltype(*pd)>;
+            T* vd = v_[var].data();
+            const T a = static_cast<T>(lr), b = static_cast<T>(decay), m = static_cast<T>(mu);
+            for (std::size_t i = 0; i < n; ++i) {
+                const T gi = clip(gd[i]);
+                const T vi = m * vd[i] + gi;
+                vd[i] = vi;
+                pd[i] -= b * pd[i] + a * (nesterov ? gi + m * vi : vi);
+            }
+        });
+    }
+
+    /// The velocity v (one tensor per parameter).
+    const P& velocity() const noexcept { return v_; }
+    /// Sets the velocity back to zero.
+    void reset() { detail::zero(v_); }
+
+private:
+    P v_;
+};
+
+/// Deduces the pack type from the pack: `nn::momentum opt(params, {...});`.
+template <class P, class O>
+momentum(const P&, O) -> momentum<P>;
+/// Deduces the pack type from the pack: `nn::momentum opt(params);`.
+template <class P>
+momentum(const P&) -> momentum<P>;
+
+namespace detail {
+
+/// One Adam step (Kingma & Ba 2015, with bias correction, as PyTorch's Adam/AdamW):
+/// m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ², p ← p − lr·wd·p − lr/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε).
+template <class P, class List, class G, class S>
+void adam_step(parameters<List>& p, const G& g, P& m, P& v, std::size_t t, const adam_options<S>& o,
+               S wd) {
+    const auto clip = make_clipper(p, g, o.clip_value, o.clip_norm);
+    using std::pow, std::sqrt;
+    const S bc1 = S(1) - static_cast<S>(pow(o.beta1, static_cast<S>(t)));
+    const S bc2 = S(1) - static_cast<S>(pow(o.beta2, static_cast<S>(t)));
+    const S step_size = o.lr / bc1, inv_sqrt_bc2 = S(1) / static_cast<S>(sqrt(bc2));
+    const S decay = o.lr * wd;
+    for_each_pair(p, g, [&](auto var, auto* pd, const auto* gd, std::size_t n) {
+        using T = std::remove_cvref_t<decltype(*pd)>;
+        T* md = m[var].data();
+        T* vd = v[var].data();
+        const T b1 = static_cast<T>(o.beta1), b2 = static_cast<T>(o.beta2);
+        const T c1 = T(1) - b1, c2 = T(1) - b2, eps = static_cast<T>(o.eps);
+        const T a = static_cast<T>(step_size), r = static_cast<T>(inv_sqrt_bc2);
+        const T d = static_cast<T>(decay);
+        for (std::size_t i = 0; i < n; ++i) {
+            const T gi = clip(gd[i]);
+            const T mi = b1 * md[i] + c1 * gi;
+            const T vi = b2 * vd[i] + c2 * gi * gi;
+            md[i] = mi;
+            vd[i] = vi;
+            pd[i] -= d * pd[i] + a * mi / (sqrt(vi) * r + eps);
+        }
+    });
+}
+
+}  // namespace detail
+
+/// Adam (Kingma & Ba 2015) with bias correction, as PyTorch's torch.optim.Adam without
+/// weight decay: m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ², p ← p − lr·m̂/(√v̂ + ε) with
+/// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), t the number of steps taken (1 at the first). At the first
+/// step p moves by lr·ĝ/(|ĝ| + ε) ≈ lr·sign(ĝ).
+template <class P>
+class adam : public adam_options<scalar_of<P>> {
+public:
+    using scalar_type = scalar_of<P>;
+    using options = adam_options<scalar_type>;
+
+    /// With the given hyperparameters; allocates the moments (zero).
+    explicit adam(options o = {}) : options(o) { reset(); }
+    /// For the pack p (deduces P: `nn::adam opt(p, {.lr = 1e-3f});`).
+    explicit adam(const P&, options o = {}) : adam(o) {}
+
+    /// One step on p from the gradient g.
+    template <class List, class G>
+    void step(parameters<List>& p, const G& g) {
+        detail::adam_step(p, g, m_, v_, ++t_, static_cast<const options&>(*this), scalar_type(0));
+    }
+
+    /// The number of steps taken (t of the bias correction).
+    std::size_t steps() const noexcept { return t_; }
+    /// The first moment m.
+    const P& first_moment() const noexcept { return m_; }
+    /// The second moment v.
+    const P& second_moment() const noexcept { return v_; }
+    /// Sets the moments to zero and the step count to 0.
+    void reset() {
+        detail::zero(m_);
+        detail::zero(v_);
+        t_ = 0;
+    }
+
+private:
+    P m_, v_;
+    std::size_t t_ = 0;
+};
+
+/// Deduces the pack type from the pack: `nn::adam opt(params, {...});`.
+template <class P, class O>
+adam(const P&, O) -> adam<P>;
+/// Deduces the pack type from the pack: `nn::adam opt(params);`.
+template <class P>
+adam(const P&) -> adam<P>;
+
+/// AdamW (Loshchilov & Hutter 2019), as PyTorch's torch.optim.AdamW: Adam with decoupled
+/// weight decay, p ← p − lr·wd·p − lr·m̂/(√v̂ + ε) (the decay from the old p; the gradient is
+/// not changed by it).
+template <class P>
+class adamw : public adamw_options<scalar_of<P>> {
+public:
+    using scalar_type = scalar_of<P>;
+    using options = adamw_options<scalar_type>;
+
+    /// With the given hyperparameters; allocates the moments (zero).
+    explicit adamw(options o = {}) : options(o) { reset(); }
+    /// For the pack p (deduces P: `nn::adamw opt(p, {{.lr = 1e-3f}, 0.05f});`).
+    explicit adamw(const P&, options o = {}) : adamw(o) {}
+
+    /// One step on p from the gradient g.
+    template <class List, class G>
+    void step(parameters<List>& p, const G& g) {
+        detail::adam_step(p, g, m_, v_, ++t_, static_cast<const adam_options<scalar_type>&>(*this),
+                          this->weight_decay);
+    }
+
+    /// The number of steps taken.
+    std::size_t steps() const noexcept { return t_; }
+    /// The first moment m.
+    const P& first_moment() const noexcept { return m_; }
+    /// The second moment v.
+    const P& second_moment() const noexcept { return v_; }
+    /// Sets the moments to zero and the step count to 0.
+    void reset() {
+        detail::zero(m_);
+        detail::zero(v_);
+        t_ = 0;
+    }
+
+private:
+    P m_, v_;
+    std::size_t t_ = 0;
+};
+
+/// Deduces the pack type from the pack: `nn::adamw opt(params, {...});`.
+template <class P, class O>
+adamw(const P&, O) -> adamw<P>;
+/// Deduces the pack type from the pack: `nn::adamw opt(params);`.
+template <class P>
+adamw(const P&) -> adamw<P>;
+
+// --- L2 regularization as a loss term ---
+
+namespace detail {
+
+template <class S, class V0, class... V>
+constexpr auto l2_sum(S half_lambda, V0 w0, V... w) {
+    return half_lambda * (ctgrad::sum(ctgrad::square(w0)) + ... + ctgrad::sum(ctgrad::square(w)));
+}
+
+template <class S, class... V>
+constexpr auto l2_of_list(S lambda, ctgrad::detail::type_list<V...>) {
+    static_assert(sizeof...(V) > 0, "ctgrad::nn::l2: no weight matrix to regularize");
+    using T = std::common_type_t<typename V::kind::value_type...>;
+    return l2_sum(static_cast<T>(lambda) / T(2), V{}...);
+}
+
+template <class... V>
+struct matrices_of;
+
+template <>
+struct matrices_of<> {
+    using type = ctgrad::detail::type_list<>;
+};
+
+template <class V0, class... V>
+struct matrices_of<V0, V...> {
+    using rest = typename matrices_of<V...>::type;
+    using type = std::conditional_t<(V0::kind::rank >= 2),
+                                    decltype(ctgrad::detail::type_list<V0>{} + rest{}), rest>;
+};
+
+template <class List>
+struct matrices_of_list;
+
+template <class... V>
+struct matrices_of_list<ctgrad::detail::type_list<V...>> : matrices_of<V...> {};
+
+}  // namespace detail
+
+/// The L2 penalty λ/2·Σ‖W‖² (squared Frobenius norms) of the listed variables, as an
+/// expression to add to a loss: `loss + nn::l2_penalty(wrt(fc1.W, fc2.W), 1e-4f)`. Its
+/// gradient with respect to W is λW. λ is converted to the variables' scalar type.
+template <class... V, class S>
+constexpr auto l2_penalty(wrt_t<V...>, S lambda) {
+    return detail::l2_of_list(lambda, ctgrad::detail::type_list<V...>{});
+}
+
+/// The L2 penalty λ/2·Σ‖W‖² over the weight matrices of a network (its parameters of rank ≥
+/// 2; biases are not regularized): `loss + nn::l2<decltype(net)>(1e-4f)`.
+template <class Net, class S>
+constexpr auto l2(S lambda) {
+    return detail::l2_of_list(lambda, typename detail::matrices_of_list<parameters_t<Net>>::type{});
+}
+
+// --- learning-rate schedules ---
+
+/// Step decay: lr(t) = lr0·factor^⌊t/every⌋ (`every` ≥ 1).
+template <class S>
+struct step_decay {
+    S lr0;              ///< the rate at step 0
+    S factor;           ///< the factor applied every `every` steps
+    std::size_t every;  ///< the period, in steps
+
+    /// The rate at step t (counted from 0).
+    S operator()(std::size_t t) const {
+        using std::pow;
+        return lr0 * static_cast<S>(pow(factor, static_cast<S>(t / every)));
+    }
+};
+
+/// Deduces the scalar type: `nn::step_decay sched{0.1f, 0.5f, 30};`.
+template <class S>
+step_decay(S, S, std::size_t) -> step_decay<S>;
+
+/// Cosine annealing (Loshchilov & Hutter 2017, without restarts): lr(t) = lr_min +
+/// (lr0 − lr_min)·(1 + cos(π·t/total_steps))/2 for t ≤ total_steps, lr_min afterwards.
+template <class S>
+struct cosine {
+    S lr0;                    ///< the rate at step 0
+    S lr_min;                 ///< the rate at step total_steps and after
+    std::size_t total_steps;  ///< the length of the schedule (≥ 1)
+
+    /// The rate at step t (counted from 0).
+    S operator()(std::size_t t) const {
+        using std::cos;
+        if (t >= total_steps) return lr_min;
+        const S x = static_cast<S>(t) / static_cast<S>(total_steps);
+        return lr_min +
+               (lr0 - lr_min) * (S(1) + static_cast<S>(cos(std::numbers::pi_v<S> * x))) / S(2);
+    }
+};
+
+/// Deduces the scalar type: `nn::cosine sched{1e-3f, 1e-5f, 1000};`.
+template <class S>
+cosine(S, S, std::size_t) -> cosine<S>;
+
+}  // namespace ctgrad::nn
