@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ctgrad: set-up, demo, tests and benchmarks on a fresh Debian machine.
 #
-#   ./run.sh demo    install what is missing, build, print the notes' worked examples and a
-#                    short benchmark comparison (ctgrad vs hand-written vs runtime graph)
+#   ./run.sh demo    install what is missing, build, print the notes' worked examples, train
+#                    Fashion-MNIST (test accuracy), short benchmark comparisons
 #   ./run.sh test    the same set-up, then every test: a g++ build (build/) and a clang++
 #                    AddressSanitizer + UBSan build (build-san/); ends with `N passed, N failed`
 #   ./run.sh bench   the full benchmark run (repetitions, medians, ratios) into bench/results/;
@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-dev
-           libbenchmark-dev)
+           libbenchmark-dev zlib1g-dev  # zlib: gzipped IDX files
+           dataset-fashion-mnist)       # the training example (30 MB)
 TEST_PKGS=(clang cmake make clang-format)  # clang++: sanitizer build and compile-time checks;
                                           # cmake, make: consumer tests; clang-format: format check
 BENCH_PKGS=(valgrind           # instruction counts (callgrind)
@@ -67,15 +68,24 @@ build() {
 demo() {
     install_missing "${BASE_PKGS[@]}"
     configure build
-    build build examples/demo bench/scalar_bench
+    build build examples/demo examples/fashion_mnist bench/scalar_bench bench/mlp_bench
     echo
     ./build/examples/demo
+    echo
+    echo "== training: Fashion-MNIST, 784-100-10 ReLU, Adam (examples/fashion_mnist.cpp)"
+    ./build/examples/fashion_mnist --csv build/fashion_mnist_metrics.csv \
+        --checkpoint build/fashion_mnist.ckpt
+    echo "(metrics: build/fashion_mnist_metrics.csv; parameters: build/fashion_mnist.ckpt)"
     echo
     echo "== benchmark (short run; ./run.sh bench for the full one, bench/README.md for the table)"
     local json
     json=$(mktemp)
     ./build/bench/scalar_bench --benchmark_min_time=0.05 --benchmark_repetitions=3 \
         --benchmark_out="$json" --benchmark_out_format=json >/dev/null
+    python3 bench/tools/compare.py "$json"
+    ./build/bench/mlp_bench --benchmark_min_time=0.1 --benchmark_repetitions=3 \
+        --benchmark_out="$json" --benchmark_out_format=json >/dev/null
+    echo
     python3 bench/tools/compare.py "$json"
     rm -f "$json"
 }
