@@ -17,61 +17,9 @@
 #include <ctgrad/nn.hpp>
 #include <ctgrad/nn/optim.hpp>
 
-// The replacements below pair malloc with free by design; GCC cannot see that through them.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "support/counting_new.hpp"  // ctgrad::test::allocations
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-
-void* counted(std::size_t n, std::size_t align) {
-    ++allocations;
-    if (align <= alignof(std::max_align_t)) {
-        if (void* p = std::malloc(n ? n : 1)) return p;
-    } else {
-        if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
-    }
-    throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-    return counted(n, alignof(std::max_align_t));
-}
-void* operator new[](std::size_t n) {
-    return counted(n, alignof(std::max_align_t));
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    return counted(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return counted(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
+using ctgrad::test::allocations;
 
 namespace nn = ctgrad::nn;
 namespace tt = boost::test_tools;

@@ -27,8 +27,13 @@
 #include <ctgrad/ctgrad.hpp>
 
 #include "support/finite_difference.hpp"
+#include "support/tensor_fd.hpp"
 
 namespace {
+
+using ctgrad::test::check_fd;
+using ctgrad::test::check_fd_impl;
+using ctgrad::test::gradient_of;
 
 using ctgrad::tensor;
 using ctgrad::wrt;
@@ -88,126 +93,7 @@ T plain_sigmoid(T x) {
     return e / (T(1) + e);
 }
 
-// --- finite differences over every bound variable ---
-
-template <class V, class List>
-struct contains;
-
-template <class V, template <class...> class L, class... Vs>
-struct contains<V, L<Vs...>> : std::bool_constant<(std::is_same_v<V, Vs> || ...)> {};
-
-/// The variable a binding binds: tensor views come from tensor variables.
-template <class B>
-struct variable_of_binding {
-    using type = ctgrad::variable<B::name, ctgrad::scalar_kind>;
-};
-
-template <ctgrad::fixed_string N, class T, size_t... D>
-struct variable_of_binding<ctgrad::binding<N, ctgrad::tensor_view<T, D...>>> {
-    using type = ctgrad::variable<N, tensor<std::remove_const_t<T>, D...>>;
-};
-
-/// The value of f as the gradient sweep computes it (g.value): the central differences below
-/// use it rather than value(f, ...), so that each checked expression instantiates one sweep,
-/// not two (the build time of this file is mostly the sweeps' instantiation). value() of
-/// scalar losses is compared with g.value where it matters.
-template <class E, class Wrt, class... Bd>
-[[gnu::noinline]] auto gradient_of(const E& f, Wrt w, const Bd&... b) {
-    if constexpr (std::is_same_v<Wrt, ctgrad::all_variables>) {
-        static_cast<void>(w);
-        return ctgrad::gradient(f, b...);
-    } else {
-        return ctgrad::gradient(f, w, b...);
-    }
-}
-
-/// One input of a central-difference check: n numbers at x (perturbed in place) and their
-/// gradient.
-struct fd_input {
-    std::string name;
-    double* x;
-    const double* grad;
-    size_t n;
-};
-
-/// Compares every gradient with central differences of f, which reads the inputs where they
-/// are. Not a template: compiled once.
-[[gnu::noinline]] inline void fd_compare(const std::vector<fd_input>& inputs, double f0,
-                                         const std::function<double()>& f, double tol) {
-    for (const fd_input& in : inputs) {
-        for (size_t e = 0; e < in.n; ++e) {
-            const double x0 = in.x[e];
-            const double h = ctgrad::test::fd_step(x0);
-            const double xp = x0 + h, xm = x0 - h;
-            in.x[e] = xp;
-            const double fp = f();
-            in.x[e] = xm;
-            const double fm = f();
-            in.x[e] = x0;
-            const double fd = (fp - fm) / (xp - xm);
-            BOOST_TEST(ctgrad::test::fd_agrees(in.grad[e], fd, f0, h, tol),
-                       in.name << "[" << e << "]: gradient " << in.grad[e]
-                               << ", central difference " << fd);
-        }
-    }
-}
-
-/// The I-th binding as an input, when the gradient g reports its variable: a bound tensor is
-/// perturbed in place (the caller's tensor, through the binding's const view), a bound number
-/// in the copy of the bindings that the checked function reads.
-template <size_t I, class Wrt, class G, class Tuple>
-void add_fd_input(std::vector<fd_input>& inputs, const G& g, Tuple& bindings) {
-    using Bd = std::tuple_element_t<I, Tuple>;
-    using V = typename variable_of_binding<Bd>::type;
-    static_assert(
-        !std::is_same_v<Wrt, ctgrad::all_variables> || contains<V, typename G::variables>::value,
-        "every bound variable is differentiated: its binding must be recognised");
-    if constexpr (contains<V, typename G::variables>::value) {
-        auto& held = std::get<I>(bindings).held;
-        if constexpr (requires { held.data(); }) {
-            static_assert(std::is_same_v<std::remove_cvref_t<decltype(*held.data())>, double>);
-            inputs.push_back({std::string(Bd::name.view()), const_cast<double*>(held.data()),
-                              g[V{}].data(), held.size()});
-        } else {
-            static_assert(std::is_same_v<std::remove_cvref_t<decltype(held)>, double>);
-            inputs.push_back({std::string(Bd::name.view()), &held, &g[V{}], 1});
-        }
-    }
-}
-
-/// The gradient of f (with respect to Wrt, or every variable) against central differences,
-/// for every variable the gradient reports; returns the gradient. Double only.
-template <class E, class Wrt, class... Bd>
-[[gnu::noinline]] auto check_fd_impl(const E& f, Wrt w, double tol, const Bd&... b) {
-    const auto g = gradient_of(f, w, b...);
-    std::tuple<Bd...> bindings(b...);
-    std::vector<fd_input> inputs;
-    [&]<size_t... I>(std::index_sequence<I...>) {
-        (add_fd_input<I, Wrt>(inputs, g, bindings), ...);
-    }
-    (std::index_sequence_for<Bd...>{});
-    fd_compare(
-        inputs, static_cast<double>(g.value),
-        [&] {
-            return std::apply(
-                [&](const auto&... bs) {
-                    return static_cast<double>(gradient_of(f, w, bs...).value);
-                },
-                bindings);
-        },
-        tol);
-    return g;
-}
-
-template <class E, class... Bd>
-auto check_fd(const E& f, const Bd&... b) {
-    return check_fd_impl(f, ctgrad::all_variables{}, 1e-6, b...);
-}
-
-template <class E, class... V, class... Bd>
-auto check_fd(const E& f, ctgrad::wrt_t<V...> w, const Bd&... b) {
-    return check_fd_impl(f, w, 1e-6, b...);
-}
+// Finite differences over every bound variable: check_fd (support/tensor_fd.hpp).
 
 /// Float and double gradients of the same data agree to float precision.
 template <class F, class D>
