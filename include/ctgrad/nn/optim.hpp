@@ -295,27 +295,23 @@ void adam_step(parameters<List>& p, const G& g, P& m, P& v, std::size_t t, const
     });
 }
 
-}  // namespace detail
-
-/// Adam (Kingma & Ba 2015) with bias correction, as PyTorch's torch.optim.Adam without
-/// weight decay: m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ², p ← p − lr·m̂/(√v̂ + ε) with
-/// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), t the number of steps taken (1 at the first). At the first
-/// step p moves by lr·ĝ/(|ĝ| + ε) ≈ lr·sign(ĝ).
-template <class P>
-class adam : public adam_options<scalar_of<P>> {
+/// What Adam and AdamW share: the moments, the step count, and the step itself; the options
+/// O say whether there is a decoupled weight decay (AdamW's `weight_decay`).
+template <class P, class O>
+class adam_state : public O {
 public:
     using scalar_type = scalar_of<P>;
-    using options = adam_options<scalar_type>;
+    using options = O;
 
     /// With the given hyperparameters; allocates the moments (zero).
-    explicit adam(options o = {}) : options(o) { reset(); }
-    /// For the pack p (deduces P: `nn::adam opt(p, {.lr = 1e-3f});`).
-    explicit adam(const P&, options o = {}) : adam(o) {}
+    explicit adam_state(options o) : options(o) { reset(); }
 
     /// One step on p from the gradient g.
     template <class List, class G>
     void step(parameters<List>& p, const G& g) {
-        detail::adam_step(p, g, m_, v_, ++t_, static_cast<const options&>(*this), scalar_type(0));
+        scalar_type decay = scalar_type(0);
+        if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
+        adam_step(p, g, m_, v_, ++t_, static_cast<const adam_options<scalar_type>&>(*this), decay);
     }
 
     /// The number of steps taken (t of the bias correction).
@@ -326,14 +322,31 @@ public:
     const P& second_moment() const noexcept { return v_; }
     /// Sets the moments to zero and the step count to 0.
     void reset() {
-        detail::zero(m_);
-        detail::zero(v_);
+        zero(m_);
+        zero(v_);
         t_ = 0;
     }
 
 private:
     P m_, v_;
     std::size_t t_ = 0;
+};
+
+}  // namespace detail
+
+/// Adam (Kingma & Ba 2015) with bias correction, as PyTorch's torch.optim.Adam without
+/// weight decay: m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ², p ← p − lr·m̂/(√v̂ + ε) with
+/// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), t the number of steps taken (1 at the first). At the first
+/// step p moves by lr·ĝ/(|ĝ| + ε) ≈ lr·sign(ĝ).
+template <class P>
+class adam : public detail::adam_state<P, adam_options<scalar_of<P>>> {
+public:
+    using options = adam_options<scalar_of<P>>;
+
+    /// With the given hyperparameters; allocates the moments (zero).
+    explicit adam(options o = {}) : detail::adam_state<P, options>(o) {}
+    /// For the pack p (deduces P: `nn::adam opt(p, {.lr = 1e-3f});`).
+    explicit adam(const P&, options o = {}) : adam(o) {}
 };
 
 /// Deduces the pack type from the pack: `nn::adam opt(params, {...});`.
@@ -347,39 +360,14 @@ adam(const P&) -> adam<P>;
 /// weight decay, p ← p − lr·wd·p − lr·m̂/(√v̂ + ε) (the decay from the old p; the gradient is
 /// not changed by it).
 template <class P>
-class adamw : public adamw_options<scalar_of<P>> {
+class adamw : public detail::adam_state<P, adamw_options<scalar_of<P>>> {
 public:
-    using scalar_type = scalar_of<P>;
-    using options = adamw_options<scalar_type>;
+    using options = adamw_options<scalar_of<P>>;
 
     /// With the given hyperparameters; allocates the moments (zero).
-    explicit adamw(options o = {}) : options(o) { reset(); }
+    explicit adamw(options o = {}) : detail::adam_state<P, options>(o) {}
     /// For the pack p (deduces P: `nn::adamw opt(p, {{.lr = 1e-3f}, 0.05f});`).
     explicit adamw(const P&, options o = {}) : adamw(o) {}
-
-    /// One step on p from the gradient g.
-    template <class List, class G>
-    void step(parameters<List>& p, const G& g) {
-        detail::adam_step(p, g, m_, v_, ++t_, static_cast<const adam_options<scalar_type>&>(*this),
-                          this->weight_decay);
-    }
-
-    /// The number of steps taken.
-    std::size_t steps() const noexcept { return t_; }
-    /// The first moment m.
-    const P& first_moment() const noexcept { return m_; }
-    /// The second moment v.
-    const P& second_moment() const noexcept { return v_; }
-    /// Sets the moments to zero and the step count to 0.
-    void reset() {
-        detail::zero(m_);
-        detail::zero(v_);
-        t_ = 0;
-    }
-
-private:
-    P m_, v_;
-    std::size_t t_ = 0;
 };
 
 /// Deduces the pack type from the pack: `nn::adamw opt(params, {...});`.

@@ -71,31 +71,24 @@ constexpr void put(T& dst, T v) {
 
 namespace ops {
 
-/// Sum of all elements of a tensor (of a scalar: itself). d/dx_i = 1. Fused with the
-/// elementwise expression it reduces: `sum(square(a - y))` is one loop forward and one back.
-struct sum_op {
-    static constexpr std::string_view name = "sum";
+/// Sum (Mean = false) or mean (Mean = true) of all elements of a tensor; of a scalar, itself.
+/// d/dx_i = 1 or 1/n. Fused with the elementwise expression it reduces: `sum(square(a - y))` is
+/// one loop forward and one back.
+template <bool Mean>
+struct reduce_all_op {
+    static constexpr std::string_view name = Mean ? "mean" : "sum";
     static constexpr bool tensor_op = true;
     static constexpr bool reduce_all = true;
-    static constexpr bool mean = false;
+    static constexpr bool mean = Mean;
     template <class A>
     using result = shape<>;
-    // As a scalar op (a sum of one number), so scalar expressions may use it too.
+    // As a scalar op (the sum or mean of one number), so scalar expressions may use it too.
     static constexpr auto value(auto x) { return x; }
     static constexpr auto partial(arg_t<0>, auto x, auto) { return decltype(x)(1); }
 };
 
-/// Mean of all elements. d/dx_i = 1/n.
-struct mean_op {
-    static constexpr std::string_view name = "mean";
-    static constexpr bool tensor_op = true;
-    static constexpr bool reduce_all = true;
-    static constexpr bool mean = true;
-    template <class A>
-    using result = shape<>;
-    static constexpr auto value(auto x) { return x; }
-    static constexpr auto partial(arg_t<0>, auto x, auto) { return decltype(x)(1); }
-};
+using sum_op = reduce_all_op<false>;
+using mean_op = reduce_all_op<true>;
 
 /// A·B for A [M, K] and B [K, N]: [M, N]. dA = dC·Bᵀ, dB = Aᵀ·dC, by the size-specialised
 /// kernels (no transpose is formed).

@@ -1041,10 +1041,7 @@ constexpr auto gradient_of(const E& f, const Set& set) {
         run.forward();
         run.backward();
         R result{};
-        result.value = ws.data()[Sched::t.val_off[Sched::root]];
-        if constexpr (!Sched::t.mat_val[Sched::root]) {
-            result.value = run.template leaf<Sched::root, shape<>>(0, 0, 0);
-        }
+        result.value = run.template leaf<Sched::root, shape<>>(0, 0, 0);
         (copy_gradient<Sched, V>(ws.data(),
                                  boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
          ...);
@@ -1061,11 +1058,7 @@ constexpr auto value_of(const E& f, const Set& set) {
     run.forward();
     constexpr std::size_t root = Sched::root;
     if constexpr (Shape::rank == 0) {
-        if constexpr (Sched::t.mat_val[root]) {
-            return ws.data()[Sched::t.val_off[root]];
-        } else {
-            return run.template leaf<root, shape<>>(0, 0, 0);
-        }
+        return run.template leaf<root, shape<>>(0, 0, 0);
     } else {
         return [&]<std::size_t... D>(std::index_sequence<D...>) {
             tensor<S, Shape::dims[D]...> out{};
