@@ -17,6 +17,35 @@
 
 namespace ctgrad {
 
+namespace detail {
+
+/// A pack of bindings, such as nn::parameters or nn::state: `p.bind(f)` calls f with them.
+template <class A>
+concept binding_bundle = requires {
+    A::binding_bundle;
+};
+
+/// Calls f with the arguments, each bundle among them replaced by its bindings, in order.
+template <class F>
+constexpr decltype(auto) expand_bundles(F&& f) {
+    return f();
+}
+
+template <class F, class A, class... R>
+constexpr decltype(auto) expand_bundles(F&& f, const A& a, const R&... r) {
+    if constexpr (binding_bundle<A>) {
+        return a.bind([&](const auto&... ab) -> decltype(auto) {
+            return expand_bundles(
+                [&](const auto&... rest) -> decltype(auto) { return f(ab..., rest...); }, r...);
+        });
+    } else {
+        return expand_bundles([&](const auto&... rest) -> decltype(auto) { return f(a, rest...); },
+                              r...);
+    }
+}
+
+}  // namespace detail
+
 /// What program::gradient returns: the value and views of the gradients inside the program's
 /// workspace (valid until the next call of the program). `g[W]` is a
 /// `tensor_view<const S, ...>` of W's shape (a number for a scalar variable).
@@ -132,23 +161,20 @@ public:
         }
     }
 
-    /// gradient(...) with the parameters of a network bound from a parameter pack:
-    /// `prog.gradient(params, X = x, Y = y)` (see nn::parameters).
-    template <class P, binding_argument... B>
-        requires requires {
-            P::binding_bundle;
-        }
-    constexpr gradient_view<gradient_schedule> gradient(const P& p, const B&... b) {
-        return p.bind([&](const auto&... pb) { return gradient(pb..., b...); });
+    /// gradient(...) with the parameters (and the state) of a network bound from packs:
+    /// `prog.gradient(params, X = x, Y = y)`, `prog.gradient(params, state, X = x, Y = y)` (see
+    /// nn::parameters, nn::state).
+    template <class... A>
+        requires(detail::binding_bundle<A> || ...)
+    constexpr gradient_view<gradient_schedule> gradient(const A&... a) {
+        return detail::expand_bundles([&](const auto&... b) { return gradient(b...); }, a...);
     }
 
-    /// value(...) with the parameters bound from a parameter pack.
-    template <class P, binding_argument... B>
-        requires requires {
-            P::binding_bundle;
-        }
-    constexpr auto value(const P& p, const B&... b) {
-        return p.bind([&](const auto&... pb) { return value(pb..., b...); });
+    /// value(...) with the parameters (and the state) bound from packs.
+    template <class... A>
+        requires(detail::binding_bundle<A> || ...)
+    constexpr auto value(const A&... a) {
+        return detail::expand_bundles([&](const auto&... b) { return value(b...); }, a...);
     }
 
     /// One step of plain gradient descent, fused: every differentiated parameter p becomes

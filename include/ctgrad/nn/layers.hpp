@@ -4,6 +4,12 @@
 /// nn::dense<"fc2", 100, 10>{})`, and applying it to an input expression gives the network's
 /// expression type: `auto logits = net(X);`. Its parameters are variables named after the
 /// layer ("fc1.W", "fc1.b"), collected by `parameters_t<decltype(net)>`.
+///
+/// A layer may behave differently at inference: batch normalisation uses the batch's statistics
+/// when training and its running estimates at inference. `net(X)` is the training expression,
+/// `net.inference(X)` the inference one (the same for layers without such a difference). Such
+/// a layer's non-trained tensors (the running estimates) are its *state*, collected by
+/// `state_t<decltype(net)>` and held by an `nn::state_of<decltype(net)>` pack.
 #pragma once
 
 #include <cstddef>      // std::size_t
@@ -20,6 +26,7 @@
 #include <ctgrad/detail/fixed_string.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/ops.hpp>
+#include <ctgrad/tensor/batch_norm.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
@@ -39,6 +46,38 @@ struct dense {
     template <expression A>
     constexpr auto operator()(A a) const {
         return matmul(std::move(a), W) + b;
+    }
+};
+
+/// Batch normalisation of the features of a batch [N, C] (see tensor/batch_norm.hpp): learnable
+/// scale "Name.gamma" (starts at 1) and shift "Name.beta" (starts at 0), state
+/// "Name.running_mean" (starts at 0) and "Name.running_var" (starts at 1). Training mode
+/// (`layer(x)`) normalises with the batch's mean and variance and updates the running
+/// estimates; `layer.inference(x)` uses the running estimates. Placed between a dense layer and
+/// its activation, as in the paper: `dense<"fc1", 784, 100>{}, batch_norm<"bn1", 100>{}, relu`.
+template <fixed_string Name, std::size_t C, class T = float,
+          batch_norm_options O = batch_norm_options{}>
+struct batch_norm {
+    static constexpr auto gamma = var<joined_name<Name, ".gamma">, tensor<T, C>>;
+    static constexpr auto beta = var<joined_name<Name, ".beta">, tensor<T, C>>;
+    static constexpr auto running_mean = var<joined_name<Name, ".running_mean">, tensor<T, C>>;
+    static constexpr auto running_var = var<joined_name<Name, ".running_var">, tensor<T, C>>;
+    using parameters = detail::type_list<std::remove_cvref_t<decltype(gamma)>,
+                                         std::remove_cvref_t<decltype(beta)>>;
+    using state = detail::type_list<std::remove_cvref_t<decltype(running_mean)>,
+                                    std::remove_cvref_t<decltype(running_var)>>;
+    static constexpr std::size_t features = C;
+    static constexpr batch_norm_options options = O;
+
+    template <expression A>
+    constexpr auto operator()(A a) const {
+        return ctgrad::batch_norm<O>(std::move(a), gamma, beta, running_mean, running_var);
+    }
+
+    template <expression A>
+    constexpr auto inference(A a) const {
+        return ctgrad::batch_norm_inference<O>(std::move(a), gamma, beta, running_mean,
+                                               running_var);
     }
 };
 
@@ -110,6 +149,40 @@ struct params_of<L, Rest...> {
         ctgrad::detail::merge_unique_t<typename L::parameters, typename params_of<Rest...>::type>;
 };
 
+/// The state variables of a layer (none unless it declares `using state = ...`).
+template <class L>
+struct state_list {
+    using type = ctgrad::detail::type_list<>;
+};
+template <class L>
+    requires requires {
+        typename L::state;
+    }
+struct state_list<L> {
+    using type = typename L::state;
+};
+
+template <class... L>
+struct state_of {
+    using type = ctgrad::detail::type_list<>;
+};
+
+template <class L, class... Rest>
+struct state_of<L, Rest...> {
+    using type = ctgrad::detail::merge_unique_t<typename state_list<L>::type,
+                                                typename state_of<Rest...>::type>;
+};
+
+/// A layer's inference expression: layer.inference(a) where the layer has one, else layer(a).
+template <class L, class A>
+constexpr auto infer(const L& layer, A a) {
+    if constexpr (requires { layer.inference(a); }) {
+        return layer.inference(std::move(a));
+    } else {
+        return layer(std::move(a));
+    }
+}
+
 }  // namespace detail
 
 /// Layers applied in order: `sequential(a, b, c)(x)` is c(b(a(x))). Its parameters are the
@@ -118,19 +191,30 @@ template <class... L>
 struct sequential_t {
     boost::hana::basic_tuple<L...> layers;
     using parameters = typename detail::params_of<L...>::type;
+    using state = typename detail::state_of<L...>::type;
 
+    /// The network's expression in training mode.
     template <expression A>
     constexpr auto operator()(A a) const {
-        return apply<0>(std::move(a));
+        return apply<0, false>(std::move(a));
+    }
+
+    /// The network's expression in inference mode (batch normalisation with its running
+    /// estimates; every other layer as in training).
+    template <expression A>
+    constexpr auto inference(A a) const {
+        return apply<0, true>(std::move(a));
     }
 
 private:
-    template <std::size_t I, class A>
+    template <std::size_t I, bool Inference, class A>
     constexpr auto apply(A a) const {
         if constexpr (I == sizeof...(L)) {
             return a;
+        } else if constexpr (Inference) {
+            return apply<I + 1, true>(detail::infer(boost::hana::at_c<I>(layers), std::move(a)));
         } else {
-            return apply<I + 1>(boost::hana::at_c<I>(layers)(std::move(a)));
+            return apply<I + 1, false>(boost::hana::at_c<I>(layers)(std::move(a)));
         }
     }
 };
@@ -143,5 +227,9 @@ constexpr sequential_t<L...> sequential(L... layers) {
 /// The list of parameter variables of a layer or network.
 template <class Net>
 using parameters_t = typename std::remove_cvref_t<Net>::parameters;
+
+/// The list of state variables (running estimates) of a layer or network.
+template <class Net>
+using state_t = typename detail::state_list<std::remove_cvref_t<Net>>::type;
 
 }  // namespace ctgrad::nn

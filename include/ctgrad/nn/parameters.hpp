@@ -8,8 +8,10 @@
 #include <cmath>        // std::sqrt
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <functional>   // std::ref
 #include <memory>       // std::unique_ptr
 #include <random>       // std::mt19937_64, distributions
+#include <string_view>  // std::string_view
 #include <type_traits>  // std::remove_cvref_t
 #include <utility>      // std::index_sequence
 
@@ -25,17 +27,37 @@
 
 namespace ctgrad::nn {
 
-template <class List>
+template <class List, bool Writable = false>
 class parameters;
+
+/// The state of a network (batch normalisation's running estimates): a pack like parameters,
+/// not trained by optimizers, whose tensors are bound writable (std::ref) because a training
+/// forward pass updates them. Each tensor starts at its layer's initial value (running_var 1,
+/// running_mean 0). `nn::state_of<decltype(net)> state; prog.gradient(params, state, X = x)`.
+template <class List>
+using state = parameters<List, true>;
+
+namespace detail {
+/// The value a vector parameter or state tensor starts at: 1 for batch normalisation's scale
+/// ("*.gamma") and running variance ("*.running_var"), 0 for everything else (biases, shifts,
+/// running means).
+template <class V>
+constexpr double initial_value() {
+    constexpr std::string_view n = V::name.view();
+    return n.ends_with(".gamma") || n.ends_with(".running_var") ? 1.0 : 0.0;
+}
+}  // namespace detail
 
 /// Diagnostic type: instantiated when a parameter pack is asked for a variable it does not
 /// hold.
 template <char... Name>
 struct not_a_parameter_of_this_pack;
 
-/// One tensor per variable V... (each of tensor kind), stored together on the heap.
-template <class... V>
-class parameters<ctgrad::detail::type_list<V...>> {
+/// One tensor per variable V... (each of tensor kind), stored together on the heap. Writable
+/// packs (nn::state) bind their tensors with std::ref and start at their initial values;
+/// parameter packs start at zero (see init:: for their initialization).
+template <class... V, bool Writable>
+class parameters<ctgrad::detail::type_list<V...>, Writable> {
 public:
     using variables = ctgrad::detail::type_list<V...>;
     using storage = boost::hana::basic_tuple<typename V::kind...>;
@@ -43,7 +65,9 @@ public:
     using wrt_type = wrt_t<V...>;
     static constexpr bool binding_bundle = true;
 
-    parameters() : p_(std::make_unique<storage>()) {}
+    parameters() : p_(std::make_unique<storage>()) {
+        if constexpr (Writable) reset();
+    }
     parameters(const parameters& o) : p_(std::make_unique<storage>(*o.p_)) {}
     parameters& operator=(const parameters& o) {
         *p_ = *o.p_;
@@ -69,14 +93,29 @@ public:
         return boost::hana::at_c<index<Name, Kind>()>(*p_);
     }
 
-    /// Calls f with one binding per parameter (`V = tensor`), then any further arguments:
+    /// Calls f with one binding per parameter (`V = tensor`; `V = std::ref(tensor)` for a
+    /// writable pack), then any further arguments:
     /// `params.bind([&](const auto&... b) { return prog.gradient(b..., X = x); })`.
     template <class F>
     decltype(auto) bind(F&& f) const {
         return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
-            return f((V{} = boost::hana::at_c<I>(*p_))...);
+            if constexpr (Writable) {
+                return f((V{} = std::ref(boost::hana::at_c<I>(*p_)))...);
+            } else {
+                return f((V{} = boost::hana::at_c<I>(*p_))...);
+            }
         }
         (std::index_sequence_for<V...>{});
+    }
+
+    /// Sets every tensor to its initial value (see detail::initial_value): 1 for running
+    /// variances and batch-norm scales, 0 otherwise.
+    void reset() {
+        for_each([](auto v, auto& t) {
+            using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+            const T x = static_cast<T>(detail::initial_value<decltype(v)>());
+            for (auto& e : t) e = x;
+        });
     }
 
     /// Calls f(variable, tensor&) for every parameter, in order.
@@ -117,6 +156,11 @@ private:
 template <class Net>
 using parameters_of = parameters<parameters_t<Net>>;
 
+/// The state pack of a network (empty for networks without batch normalisation):
+/// `nn::state_of<decltype(net)> state;`.
+template <class Net>
+using state_of = state<state_t<Net>>;
+
 namespace init {
 
 /// The two numbers that scale an initialization: inputs and outputs of a weight matrix
@@ -133,17 +177,19 @@ enum class scheme {
     he_normal,       ///< N(0, 2/in)
 };
 
-/// Initializes every matrix parameter by `s` and sets every vector (bias) to zero, from a
+/// Initializes every matrix parameter by `s` and sets every vector to its initial value (biases
+/// and shifts 0, batch-norm scales 1; see detail::initial_value), from a
 /// std::mt19937_64 seeded with `seed` (the same seed gives the same parameters with the
 /// same standard library).
 template <class List>
 void initialize(parameters<List>& p, scheme s, std::uint64_t seed) {
     std::mt19937_64 gen(seed);
-    p.for_each([&](auto, auto& t) {
+    p.for_each([&](auto v, auto& t) {
         using Tn = std::remove_cvref_t<decltype(t)>;
         using T = typename Tn::value_type;
         if constexpr (Tn::rank < 2) {
-            for (auto& e : t) e = T(0);
+            const T x = static_cast<T>(detail::initial_value<decltype(v)>());
+            for (auto& e : t) e = x;
         } else {
             const double in = static_cast<double>(fan_in<Tn>);
             const double out = static_cast<double>(fan_out<Tn>);

@@ -615,6 +615,38 @@ struct engine {
         });
     }
 
+    /// Argument I of kernel entry J as its forward kernel takes it: read-only, or writable for
+    /// an op that updates state during the forward pass (batch_norm's running estimates).
+    template <std::size_t J, std::size_t I>
+    constexpr auto arg_data() const {
+        using Op = typename expr<J>::op;
+        if constexpr (requires { Op::template writes_state<I>; }) {
+            if constexpr (Op::template writes_state<I>) {
+                return state_data<child<J, I>>();
+            } else {
+                return data<child<J, I>>();
+            }
+        } else {
+            return data<child<J, I>>();
+        }
+    }
+
+    /// The memory of a state variable that an op writes (bound with std::ref).
+    template <std::size_t J>
+    constexpr S* state_data() const {
+        using E = expr<J>;
+        using P = std::remove_cvref_t<decltype(set.template get<E::name>().data())>;
+        if constexpr (std::is_const_v<std::remove_pointer_t<P>>) {
+            static_assert(!std::is_const_v<std::remove_pointer_t<P>>,
+                          "ctgrad::batch_norm (training mode) updates its running mean and "
+                          "variance during the forward pass: bind them writable, with std::ref "
+                          "(`running_mean = std::ref(m)`) or from an nn::state pack");
+            return nullptr;
+        } else {
+            return set.template get<E::name>().data();
+        }
+    }
+
     /// The stored elements of entry J: a bound tensor's own memory, or its workspace buffer.
     template <std::size_t J>
     constexpr const S* data() const {
@@ -718,8 +750,8 @@ struct engine {
             ws[t.val_off[J]] = s;
         } else {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                E::op::template forward<shape_t<J>, shape_t<child<J, I>>...>(
-                    ws + t.val_off[J], data<child<J, I>>()...);
+                E::op::template forward<shape_t<J>, shape_t<child<J, I>>...>(ws + t.val_off[J],
+                                                                             arg_data<J, I>()...);
             }
             (std::make_index_sequence<E::arity>{});
         }
