@@ -142,6 +142,43 @@ BOOST_AUTO_TEST_CASE(round_trip_float_is_bit_exact) {
     BOOST_TEST(s.listing() == std::vector<std::string>{"run.ckpt"});  // no temporary left
 }
 
+BOOST_AUTO_TEST_CASE(a_file_name_without_a_directory_is_saved_in_the_working_directory) {
+    // the save flushes the file's directory after the rename: "." when the path has none
+    scratch s;
+    const fs::path before = fs::current_path();
+    fs::current_path(s.dir);
+    params p;
+    nn::init::xavier(p, 3);
+    io::save("plain.ckpt", p);
+    params q;
+    io::load("plain.ckpt", q);
+    fs::current_path(before);
+    BOOST_TEST(bits(q) == bits(p));
+    BOOST_TEST(s.listing() == std::vector<std::string>{"plain.ckpt"});
+}
+
+BOOST_AUTO_TEST_CASE(state_packs_round_trip) {
+    // batch normalisation's running estimates are saved like parameters
+    using bn_net_t = decltype(nn::sequential(fc1{}, nn::batch_norm<"bn1", 5, float>{}, fc2{}));
+    scratch s;
+    nn::parameters_of<bn_net_t> p;
+    nn::init::xavier(p, 4);
+    nn::state_of<bn_net_t> st;
+    std::size_t i = 0;
+    st.for_each([&](auto, auto& t) {
+        for (auto& e : t) e = 0.25f * static_cast<float>(i++);
+    });
+    io::save(s.dir / "bn.ckpt", p, st);
+    nn::parameters_of<bn_net_t> p2;
+    nn::state_of<bn_net_t> st2;
+    io::load(s.dir / "bn.ckpt", p2, st2);
+    BOOST_TEST(bits(p2) == bits(p));
+    i = 0;
+    st2.for_each([&](auto, const auto& t) {
+        for (float e : t) BOOST_TEST(e == 0.25f * static_cast<float>(i++));
+    });
+}
+
 BOOST_AUTO_TEST_CASE(round_trip_double_is_bit_exact) {
     scratch s;
     dparams p;

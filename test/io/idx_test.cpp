@@ -449,6 +449,29 @@ BOOST_AUTO_TEST_CASE(corrupt_gzip) {
             }
         }
     }
+    // A complete gzip stream followed by bytes that are not another gzip member (gunzip
+    // warns "trailing garbage ignored"; a reader must not accept it silently).
+    for (const bytes& junk : {bytes{0}, bytes{0x1f}, bytes{0x1f, 0x8c}, bytes{1, 2, 3, 4}}) {
+        BOOST_TEST_CONTEXT("junk of " << junk.size() << " bytes") {
+            write_plain(p, concat(gz, junk));
+            check_error(p, "trailing bytes after the gzip stream");
+        }
+    }
+    // Two gzip members, concatenated, are one file (as gunzip reads them).
+    {
+        const fs::path first = t.dir / "first.gz", second = t.dir / "second.gz";
+        const auto half = static_cast<std::ptrdiff_t>(file.size() / 2);
+        write_gz(first, bytes(file.begin(), file.begin() + half));
+        write_gz(second, bytes(file.begin() + half, file.end()));
+        write_plain(p, concat(read_file(first), read_file(second)));
+        const auto r = ctgrad::io::read_idx(p);
+        BOOST_TEST(r.values.size() == 3000u);
+        BOOST_TEST(r.values[2999] == v[2999]);
+        // and a second member cut short is still truncated
+        const bytes two = concat(read_file(first), read_file(second));
+        write_plain(p, bytes(two.begin(), two.end() - 5));
+        check_error(p, "gzip stream");
+    }
     // The gzip magic followed by garbage.
     write_plain(p, {0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
     check_error(p, "gzip stream");

@@ -111,10 +111,7 @@ public:
     /// Bytes of workspace the forward sweep alone (value, inference) uses.
     static constexpr std::size_t value_workspace_bytes = value_schedule::bytes;
 
-    constexpr explicit program(E f, Wrt = {})
-        : f_(std::move(f)),
-          ws_(gradient_schedule::elements > value_schedule::elements ? gradient_schedule::elements
-                                                                     : value_schedule::elements) {}
+    constexpr explicit program(E f, Wrt = {}) : f_(std::move(f)), ws_(max_elements()) {}
 
     /// The value of the expression (forward sweep only): a number for a scalar expression,
     /// else a view of the result inside the workspace (valid until the next call).

@@ -29,9 +29,9 @@
 /// Saving writes to a temporary file in the target's directory (`<path>.tmp-<random hex>`),
 /// checks every stream operation, closes it and renames it over the target
 /// (std::filesystem::rename, atomic on POSIX file systems). On any failure the temporary is
-/// removed and the previous file at `path`, if any, is left as it was. (The data is flushed
-/// to the operating system but not fsync'ed: the write is atomic with respect to crashes of
-/// the process, not necessarily to a power loss.)
+/// removed and the previous file at `path`, if any, is left as it was. On POSIX systems the
+/// temporary file is fsync'ed before the rename and the directory after it, so a completed
+/// save also survives a power loss.
 ///
 /// Loading reads the whole file into one buffer, checks it (magic, version, structure:
 /// truncation and trailing bytes, checksum, then the number of tensors and each name,
@@ -42,8 +42,10 @@
 #include <array>         // std::array
 #include <atomic>        // std::atomic
 #include <bit>           // std::bit_cast
+#include <cerrno>        // errno
 #include <cstddef>       // std::size_t
 #include <cstdint>       // std::uint8_t, std::uint32_t, std::uint64_t
+#include <cstring>       // std::strerror
 #include <filesystem>    // std::filesystem::path, rename, remove
 #include <fstream>       // std::ifstream, std::ofstream
 #include <functional>    // std::function
@@ -58,6 +60,14 @@
 #include <vector>        // std::vector
 
 #include <ctgrad/nn/parameters.hpp>
+
+#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
+#include <fcntl.h>   // ::open, O_RDONLY, O_DIRECTORY
+#include <unistd.h>  // ::fsync, ::close
+#define CTGRAD_CHECKPOINT_POSIX 1
+#else
+#define CTGRAD_CHECKPOINT_POSIX 0
+#endif
 
 namespace ctgrad::io {
 
@@ -222,6 +232,26 @@ inline std::filesystem::path temporary_for(const std::filesystem::path& target) 
     std::filesystem::path tmp = target;
     tmp += suffix;
     return tmp;
+}
+
+/// Flushes a file (or, with `directory`, a directory entry) to the storage device, so that a
+/// completed save survives a power loss, not only a crash of the process. POSIX only; elsewhere
+/// a no-op. Returns an error message, empty on success.
+inline std::string sync_to_disk(const std::filesystem::path& p, bool directory) {
+#if CTGRAD_CHECKPOINT_POSIX
+    const int fd = ::open(p.c_str(), O_RDONLY | (directory ? O_DIRECTORY : 0));
+    if (fd < 0) return directory ? std::string() : std::string(std::strerror(errno));
+    const int r = ::fsync(fd);
+    const int e = errno;
+    ::close(fd);
+    // some file systems cannot sync a directory (EINVAL): the rename is then as durable as
+    // they make it
+    if (r != 0 && !(directory && e == EINVAL)) return std::strerror(e);
+#else
+    static_cast<void>(p);
+    static_cast<void>(directory);
+#endif
+    return {};
 }
 
 /// A tensor record as the file describes it.
@@ -408,12 +438,22 @@ void save(const std::filesystem::path& file, const First& first, const Rest&... 
             (rest.for_each(put), ...);
             w.finish();
         }
+        if (const std::string e = detail::sync_to_disk(tmp, false); !e.empty()) {
+            detail::fail("save", file,
+                         "cannot flush the temporary file " + tmp.string() + " to disk: " + e);
+        }
         std::error_code ec;
         std::filesystem::rename(tmp, file, ec);
         if (ec) {
             detail::fail(
                 "save", file,
                 "cannot rename the temporary file " + tmp.string() + " over it: " + ec.message());
+        }
+        // the rename itself is durable once the directory is
+        const std::filesystem::path dir =
+            file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+        if (const std::string e = detail::sync_to_disk(dir, true); !e.empty()) {
+            detail::fail("save", file, "cannot flush its directory to disk: " + e);
         }
     } catch (...) {
         std::error_code ignored;

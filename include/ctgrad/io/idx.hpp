@@ -14,7 +14,7 @@
 /// result is ever returned.
 #pragma once
 
-#include <zlib.h>  // gzopen, gzread, gzerror, gzclose
+#include <zlib.h>  // inflate
 
 #include <algorithm>     // std::min, std::max
 #include <bit>           // std::bit_cast
@@ -22,9 +22,10 @@
 #include <cstddef>       // std::size_t
 #include <cstdint>       // std::uint8_t, std::uint16_t, std::uint32_t, std::uint64_t
 #include <cstdio>        // std::FILE, std::fopen, std::fread, std::fclose
-#include <cstring>       // std::strerror
+#include <cstring>       // std::strerror, std::memmove
 #include <filesystem>    // std::filesystem::path, std::filesystem::file_size
 #include <limits>        // std::numeric_limits
+#include <memory>        // std::unique_ptr
 #include <stdexcept>     // std::runtime_error, std::out_of_range
 #include <string>        // std::string, std::to_string
 #include <string_view>   // std::string_view
@@ -110,7 +111,9 @@ struct idx_raw {
     throw idx_error(message);
 }
 
-/// Sequential reads from a plain file or, after the gzip magic, from zlib.
+/// Sequential reads from a plain file or, after the gzip magic, through zlib's inflate. gzip
+/// members may be concatenated (as gunzip accepts); anything else after a complete member is an
+/// error, as is a member cut short or failing its CRC/length check.
 class idx_source {
 public:
     idx_source(std::string_view function, const std::filesystem::path& path)
@@ -120,77 +123,122 @@ public:
         if (file_ == nullptr) fail_errno("cannot open");
         unsigned char magic[2] = {0, 0};
         const std::size_t got = std::fread(magic, 1, 2, file_);
-        if (std::ferror(file_) != 0) fail_errno("cannot read");
-        if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        if (std::ferror(file_) != 0) {
+            const int e = errno;
             std::fclose(file_);
-            file_ = nullptr;
-            errno = 0;
-            gz_ = gzopen(path.c_str(), "rb");
-            if (gz_ == nullptr) fail_errno("cannot open");
-            gzbuffer(gz_, 1U << 17);
-        } else {
-            std::rewind(file_);
+            errno = e;
+            fail_errno("cannot read");
+        }
+        std::rewind(file_);
+        if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+            in_ = std::make_unique<unsigned char[]>(in_size);
+            // 16 + MAX_WBITS: a gzip wrapper, whose header, CRC-32 and length inflate checks
+            if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
+                std::fclose(file_);
+                fail("cannot initialise zlib");
+            }
+            gz_ = true;
         }
     }
     idx_source(const idx_source&) = delete;
     idx_source& operator=(const idx_source&) = delete;
     ~idx_source() {
-        if (file_ != nullptr) std::fclose(file_);
-        if (gz_ != nullptr) gzclose(gz_);
+        if (gz_) inflateEnd(&zs_);
+        std::fclose(file_);
     }
 
-    bool compressed() const { return gz_ != nullptr; }
+    bool compressed() const { return gz_; }
 
     /// Reads up to n bytes, fewer only at the end of the data; throws on read errors.
     std::size_t read(unsigned char* out, std::size_t n) {
+        return gz_ ? inflate_into(out, n) : read_plain(out, n);
+    }
+
+    [[noreturn]] void fail(const std::string& what) const { idx_fail(function_, path_, what); }
+
+private:
+    static constexpr std::size_t in_size = std::size_t{1} << 17;
+
+    std::size_t read_plain(unsigned char* out, std::size_t n) {
         std::size_t total = 0;
         while (total < n) {
-            std::size_t got = 0;
-            if (gz_ != nullptr) {
-                const std::size_t want = std::min<std::size_t>(n - total, 1U << 20);
-                const int r = gzread(gz_, out + total, static_cast<unsigned>(want));
-                check_gz();
-                if (r < 0) fail("corrupt gzip stream");
-                got = static_cast<std::size_t>(r);
-            } else {
-                errno = 0;
-                got = std::fread(out + total, 1, n - total, file_);
-                if (std::ferror(file_) != 0) fail_errno("cannot read");
-            }
+            errno = 0;
+            const std::size_t got = std::fread(out + total, 1, n - total, file_);
+            if (std::ferror(file_) != 0) fail_errno("cannot read");
             if (got == 0) break;
             total += got;
         }
         return total;
     }
 
-    [[noreturn]] void fail(const std::string& what) const { idx_fail(function_, path_, what); }
+    /// Refills the input buffer when it is empty; false at the end of the file.
+    bool refill() {
+        if (zs_.avail_in > 0) return true;
+        errno = 0;
+        const std::size_t got = std::fread(in_.get(), 1, in_size, file_);
+        if (std::ferror(file_) != 0) fail_errno("cannot read");
+        zs_.next_in = in_.get();
+        zs_.avail_in = static_cast<uInt>(got);
+        return got > 0;
+    }
 
-private:
+    std::size_t inflate_into(unsigned char* out, std::size_t n) {
+        std::size_t total = 0;
+        while (total < n) {
+            if (member_done_) {
+                // after a complete member: the end of the file, or the next member's magic
+                if (!refill()) break;
+                if (zs_.next_in[0] != 0x1f) fail("trailing bytes after the gzip stream");
+                if (zs_.avail_in < 2) {
+                    // the second magic byte is in the next read
+                    const unsigned char first = zs_.next_in[0];
+                    zs_.avail_in = 0;
+                    if (!refill() || zs_.next_in[0] != 0x8b) {
+                        fail("trailing bytes after the gzip stream");
+                    }
+                    // give inflate both bytes: put the first back in front
+                    std::memmove(in_.get() + 1, zs_.next_in, zs_.avail_in);
+                    in_[0] = first;
+                    zs_.next_in = in_.get();
+                    ++zs_.avail_in;
+                } else if (zs_.next_in[1] != 0x8b) {
+                    fail("trailing bytes after the gzip stream");
+                }
+                if (inflateReset(&zs_) != Z_OK) fail("corrupt gzip stream");
+                member_done_ = false;
+            }
+            if (!refill()) fail("truncated gzip stream");
+            const std::size_t want = std::min<std::size_t>(n - total, std::size_t{1} << 30);
+            zs_.next_out = out + total;
+            zs_.avail_out = static_cast<uInt>(want);
+            const int r = inflate(&zs_, Z_NO_FLUSH);
+            total += want - zs_.avail_out;
+            if (r == Z_STREAM_END) {
+                member_done_ = true;
+            } else if (r == Z_DATA_ERROR || r == Z_NEED_DICT) {
+                fail(std::string("corrupt gzip stream") +
+                     (zs_.msg != nullptr ? std::string(": ") + zs_.msg : std::string()));
+            } else if (r == Z_MEM_ERROR) {
+                fail("out of memory in zlib");
+            } else if (r != Z_OK && r != Z_BUF_ERROR) {
+                fail("corrupt gzip stream");
+            }
+        }
+        return total;
+    }
+
     [[noreturn]] void fail_errno(const char* what) const {
         const int e = errno;
         fail(e != 0 ? std::string(what) + ": " + std::strerror(e) : std::string(what));
-    }
-    void check_gz() const {
-        int err = Z_OK;
-        const char* msg = gzerror(gz_, &err);
-        if (err == Z_OK) return;
-        if (err == Z_ERRNO) fail_errno("cannot read");
-        std::string what = err == Z_BUF_ERROR ? "truncated gzip stream" : "corrupt gzip stream";
-        if (msg != nullptr && *msg != '\0') {
-            // zlib's message reads "<path>: <problem>"; the path is already in ours.
-            std::string_view m = msg;
-            const std::string prefix = path_.string() + ": ";
-            if (m.substr(0, prefix.size()) == prefix) m.remove_prefix(prefix.size());
-            what += ": ";
-            what += m;
-        }
-        fail(what);
     }
 
     std::string_view function_;
     const std::filesystem::path& path_;
     std::FILE* file_ = nullptr;
-    gzFile gz_ = nullptr;
+    bool gz_ = false;
+    bool member_done_ = false;
+    z_stream zs_{};
+    std::unique_ptr<unsigned char[]> in_;
 };
 
 inline std::uint32_t load_be32(const unsigned char* p) {
