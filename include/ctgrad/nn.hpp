@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ctgrad/nn/data.hpp>
+#include <ctgrad/nn/early_stopping.hpp>
 #include <ctgrad/nn/layers.hpp>
 #include <ctgrad/nn/optim.hpp>
 #include <ctgrad/nn/parameters.hpp>
