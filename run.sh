@@ -126,7 +126,7 @@ bench() {
         --benchmark_out="$out" --benchmark_out_format=json
     python3 bench/tools/compare.py "$out"
     echo "raw results: $out"
-    for suite in mlp adbench; do
+    for suite in mlp adbench fashion_epoch; do
         for dir in build build-native; do
             build "$dir" "bench/${suite}_bench"
             out=bench/results/$suite-$(basename "$dir")-$stamp.json
