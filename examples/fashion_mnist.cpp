@@ -1,7 +1,13 @@
 // Fashion-MNIST with a 784-100-10 ReLU network, softmax cross-entropy and Adam.
 //
 //   fashion_mnist [--data DIR] [--epochs N] [--max-batches N] [--csv FILE] [--seed S]
-//                 [--checkpoint FILE]
+//                 [--checkpoint FILE] [--resume FILE] [--stop-after E]
+//
+// --checkpoint saves the parameters and Adam's state (moments, step count) after every epoch;
+// --resume continues such a run (same --epochs, --seed and --max-batches) from the epoch after
+// the checkpoint's, with the same data order and learning rates as an uninterrupted run (the
+// same final parameters, bit for bit). --stop-after E ends the run after epoch E, as an
+// interruption would.
 //
 // Reads the IDX files of Debian's dataset-fashion-mnist (or DIR), trains with Adam and a cosine
 // learning-rate schedule (1e-3 to 1e-5 over the run), mini-batches of 64 in a seeded random
@@ -62,6 +68,8 @@ struct options {
     long max_batches = -1;  // per epoch, for smoke runs
     std::string csv = "fashion_mnist_metrics.csv";
     std::string checkpoint;  // saved after every epoch when given
+    std::string resume;      // a checkpoint to continue from
+    int stop_after = -1;     // end after this epoch (-1: run all)
     unsigned long seed = 1;
 };
 
@@ -81,6 +89,10 @@ options parse(int argc, char** argv) {
             o.seed = std::stoul(v);
         else if (k == "--checkpoint")
             o.checkpoint = v;
+        else if (k == "--resume")
+            o.resume = v;
+        else if (k == "--stop-after")
+            o.stop_after = std::stoi(v);
         else
             throw std::invalid_argument("unknown option " + k);
     }
@@ -183,9 +195,29 @@ int main(int argc, char** argv) try {
     nn::parameters_of<decltype(net)> params;
     nn::init::he(params, opt.seed);
     nn::adam optimizer(params, {.lr = 1e-3f});
-    const std::size_t steps_per_epoch = order_t::full + (order_t::rest > 0 ? 1 : 0);
+    const std::size_t batches = opt.max_batches >= 0 && std::size_t(opt.max_batches) < order_t::full
+                                    ? std::size_t(opt.max_batches)
+                                    : order_t::full;
+    const std::size_t steps_per_epoch =
+        batches + (batches == order_t::full && order_t::rest > 0 ? 1 : 0);
     const nn::cosine schedule{1e-3f, 1e-5f, std::size_t(opt.epochs) * steps_per_epoch};
     std::size_t step = 0;
+    int first_epoch = 1;
+    order_t order(opt.seed);
+    if (!opt.resume.empty()) {
+        // the parameters and Adam's state (moments, step count) of the end of an epoch; the
+        // epochs before it are replayed only as far as the data order goes
+        ctgrad::io::load(opt.resume, params, optimizer);
+        step = optimizer.steps();
+        if (step % steps_per_epoch != 0) {
+            throw std::runtime_error(opt.resume + ": " + std::to_string(step) +
+                                     " steps is not a whole number of epochs of " +
+                                     std::to_string(steps_per_epoch) + " steps");
+        }
+        first_epoch = int(step / steps_per_epoch) + 1;
+        for (int e = 1; e < first_epoch; ++e) order.shuffle();
+        std::printf("resumed from %s after epoch %d\n", opt.resume.c_str(), first_epoch - 1);
+    }
     ctgrad::program step_full(loss<batch>, step_wrt<batch>);
     ctgrad::program step_rest(loss<order_t::rest>, params.wrt());
     auto x = std::make_unique<ctgrad::tensor<float, batch, pixels>>();
@@ -193,18 +225,13 @@ int main(int argc, char** argv) try {
     auto xr = std::make_unique<ctgrad::tensor<float, order_t::rest, pixels>>();
     auto yr = std::make_unique<ctgrad::tensor<float, order_t::rest, classes>>();
 
-    std::ofstream csv(opt.csv);
-    csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
-    order_t order(opt.seed);
+    std::ofstream csv(opt.csv, opt.resume.empty() ? std::ios::out : std::ios::app);
+    if (opt.resume.empty()) csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
     progress bar;
     std::size_t seen = 0;
     std::printf("Fashion-MNIST: 784-100-10 ReLU, softmax cross-entropy, Adam, batch %zu\n", batch);
-    for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    for (int epoch = first_epoch; epoch <= opt.epochs; ++epoch) {
         order.shuffle();
-        const std::size_t batches =
-            opt.max_batches >= 0 && std::size_t(opt.max_batches) < order_t::full
-                ? std::size_t(opt.max_batches)
-                : order_t::full;
         double loss_sum = 0;
         std::size_t right = 0;  // training samples of this epoch classified correctly so far
         for (std::size_t k = 0; k < batches; ++k) {
@@ -235,11 +262,13 @@ int main(int argc, char** argv) try {
         if (bar.tty) std::printf("\n");
         std::printf("epoch %d: loss %.4f, train accuracy %.1f%%, test accuracy %.1f%%, %.1f s\n",
                     epoch, loss_sum / double(batches), 100 * train_acc, 100 * test_acc, secs);
-        if (!opt.checkpoint.empty())
-            ctgrad::io::save(opt.checkpoint, params, optimizer.first_moment(),
-                             optimizer.second_moment());
+        if (!opt.checkpoint.empty()) ctgrad::io::save(opt.checkpoint, params, optimizer);
         csv << epoch << ',' << loss_sum / double(batches) << ',' << train_acc << ',' << test_acc
             << ',' << secs << '\n';
+        if (epoch == opt.stop_after) {
+            std::printf("stopped after epoch %d\n", epoch);
+            return 0;
+        }
     }
     const double final_acc = accuracy(params, test.pixels, test_y);
     std::printf("test accuracy: %.1f%%\n", 100 * final_acc);

@@ -8,6 +8,12 @@
 /// of ctgrad::gradient, or another parameter pack. A step runs one fused loop per tensor (plus
 /// one reading pass over g when clipping by norm) and allocates nothing.
 ///
+/// An optimizer with state is itself a pack of named tensors for io::save and io::load
+/// (`io::save(path, params, opt)`): Adam's moments as "adam.m.<parameter>" and
+/// "adam.v.<parameter>" and its step count as "adam.step" (a tensor<double, 1>); the momentum
+/// optimizer's velocity as "momentum.v.<parameter>". Loading them resumes training exactly
+/// where the save left it.
+///
 /// ```
 /// nn::parameters_of<decltype(net)> p;
 /// nn::init::he(p, 1);
@@ -33,16 +39,44 @@
 #include <utility>      // std::move
 
 #include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/fixed_string.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/nn/layers.hpp>
 #include <ctgrad/nn/parameters.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/program.hpp>
+#include <ctgrad/tensor/tensor.hpp>
 
 namespace ctgrad::nn {
 
 namespace detail {
+
+/// Calls f(variable "<Prefix><name>", tensor) for every tensor of pack p: an optimizer's state
+/// as named tensors (checkpoints).
+template <fixed_string Prefix, class P, class F>
+void for_each_prefixed(P& p, F& f) {
+    p.for_each([&](auto v, auto& t) {
+        using V = decltype(v);
+        f(variable<joined_name<Prefix, V::name>, typename V::kind>{}, t);
+    });
+}
+
+/// Calls f with a step count as the tensor "<Name>" (double, exact up to 2⁵³ steps) and stores
+/// back what f left in it (a load).
+template <fixed_string Name, class F>
+void visit_count(std::size_t& count, F& f) {
+    tensor<double, 1> t{static_cast<double>(count)};
+    f(variable<Name, tensor<double, 1>>{}, t);
+    const double x = t(0);
+    count = x >= 0 && x < 9007199254740992.0 ? static_cast<std::size_t>(x) : 0;
+}
+
+template <fixed_string Name, class F>
+void visit_count(const std::size_t& count, F& f) {
+    const tensor<double, 1> t{static_cast<double>(count)};
+    f(variable<Name, tensor<double, 1>>{}, t);
+}
 
 /// The scalar type of a parameter pack: the common element type of its tensors.
 template <class P>
@@ -249,6 +283,16 @@ public:
 
     /// The velocity v (one tensor per parameter).
     const P& velocity() const noexcept { return v_; }
+
+    /// The state as named tensors ("momentum.v.<parameter>"), for io::save and io::load.
+    template <class F>
+    void for_each(F&& f) {
+        detail::for_each_prefixed<"momentum.v.">(v_, f);
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        detail::for_each_prefixed<"momentum.v.">(v_, f);
+    }
     /// Sets the velocity back to zero.
     void reset() { detail::zero(v_); }
 
@@ -320,6 +364,21 @@ public:
     const P& first_moment() const noexcept { return m_; }
     /// The second moment v.
     const P& second_moment() const noexcept { return v_; }
+    /// The state as named tensors ("adam.m.<parameter>", "adam.v.<parameter>", "adam.step"),
+    /// for io::save and io::load.
+    template <class F>
+    void for_each(F&& f) {
+        for_each_prefixed<"adam.m.">(m_, f);
+        for_each_prefixed<"adam.v.">(v_, f);
+        visit_count<"adam.step">(t_, f);
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        for_each_prefixed<"adam.m.">(m_, f);
+        for_each_prefixed<"adam.v.">(v_, f);
+        visit_count<"adam.step">(t_, f);
+    }
+
     /// Sets the moments to zero and the step count to 0.
     void reset() {
         zero(m_);
