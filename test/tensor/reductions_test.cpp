@@ -568,6 +568,15 @@ BOOST_AUTO_TEST_CASE(mse_values_and_gradients) {
     tensor<double, 3, C> k = uniform<double, 3, C>(rng, -1.0, 1.0);
     check_fd(ctgrad::mse(ctgrad::tanh(ctgrad::matmul(L, K)), y_), L = l, K = k, y_ = y);
     check_fd(ctgrad::mse(a_, v), a_ = a, v = av);
+    // a prediction row against a batch of targets: n is the batch, N, either way round
+    double btotal = 0;
+    for (size_t r = 0; r < N; ++r) {
+        for (size_t c = 0; c < C; ++c) btotal += (y(r, c) - av(c)) * (y(r, c) - av(c));
+    }
+    BOOST_TEST(ctgrad::value(ctgrad::mse(v, y_), v = av, y_ = y) == btotal / (2.0 * N),
+               boost::test_tools::tolerance(1e-14));
+    BOOST_TEST(ctgrad::value(ctgrad::mse(y_, v), v = av, y_ = y) == btotal / (2.0 * N),
+               boost::test_tools::tolerance(1e-14));
 }
 
 BOOST_AUTO_TEST_CASE(binary_cross_entropy_values_and_gradients) {

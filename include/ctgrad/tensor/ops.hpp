@@ -12,7 +12,13 @@
 /// - `forward<Out, ArgShapes...>(S* out, const S*... args)`;
 /// - `vjp<I, Mode, Out, ArgShapes...>(S* d_arg, const S* d_out, const S* out, const S*...
 ///   args)`: assigns (`kernels::mode::assign`) or adds (`accumulate`) d_out's contribution to
-///   the adjoint of argument I (`has_vjp<I>` false: the op gives none, as for labels).
+///   the adjoint of argument I (`has_vjp<I>` false: the op gives none, as for labels);
+/// - optionally `template <class... ArgShapes> static constexpr std::size_t saved` and
+///   `forward_saving<Out, ArgShapes...>(S* out, const S*... args)`: what the forward kernel
+///   keeps for its vjp. A gradient sweep that differentiates through the op gives it `saved`
+///   more numbers after its result and calls forward_saving, which writes them (and the same
+///   result as forward); the vjp reads them after `out`'s Out::count elements (prod keeps its
+///   prefix products).
 /// Reductions over all elements (`sum`, `mean`) are marked `reduce_all` instead: the sweep
 /// fuses them with the elementwise expression they reduce.
 #pragma once
@@ -375,85 +381,102 @@ struct softmax_cross_entropy_op {
 
 /// The product of all elements (of a scalar: itself). d/dx_i = Π_{j≠i} x_j, computed without
 /// division (prefix and suffix products, in independent lanes), so it is exact where some x_j
-/// are zero.
+/// are zero. The gradient sweep's forward pass keeps the prefix products (`saved`), so that the
+/// vjp is one more pass, as in a hand-written loop: two passes for value and gradient. (The
+/// kernels' pointers are `__restrict`: the sweeps never pass overlapping buffers.)
 struct prod_op {
     static constexpr std::string_view name = "prod";
     static constexpr bool tensor_op = true;
     template <class A>
     using result = shape<>;
 
+    /// Lane l takes the elements i ≡ l mod L.
     template <class A>
     static constexpr std::size_t lanes = A::count >= 16 ? 16 : 1;
 
-    template <class Out, class A, class S>
-    static constexpr void forward(S* out, const S* a) {
+    /// Where forward_saving's prefix products start: 64 bytes or more after the value, so that
+    /// they are as aligned as the workspace's buffers (64 bytes).
+    static constexpr std::size_t prefix_at = 16;
+
+    /// What forward_saving keeps after the value: each element's exclusive prefix product
+    /// within its lane (from out[prefix_at]), then for each lane the product of the others.
+    template <class A>
+    static constexpr std::size_t saved = prefix_at - 1 + A::count + lanes<A>;
+
+    /// The product (the lanes' products multiplied in order); with Save, also the prefix
+    /// products and the products of the other lanes, whose running prefix over the lanes is
+    /// the product itself (the same multiplications, so the same value).
+    template <class A, bool Save, class S>
+    static constexpr void product(S* __restrict out, const S* __restrict a) {
         constexpr std::size_t L = lanes<A>, full = A::count - A::count % L;
+        S* pre = out + prefix_at;
         S run[L];
         for (std::size_t l = 0; l < L; ++l) run[l] = S(1);
         for (std::size_t i = 0; i < full; i += L) {
 #pragma GCC unroll 16
-            for (std::size_t l = 0; l < L; ++l) run[l] *= a[i + l];
+            for (std::size_t l = 0; l < L; ++l) {
+                if constexpr (Save) pre[i + l] = run[l];
+                run[l] *= a[i + l];
+            }
         }
-        for (std::size_t i = full; i < A::count; ++i) run[i - full] *= a[i];
-        S p = run[0];
-        for (std::size_t l = 1; l < L; ++l) p *= run[l];
-        out[0] = p;
+        for (std::size_t i = full; i < A::count; ++i) {
+            if constexpr (Save) pre[i] = run[i - full];
+            run[i - full] *= a[i];
+        }
+        if constexpr (Save) {
+            S* other = pre + A::count;
+            S before = S(1);
+            for (std::size_t l = 0; l < L; ++l) {
+                other[l] = before;
+                before *= run[l];
+            }
+            S after = S(1);
+            for (std::size_t l = L; l-- > 0;) {
+                other[l] *= after;
+                after *= run[l];
+            }
+            out[0] = before;
+        } else {
+            S p = run[0];
+            for (std::size_t l = 1; l < L; ++l) p *= run[l];
+            out[0] = p;
+        }
+    }
+
+    template <class Out, class A, class S>
+    static constexpr void forward(S* out, const S* a) {
+        product<A, false>(out, a);
+    }
+
+    template <class Out, class A, class S>
+    static constexpr void forward_saving(S* out, const S* a) {
+        product<A, true>(out, a);
     }
 
     template <std::size_t I>
     static constexpr bool has_vjp = true;
 
-    /// d[i] = dout·Π_{j≠i} a[j]: lane l (elements i ≡ l mod L) gets its exclusive prefix
-    /// product forward, then, backward, the product of the other lanes times its exclusive
-    /// suffix product.
-    template <class A, class S>
-    static constexpr void others(S* d, const S* a, S dout) {
+    /// d[i] = dout·Π_{j≠i} a[j] from what forward_saving kept: the prefix product of i in its
+    /// lane times dout·(the product of the other lanes) and the suffix product of i in its
+    /// lane (multiplied in going backward).
+    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
+    static constexpr void vjp(S* __restrict d, const S* dout, const S* __restrict out,
+                              const S* __restrict a) {
         constexpr std::size_t L = lanes<A>, full = A::count - A::count % L;
-        S run[L];
-        for (std::size_t l = 0; l < L; ++l) run[l] = S(1);
-        for (std::size_t i = 0; i < full; i += L) {
-#pragma GCC unroll 16
-            for (std::size_t l = 0; l < L; ++l) {
-                d[i + l] = run[l];
-                run[l] *= a[i + l];
-            }
-        }
-        for (std::size_t i = full; i < A::count; ++i) {
-            d[i] = run[i - full];
-            run[i - full] *= a[i];
-        }
+        const S* pre = out + prefix_at;
+        const S* others = pre + A::count;
         S other[L];
-        S before = dout;
-        for (std::size_t l = 0; l < L; ++l) {
-            other[l] = before;
-            before *= run[l];
-        }
-        S after = S(1);
-        for (std::size_t l = L; l-- > 0;) {
-            other[l] *= after;
-            after *= run[l];
-        }
+        for (std::size_t l = 0; l < L; ++l) other[l] = dout[0] * others[l];
         for (std::size_t i = A::count; i-- > full;) {
-            d[i] *= other[i - full];
+            detail::put<Mode>(d[i], pre[i] * other[i - full]);
             other[i - full] *= a[i];
         }
         for (std::size_t b = full / L; b-- > 0;) {
 #pragma GCC unroll 16
             for (std::size_t l = 0; l < L; ++l) {
-                d[b * L + l] *= other[l];
+                detail::put<Mode>(d[b * L + l], pre[b * L + l] * other[l]);
                 other[l] *= a[b * L + l];
             }
-        }
-    }
-
-    template <std::size_t I, kernels::mode Mode, class Out, class A, class S>
-    static constexpr void vjp(S* d, const S* dout, const S*, const S* a) {
-        if constexpr (Mode == kernels::mode::assign) {
-            others<A>(d, a, dout[0]);
-        } else {
-            std::array<S, A::count> tmp{};  // an accumulating contribution needs its own buffer
-            others<A>(tmp.data(), a, dout[0]);
-            for (std::size_t i = 0; i < A::count; ++i) d[i] += tmp[i];
         }
     }
 };
