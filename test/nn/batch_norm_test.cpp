@@ -306,7 +306,7 @@ BOOST_AUTO_TEST_CASE(gradient_in_a_constant_expression) {
 // --- the effect on a deep sigmoid network (notes 000, 002, 003) ---
 
 namespace {
-constexpr size_t Depth = 12, Width = 16, Batch = 32;
+constexpr size_t Depth = 8, Width = 16, Batch = 32;
 constexpr auto DX = ctgrad::var<"DX", tensor<double, Batch, Width>>;
 constexpr auto DY = ctgrad::var<"DY", tensor<double, Batch, Width>>;
 
