@@ -390,9 +390,13 @@ struct prod_op {
     template <class A>
     using result = shape<>;
 
-    /// Lane l takes the elements i ≡ l mod L.
+    /// Lane l takes the elements i ≡ l mod L: 16 lanes (vectors, independent chains), 8 below
+    /// 64 elements, where combining the lanes (chains of L dependent multiplications) costs more
+    /// than the elements, 1 below 16.
     template <class A>
-    static constexpr std::size_t lanes = A::count >= 16 ? 16 : 1;
+    static constexpr std::size_t lanes = A::count >= 64   ? 16
+                                         : A::count >= 16 ? 8
+                                                          : 1;
 
     /// Where forward_saving's prefix products start: 64 bytes or more after the value, so that
     /// they are as aligned as the workspace's buffers (64 bytes).
@@ -409,7 +413,7 @@ struct prod_op {
     template <class A, bool Save, class S>
     static constexpr void product(S* __restrict out, const S* __restrict a) {
         constexpr std::size_t L = lanes<A>, full = A::count - A::count % L;
-        S* pre = out + prefix_at;
+        S* const pre = out + (Save ? prefix_at : 0);  // (without Save, out holds one number)
         S run[L];
         for (std::size_t l = 0; l < L; ++l) run[l] = S(1);
         for (std::size_t i = 0; i < full; i += L) {
@@ -592,12 +596,14 @@ template <class E>
 inline constexpr std::size_t batch_of = shape_of_t<E>::rank == 2 ? shape_of_t<E>::dims[0] : 1;
 }  // namespace detail
 
-/// Mean squared error as in the notes: 1/(2n)·Σ‖y − a‖², n the batch size (the first
-/// dimension of a matrix, 1 for a vector or scalar). Shapes of a and y must broadcast.
+/// Mean squared error as in the notes: 1/(2n)·Σ‖y − a‖², n the batch size: the first dimension
+/// of the shape a and y broadcast to (1 for a vector or scalar), so a prediction row against a
+/// batch of targets is averaged over the batch either way round. Shapes of a and y must broadcast.
 template <expression A, expression B>
 constexpr auto mse(A a, B y) {
-    constexpr auto n = static_cast<std::intmax_t>(detail::batch_of<A>);
-    return lit<1, 2 * n> * sum(square(std::move(y) - std::move(a)));
+    auto d = std::move(y) - std::move(a);
+    constexpr auto n = static_cast<std::intmax_t>(detail::batch_of<decltype(d)>);
+    return lit<1, 2 * n> * sum(square(std::move(d)));
 }
 
 /// Binary cross-entropy of probabilities p in [0, 1] against targets y in [0, 1], the mean

@@ -8,7 +8,8 @@
 ///   same size is inlined, so an elementwise chain (bias add + activation, a loss and its
 ///   reduction) is one loop; an inlined entry that the backward pass differentiates through
 ///   stays inline only if it is cheap to recompute (+ − × square relu abs ...), otherwise
-///   (exp, tanh, sigmoid, ...) its value is stored and reused for its derivative;
+///   (exp, tanh, sigmoid, ...) its value is stored and reused for its derivative, by the loop
+///   that reads it in the forward pass (an exp and the sum over it: one loop);
 /// - whether its adjoint is stored or pushed inline: the adjoint of an entry with a single
 ///   elementwise consumer is never stored, it flows through the consumer's loop down to the
 ///   next stored buffer (activation derivative × upstream gradient × ... in one loop);
@@ -19,6 +20,13 @@
 ///   workspace holds only what the backward pass needs. Its size is a constant.
 /// Non-elementwise ops (matmul, softmax, ...) run their own kernels on stored buffers; see
 /// tensor/ops.hpp for their contract.
+///
+/// The loops (engine::loop) run over rows in blocks of `lanes` (two vectors of the element type,
+/// at least 8), a partial sum per lane for reductions and for the adjoints of scalars; the numbers
+/// a loop reads that do not change in it (scalar variables, reductions' values) are loaded into
+/// locals before it, and GCC is told that its blocks are independent, so that the loops are
+/// vectorised without run-time overlap checks: the workspace never overlaps a bound tensor (do not
+/// bind a view into a program's workspace to the same program).
 #pragma once
 
 #include <array>        // std::array
@@ -41,6 +49,26 @@
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/shape.hpp>
 #include <ctgrad/tensor/tensor.hpp>
+
+/// Forces inlining of the engine's loops and their bodies (GCC, Clang): each is instantiated for
+/// one step, so inlining it costs no code, and the state of the loop (its invariants and
+/// accumulators) then lives in registers of the step's function.
+#if defined(__GNUC__) || defined(__clang__)
+#define CTGRAD_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define CTGRAD_ALWAYS_INLINE
+#endif
+
+/// Asserts that the iterations of the loop that follows do not depend on each other through memory
+/// the compiler cannot tell apart, so that GCC vectorises the loop without checking for overlap at
+/// run time (which its -O2 cost model does not do). Clang checks at run time; its counterpart
+/// (`clang loop vectorize(assume_safety)`) would also demand vectorisation, and warn where a loop
+/// cannot be (a call of exp).
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTGRAD_IVDEP _Pragma("GCC ivdep")
+#else
+#define CTGRAD_IVDEP
+#endif
 
 namespace ctgrad {
 
@@ -282,6 +310,47 @@ struct facts_of {
     }
 };
 
+/// Facts of the entries of a plan that the sweeps use but its schedules do not copy around: the
+/// last dimension (1 for a scalar), and how many numbers the forward kernel of a tensor op keeps
+/// after its result for its vjp (`saved<ArgShapes...>` of the op; 0 for ops without).
+template <class Plan>
+struct plan_extents {
+    template <std::size_t J>
+    static constexpr std::size_t saved_of() {
+        using E = typename Plan::template expr<J>;
+        if constexpr (kind_of<E>() != kind::kernel) {
+            return 0;
+        } else {
+            return []<std::size_t... I>(std::index_sequence<I...>)->std::size_t {
+                using Op = typename E::op;
+                if constexpr (requires {
+                                  Op::template saved<detail::shape_of_t<
+                                      typename Plan::template expr<Plan::child[J][I]>>...>;
+                              }) {
+                    return Op::template saved<
+                        detail::shape_of_t<typename Plan::template expr<Plan::child[J][I]>>...>;
+                } else {
+                    return 0;
+                }
+            }
+            (std::make_index_sequence<Plan::template arity<J>>{});
+        }
+    }
+
+    static constexpr std::array<std::size_t, Plan::size> cols =
+        []<std::size_t... J>(std::index_sequence<J...>) {
+        return std::array<std::size_t, Plan::size>{
+            detail::shape_of_t<typename Plan::template expr<J>>::cols...};
+    }
+    (std::make_index_sequence<Plan::size>{});
+
+    static constexpr std::array<std::size_t, Plan::size> saved =
+        []<std::size_t... J>(std::index_sequence<J...>) {
+        return std::array<std::size_t, Plan::size>{saved_of<J>()...};
+    }
+    (std::make_index_sequence<Plan::size>{});
+};
+
 /// Adds the contributions made inside the loop rooted at `k` below entry m, in the order the
 /// generated code makes them (arguments in order, an inlined argument's own arguments before
 /// the next one).
@@ -498,7 +567,9 @@ struct schedule {
         // caller's memory)
         std::array<std::size_t, 2 * N> size{};
         for (std::size_t j = 0; j < N; ++j) {
-            size[j] = t.mat_val[j] ? t.count[j] : 0;
+            // a kernel differentiated through keeps numbers for its vjp after its value
+            const std::size_t keep = t.active[j] ? plan_extents<Plan>::saved[j] : 0;
+            size[j] = t.mat_val[j] ? t.count[j] + keep : 0;
             size[N + j] = t.mat_adj[j] ? t.count[j] : 0;
         }
         // buffers in order of their first step (counting sort), placed first-fit among the
@@ -552,9 +623,144 @@ struct schedule {
 
     static constexpr tables<N, A> t = compute();
 
+    /// The adjoints zeroed before loop root K (K = N: when the backward pass starts).
+    template <std::size_t K>
+    struct zeroed {
+        static constexpr bool at(std::size_t j) {
+            return K == N ? t.zero_at_start[j] : t.zero_before[j] == K;
+        }
+        static constexpr std::size_t count = [] {
+            std::size_t n = 0;
+            for (std::size_t j = 0; j < N; ++j) n += at(j) ? 1 : 0;
+            return n;
+        }();
+        static constexpr std::array<std::size_t, count> list = [] {
+            std::array<std::size_t, count> l{};
+            std::size_t n = 0;
+            for (std::size_t j = 0; j < N; ++j) {
+                if (at(j)) l[n++] = j;
+            }
+            return l;
+        }();
+    };
+
     /// Elements and bytes of the workspace.
     static constexpr std::size_t elements = t.total;
     static constexpr std::size_t bytes = t.total * sizeof(S);
+};
+
+/// Whether entry j's value is stored but computed by the loop that reads it in the forward sweep
+/// (an elementwise entry read once, by an elementwise op or a reduction over as many elements, kept
+/// for the backward pass).
+template <std::size_t N, std::size_t A>
+constexpr bool stored_by_consumer(const tables<N, A>& t, std::size_t j) {
+    const std::size_t k = t.consumer[j];
+    return t.kinds[j] == kind::elementwise && !t.val_inline[j] && t.consumers[j] == 1 &&
+           (t.kinds[k] == kind::elementwise || t.kinds[k] == kind::reduce) &&
+           t.domain[k] == t.count[j];
+}
+
+/// The entries of one element (scalars) whose values computing entry j at a loop position reads
+/// from memory (a bound variable, a constant, a stored buffer): j itself, unless it is recomputed
+/// there (inlined; in the forward sweep also an entry stored by its consumer's loop). Counted in
+/// n, and written to out[] unless out is null; repeats included.
+template <std::size_t N, std::size_t A>
+constexpr void scalar_reads(const tables<N, A>& t, std::size_t j, bool forward, std::size_t* out,
+                            std::size_t& n) {
+    if (t.val_inline[j] || (forward && stored_by_consumer(t, j))) {
+        for (std::size_t i = 0; i < t.arity[j]; ++i) {
+            scalar_reads(t, t.child[j][i], forward, out, n);
+        }
+    } else if (t.count[j] == 1) {
+        if (out != nullptr) out[n] = j;
+        ++n;
+    }
+}
+
+/// The same for pushing the adjoint of entry m to its arguments in a backward loop (the arguments'
+/// values, and what pushing further through inlined arguments reads).
+template <std::size_t N, std::size_t A>
+constexpr void push_scalar_reads(const tables<N, A>& t, std::size_t m, std::size_t* out,
+                                 std::size_t& n) {
+    for (std::size_t i = 0; i < t.arity[m]; ++i) {
+        const std::size_t c = t.child[m][i];
+        scalar_reads(t, c, false, out, n);
+        if (t.edges[m][i] == edge::inline_push) push_scalar_reads(t, c, out, n);
+    }
+}
+
+/// The scalars that the forward loop of entry j (forward), or the backward loop rooted at j,
+/// reads while it runs over many elements (scalar variables, reductions' values, run-time
+/// constants, broadcast over the loop).
+template <std::size_t N, std::size_t A>
+constexpr void loop_scalar_reads(const tables<N, A>& t, std::size_t j, bool forward,
+                                 std::size_t* out, std::size_t& n) {
+    if (t.domain[j] <= 1) return;  // no loop: nothing to hoist
+    if (forward) {
+        for (std::size_t i = 0; i < t.arity[j]; ++i) {
+            scalar_reads(t, t.child[j][i], true, out, n);
+        }
+    } else if (t.kinds[j] == kind::reduce) {
+        if (t.edges[j][0] == edge::inline_push) {
+            scalar_reads(t, t.child[j][0], false, out, n);
+            push_scalar_reads(t, t.child[j][0], out, n);
+        }
+    } else {
+        push_scalar_reads(t, j, out, n);
+    }
+}
+
+/// The loop-invariant scalars of the forward loop of entry J (Forward) or of the backward loop
+/// rooted at J (loop_scalar_reads), each once, in order of first use.
+template <class Sched, std::size_t J, bool Forward>
+struct loop_invariants {
+    static constexpr const auto& t = Sched::t;
+
+    static constexpr std::size_t bound = [] {
+        std::size_t n = 0;
+        loop_scalar_reads(t, J, Forward, nullptr, n);
+        return n;
+    }();
+
+    struct result {
+        std::array<std::size_t, bound> entry{};
+        std::size_t count = 0;
+    };
+
+    static constexpr result list = [] {
+        std::array<std::size_t, bound> all{};
+        std::size_t n = 0;
+        loop_scalar_reads(t, J, Forward, all.data(), n);
+        result r{};
+        for (std::size_t k = 0; k < n; ++k) {
+            bool seen = false;
+            for (std::size_t m = 0; m < r.count; ++m) seen = seen || r.entry[m] == all[k];
+            if (!seen) r.entry[r.count++] = all[k];
+        }
+        return r;
+    }();
+};
+
+/// The values of the loop-invariant entries E... of a loop, in locals of the function that runs
+/// it, loaded once before the loop: read through the bindings or the workspace they could, as far
+/// as the compiler knows, be changed by the loop's stores into the workspace, and be loaded again
+/// for every element (which also keeps the loop from being vectorised). Forward: a loop of the
+/// forward sweep. (The type depends on the entries only, so that loops without invariants share
+/// their instantiations.)
+template <class S, bool Forward, std::size_t... E>
+struct invariants {
+    static constexpr bool forward = Forward;
+
+    /// The slot of entry e, or none.
+    static constexpr std::size_t slot(std::size_t e) {
+        constexpr std::size_t entries[] = {E..., none};
+        for (std::size_t m = 0; m < sizeof...(E); ++m) {
+            if (entries[m] == e) return m;
+        }
+        return none;
+    }
+
+    S v[sizeof...(E) > 0 ? sizeof...(E) : 1] = {};
 };
 
 /// The generated sweeps of one schedule for one call: the expression (for its run-time
@@ -680,74 +886,196 @@ struct engine {
         }
     }
 
-    /// The value of elementwise entry J at a loop position, from its arguments.
-    template <std::size_t J, class D>
-    constexpr S compute(std::size_t r, std::size_t c, std::size_t i) const {
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return static_cast<S>(expr<J>::op::value(value<child<J, I>, D>(r, c, i)...));
-        }
-        (std::make_index_sequence<expr<J>::arity>{});
-    }
+    /// Independent partial sums per reduction: the loops over columns run in blocks of this many,
+    /// each lane with its own accumulator, so that additions do not wait on each other. Two vectors
+    /// of S (kernels::detail::vector_bytes: 16 bytes with SSE2, 32 with AVX, 64 with AVX-512F), at
+    /// least 8: 8 doubles with SSE2 or AVX, 16 with AVX-512F.
+    static constexpr std::size_t lanes =
+        2 * kernels::detail::lanes<S> > 8 ? 2 * kernels::detail::lanes<S> : 8;
 
-    /// The value of entry J at a loop position: recomputed when inlined, read otherwise.
-    template <std::size_t J, class D>
-    constexpr S value(std::size_t r, std::size_t c, std::size_t i) const {
-        if constexpr (t.val_inline[J]) {
-            return compute<J, D>(r, c, i);
-        } else {
-            return leaf<J, D>(r, c, i);
-        }
-    }
-
-    /// Independent partial sums per reduction: the loops over columns run in blocks of this
-    /// many, each lane with its own accumulator, so that additions do not wait on each other.
-    static constexpr std::size_t lanes = 8;
-
+    /// The lanes of a loop over rows of D::cols: the largest of lanes, lanes / 2, ..., 8 that
+    /// leaves at least two blocks in a row (a loop, which the compiler vectorises: one block is
+    /// straight-line code, which GCC does not vectorise past the workspace's stores), else 8 if a
+    /// row has 8 elements, else 1.
     template <class D>
-    static constexpr std::size_t lanes_for = D::cols >= lanes ? lanes : 1;
+    static constexpr std::size_t lanes_for = [] {
+        std::size_t l = lanes;
+        while (l > 8 && 2 * l > D::cols) l /= 2;
+        return D::cols >= l ? l : std::size_t{1};
+    }();
 
-    /// f(r, c, i, lane) for every position of a loop over shape D.
-    template <class D, class F>
-    static constexpr void loop(F&& f) {
+    /// f(r, c, i, lane) for every position of a loop over shape D. Independent: no two positions of
+    /// a row write the same element (every loop but one that adds into a column broadcast over the
+    /// rows), so the blocks of a row may run as vectors; this is asserted to the compiler
+    /// (CTGRAD_IVDEP), which cannot see that the workspace and the bound tensors do not overlap (a
+    /// bound tensor must not be a view into the program's own workspace).
+    template <class D, bool Independent = true, class F>
+    CTGRAD_ALWAYS_INLINE static constexpr void loop(F&& f) {
         constexpr std::size_t L = lanes_for<D>;
         for (std::size_t r = 0; r < D::rows; ++r) {
             std::size_t c = 0;
-            for (; c + L <= D::cols; c += L) {
-#pragma GCC unroll 8
-                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+            if constexpr (Independent) {
+                CTGRAD_IVDEP
+                for (; c + L <= D::cols; c += L) {
+#pragma GCC unroll 64
+                    for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+                }
+            } else {
+                for (; c + L <= D::cols; c += L) {
+#pragma GCC unroll 64
+                    for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+                }
             }
             for (; c < D::cols; ++c) f(r, c, r * D::cols + c, 0);
         }
     }
 
+    /// a[0] + ... + a[L - 1], pairwise (L is a power of two): the halves added as vectors, log2(L)
+    /// dependent additions, not L - 1.
     template <std::size_t L>
     static constexpr S lane_sum(const S (&a)[L]) {
-        S s = a[0];
-        for (std::size_t l = 1; l < L; ++l) s += a[l];
-        return s;
+        if constexpr (L == 1) {
+            return a[0];
+        } else {
+            S h[L / 2];
+#pragma GCC unroll 64
+            for (std::size_t l = 0; l < L / 2; ++l) h[l] = a[l] + a[l + L / 2];
+#pragma GCC unroll 8
+            for (std::size_t w = L / 4; w > 0; w /= 2) {
+#pragma GCC unroll 64
+                for (std::size_t l = 0; l < w; ++l) h[l] += h[l + w];
+            }
+            return h[0];
+        }
+    }
+
+    /// The adjoints of scalars that a loop over many elements accumulates (a scalar variable
+    /// times a tensor, a learning-rate-like parameter): lane-wise partial sums kept in locals
+    /// during the loop of root K and added to the stored adjoint once after it.
+    template <std::size_t K>
+    struct scalar_targets {
+        static constexpr auto slots = [] {
+            struct result {
+                std::array<std::size_t, N> slot{};
+                std::size_t count = 0;
+                bool independent = true;  // no two positions of a row write one element
+            } r{};
+            constexpr auto& cols = plan_extents<P>::cols;
+            std::array<bool, N> hit{};
+            collect_targets(t, K, hit);
+            for (std::size_t j = 0; j < N; ++j) {
+                r.slot[j] = hit[j] && t.count[j] == 1 && t.domain[K] > 1 ? r.count++ : none;
+                if (hit[j] && r.slot[j] == none &&
+                    cols[j] != cols[t.kinds[K] == kind::reduce ? t.child[K][0] : K]) {
+                    // a column broadcast over the loop's rows: every element of a row adds into the
+                    // same element of this adjoint
+                    r.independent = false;
+                }
+            }
+            return r;
+        }();
+
+        /// The entry of slot m.
+        static constexpr std::size_t entry(std::size_t m) {
+            for (std::size_t j = 0; j < N; ++j) {
+                if (slots.slot[j] == m) return j;
+            }
+            return none;
+        }
+    };
+
+    template <std::size_t K, class D>
+    struct accumulators {
+        S v[scalar_targets<K>::slots.count > 0 ? scalar_targets<K>::slots.count : 1][lanes_for<D>] =
+            {};
+    };
+
+    template <std::size_t Loop, bool Forward, std::size_t... M>
+    static auto invariants_type(std::index_sequence<M...>)
+        -> invariants<S, Forward, loop_invariants<Sched, Loop, Forward>::list.entry[M]...>;
+
+    /// The invariants of the forward loop of entry Loop, or of the backward loop rooted at it.
+    template <std::size_t Loop, bool Forward>
+    using invariants_of = decltype(invariants_type<Loop, Forward>(
+        std::make_index_sequence<loop_invariants<Sched, Loop, Forward>::list.count>{}));
+
+    /// The invariants of a loop over D, loaded.
+    template <std::size_t Loop, bool Forward, class D>
+    constexpr invariants_of<Loop, Forward> open() const {
+        using L = loop_invariants<Sched, Loop, Forward>;
+        invariants_of<Loop, Forward> inv;
+        if constexpr (L::list.count > 0) {
+            ctgrad::detail::static_for_chunks<L::list.count>([&]<std::size_t... M>(
+                std::index_sequence<M...>) {
+                ((inv.v[M] = leaf<L::list.entry[M], D>(0, 0, 0)), ...);
+            });
+        }
+        return inv;
+    }
+
+    /// leaf(), an invariant of the loop read from its local.
+    template <std::size_t J, class D, class Inv>
+    constexpr S leaf(std::size_t r, std::size_t c, std::size_t i, const Inv& inv) const {
+        constexpr std::size_t m = Inv::slot(J);
+        if constexpr (m != none) {
+            return inv.v[m];
+        } else {
+            return leaf<J, D>(r, c, i);
+        }
+    }
+
+    /// The value of elementwise entry J at a loop position, from its arguments.
+    template <std::size_t J, class D, class Inv>
+    constexpr S compute(std::size_t r, std::size_t c, std::size_t i, const Inv& inv) const {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return static_cast<S>(expr<J>::op::value(value<child<J, I>, D>(r, c, i, inv)...));
+        }
+        (std::make_index_sequence<expr<J>::arity>{});
+    }
+
+    /// The value of entry J at a loop position: recomputed when inlined, read otherwise. In the
+    /// forward sweep an entry stored by its consumer's loop is computed and stored here (an exp
+    /// summed by the reduction that reads it: one loop, not two).
+    template <std::size_t J, class D, class Inv>
+    constexpr S value(std::size_t r, std::size_t c, std::size_t i, const Inv& inv) const {
+        if constexpr (t.val_inline[J]) {
+            return compute<J, D>(r, c, i, inv);
+        } else if constexpr (Inv::forward && stored_by_consumer(t, J)) {
+            const S y = compute<J, D>(r, c, i, inv);
+            ws[t.val_off[J] + detail::broadcast_index<shape_t<J>, D>(r, c, i)] = y;
+            return y;
+        } else {
+            return leaf<J, D>(r, c, i, inv);
+        }
     }
 
     template <std::size_t J>
     constexpr void forward_step() {
         using E = expr<J>;
-        if constexpr (!t.mat_val[J]) {
+        if constexpr (!t.mat_val[J] || stored_by_consumer(t, J)) {
             return;
         } else if constexpr (t.kinds[J] == kind::elementwise) {
             using D = shape_t<J>;
             S* out = ws + t.val_off[J];
-            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t) {
-                out[i] = compute<J, D>(r, c, i);
-            });
+            const auto inv = open<J, true, D>();
+            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t)
+                        CTGRAD_ALWAYS_INLINE { out[i] = compute<J, D>(r, c, i, inv); });
         } else if constexpr (t.kinds[J] == kind::reduce) {
             constexpr std::size_t c0 = child<J, 0>;
             using D = shape_t<c0>;
+            const auto inv = open<J, true, D>();
             S acc[lanes_for<D>] = {};
-            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
-                acc[l] += value<c0, D>(r, c, i);
-            });
+            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l)
+                        CTGRAD_ALWAYS_INLINE { acc[l] += value<c0, D>(r, c, i, inv); });
             S s = lane_sum(acc);
             if constexpr (E::op::mean) s /= static_cast<S>(D::count);
             ws[t.val_off[J]] = s;
+        } else if constexpr (t.active[J] && plan_extents<P>::saved[J] > 0) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                E::op::template forward_saving<shape_t<J>, shape_t<child<J, I>>...>(
+                    ws + t.val_off[J], arg_data<J, I>()...);
+            }
+            (std::make_index_sequence<E::arity>{});
         } else {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 E::op::template forward<shape_t<J>, shape_t<child<J, I>>...>(ws + t.val_off[J],
@@ -762,31 +1090,6 @@ struct engine {
             (forward_step<J>(), ...);
         });
     }
-
-    /// The adjoints of scalars that a loop over many elements accumulates (a scalar variable
-    /// times a tensor, a learning-rate-like parameter): lane-wise partial sums kept in locals
-    /// during the loop of root K and added to the stored adjoint once after it.
-    template <std::size_t K>
-    struct scalar_targets {
-        static constexpr auto slots = [] {
-            struct result {
-                std::array<std::size_t, N> slot{};
-                std::size_t count = 0;
-            } r{};
-            std::array<bool, N> hit{};
-            collect_targets(t, K, hit);
-            for (std::size_t j = 0; j < N; ++j) {
-                r.slot[j] = hit[j] && t.count[j] == 1 && t.domain[K] > 1 ? r.count++ : none;
-            }
-            return r;
-        }();
-    };
-
-    template <std::size_t K, class D>
-    struct accumulators {
-        S v[scalar_targets<K>::slots.count > 0 ? scalar_targets<K>::slots.count : 1][lanes_for<D>] =
-            {};
-    };
 
     template <std::size_t LoopRoot, std::size_t C, class D, class Acc>
     constexpr void write(edge e, std::size_t r, std::size_t c, std::size_t i, std::size_t l, S d,
@@ -804,30 +1107,33 @@ struct engine {
         }
     }
 
-    template <std::size_t LoopRoot, class D, class Acc>
+    template <std::size_t LoopRoot, class Acc>
     constexpr void flush(const Acc& acc) const {
-        for (std::size_t j = 0; j < N; ++j) {
-            const std::size_t slot = scalar_targets<LoopRoot>::slots.slot[j];
-            if (slot != none) ws[t.adj_off[j]] += lane_sum(acc.v[slot]);
+        using st = scalar_targets<LoopRoot>;
+        if constexpr (st::slots.count > 0) {
+            ctgrad::detail::static_for_chunks<st::slots.count>([&]<std::size_t... M>(
+                std::index_sequence<M...>) {
+                ((ws[t.adj_off[st::entry(M)]] += lane_sum(acc.v[M])), ...);
+            });
         }
     }
 
     /// Pushes the adjoint `adj` of elementwise entry K (value y) at one loop position to its
     /// arguments: stored adjoints are written, inlined ones pushed further.
-    template <std::size_t LoopRoot, std::size_t K, class D, class Acc>
+    template <std::size_t LoopRoot, std::size_t K, class D, class Inv, class Acc>
     constexpr void push(std::size_t r, std::size_t c, std::size_t i, std::size_t l, S adj, S y,
-                        Acc& acc) const {
+                        const Inv& inv, Acc& acc) const {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            const S x[] = {value<child<K, I>, D>(r, c, i)...};
-            (push_arg<LoopRoot, K, I, D>(r, c, i, l, adj, y, x, acc), ...);
+            const S x[] = {value<child<K, I>, D>(r, c, i, inv)...};
+            (push_arg<LoopRoot, K, I, D>(r, c, i, l, adj, y, x, inv, acc), ...);
         }
         (std::make_index_sequence<expr<K>::arity>{});
     }
 
     template <std::size_t LoopRoot, std::size_t K, std::size_t I, class D, std::size_t Arity,
-              class Acc>
+              class Inv, class Acc>
     constexpr void push_arg(std::size_t r, std::size_t c, std::size_t i, std::size_t l, S adj, S y,
-                            const S (&x)[Arity], Acc& acc) const {
+                            const S (&x)[Arity], const Inv& inv, Acc& acc) const {
         constexpr edge e = t.edges[K][I];
         if constexpr (e != edge::skip) {
             const S d = adj* [&]<std::size_t... M>(std::index_sequence<M...>) {
@@ -835,19 +1141,28 @@ struct engine {
             }
             (std::make_index_sequence<Arity>{});
             if constexpr (e == edge::inline_push) {
-                push<LoopRoot, child<K, I>, D>(r, c, i, l, d, x[I], acc);
+                push<LoopRoot, child<K, I>, D>(r, c, i, l, d, x[I], inv, acc);
             } else {
                 write<LoopRoot, child<K, I>, D>(e, r, c, i, l, d, acc);
             }
         }
     }
 
+    /// Zeroes the stored adjoint of entry J.
+    template <std::size_t J>
+    constexpr void zero_adjoint() {
+        S* p = ws + t.adj_off[J];
+        for (std::size_t e = 0; e < t.count[J]; ++e) p[e] = S(0);
+    }
+
+    /// Zeroes the adjoints that loop root K adds into without assigning first (K = N: those
+    /// never written, when the backward pass starts).
     template <std::size_t K>
     constexpr void zero_fill() {
-        for (std::size_t j = 0; j < N; ++j) {
-            if (t.zero_before[j] == K) {
-                for (std::size_t e = 0; e < t.count[j]; ++e) ws[t.adj_off[j] + e] = S(0);
-            }
+        using z = typename Sched::template zeroed<K>;
+        if constexpr (z::count > 0) {
+            ctgrad::detail::static_for_chunks<z::count>([&]<std::size_t... Z>(
+                std::index_sequence<Z...>) { (zero_adjoint<z::list[Z]>(), ...); });
         }
     }
 
@@ -860,11 +1175,14 @@ struct engine {
             using D = shape_t<K>;
             zero_fill<K>();
             const S* adj = ws + t.adj_off[K];
+            const auto inv = open<K, false, D>();
             accumulators<K, D> acc;
-            loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
-                push<K, K, D>(r, c, i, l, adj[i], leaf<K, D>(r, c, i), acc);
-            });
-            flush<K, D>(acc);
+            loop<D, scalar_targets<K>::slots.independent>(
+                [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l)
+                    CTGRAD_ALWAYS_INLINE {
+                        push<K, K, D>(r, c, i, l, adj[i], leaf<K, D>(r, c, i, inv), inv, acc);
+                    });
+            flush<K>(acc);
         } else if constexpr (t.kinds[K] == kind::reduce) {
             constexpr std::size_t c0 = child<K, 0>;
             using D = shape_t<c0>;
@@ -872,17 +1190,20 @@ struct engine {
             zero_fill<K>();
             S g = ws[t.adj_off[K]];
             if constexpr (E::op::mean) g /= static_cast<S>(D::count);
+            const auto inv = open<K, false, D>();
             accumulators<K, D> acc;
+            constexpr bool independent = scalar_targets<K>::slots.independent;
             if constexpr (e == edge::inline_push) {
-                loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
-                    push<K, c0, D>(r, c, i, l, g, value<c0, D>(r, c, i), acc);
+                loop<D, independent>([&](std::size_t r, std::size_t c, std::size_t i,
+                                         std::size_t l) CTGRAD_ALWAYS_INLINE {
+                    push<K, c0, D>(r, c, i, l, g, value<c0, D>(r, c, i, inv), inv, acc);
                 });
             } else if constexpr (e != edge::skip) {
-                loop<D>([&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) {
-                    write<K, c0, D>(e, r, c, i, l, g, acc);
-                });
+                loop<D, independent>(
+                    [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l)
+                        CTGRAD_ALWAYS_INLINE { write<K, c0, D>(e, r, c, i, l, g, acc); });
             }
-            flush<K, D>(acc);
+            flush<K>(acc);
         } else {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 (
@@ -909,11 +1230,7 @@ struct engine {
     }
 
     constexpr void backward() {
-        for (std::size_t j = 0; j < N; ++j) {
-            if (t.zero_at_start[j]) {
-                for (std::size_t e = 0; e < t.count[j]; ++e) ws[t.adj_off[j] + e] = S(0);
-            }
-        }
+        zero_fill<N>();
         ws[t.adj_off[Sched::root]] = S(1);
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... R>(std::index_sequence<R...>) {
             (backward_step<N - 1 - R>(), ...);
