@@ -784,13 +784,21 @@ struct engine {
     S* ws;
     S lr = S(0);  // the step size of an SGD step (schedules with update)
 
-    /// The memory of a parameter bound with std::ref, for an update in place.
-    template <std::size_t J>
+    /// The memory of a variable bound with std::ref: a parameter updated in place by sgd_step,
+    /// or (State) a state variable an op writes in its forward pass.
+    template <std::size_t J, bool State = false>
     constexpr S* mutable_data() const {
         using E = expr<J>;
         using P = std::remove_cvref_t<decltype(set.template get<E::name>().data())>;
-        if constexpr (std::is_const_v<std::remove_pointer_t<P>>) {
-            static_assert(!std::is_const_v<std::remove_pointer_t<P>>,
+        constexpr bool writable = !std::is_const_v<std::remove_pointer_t<P>>;
+        if constexpr (!writable && State) {
+            static_assert(writable,
+                          "ctgrad::batch_norm (training mode) updates its running mean and "
+                          "variance during the forward pass: bind them writable, with std::ref "
+                          "(`running_mean = std::ref(m)`) or from an nn::state pack");
+            return nullptr;
+        } else if constexpr (!writable) {
+            static_assert(writable,
                           "ctgrad::program::sgd_step: bind every parameter it updates with "
                           "std::ref (`W = std::ref(w)`) so that it can be changed in place");
             return nullptr;
@@ -828,28 +836,12 @@ struct engine {
         using Op = typename expr<J>::op;
         if constexpr (requires { Op::template writes_state<I>; }) {
             if constexpr (Op::template writes_state<I>) {
-                return state_data<child<J, I>>();
+                return mutable_data<child<J, I>, true>();
             } else {
                 return data<child<J, I>>();
             }
         } else {
             return data<child<J, I>>();
-        }
-    }
-
-    /// The memory of a state variable that an op writes (bound with std::ref).
-    template <std::size_t J>
-    constexpr S* state_data() const {
-        using E = expr<J>;
-        using P = std::remove_cvref_t<decltype(set.template get<E::name>().data())>;
-        if constexpr (std::is_const_v<std::remove_pointer_t<P>>) {
-            static_assert(!std::is_const_v<std::remove_pointer_t<P>>,
-                          "ctgrad::batch_norm (training mode) updates its running mean and "
-                          "variance during the forward pass: bind them writable, with std::ref "
-                          "(`running_mean = std::ref(m)`) or from an nn::state pack");
-            return nullptr;
-        } else {
-            return set.template get<E::name>().data();
         }
     }
 
