@@ -89,13 +89,6 @@ options parse(int argc, char** argv) {
     return o;
 }
 
-fs::path find(const fs::path& dir, const std::string& stem) {
-    for (const char* ext : {"", ".gz"}) {
-        if (fs::exists(dir / (stem + ext))) return dir / (stem + ext);
-    }
-    return {};
-}
-
 /// Fraction of the samples whose largest output is their label (inference: forward pass only).
 template <class Pack>
 double accuracy(const Pack& params, const std::vector<float>& images,
@@ -128,21 +121,17 @@ void standard_normal(Pack& params, unsigned long seed) {
 
 int main(int argc, char** argv) try {
     const options opt = parse(argc, argv);
-    const fs::path train_images = find(opt.data, "train-images-idx3-ubyte"),
-                   train_labels = find(opt.data, "train-labels-idx1-ubyte"),
-                   test_images = find(opt.data, "t10k-images-idx3-ubyte"),
-                   test_labels = find(opt.data, "t10k-labels-idx1-ubyte");
-    if (train_images.empty() || train_labels.empty() || test_images.empty() ||
-        test_labels.empty()) {
+    if (!ctgrad::io::has_mnist(opt.data)) {
         std::printf(
             "Fashion-MNIST not found in %s (Debian: apt-get install dataset-fashion-mnist)\n",
             opt.data.c_str());
         return 77;
     }
-    const auto train = ctgrad::io::read_idx_images(train_images);
-    const auto train_y = ctgrad::io::read_idx_labels(train_labels);
-    const auto test = ctgrad::io::read_idx_images(test_images);
-    const auto test_y = ctgrad::io::read_idx_labels(test_labels);
+    const ctgrad::io::mnist_dataset data = ctgrad::io::read_mnist(opt.data);
+    const auto& train = data.train.images;
+    const auto& train_y = data.train.labels;
+    const auto& test = data.test.images;
+    const auto& test_y = data.test.labels;
     if (train.pixels.size() != train_n * pixels || train_y.size() != train_n ||
         test.pixels.size() != test_n * pixels || test_y.size() != test_n) {
         std::fprintf(stderr, "unexpected data set sizes\n");

@@ -113,14 +113,6 @@ inline std::filesystem::path data_dir() {
 
 namespace detail {
 
-/// dir/stem or dir/stem.gz, whichever exists; empty if neither.
-inline std::filesystem::path find(const std::filesystem::path& dir, const std::string& stem) {
-    for (const char* ext : {"", ".gz"}) {
-        if (std::filesystem::exists(dir / (stem + ext))) return dir / (stem + ext);
-    }
-    return {};
-}
-
 struct loaded {
     std::unique_ptr<dataset> data;
     std::string error;
@@ -129,8 +121,8 @@ struct loaded {
 inline loaded load() {
     loaded out;
     const std::filesystem::path dir = data_dir();
-    const std::filesystem::path images = find(dir, "train-images-idx3-ubyte");
-    const std::filesystem::path labels = find(dir, "train-labels-idx1-ubyte");
+    const std::filesystem::path images = ctgrad::io::find_idx(dir, "train-images-idx3-ubyte");
+    const std::filesystem::path labels = ctgrad::io::find_idx(dir, "train-labels-idx1-ubyte");
     if (images.empty() || labels.empty()) {
         out.error = "Fashion-MNIST not found in " + dir.string() +
                     ": dataset-fashion-mnist not installed (Debian: apt-get install "

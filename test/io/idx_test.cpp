@@ -556,6 +556,54 @@ BOOST_AUTO_TEST_CASE(fuzz_header_bytes) {
     BOOST_TEST(rejected > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(mnist_data_set_directory) {
+    tmp_dir t;
+    const auto images = [](std::uint32_t n) {
+        std::vector<double> v(n * 4);
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] = double(i % 256);
+        return concat(header(idx_type::u8, {n, 2, 2}), encode(idx_type::u8, v));
+    };
+    const auto labels = [](std::uint32_t n) {
+        std::vector<double> v(n);
+        for (std::size_t i = 0; i < n; ++i) v[i] = double(i % 10);
+        return concat(header(idx_type::u8, {n}), encode(idx_type::u8, v));
+    };
+    // plain and gzip mixed, as find_idx takes either
+    write_gz(t.dir / "train-images-idx3-ubyte.gz", images(3));
+    write_plain(t.dir / "train-labels-idx1-ubyte", labels(3));
+    write_plain(t.dir / "t10k-images-idx3-ubyte", images(2));
+    write_gz(t.dir / "t10k-labels-idx1-ubyte.gz", labels(2));
+    BOOST_TEST(ctgrad::io::find_idx(t.dir, "train-images-idx3-ubyte") ==
+               t.dir / "train-images-idx3-ubyte.gz");
+    BOOST_TEST(ctgrad::io::find_idx(t.dir, "nothing").empty());
+    BOOST_TEST(ctgrad::io::has_mnist(t.dir));
+    const auto d = ctgrad::io::read_mnist(t.dir);
+    BOOST_TEST(d.train.images.count == 3u);
+    BOOST_TEST(d.train.labels.size() == 3u);
+    BOOST_TEST(d.test.images.count == 2u);
+    BOOST_TEST(d.test.labels[1] == 1);
+    BOOST_TEST(d.test.images.pixels[5] == 5.0f / 255.0f);
+    // labels that do not match the images
+    write_plain(t.dir / "train-labels-idx1-ubyte", labels(4));
+    try {
+        (void)ctgrad::io::read_mnist(t.dir);
+        BOOST_ERROR("mismatched label count accepted");
+    } catch (const idx_error& e) {
+        BOOST_TEST(std::string(e.what()).find("4 labels for 3 images") != std::string::npos);
+    }
+    // a missing file
+    write_plain(t.dir / "train-labels-idx1-ubyte", labels(3));
+    fs::remove(t.dir / "t10k-labels-idx1-ubyte.gz");
+    BOOST_TEST(!ctgrad::io::has_mnist(t.dir));
+    try {
+        (void)ctgrad::io::read_mnist(t.dir);
+        BOOST_ERROR("missing file accepted");
+    } catch (const idx_error& e) {
+        const std::string m = e.what();
+        BOOST_TEST(m.find("t10k-labels-idx1-ubyte: not found") != std::string::npos, m);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(fashion_mnist) {
     const fs::path dir = "/usr/share/datasets/fashion-mnist";
     const char* names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",

@@ -30,7 +30,7 @@
 #include <string>        // std::string, std::to_string
 #include <string_view>   // std::string_view
 #include <system_error>  // std::error_code
-#include <utility>       // std::move
+#include <utility>       // std::move, std::pair
 #include <vector>        // std::vector
 
 namespace ctgrad::io {
@@ -401,6 +401,68 @@ inline std::vector<std::uint8_t> read_idx_labels(const std::filesystem::path& pa
                              std::to_string(raw.type) + " in " + std::to_string(raw.dims.size()));
     }
     return std::vector<std::uint8_t>(raw.bytes.begin(), raw.bytes.end());
+}
+
+/// dir/stem, or dir/stem.gz when only that exists (MNIST-format files come both ways); an empty
+/// path when neither does.
+inline std::filesystem::path find_idx(const std::filesystem::path& dir, std::string_view stem) {
+    for (const char* ext : {"", ".gz"}) {
+        std::filesystem::path p = dir / (std::string(stem) + ext);
+        if (std::filesystem::exists(p)) return p;
+    }
+    return {};
+}
+
+/// The images and labels of one part of an MNIST-format data set.
+struct mnist_split {
+    idx_images images;
+    std::vector<std::uint8_t> labels;
+};
+
+/// An MNIST-format data set (MNIST, Fashion-MNIST): its training and test parts.
+struct mnist_dataset {
+    mnist_split train, test;
+};
+
+namespace detail {
+inline constexpr std::string_view mnist_files[] = {
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte"};
+
+inline mnist_split read_mnist_split(const std::filesystem::path& dir, std::string_view images,
+                                    std::string_view labels) {
+    const std::filesystem::path ip = find_idx(dir, images), lp = find_idx(dir, labels);
+    for (const auto& [found, stem] : {std::pair{ip, images}, std::pair{lp, labels}}) {
+        if (found.empty()) {
+            idx_fail("read_mnist", dir / stem, "not found (nor with .gz)");
+        }
+    }
+    mnist_split s{read_idx_images(ip), read_idx_labels(lp)};
+    if (s.images.count != s.labels.size()) {
+        idx_fail("read_mnist", lp,
+                 std::to_string(s.labels.size()) + " labels for " + std::to_string(s.images.count) +
+                     " images in " + ip.string());
+    }
+    return s;
+}
+}  // namespace detail
+
+/// Whether dir holds the four files of an MNIST-format data set (plain or gzip): train-images-
+/// idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte.
+inline bool has_mnist(const std::filesystem::path& dir) {
+    for (std::string_view f : detail::mnist_files) {
+        if (find_idx(dir, f).empty()) return false;
+    }
+    return true;
+}
+
+/// Reads the four files of an MNIST-format data set in dir (Debian's dataset-fashion-mnist:
+/// /usr/share/datasets/fashion-mnist). Throws idx_error naming the file for a missing one, for
+/// anything read_idx_images/read_idx_labels reject, and when a part's label count is not its
+/// image count.
+inline mnist_dataset read_mnist(const std::filesystem::path& dir) {
+    return {detail::read_mnist_split(dir, detail::mnist_files[0], detail::mnist_files[1]),
+            detail::read_mnist_split(dir, detail::mnist_files[2], detail::mnist_files[3])};
 }
 
 /// One-hot rows for labels: a row-major [labels.size(), Classes] array, row i all zeros except
