@@ -368,15 +368,11 @@ public:
     /// for io::save and io::load.
     template <class F>
     void for_each(F&& f) {
-        for_each_prefixed<"adam.m.">(m_, f);
-        for_each_prefixed<"adam.v.">(v_, f);
-        visit_count<"adam.step">(t_, f);
+        visit_state(*this, f);
     }
     template <class F>
     void for_each(F&& f) const {
-        for_each_prefixed<"adam.m.">(m_, f);
-        for_each_prefixed<"adam.v.">(v_, f);
-        visit_count<"adam.step">(t_, f);
+        visit_state(*this, f);
     }
 
     /// Sets the moments to zero and the step count to 0.
@@ -387,6 +383,14 @@ public:
     }
 
 private:
+    /// for_each of a mutable (load) or const (save) optimizer.
+    template <class Self, class F>
+    static void visit_state(Self& self, F& f) {
+        for_each_prefixed<"adam.m.">(self.m_, f);
+        for_each_prefixed<"adam.v.">(self.v_, f);
+        visit_count<"adam.step">(self.t_, f);
+    }
+
     P m_, v_;
     std::size_t t_ = 0;
 };
