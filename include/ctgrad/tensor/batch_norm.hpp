@@ -110,12 +110,27 @@ struct batch_norm_op {
         for (std::size_t c = 0; c < C; ++c) var[c] /= S(N);
     }
 
+    /// What the gradient sweep's forward pass keeps after x̂ for the vjp: 1/√(σ² + ε) per column.
+    template <class A, class M, class V>
+    static constexpr std::size_t saved = A::cols;
+
     template <class Out, class A, class M, class V, class S>
     static constexpr void forward(S* out, const S* x, S* running_mean, S* running_var) {
+        std::array<S, A::cols> inv{};
+        normalize<A>(out, x, running_mean, running_var, inv.data());
+    }
+
+    template <class Out, class A, class M, class V, class S>
+    static constexpr void forward_saving(S* out, const S* x, S* running_mean, S* running_var) {
+        normalize<A>(out, x, running_mean, running_var, out + A::count);
+    }
+
+    /// x̂ into out, 1/√(σ² + ε) per column into inv, and the running estimates updated.
+    template <class A, class S>
+    static constexpr void normalize(S* out, const S* x, S* running_mean, S* running_var, S* inv) {
         constexpr std::size_t N = A::rows, C = A::cols;
         std::array<S, C> mean{}, var{};
         moments<N, C>(x, mean, var);
-        std::array<S, C> inv{};
         for (std::size_t c = 0; c < C; ++c) inv[c] = S(1) / math::sqrt(var[c] + eps<S>);
         for (std::size_t r = 0; r < N; ++r) {
             for (std::size_t c = 0; c < C; ++c) out[r * C + c] = (x[r * C + c] - mean[c]) * inv[c];
@@ -132,11 +147,10 @@ struct batch_norm_op {
     static constexpr bool has_vjp = I == 0;
 
     template <std::size_t I, kernels::mode Mode, class Out, class A, class M, class V, class S>
-    static constexpr void vjp(S* d, const S* dout, const S* out, const S* x, const S*, const S*) {
+    static constexpr void vjp(S* d, const S* dout, const S* out, const S*, const S*, const S*) {
         if constexpr (I == 0) {
             constexpr std::size_t N = A::rows, C = A::cols;
-            std::array<S, C> mean{}, var{};
-            moments<N, C>(x, mean, var);  // recomputed: cheaper than a stored copy per layer
+            const S* inv = out + A::count;  // kept by forward_saving
             std::array<S, C> sum_dy{}, sum_dy_xhat{};
             for (std::size_t r = 0; r < N; ++r) {
                 for (std::size_t c = 0; c < C; ++c) {
@@ -145,9 +159,7 @@ struct batch_norm_op {
                 }
             }
             std::array<S, C> k{};  // inv/N
-            for (std::size_t c = 0; c < C; ++c) {
-                k[c] = S(1) / (math::sqrt(var[c] + eps<S>) * S(N));
-            }
+            for (std::size_t c = 0; c < C; ++c) k[c] = inv[c] / S(N);
             for (std::size_t r = 0; r < N; ++r) {
                 for (std::size_t c = 0; c < C; ++c) {
                     const std::size_t i = r * C + c;
@@ -163,7 +175,7 @@ struct batch_norm_op {
 
 namespace detail {
 template <class E>
-constexpr bool is_tensor_variable() {
+constexpr bool is_vector_variable() {
     return is_variable_v<E> && shape_of_t<E>::rank == 1;
 }
 }  // namespace detail
@@ -173,7 +185,7 @@ constexpr bool is_tensor_variable() {
 /// variables [C] bound writable (`running_mean = std::ref(m)`). See the file comment.
 template <batch_norm_options O = batch_norm_options{}, expression A, class M, class V>
 constexpr auto batch_normalize(A x, M running_mean, V running_var) {
-    static_assert(detail::is_tensor_variable<M>() && detail::is_tensor_variable<V>(),
+    static_assert(detail::is_vector_variable<M>() && detail::is_vector_variable<V>(),
                   "ctgrad::batch_normalize: the running mean and variance must be tensor "
                   "variables [C] (the op writes them), not expressions");
     return make_node<ops::batch_norm_op<O>>(std::move(x), running_mean, running_var);
