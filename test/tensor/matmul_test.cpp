@@ -7,12 +7,16 @@
 //  - within a rounding bound, on random real inputs;
 //  - assign never reads C (C starts as NaN), accumulate adds to it, the inputs are not
 //    modified, a and b may be one array (A·Aᵀ, Aᵀ·A);
-//  - in constant evaluation (static_assert).
+//  - in constant evaluation (static_assert);
+//  - on the instruction set active_isa() chooses, which CTGRAD_KERNELS_ISA can hold lower: the
+//    executable runs once as it is and once per lower instruction set (test/meson.build), so
+//    every copy of the kernels this machine can run is checked.
 #define BOOST_TEST_MODULE tensor_matmul
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -76,6 +80,35 @@ constexpr bool identity_5x5() {
 static_assert(identity_5x5());
 
 // --- run time ---
+
+// The kernels run on the best instruction set the machine has, or the one CTGRAD_KERNELS_ISA
+// asks for where the machine has it (the test runs of test/meson.build set it).
+BOOST_AUTO_TEST_CASE(instruction_set) {
+    const kn::isa active = kn::active_isa();
+    BOOST_TEST_MESSAGE("kernels: " << kn::isa_name(active));
+    BOOST_TEST(kn::supported(kn::isa::target));
+    BOOST_TEST(kn::supported(active));
+    const std::array<kn::isa, 3> all{kn::isa::target, kn::isa::avx2, kn::isa::avx512};
+    const std::array<const char*, 3> names{"target", "avx2", "avx512"};
+    size_t limit = 2;
+    if (const char* want = std::getenv("CTGRAD_KERNELS_ISA"); want != nullptr && *want != 0) {
+        const auto it = std::find_if(names.begin(), names.end(),
+                                     [&](const char* n) { return std::strcmp(n, want) == 0; });
+        BOOST_TEST_REQUIRE((it != names.end()), "CTGRAD_KERNELS_ISA=" << want);
+        limit = size_t(it - names.begin());
+    }
+    // The best supported one not above the limit.
+    size_t best = 0;
+    for (size_t i = 0; i <= limit; ++i) {
+        if (kn::supported(all[i])) best = i;
+    }
+    BOOST_TEST((active == all[best]),
+               "active " << kn::isa_name(active) << ", expected " << kn::isa_name(all[best]));
+    BOOST_TEST(std::strlen(kn::isa_name(kn::isa::target)) > 0);
+    // The choice is made once.
+    BOOST_TEST((kn::active_isa() == active));
+}
+
 // Only the kernels are instantiated per size (through `kernels<M, K, N, T>`); the operands, the
 // naive product and the checks take the sizes at run time, which keeps this TU small.
 

@@ -31,9 +31,17 @@
 /// (the micro-kernel: per k, NR/W vector loads of B, MR broadcasts of A, MR·NR/W multiply-adds,
 /// which the compiler fuses into FMAs where the target has them). The vectors are GCC/Clang
 /// vector extensions (`vector_size`) of W lanes: 16 bytes with SSE2/NEON, 32 with AVX, 64 with
-/// AVX-512F, so plain `-O2` on x86-64 gets SSE2 and `-march=native` AVX2/AVX-512; other
-/// compilers, or `-DCTGRAD_KERNELS_PORTABLE`, get a plain-array fallback with the same blocking.
-/// MR × NR is 6 × 2W with 16 vector registers, 8 × 3W with 32. The sum over k is split into
+/// AVX-512F; other compilers, or `-DCTGRAD_KERNELS_PORTABLE`, get a plain-array fallback with
+/// the same blocking. MR × NR is 6 × 2W with 16 vector registers, 8 × 3W with 32.
+///
+/// **Instruction set:** a header-only library is compiled with its user's flags, and plain
+/// `-O2` on x86-64 targets SSE2, a quarter of what an AVX-512 core does. So an x86-64 build
+/// with GCC or Clang that targets less than AVX-512F also compiles the micro-kernel and the
+/// panel copy (the only code that touches vectors) for AVX2 + FMA and for AVX-512F, with the
+/// `target` attribute, and `active_isa()` picks the best one the processor has, once per
+/// process; `CTGRAD_KERNELS_ISA=target|avx2|avx512` in the environment holds it lower,
+/// `-DCTGRAD_KERNELS_NO_DISPATCH` compiles the target's kernels only. Only the matrix products
+/// are chosen at run time; the tensor engine's elementwise loops get what the compiler targets. The sum over k is split into
 /// nearly equal blocks so that a KC×NR panel of B stays in L1 (KC·NR·sizeof(T) <= 16 KiB).
 /// B is read in place by `matmul` and `matmul_tn`; `matmul_nt` copies each KC×NR panel of Bᵀ
 /// into a buffer on the stack (W×W tiles transposed in registers), and the last N % NR columns
@@ -46,6 +54,9 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
+#include <cstdio>       // std::fprintf
+#include <cstdlib>      // std::getenv
+#include <cstring>      // std::strcmp
 #include <type_traits>  // std::is_constant_evaluated, std::type_identity_t
 #include <utility>      // std::index_sequence
 
@@ -68,11 +79,19 @@ namespace ctgrad::kernels {
 /// rest; `static_cast<mode>(bool)` converts a flag.)
 enum class mode : bool { assign = false, accumulate = true };
 
+/// The instruction sets the run-time kernels are compiled for. `target` is whatever the
+/// compiler targets (SSE2 at plain `-O2` on x86-64, AVX-512 with `-march=native` on a machine
+/// that has it); `avx2` (AVX2 and FMA, 32-byte vectors) and `avx512` (AVX-512F, 64-byte vectors,
+/// 32 registers) are extra copies of the kernels that an x86-64 build compiled for less carries
+/// and picks at run time when the processor has them (see `active_isa`).
+enum class isa : unsigned char { target, avx2, avx512 };
+
 namespace detail {
 
-/// Bytes in one vector register the kernels target: 64 with AVX-512F, 32 with AVX/AVX2, 16
+/// Bytes in one vector register of the target: 64 with AVX-512F, 32 with AVX/AVX2, 16
 /// otherwise (SSE2, NEON, ...). Override with -DCTGRAD_KERNELS_VECTOR_BYTES=n (a power of two,
-/// at least the size of T; e.g. 32 where 512-bit instructions lower the clock).
+/// at least the size of T; e.g. 32 where 512-bit instructions lower the clock); an override
+/// also turns the run-time choice off.
 #if defined(CTGRAD_KERNELS_VECTOR_BYTES)
 inline constexpr std::size_t vector_bytes = CTGRAD_KERNELS_VECTOR_BYTES;
 #elif defined(__AVX512F__)
@@ -83,12 +102,40 @@ inline constexpr std::size_t vector_bytes = 32;
 inline constexpr std::size_t vector_bytes = 16;
 #endif
 
-/// Vector registers available for the accumulators of a block of C.
+/// Vector registers of the target available for the accumulators of a block of C.
 #if defined(__AVX512F__) || defined(__aarch64__)
 inline constexpr std::size_t vector_registers = 32;
 #else
 inline constexpr std::size_t vector_registers = 16;
 #endif
+
+/// Whether this build carries the AVX2 and AVX-512 copies of the kernels and chooses among them
+/// at run time: on x86-64 with GCC or Clang, unless the target already has AVX-512F, the
+/// vector width is overridden, or -DCTGRAD_KERNELS_NO_DISPATCH is given.
+#if CTGRAD_KERNELS_VECTOR_EXT && defined(__x86_64__) && !defined(__AVX512F__) && \
+    !defined(CTGRAD_KERNELS_VECTOR_BYTES) && !defined(CTGRAD_KERNELS_NO_DISPATCH)
+#define CTGRAD_KERNELS_DISPATCH 1
+#else
+#define CTGRAD_KERNELS_DISPATCH 0
+#endif
+inline constexpr bool dispatch = CTGRAD_KERNELS_DISPATCH;
+
+/// Vector width and register count of each instruction set.
+template <isa I>
+struct isa_traits {
+    static constexpr std::size_t bytes = vector_bytes;
+    static constexpr std::size_t registers = vector_registers;
+};
+template <>
+struct isa_traits<isa::avx2> {
+    static constexpr std::size_t bytes = 32;
+    static constexpr std::size_t registers = 16;
+};
+template <>
+struct isa_traits<isa::avx512> {
+    static constexpr std::size_t bytes = 64;
+    static constexpr std::size_t registers = 32;
+};
 
 /// The largest panel of B (KC rows × NR columns) one k block uses, so that it stays in a 32 KiB
 /// L1 data cache with the rows of A and C it meets. Override with -DCTGRAD_KERNELS_PANEL_BYTES=n.
@@ -101,59 +148,58 @@ inline constexpr std::size_t panel_bytes = 16 * 1024;
 /// Products with at most this many multiply-adds run the plain loop at run time.
 inline constexpr std::size_t tiny_product = 64;
 
-/// Lanes of T in one vector.
+/// Lanes of T in one vector of instruction set I.
+template <class T, isa I>
+inline constexpr std::size_t lanes_on = isa_traits<I>::bytes >= sizeof(T)
+                                            ? isa_traits<I>::bytes / sizeof(T)
+                                            : 1;
+
+/// Lanes of T in one vector of the target (the width the tensor engine's loops are laid out
+/// for).
 template <class T>
-inline constexpr std::size_t lanes = vector_bytes >= sizeof(T) ? vector_bytes / sizeof(T) : 1;
+inline constexpr std::size_t lanes = lanes_on<T, isa::target>;
 
 #if CTGRAD_KERNELS_VECTOR_EXT
-template <class T>
-struct vector {
-    typedef T type __attribute__((vector_size(lanes<T> * sizeof(T))));
-};
-template <class T>
-using vec = typename vector<T>::type;
+#define CTGRAD_KERNELS_INLINE [[gnu::always_inline]] inline
 
-template <class T>
-inline vec<T> load(const T* p) {
-    vec<T> v;
+template <class T, std::size_t W>
+struct vector {
+    typedef T type __attribute__((vector_size(W * sizeof(T))));
+};
+/// W lanes of T. The helpers below take them by reference and are always inlined into the
+/// micro-kernel and the panel copy of each instruction set: no vector is passed by value, whose
+/// calling convention would depend on the instruction set (GCC's and Clang's -Wpsabi).
+template <class T, std::size_t W>
+using vec = typename vector<T, W>::type;
+
+template <std::size_t W, class T>
+CTGRAD_KERNELS_INLINE void load(vec<T, W>& v, const T* p) {
     __builtin_memcpy(&v, p, sizeof v);
-    return v;
 }
-template <class T>
-inline void store(T* p, vec<T> v) {
+template <std::size_t W, class T>
+CTGRAD_KERNELS_INLINE void store(T* p, const vec<T, W>& v) {
     __builtin_memcpy(p, &v, sizeof v);
 }
-template <class T, std::size_t... L>
-inline vec<T> splat_lanes(T s, std::index_sequence<L...>) {
-    return vec<T>{((void)L, s)...};
-}
-/// s in every lane (not `vec{} + s`: adding +0 is an instruction, and turns -0 into +0).
-template <class T>
-inline vec<T> splat(T s) {
-    return splat_lanes(s, std::make_index_sequence<lanes<T>>{});
-}
-
 #if defined(__clang__) || __GNUC__ >= 12  // __builtin_shufflevector
 #define CTGRAD_KERNELS_SHUFFLE 1
 /// Lanes Half·W/2 ... of a and b interleaved: (a[h], b[h], a[h + 1], b[h + 1], ...).
 template <std::size_t Half, class V, std::size_t... L>
-inline V interleave(V a, V b, std::index_sequence<L...>) {
+CTGRAD_KERNELS_INLINE void interleave(V& out, const V& a, const V& b, std::index_sequence<L...>) {
     constexpr std::size_t W = sizeof...(L);
-    return __builtin_shufflevector(a, b, (L % 2 != 0 ? W : 0) + Half * (W / 2) + L / 2 ...);
+    out = __builtin_shufflevector(a, b, (L % 2 != 0 ? W : 0) + Half * (W / 2) + L / 2 ...);
 }
 
 /// Transposes the W×W tile x[row][lane] in place: log2(W) rounds of interleaving row i with
 /// row i + W/2 (the perfect shuffle applied log2(W) times is the transpose).
-template <class T>
-inline void transpose(vec<T> (&x)[lanes<T>]) {
-    constexpr std::size_t W = lanes<T>;
+template <std::size_t W, class T>
+CTGRAD_KERNELS_INLINE void transpose(vec<T, W> (&x)[W]) {
     constexpr auto idx = std::make_index_sequence<W>{};
     for (std::size_t round = 1; round < W; round *= 2) {
-        vec<T> y[W];
+        vec<T, W> y[W];
 #pragma GCC unroll 16
         for (std::size_t i = 0; i < W / 2; ++i) {
-            y[2 * i] = interleave<0>(x[i], x[i + W / 2], idx);
-            y[2 * i + 1] = interleave<1>(x[i], x[i + W / 2], idx);
+            interleave<0>(y[2 * i], x[i], x[i + W / 2], idx);
+            interleave<1>(y[2 * i + 1], x[i], x[i + W / 2], idx);
         }
 #pragma GCC unroll 16
         for (std::size_t i = 0; i < W; ++i) x[i] = y[i];
@@ -163,36 +209,29 @@ inline void transpose(vec<T> (&x)[lanes<T>]) {
 #define CTGRAD_KERNELS_SHUFFLE 0
 #endif
 #else
+#define CTGRAD_KERNELS_INLINE inline
 #define CTGRAD_KERNELS_SHUFFLE 0
 /// The portable stand-in for a vector register: W lanes, lane-wise arithmetic.
-template <class T>
+template <class T, std::size_t W>
 struct vec {
-    T lane[lanes<T>];
-    friend vec operator*(vec v, vec s) {
-        for (std::size_t l = 0; l < lanes<T>; ++l) v.lane[l] *= s.lane[l];
+    T lane[W];
+    friend vec operator*(vec v, T s) {
+        for (std::size_t l = 0; l < W; ++l) v.lane[l] *= s;
         return v;
     }
     friend vec operator+(vec v, vec w) {
-        for (std::size_t l = 0; l < lanes<T>; ++l) v.lane[l] += w.lane[l];
+        for (std::size_t l = 0; l < W; ++l) v.lane[l] += w.lane[l];
         return v;
     }
     vec& operator+=(vec w) { return *this = *this + w; }
 };
-template <class T>
-inline vec<T> load(const T* p) {
-    vec<T> v;
-    for (std::size_t l = 0; l < lanes<T>; ++l) v.lane[l] = p[l];
-    return v;
+template <std::size_t W, class T>
+inline void load(vec<T, W>& v, const T* p) {
+    for (std::size_t l = 0; l < W; ++l) v.lane[l] = p[l];
 }
-template <class T>
-inline void store(T* p, vec<T> v) {
-    for (std::size_t l = 0; l < lanes<T>; ++l) p[l] = v.lane[l];
-}
-template <class T>
-inline vec<T> splat(T s) {
-    vec<T> v;
-    for (std::size_t l = 0; l < lanes<T>; ++l) v.lane[l] = s;
-    return v;
+template <std::size_t W, class T>
+inline void store(T* p, const vec<T, W>& v) {
+    for (std::size_t l = 0; l < W; ++l) p[l] = v.lane[l];
 }
 #endif
 
@@ -200,16 +239,21 @@ inline vec<T> splat(T s) {
 /// B and one broadcast of A (plus a product temporary without FMA) fit the register file:
 /// 16 registers -> 6 × 2, 32 registers -> 8 × 3. (Measured on x86-64 with SSE2, AVX2 and
 /// AVX-512: with 16 registers 4 × 3 is as fast under GCC, but Clang spills an accumulator.)
-/// Override with -DCTGRAD_KERNELS_BLOCK_ROWS=r and -DCTGRAD_KERNELS_BLOCK_VECTORS=v.
+/// Override with -DCTGRAD_KERNELS_BLOCK_ROWS=r and -DCTGRAD_KERNELS_BLOCK_VECTORS=v (for every
+/// instruction set).
+template <isa I>
+inline constexpr std::size_t block_vectors =
 #if defined(CTGRAD_KERNELS_BLOCK_VECTORS)
-inline constexpr std::size_t block_vectors = CTGRAD_KERNELS_BLOCK_VECTORS;
+    CTGRAD_KERNELS_BLOCK_VECTORS;
 #else
-inline constexpr std::size_t block_vectors = vector_registers >= 32 ? 3 : 2;
+    isa_traits<I>::registers >= 32 ? 3 : 2;
 #endif
+template <isa I>
+inline constexpr std::size_t block_rows =
 #if defined(CTGRAD_KERNELS_BLOCK_ROWS)
-inline constexpr std::size_t block_rows = CTGRAD_KERNELS_BLOCK_ROWS;
+    CTGRAD_KERNELS_BLOCK_ROWS;
 #else
-inline constexpr std::size_t block_rows = vector_registers >= 32 ? 8 : 6;
+    isa_traits<I>::registers >= 32 ? 8 : 6;
 #endif
 
 /// Where A(i, k) is: a[i·RowStride + k·KStride].
@@ -221,46 +265,49 @@ struct a_layout {
 
 /// The micro-kernel: C[0:MR, 0:nc] (row stride ldc) = α·Σ_{k<kc} A(i, k)·B(k, 0:nc), added to C
 /// when LoadC, for A(i, k) = a[i·ra + k·ka] and B(k, j) = b[k·ldb + j]. B is read NV vectors
-/// wide: its columns past nc, if any, must be readable (the zero padding of a copied panel);
-/// only the first nc columns of C are written, (NV - 1)·W < nc <= NV·W. The strides are run-time
-/// values and the function is not inlined, so one compiled kernel per (T, MR, NV, LoadC) serves
-/// every product size.
-template <class T, std::size_t MR, std::size_t NV, bool LoadC>
-CTGRAD_KERNELS_NOINLINE void micro_kernel(std::size_t kc, const T* __restrict a, std::size_t ra,
-                                          std::size_t ka, const T* __restrict b, std::size_t ldb,
-                                          T* __restrict c, std::size_t ldc, std::size_t nc,
-                                          T alpha) {
-    constexpr std::size_t W = lanes<T>;
-    vec<T> acc[MR][NV];
+/// of W lanes wide: its columns past nc, if any, must be readable (the zero padding of a copied
+/// panel); only the first nc columns of C are written, (NV - 1)·W < nc <= NV·W. Always inlined
+/// into `entry<I>::micro_kernel`, which is compiled for the instruction set.
+template <class T, std::size_t W, std::size_t MR, std::size_t NV, bool LoadC>
+CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict a, std::size_t ra,
+                                             std::size_t ka, const T* __restrict b, std::size_t ldb,
+                                             T* __restrict c, std::size_t ldc, std::size_t nc,
+                                             T alpha) {
+    vec<T, W> acc[MR][NV];
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
-        for (std::size_t v = 0; v < NV; ++v) acc[i][v] = vec<T>{};
+        for (std::size_t v = 0; v < NV; ++v) acc[i][v] = vec<T, W>{};
     }
     for (std::size_t k = 0; k < kc; ++k) {
-        vec<T> bk[NV];
+        vec<T, W> bk[NV];
 #pragma GCC unroll 8
-        for (std::size_t v = 0; v < NV; ++v) bk[v] = load(b + k * ldb + v * W);
+        for (std::size_t v = 0; v < NV; ++v) load<W>(bk[v], b + k * ldb + v * W);
 #pragma GCC unroll 16
         for (std::size_t i = 0; i < MR; ++i) {
-            const vec<T> ai = splat(a[i * ra + k * ka]);
+            // vector × scalar: the scalar in every lane (not a built vector {s, s, ...}, which
+            // GCC assembles lane by lane in the AVX-512 copy compiled from generic code).
+            const T ai = a[i * ra + k * ka];
 #pragma GCC unroll 8
             for (std::size_t v = 0; v < NV; ++v) acc[i][v] += bk[v] * ai;
         }
     }
-    const vec<T> va = splat(alpha);
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < MR; ++i) {
         T* ci = c + i * ldc;
 #pragma GCC unroll 8
         for (std::size_t v = 0; v < NV; ++v) {
-            vec<T> r = acc[i][v] * va;
+            vec<T, W> r = acc[i][v] * alpha;
             if ((v + 1) * W <= nc) {
-                if constexpr (LoadC) r += load(ci + v * W);
-                store(ci + v * W, r);
+                if constexpr (LoadC) {
+                    vec<T, W> old;
+                    load<W>(old, ci + v * W);
+                    r += old;
+                }
+                store<W>(ci + v * W, r);
             } else {
                 T part[W];
-                store(part, r);
+                store<W>(part, r);
                 for (std::size_t l = 0; l < W && v * W + l < nc; ++l) {
                     if constexpr (LoadC) {
                         ci[v * W + l] += part[l];
@@ -273,44 +320,27 @@ CTGRAD_KERNELS_NOINLINE void micro_kernel(std::size_t kc, const T* __restrict a,
     }
 }
 
-/// Runs the micro-kernel over all M rows of one column panel of NV vectors (nc columns of C):
-/// full blocks of block_rows rows, then one block of the M % block_rows rows left.
-template <class T, class ALay, std::size_t M, std::size_t NV, bool LoadC>
-inline void panel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T* c,
-                       std::size_t ldc, std::size_t nc, T alpha) {
-    constexpr std::size_t MR = block_rows;
-    for (std::size_t i0 = 0; i0 + MR <= M; i0 += MR) {
-        micro_kernel<T, MR, NV, LoadC>(kc, a + i0 * ALay::row, ALay::row, ALay::k, b, ldb,
-                                       c + i0 * ldc, ldc, nc, alpha);
-    }
-    if constexpr (M % MR != 0) {
-        constexpr std::size_t i0 = M - M % MR;
-        micro_kernel<T, M % MR, NV, LoadC>(kc, a + i0 * ALay::row, ALay::row, ALay::k, b, ldb,
-                                           c + i0 * ldc, ldc, nc, alpha);
-    }
-}
-
 /// Copies the kc×cols block op(B)(k, j) of B into panel (row stride NR) and zero-fills its
 /// columns cols..pad: op(B)(k, j) = b[k·ldb + j], or b[j·ldb + k] when Trans (then W×W tiles
-/// are transposed in registers where __builtin_shufflevector exists).
-template <class T, bool Trans>
-CTGRAD_KERNELS_NOINLINE void copy_panel(const T* __restrict b, std::size_t ldb, std::size_t kc,
-                                        std::size_t cols, std::size_t pad, T* __restrict panel,
-                                        std::size_t NR) {
+/// are transposed in registers where __builtin_shufflevector exists). Always inlined into
+/// `entry<I>::copy_panel`.
+template <class T, std::size_t W, bool Trans>
+CTGRAD_KERNELS_INLINE void copy_panel_body(const T* __restrict b, std::size_t ldb, std::size_t kc,
+                                           std::size_t cols, std::size_t pad, T* __restrict panel,
+                                           std::size_t NR) {
     if constexpr (Trans) {
         std::size_t j = 0;
 #if CTGRAD_KERNELS_SHUFFLE
-        constexpr std::size_t W = lanes<T>;
         const std::size_t tiled_k = kc - kc % W;
         for (; j + W <= cols; j += W) {
             const T* src = b + j * ldb;
             for (std::size_t k = 0; k < tiled_k; k += W) {
-                vec<T> tile[W];
+                vec<T, W> tile[W];
 #pragma GCC unroll 16
-                for (std::size_t r = 0; r < W; ++r) tile[r] = load(src + r * ldb + k);
-                transpose<T>(tile);
+                for (std::size_t r = 0; r < W; ++r) load<W>(tile[r], src + r * ldb + k);
+                transpose<W, T>(tile);
 #pragma GCC unroll 16
-                for (std::size_t r = 0; r < W; ++r) store(panel + (k + r) * NR + j, tile[r]);
+                for (std::size_t r = 0; r < W; ++r) store<W>(panel + (k + r) * NR + j, tile[r]);
             }
             for (std::size_t k = tiled_k; k < kc; ++k) {
                 for (std::size_t r = 0; r < W; ++r) panel[k * NR + j + r] = src[r * ldb + k];
@@ -330,14 +360,63 @@ CTGRAD_KERNELS_NOINLINE void copy_panel(const T* __restrict b, std::size_t ldb, 
     }
 }
 
+/// The two compiled functions of one instruction set: the micro-kernel and the panel copy, not
+/// inlined (their strides are run-time values, so one compiled micro-kernel per (T, MR, NV,
+/// LoadC) serves every product size), compiled for I. Everything above them is always
+/// inlined into them; everything below only computes addresses and calls them.
+#define CTGRAD_KERNELS_ENTRY(ISA, ATTRIBUTES)                                                      \
+    template <>                                                                                    \
+    struct entry<ISA> {                                                                            \
+        template <class T, std::size_t MR, std::size_t NV, bool LoadC>                             \
+        ATTRIBUTES static void micro_kernel(std::size_t kc, const T* __restrict a, std::size_t ra, \
+                                            std::size_t ka, const T* __restrict b,                 \
+                                            std::size_t ldb, T* __restrict c, std::size_t ldc,     \
+                                            std::size_t nc, T alpha) {                             \
+            micro_kernel_body<T, lanes_on<T, ISA>, MR, NV, LoadC>(kc, a, ra, ka, b, ldb, c, ldc,   \
+                                                                  nc, alpha);                      \
+        }                                                                                          \
+        template <class T, bool Trans>                                                             \
+        ATTRIBUTES static void copy_panel(const T* __restrict b, std::size_t ldb, std::size_t kc,  \
+                                          std::size_t cols, std::size_t pad, T* __restrict panel,  \
+                                          std::size_t NR) {                                        \
+            copy_panel_body<T, lanes_on<T, ISA>, Trans>(b, ldb, kc, cols, pad, panel, NR);         \
+        }                                                                                          \
+    };
+
+template <isa I>
+struct entry;
+CTGRAD_KERNELS_ENTRY(isa::target, CTGRAD_KERNELS_NOINLINE)
+#if CTGRAD_KERNELS_DISPATCH
+CTGRAD_KERNELS_ENTRY(isa::avx2, __attribute__((noinline, target("avx2,fma"))))
+CTGRAD_KERNELS_ENTRY(isa::avx512, __attribute__((noinline, target("avx512f,avx2,fma"))))
+#endif
+#undef CTGRAD_KERNELS_ENTRY
+
+/// Runs the micro-kernel over all M rows of one column panel of NV vectors (nc columns of C):
+/// full blocks of block_rows rows, then one block of the M % block_rows rows left.
+template <class T, isa I, class ALay, std::size_t M, std::size_t NV, bool LoadC>
+inline void panel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T* c,
+                       std::size_t ldc, std::size_t nc, T alpha) {
+    constexpr std::size_t MR = block_rows<I>;
+    for (std::size_t i0 = 0; i0 + MR <= M; i0 += MR) {
+        entry<I>::template micro_kernel<T, MR, NV, LoadC>(
+            kc, a + i0 * ALay::row, ALay::row, ALay::k, b, ldb, c + i0 * ldc, ldc, nc, alpha);
+    }
+    if constexpr (M % MR != 0) {
+        constexpr std::size_t i0 = M - M % MR;
+        entry<I>::template micro_kernel<T, M % MR, NV, LoadC>(
+            kc, a + i0 * ALay::row, ALay::row, ALay::k, b, ldb, c + i0 * ldc, ldc, nc, alpha);
+    }
+}
+
 /// The columns of C in panels of NR = NV·W: the full panels, then the N % NR columns left in a
 /// panel of as few vectors as hold them. The sum over k in blocks of at most kc_max rows, so a
 /// copied kc×NR panel of B is at most panel_bytes; the blocks are nearly equal (kc_big rows, the
 /// last ones kc_big - 1).
-template <class T, std::size_t K, std::size_t N>
+template <class T, isa I, std::size_t K, std::size_t N>
 struct blocking {
-    static constexpr std::size_t W = lanes<T>;
-    static constexpr std::size_t NV = block_vectors;
+    static constexpr std::size_t W = lanes_on<T, I>;
+    static constexpr std::size_t NV = block_vectors<I>;
     static constexpr std::size_t NR = NV * W;
     static constexpr std::size_t full_panels = N / NR;
     static constexpr std::size_t rest = N % NR;
@@ -353,45 +432,156 @@ struct blocking {
 /// C (+)= α·A·op(B) over k0 <= k < k0 + kc, for A at ALay and op(B)(k, j) = b[k·N + j]
 /// (TransB false: full panels are read in place) or b[j·K + k] (TransB true: every panel is
 /// copied, transposed). LoadC: add to C (otherwise assign).
-template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool LoadC>
+template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB,
+          bool LoadC>
 inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::size_t kc,
                     T* panel) {
-    using bl = blocking<T, K, N>;
+    using bl = blocking<T, I, K, N>;
+    using e = entry<I>;
     constexpr std::size_t NR = bl::NR;
     const T* ak = a + k0 * ALay::k;
     for (std::size_t j0 = 0; j0 < bl::full_panels * NR; j0 += NR) {
         if constexpr (TransB) {
-            copy_panel<T, true>(b + j0 * K + k0, K, kc, NR, NR, panel, NR);
-            panel_rows<T, ALay, M, bl::NV, LoadC>(kc, ak, panel, NR, c + j0, N, NR, alpha);
+            e::template copy_panel<T, true>(b + j0 * K + k0, K, kc, NR, NR, panel, NR);
+            panel_rows<T, I, ALay, M, bl::NV, LoadC>(kc, ak, panel, NR, c + j0, N, NR, alpha);
         } else {
-            panel_rows<T, ALay, M, bl::NV, LoadC>(kc, ak, b + k0 * N + j0, N, c + j0, N, NR, alpha);
+            panel_rows<T, I, ALay, M, bl::NV, LoadC>(kc, ak, b + k0 * N + j0, N, c + j0, N, NR,
+                                                     alpha);
         }
     }
     if constexpr (bl::rest != 0) {
         constexpr std::size_t j0 = bl::full_panels * NR;
         if constexpr (TransB) {
-            copy_panel<T, true>(b + j0 * K + k0, K, kc, bl::rest, bl::rest_nv * bl::W, panel, NR);
+            e::template copy_panel<T, true>(b + j0 * K + k0, K, kc, bl::rest, bl::rest_nv * bl::W,
+                                            panel, NR);
         } else {
-            copy_panel<T, false>(b + k0 * N + j0, N, kc, bl::rest, bl::rest_nv * bl::W, panel, NR);
+            e::template copy_panel<T, false>(b + k0 * N + j0, N, kc, bl::rest, bl::rest_nv * bl::W,
+                                             panel, NR);
         }
-        panel_rows<T, ALay, M, bl::rest_nv, LoadC>(kc, ak, panel, NR, c + j0, N, bl::rest, alpha);
+        panel_rows<T, I, ALay, M, bl::rest_nv, LoadC>(kc, ak, panel, NR, c + j0, N, bl::rest,
+                                                      alpha);
     }
 }
 
-/// C (+)= α·A·op(B): the k blocks, the first one assigning C unless Acc, the others adding.
-template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool Acc>
+/// C (+)= α·A·op(B) with the kernels of I: the k blocks, the first one assigning C unless Acc,
+/// the others adding.
+template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB,
+          bool Acc>
 inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha) {
-    using bl = blocking<T, K, N>;
+    using bl = blocking<T, I, K, N>;
     constexpr bool copies = TransB || bl::rest != 0;
     alignas(64) T panel[copies ? bl::kc_big * bl::NR : 1];
-    k_block<T, ALay, M, K, N, TransB, Acc>(a, b, c, alpha, 0, bl::kc_big, panel);
+    k_block<T, I, ALay, M, K, N, TransB, Acc>(a, b, c, alpha, 0, bl::kc_big, panel);
     std::size_t k0 = bl::kc_big;
     for (std::size_t blk = 1; blk < bl::k_blocks; ++blk) {
         const std::size_t kc = blk < bl::n_big ? bl::kc_big : bl::kc_big - 1;
-        k_block<T, ALay, M, K, N, TransB, true>(a, b, c, alpha, k0, kc, panel);
+        k_block<T, I, ALay, M, K, N, TransB, true>(a, b, c, alpha, k0, kc, panel);
         k0 += kc;
     }
 }
+
+/// Whether the processor has the instructions of i and this build carries kernels for it.
+inline bool cpu_runs(isa i) noexcept {
+#if CTGRAD_KERNELS_DISPATCH
+    __builtin_cpu_init();
+    switch (i) {
+    case isa::avx512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma");
+    case isa::avx2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case isa::target:
+        return true;
+    }
+#endif
+    return i == isa::target;
+}
+
+/// The choice of `active_isa`: the best instruction set cpu_runs that is not above the one
+/// $CTGRAD_KERNELS_ISA names (if set).
+inline isa choose_isa() noexcept {
+    isa limit = isa::avx512;
+    if (const char* want = std::getenv("CTGRAD_KERNELS_ISA"); want != nullptr && *want != '\0') {
+        if (std::strcmp(want, "target") == 0) {
+            limit = isa::target;
+        } else if (std::strcmp(want, "avx2") == 0) {
+            limit = isa::avx2;
+        } else if (std::strcmp(want, "avx512") != 0) {
+            std::fprintf(stderr,
+                         "ctgrad: CTGRAD_KERNELS_ISA=%s is not one of target, avx2, avx512; "
+                         "ignored\n",
+                         want);
+        }
+    }
+    for (isa i : {isa::avx512, isa::avx2}) {
+        if (static_cast<int>(i) <= static_cast<int>(limit) && cpu_runs(i)) return i;
+    }
+    return isa::target;
+}
+
+/// gemm with the kernels of I (which must be `supported`).
+template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool Acc>
+inline void gemm_on(isa I, const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha) {
+#if CTGRAD_KERNELS_DISPATCH
+    if (I == isa::avx512) return gemm<T, isa::avx512, ALay, M, K, N, TransB, Acc>(a, b, c, alpha);
+    if (I == isa::avx2) return gemm<T, isa::avx2, ALay, M, K, N, TransB, Acc>(a, b, c, alpha);
+#endif
+    (void)I;
+    gemm<T, isa::target, ALay, M, K, N, TransB, Acc>(a, b, c, alpha);
+}
+
+}  // namespace detail
+
+/// The instruction set the run-time kernels use in this process, chosen once, at the first
+/// call: the best of `isa::avx512`, `isa::avx2` and `isa::target` that is `supported`, but not
+/// above the one the environment variable `CTGRAD_KERNELS_ISA` names if it is set (`target`,
+/// `avx2` or `avx512`; any other value is ignored with a message on stderr). With FMA (the AVX2
+/// and AVX-512 kernels) products round differently from the SSE2 ones, within the usual bound
+/// of a sum of K products; `CTGRAD_KERNELS_ISA=target` gives the results of the build's target
+/// on every machine.
+inline isa active_isa() noexcept {
+    static const isa chosen = detail::choose_isa();
+    return chosen;
+}
+
+/// Whether the kernels of i can run in this process: this build carries them (the AVX2 and
+/// AVX-512 ones: x86-64 builds with GCC or Clang that target less than AVX-512F) and the
+/// processor has the instructions (GCC's and Clang's `__builtin_cpu_supports`, which also check
+/// that the operating system saves the registers). `isa::target` always can.
+inline bool supported(isa i) noexcept {
+    return detail::cpu_runs(i);
+}
+
+/// A short name of i as this build compiles it: "avx512f", "avx2+fma", or for `isa::target`
+/// the widest vector unit the compiler targets ("avx512f", "avx2", "avx", "sse2", "neon" or
+/// "portable").
+inline const char* isa_name(isa i) noexcept {
+    switch (i) {
+    case isa::avx512:
+        return "avx512f";
+    case isa::avx2:
+        return "avx2+fma";
+    case isa::target:
+        break;
+    }
+#if !CTGRAD_KERNELS_VECTOR_EXT
+    return "portable";
+#elif defined(__AVX512F__)
+    return "avx512f";
+#elif defined(__AVX2__)
+    return "avx2";
+#elif defined(__AVX__)
+    return "avx";
+#elif defined(__SSE2__)
+    return "sse2";
+#elif defined(__ARM_NEON)
+    return "neon";
+#else
+    return "generic";
+#endif
+}
+
+namespace detail {
 
 /// The plain loop: constant evaluation, tiny products. A(i, k) = a[i·ra + k·ka],
 /// B(k, j) = b[k·kb + j·cb].
@@ -428,7 +618,8 @@ constexpr void matmul(const T* __restrict a, const T* __restrict b, T* __restric
     } else if (std::is_constant_evaluated()) {
         detail::simple<M, K, N, acc>(a, K, 1, b, N, 1, c, alpha);
     } else {
-        detail::gemm<T, detail::a_layout<K, 1>, M, K, N, false, acc>(a, b, c, alpha);
+        detail::gemm_on<T, detail::a_layout<K, 1>, M, K, N, false, acc>(active_isa(), a, b, c,
+                                                                        alpha);
     }
 }
 
@@ -445,7 +636,8 @@ constexpr void matmul_tn(const T* __restrict a, const T* __restrict b, T* __rest
     } else if (std::is_constant_evaluated()) {
         detail::simple<M, K, N, acc>(a, 1, M, b, N, 1, c, alpha);
     } else {
-        detail::gemm<T, detail::a_layout<1, M>, M, K, N, false, acc>(a, b, c, alpha);
+        detail::gemm_on<T, detail::a_layout<1, M>, M, K, N, false, acc>(active_isa(), a, b, c,
+                                                                        alpha);
     }
 }
 
@@ -463,7 +655,8 @@ constexpr void matmul_nt(const T* __restrict a, const T* __restrict b, T* __rest
     } else if (std::is_constant_evaluated()) {
         detail::simple<M, K, N, acc>(a, K, 1, b, 1, K, c, alpha);
     } else {
-        detail::gemm<T, detail::a_layout<K, 1>, M, K, N, true, acc>(a, b, c, alpha);
+        detail::gemm_on<T, detail::a_layout<K, 1>, M, K, N, true, acc>(active_isa(), a, b, c,
+                                                                       alpha);
     }
 }
 
@@ -472,3 +665,5 @@ constexpr void matmul_nt(const T* __restrict a, const T* __restrict b, T* __rest
 #undef CTGRAD_KERNELS_VECTOR_EXT
 #undef CTGRAD_KERNELS_NOINLINE
 #undef CTGRAD_KERNELS_SHUFFLE
+#undef CTGRAD_KERNELS_INLINE
+#undef CTGRAD_KERNELS_DISPATCH
