@@ -35,6 +35,7 @@
 #include <benchmark/benchmark.h>
 
 #include "fashion_epoch.hpp"
+#include "kernel_context.hpp"
 
 namespace {
 

@@ -22,6 +22,8 @@
 
 #include <ctgrad/tensor/matmul.hpp>
 
+#include "kernel_context.hpp"
+
 namespace {
 
 namespace kn = ctgrad::kernels;

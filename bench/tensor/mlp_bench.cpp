@@ -30,6 +30,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "kernel_context.hpp"
 #include "mlp_blas.hpp"
 #include "mlp_cases.hpp"
 #include "mlp_ctgrad.hpp"
