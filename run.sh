@@ -114,8 +114,9 @@ bench() {
     install_missing "${BASE_PKGS[@]}" "${BENCH_PKGS[@]}"
     configure build
     build build bench/scalar_bench
-    # The tensor suites are compared at -march=native as well: OpenBLAS and LibTorch pick the
-    # widest vector unit at run time, so ctgrad and hand get it at compile time.
+    # The tensor suites are compared at -march=native as well: ctgrad's matrix products pick
+    # the widest vector unit at run time (as OpenBLAS and LibTorch do), its elementwise loops
+    # get what the compiler targets.
     configure build-native -Dcpp_args=-march=native -Dtests=false -Dexamples=false
     build build-native bench/mlp_bench bench/adbench_bench bench/matmul_bench
     mkdir -p bench/results
@@ -130,8 +131,10 @@ bench() {
         for dir in build build-native; do
             build "$dir" "bench/${suite}_bench"
             out=bench/results/$suite-$(basename "$dir")-$stamp.json
-            OPENBLAS_NUM_THREADS=1 "./$dir/bench/${suite}_bench" --benchmark_repetitions=5 \
-                --benchmark_min_time=0.2 --benchmark_display_aggregates_only=true \
+            # Interleaved repetitions spread the shared machine's drift over every impl.
+            OPENBLAS_NUM_THREADS=1 "./$dir/bench/${suite}_bench" --benchmark_repetitions=10 \
+                --benchmark_min_time=0.1 --benchmark_enable_random_interleaving=true \
+                --benchmark_display_aggregates_only=true \
                 --benchmark_out="$out" --benchmark_out_format=json
             python3 bench/tools/compare.py "$out" || true
             echo "raw results: $out"
