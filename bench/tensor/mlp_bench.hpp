@@ -1,7 +1,7 @@
-// The MLP training-step benchmarks (mlp_bench_*.cpp register one case each, mlp_bench.cpp has
-// main; one TU per case keeps each under a minute to compile). Training steps: one iteration = forward pass, backward pass and the SGD update of every
-// parameter in place, on the cases of mlp_cases.hpp. Benchmark names are `<case>/<impl>`
-// (DESIGN.md):
+// The MLP training-step benchmarks (mlp_bench_*.cpp register one case each, mlp_bench.cpp has main;
+// one TU per case keeps each under a minute to compile). Training steps: one iteration = forward
+// pass, backward pass and the SGD update of every parameter in place, on the cases of
+// mlp_cases.hpp. Benchmark names are `<case>/<impl>` (DESIGN.md):
 //
 //   mlp_step_32x100x200x10   regression, ReLU, sum of squared errors     (float)
 //   mlp_step_64x784x100x10   classifier, ReLU, softmax cross-entropy     (float)

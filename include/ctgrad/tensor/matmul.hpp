@@ -41,16 +41,17 @@
 /// `target` attribute, and `active_isa()` picks the best one the processor has, once per
 /// process; `CTGRAD_KERNELS_ISA=target|avx2|avx512` in the environment holds it lower,
 /// `-DCTGRAD_KERNELS_NO_DISPATCH` compiles the target's kernels only. Only the matrix products
-/// are chosen at run time; the tensor engine's elementwise loops get what the compiler targets. The sum over k is split into
-/// nearly equal blocks so that a KC×NR panel of B stays in L1 (KC·NR·sizeof(T) <= 16 KiB).
-/// B is read in place by `matmul` and `matmul_tn`; `matmul_nt` copies each KC×NR panel of Bᵀ
-/// into a buffer on the stack (W×W tiles transposed in registers), and the last N % NR columns
-/// are copied zero-padded to whole vectors: nothing is allocated and no transposed matrix is
-/// formed. The last M % MR rows use a micro-kernel with that many rows, the last N % NR columns
-/// one with as few vectors as hold them, and only those columns are stored: every size works,
-/// 1 and primes included. Products of at most 64 multiply-adds run the plain loop at run time
-/// too. The sum over k runs in a different order than a naive loop (and may use FMA), so
-/// results differ from it by rounding.
+/// are chosen at run time; the tensor engine's elementwise loops get what the compiler targets.
+///
+/// **Blocking:** the sum over k is split into nearly equal blocks so that a KC×NR panel of B stays
+/// in L1 (KC·NR·sizeof(T) <= 16 KiB). B is read in place by `matmul` and `matmul_tn`; `matmul_nt`
+/// copies each KC×NR panel of Bᵀ into a buffer on the stack (W×W tiles transposed in registers),
+/// and the last N % NR columns are copied zero-padded to whole vectors: nothing is allocated and no
+/// transposed matrix is formed. The last M % MR rows use a micro-kernel with that many rows, the
+/// last N % NR columns one with as few vectors as hold them, and only those columns are stored:
+/// every size works, 1 and primes included. Products of at most 64 multiply-adds run the plain loop
+/// at run time too. The sum over k runs in a different order than a naive loop (and may use FMA),
+/// so results differ from it by rounding.
 #pragma once
 
 #include <cstddef>      // std::size_t
