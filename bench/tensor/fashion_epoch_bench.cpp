@@ -24,13 +24,12 @@
 // installed".
 #include <algorithm>    // std::max
 #include <chrono>       // std::chrono::steady_clock (the reference epoch's time, printed)
-#include <cmath>        // std::abs, std::isfinite
+#include <cmath>        // std::abs
 #include <cstdint>      // int64_t
 #include <cstdio>       // std::fprintf
 #include <memory>       // std::make_unique
 #include <string>       // std::string
 #include <type_traits>  // std::is_same_v
-#include <vector>       // std::vector (max_difference)
 
 #include <benchmark/benchmark.h>
 
@@ -77,26 +76,6 @@ const reference& reference_for(const dataset& data, const params& p0) {
     return ref;
 }
 
-/// The largest |a − b| over all parameters, relative to max(1, |b|).
-double max_difference(const params& a, const params& b) {
-    std::vector<double> va, vb;
-    a.visit([&](const auto& t) { va.insert(va.end(), t.begin(), t.end()); });
-    b.visit([&](const auto& t) { vb.insert(vb.end(), t.begin(), t.end()); });
-    double worst = 0.0;
-    for (size_t i = 0; i < va.size(); ++i) {
-        worst = std::max(worst, std::abs(va[i] - vb[i]) / std::max(1.0, std::abs(vb[i])));
-    }
-    return worst;
-}
-
-bool all_finite(const params& p) {
-    bool ok = true;
-    p.visit([&](const auto& t) {
-        for (const auto v : t) ok = ok && std::isfinite(v);
-    });
-    return ok;
-}
-
 template <class Impl>
 void fashion_mnist_epoch(benchmark::State& state) {
     std::string error;
@@ -130,7 +109,7 @@ void fashion_mnist_epoch(benchmark::State& state) {
     }
     auto p = std::make_unique<params>();
     impl->read_params(*p);
-    if (!all_finite(*p)) {
+    if (!mlp_cases::all_finite(*p)) {
         state.SkipWithError("the parameters became non-finite");
         return;
     }
@@ -143,7 +122,7 @@ void fashion_mnist_epoch(benchmark::State& state) {
     }
     state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
     state.counters["epoch_loss"] = r.mean_loss;
-    state.counters["param_diff"] = max_difference(*p, *ref.hand_params);
+    state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
 }
 
 }  // namespace

@@ -106,27 +106,7 @@ private:
 
 // --- checks ---
 
-/// The largest |a − b| over all parameters, relative to max(1, |b|).
-template <class Params>
-double max_difference(const Params& a, const Params& b) {
-    std::vector<double> va, vb;
-    a.visit([&](const auto& t) { va.insert(va.end(), t.begin(), t.end()); });
-    b.visit([&](const auto& t) { vb.insert(vb.end(), t.begin(), t.end()); });
-    double worst = 0.0;
-    for (size_t i = 0; i < va.size(); ++i) {
-        worst = std::max(worst, std::abs(va[i] - vb[i]) / std::max(1.0, std::abs(vb[i])));
-    }
-    return worst;
-}
-
-template <class Params>
-bool all_finite(const Params& p) {
-    bool ok = true;
-    p.visit([&](const auto& t) {
-        for (const auto v : t) ok = ok && std::isfinite(v);
-    });
-    return ok;
-}
+// max_difference and all_finite: mlp_cases.hpp.
 
 /// Times Impl's step on Case (see the file comment for the checks around it).
 template <class Case, class Impl>

@@ -22,13 +22,13 @@
 
 #include <algorithm>  // std::max
 #include <array>      // std::array
-#include <cmath>      // std::sqrt, std::log, std::cos, std::exp, std::tanh
+#include <cmath>      // std::sqrt, std::log, std::cos, std::exp, std::tanh, std::abs, std::isfinite
 #include <cstddef>    // std::size_t
 #include <cstdint>    // std::uint32_t
 #include <memory>     // std::unique_ptr, std::make_unique
 #include <numbers>    // std::numbers::pi
 #include <random>     // std::mt19937
-#include <vector>     // std::vector (the reference loss's scratch)
+#include <vector>     // std::vector (the reference loss's scratch, max_difference)
 
 #include <ctgrad/tensor/tensor.hpp>
 
@@ -322,5 +322,30 @@ using classifier_mlp = two_layer<T, Batch, In, Hidden, Out, loss_kind::softmax_c
 using mlp_step_32x100x200x10 = regression_mlp<float, 32, 100, 200, 10>;
 using mlp_step_64x784x100x10 = classifier_mlp<float, 64, 784, 100, 10>;
 using deep_mlp_step_d20w32 = deep_tanh<float, 16, 32, 20>;
+
+// --- checks shared by the benchmarks (mlp_bench.hpp, fashion_epoch_bench.cpp) ---
+
+/// The largest |a − b| over all parameters of two packs, relative to max(1, |b|).
+template <class Params>
+double max_difference(const Params& a, const Params& b) {
+    std::vector<double> va, vb;
+    a.visit([&](const auto& t) { va.insert(va.end(), t.begin(), t.end()); });
+    b.visit([&](const auto& t) { vb.insert(vb.end(), t.begin(), t.end()); });
+    double worst = 0.0;
+    for (std::size_t i = 0; i < va.size(); ++i) {
+        worst = std::max(worst, std::abs(va[i] - vb[i]) / std::max(1.0, std::abs(vb[i])));
+    }
+    return worst;
+}
+
+/// Whether every parameter of the pack is finite.
+template <class Params>
+bool all_finite(const Params& p) {
+    bool ok = true;
+    p.visit([&](const auto& t) {
+        for (const auto v : t) ok = ok && std::isfinite(v);
+    });
+    return ok;
+}
 
 }  // namespace mlp_cases
