@@ -119,7 +119,6 @@ inline constexpr std::size_t vector_registers = 16;
 #else
 #define CTGRAD_KERNELS_DISPATCH 0
 #endif
-inline constexpr bool dispatch = CTGRAD_KERNELS_DISPATCH;
 
 /// Vector width and register count of each instruction set.
 template <isa I>
