@@ -33,6 +33,17 @@ constexpr const auto& at_path(const E& root, path<I...>) {
     }
 }
 
+}  // namespace detail
+
+/// The number held by the run-time constant at entry J of Plan (a `constant<T>` entry), read
+/// from the root expression object: its `T`. The one way the sweeps reach a constant's value.
+template <class Plan, std::size_t J, class Root>
+constexpr auto constant_value(const Root& root) {
+    return detail::at_path(root, typename Plan::template path_of<J>{}).value;
+}
+
+namespace detail {
+
 // The number type an entry brings into the sweep: a variable's bound type, a run-time
 // constant's type, void for everything else.
 template <class Set, class E>
@@ -112,7 +123,7 @@ constexpr S evaluate_entry(const std::array<S, Plan::size>& v, const Root& root,
     } else if constexpr (is_exact_constant_v<E>) {
         return E::template as<S>();
     } else if constexpr (is_constant_v<E>) {
-        return static_cast<S>(detail::at_path(root, typename Plan::template path_of<J>{}).value);
+        return static_cast<S>(constant_value<Plan, J>(root));
     } else {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return static_cast<S>(E::op::value(v[Plan::child[J][I]]...));

@@ -73,7 +73,19 @@ constexpr auto make_node(A... a) {
 }
 
 /// The type of the I-th argument of a node type.
+namespace detail {
+template <class Node>
+struct args_of;
+
+template <class Op, class... Args>
+struct args_of<node<Op, Args...>> {
+    using type = type_list<Args...>;
+};
+}  // namespace detail
+
+/// (A type computation only: no member function of the node is instantiated, which clang
+/// would do at a cost that grows with the size of the whole type.)
 template <class Node, std::size_t I>
-using child_t = std::remove_cvref_t<decltype(std::declval<const Node&>().template child<I>())>;
+using child_t = detail::at_t<typename detail::args_of<std::remove_cvref_t<Node>>::type, I>;
 
 }  // namespace ctgrad

@@ -871,8 +871,7 @@ struct engine {
         } else if constexpr (is_exact_constant_v<E>) {
             return E::template as<S>();
         } else if constexpr (is_constant_v<E>) {
-            return static_cast<S>(
-                ad::detail::at_path(root, typename P::template path_of<J>{}).value);
+            return static_cast<S>(ad::constant_value<P, J>(root));
         } else {
             return ws[t.val_off[J] + detail::broadcast_index<shape_t<J>, D>(r, c, i)];
         }
