@@ -11,8 +11,8 @@
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/constant.hpp>
 #include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/shape.hpp>
 #include <ctgrad/detail/type_list.hpp>
-#include <ctgrad/tensor/shape.hpp>
 
 namespace ctgrad {
 
@@ -63,7 +63,7 @@ struct node : detail::node_storage<(is_pure_v<Args> && ...), Args...> {
 };
 
 /// Builds `node<Op, ...>` from operands, turning numbers into constants. The shapes of the
-/// arguments are checked here (tensor/shape.hpp): a mismatch is a static_assert at the line
+/// arguments are checked here (core/shape.hpp): a mismatch is a static_assert at the line
 /// that builds the expression, naming the op and the shapes.
 template <class Op, operand... A>
 constexpr auto make_node(A... a) {
