@@ -247,12 +247,9 @@ def main():
         sys.exit(__doc__)
     out = Path(sys.argv[1])
     patterns = sys.argv[2:] or ["*"]
-    names = []
-    for p in patterns:
-        hits = [c for c in CASES if fnmatch.fnmatchcase(c, p)]
-        if not hits and not any(ch in p for ch in "*?["):
-            hits = [p]  # a size outside the standard set
-        names += [h for h in hits if h not in names]
+    standard = [c for c in CASES if any(fnmatch.fnmatchcase(c, p) for p in patterns)]
+    extra = [p for p in patterns if p not in CASES and not any(ch in p for ch in "*?[")]
+    names = standard + list(dict.fromkeys(extra))  # extra: sizes outside the standard set
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         path = out / f"{name}.cpp"
