@@ -1,7 +1,10 @@
 /// @file
-/// The one include: expressions, every op, value, gradient, d, hessian, to_string, tensors.
+/// The one include: expressions, every op, value, gradient, d, hessian, jvp, hvp,
+/// to_string, tensors.
 #pragma once
 
+#include <ctgrad/ad/directional.hpp>
+#include <ctgrad/ad/dual_sweep.hpp>
 #include <ctgrad/ad/gradient.hpp>
 #include <ctgrad/ad/hessian.hpp>
 #include <ctgrad/ad/print.hpp>

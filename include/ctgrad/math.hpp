@@ -13,6 +13,7 @@
 #pragma once
 
 #include <ctgrad/math/activation.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/math/hyperbolic.hpp>
 #include <ctgrad/math/power.hpp>

@@ -13,6 +13,7 @@
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 
 namespace ctgrad {
 namespace detail {

@@ -11,6 +11,7 @@
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 

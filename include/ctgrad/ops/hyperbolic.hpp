@@ -10,6 +10,7 @@
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/hyperbolic.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 

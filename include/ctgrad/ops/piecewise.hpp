@@ -6,7 +6,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <type_traits>  // std::is_constant_evaluated
+#include <type_traits>  // std::is_arithmetic_v, std::is_constant_evaluated
 #include <utility>      // std::move
 
 #include <cmath>  // std::fabs
@@ -16,6 +16,7 @@
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 
 namespace ctgrad::ops {
@@ -56,10 +57,14 @@ struct relu_op {
 struct abs_op {
     static constexpr std::string_view name = "abs";
     static constexpr auto value(auto x) {
-        if (std::is_constant_evaluated()) {
-            return x < decltype(x)(0) ? -x : (x > decltype(x)(0) ? x : x - x);  // x - x: +0, NaN
+        if constexpr (std::is_arithmetic_v<decltype(x)>) {
+            if (!std::is_constant_evaluated()) {
+                return std::fabs(x);
+            }
         }
-        return std::fabs(x);
+        // Constant evaluation, and number types without std::fabs (math::dual, whose x - x at
+        // 0 has zero tangents: abs'(0) = 0).
+        return x < decltype(x)(0) ? -x : (x > decltype(x)(0) ? x : x - x);  // x - x: +0, NaN
     }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         using T = decltype(x);

@@ -11,6 +11,7 @@
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/math/power.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
@@ -49,7 +50,17 @@ struct pow_op {
     static constexpr auto value(auto a, auto b) { return math::pow(a, b); }
     static constexpr auto partial(arg_t<0>, auto a, auto b, auto) {
         using T = decltype(b);
-        return b == T(0) ? T(0) : b * math::pow(a, b - T(1));
+        if constexpr (math::is_dual_v<T>) {
+            // The same value; the tangents of b a^(b-1) also where b = 0 (b' / a there: the
+            // convention is about the value 0 * inf, not about how the partial varies with b).
+            T r = b * math::pow(a, b - T(1));
+            if (b == T(0)) {
+                r.v = 0;
+            }
+            return r;
+        } else {
+            return b == T(0) ? T(0) : b * math::pow(a, b - T(1));
+        }
     }
     static constexpr auto partial(arg_t<1>, auto a, auto b, auto y) {
         using T = decltype(y);

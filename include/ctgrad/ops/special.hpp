@@ -11,6 +11,7 @@
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/math/special.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
@@ -18,11 +19,13 @@
 
 namespace ctgrad::ops {
 
-/// The constant 2/sqrt(pi), exact in its type (erf' = 2/sqrt(pi) e^(-x^2)).
+/// The constant 2/sqrt(pi), exact in its type (erf' = 2/sqrt(pi) e^(-x^2)). For a dual number
+/// type (math/dual.hpp) it is the constant of its value type, with zero tangents.
 struct two_over_sqrt_pi {
     template <class T>
     static constexpr T as() noexcept {
-        return T(2) * std::numbers::inv_sqrtpi_v<T>;
+        using V = math::value_type_of_t<T>;
+        return T(V(2) * std::numbers::inv_sqrtpi_v<V>);
     }
 };
 

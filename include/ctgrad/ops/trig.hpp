@@ -9,6 +9,7 @@
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/trig.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 
