@@ -64,7 +64,8 @@ public:
         detail::check_reported<variables, Name, Kind>();
         if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
             constexpr std::size_t at =
-                Sched::t.adj_off[tensor_ad::entry_of<Sched, variable<Name, Kind>>()];
+                tensor_ad::workspace<Sched>::offsets
+                    .adj_off[tensor_ad::entry_of<Sched, variable<Name, Kind>>()];
             using G = typename tensor_ad::gradient_type<variable<Name, Kind>, scalar_type>::type;
             if constexpr (requires { G::rank; }) {
                 return view_of<G>(ws_ + at);
@@ -107,9 +108,10 @@ public:
 
     /// Bytes of workspace the gradient sweep uses (values kept for the backward pass, adjoints,
     /// the gradients themselves).
-    static constexpr std::size_t workspace_bytes = gradient_schedule::bytes;
+    static constexpr std::size_t workspace_bytes = tensor_ad::workspace<gradient_schedule>::bytes;
     /// Bytes of workspace the forward sweep alone (value, inference) uses.
-    static constexpr std::size_t value_workspace_bytes = value_schedule::bytes;
+    static constexpr std::size_t value_workspace_bytes =
+        tensor_ad::workspace<value_schedule>::bytes;
 
     constexpr explicit program(E f, Wrt = {}) : f_(std::move(f)), ws_(max_elements()) {}
 
@@ -125,13 +127,11 @@ public:
             const typename c::set set(b...);
             tensor_ad::engine<value_schedule, E, typename c::set> run{f_, set, ws_.data()};
             run.forward();
-            constexpr std::size_t root = value_schedule::root;
             if constexpr (shape_type::rank == 0) {
-                return run.template leaf<root, shape<>>(0, 0, 0);
+                return run.root_value();
             } else {
                 return [&]<std::size_t... D>(std::index_sequence<D...>) {
-                    return tensor_view<const scalar_type, shape_type::dims[D]...>(
-                        run.template data<root>());
+                    return tensor_view<const scalar_type, shape_type::dims[D]...>(run.root_data());
                 }
                 (std::make_index_sequence<shape_type::rank>{});
             }
@@ -154,7 +154,7 @@ public:
             tensor_ad::engine<gradient_schedule, E, typename c::set> run{f_, set, ws_.data()};
             run.forward();
             run.backward();
-            return {run.template leaf<gradient_schedule::root, shape<>>(0, 0, 0), ws_.data()};
+            return {run.root_value(), ws_.data()};
         }
     }
 
@@ -191,7 +191,7 @@ public:
             const typename c::set set(b...);
             tensor_ad::engine<step_schedule, E, typename c::set> run{f_, set, ws_.data(), lr};
             run.forward();
-            const scalar_type v = run.template leaf<step_schedule::root, shape<>>(0, 0, 0);
+            const scalar_type v = run.root_value();
             run.backward();
             run.apply_updates();
             return v;
@@ -199,15 +199,17 @@ public:
     }
 
     /// Bytes of workspace of sgd_step (no buffers for gradients added in place).
-    static constexpr std::size_t step_workspace_bytes = step_schedule::bytes;
+    static constexpr std::size_t step_workspace_bytes = tensor_ad::workspace<step_schedule>::bytes;
 
     constexpr const E& expression() const noexcept { return f_; }
 
 private:
     static constexpr std::size_t max_elements() {
-        std::size_t n = gradient_schedule::elements;
-        n = value_schedule::elements > n ? value_schedule::elements : n;
-        return step_schedule::elements > n ? step_schedule::elements : n;
+        std::size_t n = tensor_ad::workspace<gradient_schedule>::elements;
+        const std::size_t v = tensor_ad::workspace<value_schedule>::elements;
+        const std::size_t s = tensor_ad::workspace<step_schedule>::elements;
+        n = v > n ? v : n;
+        return s > n ? s : n;
     }
 
     E f_;

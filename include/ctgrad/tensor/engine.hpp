@@ -1,0 +1,1350 @@
+/// @file
+/// The engine of a tensor sweep: the generated loops and kernel calls that run a schedule
+/// (tensor/schedule.hpp) on a workspace (tensor/workspace.hpp). The third of the three files
+/// behind tensor/program.hpp.
+///
+/// Every step of a sweep (the forward loop of an entry, the backward loop rooted at an entry, a
+/// kernel call, an in-place update) is a small type that describes only what that step needs --
+/// the op, the shapes, the buffer offsets, and for a fused loop the inlined subtree (its ops and
+/// where its leaves are read) -- with a static `run(const context<S>&)`. Its name grows with the
+/// fused region, never with the plan, so a network of any depth has short symbols and one
+/// instantiation per step. Bound tensors, numbers and run-time constants reach the steps at run
+/// time, through the context: an array of pointers filled once per call by `engine`, the one
+/// class that knows the expression and the bindings.
+///
+/// The loops run over rows in blocks of `lanes` (two vectors of the element type, at least 8), a
+/// partial sum per lane for reductions and for the adjoints of scalars; the numbers a loop reads
+/// that do not change in it (scalar variables, reductions' values) are loaded into locals before
+/// it, and GCC is told that its blocks are independent, so that the loops are vectorised without
+/// run-time overlap checks: the workspace never overlaps a bound tensor (do not bind a view into a
+/// program's workspace to the same program).
+#pragma once
+
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::conditional_t, std::is_const_v
+#include <utility>      // std::index_sequence
+
+#include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
+#include <boost/hana/unpack.hpp>
+
+#include <ctgrad/core/binding.hpp>
+#include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/shape.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/tensor/matmul.hpp>
+#include <ctgrad/tensor/ops.hpp>
+#include <ctgrad/tensor/schedule.hpp>
+#include <ctgrad/tensor/tensor.hpp>
+#include <ctgrad/tensor/workspace.hpp>
+
+/// Forces inlining of the engine's loops and their bodies (GCC, Clang): each is instantiated for
+/// one step, so inlining it costs no code, and the state of the loop (its invariants and
+/// accumulators) then lives in registers of the step's function.
+#if defined(__GNUC__) || defined(__clang__)
+#define CTGRAD_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define CTGRAD_ALWAYS_INLINE
+#endif
+
+/// Asserts that the iterations of the loop that follows do not depend on each other through memory
+/// the compiler cannot tell apart, so that GCC vectorises the loop without checking for overlap at
+/// run time (which its -O2 cost model does not do). Clang checks at run time; its counterpart
+/// (`clang loop vectorize(assume_safety)`) would also demand vectorisation, and warn where a loop
+/// cannot be (a call of exp).
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTGRAD_IVDEP _Pragma("GCC ivdep")
+#else
+#define CTGRAD_IVDEP
+#endif
+
+namespace ctgrad {
+namespace tensor_ad {
+
+// --- what every step reads at run time ---
+
+/// The run-time state of one call: the workspace, the sources (per source slot: the memory of a
+/// bound variable, or a number: a scalar bound by value, a run-time constant), the writable
+/// memory of variables bound with std::ref (per variable slot, null otherwise), and the step
+/// size of an SGD step.
+template <class S>
+struct context {
+    S* ws;
+    const S* const* src;
+    S* const* mut;
+    S lr;
+};
+
+/// Independent partial sums per reduction: the loops over columns run in blocks of this many,
+/// each lane with its own accumulator, so that additions do not wait on each other. Two vectors
+/// of S (kernels::detail::vector_bytes: 16 bytes with SSE2, 32 with AVX, 64 with AVX-512F), at
+/// least 8: 8 doubles with SSE2 or AVX, 16 with AVX-512F.
+template <class S>
+inline constexpr std::size_t lanes =
+    2 * kernels::detail::lanes<S> > 8 ? 2 * kernels::detail::lanes<S> : 8;
+
+/// The lanes of a loop over rows of D::cols: the largest of lanes, lanes / 2, ..., 8 that leaves
+/// at least two blocks in a row (a loop, which the compiler vectorises: one block is
+/// straight-line code, which GCC does not vectorise past the workspace's stores), else 8 if a row
+/// has 8 elements, else 1.
+template <class S, class D>
+inline constexpr std::size_t lanes_for = [] {
+    std::size_t l = lanes<S>;
+    while (l > 8 && 2 * l > D::cols) l /= 2;
+    return D::cols >= l ? l : std::size_t{1};
+}();
+
+/// f(r, c, i, lane) for every position of a loop over shape D in blocks of L. Independent: no two
+/// positions of a row write the same element (every loop but one that adds into a column
+/// broadcast over the rows), so the blocks of a row may run as vectors; this is asserted to the
+/// compiler (CTGRAD_IVDEP), which cannot see that the workspace and the bound tensors do not
+/// overlap (a bound tensor must not be a view into the program's own workspace).
+template <class D, std::size_t L, bool Independent = true, class F>
+CTGRAD_ALWAYS_INLINE constexpr void loop(F&& f) {
+    for (std::size_t r = 0; r < D::rows; ++r) {
+        std::size_t c = 0;
+        if constexpr (Independent) {
+            CTGRAD_IVDEP
+            for (; c + L <= D::cols; c += L) {
+#pragma GCC unroll 64
+                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+            }
+        } else {
+            for (; c + L <= D::cols; c += L) {
+#pragma GCC unroll 64
+                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+            }
+        }
+        for (; c < D::cols; ++c) f(r, c, r * D::cols + c, 0);
+    }
+}
+
+/// a[0] + ... + a[L - 1], pairwise (L is a power of two): the halves added as vectors, log2(L)
+/// dependent additions, not L - 1.
+template <class S, std::size_t L>
+constexpr S lane_sum(const S (&a)[L]) {
+    if constexpr (L == 1) {
+        return a[0];
+    } else {
+        S h[L / 2];
+#pragma GCC unroll 64
+        for (std::size_t l = 0; l < L / 2; ++l) h[l] = a[l] + a[l + L / 2];
+#pragma GCC unroll 8
+        for (std::size_t w = L / 4; w > 0; w /= 2) {
+#pragma GCC unroll 64
+            for (std::size_t l = 0; l < w; ++l) h[l] += h[l + w];
+        }
+        return h[0];
+    }
+}
+
+// --- descriptions of a value at a loop position (the fused loop body) ---
+
+/// A source (bound variable, number, run-time constant) of shape Shape, broadcast over the loop.
+template <std::size_t Slot, class Shape>
+struct v_src {};
+/// An exact literal E.
+template <class E>
+struct v_lit {};
+/// A stored buffer at workspace offset Off, of shape Shape.
+template <std::size_t Off, class Shape>
+struct v_ws {};
+/// Invariant M of the loop, loaded before it.
+template <std::size_t M>
+struct v_inv {};
+/// Op applied to the values A... (an inlined entry).
+template <class Op, class... A>
+struct v_op {};
+/// The same, stored at workspace offset Off (forward sweep: an entry stored by the loop that reads
+/// it).
+template <std::size_t Off, class Shape, class Op, class... A>
+struct v_store {};
+
+/// The loaded invariants of a loop.
+template <class S, std::size_t M>
+struct inv_values {
+    S v[M > 0 ? M : 1] = {};
+};
+
+template <class V>
+struct val;
+
+template <std::size_t Slot, class Shape>
+struct val<v_src<Slot, Shape>> {
+    template <class D, class S, class Inv>
+    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                          const Inv&) {
+        return cx.src[Slot][detail::broadcast_index<Shape, D>(r, c, i)];
+    }
+};
+
+template <class E>
+struct val<v_lit<E>> {
+    template <class D, class S, class Inv>
+    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t, const Inv&) {
+        return E::template as<S>();
+    }
+};
+
+template <std::size_t Off, class Shape>
+struct val<v_ws<Off, Shape>> {
+    template <class D, class S, class Inv>
+    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                          const Inv&) {
+        return cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)];
+    }
+};
+
+template <std::size_t M>
+struct val<v_inv<M>> {
+    template <class D, class S, class Inv>
+    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t,
+                          const Inv& inv) {
+        return inv.v[M];
+    }
+};
+
+template <class Op, class... A>
+struct val<v_op<Op, A...>> {
+    template <class D, class S, class Inv>
+    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                          const Inv& inv) {
+        return static_cast<S>(Op::value(val<A>::template at<D>(cx, r, c, i, inv)...));
+    }
+};
+
+template <std::size_t Off, class Shape, class Op, class... A>
+struct val<v_store<Off, Shape, Op, A...>> {
+    template <class D, class S, class Inv>
+    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                          const Inv& inv) {
+        const S y = static_cast<S>(Op::value(val<A>::template at<D>(cx, r, c, i, inv)...));
+        cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)] = y;
+        return y;
+    }
+};
+
+/// The invariants of a loop: the values V... (sources, stored scalars), loaded once before it.
+/// Read through the context they could, as far as the compiler knows, be changed by the loop's
+/// stores into the workspace, and be loaded again for every element (which also keeps the loop
+/// from being vectorised).
+template <class... V>
+struct invs {
+    template <class D, class S>
+    static constexpr inv_values<S, sizeof...(V)> open(const context<S>& cx) {
+        const inv_values<S, 0> none_yet{};
+        return {{val<V>::template at<D>(cx, 0, 0, 0, none_yet)...}};
+    }
+};
+
+template <>
+struct invs<> {
+    template <class D, class S>
+    static constexpr inv_values<S, 0> open(const context<S>&) {
+        return {};
+    }
+};
+
+// --- descriptions of pushing an adjoint through a fused loop body (backward sweep) ---
+
+/// How a contribution reaches an argument: not at all; written (assigned or added) to a stored
+/// adjoint at workspace offset Off of shape Shape; added to the lane accumulator Slot of a scalar;
+/// pushed further through the inlined argument Node.
+struct e_skip {};
+template <bool Assign, std::size_t Off, class Shape>
+struct e_write {};
+template <std::size_t Slot>
+struct e_acc {};
+template <class Node>
+struct e_push {};
+/// Argument of a pushed node: its value and where its contribution goes.
+template <class Value, class Edge>
+struct p_arg {};
+/// An elementwise op whose adjoint is pushed to its arguments.
+template <class Op, class... Args>
+struct p_node {};
+
+template <class Edge>
+struct contribute;
+
+template <class Node>
+struct push;
+
+template <>
+struct contribute<e_skip> {
+    template <class D, class S, class Inv, class Acc>
+    static constexpr void to(const context<S>&, std::size_t, std::size_t, std::size_t, std::size_t,
+                             S, S, const Inv&, Acc&) {}
+};
+
+template <bool Assign, std::size_t Off, class Shape>
+struct contribute<e_write<Assign, Off, Shape>> {
+    template <class D, class S, class Inv, class Acc>
+    static constexpr void to(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                             std::size_t, S d, S, const Inv&, Acc&) {
+        S& dst = cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)];
+        if constexpr (Assign) {
+            dst = d;
+        } else {
+            dst += d;
+        }
+    }
+};
+
+template <std::size_t Slot>
+struct contribute<e_acc<Slot>> {
+    template <class D, class S, class Inv, class Acc>
+    static constexpr void to(const context<S>&, std::size_t, std::size_t, std::size_t,
+                             std::size_t l, S d, S, const Inv&, Acc& acc) {
+        acc.v[Slot][l] += d;
+    }
+};
+
+template <class Node>
+struct contribute<e_push<Node>> {
+    template <class D, class S, class Inv, class Acc>
+    static constexpr void to(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                             std::size_t l, S d, S y, const Inv& inv, Acc& acc) {
+        push<Node>::template run<D>(cx, r, c, i, l, d, y, inv, acc);
+    }
+};
+
+/// Pushes the adjoint `adj` of an elementwise entry (value y) at one loop position to its
+/// arguments: stored adjoints are written, inlined ones pushed further.
+template <class Op, class... V, class... E>
+struct push<p_node<Op, p_arg<V, E>...>> {
+    template <std::size_t I, class Edge, class D, class S, std::size_t Arity, class Inv, class Acc>
+    static constexpr void one(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                              std::size_t l, S adj, S y, const S (&x)[Arity], const Inv& inv,
+                              Acc& acc) {
+        if constexpr (!std::is_same_v<Edge, e_skip>) {
+            const S d = adj* [&]<std::size_t... M>(std::index_sequence<M...>) {
+                return static_cast<S>(Op::partial(arg<I>, x[M]..., y));
+            }
+            (std::make_index_sequence<Arity>{});
+            contribute<Edge>::template to<D>(cx, r, c, i, l, d, x[I], inv, acc);
+        }
+    }
+
+    template <class D, class S, class Inv, class Acc>
+    static constexpr void run(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                              std::size_t l, S adj, S y, const Inv& inv, Acc& acc) {
+        const S x[] = {val<V>::template at<D>(cx, r, c, i, inv)...};
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (one<I, E, D>(cx, r, c, i, l, adj, y, x, inv, acc), ...);
+        }
+        (std::index_sequence_for<V...>{});
+    }
+};
+
+/// Lane-wise partial sums of the adjoints of scalars that a loop over many elements accumulates
+/// (a scalar variable times a tensor), added to their stored adjoints (at workspace offsets
+/// Off...) once after the loop.
+template <class S, std::size_t Count, std::size_t L>
+struct accumulators {
+    S v[Count > 0 ? Count : 1][L] = {};
+};
+
+template <std::size_t... Off>
+struct flush_to {
+    static constexpr std::size_t count = sizeof...(Off);
+
+    template <class S, class Acc>
+    static constexpr void run(const context<S>& cx, const Acc& acc) {
+        if constexpr (count > 0) {
+            constexpr std::size_t off[] = {Off...};
+            for (std::size_t m = 0; m < count; ++m) cx.ws[off[m]] += lane_sum(acc.v[m]);
+        }
+    }
+};
+
+/// Zeroes Count elements of the workspace at Off.
+template <std::size_t Off, std::size_t Count>
+struct zero {};
+
+template <class... Z>
+struct zeros;
+
+template <std::size_t... Off, std::size_t... Count>
+struct zeros<zero<Off, Count>...> {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        if constexpr (sizeof...(Off) > 0) {
+            constexpr std::size_t off[] = {Off...}, count[] = {Count...};
+            for (std::size_t z = 0; z < sizeof...(Off); ++z) {
+                S* p = cx.ws + off[z];
+                for (std::size_t e = 0; e < count[z]; ++e) p[e] = S(0);
+            }
+        }
+    }
+};
+
+// --- the steps ---
+
+/// A step that does nothing (an inlined entry, a variable, ...).
+struct no_step {
+    template <class S>
+    static constexpr void run(const context<S>&) {}
+};
+
+/// Forward: the elementwise entry Body over shape D, stored at Out.
+template <class D, std::size_t Out, class Body, class Inv>
+struct forward_elementwise {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        S* out = cx.ws + Out;
+        const auto inv = Inv::template open<D>(cx);
+        loop<D, lanes_for<S, D>>(
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t)
+                CTGRAD_ALWAYS_INLINE { out[i] = val<Body>::template at<D>(cx, r, c, i, inv); });
+    }
+};
+
+/// Forward: the sum (Mean: the mean) of Arg over shape D, stored at Out.
+template <class D, std::size_t Out, bool Mean, class Arg, class Inv>
+struct forward_reduce {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        const auto inv = Inv::template open<D>(cx);
+        S acc[lanes_for<S, D>] = {};
+        loop<D, lanes_for<S, D>>(
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l)
+                CTGRAD_ALWAYS_INLINE { acc[l] += val<Arg>::template at<D>(cx, r, c, i, inv); });
+        S s = lane_sum(acc);
+        if constexpr (Mean) s /= static_cast<S>(D::count);
+        cx.ws[Out] = s;
+    }
+};
+
+/// Arguments of a kernel: a source (read-only), the writable memory of a variable, a stored
+/// buffer.
+template <std::size_t Slot>
+struct a_src {};
+template <std::size_t Slot>
+struct a_mut {};
+template <std::size_t Off>
+struct a_ws {};
+
+template <class S, std::size_t Slot>
+constexpr const S* pointer(const context<S>& cx, a_src<Slot>) {
+    return cx.src[Slot];
+}
+template <class S, std::size_t Slot>
+constexpr S* pointer(const context<S>& cx, a_mut<Slot>) {
+    return cx.mut[Slot];
+}
+template <class S, std::size_t Off>
+constexpr const S* pointer(const context<S>& cx, a_ws<Off>) {
+    return cx.ws + Off;
+}
+
+/// Forward: the kernel of Op (Saving: keeping numbers for its vjp after its value) with result
+/// shape Shape and arguments of shapes ArgShapes at Args, stored at Out.
+template <class Op, bool Saving, std::size_t Out, class Shape, class ArgShapes, class... Args>
+struct forward_kernel;
+
+template <class Op, bool Saving, std::size_t Out, class Shape, class... ArgShapes, class... Args>
+struct forward_kernel<Op, Saving, Out, Shape, detail::type_list<ArgShapes...>, Args...> {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        if constexpr (Saving) {
+            Op::template forward_saving<Shape, ArgShapes...>(cx.ws + Out, pointer(cx, Args{})...);
+        } else {
+            Op::template forward<Shape, ArgShapes...>(cx.ws + Out, pointer(cx, Args{})...);
+        }
+    }
+};
+
+/// Backward: the loop rooted at an elementwise entry over shape D whose adjoint is at AdjOff and
+/// value Y, pushed through Node; Zeros zeroed first, Flush the scalar adjoints accumulated.
+template <class D, class Zeros, std::size_t AdjOff, class Y, class Node, class Inv, class Flush,
+          bool Independent>
+struct backward_elementwise {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        constexpr std::size_t L = lanes_for<S, D>;
+        Zeros::run(cx);
+        const S* adj = cx.ws + AdjOff;
+        const auto inv = Inv::template open<D>(cx);
+        accumulators<S, Flush::count, L> acc;
+        loop<D, L, Independent>(
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
+                push<Node>::template run<D>(cx, r, c, i, l, adj[i],
+                                            val<Y>::template at<D>(cx, r, c, i, inv), inv, acc);
+            });
+        Flush::run(cx, acc);
+    }
+};
+
+/// Backward: the loop of a reduction (adjoint at AdjOff) over its argument of shape D, whose value
+/// is Arg and whose contribution goes by Edge.
+template <class D, class Zeros, std::size_t AdjOff, bool Mean, class Arg, class Edge, class Inv,
+          class Flush, bool Independent>
+struct backward_reduce {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        constexpr std::size_t L = lanes_for<S, D>;
+        Zeros::run(cx);
+        S g = cx.ws[AdjOff];
+        if constexpr (Mean) g /= static_cast<S>(D::count);
+        const auto inv = Inv::template open<D>(cx);
+        accumulators<S, Flush::count, L> acc;
+        if constexpr (!std::is_same_v<Edge, e_skip>) {
+            loop<D, L, Independent>([&](std::size_t r, std::size_t c, std::size_t i,
+                                        std::size_t l) CTGRAD_ALWAYS_INLINE {
+                S y = S(0);
+                if constexpr (!std::is_same_v<Arg, void>) {
+                    y = val<Arg>::template at<D>(cx, r, c, i, inv);
+                }
+                contribute<Edge>::template to<D>(cx, r, c, i, l, g, y, inv, acc);
+            });
+        }
+        Flush::run(cx, acc);
+    }
+};
+
+/// One vjp of a kernel: argument I, into Dst (an adjoint buffer, or the variable itself for an
+/// in-place update), in Mode; Update: scaled by −lr.
+template <std::size_t I, kernels::mode Mode, bool Update, class Dst>
+struct vjp_of {};
+
+/// Backward: the vjps of the kernel of Op (result shape Shape, adjoint at AdjOff, value at ValOff
+/// or none), whose arguments are at Args.
+template <class Op, class Shape, class ArgShapes, std::size_t AdjOff, std::size_t ValOff,
+          class ArgList, class... Vjps>
+struct backward_kernel;
+
+template <class Op, class Shape, class... ArgShapes, std::size_t AdjOff, std::size_t ValOff,
+          class... Args, class... Vjps>
+struct backward_kernel<Op, Shape, detail::type_list<ArgShapes...>, AdjOff, ValOff,
+                       detail::type_list<Args...>, Vjps...> {
+    template <class S, std::size_t I, kernels::mode Mode, bool Update, class Dst>
+    static constexpr void one(const context<S>& cx, vjp_of<I, Mode, Update, Dst>) {
+        S* val = ValOff == none ? nullptr : cx.ws + ValOff;
+        S* dst = const_cast<S*>(pointer(cx, Dst{}));  // an adjoint buffer or a writable variable
+        if constexpr (Update) {
+            Op::template vjp<I, Mode, Shape, ArgShapes...>(dst, cx.ws + AdjOff, val,
+                                                           pointer(cx, Args{})..., -cx.lr);
+        } else {
+            Op::template vjp<I, Mode, Shape, ArgShapes...>(dst, cx.ws + AdjOff, val,
+                                                           pointer(cx, Args{})...);
+        }
+    }
+
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        (one(cx, Vjps{}), ...);
+    }
+};
+
+/// Zeroing before the backward pass and the seed of the root's adjoint.
+template <class Zeros, std::size_t RootAdj>
+struct seed {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        Zeros::run(cx);
+        cx.ws[RootAdj] = S(1);
+    }
+};
+
+/// p −= lr·∂/∂p for a differentiated variable (writable memory in variable slot Slot) of Count
+/// elements whose adjoint is at AdjOff.
+template <std::size_t Slot, std::size_t AdjOff, std::size_t Count>
+struct update_step {
+    template <class S>
+    static constexpr void run(const context<S>& cx) {
+        S* p = cx.mut[Slot];
+        const S* g = cx.ws + AdjOff;
+        for (std::size_t e = 0; e < Count; ++e) p[e] -= cx.lr * g[e];
+    }
+};
+
+// --- from a schedule to the steps (type computations only: no function is named after the plan
+// here) ---
+
+/// The source slots of a plan: variable v (in Plan::variables order) is slot v; the run-time
+/// constants follow, in plan order.
+template <class Plan>
+struct sources {
+    static constexpr std::size_t variables = Plan::variables::size;
+
+    struct table {
+        std::array<std::size_t, Plan::size> slot{};
+        std::size_t count = 0;
+    };
+
+    static constexpr table slots = [] {
+        table r{};
+        constexpr std::size_t N = Plan::size;
+        std::array<bool, N> runtime_constant{};
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            const bool c[] = {(is_constant_v<typename Plan::template expr<J>> &&
+                               !is_exact_constant_v<typename Plan::template expr<J>>)...};
+            std::size_t k = 0;
+            for (const std::size_t j : {J...}) runtime_constant[j] = c[k++];
+        });
+        for (std::size_t j = 0; j < N; ++j) r.slot[j] = none;
+        for (std::size_t v = 0; v < variables; ++v) r.slot[Plan::variable_entry[v]] = v;
+        r.count = variables;
+        for (std::size_t j = 0; j < N; ++j) {
+            if (runtime_constant[j]) r.slot[j] = r.count++;
+        }
+        return r;
+    }();
+
+    static constexpr std::size_t count = slots.count;
+};
+
+/// Where the value of entry J is read from when it is not recomputed.
+template <class Sched, std::size_t J>
+struct leaf_desc {
+    using E = typename Sched::plan::template expr<J>;
+    using Sh = detail::shape_of_t<E>;
+    static constexpr std::size_t slot = sources<typename Sched::plan>::slots.slot[J];
+    using type =
+        std::conditional_t<is_variable_v<E> || (is_constant_v<E> && !is_exact_constant_v<E>),
+                           v_src<slot, Sh>,
+                           std::conditional_t<is_exact_constant_v<E>, v_lit<E>,
+                                              v_ws<workspace<Sched>::offsets.val_off[J], Sh>>>;
+};
+
+/// The invariants of the forward loop of entry L (Forward) or of the backward loop rooted at L.
+template <class Sched, std::size_t L, bool Forward>
+struct loop_of {
+    using inv = loop_invariants<Sched, L, Forward>;
+
+    static constexpr std::size_t slot(std::size_t e) {
+        for (std::size_t m = 0; m < inv::list.count; ++m) {
+            if (inv::list.entry[m] == e) return m;
+        }
+        return none;
+    }
+
+    template <std::size_t... M>
+    static auto list(std::index_sequence<M...>)
+        -> invs<typename leaf_desc<Sched, inv::list.entry[M]>::type...>;
+    using type = decltype(list(std::make_index_sequence<inv::list.count>{}));
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward, int Mode>
+struct value_desc_of;
+
+/// The value of entry J at a position of loop (L, Forward): recomputed when inlined (mode 0),
+/// computed and stored by this loop (mode 1, forward only), an invariant of the loop (2), read
+/// (3).
+template <class Sched, std::size_t J, std::size_t L, bool Forward>
+struct value_desc {
+    static constexpr const auto& t = Sched::t;
+    static constexpr int mode = t.val_inline[J]                               ? 0
+                                : (Forward && stored_by_consumer(t, J))       ? 1
+                                : loop_of<Sched, L, Forward>::slot(J) != none ? 2
+                                                                              : 3;
+    using type = typename value_desc_of<Sched, J, L, Forward, mode>::type;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward, class Seq>
+struct args_desc;
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward, std::size_t... I>
+struct args_desc<Sched, J, L, Forward, std::index_sequence<I...>> {
+    using op = typename Sched::plan::template expr<J>::op;
+    using computed =
+        v_op<op, typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
+    using stored = v_store<workspace<Sched>::offsets.val_off[J],
+                           detail::shape_of_t<typename Sched::plan::template expr<J>>, op,
+                           typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward>
+using args_of = args_desc<Sched, J, L, Forward, std::make_index_sequence<Sched::t.arity[J]>>;
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward>
+struct value_desc_of<Sched, J, L, Forward, 0> {
+    using type = typename args_of<Sched, J, L, Forward>::computed;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward>
+struct value_desc_of<Sched, J, L, Forward, 1> {
+    using type = typename args_of<Sched, J, L, Forward>::stored;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward>
+struct value_desc_of<Sched, J, L, Forward, 2> {
+    using type = v_inv<loop_of<Sched, L, Forward>::slot(J)>;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward>
+struct value_desc_of<Sched, J, L, Forward, 3> {
+    using type = typename leaf_desc<Sched, J>::type;
+};
+
+/// The adjoints of scalars that the loop rooted at K accumulates in lane-wise locals (their
+/// slots), and whether the loop's positions write distinct elements.
+template <class Sched, std::size_t K>
+struct scalar_targets {
+    static constexpr std::size_t N = Sched::N;
+    static constexpr const auto& t = Sched::t;
+
+    struct result {
+        std::array<std::size_t, N> slot{};
+        std::array<std::size_t, N> entry{};
+        std::size_t count = 0;
+        bool independent = true;  // no two positions of a row write one element
+    };
+
+    static constexpr result slots = [] {
+        result r{};
+        constexpr auto& cols = plan_extents<typename Sched::plan>::cols;
+        std::array<bool, N> hit{};
+        collect_targets(t, K, hit);
+        for (std::size_t j = 0; j < N; ++j) {
+            r.slot[j] = none;
+            if (hit[j] && t.count[j] == 1 && t.domain[K] > 1) {
+                r.entry[r.count] = j;
+                r.slot[j] = r.count++;
+            }
+            if (hit[j] && r.slot[j] == none &&
+                cols[j] != cols[t.kinds[K] == kind::reduce ? t.child[K][0] : K]) {
+                // a column broadcast over the loop's rows: every element of a row adds into the
+                // same element of this adjoint
+                r.independent = false;
+            }
+        }
+        return r;
+    }();
+
+    template <std::size_t... M>
+    static auto flush(std::index_sequence<M...>)
+        -> flush_to<workspace<Sched>::offsets.adj_off[slots.entry[M]]...>;
+    using flush_type = decltype(flush(std::make_index_sequence<slots.count>{}));
+};
+
+template <class Sched, std::size_t L, std::size_t K>
+struct push_desc;
+
+/// Where the contribution of entry K to its argument I goes, in the loop rooted at L.
+template <class Sched, std::size_t L, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I]>
+struct edge_desc {
+    static constexpr std::size_t c = Sched::t.child[K][I];
+    static constexpr std::size_t slot = scalar_targets<Sched, L>::slots.slot[c];
+    using type =
+        std::conditional_t<slot != none, e_acc<slot>,
+                           e_write<E == edge::assign, workspace<Sched>::offsets.adj_off[c],
+                                   detail::shape_of_t<typename Sched::plan::template expr<c>>>>;
+};
+
+template <class Sched, std::size_t L, std::size_t K, std::size_t I>
+struct edge_desc<Sched, L, K, I, edge::skip> {
+    using type = e_skip;
+};
+
+template <class Sched, std::size_t L, std::size_t K, std::size_t I>
+struct edge_desc<Sched, L, K, I, edge::inline_push> {
+    using type = e_push<typename push_desc<Sched, L, Sched::t.child[K][I]>::type>;
+};
+
+template <class Sched, std::size_t L, std::size_t K, class Seq>
+struct push_args;
+
+template <class Sched, std::size_t L, std::size_t K, std::size_t... I>
+struct push_args<Sched, L, K, std::index_sequence<I...>> {
+    using type = p_node<typename Sched::plan::template expr<K>::op,
+                        p_arg<typename value_desc<Sched, Sched::t.child[K][I], L, false>::type,
+                              typename edge_desc<Sched, L, K, I>::type>...>;
+};
+
+/// Pushing the adjoint of elementwise entry K through its arguments, in the loop rooted at L.
+template <class Sched, std::size_t L, std::size_t K>
+struct push_desc {
+    using type = typename push_args<Sched, L, K, std::make_index_sequence<Sched::t.arity[K]>>::type;
+};
+
+/// The adjoints zeroed before loop root K (K = N: when the backward pass starts).
+template <class Sched, std::size_t K>
+struct zeros_desc {
+    using z = typename Sched::template zeroed<K>;
+    template <std::size_t... Z>
+    static auto list(std::index_sequence<Z...>) -> zeros<
+        zero<workspace<Sched>::offsets.adj_off[z::list[Z]], Sched::t.count[z::list[Z]]>...>;
+    using type = decltype(list(std::make_index_sequence<z::count>{}));
+};
+
+/// Argument I of kernel entry J as a pointer: a source, the writable memory of a variable (an op
+/// that updates state in its forward pass: batch_norm's running estimates), a stored buffer.
+template <class Sched, std::size_t J, std::size_t I, bool Forward>
+struct kernel_arg {
+    using P = typename Sched::plan;
+    using Op = typename P::template expr<J>::op;
+    static constexpr std::size_t c = Sched::t.child[J][I];
+    static constexpr bool state = [] {
+        if constexpr (requires { Op::template writes_state<I>; }) {
+            return Forward && Op::template writes_state<I>;
+        } else {
+            return false;
+        }
+    }();
+    static constexpr std::size_t slot = sources<P>::slots.slot[c];
+    using type = std::conditional_t<is_variable_v<typename P::template expr<c>>,
+                                    std::conditional_t<state, a_mut<slot>, a_src<slot>>,
+                                    a_ws<workspace<Sched>::offsets.val_off[c]>>;
+};
+
+template <class Sched, std::size_t J, bool Forward, class Seq>
+struct kernel_args;
+
+template <class Sched, std::size_t J, bool Forward, std::size_t... I>
+struct kernel_args<Sched, J, Forward, std::index_sequence<I...>> {
+    using P = typename Sched::plan;
+    using shapes =
+        detail::type_list<detail::shape_of_t<typename P::template expr<Sched::t.child[J][I]>>...>;
+    using args = detail::type_list<typename kernel_arg<Sched, J, I, Forward>::type...>;
+};
+
+template <class Sched, std::size_t J, bool Forward>
+using kernel_args_of = kernel_args<Sched, J, Forward, std::make_index_sequence<Sched::t.arity[J]>>;
+
+template <class Sched, std::size_t J, class Args>
+struct forward_kernel_of;
+
+template <class Sched, std::size_t J, class... Args>
+struct forward_kernel_of<Sched, J, detail::type_list<Args...>> {
+    using E = typename Sched::plan::template expr<J>;
+    static constexpr bool saving =
+        Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0;
+    using type = forward_kernel<typename E::op, saving, workspace<Sched>::offsets.val_off[J],
+                                detail::shape_of_t<E>,
+                                typename kernel_args_of<Sched, J, true>::shapes, Args...>;
+};
+
+/// What the forward step of entry J is: nothing (0), an elementwise loop (1), a reduction (2), a
+/// kernel (3).
+template <class Sched, std::size_t J>
+constexpr int forward_kind() {
+    constexpr const auto& t = Sched::t;
+    if constexpr (!t.mat_val[J] || stored_by_consumer(t, J)) {
+        return 0;
+    } else if constexpr (t.kinds[J] == kind::elementwise) {
+        return 1;
+    } else if constexpr (t.kinds[J] == kind::reduce) {
+        return 2;
+    } else {
+        return 3;
+    }
+}
+
+template <class Sched, std::size_t J, int Kind = forward_kind<Sched, J>()>
+struct forward_step {
+    using type = no_step;
+};
+
+template <class Sched, std::size_t J>
+struct forward_step<Sched, J, 1> {
+    using D = detail::shape_of_t<typename Sched::plan::template expr<J>>;
+    using type = forward_elementwise<D, workspace<Sched>::offsets.val_off[J],
+                                     typename args_of<Sched, J, J, true>::computed,
+                                     typename loop_of<Sched, J, true>::type>;
+};
+
+template <class Sched, std::size_t J>
+struct forward_step<Sched, J, 2> {
+    static constexpr std::size_t c0 = Sched::t.child[J][0];
+    using D = detail::shape_of_t<typename Sched::plan::template expr<c0>>;
+    using type = forward_reduce<
+        D, workspace<Sched>::offsets.val_off[J], Sched::plan::template expr<J>::op::mean,
+        typename value_desc<Sched, c0, J, true>::type, typename loop_of<Sched, J, true>::type>;
+};
+
+template <class Sched, std::size_t J>
+struct forward_step<Sched, J, 3> {
+    using type =
+        typename forward_kernel_of<Sched, J, typename kernel_args_of<Sched, J, true>::args>::type;
+};
+
+/// What the backward step rooted at K is: nothing (0), an elementwise loop (1), a reduction (2),
+/// kernel vjps (3).
+template <class Sched, std::size_t K>
+constexpr int backward_kind() {
+    constexpr const auto& t = Sched::t;
+    if constexpr (!is_loop_root(t, K)) {
+        return 0;
+    } else if constexpr (t.kinds[K] == kind::elementwise) {
+        return 1;
+    } else if constexpr (t.kinds[K] == kind::reduce) {
+        return 2;
+    } else {
+        return 3;
+    }
+}
+
+template <class Sched, std::size_t K, int Kind = backward_kind<Sched, K>()>
+struct backward_step {
+    using type = no_step;
+};
+
+template <class Sched, std::size_t K>
+struct backward_step<Sched, K, 1> {
+    using D = detail::shape_of_t<typename Sched::plan::template expr<K>>;
+    using type = backward_elementwise<
+        D, typename zeros_desc<Sched, K>::type, workspace<Sched>::offsets.adj_off[K],
+        typename value_desc<Sched, K, K, false>::type, typename push_desc<Sched, K, K>::type,
+        typename loop_of<Sched, K, false>::type, typename scalar_targets<Sched, K>::flush_type,
+        scalar_targets<Sched, K>::slots.independent>;
+};
+
+template <class Sched, std::size_t K>
+struct backward_step<Sched, K, 2> {
+    static constexpr std::size_t c0 = Sched::t.child[K][0];
+    static constexpr edge e = Sched::t.edges[K][0];
+    using D = detail::shape_of_t<typename Sched::plan::template expr<c0>>;
+    using type = backward_reduce<
+        D, typename zeros_desc<Sched, K>::type, workspace<Sched>::offsets.adj_off[K],
+        Sched::plan::template expr<K>::op::mean,
+        std::conditional_t<e == edge::inline_push, typename value_desc<Sched, c0, K, false>::type,
+                           void>,
+        typename edge_desc<Sched, K, K, 0>::type, typename loop_of<Sched, K, false>::type,
+        typename scalar_targets<Sched, K>::flush_type, scalar_targets<Sched, K>::slots.independent>;
+};
+
+/// The vjp of argument I of kernel entry K.
+template <class Sched, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I]>
+struct vjp_desc {
+    static constexpr std::size_t c = Sched::t.child[K][I];
+    using type = vjp_of<I, E == edge::assign ? kernels::mode::assign : kernels::mode::accumulate,
+                        false, a_ws<workspace<Sched>::offsets.adj_off[c]>>;
+};
+
+template <class Sched, std::size_t K, std::size_t I>
+struct vjp_desc<Sched, K, I, edge::update> {
+    static constexpr std::size_t c = Sched::t.child[K][I];
+    using type = vjp_of<I, kernels::mode::accumulate, true,
+                        a_mut<sources<typename Sched::plan>::slots.slot[c]>>;
+};
+
+template <class Sched, std::size_t K, class Seq>
+struct kernel_vjps;
+
+template <class Sched, std::size_t K, std::size_t... I>
+struct kernel_vjps<Sched, K, std::index_sequence<I...>> {
+    using E = typename Sched::plan::template expr<K>;
+    using args = kernel_args_of<Sched, K, false>;
+    static constexpr std::size_t val_off =
+        Sched::t.mat_val[K] ? workspace<Sched>::offsets.val_off[K] : none;
+
+    template <class Shapes, class Args, class... V>
+    using make_t = backward_kernel<typename E::op, detail::shape_of_t<E>, Shapes,
+                                   workspace<Sched>::offsets.adj_off[K], val_off, Args, V...>;
+
+    /// The vjps of the arguments that take one (skipped ones dropped).
+    template <std::size_t... Kept>
+    static auto with(std::index_sequence<Kept...>)
+        -> make_t<typename args::shapes, typename args::args,
+                  typename vjp_desc<Sched, K, Kept>::type...>;
+
+    static constexpr std::array<std::size_t, sizeof...(I) + 1> kept = [] {
+        std::array<std::size_t, sizeof...(I) + 1> k{};
+        std::size_t n = 0;
+        for (const std::size_t i : {I...}) {
+            if (Sched::t.edges[K][i] != edge::skip) k[n++] = i;
+        }
+        k[sizeof...(I)] = n;
+        return k;
+    }();
+
+    template <std::size_t... M>
+    static auto kept_seq(std::index_sequence<M...>) -> std::index_sequence<kept[M]...>;
+
+    using type =
+        decltype(with(decltype(kept_seq(std::make_index_sequence<kept[sizeof...(I)]>{})){}));
+};
+
+template <class Sched, std::size_t K>
+struct backward_step<Sched, K, 3> {
+    using type = typename kernel_vjps<Sched, K, std::make_index_sequence<Sched::t.arity[K]>>::type;
+};
+
+/// The in-place update of variable entry J in an SGD step (not updated by its consumer's vjp).
+template <class Sched, std::size_t J,
+          bool Updated = Sched::update&& Sched::t.kinds[J] == kind::variable&& Sched::t.active[J] &&
+                         !Sched::t.fused[J]>
+struct update_desc {
+    using type = no_step;
+};
+
+template <class Sched, std::size_t J>
+struct update_desc<Sched, J, true> {
+    using type = update_step<sources<typename Sched::plan>::slots.slot[J],
+                             workspace<Sched>::offsets.adj_off[J], Sched::t.count[J]>;
+};
+
+// --- binding the call's memory ---
+
+/// Fills the source (and, if writable, the mutable pointer) of the variable bound by b. Named
+/// after the binding only.
+template <class S, class B>
+constexpr void bind_source(const B& b, std::size_t slot, S* numbers, const S** src, S** mut) {
+    if (slot == none) return;
+    if constexpr (requires { b.get().data(); }) {
+        src[slot] = b.get().data();
+        if constexpr (!std::is_const_v<std::remove_pointer_t<decltype(b.get().data())>>) {
+            mut[slot] = b.get().data();
+        }
+    } else {
+        numbers[slot] = static_cast<S>(b.get());
+        src[slot] = numbers + slot;
+    }
+}
+
+template <class Set>
+struct binding_types;
+
+template <class... B>
+struct binding_types<detail::binding_set<B...>> {
+    using type = detail::type_list<B...>;
+};
+
+template <class B>
+inline constexpr bool binding_has_data = requires(const B& b) {
+    b.get().data();
+};
+
+template <class B>
+inline constexpr bool binding_writable = [] {
+    if constexpr (binding_has_data<B>) {
+        return !std::is_const_v<
+            std::remove_pointer_t<decltype(std::declval<const B&>().get().data())>>;
+    } else {
+        return false;
+    }
+}();
+
+/// Which arguments of the op of E it writes in its forward pass (batch_norm's running estimates).
+template <class E, std::size_t A>
+constexpr std::array<bool, A> writes_state_of() {
+    std::array<bool, A> w{};
+    if constexpr (is_node_v<E>) {
+        if constexpr (requires { E::op::template writes_state<0>; }) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((w[I] = E::op::template writes_state<I>), ...);
+            }
+            (std::make_index_sequence<E::arity>{});
+        }
+    }
+    return w;
+}
+
+/// What a variable's binding must allow: nothing, writing (an SGD step updates it), writing
+/// state (an op's forward pass updates it).
+enum class needs : unsigned char { read, update, state };
+
+/// The generated sweeps of one schedule for one call: the context (the workspace, the bindings'
+/// memory, the run-time constants) and the steps. The one class named after the plan, the
+/// expression and the bindings; its members run the steps in order.
+template <class Sched, class Root, class Set>
+struct engine {
+    using P = typename Sched::plan;
+    using S = typename Sched::scalar;
+    static constexpr std::size_t N = Sched::N;
+    static constexpr std::size_t V = P::variables::size;
+    static constexpr std::size_t sources_count = sources<P>::count;
+    static constexpr std::size_t slots = sources_count > 0 ? sources_count : 1;
+    static constexpr const auto& t = Sched::t;
+
+    std::array<S, slots> numbers{};
+    std::array<const S*, slots> src{};
+    std::array<S*, slots> mut{};
+    context<S> cx;
+
+    /// The binding of each variable slot (positions in Set).
+    static constexpr std::array<std::size_t, V + 1> binding_of =
+        []<class... Var>(detail::type_list<Var...>) {
+            return std::array<std::size_t, V + 1>{Set::find(Var::name.view())..., none};
+        }(typename P::variables{});
+
+    /// The variable slot of each binding (or none).
+    static constexpr std::array<std::size_t, Set::size + 1> slot_of_binding = [] {
+        std::array<std::size_t, Set::size + 1> s{};
+        for (auto& e : s) e = none;
+        for (std::size_t v = 0; v < V; ++v) s[binding_of[v]] = v;
+        return s;
+    }();
+
+    /// Whether each binding gives writable memory / memory at all.
+    static constexpr auto binding_facts = []<class... B>(detail::type_list<B...>) {
+        struct facts {
+            std::array<bool, sizeof...(B) + 1> writable{}, has_data{};
+        } f{.writable = {binding_writable<B>..., false},
+            .has_data = {binding_has_data<B>..., false}};
+        return f;
+    }(typename binding_types<Set>::type{});
+
+    /// What each variable slot must allow.
+    static constexpr std::array<needs, V + 1> needed = [] {
+        std::array<needs, V + 1> n{};
+        std::array<bool, N> state{};
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            const std::array<bool, P::max_arity> w[] = {
+                writes_state_of<typename P::template expr<J>, P::max_arity>()...};
+            std::size_t k = 0;
+            for (const std::size_t j : {J...}) {
+                for (std::size_t i = 0; i < t.arity[j]; ++i) {
+                    if (w[k][i] && t.mat_val[j]) state[t.child[j][i]] = true;
+                }
+                ++k;
+            }
+        });
+        for (std::size_t v = 0; v < V; ++v) {
+            const std::size_t j = P::variable_entry[v];
+            n[v] = state[j]                       ? needs::state
+                   : Sched::update && t.active[j] ? needs::update
+                                                  : needs::read;
+        }
+        return n;
+    }();
+
+    /// The run-time constants' entries, in slot order (slots V, V + 1, ...).
+    static constexpr auto constants = [] {
+        struct result {
+            std::array<std::size_t, slots> entry{};
+            std::size_t count = 0;
+        } r{};
+        for (std::size_t j = 0; j < N; ++j) {
+            const std::size_t s = sources<P>::slots.slot[j];
+            if (s != none && s >= V) r.entry[r.count++] = j;
+        }
+        return r;
+    }();
+
+    /// The first variable slot whose binding does not allow what the sweep needs (or none), and
+    /// whether it is a scalar bound by value that an SGD step would update.
+    static constexpr std::size_t unwritable = [] {
+        for (std::size_t v = 0; v < V; ++v) {
+            if (needed[v] != needs::read && !binding_facts.writable[binding_of[v]]) return v;
+        }
+        return none;
+    }();
+
+    static constexpr bool check_bindings() {
+        if constexpr (unwritable != none) {
+            constexpr needs n = needed[unwritable];
+            constexpr bool scalar = !binding_facts.has_data[binding_of[unwritable]];
+            static_assert(n != needs::state,
+                          "ctgrad::batch_norm (training mode) updates its running mean and "
+                          "variance during the forward pass: bind them writable, with std::ref "
+                          "(`running_mean = std::ref(m)`) or from an nn::state pack");
+            static_assert(n != needs::update || !scalar,
+                          "ctgrad::program::sgd_step: scalar variables cannot be "
+                          "updated in place; differentiate tensors only");
+            static_assert(n != needs::update || scalar,
+                          "ctgrad::program::sgd_step: bind every parameter it updates with "
+                          "std::ref (`W = std::ref(w)`) so that it can be changed in place");
+            return false;
+        } else {
+            return true;
+        }
+    }
+
+    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0))
+        : cx{ws, src.data(), mut.data(), lr} {
+        static_cast<void>(check_bindings());
+        boost::hana::unpack(set.items, [&](const auto&... b) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                const int done[] = {
+                    (bind_source<S>(b, slot_of_binding[I], numbers.data(), src.data(), mut.data()),
+                     0)...,
+                    0};
+                static_cast<void>(done);
+            }
+            (std::index_sequence_for<decltype(b)...>{});
+        });
+        ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
+            std::index_sequence<C...>) {
+            const int done[] = {
+                (numbers[V + C] = static_cast<S>(ad::constant_value<P, constants.entry[C]>(root)),
+                 src[V + C] = numbers.data() + V + C, 0)...,
+                0};
+            static_cast<void>(done);
+        });
+    }
+
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    constexpr void forward() {
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            (forward_step<Sched, J>::type::run(cx), ...);
+        });
+    }
+
+    constexpr void backward() {
+        seed<typename zeros_desc<Sched, N>::type,
+             workspace<Sched>::offsets.adj_off[Sched::root]>::run(cx);
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... R>(std::index_sequence<R...>) {
+            (backward_step<Sched, N - 1 - R>::type::run(cx), ...);
+        });
+    }
+
+    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
+    constexpr void apply_updates() {
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            (update_desc<Sched, J>::type::run(cx), ...);
+        });
+    }
+
+    /// The value of the root (a scalar).
+    constexpr S root_value() const {
+        return val<typename leaf_desc<Sched, Sched::root>::type>::template at<shape<>>(
+            cx, 0, 0, 0, inv_values<S, 0>{});
+    }
+
+    /// The stored elements of the root (a tensor).
+    constexpr const S* root_data() const {
+        if constexpr (is_variable_v<typename P::template expr<Sched::root>>) {
+            return src[sources<P>::slots.slot[Sched::root]];
+        } else {
+            return cx.ws + workspace<Sched>::offsets.val_off[Sched::root];
+        }
+    }
+};
+
+// --- results ---
+
+/// The type a gradient of variable V takes: a tensor of the sweep's element type, or a number.
+template <class V, class S>
+struct gradient_type {
+    using type = S;
+};
+
+template <fixed_string Name, class T, std::size_t... D, class S>
+struct gradient_type<variable<Name, tensor<T, D...>>, S> {
+    using type = tensor<S, D...>;
+};
+
+template <class Wrt, class... V>
+struct wanted_mask {
+    static constexpr std::array<bool, sizeof...(V)> value{wanted<Wrt, V>()...};
+};
+
+template <class Wrt, class List>
+struct reported_of;
+
+template <class Wrt, class... V>
+struct reported_of<Wrt, detail::type_list<V...>> {
+    using type = detail::filter_t<detail::type_list<V...>, wanted_mask<Wrt, V...>>;
+};
+
+/// The variables a gradient reports: those of the plan that are differentiated.
+template <class Plan, class Wrt>
+struct reported {
+    using type = typename reported_of<Wrt, typename Plan::variables>::type;
+};
+
+}  // namespace tensor_ad
+
+/// Diagnostic type: instantiated when a gradient is asked for a variable it does not hold.
+template <char... Name>
+struct gradient_has_no_entry_for_variable;
+
+namespace detail {
+template <class Variables, fixed_string Name, class Kind>
+constexpr void check_reported() {
+    if constexpr (!list_contains_v<Variables, variable<Name, Kind>>) {
+        static_assert(list_contains_v<Variables, variable<Name, Kind>>,
+                      "ctgrad: this gradient has no entry for the variable: it is not a variable "
+                      "of the expression, or not listed in wrt(...) (the variable is named in "
+                      "'gradient_has_no_entry_for_variable<...>' below)");
+        static_cast<void>(sizeof(spelled<Name, gradient_has_no_entry_for_variable>));
+    }
+}
+}  // namespace detail
+
+/// The result of `gradient` of a tensor expression: `g.value` (the scalar value) and `g[W]`,
+/// a tensor of W's shape (a number for a scalar variable). Owns its tensors.
+template <class S, class Variables, class Grads>
+struct tensor_gradient_result;
+
+template <class S, class... V, class... G>
+struct tensor_gradient_result<S, detail::type_list<V...>, detail::type_list<G...>> {
+    using scalar_type = S;
+    using variables = detail::type_list<V...>;
+
+    S value{};
+    boost::hana::basic_tuple<G...> grads{};
+
+    template <fixed_string Name, class Kind>
+    constexpr const auto& operator[](variable<Name, Kind>) const {
+        detail::check_reported<variables, Name, Kind>();
+        if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
+            return boost::hana::at_c<detail::index_of_v<variables, variable<Name, Kind>>>(grads);
+        } else {
+            return value;
+        }
+    }
+
+    static constexpr std::size_t size() noexcept { return sizeof...(V); }
+};
+
+namespace tensor_ad {
+
+template <class Sched, class V>
+constexpr std::size_t entry_of() {
+    using P = typename Sched::plan;
+    return P::variable_entry[detail::index_of_v<typename P::variables, V>];
+}
+
+template <class Sched, class V, class G>
+constexpr void copy_gradient(const typename Sched::scalar* ws, G& g) {
+    constexpr std::size_t at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
+    if constexpr (requires { g.data(); }) {
+        for (std::size_t e = 0; e < g.size(); ++e) g.data()[e] = ws[at + e];
+    } else {
+        g = ws[at];
+    }
+}
+
+template <class Sched, class E, class Set>
+constexpr auto gradient_of(const E& f, const Set& set) {
+    using S = typename Sched::scalar;
+    using P = typename Sched::plan;
+    using Vars = typename reported<P, typename Sched::wrt>::type;
+    return [&]<class... V>(detail::type_list<V...>) {
+        using R = tensor_gradient_result<S, Vars,
+                                         detail::type_list<typename gradient_type<V, S>::type...>>;
+        buffer<S> ws(workspace<Sched>::elements);
+        engine<Sched, E, Set> run{f, set, ws.data()};
+        run.forward();
+        run.backward();
+        R result{};
+        result.value = run.root_value();
+        (copy_gradient<Sched, V>(ws.data(),
+                                 boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
+         ...);
+        return result;
+    }(Vars{});
+}
+
+template <class Sched, class E, class Set>
+constexpr auto value_of(const E& f, const Set& set) {
+    using S = typename Sched::scalar;
+    using Shape = detail::shape_of_t<std::remove_cvref_t<E>>;
+    buffer<S> ws(workspace<Sched>::elements);
+    engine<Sched, E, Set> run{f, set, ws.data()};
+    run.forward();
+    if constexpr (Shape::rank == 0) {
+        return run.root_value();
+    } else {
+        return [&]<std::size_t... D>(std::index_sequence<D...>) {
+            tensor<S, Shape::dims[D]...> out{};
+            const S* src = run.root_data();
+            for (std::size_t e = 0; e < Shape::count; ++e) out.data()[e] = src[e];
+            return out;
+        }
+        (std::make_index_sequence<Shape::rank>{});
+    }
+}
+
+template <class Plan, class Wrt, bool Backward>
+using schedule_for = schedule<Plan, Wrt, element_t<Plan>, Backward>;
+
+}  // namespace tensor_ad
+}  // namespace ctgrad

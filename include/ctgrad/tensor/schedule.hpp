@@ -1,0 +1,578 @@
+/// @file
+/// The schedule of a tensor sweep: every compile-time decision about an expression over tensors,
+/// taken from the plan (ad/plan.hpp: the unique subexpressions in topological order) alone.
+/// This is the first of three files (tensor/schedule.hpp, tensor/workspace.hpp,
+/// tensor/engine.hpp) that turn a plan into the generated sweep; tensor/program.hpp includes them.
+///
+/// The schedule decides, per entry:
+/// - whether its value is stored (a buffer in the workspace) or recomputed inline where it is
+///   read: an elementwise entry read by exactly one elementwise op or whole reduction of the
+///   same size is inlined, so an elementwise chain (bias add + activation, a loss and its
+///   reduction) is one loop; an inlined entry that the backward pass differentiates through
+///   stays inline only if it is cheap to recompute (+ − × square relu abs ...), otherwise
+///   (exp, tanh, sigmoid, ...) its value is stored and reused for its derivative, by the loop
+///   that reads it in the forward pass (an exp and the sum over it: one loop);
+/// - whether its adjoint is stored or pushed inline: the adjoint of an entry with a single
+///   elementwise consumer is never stored, it flows through the consumer's loop down to the
+///   next stored buffer (activation derivative × upstream gradient × ... in one loop);
+/// - whether each contribution to a stored adjoint assigns or adds (the first one assigns;
+///   a broadcast one, summed over rows, zero-fills its buffer first);
+/// - which scalars each loop reads without them changing in it (loaded into locals before it).
+/// Where each buffer lives is tensor/workspace.hpp; the loops and kernel calls that run the
+/// schedule are tensor/engine.hpp. Non-elementwise ops (matmul, softmax, ...) run their own
+/// kernels on stored buffers; see tensor/ops.hpp for their contract.
+///
+/// All of it is constexpr tables (arrays indexed by entry) computed by ordinary loops, so that
+/// the cost of a decision is constant evaluation, not template instantiation.
+#pragma once
+
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::is_same_v
+#include <utility>      // std::index_sequence
+
+#include <ctgrad/ad/plan.hpp>
+#include <ctgrad/ad/sweep.hpp>
+#include <ctgrad/core/fwd.hpp>
+#include <ctgrad/core/shape.hpp>
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/ops.hpp>
+#include <ctgrad/tensor/ops.hpp>
+
+namespace ctgrad {
+
+/// The variables to differentiate with respect to: `gradient(loss, wrt(W1, b1), X = x, ...)`.
+/// Variables not listed (the data X, the targets Y) get no adjoint and cost nothing in the
+/// backward pass. Without wrt(...), gradient differentiates with respect to every variable.
+template <class... V>
+struct wrt_t {
+    using list = detail::type_list<V...>;
+};
+
+/// Every variable of the expression (the default of gradient and program).
+struct all_variables {};
+
+template <fixed_string... Names, class... Kinds>
+constexpr wrt_t<variable<Names, Kinds>...> wrt(variable<Names, Kinds>...) {
+    return {};
+}
+
+namespace tensor_ad {
+
+enum class kind : unsigned char { variable, constant, elementwise, reduce, kernel };
+
+template <class E>
+constexpr kind kind_of() {
+    if constexpr (is_variable_v<E>) {
+        return kind::variable;
+    } else if constexpr (!is_node_v<E>) {
+        return kind::constant;
+    } else if constexpr (requires { requires E::op::reduce_all; }) {
+        return kind::reduce;
+    } else if constexpr (detail::tensor_op<typename E::op>) {
+        return kind::kernel;
+    } else {
+        return kind::elementwise;
+    }
+}
+
+/// Elementwise ops cheap enough to recompute in the backward pass rather than store.
+template <class Op>
+inline constexpr bool cheap = detail::list_contains_v<
+    detail::type_list<ops::neg_op, ops::add_op, ops::sub_op, ops::mul_op, ops::square_op,
+                      ops::relu_op, ops::abs_op, ops::max_op, ops::min_op, ops::greater_op,
+                      ops::greater_equal_op>,
+    Op>;
+
+template <class E>
+constexpr bool cheap_entry() {
+    if constexpr (is_node_v<E>) {
+        return cheap<typename E::op>;
+    } else {
+        return true;
+    }
+}
+
+/// Whether the op of E passes a derivative to its argument I (locally constant ops do not;
+/// a tensor op may decline one argument, see has_vjp).
+template <class E, std::size_t I>
+constexpr bool passes_to() {
+    if constexpr (!is_node_v<E>) {
+        return false;
+    } else if constexpr (kind_of<E>() == kind::kernel) {
+        return E::op::template has_vjp<I>;
+    } else {
+        return !ad::detail::locally_constant<typename E::op>();
+    }
+}
+
+template <class E>
+struct variable_type {
+    using type = void;
+};
+
+template <fixed_string Name, class T, std::size_t... D>
+struct variable_type<variable<Name, tensor<T, D...>>> {
+    using type = T;
+};
+
+/// Whether a plan involves tensors (a tensor variable or a tensor op); scalar plans keep the
+/// register-resident scalar sweep.
+template <class Plan>
+constexpr bool involves_tensors() {
+    bool any =
+        false;  // a loop over chunks: plans of any length (a fold is limited to 256 on clang)
+    ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
+        const bool in_chunk[] = {(detail::shape_of_t<typename Plan::template expr<J>>::rank > 0 ||
+                                  kind_of<typename Plan::template expr<J>>() == kind::kernel)...};
+        for (const bool b : in_chunk) any = any || b;
+    });
+    return any;
+}
+
+template <class List>
+struct element_type_of;
+
+template <>
+struct element_type_of<detail::type_list<>> {
+    using type = double;
+};
+
+/// Diagnostic type: instantiated when the tensor variables of one expression have different
+/// element types.
+template <class... T>
+struct tensor_variables_have_different_element_types;
+
+template <class T0, class... T>
+struct element_type_of<detail::type_list<T0, T...>> {
+    static constexpr bool same = (std::is_same_v<T0, T> && ...);
+    static constexpr bool checked() {
+        if constexpr (!same) {
+            static_assert(same,
+                          "ctgrad: the tensor variables of one expression must have one element "
+                          "type (float or double, not both); the types are named in "
+                          "'tensor_variables_have_different_element_types<...>' below");
+            static_cast<void>(sizeof(tensor_variables_have_different_element_types<T0, T...>));
+        }
+        return same;
+    }
+    static_assert(checked() || !same);
+    using type = T0;
+};
+
+/// The element type of a tensor sweep: the common element type of the tensor variables
+/// (float for float tensors, whatever the scalars and constants are: they are converted).
+template <class Plan>
+struct element_of {
+    template <std::size_t... J>
+    static auto types(std::index_sequence<J...>)
+        -> detail::type_list<typename variable_type<typename Plan::template expr<J>>::type...>;
+    using all = decltype(types(std::make_index_sequence<Plan::size>{}));
+    struct mask {
+        static constexpr std::array<bool, Plan::size> value =
+            []<std::size_t... J>(std::index_sequence<J...>) {
+            return std::array<bool, Plan::size>{
+                !std::is_void_v<typename variable_type<typename Plan::template expr<J>>::type>...};
+        }
+        (std::make_index_sequence<Plan::size>{});
+    };
+    using type = typename element_type_of<detail::filter_t<all, mask>>::type;
+};
+
+template <class Plan>
+using element_t = typename element_of<Plan>::type;
+
+/// Whether the variable E is differentiated with respect to.
+template <class Wrt, class E>
+constexpr bool wanted() {
+    if constexpr (!is_variable_v<E>) {
+        return false;
+    } else if constexpr (std::is_same_v<Wrt, all_variables>) {
+        return true;
+    } else {
+        return detail::list_contains_v<typename Wrt::list, E>;
+    }
+}
+
+inline constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+/// How a contribution of an entry reaches its argument's adjoint.
+enum class edge : unsigned char { skip, assign, accumulate, inline_push, update };
+
+/// The per-entry decisions of a sweep (see the file comment).
+template <std::size_t N, std::size_t A>
+struct tables {
+    // facts from the types
+    std::array<kind, N> kinds{};
+    std::array<std::size_t, N> count{};
+    std::array<std::size_t, N> arity{};
+    std::array<std::array<std::size_t, A>, N> child{};
+    std::array<std::array<bool, A>, N> passes{};
+    std::array<std::array<bool, A>, N> updates{};  // the op can add α·(its vjp) in place
+    std::array<bool, N> cheap{};
+    std::array<bool, N> wanted{};
+    // decisions
+    std::array<bool, N> active{};
+    std::array<std::size_t, N> consumers{};
+    std::array<std::size_t, N> consumer{};
+    std::array<std::size_t, N> domain{};  // elements a loop over this entry runs over
+    std::array<bool, N> val_inline{};
+    std::array<bool, N> adj_inline{};
+    std::array<bool, N> mat_val{};
+    std::array<bool, N> mat_adj{};
+    std::array<bool, N> fused{};  // a parameter updated in place by its consumer's vjp
+    std::array<std::array<edge, A>, N> edges{};
+    std::array<bool, N> written{};
+    std::array<std::size_t, N> zero_before{};  // loop root before which the adjoint is zeroed
+    std::array<bool, N> zero_at_start{};       // never written: zeroed when the backward starts
+};
+
+template <class Plan, class Wrt, bool Backward>
+struct facts_of {
+    static constexpr std::size_t N = Plan::size;
+    static constexpr std::size_t A = Plan::max_arity;
+
+    template <std::size_t J>
+    static constexpr std::array<bool, A> passes_of() {
+        using E = typename Plan::template expr<J>;
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            std::array<bool, A> p{};
+            ((p[I] = passes_to<E, I>()), ...);
+            return p;
+        }
+        (std::make_index_sequence<Plan::facts.arity[J]>{});
+    }
+
+    template <std::size_t J>
+    static constexpr std::array<bool, A> updates_of() {
+        using E = typename Plan::template expr<J>;
+        std::array<bool, A> u{};
+        if constexpr (is_node_v<E>) {
+            if constexpr (requires { E::op::template updates_in_place<0>; }) {
+                [&]<std::size_t... I>(std::index_sequence<I...>) {
+                    ((u[I] = E::op::template updates_in_place<I>), ...);
+                }
+                (std::make_index_sequence<Plan::facts.arity[J]>{});
+            }
+        }
+        return u;
+    }
+
+    static constexpr tables<N, A> make() {
+        tables<N, A> t{};
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            ((t.kinds[J] = kind_of<typename Plan::template expr<J>>(),
+              t.count[J] = detail::shape_of_t<typename Plan::template expr<J>>::count,
+              t.cheap[J] = cheap_entry<typename Plan::template expr<J>>(),
+              t.wanted[J] = wanted<Wrt, typename Plan::template expr<J>>(),
+              t.passes[J] = passes_of<J>(), t.updates[J] = updates_of<J>()),
+             ...);
+        });
+        for (std::size_t j = 0; j < N; ++j) {
+            t.arity[j] = Plan::facts.arity[j];
+            t.child[j] = Plan::child[j];
+        }
+        return t;
+    }
+};
+
+/// Facts of the entries of a plan that the sweeps use but its schedules do not copy around: the
+/// last dimension (1 for a scalar), and how many numbers the forward kernel of a tensor op keeps
+/// after its result for its vjp (`saved<ArgShapes...>` of the op; 0 for ops without).
+template <class Plan>
+struct plan_extents {
+    template <std::size_t J>
+    static constexpr std::size_t saved_of() {
+        using E = typename Plan::template expr<J>;
+        if constexpr (kind_of<E>() != kind::kernel) {
+            return 0;
+        } else {
+            return []<std::size_t... I>(std::index_sequence<I...>)->std::size_t {
+                using Op = typename E::op;
+                if constexpr (requires {
+                                  Op::template saved<detail::shape_of_t<
+                                      typename Plan::template expr<Plan::child[J][I]>>...>;
+                              }) {
+                    return Op::template saved<
+                        detail::shape_of_t<typename Plan::template expr<Plan::child[J][I]>>...>;
+                } else {
+                    return 0;
+                }
+            }
+            (std::make_index_sequence<Plan::facts.arity[J]>{});
+        }
+    }
+
+    static constexpr std::array<std::size_t, Plan::size> cols =
+        []<std::size_t... J>(std::index_sequence<J...>) {
+        return std::array<std::size_t, Plan::size>{
+            detail::shape_of_t<typename Plan::template expr<J>>::cols...};
+    }
+    (std::make_index_sequence<Plan::size>{});
+
+    static constexpr std::array<std::size_t, Plan::size> saved =
+        []<std::size_t... J>(std::index_sequence<J...>) {
+        return std::array<std::size_t, Plan::size>{saved_of<J>()...};
+    }
+    (std::make_index_sequence<Plan::size>{});
+};
+
+/// Adds the contributions made inside the loop rooted at `k` below entry m, in the order the
+/// generated code makes them (arguments in order, an inlined argument's own arguments before
+/// the next one).
+template <std::size_t N, std::size_t A>
+constexpr void simulate_loop(tables<N, A>& t, std::size_t root, std::size_t m, std::size_t domain) {
+    for (std::size_t i = 0; i < t.arity[m]; ++i) {
+        const std::size_t c = t.child[m][i];
+        if (!t.active[c] || !t.passes[m][i]) {
+            t.edges[m][i] = edge::skip;
+        } else if (t.adj_inline[c]) {
+            t.edges[m][i] = edge::inline_push;
+            simulate_loop(t, root, c, domain);
+        } else if (!t.written[c]) {
+            t.written[c] = true;
+            if (t.count[c] == domain) {
+                t.edges[m][i] = edge::assign;
+            } else {
+                t.zero_before[c] = root;
+                t.edges[m][i] = edge::accumulate;
+            }
+        } else {
+            t.edges[m][i] = edge::accumulate;
+        }
+    }
+}
+
+template <std::size_t N, std::size_t A>
+constexpr bool is_loop_root(const tables<N, A>& t, std::size_t k) {
+    return t.active[k] && t.mat_adj[k] &&
+           (t.kinds[k] == kind::elementwise || t.kinds[k] == kind::reduce ||
+            t.kinds[k] == kind::kernel);
+}
+
+/// The entries whose stored adjoints the loop rooted at m writes.
+template <std::size_t N, std::size_t A>
+constexpr void collect_targets(const tables<N, A>& t, std::size_t m, std::array<bool, N>& hit) {
+    for (std::size_t i = 0; i < t.arity[m]; ++i) {
+        const std::size_t c = t.child[m][i];
+        if (t.edges[m][i] == edge::inline_push) {
+            collect_targets(t, c, hit);
+        } else if (t.edges[m][i] != edge::skip) {
+            hit[c] = true;
+        }
+    }
+}
+
+/// The schedule of the sweep of Plan in element type S: forward only (value) or forward and
+/// backward (gradient with respect to Wrt).
+template <class Plan, class Wrt, class S, bool Backward, bool Update = false>
+struct schedule {
+    static_assert(Backward || !Update);
+    static constexpr bool update = Update;
+    static constexpr bool backward = Backward;
+    using plan = Plan;
+    using wrt = Wrt;
+    using scalar = S;
+    static constexpr std::size_t N = Plan::size;
+    static constexpr std::size_t A = Plan::max_arity;
+    static constexpr std::size_t root = N - 1;
+    static constexpr std::size_t align = 64 / sizeof(S) > 0 ? 64 / sizeof(S) : 1;
+
+    static constexpr tables<N, A> compute() {
+        tables<N, A> t = facts_of<Plan, Wrt, Backward>::make();
+        // activity: depends on a wanted variable through ops that pass derivatives
+        for (std::size_t j = 0; j < N; ++j) {
+            t.active[j] = t.kinds[j] == kind::variable && t.wanted[j];
+            for (std::size_t i = 0; i < t.arity[j]; ++i) {
+                t.active[j] = t.active[j] || (t.passes[j][i] && t.active[t.child[j][i]]);
+            }
+        }
+        if constexpr (!Backward) {
+            t.active = {};
+        }
+        // consumers and loop domains
+        for (std::size_t j = 0; j < N; ++j) {
+            t.consumer[j] = none;
+            t.domain[j] = t.kinds[j] == kind::reduce ? t.count[t.child[j][0]] : t.count[j];
+            t.zero_before[j] = none;
+        }
+        for (std::size_t j = 0; j < N; ++j) {
+            for (std::size_t i = 0; i < t.arity[j]; ++i) {
+                ++t.consumers[t.child[j][i]];
+                t.consumer[t.child[j][i]] = j;
+            }
+        }
+        for (std::size_t j = 0; j + 1 < N; ++j) {
+            const std::size_t k = t.consumer[j];
+            const bool fusable = t.kinds[j] == kind::elementwise && t.consumers[j] == 1 &&
+                                 (t.kinds[k] == kind::elementwise || t.kinds[k] == kind::reduce) &&
+                                 t.domain[k] == t.count[j];
+            t.val_inline[j] = fusable && !(t.active[j] && !t.cheap[j]);
+            t.adj_inline[j] = fusable && t.active[j];
+        }
+        for (std::size_t j = 0; j < N; ++j) {
+            t.mat_val[j] = (t.kinds[j] == kind::elementwise || t.kinds[j] == kind::reduce ||
+                            t.kinds[j] == kind::kernel) &&
+                           !t.val_inline[j];
+            t.mat_adj[j] = Backward && t.kinds[j] != kind::constant &&
+                           (j == root || (t.active[j] && !t.adj_inline[j]));
+        }
+        // an SGD step adds −lr·∂/∂W straight into a parameter W read by a single op that can
+        // (matmul: W += −lr·Aᵀ·dC), after that op's other vjps have read W; no buffer for ∂/∂W
+        if constexpr (Update) {
+            for (std::size_t k = 0; k < N; ++k) {
+                for (std::size_t i = 0; i < t.arity[k]; ++i) {
+                    const std::size_t c = t.child[k][i];
+                    if (t.kinds[c] == kind::variable && t.active[c] && t.consumers[c] == 1 &&
+                        t.kinds[k] == kind::kernel && t.passes[k][i] && t.updates[k][i]) {
+                        t.fused[c] = true;
+                        t.mat_adj[c] = false;
+                    }
+                }
+            }
+        }
+        // the order of contributions: loop roots from the last entry back
+        for (std::size_t k = N; k-- > 0;) {
+            if (!is_loop_root(t, k)) continue;
+            if (t.kinds[k] == kind::kernel) {
+                for (std::size_t i = 0; i < t.arity[k]; ++i) {
+                    const std::size_t c = t.child[k][i];
+                    if (!t.active[c] || !t.passes[k][i]) {
+                        t.edges[k][i] = edge::skip;
+                    } else if (t.fused[c]) {
+                        t.edges[k][i] = edge::update;
+                        t.written[c] = true;
+                    } else {
+                        t.edges[k][i] = t.written[c] ? edge::accumulate : edge::assign;
+                        t.written[c] = true;
+                    }
+                }
+            } else {
+                simulate_loop(t, k, k, t.domain[k]);
+            }
+        }
+        for (std::size_t j = 0; j < N; ++j) {
+            t.zero_at_start[j] = t.mat_adj[j] && j != root && !t.written[j];
+        }
+        return t;
+    }
+
+    static constexpr tables<N, A> t = compute();
+
+    /// The adjoints zeroed before loop root K (K = N: when the backward pass starts).
+    template <std::size_t K>
+    struct zeroed {
+        static constexpr bool at(std::size_t j) {
+            return K == N ? t.zero_at_start[j] : t.zero_before[j] == K;
+        }
+        static constexpr std::size_t count = [] {
+            std::size_t n = 0;
+            for (std::size_t j = 0; j < N; ++j) n += at(j) ? 1 : 0;
+            return n;
+        }();
+        static constexpr std::array<std::size_t, count> list = [] {
+            std::array<std::size_t, count> l{};
+            std::size_t n = 0;
+            for (std::size_t j = 0; j < N; ++j) {
+                if (at(j)) l[n++] = j;
+            }
+            return l;
+        }();
+    };
+};
+
+/// Whether entry j's value is stored but computed by the loop that reads it in the forward sweep
+/// (an elementwise entry read once, by an elementwise op or a reduction over as many elements, kept
+/// for the backward pass).
+template <std::size_t N, std::size_t A>
+constexpr bool stored_by_consumer(const tables<N, A>& t, std::size_t j) {
+    const std::size_t k = t.consumer[j];
+    return t.kinds[j] == kind::elementwise && !t.val_inline[j] && t.consumers[j] == 1 &&
+           (t.kinds[k] == kind::elementwise || t.kinds[k] == kind::reduce) &&
+           t.domain[k] == t.count[j];
+}
+
+/// The entries of one element (scalars) whose values computing entry j at a loop position reads
+/// from memory (a bound variable, a constant, a stored buffer): j itself, unless it is recomputed
+/// there (inlined; in the forward sweep also an entry stored by its consumer's loop). Counted in
+/// n, and written to out[] unless out is null; repeats included.
+template <std::size_t N, std::size_t A>
+constexpr void scalar_reads(const tables<N, A>& t, std::size_t j, bool forward, std::size_t* out,
+                            std::size_t& n) {
+    if (t.val_inline[j] || (forward && stored_by_consumer(t, j))) {
+        for (std::size_t i = 0; i < t.arity[j]; ++i) {
+            scalar_reads(t, t.child[j][i], forward, out, n);
+        }
+    } else if (t.count[j] == 1) {
+        if (out != nullptr) out[n] = j;
+        ++n;
+    }
+}
+
+/// The same for pushing the adjoint of entry m to its arguments in a backward loop (the arguments'
+/// values, and what pushing further through inlined arguments reads).
+template <std::size_t N, std::size_t A>
+constexpr void push_scalar_reads(const tables<N, A>& t, std::size_t m, std::size_t* out,
+                                 std::size_t& n) {
+    for (std::size_t i = 0; i < t.arity[m]; ++i) {
+        const std::size_t c = t.child[m][i];
+        scalar_reads(t, c, false, out, n);
+        if (t.edges[m][i] == edge::inline_push) push_scalar_reads(t, c, out, n);
+    }
+}
+
+/// The scalars that the forward loop of entry j (forward), or the backward loop rooted at j,
+/// reads while it runs over many elements (scalar variables, reductions' values, run-time
+/// constants, broadcast over the loop).
+template <std::size_t N, std::size_t A>
+constexpr void loop_scalar_reads(const tables<N, A>& t, std::size_t j, bool forward,
+                                 std::size_t* out, std::size_t& n) {
+    if (t.domain[j] <= 1) return;  // no loop: nothing to hoist
+    if (forward) {
+        for (std::size_t i = 0; i < t.arity[j]; ++i) {
+            scalar_reads(t, t.child[j][i], true, out, n);
+        }
+    } else if (t.kinds[j] == kind::reduce) {
+        if (t.edges[j][0] == edge::inline_push) {
+            scalar_reads(t, t.child[j][0], false, out, n);
+            push_scalar_reads(t, t.child[j][0], out, n);
+        }
+    } else {
+        push_scalar_reads(t, j, out, n);
+    }
+}
+
+/// The loop-invariant scalars of the forward loop of entry J (Forward) or of the backward loop
+/// rooted at J (loop_scalar_reads), each once, in order of first use.
+template <class Sched, std::size_t J, bool Forward>
+struct loop_invariants {
+    static constexpr const auto& t = Sched::t;
+
+    static constexpr std::size_t bound = [] {
+        std::size_t n = 0;
+        loop_scalar_reads(t, J, Forward, nullptr, n);
+        return n;
+    }();
+
+    struct result {
+        std::array<std::size_t, bound> entry{};
+        std::size_t count = 0;
+    };
+
+    static constexpr result list = [] {
+        std::array<std::size_t, bound> all{};
+        std::size_t n = 0;
+        loop_scalar_reads(t, J, Forward, all.data(), n);
+        result r{};
+        for (std::size_t k = 0; k < n; ++k) {
+            bool seen = false;
+            for (std::size_t m = 0; m < r.count; ++m) seen = seen || r.entry[m] == all[k];
+            if (!seen) r.entry[r.count++] = all[k];
+        }
+        return r;
+    }();
+};
+
+}  // namespace tensor_ad
+}  // namespace ctgrad

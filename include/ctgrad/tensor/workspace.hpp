@@ -1,0 +1,222 @@
+/// @file
+/// The workspace of a tensor sweep: where each stored value and adjoint of a schedule
+/// (tensor/schedule.hpp) lives. Buffers get an offset in one allocation, from their lifetimes
+/// over the forward and backward steps, so that a buffer nothing reads any more is reused and the
+/// workspace holds only what the backward pass needs. Its size is a constant of the schedule.
+/// The second of the three files behind tensor/program.hpp; the loops that read and write these
+/// buffers are tensor/engine.hpp.
+#pragma once
+
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
+#include <new>          // std::align_val_t
+#include <type_traits>  // std::is_constant_evaluated
+#include <utility>      // std::exchange
+
+#include <ctgrad/tensor/schedule.hpp>
+
+namespace ctgrad {
+namespace tensor_ad {
+
+/// Offsets (in elements) of the stored values and adjoints of the entries, and the size of the
+/// workspace.
+template <std::size_t N>
+struct layout {
+    std::array<std::size_t, N> val_off{};
+    std::array<std::size_t, N> adj_off{};
+    std::size_t total = 0;
+    std::size_t buffers = 0;
+};
+
+struct lifetime {
+    std::size_t first = none, last = 0;
+    constexpr void touch(std::size_t s) {
+        first = first == none || s < first ? s : first;
+        last = s > last ? s : last;
+    }
+};
+
+template <std::size_t N, std::size_t A>
+constexpr void forward_reads(const tables<N, A>& t, std::size_t j, std::size_t step,
+                             std::array<lifetime, 2 * N>& life) {
+    for (std::size_t i = 0; i < t.arity[j]; ++i) {
+        const std::size_t c = t.child[j][i];
+        if (t.val_inline[c]) {
+            forward_reads(t, c, step, life);
+        } else if (t.mat_val[c]) {
+            life[c].touch(step);
+        }
+    }
+}
+
+template <std::size_t N, std::size_t A>
+constexpr void backward_reads(const tables<N, A>& t, std::size_t m, std::size_t step,
+                              std::array<lifetime, 2 * N>& life) {
+    if (t.mat_val[m]) life[m].touch(step);
+    for (std::size_t i = 0; i < t.arity[m]; ++i) {
+        const std::size_t c = t.child[m][i];
+        if (t.edges[m][i] == edge::inline_push) {
+            backward_reads(t, c, step, life);
+        } else {
+            if (t.mat_val[c]) {
+                life[c].touch(step);
+            } else if (t.val_inline[c]) {
+                forward_reads(t, c, step, life);
+            }
+            if (t.edges[m][i] != edge::skip) life[N + c].touch(step);
+        }
+    }
+}
+
+/// Steps: forward step j for entry j, then the seed (N), then backward step N + 1 + (N - 1
+/// - k) for loop root k; the end (2N + 1) for what the caller reads afterwards.
+template <std::size_t N, std::size_t A>
+constexpr layout<N> place_buffers(const tables<N, A>& t, const std::array<std::size_t, N>& saved,
+                                  std::size_t align, bool backward) {
+    constexpr std::size_t root = N - 1;
+    layout<N> out{};
+    std::array<lifetime, 2 * N> life{};
+    constexpr std::size_t end = 2 * N + 1;
+    for (std::size_t j = 0; j < N; ++j) {
+        if (!t.mat_val[j]) continue;
+        life[j].touch(j);
+        forward_reads(t, j, j, life);
+    }
+    if (t.mat_val[root]) life[root].touch(end);
+    if (backward) {
+        for (std::size_t j = 0; j < N; ++j) {
+            if (t.zero_at_start[j] || j == root) life[N + j].touch(N);
+            if (t.mat_adj[j] && t.kinds[j] == kind::variable) life[N + j].touch(end);
+        }
+        for (std::size_t k = N; k-- > 0;) {
+            if (!is_loop_root(t, k)) continue;
+            const std::size_t step = N + 1 + (N - 1 - k);
+            life[N + k].touch(step);
+            if (t.kinds[k] == kind::kernel) {
+                if (t.mat_val[k]) life[k].touch(step);
+                for (std::size_t i = 0; i < t.arity[k]; ++i) {
+                    const std::size_t c = t.child[k][i];
+                    if (t.mat_val[c]) life[c].touch(step);
+                    if (t.edges[k][i] != edge::skip) life[N + c].touch(step);
+                }
+            } else {
+                backward_reads(t, k, step, life);
+            }
+        }
+    }
+    // which buffers exist: stored values and stored adjoints (variables' values are the
+    // caller's memory)
+    std::array<std::size_t, 2 * N> size{};
+    for (std::size_t j = 0; j < N; ++j) {
+        // a kernel differentiated through keeps numbers for its vjp after its value
+        const std::size_t keep = t.active[j] ? saved[j] : 0;
+        size[j] = t.mat_val[j] ? t.count[j] + keep : 0;
+        size[N + j] = t.mat_adj[j] ? t.count[j] : 0;
+    }
+    // buffers in order of their first step (counting sort), placed first-fit among the
+    // buffers still alive, kept sorted by offset
+    std::array<std::size_t, end + 2> start{};
+    for (std::size_t b = 0; b < 2 * N; ++b) {
+        if (size[b] != 0 && life[b].first != none) ++start[life[b].first + 1];
+    }
+    for (std::size_t s = 0; s <= end; ++s) start[s + 1] += start[s];
+    std::array<std::size_t, 2 * N> order{};
+    std::size_t placed = 0;
+    {
+        std::array<std::size_t, end + 2> fill = start;
+        for (std::size_t b = 0; b < 2 * N; ++b) {
+            if (size[b] != 0 && life[b].first != none) order[fill[life[b].first]++] = b;
+        }
+        placed = start[end + 1];
+    }
+    std::array<std::size_t, 2 * N> offset{};
+    std::array<std::size_t, 2 * N> live{};  // buffer ids by increasing offset
+    std::size_t nlive = 0;
+    std::size_t total = 0;
+    for (std::size_t o = 0; o < placed; ++o) {
+        const std::size_t b = order[o];
+        std::size_t keep = 0;
+        for (std::size_t l = 0; l < nlive; ++l) {
+            if (life[live[l]].last >= life[b].first) live[keep++] = live[l];
+        }
+        nlive = keep;
+        std::size_t at = 0, pos = 0;
+        for (; pos < nlive; ++pos) {
+            const std::size_t other = live[pos];
+            if (at + size[b] <= offset[other]) break;
+            const std::size_t next = offset[other] + size[other];
+            at = at > next ? at : next;
+            at = (at + align - 1) / align * align;
+        }
+        offset[b] = at;
+        for (std::size_t l = nlive; l > pos; --l) live[l] = live[l - 1];
+        live[pos] = b;
+        ++nlive;
+        total = at + size[b] > total ? at + size[b] : total;
+    }
+    for (std::size_t j = 0; j < N; ++j) {
+        out.val_off[j] = offset[j];
+        out.adj_off[j] = offset[N + j];
+    }
+    out.total = total;
+    out.buffers = placed;
+    return out;
+}
+
+/// An owning, aligned array of S: the workspace. Allocated once; usable in constant
+/// expressions (plain new there, 64-byte aligned new at run time).
+template <class S>
+class buffer {
+public:
+    constexpr buffer() = default;
+    constexpr explicit buffer(std::size_t n) : n_(n) {
+        if (n == 0) return;
+        if (std::is_constant_evaluated()) {
+            p_ = new S[n]();
+        } else {
+            p_ = static_cast<S*>(::operator new[](n * sizeof(S), std::align_val_t{64}));
+            for (std::size_t i = 0; i < n; ++i) p_[i] = S(0);
+        }
+    }
+    constexpr buffer(buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(o.n_) {}
+    constexpr buffer& operator=(buffer&& o) noexcept {
+        if (this != &o) {
+            release();
+            p_ = std::exchange(o.p_, nullptr);
+            n_ = o.n_;
+        }
+        return *this;
+    }
+    buffer(const buffer&) = delete;
+    buffer& operator=(const buffer&) = delete;
+    constexpr ~buffer() { release(); }
+
+    constexpr S* data() const noexcept { return p_; }
+    constexpr std::size_t size() const noexcept { return n_; }
+
+private:
+    constexpr void release() noexcept {
+        if (p_ == nullptr) return;
+        if (std::is_constant_evaluated()) {
+            delete[] p_;
+        } else {
+            ::operator delete[](p_, std::align_val_t{64});
+        }
+        p_ = nullptr;
+    }
+
+    S* p_ = nullptr;
+    std::size_t n_ = 0;
+};
+
+/// The workspace of schedule Sched: its layout, and its size in elements and bytes.
+template <class Sched>
+struct workspace {
+    static constexpr layout<Sched::N> offsets = place_buffers(
+        Sched::t, plan_extents<typename Sched::plan>::saved, Sched::align, Sched::backward);
+    static constexpr std::size_t elements = offsets.total;
+    static constexpr std::size_t bytes = offsets.total * sizeof(typename Sched::scalar);
+};
+
+}  // namespace tensor_ad
+}  // namespace ctgrad
