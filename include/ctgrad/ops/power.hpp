@@ -51,13 +51,13 @@ struct pow_op {
     static constexpr auto partial(arg_t<0>, auto a, auto b, auto) {
         using T = decltype(b);
         if constexpr (math::is_dual_v<T>) {
-            // The same value; the tangents of b a^(b-1) also where b = 0 (b' / a there: the
-            // convention is about the value 0 * inf, not about how the partial varies with b).
-            T r = b * math::pow(a, b - T(1));
+            // The same value; where b = 0, the tangents of b a^(b-1) are b' / a (the convention
+            // is about the value 0 * inf, not about how the partial varies with b).
             if (b == T(0)) {
-                r.v = 0;
+                using V = math::value_type_of_t<T>;
+                return math::detail::chain(V(0), detail::divide(V(1), a.v), b);
             }
-            return r;
+            return b * math::pow(a, b - T(1));
         } else {
             return b == T(0) ? T(0) : b * math::pow(a, b - T(1));
         }
