@@ -1,6 +1,6 @@
 // Compile-time cost of a network: DEPTH tanh layers of width 32 (batch 16), the loss
 // Σ(A − Y)², compiled into a ctgrad::program and stepped once. Built by
-// bench/compile_time/network_depth.sh with -DDEPTH=5, 10, 20, 40.
+// bench/compile_time/network_depth.sh with -DDEPTH=8, 16, 32, 64, 128.
 #include <cstdio>
 #include <memory>
 #include <utility>

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Compile time and peak compiler memory of a network of 5, 10, 20 and 40 tanh layers
+# Compile time and peak compiler memory of a network of 8, 16, 32, 64 and 128 tanh layers
 # (bench/compile_time/deep_network.cpp), g++ and clang++ at -O2. Prints a Markdown table.
 # Usage: bench/compile_time/network_depth.sh [depths...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
-depths=("${@:-5 10 20 40}")
+depths=("${@:-8 16 32 64 128}")
 printf '| layers | compiler | wall s | peak MB |\n|---|---|---|---|\n'
 for d in ${depths[*]}; do
   for cxx in g++ clang++; do

@@ -68,14 +68,68 @@ constexpr void backward_reads(const tables<N, A>& t, std::size_t m, std::size_t 
     }
 }
 
+/// The buffers of a schedule: value j is buffer j, the adjoint of j buffer N + j; their sizes
+/// (0: no buffer), lifetimes, and the order in which they are placed (by first step).
+template <std::size_t N>
+struct buffers {
+    std::array<lifetime, 2 * N> life{};
+    std::array<std::size_t, 2 * N> size{};
+    std::array<std::size_t, 2 * N> order{};
+    std::size_t placed = 0;
+};
+
+/// Placement so far: offsets of the buffers placed, those still alive (by increasing offset), the
+/// size of the workspace.
+template <std::size_t N>
+struct placement {
+    std::array<std::size_t, 2 * N> offset{};
+    std::array<std::size_t, 2 * N> live{};
+    std::size_t nlive = 0;
+    std::size_t total = 0;
+};
+
+/// Places buffers order[from, to) first-fit among the buffers still alive. Each call is evaluated
+/// on its own (workspace::placed_until), so that a plan of any size stays within the compilers'
+/// limits on one constant evaluation (clang: 1 048 576 steps).
+template <std::size_t N>
+constexpr placement<N> place_range(const buffers<N>& bs, placement<N> p, std::size_t from,
+                                   std::size_t to, std::size_t align) {
+    const auto& life = bs.life;
+    const auto& size = bs.size;
+    auto& offset = p.offset;
+    auto& live = p.live;
+    for (std::size_t o = from; o < to && o < bs.placed; ++o) {
+        const std::size_t b = bs.order[o];
+        std::size_t keep = 0;
+        for (std::size_t l = 0; l < p.nlive; ++l) {
+            if (life[live[l]].last >= life[b].first) live[keep++] = live[l];
+        }
+        p.nlive = keep;
+        std::size_t at = 0, pos = 0;
+        for (; pos < p.nlive; ++pos) {
+            const std::size_t other = live[pos];
+            if (at + size[b] <= offset[other]) break;
+            const std::size_t next = offset[other] + size[other];
+            at = at > next ? at : next;
+            at = (at + align - 1) / align * align;
+        }
+        offset[b] = at;
+        for (std::size_t l = p.nlive; l > pos; --l) live[l] = live[l - 1];
+        live[pos] = b;
+        ++p.nlive;
+        p.total = at + size[b] > p.total ? at + size[b] : p.total;
+    }
+    return p;
+}
+
 /// Steps: forward step j for entry j, then the seed (N), then backward step N + 1 + (N - 1
 /// - k) for loop root k; the end (2N + 1) for what the caller reads afterwards.
 template <std::size_t N, std::size_t A>
-constexpr layout<N> place_buffers(const tables<N, A>& t, const std::array<std::size_t, N>& saved,
-                                  std::size_t align, bool backward) {
+constexpr buffers<N> buffers_of(const tables<N, A>& t, const std::array<std::size_t, N>& saved,
+                                bool backward) {
     constexpr std::size_t root = N - 1;
-    layout<N> out{};
-    std::array<lifetime, 2 * N> life{};
+    buffers<N> out{};
+    std::array<lifetime, 2 * N>& life = out.life;
     constexpr std::size_t end = 2 * N + 1;
     for (std::size_t j = 0; j < N; ++j) {
         if (!t.mat_val[j]) continue;
@@ -106,7 +160,7 @@ constexpr layout<N> place_buffers(const tables<N, A>& t, const std::array<std::s
     }
     // which buffers exist: stored values and stored adjoints (variables' values are the
     // caller's memory)
-    std::array<std::size_t, 2 * N> size{};
+    std::array<std::size_t, 2 * N>& size = out.size;
     for (std::size_t j = 0; j < N; ++j) {
         // a kernel differentiated through keeps numbers for its vjp after its value
         const std::size_t keep = t.active[j] ? saved[j] : 0;
@@ -120,7 +174,7 @@ constexpr layout<N> place_buffers(const tables<N, A>& t, const std::array<std::s
         if (size[b] != 0 && life[b].first != none) ++start[life[b].first + 1];
     }
     for (std::size_t s = 0; s <= end; ++s) start[s + 1] += start[s];
-    std::array<std::size_t, 2 * N> order{};
+    std::array<std::size_t, 2 * N>& order = out.order;
     std::size_t placed = 0;
     {
         std::array<std::size_t, end + 2> fill = start;
@@ -129,37 +183,7 @@ constexpr layout<N> place_buffers(const tables<N, A>& t, const std::array<std::s
         }
         placed = start[end + 1];
     }
-    std::array<std::size_t, 2 * N> offset{};
-    std::array<std::size_t, 2 * N> live{};  // buffer ids by increasing offset
-    std::size_t nlive = 0;
-    std::size_t total = 0;
-    for (std::size_t o = 0; o < placed; ++o) {
-        const std::size_t b = order[o];
-        std::size_t keep = 0;
-        for (std::size_t l = 0; l < nlive; ++l) {
-            if (life[live[l]].last >= life[b].first) live[keep++] = live[l];
-        }
-        nlive = keep;
-        std::size_t at = 0, pos = 0;
-        for (; pos < nlive; ++pos) {
-            const std::size_t other = live[pos];
-            if (at + size[b] <= offset[other]) break;
-            const std::size_t next = offset[other] + size[other];
-            at = at > next ? at : next;
-            at = (at + align - 1) / align * align;
-        }
-        offset[b] = at;
-        for (std::size_t l = nlive; l > pos; --l) live[l] = live[l - 1];
-        live[pos] = b;
-        ++nlive;
-        total = at + size[b] > total ? at + size[b] : total;
-    }
-    for (std::size_t j = 0; j < N; ++j) {
-        out.val_off[j] = offset[j];
-        out.adj_off[j] = offset[N + j];
-    }
-    out.total = total;
-    out.buffers = placed;
+    out.placed = placed;
     return out;
 }
 
@@ -212,8 +236,38 @@ private:
 /// The workspace of schedule Sched: its layout, and its size in elements and bytes.
 template <class Sched>
 struct workspace {
-    static constexpr layout<Sched::N> offsets = place_buffers(
-        Sched::t, plan_extents<typename Sched::plan>::saved, Sched::align, Sched::backward);
+    static constexpr std::size_t N = Sched::N;
+    static constexpr buffers<N> all =
+        buffers_of(Sched::t, plan_extents<typename Sched::plan>::saved, Sched::backward);
+
+    /// Buffers placed per constant evaluation.
+    static constexpr std::size_t chunk = 64;
+
+    template <std::size_t C>
+    static constexpr placement<N> place_until() {
+        if constexpr (C == 0) {
+            return {};
+        } else {
+            return place_range(all, placed_until<C - 1>, (C - 1) * chunk, C * chunk, Sched::align);
+        }
+    }
+
+    /// The placement after the first C chunks of buffers.
+    template <std::size_t C>
+    static constexpr placement<N> placed_until = place_until<C>();
+
+    static constexpr layout<N> offsets = [] {
+        constexpr auto& p = placed_until<(all.placed + chunk - 1) / chunk>;
+        layout<N> l{};
+        for (std::size_t j = 0; j < N; ++j) {
+            l.val_off[j] = p.offset[j];
+            l.adj_off[j] = p.offset[N + j];
+        }
+        l.total = p.total;
+        l.buffers = all.placed;
+        return l;
+    }();
+
     static constexpr std::size_t elements = offsets.total;
     static constexpr std::size_t bytes = offsets.total * sizeof(typename Sched::scalar);
 };
