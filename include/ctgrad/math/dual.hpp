@@ -20,7 +20,8 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <numbers>      // std::numbers::inv_sqrtpi_v
-#include <type_traits>  // std::is_arithmetic_v, std::is_floating_point_v
+#include <type_traits>  // std::integral_constant, std::is_arithmetic_v, std::is_floating_point_v
+#include <utility>      // std::index_sequence
 
 #include <ctgrad/detail/ieee.hpp>
 #include <ctgrad/math/activation.hpp>
@@ -31,6 +32,20 @@
 #include <ctgrad/math/trig.hpp>
 
 namespace ctgrad::math {
+
+namespace detail {
+
+/// f(i) for i = 0 .. N-1 as a fold over constant indices, not a loop: every tangent is a scalar
+/// the compiler can keep in a register (GCC at -O2 keeps a loop over a member array in memory).
+template <std::size_t N, class F>
+constexpr void unrolled(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (f(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    (std::make_index_sequence<N>{});
+}
+
+}  // namespace detail
 
 /// A value and N tangents: v + Σ t[i] ε_i with ε_i ε_j = 0. S is a floating-point type.
 template <class S, std::size_t N>
@@ -51,41 +66,31 @@ struct dual {
 
     constexpr dual operator-() const {
         dual r(-v);
-        for (std::size_t i = 0; i < N; ++i) {
-            r.t[i] = -t[i];
-        }
+        detail::unrolled<N>([&](auto i) { r.t[i] = -t[i]; });
         return r;
     }
 
     constexpr dual& operator+=(const dual& b) {
         v += b.v;
-        for (std::size_t i = 0; i < N; ++i) {
-            t[i] += b.t[i];
-        }
+        detail::unrolled<N>([&](auto i) { t[i] += b.t[i]; });
         return *this;
     }
 
     friend constexpr dual operator+(const dual& a, const dual& b) {
         dual r(a.v + b.v);
-        for (std::size_t i = 0; i < N; ++i) {
-            r.t[i] = a.t[i] + b.t[i];
-        }
+        detail::unrolled<N>([&](auto i) { r.t[i] = a.t[i] + b.t[i]; });
         return r;
     }
 
     friend constexpr dual operator-(const dual& a, const dual& b) {
         dual r(a.v - b.v);
-        for (std::size_t i = 0; i < N; ++i) {
-            r.t[i] = a.t[i] - b.t[i];
-        }
+        detail::unrolled<N>([&](auto i) { r.t[i] = a.t[i] - b.t[i]; });
         return r;
     }
 
     friend constexpr dual operator*(const dual& a, const dual& b) {
         dual r(a.v * b.v);
-        for (std::size_t i = 0; i < N; ++i) {
-            r.t[i] = a.t[i] * b.v + a.v * b.t[i];
-        }
+        detail::unrolled<N>([&](auto i) { r.t[i] = a.t[i] * b.v + a.v * b.t[i]; });
         return r;
     }
 
@@ -96,9 +101,9 @@ struct dual {
         const S r = ::ctgrad::detail::divide(S(1), b.v);
         const S qr = q * r;
         dual out(q);
-        for (std::size_t i = 0; i < N; ++i) {
+        detail::unrolled<N>([&](auto i) {
             out.t[i] = (a.t[i] == S(0) ? S(0) : a.t[i] * r) - (b.t[i] == S(0) ? S(0) : qr * b.t[i]);
-        }
+        });
         return out;
     }
 
@@ -139,20 +144,15 @@ namespace detail {
 template <class S, std::size_t N>
 constexpr dual<S, N> chain(S y, S dy, const dual<S, N>& x) {
     dual<S, N> r(y);
-    for (std::size_t i = 0; i < N; ++i) {
-        r.t[i] = x.t[i] == S(0) ? S(0) : dy * x.t[i];
-    }
+    detail::unrolled<N>([&](auto i) { r.t[i] = x.t[i] == S(0) ? S(0) : dy * x.t[i]; });
     return r;
 }
 
 template <class S, std::size_t N>
 constexpr bool moves(const dual<S, N>& x) {
-    for (std::size_t i = 0; i < N; ++i) {
-        if (x.t[i] != S(0)) {
-            return true;
-        }
-    }
-    return false;
+    bool m = false;
+    unrolled<N>([&](auto i) { m = m || x.t[i] != S(0); });
+    return m;
 }
 
 }  // namespace detail
