@@ -3,7 +3,8 @@
 # (bench/compile_time/generate.py: chain_N, dag_N, reuse*_N, Black-Scholes, chain_hessian_N,
 # sum_N). Each TU is compiled alone (-std=c++20 -O2 -c, one compile at a time) with each
 # compiler, under a timeout; a timeout or a compile error is a row of the table, not an abort.
-# Prints Markdown: the machine, a table (case | compiler | wall s | peak MB | status), the time
+# Prints Markdown: the machine, a table (case | compiler | wall s | cpu s | peak MB | status; cpu:
+# the compiler's user + system time, the number to compare on a loaded machine), the time
 # ratio of each family when its size doubles, and a least-squares fit of the time per step
 # (chain), per level (dag, reuse*) or per variable (sum). The raw rows are in OUTDIR/results.tsv
 # and each compiler's messages in OUTDIR/CASE.COMPILER.log.
@@ -58,7 +59,7 @@ run() {
   local cxx=$1 src=$2 name=$3
   local log="$out/$name.$cxx.log" tf="$out/$name.$cxx.time"
   rm -f "$tf" "$out/$name.$cxx.o"
-  /usr/bin/time -f '%e %M' -o "$tf" timeout -k 5 "$timeout_s" \
+  /usr/bin/time -f '%e %M %U %S' -o "$tf" timeout -k 5 "$timeout_s" \
       "$cxx" -std=c++20 -O2 "${extra[@]}" -I"$inc" -c "$src" -o "$out/$name.$cxx.o" \
       > "$log" 2>&1 &
   local tpid=$! peak=0 kb group rc=0
@@ -71,9 +72,9 @@ run() {
     fi
   done
   wait "$tpid" || rc=$?
-  local wall mem status
-  wall=0 mem=0
-  [ -s "$tf" ] && read -r wall mem < <(tail -n 1 "$tf")
+  local status
+  local wall=0 mem=0 usr=0 sys=0
+  [ -s "$tf" ] && read -r wall mem usr sys < <(tail -n 1 "$tf")
   if [ "$rc" -eq 0 ]; then
     status=ok
   elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -86,7 +87,8 @@ run() {
             | cut -c 1-220 | tr '\t|' ' /' || true)
     status="error: ${first:-exit status $rc}"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$cxx" "$wall" "$((mem / 1024))" "$status" >> "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$cxx" "$wall" "$((mem / 1024))" "$status" \
+      "$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" >> "$results"
 }
 
 declare -A timed_out  # family.compiler -> the size that timed out
@@ -102,12 +104,12 @@ for src in "${sources[@]}"; do
     fi
     key="$family.$cxx"
     if [ "$skip" -eq 1 ] && [ -n "${timed_out[$key]:-}" ]; then
-      printf '%s\t%s\t-\t-\tskipped (%s_%s timed out)\n' "$name" "$cxx" "$family" \
+      printf '%s\t%s\t-\t-\tskipped (%s_%s timed out)\t-\n' "$name" "$cxx" "$family" \
           "${timed_out[$key]}" >> "$results"
     else
       echo "measure.sh: $name with $cxx ($(uptime | sed 's/.*load/load/'))" >&2
       run "$cxx" "$src" "$name"
-      tail -n 1 "$results" | grep -q $'\ttimeout$' && timed_out[$key]=$size
+      tail -n 1 "$results" | grep -q $'\ttimeout\t' && timed_out[$key]=$size
     fi
   done
 done
@@ -117,7 +119,7 @@ import re, subprocess, sys
 from collections import defaultdict
 
 path, limit, load = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
+rows = [(line.rstrip("\n").split("\t") + ["-"])[:6] for line in open(path) if line.strip()]
 
 
 def sh(cmd):
@@ -131,22 +133,27 @@ model = sh("lscpu | sed -n 's/^Model name: *//p'")
 versions = [sh(f"{c} --version | head -n 1") for c in dict.fromkeys(r[1] for r in rows)]
 print(f"Machine: {model}, {sh('nproc')} cores; " + "; ".join(versions))
 print(f"Flags: -std=c++20 -O2 -c, each TU alone, timeout {limit:g} s; load average at the end: {load}\n")
-print("| case | compiler | wall s | peak MB | status |\n|---|---|---|---|---|")
-for name, cxx, wall, mb, status in rows:
+print("| case | compiler | wall s | cpu s | peak MB | status |\n|---|---|---|---|---|---|")
+for name, cxx, wall, mb, status, cpu in rows:
     if status == "timeout":
         status = f"timeout (> {limit:g} s)"
     elif status.startswith("error"):
         status = f"error ({float(wall):.1f} s): " + status[len("error: "):]
     wall_txt = "-" if wall == "-" else (f"> {limit:g}" if status.startswith("timeout") else wall)
     mb_txt = f"≥ {mb}" if status.startswith("timeout") and mb != "-" else mb
-    print(f"| {name} | {cxx} | {wall_txt} | {mb_txt} | {status} |")
+    cpu_txt = "-" if status.startswith(("timeout", "skipped")) else cpu
+    print(f"| {name} | {cxx} | {wall_txt} | {cpu_txt} | {mb_txt} | {status} |")
 
 # Families with sizes: the time ratio when the size doubles, and the fitted cost per unit.
-fam = defaultdict(dict)  # (family, compiler) -> size -> (status, wall)
-for name, cxx, wall, mb, status in rows:
+# Compiled sizes use the compiler's CPU time (user + system: what the load of a shared machine
+# does not inflate), timeouts the wall time (a lower bound; the CPU time of a killed compile is
+# lost), rows of an older results.tsv without the cpu column the wall time.
+fam = defaultdict(dict)  # (family, compiler) -> size -> (status, seconds)
+for name, cxx, wall, mb, status, cpu in rows:
     m = re.fullmatch(r"(.+)_(\d+)", name)
     if m:
-        fam[(m.group(1), cxx)][int(m.group(2))] = (status, None if wall == "-" else float(wall))
+        secs = cpu if status == "ok" and cpu != "-" else wall
+        fam[(m.group(1), cxx)][int(m.group(2))] = (status, None if secs == "-" else float(secs))
 
 
 def cell(entry):
@@ -156,7 +163,7 @@ def cell(entry):
     return "timeout" if status == "timeout" else "error" if status.startswith("error") else "skipped"
 
 
-print("\nTime ratio when the size doubles (target ≤ 2.2):\n")
+print("\nTime ratio when the size doubles (CPU time; target ≤ 2.2):\n")
 print("| family | compiler | sizes | ratios |\n|---|---|---|---|")
 for (f, cxx), sizes in fam.items():
     ns = sorted(sizes)
@@ -176,7 +183,7 @@ for (f, cxx), sizes in fam.items():
 
 unit = {"chain": "step", "dag": "level", "reuse": "level", "reuse_lit": "level",
         "reuse_var": "level", "sum": "variable", "chain_hessian": "step"}
-print("\nFitted cost (least squares, wall s = a + b · size, over the sizes that compiled):\n")
+print("\nFitted cost (least squares, CPU s = a + b · size, over the sizes that compiled):\n")
 print("| family | compiler | sizes fitted | s per unit | a (s) |\n|---|---|---|---|---|")
 for (f, cxx), sizes in fam.items():
     pts = [(n, t) for n, (s, t) in sorted(sizes.items()) if s == "ok"]
