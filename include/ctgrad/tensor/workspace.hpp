@@ -86,6 +86,8 @@ struct placement {
     std::array<std::size_t, 2 * N> live{};
     std::size_t nlive = 0;
     std::size_t total = 0;
+    std::size_t first_death = none;  // the earliest last step among the live buffers
+    std::size_t packed = 0;          // live[0, packed) lie end to end from offset 0: no gap to scan
 };
 
 /// Places buffers order[from, to) first-fit among the buffers still alive. Each call is evaluated
@@ -98,14 +100,39 @@ constexpr placement<N> place_range(const buffers<N>& bs, placement<N> p, std::si
     const auto& size = bs.size;
     auto& offset = p.offset;
     auto& live = p.live;
+    const auto end_of = [&](std::size_t l) {  // the aligned end of live[l]
+        const std::size_t e = offset[live[l]] + size[live[l]];
+        return (e + align - 1) / align * align;
+    };
+    const auto extend_packed = [&] {
+        while (p.packed < p.nlive &&
+               offset[live[p.packed]] == (p.packed == 0 ? 0 : end_of(p.packed - 1))) {
+            ++p.packed;
+        }
+    };
     for (std::size_t o = from; o < to && o < bs.placed; ++o) {
         const std::size_t b = bs.order[o];
-        std::size_t keep = 0;
-        for (std::size_t l = 0; l < p.nlive; ++l) {
-            if (life[live[l]].last >= life[b].first) live[keep++] = live[l];
+        if (p.first_death != none && p.first_death < life[b].first) {
+            // some live buffer is dead by now: drop the dead ones (only then: most of the live
+            // buffers, the gradients, live until the end, and scanning them is what costs)
+            std::size_t keep = 0;
+            p.first_death = none;
+            for (std::size_t l = 0; l < p.nlive; ++l) {
+                const std::size_t last = life[live[l]].last;
+                if (last >= life[b].first) {
+                    live[keep++] = live[l];
+                    p.first_death =
+                        p.first_death == none || last < p.first_death ? last : p.first_death;
+                }
+            }
+            p.nlive = keep;
+            p.packed = 0;
+            extend_packed();
         }
-        p.nlive = keep;
-        std::size_t at = 0, pos = 0;
+        // first fit: the first gap between live buffers (by offset) that holds b; none in the
+        // packed prefix (each buffer there starts where the previous one ends)
+        std::size_t pos = p.packed;
+        std::size_t at = pos == 0 ? 0 : end_of(pos - 1);
         for (; pos < p.nlive; ++pos) {
             const std::size_t other = live[pos];
             if (at + size[b] <= offset[other]) break;
@@ -117,6 +144,9 @@ constexpr placement<N> place_range(const buffers<N>& bs, placement<N> p, std::si
         for (std::size_t l = p.nlive; l > pos; --l) live[l] = live[l - 1];
         live[pos] = b;
         ++p.nlive;
+        p.first_death =
+            p.first_death == none || life[b].last < p.first_death ? life[b].last : p.first_death;
+        extend_packed();
         p.total = at + size[b] > p.total ? at + size[b] : p.total;
     }
     return p;
