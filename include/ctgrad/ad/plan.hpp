@@ -1,7 +1,7 @@
 /// @file
-/// The plan of an expression type: its unique subexpressions in topological order,
-/// computed at compile time, with the tables the sweeps index into (children, which
-/// subexpressions carry a derivative, which contribution assigns an adjoint first).
+/// The plan of an expression type: its subexpressions in topological order (core/fragment.hpp),
+/// with the tables the sweeps index into (children, which subexpressions carry a derivative,
+/// which contribution assigns an adjoint first).
 #pragma once
 
 #include <array>        // std::array
@@ -9,73 +9,13 @@
 #include <type_traits>  // std::conditional_t, std::remove_cvref_t
 #include <utility>      // std::index_sequence
 
+#include <ctgrad/core/fragment.hpp>
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/detail/type_list.hpp>
 
 namespace ctgrad::ad {
-
-/// The position of a subexpression inside the root expression: child indices from the root.
-template <std::size_t... I>
-struct path {};
-
-/// Stands for the path of a pure subexpression: its type alone identifies its value.
-struct no_path {};
-
-/// The key of an impure subexpression: its type and where it stands. Two occurrences of one
-/// impure type (`x * 2.0` and `x * 3.0`) are different entries of the plan.
-template <class E, class Path>
-struct occurrence {};
-
 namespace detail {
-
-template <class Path, std::size_t I>
-struct extend {
-    using type = no_path;
-};
-
-template <std::size_t... J, std::size_t I>
-struct extend<path<J...>, I> {
-    using type = path<J..., I>;
-};
-
-/// The path a child of an expression at `Path` is collected with (no_path when it is pure,
-/// so that a pure subexpression is collected once whatever its position).
-template <class Child, class Path, std::size_t I>
-using child_path_t = std::conditional_t<is_pure_v<Child>, no_path, typename extend<Path, I>::type>;
-
-template <class E, class Path>
-using key_t = std::conditional_t<is_pure_v<E>, E, occurrence<E, Path>>;
-
-template <class K>
-struct key_traits {
-    using expr = K;
-    using path = no_path;
-};
-
-template <class E, class Path>
-struct key_traits<occurrence<E, Path>> {
-    using expr = E;
-    using path = Path;
-};
-
-/// The unique keys of the subexpressions of E (at Path), children before parents.
-/// Pure subexpressions are collected without a path, so the compiler memoises them per type
-/// and a subexpression used many times (a DAG) costs one instantiation, not one per use.
-template <class E, class Path>
-struct collect {
-    using type = ctgrad::detail::type_list<key_t<E, Path>>;
-};
-
-template <class Op, class... A, class Path>
-struct collect<node<Op, A...>, Path> {
-    template <std::size_t... I>
-    static auto merge(std::index_sequence<I...>)
-        -> ctgrad::detail::merge_unique_t<typename collect<A, child_path_t<A, Path, I>>::type...,
-                                          ctgrad::detail::type_list<key_t<node<Op, A...>, Path>>>;
-
-    using type = decltype(merge(std::index_sequence_for<A...>{}));
-};
 
 template <class Op>
 constexpr bool locally_constant() {
@@ -89,8 +29,9 @@ constexpr bool locally_constant() {
 template <class E>
 struct arity_of : std::integral_constant<std::size_t, 0> {};
 
-template <class Op, class... A>
-struct arity_of<node<Op, A...>> : std::integral_constant<std::size_t, sizeof...(A)> {};
+template <class E>
+requires is_node<E>::value struct arity_of<E> : std::integral_constant<std::size_t, E::arity> {
+};
 
 template <class E>
 constexpr bool differentiable() {
@@ -100,26 +41,6 @@ constexpr bool differentiable() {
         return false;
     }
 }
-
-template <class Keys, std::size_t J>
-using expr_at = typename key_traits<ctgrad::detail::at_t<Keys, J>>::expr;
-
-template <class Keys, std::size_t J>
-using path_at = typename key_traits<ctgrad::detail::at_t<Keys, J>>::path;
-
-template <class Keys, std::size_t J, std::size_t I>
-using child_key = key_t<child_t<expr_at<Keys, J>, I>,
-                        child_path_t<child_t<expr_at<Keys, J>, I>, path_at<Keys, J>, I>>;
-
-template <class Keys, std::size_t MaxArity, std::size_t J,
-          class Seq = std::make_index_sequence<arity_of<expr_at<Keys, J>>::value>>
-struct children_of;
-
-template <class Keys, std::size_t MaxArity, std::size_t J, std::size_t... I>
-struct children_of<Keys, MaxArity, J, std::index_sequence<I...>> {
-    static constexpr std::array<std::size_t, MaxArity> value{
-        ctgrad::detail::index_of_v<Keys, child_key<Keys, J, I>>...};
-};
 
 template <class Keys>
 struct variables_of;
@@ -132,47 +53,60 @@ struct variables_of<ctgrad::detail::type_list<K...>> {
     using type = ctgrad::detail::filter_t<ctgrad::detail::type_list<K...>, mask>;
 };
 
+template <class List>
+struct arities;
+
+template <class... E>
+struct arities<ctgrad::detail::type_list<E...>> {
+    static constexpr std::array<std::size_t, sizeof...(E)> value{arity_of<E>::value...};
+    static constexpr std::array<bool, sizeof...(E)> variable{is_variable_v<E>...};
+    static constexpr std::array<bool, sizeof...(E)> differentiable{detail::differentiable<E>()...};
+};
+
 }  // namespace detail
 
-/// The evaluation plan of the expression type Root (cv-ref qualifiers ignored).
+/// The evaluation plan of the expression type Root (cv-ref qualifiers ignored): its entries
+/// (core/fragment.hpp, built when the expression was) and the tables the sweeps index into.
+/// Nothing here recurses on the depth of the expression or walks its paths.
 template <class Root>
 struct plan {
     using root = std::remove_cvref_t<Root>;
-    using root_path = std::conditional_t<is_pure_v<root>, no_path, path<>>;
-    using keys = typename detail::collect<root, root_path>::type;
+    using fragment = ctgrad::detail::fragment<root>;
+    /// The entries' expression types, arguments before the ops that read them.
+    using keys = typename fragment::exprs;
 
     static constexpr std::size_t size = keys::size;
 
-    template <std::size_t J>
-    using key = ctgrad::detail::at_t<keys, J>;
-
     /// The expression type of entry J.
     template <std::size_t J>
-    using expr = detail::expr_at<keys, J>;
-
-    /// The path of entry J (no_path for a pure entry).
-    template <std::size_t J>
-    using path_of = detail::path_at<keys, J>;
+    using expr = ctgrad::detail::at_t<keys, J>;
 
     template <std::size_t J>
     static constexpr std::size_t arity = detail::arity_of<expr<J>>::value;
 
     static constexpr std::size_t max_arity = [] {
         std::size_t m = 1;
-        ctgrad::detail::static_for_chunks<size>([&]<std::size_t... J>(std::index_sequence<J...>) {
-            ((m = arity<J> > m ? arity<J> : m), ...);
-        });
+        for (std::size_t j = 0; j < size; ++j) {
+            const std::size_t a = fragment::first_child[j + 1] - fragment::first_child[j];
+            m = a > m ? a : m;
+        }
         return m;
     }();
 
-public:
     /// child[J][I]: the entry of the I-th argument of entry J.
-    static constexpr std::array<std::array<std::size_t, max_arity>, size> child =
-        []<std::size_t... J>(std::index_sequence<J...>) {
-        return std::array<std::array<std::size_t, max_arity>, size>{
-            detail::children_of<keys, max_arity, J>::value...};
-    }
-    (std::make_index_sequence<size>{});
+    static constexpr std::array<std::array<std::size_t, max_arity>, size> child = [] {
+        std::array<std::array<std::size_t, max_arity>, size> c{};
+        for (std::size_t j = 0; j < size; ++j) {
+            for (std::size_t i = fragment::first_child[j]; i < fragment::first_child[j + 1]; ++i) {
+                c[j][i - fragment::first_child[j]] = fragment::child[i];
+            }
+        }
+        return c;
+    }();
+
+    /// constant_slot[J]: for a run-time constant, the position of its number among the root's
+    /// (ctgrad::detail::constant_at); no_entry for every other entry.
+    static constexpr const auto& constant_slot = fragment::constant_slot;
 
     struct entry_facts {
         std::array<std::size_t, size> arity;
@@ -180,11 +114,9 @@ public:
         std::array<bool, size> differentiable;  // a node whose op has partials
     };
 
-    static constexpr entry_facts facts = []<std::size_t... J>(std::index_sequence<J...>) {
-        return entry_facts{
-            {arity<J>...}, {is_variable_v<expr<J>>...}, {detail::differentiable<expr<J>>()...}};
-    }
-    (std::make_index_sequence<size>{});
+    static constexpr entry_facts facts{detail::arities<keys>::value,
+                                       detail::arities<keys>::variable,
+                                       detail::arities<keys>::differentiable};
 
     /// active[J]: entry J depends on a variable through differentiable ops, so it carries
     /// an adjoint. Constants, literals and piecewise-constant ops (indicators) do not.

@@ -18,28 +18,11 @@
 #include <ctgrad/detail/type_list.hpp>
 
 namespace ctgrad::ad {
-namespace detail {
-
-/// The subexpression of `root` at `path<I...>`.
-template <class E, std::size_t... I>
-constexpr const auto& at_path(const E& root, path<I...>) {
-    if constexpr (sizeof...(I) == 0) {
-        return root;
-    } else {
-        return [&]<std::size_t First, std::size_t... Rest>(path<First, Rest...>)->const auto& {
-            return at_path(root.template child<First>(), path<Rest...>{});
-        }
-        (path<I...>{});
-    }
-}
-
-}  // namespace detail
-
 /// The number held by the run-time constant at entry J of Plan (a `constant<T>` entry), read
 /// from the root expression object: its `T`. The one way the sweeps reach a constant's value.
 template <class Plan, std::size_t J, class Root>
 constexpr auto constant_value(const Root& root) {
-    return detail::at_path(root, typename Plan::template path_of<J>{}).value;
+    return ctgrad::detail::constant_at<Plan::constant_slot[J]>(root);
 }
 
 namespace detail {

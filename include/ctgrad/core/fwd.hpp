@@ -26,8 +26,37 @@ struct constant;
 template <class Tag>
 struct named_constant;
 
+namespace detail {
+
+template <class... T>
+struct type_list;
+
+/// The identity of an argument list: a closure type of its own for every list `Args...`,
+/// which gives back the list (`decltype(Id{}())`). See node.
+template <class... Args>
+constexpr auto args_id() {
+    return [] { return type_list<Args...>{}; };
+}
+
+}  // namespace detail
+
+/// The node types of expressions. `node<Op, Args...>` names `node_c<Op, Id>`, where `Id` is a
+/// closure type that stands for the argument list (detail::args_id): the node's template
+/// arguments are its op and that identity, not its argument types. Two things depend on it:
+/// - argument-dependent lookup on an expression (every `a * b` a user writes) visits the types
+///   of a class template's arguments, and clang 14 does so once per path through a DAG of
+///   subexpressions, not once per type;
+/// - clang names the LLVM type of every class it generates code for by the class's printed
+///   name, which for a node would spell its whole expression tree, once per path.
+/// Both were exponential in the depth of a DAG (a 16-level one took minutes to compile); with
+/// the identity, a node prints and is looked up in constant size. Code matches nodes through
+/// their members (`op`, `args`, `arity`, `pure`), never by deducing `node<Op, Args...>`, which
+/// is not deducible.
+template <class Op, class Id>
+struct node_c;
+
 template <class Op, class... Args>
-struct node;
+using node = node_c<Op, decltype(detail::args_id<Args...>())>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.
 template <std::size_t I>
@@ -78,10 +107,9 @@ template <class T>
 inline constexpr bool is_constant_v = is_constant<std::remove_cvref_t<T>>::value;
 
 template <class T>
-struct is_node : std::false_type {};
-
-template <class Op, class... Args>
-struct is_node<node<Op, Args...>> : std::true_type {};
+    struct is_node : std::bool_constant < requires {
+    typename T::ctgrad_node_tag;
+} > {};
 
 template <class T>
 inline constexpr bool is_node_v = is_node<std::remove_cvref_t<T>>::value;
@@ -97,8 +125,9 @@ inline constexpr bool is_expression_v =
 template <class T>
 struct is_pure : std::bool_constant<is_variable_v<T> || is_exact_constant_v<T>> {};
 
-template <class Op, class... Args>
-struct is_pure<node<Op, Args...>> : std::bool_constant<(is_pure<Args>::value && ...)> {};
+template <class T>
+requires is_node<T>::value struct is_pure<T> : std::bool_constant<T::pure> {
+};
 
 template <class T>
 inline constexpr bool is_pure_v = is_pure<std::remove_cvref_t<T>>::value;

@@ -2,14 +2,16 @@
 /// node<Op, Args...>: the one generic interior node of every expression.
 #pragma once
 
+#include <array>    // std::array
 #include <cstddef>  // std::size_t
-#include <utility>  // std::move
+#include <utility>  // std::move, std::index_sequence
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/constant.hpp>
+#include <ctgrad/core/fragment.hpp>
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/shape.hpp>
 #include <ctgrad/detail/type_list.hpp>
@@ -18,48 +20,172 @@ namespace ctgrad {
 
 namespace detail {
 
-/// Storage of a node's arguments. A pure node (every leaf a variable or an exact literal) is
-/// determined by its type, so it stores nothing and rebuilds its arguments on request: a DAG
-/// of pure subexpressions (`auto d = c * c;` repeated) stays an empty object instead of
-/// doubling in size at every level.
-template <bool Pure, class... Args>
-struct node_storage {
-    boost::hana::basic_tuple<Args...> args;
+// --- the run-time constants of an expression, flat ---
 
-    constexpr explicit node_storage(Args... a) : args(std::move(a)...) {}
+/// The types of the run-time constants of expression E, in depth-first order of its leaves:
+/// `constant<T>` holds one, a node the constants of its arguments in order, variables and
+/// literals none.
+template <class E>
+struct constants_of {
+    using type = type_list<>;
+};
 
-    template <std::size_t I>
-    constexpr const auto& child() const noexcept {
-        return boost::hana::at_c<I>(args);
+template <class T>
+struct constants_of<constant<T>> {
+    using type = type_list<T>;
+};
+
+template <class E>
+requires is_node<E>::value struct constants_of<E> {
+    using type = typename E::constant_types;
+};
+
+template <class E>
+using constants_of_t = typename constants_of<E>::type;
+
+template <class List>
+struct flat_storage;
+
+template <class... T>
+struct flat_storage<type_list<T...>> {
+    using type = boost::hana::basic_tuple<T...>;
+};
+
+/// The K-th run-time constant of expression e (a `constant` is its own 0-th).
+template <std::size_t K, class E>
+constexpr const auto& constant_at(const E& e) noexcept {
+    if constexpr (is_constant_v<E>) {
+        return e.value;
+    } else {
+        return boost::hana::at_c<K>(e.constants);
+    }
+}
+
+/// Where the G-th constant of a node with arguments Args... comes from: argument `arg`, its
+/// constant `at`.
+template <class... Args>
+struct constant_sources {
+    static constexpr std::size_t counts[] = {constants_of_t<Args>::size..., 0};
+    static constexpr std::size_t total = (std::size_t{0} + ... + constants_of_t<Args>::size);
+    struct source {
+        std::size_t arg = 0;
+        std::size_t at = 0;
+    };
+    static constexpr std::array<source, total> from = [] {
+        std::array<source, total> f{};
+        std::size_t g = 0;
+        for (std::size_t a = 0; a < sizeof...(Args); ++a) {
+            for (std::size_t k = 0; k < counts[a]; ++k) f[g++] = {a, k};
+        }
+        return f;
+    }();
+    /// The position of argument I's first constant among the node's.
+    static constexpr std::size_t offset(std::size_t i) {
+        std::size_t o = 0;
+        for (std::size_t a = 0; a < i; ++a) o += counts[a];
+        return o;
     }
 };
 
-template <class... Args>
-struct node_storage<true, Args...> {
-    constexpr node_storage() = default;
-
-    constexpr explicit node_storage(Args...) {}
-
-    template <std::size_t I>
-    constexpr auto child() const noexcept {
-        return ctgrad::detail::at_t<ctgrad::detail::type_list<Args...>, I>{};
+/// The I-th of the arguments.
+template <std::size_t I, class First, class... Rest>
+constexpr const auto& pick(const First& first, const Rest&... rest) noexcept {
+    if constexpr (I == 0) {
+        return first;
+    } else {
+        return pick<I - 1>(rest...);
     }
+}
+
+/// Constructs an expression of type E from the constants `src[Offset...]` (a node's flat
+/// storage), the inverse of flattening: how a node hands out an impure argument.
+struct from_constants_t {};
+
+template <class E, std::size_t Offset, class Tuple>
+constexpr E rebuild(const Tuple& src) {
+    if constexpr (is_constant_v<E>) {
+        return E{boost::hana::at_c<Offset>(src)};
+    } else if constexpr (is_pure_v<E>) {
+        return E{};
+    } else {
+        return E(from_constants_t{}, src, std::integral_constant<std::size_t, Offset>{});
+    }
+}
+
+}  // namespace detail
+
+/// What a node is and holds; `node_c<Op, Id>` (the node type, see node in core/fwd.hpp) derives
+/// from `node_base<Op, Args...>`. A node stores only the run-time constants
+/// of its subexpressions, flat, in depth-first order (`constants`): a pure node (every leaf a
+/// variable or an exact literal) stores nothing, as its type determines it; an impure one holds
+/// each number once per occurrence, and reads any of them in constant time, at any depth. Its
+/// arguments are rebuilt from its type and those numbers on request (`child<I>()`). Holding the
+/// numbers by value is what makes expressions lifetime-safe: an intermediate may be kept in
+/// `auto`, returned from a helper or built from temporaries. The op is a stateless tag that
+/// carries the mathematics (value, partials, symbolic derivative); see ops/.
+template <class Op, class... Args>
+struct node_base {
+    using ctgrad_node_tag = void;
+    using op = Op;
+    /// The argument types, in order.
+    using args = detail::type_list<Args...>;
+    static constexpr std::size_t arity = sizeof...(Args);
+    /// Every leaf is a variable or an exact literal (see is_pure).
+    static constexpr bool pure = (is_pure_v<Args> && ...);
+    /// The types of the run-time constants, in depth-first order.
+    using constant_types = detail::concat_t<detail::constants_of_t<Args>...>;
+
+    [[no_unique_address]] typename detail::flat_storage<constant_types>::type constants{};
+
+    constexpr node_base() = default;
+
+    constexpr explicit node_base(Args... a)
+        : constants(flatten(std::make_index_sequence<constant_types::size>{}, a...)) {}
+
+    template <class Tuple, std::size_t Offset>
+    constexpr node_base(detail::from_constants_t, const Tuple& src,
+                        std::integral_constant<std::size_t, Offset>)
+        : constants(slice<Offset>(src, std::make_index_sequence<constant_types::size>{})) {}
+
+    /// The I-th argument (rebuilt: a copy).
+    template <std::size_t I>
+    constexpr auto child() const {
+        using C = detail::at_t<args, I>;
+        return detail::rebuild<C, detail::constant_sources<Args...>::offset(I)>(constants);
+    }
+
+private:
+    template <std::size_t... G>
+    static constexpr auto flatten(std::index_sequence<G...>, const Args&... a) {
+        using src = detail::constant_sources<Args...>;
+        return typename detail::flat_storage<constant_types>::type{
+            detail::constant_at<src::from[G].at>(detail::pick<src::from[G].arg>(a...))...};
+    }
+
+    template <std::size_t Offset, class Tuple, std::size_t... K>
+    static constexpr auto slice(const Tuple& src, std::index_sequence<K...>) {
+        return typename detail::flat_storage<constant_types>::type{
+            boost::hana::at_c<Offset + K>(src)...};
+    }
+};
+
+namespace detail {
+
+template <class Op, class Args>
+struct node_base_of;
+
+template <class Op, class... Args>
+struct node_base_of<Op, type_list<Args...>> {
+    using type = node_base<Op, Args...>;
 };
 
 }  // namespace detail
 
-/// An application of the op `Op` to the argument expressions `Args...`, held by value in flat
-/// storage (no recursion on the argument count; a pure node holds nothing at all). Holding
-/// children by value is what makes expressions lifetime-safe: an intermediate may be kept in
-/// `auto`, returned from a helper or built from temporaries. The op is a stateless tag that
-/// carries the mathematics (value, partials, symbolic derivative); see ops/.
-template <class Op, class... Args>
-struct node : detail::node_storage<(is_pure_v<Args> && ...), Args...> {
-    using op = Op;
-    static constexpr std::size_t arity = sizeof...(Args);
-
-    using detail::node_storage<(is_pure_v<Args> && ...), Args...>::node_storage;
-    using detail::node_storage<(is_pure_v<Args> && ...), Args...>::child;
+/// The node type: an application of the op `Op` to the argument list that `Id` stands for
+/// (`node<Op, Args...>` in code; see core/fwd.hpp).
+template <class Op, class Id>
+struct node_c : detail::node_base_of<Op, decltype(Id{}())>::type {
+    using detail::node_base_of<Op, decltype(Id{}())>::type::type;
 };
 
 /// Builds `node<Op, ...>` from operands, turning numbers into constants. The shapes of the
@@ -69,23 +195,27 @@ template <class Op, operand... A>
 constexpr auto make_node(A... a) {
     using N = node<Op, decltype(as_expression(a))...>;
     static_cast<void>(sizeof(detail::shape_of_t<N>));
+    // The plan fragment of the node, built now that its arguments' exist (core/fragment.hpp).
+    using F = detail::fragment<N>;
+    if constexpr (F::refused && !detail::any_refused<typename N::args>::value) {
+        static_assert(!F::refused,
+                      "ctgrad: this expression copies a subexpression that holds a run-time "
+                      "number (a double or float written in the expression) so often that its "
+                      "plan has grown past 2048 entries, more than 8 times its distinct "
+                      "subexpressions: each use of an `auto` subexpression is a copy, and "
+                      "copies that hold numbers cannot be merged (their numbers may differ). "
+                      "Write the number as an exact literal (0.5_c, 2_c) or as a variable bound "
+                      "at the call (var<\"c\"> ... c = 0.5); then every use is shared. See "
+                      "docs/errors.md. (The op and its arguments are named in "
+                      "'subexpression_holding_a_number_is_reused<...>' below.)");
+        static_cast<void>(sizeof(subexpression_holding_a_number_is_reused<Op, A...>));
+    }
     return N(as_expression(std::move(a))...);
 }
 
-/// The type of the I-th argument of a node type.
-namespace detail {
-template <class Node>
-struct args_of;
-
-template <class Op, class... Args>
-struct args_of<node<Op, Args...>> {
-    using type = type_list<Args...>;
-};
-}  // namespace detail
-
-/// (A type computation only: no member function of the node is instantiated, which clang
-/// would do at a cost that grows with the size of the whole type.)
+/// The type of the I-th argument of a node type (a type computation only: no member function
+/// of the node is instantiated).
 template <class Node, std::size_t I>
-using child_t = detail::at_t<typename detail::args_of<std::remove_cvref_t<Node>>::type, I>;
+using child_t = detail::at_t<typename std::remove_cvref_t<Node>::args, I>;
 
 }  // namespace ctgrad

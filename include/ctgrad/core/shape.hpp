@@ -10,6 +10,7 @@
 
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/type_list.hpp>
 
 namespace ctgrad {
 
@@ -131,9 +132,17 @@ struct node_shape<Op, ArgShapes...> {
     using type = typename Op::template result<ArgShapes...>;
 };
 
+template <class Op, class Args>
+struct node_shape_of;
+
 template <class Op, class... Args>
-struct shape_of<node<Op, Args...>> {
+struct node_shape_of<Op, type_list<Args...>> {
     using type = typename node_shape<Op, shape_of_t<Args>...>::type;
+};
+
+template <class N>
+requires is_node<N>::value struct shape_of<N> {
+    using type = typename node_shape_of<typename N::op, typename N::args>::type;
 };
 
 /// The index, in an operand of shape `Of`, of the element that position (r, c, i) of a loop

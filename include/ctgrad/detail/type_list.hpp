@@ -75,27 +75,41 @@ constexpr std::size_t index_lookup(const indexed<I, T>*) {
 
 template <class List, class T>
 inline constexpr bool list_contains_v = requires(const index_table<List>* t) {
-    index_lookup<T>(t);
+    ctgrad::detail::index_lookup<T>(t);
 };
 
 /// Position of `T` in `List` (a list of distinct types); ill-formed when absent.
 template <class List, class T>
 inline constexpr std::size_t index_of_v =
-    index_lookup<T>(static_cast<const index_table<List>*>(nullptr));
+    ctgrad::detail::index_lookup<T>(static_cast<const index_table<List>*>(nullptr));
 
 template <std::size_t I, class T>
 constexpr T at_lookup(const indexed<I, T>*);
 
 /// The `I`-th type of `List`, in constant time (GCC 12 has no __type_pack_element).
 template <class List, std::size_t I>
-using at_t = decltype(at_lookup<I>(static_cast<const index_table<List>*>(nullptr)));
+using at_t = decltype(ctgrad::detail::at_lookup<I>(static_cast<const index_table<List>*>(nullptr)));
 
-// --- concatenation of two lists ---
+// --- concatenation ---
 
-template <class... A, class... B>
-constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) {
-    return {};
-}
+/// The lists L... one after the other (a class template, not an operator: an operator's
+/// overload resolution would look into every element type of the lists).
+template <class... L>
+struct concat {
+    using type = type_list<>;
+};
+
+template <class... A>
+struct concat<type_list<A...>> {
+    using type = type_list<A...>;
+};
+
+template <class... A, class... B, class... Rest>
+struct concat<type_list<A...>, type_list<B...>, Rest...> : concat<type_list<A..., B...>, Rest...> {
+};
+
+template <class... L>
+using concat_t = typename concat<L...>::type;
 
 // --- filtering by a mask: positions computed in a constant expression, then O(1) lookups ---
 
@@ -136,8 +150,8 @@ constexpr type_list<at_t<List, mask_positions<Mask>::value[I]>...> filter_impl(
 /// index table.
 template <class List, class Mask, bool All = mask_positions<Mask>::count == List::size>
 struct filter {
-    using type =
-        decltype(filter_impl<List, Mask>(std::make_index_sequence<mask_positions<Mask>::count>{}));
+    using type = decltype(ctgrad::detail::filter_impl<List, Mask>(
+        std::make_index_sequence<mask_positions<Mask>::count>{}));
 };
 
 template <class List, class Mask>
@@ -171,16 +185,25 @@ struct merge_unique<type_list<A...>, type_list<B...>> {
         static constexpr std::array<bool, sizeof...(B)> value{
             !set_contains_v<type_set<A...>, B>...};
     };
-    using type = decltype(type_list<A...>{} + filter_t<type_list<B...>, mask>{});
+    using type = concat_t<type_list<A...>, filter_t<type_list<B...>, mask>>;
 };
 
-template <class A, class B>
-constexpr typename merge_unique<A, B>::type operator|(A, B) {
-    return {};
-}
-
-/// The union of several lists of distinct types, in order of first appearance.
 template <class... L>
-using merge_unique_t = decltype((type_list<>{} | ... | L{}));
+struct merge_all {
+    using type = type_list<>;
+};
+
+template <class A>
+struct merge_all<A> {
+    using type = A;
+};
+
+template <class A, class B, class... Rest>
+struct merge_all<A, B, Rest...> : merge_all<typename merge_unique<A, B>::type, Rest...> {};
+
+/// The union of several lists of distinct types, in order of first appearance. Class templates
+/// only: an operator fold would make overload resolution look into every element type.
+template <class... L>
+using merge_unique_t = typename merge_all<L...>::type;
 
 }  // namespace ctgrad::detail

@@ -467,8 +467,9 @@ struct matrices_of<> {
 template <class V0, class... V>
 struct matrices_of<V0, V...> {
     using rest = typename matrices_of<V...>::type;
-    using type = std::conditional_t<(V0::kind::rank >= 2),
-                                    decltype(ctgrad::detail::type_list<V0>{} + rest{}), rest>;
+    using type =
+        std::conditional_t<(V0::kind::rank >= 2),
+                           ctgrad::detail::concat_t<ctgrad::detail::type_list<V0>, rest>, rest>;
 };
 
 template <class List>
