@@ -683,29 +683,35 @@ struct value_desc_of<Sched, J, L, Forward, 3> {
 /// slots), and whether the loop's positions write distinct elements.
 template <class Sched, std::size_t K>
 struct scalar_targets {
-    static constexpr std::size_t N = Sched::N;
     static constexpr const auto& t = Sched::t;
 
+    /// The stored adjoints the loop writes (with repeats).
+    static constexpr std::size_t hits = [] {
+        std::size_t n = 0;
+        collect_target_list(t, K, nullptr, n);
+        return n;
+    }();
+
     struct result {
-        std::array<std::size_t, N> slot{};
-        std::array<std::size_t, N> entry{};
+        std::array<std::size_t, hits + 1> entry{};  // slot m accumulates entry[m]
         std::size_t count = 0;
         bool independent = true;  // no two positions of a row write one element
     };
 
     static constexpr result slots = [] {
         result r{};
+        std::array<std::size_t, hits + 1> hit{};
+        std::size_t n = 0;
+        collect_target_list(t, K, hit.data(), n);
         constexpr auto& cols = plan_extents<typename Sched::plan>::cols;
-        std::array<bool, N> hit{};
-        collect_targets(t, K, hit);
-        for (std::size_t j = 0; j < N; ++j) {
-            r.slot[j] = none;
-            if (hit[j] && t.count[j] == 1 && t.domain[K] > 1) {
-                r.entry[r.count] = j;
-                r.slot[j] = r.count++;
-            }
-            if (hit[j] && r.slot[j] == none &&
-                cols[j] != cols[t.kinds[K] == kind::reduce ? t.child[K][0] : K]) {
+        const std::size_t loop_cols = cols[t.kinds[K] == kind::reduce ? t.child[K][0] : K];
+        for (std::size_t h = 0; h < n; ++h) {
+            const std::size_t j = hit[h];
+            if (t.count[j] == 1 && t.domain[K] > 1) {
+                bool seen = false;
+                for (std::size_t m = 0; m < r.count; ++m) seen = seen || r.entry[m] == j;
+                if (!seen) r.entry[r.count++] = j;
+            } else if (cols[j] != loop_cols) {
                 // a column broadcast over the loop's rows: every element of a row adds into the
                 // same element of this adjoint
                 r.independent = false;
@@ -713,6 +719,14 @@ struct scalar_targets {
         }
         return r;
     }();
+
+    /// The accumulator slot of entry j, or none.
+    static constexpr std::size_t slot(std::size_t j) {
+        for (std::size_t m = 0; m < slots.count; ++m) {
+            if (slots.entry[m] == j) return m;
+        }
+        return none;
+    }
 
     template <std::size_t... M>
     static auto flush(std::index_sequence<M...>)
@@ -727,7 +741,7 @@ struct push_desc;
 template <class Sched, std::size_t L, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I]>
 struct edge_desc {
     static constexpr std::size_t c = Sched::t.child[K][I];
-    static constexpr std::size_t slot = scalar_targets<Sched, L>::slots.slot[c];
+    static constexpr std::size_t slot = scalar_targets<Sched, L>::slot(c);
     using type =
         std::conditional_t<slot != none, e_acc<slot>,
                            e_write<E == edge::assign, workspace<Sched>::offsets.adj_off[c],
@@ -977,6 +991,50 @@ struct update_desc<Sched, J, true> {
                              workspace<Sched>::offsets.adj_off[J], Sched::t.count[J]>;
 };
 
+/// The steps of a sweep in the order they run: forward (entry J), backward (loop root N - 1 - J),
+/// updates (entry J).
+template <class Sched, std::size_t J>
+using forward_step_of = typename forward_step<Sched, J>::type;
+template <class Sched, std::size_t J>
+using backward_step_of = typename backward_step<Sched, Sched::N - 1 - J>::type;
+template <class Sched, std::size_t J>
+using update_step_of = typename update_desc<Sched, J>::type;
+
+template <class S>
+using step_function = void (*)(const context<S>&);
+
+/// The functions of the steps Step<Sched, 0>, ..., Step<Sched, N - 1> that do something, in order:
+/// a constant array, so that running them is one loop (see engine::run_all).
+template <class Sched, template <class, std::size_t> class Step, class S>
+struct step_table {
+    static constexpr std::size_t N = Sched::N;
+
+    template <std::size_t... J>
+    static constexpr std::array<bool, N + 1> active_of(std::index_sequence<J...>) {
+        return {!std::is_same_v<Step<Sched, J>, no_step>..., false};
+    }
+    static constexpr std::array<bool, N + 1> active = active_of(std::make_index_sequence<N>{});
+
+    static constexpr std::size_t count = [] {
+        std::size_t n = 0;
+        for (std::size_t j = 0; j < N; ++j) n += active[j] ? 1 : 0;
+        return n;
+    }();
+
+    template <std::size_t... J>
+    static constexpr std::array<step_function<S>, count + 1> steps_of(std::index_sequence<J...>) {
+        const step_function<S> all[] = {&Step<Sched, J>::template run<S>..., nullptr};
+        std::array<step_function<S>, count + 1> f{};
+        std::size_t n = 0;
+        for (std::size_t j = 0; j < N; ++j) {
+            if (active[j]) f[n++] = all[j];
+        }
+        return f;
+    }
+    static constexpr std::array<step_function<S>, count + 1> steps =
+        steps_of(std::make_index_sequence<N>{});
+};
+
 // --- binding the call's memory ---
 
 /// Fills the source (and, if writable, the mutable pointer) of the variable bound by b. Named
@@ -1170,26 +1228,23 @@ struct engine {
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
 
-    constexpr void forward() {
-        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
-            (forward_step<Sched, J>::type::run(cx), ...);
-        });
+    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
+    /// code named after the plan is this loop, not one function per chunk of steps).
+    template <class Table>
+    constexpr void run_all() {
+        for (std::size_t k = 0; k < Table::count; ++k) Table::steps[k](cx);
     }
+
+    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
 
     constexpr void backward() {
         seed<typename zeros_desc<Sched, N>::type,
              workspace<Sched>::offsets.adj_off[Sched::root]>::run(cx);
-        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... R>(std::index_sequence<R...>) {
-            (backward_step<Sched, N - 1 - R>::type::run(cx), ...);
-        });
+        run_all<step_table<Sched, backward_step_of, S>>();
     }
 
     /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
-    constexpr void apply_updates() {
-        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
-            (update_desc<Sched, J>::type::run(cx), ...);
-        });
-    }
+    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
 
     /// The value of the root (a scalar).
     constexpr S root_value() const {

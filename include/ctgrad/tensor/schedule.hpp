@@ -351,15 +351,18 @@ constexpr bool is_loop_root(const tables<N, A>& t, std::size_t k) {
             t.kinds[k] == kind::kernel);
 }
 
-/// The entries whose stored adjoints the loop rooted at m writes.
+/// The entries whose stored adjoints the loop rooted at m writes, in out[] (counted in n;
+/// repeats included; out may be null to count only).
 template <std::size_t N, std::size_t A>
-constexpr void collect_targets(const tables<N, A>& t, std::size_t m, std::array<bool, N>& hit) {
+constexpr void collect_target_list(const tables<N, A>& t, std::size_t m, std::size_t* out,
+                                   std::size_t& n) {
     for (std::size_t i = 0; i < t.arity[m]; ++i) {
         const std::size_t c = t.child[m][i];
         if (t.edges[m][i] == edge::inline_push) {
-            collect_targets(t, c, hit);
+            collect_target_list(t, c, out, n);
         } else if (t.edges[m][i] != edge::skip) {
-            hit[c] = true;
+            if (out != nullptr) out[n] = c;
+            ++n;
         }
     }
 }
@@ -460,23 +463,36 @@ struct schedule {
 
     static constexpr tables<N, A> t = compute();
 
-    /// The adjoints zeroed before loop root K (K = N: when the backward pass starts).
+    /// The adjoints to zero before each loop root k (k = N: when the backward pass starts),
+    /// grouped by k in one pass: entries start[k] .. start[k + 1] of entry[].
+    struct zero_table {
+        std::array<std::size_t, N + 2> start{};
+        std::array<std::size_t, N> entry{};
+    };
+
+    static constexpr zero_table zeros = [] {
+        zero_table z{};
+        std::array<std::size_t, N> key{};
+        for (std::size_t j = 0; j < N; ++j) {
+            key[j] = t.zero_at_start[j] ? N : t.zero_before[j];
+            if (key[j] != none) ++z.start[key[j] + 1];
+        }
+        for (std::size_t k = 0; k <= N; ++k) z.start[k + 1] += z.start[k];
+        std::array<std::size_t, N + 2> fill = z.start;
+        for (std::size_t j = 0; j < N; ++j) {
+            if (key[j] != none) z.entry[fill[key[j]]++] = j;
+        }
+        return z;
+    }();
+
+    /// The adjoints zeroed before loop root K (K = N: when the backward pass starts), in entry
+    /// order.
     template <std::size_t K>
     struct zeroed {
-        static constexpr bool at(std::size_t j) {
-            return K == N ? t.zero_at_start[j] : t.zero_before[j] == K;
-        }
-        static constexpr std::size_t count = [] {
-            std::size_t n = 0;
-            for (std::size_t j = 0; j < N; ++j) n += at(j) ? 1 : 0;
-            return n;
-        }();
+        static constexpr std::size_t count = zeros.start[K + 1] - zeros.start[K];
         static constexpr std::array<std::size_t, count> list = [] {
             std::array<std::size_t, count> l{};
-            std::size_t n = 0;
-            for (std::size_t j = 0; j < N; ++j) {
-                if (at(j)) l[n++] = j;
-            }
+            for (std::size_t z = 0; z < count; ++z) l[z] = zeros.entry[zeros.start[K] + z];
             return l;
         }();
     };
