@@ -87,7 +87,8 @@ struct plan {
     static constexpr std::size_t max_arity = [] {
         std::size_t m = 1;
         for (std::size_t j = 0; j < size; ++j) {
-            const std::size_t a = fragment::first_child[j + 1] - fragment::first_child[j];
+            const std::size_t a =
+                fragment::tables.first_child[j + 1] - fragment::tables.first_child[j];
             m = a > m ? a : m;
         }
         return m;
@@ -97,8 +98,9 @@ struct plan {
     static constexpr std::array<std::array<std::size_t, max_arity>, size> child = [] {
         std::array<std::array<std::size_t, max_arity>, size> c{};
         for (std::size_t j = 0; j < size; ++j) {
-            for (std::size_t i = fragment::first_child[j]; i < fragment::first_child[j + 1]; ++i) {
-                c[j][i - fragment::first_child[j]] = fragment::child[i];
+            for (std::size_t i = fragment::tables.first_child[j];
+                 i < fragment::tables.first_child[j + 1]; ++i) {
+                c[j][i - fragment::tables.first_child[j]] = fragment::tables.child[i];
             }
         }
         return c;
@@ -106,7 +108,7 @@ struct plan {
 
     /// constant_slot[J]: for a run-time constant, the position of its number among the root's
     /// (ctgrad::detail::constant_at); no_entry for every other entry.
-    static constexpr const auto& constant_slot = fragment::constant_slot;
+    static constexpr const auto& constant_slot = fragment::tables.constant_slot;
 
     struct entry_facts {
         std::array<std::size_t, size> arity;
@@ -157,6 +159,16 @@ struct plan {
     using variables = typename detail::variables_of<keys>::type;
 
     static constexpr std::size_t variable_count = variables::size;
+
+    /// variable_rank[J]: for a variable, its position in `variables`.
+    static constexpr std::array<std::size_t, size> variable_rank = [] {
+        std::array<std::size_t, size> r{};
+        std::size_t n = 0;
+        for (std::size_t j = 0; j < size; ++j) {
+            r[j] = facts.is_variable[j] ? n++ : 0;
+        }
+        return r;
+    }();
 
     static constexpr std::array<std::size_t, variable_count> variable_entry = [] {
         std::array<std::size_t, variable_count> e{};

@@ -7,10 +7,13 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t
 #include <type_traits>  // std::common_type_t, std::is_floating_point_v
 #include <utility>      // std::index_sequence
 
 #include <boost/hana/at.hpp>
+#include <boost/hana/basic_tuple.hpp>
+#include <boost/hana/unpack.hpp>
 
 #include <ctgrad/ad/plan.hpp>
 #include <ctgrad/core/binding.hpp>
@@ -97,70 +100,185 @@ constexpr bool all_bound() {
 template <class Plan, class Set>
 using scalar_t = typename detail::scalar_of<Plan, Set>::type;
 
-/// The value of entry J from the values of the entries before it.
-template <class Plan, class S, std::size_t J, class Root, class Set>
-constexpr S evaluate_entry(const std::array<S, Plan::size>& v, const Root& root, const Set& set) {
-    using E = typename Plan::template expr<J>;
-    if constexpr (is_variable_v<E>) {
-        return static_cast<S>(set.template get<E::name>());
-    } else if constexpr (is_exact_constant_v<E>) {
-        return E::template as<S>();
-    } else if constexpr (is_constant_v<E>) {
-        return static_cast<S>(constant_value<Plan, J>(root));
+namespace detail {
+
+// What one entry of a sweep does, as a small type: the generated statements are function
+// templates named after these (the op, the entry's own and its arguments' indices), never after
+// the plan or the expression, so that the code of an N-entry plan has names of constant length
+// and the compiler's cost stays linear in N (a name that spelled the plan, once per entry, is
+// quadratic: the compiler mangles every instantiated function's name).
+
+/// The value of the plan's Rank-th variable.
+template <std::size_t Rank>
+struct variable_value {};
+
+/// An exact constant (a literal or a named constant).
+template <class L>
+struct exact_value {};
+
+/// The run-time constant at Slot among the root's (core/fragment.hpp).
+template <std::size_t Slot>
+struct constant_number {};
+
+/// Op applied to the values of entries C...
+template <class Op, std::size_t... C>
+struct op_value {};
+
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t Rank>
+constexpr S evaluate(variable_value<Rank>, const std::array<S, N>&, const std::array<S, V>& bound,
+                     const std::array<S, K>&) {
+    return bound[Rank];
+}
+
+template <class S, std::size_t N, std::size_t V, std::size_t K, class L>
+constexpr S evaluate(exact_value<L>, const std::array<S, N>&, const std::array<S, V>&,
+                     const std::array<S, K>&) {
+    return L::template as<S>();
+}
+
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t Slot>
+constexpr S evaluate(constant_number<Slot>, const std::array<S, N>&, const std::array<S, V>&,
+                     const std::array<S, K>& constants) {
+    return constants[Slot];
+}
+
+template <class S, std::size_t N, std::size_t V, std::size_t K, class Op, std::size_t... C>
+constexpr S evaluate(op_value<Op, C...>, const std::array<S, N>& v, const std::array<S, V>&,
+                     const std::array<S, K>&) {
+    return static_cast<S>(Op::value(v[C]...));
+}
+
+template <class Plan, std::size_t J, class E, class Seq>
+struct op_value_of;
+
+template <class Plan, std::size_t J, class E, std::size_t... I>
+struct op_value_of<Plan, J, E, std::index_sequence<I...>> {
+    using type = op_value<typename E::op, Plan::child[J][I]...>;
+};
+
+template <class Plan, std::size_t J, class E = typename Plan::template expr<J>, class = void>
+struct value_step {
+    using type = typename op_value_of<Plan, J, E, std::make_index_sequence<E::arity>>::type;
+};
+
+template <class Plan, std::size_t J, class E>
+struct value_step<Plan, J, E, std::enable_if_t<is_variable_v<E>>> {
+    using type = variable_value<Plan::variable_rank[J]>;
+};
+
+template <class Plan, std::size_t J, class E>
+struct value_step<Plan, J, E, std::enable_if_t<is_exact_constant_v<E>>> {
+    using type = exact_value<E>;
+};
+
+template <class Plan, std::size_t J, class E>
+struct value_step<Plan, J, E, std::enable_if_t<is_constant_v<E>>> {
+    using type = constant_number<Plan::constant_slot[J]>;
+};
+
+/// The adjoint of entry J pushed to its arguments C...: argument I's contribution is made when
+/// bit I of Active is set, and assigns (instead of adding) when bit I of Assign is.
+template <class Op, std::size_t J, std::uint64_t Active, std::uint64_t Assign, std::size_t... C>
+struct op_adjoint {};
+
+/// Nothing to push (an inactive entry or a leaf).
+struct no_adjoint {};
+
+template <class S, std::size_t N>
+constexpr void push(no_adjoint, const std::array<S, N>&, std::array<S, N>&) {}
+
+template <class S, std::size_t N, class Op, std::size_t J, std::uint64_t Active,
+          std::uint64_t Assign, std::size_t... C>
+constexpr void push(op_adjoint<Op, J, Active, Assign, C...>, const std::array<S, N>& v,
+                    std::array<S, N>& a) {
+    constexpr std::size_t c[] = {C...};
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&] {
+                if constexpr ((Active >> I) & 1u) {
+                    const S d = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J];
+                    if constexpr ((Assign >> I) & 1u) {
+                        a[c[I]] = d;
+                    } else {
+                        a[c[I]] += d;
+                    }
+                }
+            }(),
+            ...);
+    }
+    (std::make_index_sequence<sizeof...(C)>{});
+}
+
+template <class Plan, std::size_t J, class Seq>
+struct op_adjoint_of;
+
+template <class Plan, std::size_t J, std::size_t... I>
+struct op_adjoint_of<Plan, J, std::index_sequence<I...>> {
+    static_assert(sizeof...(I) <= 64, "ctgrad: an op with more than 64 arguments");
+    using type =
+        op_adjoint<typename Plan::template expr<J>::op, J,
+                   ((std::uint64_t{Plan::active[Plan::child[J][I]]} << I) | ... | 0u),
+                   ((std::uint64_t{Plan::assigns[J][I]} << I) | ... | 0u), Plan::child[J][I]...>;
+};
+
+template <class Plan, std::size_t J, bool Pushes = Plan::active[J] && Plan::facts.differentiable[J]>
+struct adjoint_step {
+    using type = no_adjoint;
+};
+
+template <class Plan, std::size_t J>
+struct adjoint_step<Plan, J, true> {
+    using type =
+        typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::template arity<J>>>::type;
+};
+
+/// The numbers bound to the plan's variables, in the plan's order, as S.
+template <class Plan, class S, class Set>
+constexpr std::array<S, Plan::variable_count> bound_values(const Set& set) {
+    return [&]<class... V>(ctgrad::detail::type_list<V...>) {
+        return std::array<S, sizeof...(V)>{static_cast<S>(set.template get<V::name>())...};
+    }(typename Plan::variables{});
+}
+
+/// The run-time constants of the root expression, in slot order, as S.
+template <class Plan, class S, class Root>
+constexpr std::array<S, Plan::fragment::constants> constant_values(const Root& root) {
+    if constexpr (is_constant_v<Root>) {
+        return {static_cast<S>(root.value)};
+    } else if constexpr (Plan::fragment::constants == 0) {
+        return {};
     } else {
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return static_cast<S>(E::op::value(v[Plan::child[J][I]]...));
-        }
-        (std::make_index_sequence<E::arity>{});
+        return boost::hana::unpack(root.constants, [](const auto&... c) {
+            return std::array<S, sizeof...(c)>{static_cast<S>(c)...};
+        });
     }
 }
 
-/// The forward sweep: every entry's value, children before parents.
+}  // namespace detail
+
+/// The forward sweep: every entry's value, children before parents, in one statement per entry
+/// (detail::evaluate), over the bound numbers and the root's constants read once.
 template <class Plan, class S, class Root, class Set>
 constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
+    const auto bound = detail::bound_values<Plan, S>(set);
+    const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
     ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((v[J] = evaluate_entry<Plan, S, J>(v, root, set)), ...);
+        ((v[J] =
+              detail::evaluate(typename detail::value_step<Plan, J>::type{}, v, bound, constants)),
+         ...);
     });
     return v;
 }
 
-/// Entry J's contribution to the adjoint of its I-th argument.
-template <class Plan, class S, std::size_t J, std::size_t I>
-constexpr void contribute(const std::array<S, Plan::size>& v, std::array<S, Plan::size>& a) {
-    constexpr std::size_t c = Plan::child[J][I];
-    if constexpr (Plan::active[c]) {
-        using E = typename Plan::template expr<J>;
-        const S d = [&]<std::size_t... K>(std::index_sequence<K...>) {
-            return static_cast<S>(E::op::partial(arg<I>, v[Plan::child[J][K]]..., v[J]));
-        }
-        (std::make_index_sequence<E::arity>{}) * a[J];
-        if constexpr (Plan::assigns[J][I]) {
-            a[c] = d;
-        } else {
-            a[c] += d;
-        }
-    }
-}
-
 /// The reverse sweep: adjoints of every active entry, parents before children, seeded with
-/// d root / d root = 1.
+/// d root / d root = 1; each adjoint assigned by its first contribution, accumulated by the rest.
 template <class Plan, class S>
 constexpr std::array<S, Plan::size> reverse(const std::array<S, Plan::size>& v) {
     std::array<S, Plan::size> a{};
     a[Plan::size - 1] = S(1);
     ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (
-            [&] {
-                constexpr std::size_t J = Plan::size - 1 - R;
-                if constexpr (Plan::active[J] && Plan::facts.differentiable[J]) {
-                    [&]<std::size_t... I>(std::index_sequence<I...>) {
-                        (contribute<Plan, S, J, I>(v, a), ...);
-                    }
-                    (std::make_index_sequence<Plan::template arity<J>>{});
-                }
-            }(),
-            ...);
+        (detail::push(typename detail::adjoint_step<Plan, Plan::size - 1 - R>::type{}, v, a), ...);
     });
     return a;
 }

@@ -11,6 +11,7 @@
 /// ad::plan reads the root's fragment.
 #pragma once
 
+#include <algorithm>    // std::max
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <type_traits>  // std::conditional_t
@@ -36,16 +37,24 @@ inline constexpr std::size_t no_entry = static_cast<std::size_t>(-1);
 inline constexpr std::size_t copy_budget = 2048;
 inline constexpr std::size_t copy_factor = 8;
 
+/// The tables of a node's fragment: its arguments' fragments one after the other, without the
+/// pure entries an earlier argument has, then the node itself.
+template <std::size_t Size, std::size_t Edges>
+struct fragment_tables {
+    std::array<std::size_t, Size + 1> first_child{};
+    std::array<std::size_t, Edges> child{};
+    std::array<std::size_t, Size> constant_slot{};
+};
+
 /// The fragment of a leaf (variable, literal, run-time constant): itself.
 template <class E>
 struct leaf_fragment {
     using exprs = type_list<E>;
     static constexpr std::size_t size = 1;
-    /// Entry j's arguments are child[first_child[j]] ... child[first_child[j + 1] - 1].
-    static constexpr std::array<std::size_t, 2> first_child{0, 0};
-    static constexpr std::array<std::size_t, 0> child{};
-    /// The position of entry j's number among the root's run-time constants (no_entry if none).
-    static constexpr std::array<std::size_t, 1> constant_slot{is_constant_v<E> ? 0 : no_entry};
+    /// The tables: entry j's arguments are child[first_child[j]] ... child[first_child[j + 1] -
+    /// 1]; constant_slot[j] is the position of entry j's number among the root's run-time
+    /// constants (no_entry if it holds none).
+    static constexpr fragment_tables<1, 0> tables{{0, 0}, {}, {is_constant_v<E> ? 0 : no_entry}};
     static constexpr std::size_t constants = is_constant_v<E> ? 1 : 0;
     /// The distinct subexpression types (the plan, if every run-time number were an exact
     /// literal).
@@ -58,47 +67,125 @@ struct leaf_fragment {
 template <class E>
 struct fragment : leaf_fragment<E> {};
 
-/// Where a pure subexpression of argument I of a node is found among the fragments of the
+/// Where a pure subexpression of an argument of a node is found among the fragments of the
 /// arguments before it: the argument and the index in its fragment (argument no_entry if not).
 struct found_at {
     std::size_t arg = no_entry;
     std::size_t index = 0;
 };
 
-template <class E, class... Earlier>
-constexpr found_at find_earlier() {
-    found_at r{};
-    if constexpr (is_pure_v<E>) {
-        std::size_t j = 0;
-        (
-            [&] {
-                if constexpr (list_contains_v<typename Earlier::exprs, E>) {
-                    if (r.arg == no_entry) r = {j, index_of_v<typename Earlier::exprs, E>};
-                }
-                ++j;
-            }(),
-            ...);
+// The computations below are class templates and constexpr functions over arrays whose names
+// hold only sizes: the compiler mangles every function it instantiates, and a function named
+// after a node type would cost in proportion to the size of that type, per node.
+
+template <std::size_t K>
+constexpr found_at first_found(const std::array<bool, K>& in,
+                               const std::array<std::size_t, K>& at) {
+    for (std::size_t j = 0; j < K; ++j) {
+        if (in[j]) return {j, at[j]};
     }
-    return r;
+    return {};
 }
+
+template <class List, class E, bool = list_contains_v<List, E>>
+struct index_or_zero : std::integral_constant<std::size_t, 0> {};
+
+template <class List, class E>
+struct index_or_zero<List, E, true> : std::integral_constant<std::size_t, index_of_v<List, E>> {};
+
+template <class E, bool Pure, class... Earlier>
+struct find_in {
+    static constexpr found_at value{};
+};
+
+template <class E, class... Earlier>
+struct find_in<E, true, Earlier...> {
+    static constexpr found_at value =
+        first_found<sizeof...(Earlier)>({list_contains_v<typename Earlier::exprs, E>...},
+                                        {index_or_zero<typename Earlier::exprs, E>::value...});
+};
 
 template <class Exprs, class... Earlier>
 struct found_in_earlier;
 
 template <class... E, class... Earlier>
 struct found_in_earlier<type_list<E...>, Earlier...> {
-    static constexpr std::array<found_at, sizeof...(E)> value{find_earlier<E, Earlier...>()...};
+    static constexpr std::array<found_at, sizeof...(E)> value{
+        find_in<E, is_pure_v<E>, Earlier...>::value...};
 };
 
-/// Whether each entry of argument I's fragment is new to the node's fragment.
+template <std::size_t M>
+constexpr std::array<bool, M> new_entries(const std::array<found_at, M>& found) {
+    std::array<bool, M> m{};
+    for (std::size_t t = 0; t < M; ++t) m[t] = found[t].arg == no_entry;
+    return m;
+}
+
+/// Whether each entry of an argument's fragment is new to the node's fragment.
 template <class Found>
 struct new_mask {
-    static constexpr auto value = [] {
-        std::array<bool, Found::value.size()> m{};
-        for (std::size_t t = 0; t < m.size(); ++t) m[t] = Found::value[t].arg == no_entry;
-        return m;
-    }();
+    static constexpr auto value = new_entries(Found::value);
 };
+
+/// One argument's fragment, as the merge reads it.
+struct fragment_view {
+    std::size_t size = 0;
+    const std::size_t* first_child = nullptr;
+    const std::size_t* child = nullptr;
+    const std::size_t* constant_slot = nullptr;
+    std::size_t constants = 0;
+    const found_at* found = nullptr;  // null for the first argument: all its entries are new
+};
+
+/// The sizes of a node's fragment: entries and argument references.
+struct fragment_sizes {
+    std::size_t size = 0;
+    std::size_t edges = 0;
+};
+
+template <std::size_t K>
+constexpr fragment_sizes merged_sizes(const std::array<fragment_view, K>& args) {
+    fragment_sizes z{};
+    for (std::size_t i = 0; i < K; ++i) {
+        const fragment_view& f = args[i];
+        for (std::size_t e = 0; e < f.size; ++e) {
+            if (f.found != nullptr && f.found[e].arg != no_entry) continue;
+            ++z.size;
+            z.edges += f.first_child[e + 1] - f.first_child[e];
+        }
+    }
+    return {z.size + 1, z.edges + K};
+}
+
+template <std::size_t K, std::size_t Size, std::size_t Edges, std::size_t Largest>
+constexpr fragment_tables<Size, Edges> merge_fragments(const std::array<fragment_view, K>& args) {
+    fragment_tables<Size, Edges> t{};
+    for (auto& x : t.constant_slot) x = no_entry;
+    // map[i][e]: the entry of this fragment that entry e of argument i's fragment is
+    std::array<std::array<std::size_t, Largest>, K> map{};
+    std::size_t next = 0, edge = 0, offset = 0;
+    for (std::size_t i = 0; i < K; ++i) {
+        const fragment_view& f = args[i];
+        for (std::size_t e = 0; e < f.size; ++e) {
+            if (f.found != nullptr && f.found[e].arg != no_entry) {
+                map[i][e] = map[f.found[e].arg][f.found[e].index];
+                continue;
+            }
+            map[i][e] = next;
+            t.first_child[next] = edge;
+            for (std::size_t x = f.first_child[e]; x < f.first_child[e + 1]; ++x) {
+                t.child[edge++] = map[i][f.child[x]];
+            }
+            if (f.constant_slot[e] != no_entry) t.constant_slot[next] = offset + f.constant_slot[e];
+            ++next;
+        }
+        offset += f.constants;
+    }
+    t.first_child[next] = edge;
+    for (std::size_t i = 0; i < K; ++i) t.child[edge++] = map[i][args[i].size - 1];
+    t.first_child[next + 1] = edge;
+    return t;
+}
 
 template <class N, class Args, class Seq>
 struct node_fragment;
@@ -107,7 +194,7 @@ struct node_fragment;
 template <class N>
 struct refused_fragment : leaf_fragment<N> {
     static constexpr std::size_t constants = 0;
-    static constexpr std::array<std::size_t, 1> constant_slot{no_entry};
+    static constexpr fragment_tables<1, 0> tables{{0, 0}, {}, {no_entry}};
     static constexpr bool refused = true;
 };
 
@@ -155,51 +242,26 @@ struct node_fragment<N, type_list<A...>, std::index_sequence<I...>> {
     using found_t = typename found<J>::type;
 
     static constexpr std::size_t k = sizeof...(A);
-    static constexpr std::array<std::size_t, k + 1> arg_size{fragment<A>::size..., 0};
-    static constexpr std::array<std::size_t, k + 1> arg_constants{fragment<A>::constants..., 0};
 
-    template <std::size_t J>
-    static constexpr auto found_value() {
-        return found_t<J>::value;
+#define CTGRAD_FRAGMENT_VIEWS                                         \
+    std::array<fragment_view, k> {                                    \
+        fragment_view{fragment<A>::size,                              \
+                      fragment<A>::tables.first_child.data(),         \
+                      fragment<A>::tables.child.data(),               \
+                      fragment<A>::tables.constant_slot.data(),       \
+                      fragment<A>::constants,                         \
+                      I == 0 ? nullptr : found_t<I>::value.data()}... \
     }
-
-    static constexpr std::size_t largest_arg = [] {
-        std::size_t m = 0;
-        for (std::size_t j = 0; j < k; ++j) m = arg_size[j] > m ? arg_size[j] : m;
-        return m;
-    }();
-
-    struct tables_t {
-        std::array<std::array<std::size_t, largest_arg>, k> map{};
-        std::size_t size = 0;
-        std::size_t edges = 0;
-    };
-
-    static constexpr tables_t tables = [] {
-        tables_t t{};
-        (
-            [&] {
-                constexpr auto f = found_value<I>();
-                for (std::size_t e = 0; e < arg_size[I]; ++e) {
-                    if (f[e].arg == no_entry) {
-                        t.map[I][e] = t.size++;
-                        t.edges +=
-                            arg_fragment<I>::first_child[e + 1] - arg_fragment<I>::first_child[e];
-                    } else {
-                        t.map[I][e] = t.map[f[e].arg][f[e].index];
-                    }
-                }
-            }(),
-            ...);
-        t.edges += k;
-        ++t.size;  // the node itself
-        return t;
-    }();
+    static constexpr fragment_sizes sizes = merged_sizes(CTGRAD_FRAGMENT_VIEWS);
+    static constexpr std::size_t largest = std::max({std::size_t{1}, fragment<A>::size...});
+    static constexpr fragment_tables<sizes.size, sizes.edges> tables =
+        merge_fragments<k, sizes.size, sizes.edges, largest>(CTGRAD_FRAGMENT_VIEWS);
+#undef CTGRAD_FRAGMENT_VIEWS
 
     using exprs =
         concat_t<filter_t<typename fragment<A>::exprs, new_mask<found_t<I>>>..., type_list<N>>;
 
-    static constexpr std::size_t size = tables.size;
+    static constexpr std::size_t size = sizes.size;
     static constexpr std::size_t constants = (std::size_t{0} + ... + fragment<A>::constants);
 
     using distinct_list = typename distinct_of<N::pure, N, fragment<A>...>::type;
@@ -209,63 +271,6 @@ struct node_fragment<N, type_list<A...>, std::index_sequence<I...>> {
     /// The plan copies impure subexpressions so often that it is refused (see make_node).
     static constexpr bool refused =
         !N::pure && size > copy_budget&& size > copy_factor* distinct::size;
-
-    static constexpr std::array<std::size_t, tables.size + 1> first_child = [] {
-        std::array<std::size_t, tables.size + 1> fc{};
-        std::size_t at = 0;
-        (
-            [&] {
-                constexpr auto f = found_value<I>();
-                for (std::size_t e = 0; e < arg_size[I]; ++e) {
-                    if (f[e].arg != no_entry) continue;
-                    fc[tables.map[I][e]] = at;
-                    at += arg_fragment<I>::first_child[e + 1] - arg_fragment<I>::first_child[e];
-                }
-            }(),
-            ...);
-        fc[tables.size - 1] = at;
-        fc[tables.size] = at + k;
-        return fc;
-    }();
-
-    static constexpr std::array<std::size_t, tables.edges> child = [] {
-        std::array<std::size_t, tables.edges> c{};
-        (
-            [&] {
-                constexpr auto f = found_value<I>();
-                using F = arg_fragment<I>;
-                for (std::size_t e = 0; e < arg_size[I]; ++e) {
-                    if (f[e].arg != no_entry) continue;
-                    std::size_t at = first_child[tables.map[I][e]];
-                    for (std::size_t x = F::first_child[e]; x < F::first_child[e + 1]; ++x) {
-                        c[at++] = tables.map[I][F::child[x]];
-                    }
-                }
-            }(),
-            ...);
-        std::size_t at = first_child[tables.size - 1];
-        ((c[at++] = tables.map[I][arg_size[I] - 1]), ...);
-        return c;
-    }();
-
-    static constexpr std::array<std::size_t, tables.size> constant_slot = [] {
-        std::array<std::size_t, tables.size> s{};
-        for (auto& x : s) x = no_entry;
-        std::size_t offset = 0;
-        (
-            [&] {
-                constexpr auto f = found_value<I>();
-                using F = arg_fragment<I>;
-                for (std::size_t e = 0; e < arg_size[I]; ++e) {
-                    if (f[e].arg == no_entry && F::constant_slot[e] != no_entry) {
-                        s[tables.map[I][e]] = offset + F::constant_slot[e];
-                    }
-                }
-                offset += F::constants;
-            }(),
-            ...);
-        return s;
-    }();
 };
 
 }  // namespace detail

@@ -35,7 +35,7 @@ struct type_list;
 /// which gives back the list (`decltype(Id{}())`). See node.
 template <class... Args>
 constexpr auto args_id() {
-    return [] { return type_list<Args...>{}; };
+    return []() -> type_list<Args...> { return {}; };
 }
 
 }  // namespace detail

@@ -61,30 +61,38 @@ constexpr const auto& constant_at(const E& e) noexcept {
     }
 }
 
-/// Where the G-th constant of a node with arguments Args... comes from: argument `arg`, its
-/// constant `at`.
+/// Where the G-th constant of a node comes from: argument `arg`, its constant `at`.
+struct constant_source {
+    std::size_t arg = 0;
+    std::size_t at = 0;
+};
+
+// Functions of sizes only (see core/fragment.hpp on names).
+template <std::size_t Total, std::size_t K>
+constexpr std::array<constant_source, Total> constant_layout(const std::array<std::size_t, K>& n) {
+    std::array<constant_source, Total> f{};
+    std::size_t g = 0;
+    for (std::size_t a = 0; a < K; ++a) {
+        for (std::size_t k = 0; k < n[a]; ++k) f[g++] = {a, k};
+    }
+    return f;
+}
+
+template <std::size_t K>
+constexpr std::array<std::size_t, K> constant_offsets(const std::array<std::size_t, K>& n) {
+    std::array<std::size_t, K> o{};
+    for (std::size_t a = 1; a < K; ++a) o[a] = o[a - 1] + n[a - 1];
+    return o;
+}
+
 template <class... Args>
 struct constant_sources {
-    static constexpr std::size_t counts[] = {constants_of_t<Args>::size..., 0};
+    static constexpr std::array<std::size_t, sizeof...(Args)> counts{constants_of_t<Args>::size...};
     static constexpr std::size_t total = (std::size_t{0} + ... + constants_of_t<Args>::size);
-    struct source {
-        std::size_t arg = 0;
-        std::size_t at = 0;
-    };
-    static constexpr std::array<source, total> from = [] {
-        std::array<source, total> f{};
-        std::size_t g = 0;
-        for (std::size_t a = 0; a < sizeof...(Args); ++a) {
-            for (std::size_t k = 0; k < counts[a]; ++k) f[g++] = {a, k};
-        }
-        return f;
-    }();
-    /// The position of argument I's first constant among the node's.
-    static constexpr std::size_t offset(std::size_t i) {
-        std::size_t o = 0;
-        for (std::size_t a = 0; a < i; ++a) o += counts[a];
-        return o;
-    }
+    static constexpr std::array<constant_source, total> from =
+        constant_layout<total, sizeof...(Args)>(counts);
+    /// The position of each argument's first constant among the node's.
+    static constexpr std::array<std::size_t, sizeof...(Args)> offset = constant_offsets(counts);
 };
 
 /// The I-th of the arguments.
@@ -151,7 +159,7 @@ struct node_base {
     template <std::size_t I>
     constexpr auto child() const {
         using C = detail::at_t<args, I>;
-        return detail::rebuild<C, detail::constant_sources<Args...>::offset(I)>(constants);
+        return detail::rebuild<C, detail::constant_sources<Args...>::offset[I]>(constants);
     }
 
 private:

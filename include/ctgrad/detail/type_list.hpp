@@ -6,7 +6,7 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
-#include <type_traits>  // std::is_base_of_v, std::conditional_t
+#include <type_traits>  // std::is_base_of_v, std::conditional_t, std::integral_constant
 #include <utility>      // std::index_sequence
 
 namespace ctgrad::detail {
@@ -68,10 +68,11 @@ struct index_table;
 template <class... T>
 struct index_table<type_list<T...>> : index_table_impl<std::index_sequence_for<T...>, T...> {};
 
+// Declared only and used only in unevaluated operands: no function named after T is ever
+// instantiated (the compiler mangles every function it instantiates, and a name that spells a
+// large expression type costs time in proportion to its length).
 template <class T, std::size_t I>
-constexpr std::size_t index_lookup(const indexed<I, T>*) {
-    return I;
-}
+std::integral_constant<std::size_t, I> index_lookup(const indexed<I, T>*);
 
 template <class List, class T>
 inline constexpr bool list_contains_v = requires(const index_table<List>* t) {
@@ -80,8 +81,8 @@ inline constexpr bool list_contains_v = requires(const index_table<List>* t) {
 
 /// Position of `T` in `List` (a list of distinct types); ill-formed when absent.
 template <class List, class T>
-inline constexpr std::size_t index_of_v =
-    ctgrad::detail::index_lookup<T>(static_cast<const index_table<List>*>(nullptr));
+inline constexpr std::size_t index_of_v = decltype(ctgrad::detail::index_lookup<T>(
+    static_cast<const index_table<List>*>(nullptr)))::value;
 
 template <std::size_t I, class T>
 constexpr T at_lookup(const indexed<I, T>*);
