@@ -55,10 +55,14 @@ struct call {
     using plan = ad::plan<std::remove_cvref_t<E>>;
     using set = binding_set<std::remove_cvref_t<B>...>;
     static constexpr bool unique = no_duplicates_v<std::remove_cvref_t<B>...>;
-    static constexpr bool ok = unique && ad::detail::all_bound_quietly<plan, set>();
+    /// An expression refused when it was built (core/fragment.hpp) was diagnosed there.
+    static constexpr bool refused = plan::fragment::refused;
+    static constexpr bool ok = unique && !refused && ad::detail::all_bound_quietly<plan, set>();
 
     static constexpr void diagnose() {
-        if constexpr (!unique) {
+        if constexpr (refused) {
+            return;
+        } else if constexpr (!unique) {
             static_cast<void>(check_no_duplicates<std::remove_cvref_t<B>...>());
         } else {
             static_cast<void>(ad::detail::all_bound<plan, set>());

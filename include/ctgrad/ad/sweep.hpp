@@ -55,10 +55,29 @@ struct common_number<ctgrad::detail::type_list<>> {
     using type = double;
 };
 
+template <std::size_t N>
+constexpr bool any_of(const std::array<bool, N>& a) {
+    for (bool b : a) {
+        if (b) return true;
+    }
+    return false;
+}
+
+/// std::common_type_t<T...> when it is a floating-point type, else double: the widest
+/// floating-point type among T... (an integer mixed with a float is a float), computed flat
+/// (std::common_type recurses on the length of the list, and a plan may hold thousands of
+/// run-time constants).
 template <class... T>
 struct common_number<ctgrad::detail::type_list<T...>> {
-    using common = std::common_type_t<T...>;
-    using type = std::conditional_t<std::is_floating_point_v<common>, common, double>;
+    static constexpr bool any_long_double =
+        any_of(std::array<bool, sizeof...(T)>{std::is_same_v<T, long double>...});
+    static constexpr bool any_double =
+        any_of(std::array<bool, sizeof...(T)>{std::is_same_v<T, double>...});
+    static constexpr bool any_float =
+        any_of(std::array<bool, sizeof...(T)>{std::is_same_v<T, float>...});
+    using type = std::conditional_t<
+        any_long_double, long double,
+        std::conditional_t<any_double, double, std::conditional_t<any_float, float, double>>>;
 };
 
 template <class Plan, class Set, class Seq = std::make_index_sequence<Plan::size>>

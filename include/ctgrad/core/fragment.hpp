@@ -23,9 +23,10 @@
 namespace ctgrad {
 
 /// Diagnostic type: instantiated (and left incomplete) when an expression copies a
-/// subexpression that holds a run-time number so often that its plan explodes; `Op` is the op
-/// being applied, `Arguments` its argument types.
-template <class Op, class... Arguments>
+/// subexpression that holds a run-time number so often that its plan explodes: `Op` is the op
+/// being applied, `Entries` the size its plan would have, `Distinct` the number of distinct
+/// subexpressions. (The argument types are not named: they would print as large as the plan.)
+template <class Op, std::size_t Entries, std::size_t Distinct>
 struct subexpression_holding_a_number_is_reused;
 
 namespace detail {
@@ -34,7 +35,7 @@ inline constexpr std::size_t no_entry = static_cast<std::size_t>(-1);
 
 /// A plan larger than this many entries, and more than `copy_factor` times the number of
 /// distinct subexpression types, is refused as an accidental exponential copy (see make_node).
-inline constexpr std::size_t copy_budget = 2048;
+inline constexpr std::size_t copy_budget = 1024;
 inline constexpr std::size_t copy_factor = 8;
 
 /// The tables of a node's fragment: its arguments' fragments one after the other, without the

@@ -140,8 +140,11 @@ struct node_base {
     static constexpr std::size_t arity = sizeof...(Args);
     /// Every leaf is a variable or an exact literal (see is_pure).
     static constexpr bool pure = (is_pure_v<Args> && ...);
-    /// The types of the run-time constants, in depth-first order.
-    using constant_types = detail::concat_t<detail::constants_of_t<Args>...>;
+    /// The types of the run-time constants, in depth-first order (none above an expression
+    /// refused for exploding copies: it is diagnosed, and carrying its numbers on would only
+    /// make the compiler's work explode with them).
+    using constant_types = std::conditional_t<detail::any_refused<args>::value, detail::type_list<>,
+                                              detail::concat_t<detail::constants_of_t<Args>...>>;
 
     [[no_unique_address]] typename detail::flat_storage<constant_types>::type constants{};
 
@@ -206,17 +209,19 @@ constexpr auto make_node(A... a) {
     // The plan fragment of the node, built now that its arguments' exist (core/fragment.hpp).
     using F = detail::fragment<N>;
     if constexpr (F::refused && !detail::any_refused<typename N::args>::value) {
-        static_assert(!F::refused,
+        constexpr bool plan_explodes = F::refused;
+        static_assert(!plan_explodes,
                       "ctgrad: this expression copies a subexpression that holds a run-time "
                       "number (a double or float written in the expression) so often that its "
-                      "plan has grown past 2048 entries, more than 8 times its distinct "
+                      "plan has grown past 1024 entries, more than 8 times its distinct "
                       "subexpressions: each use of an `auto` subexpression is a copy, and "
                       "copies that hold numbers cannot be merged (their numbers may differ). "
                       "Write the number as an exact literal (0.5_c, 2_c) or as a variable bound "
                       "at the call (var<\"c\"> ... c = 0.5); then every use is shared. See "
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
-        static_cast<void>(sizeof(subexpression_holding_a_number_is_reused<Op, A...>));
+        static_cast<void>(
+            sizeof(subexpression_holding_a_number_is_reused<Op, F::size, F::distinct::size>));
     }
     return N(as_expression(std::move(a))...);
 }
