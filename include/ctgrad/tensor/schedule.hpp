@@ -146,7 +146,15 @@ struct tensor_variables_have_different_element_types;
 
 template <class T0, class... T>
 struct element_type_of<detail::type_list<T0, T...>> {
-    static constexpr bool same = (std::is_same_v<T0, T> && ...);
+    // a loop over an array, not a fold: a network has hundreds of tensor variables (clang limits
+    // a fold to 256 operands)
+    static constexpr bool same = [] {
+        const bool each[] = {std::is_same_v<T0, T>..., true};
+        for (const bool b : each) {
+            if (!b) return false;
+        }
+        return true;
+    }();
     static constexpr bool checked() {
         if constexpr (!same) {
             static_assert(same,
