@@ -259,8 +259,19 @@ struct node_fragment<N, type_list<A...>, std::index_sequence<I...>> {
         merge_fragments<k, sizes.size, sizes.edges, largest>(CTGRAD_FRAGMENT_VIEWS);
 #undef CTGRAD_FRAGMENT_VIEWS
 
-    using exprs =
-        concat_t<filter_t<typename fragment<A>::exprs, new_mask<found_t<I>>>..., type_list<N>>;
+    /// Argument J's entries that are new to this fragment: all of the first argument's (no
+    /// table for it: in a chain the first argument is the long one), the others filtered.
+    template <std::size_t J, bool First = (J == 0)>
+    struct new_exprs {
+        using type = filter_t<typename arg_fragment<J>::exprs, new_mask<found_t<J>>>;
+    };
+
+    template <std::size_t J>
+    struct new_exprs<J, true> {
+        using type = typename arg_fragment<J>::exprs;
+    };
+
+    using exprs = concat_t<typename new_exprs<I>::type..., type_list<N>>;
 
     static constexpr std::size_t size = sizes.size;
     static constexpr std::size_t constants = (std::size_t{0} + ... + fragment<A>::constants);
