@@ -17,17 +17,11 @@ using namespace ctgrad::literals;
 using ctgrad::along;
 using ctgrad::test::close;
 using ctgrad::test::fd_agrees;
+using ctgrad::test::near;
 
 constexpr auto x = ctgrad::var<"x">;
 constexpr auto y = ctgrad::var<"y">;
 constexpr auto z = ctgrad::var<"z">;
-
-constexpr double cabs(double v) {
-    return v < 0 ? -v : v;
-}
-constexpr bool near(double a, double b, double tol) {
-    return cabs(a - b) <= tol * (cabs(a) > cabs(b) ? cabs(a) : cabs(b)) + 1e-300;
-}
 
 // --- constant expressions: DESIGN.md's call shapes ---
 

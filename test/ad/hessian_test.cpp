@@ -24,17 +24,11 @@ using ctgrad::test::central_difference;
 using ctgrad::test::close;
 using ctgrad::test::fd_agrees;
 using ctgrad::test::fd_step;
+using ctgrad::test::near;
 
 constexpr auto x = ctgrad::var<"x">;
 constexpr auto y = ctgrad::var<"y">;
 constexpr auto z = ctgrad::var<"z">;
-
-constexpr double cabs(double v) {
-    return v < 0 ? -v : v;
-}
-constexpr bool near(double a, double b, double tol) {
-    return cabs(a - b) <= tol * (cabs(a) > cabs(b) ? cabs(a) : cabs(b)) + 1e-300;
-}
 
 // --- constant expressions (both compilers: ctgrad::math's constexpr implementations) ---
 

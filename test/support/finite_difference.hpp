@@ -67,4 +67,11 @@ inline bool close(double a, double b, double tol) {
     return std::abs(a - b) <= tol * std::max(std::abs(a), std::abs(b));
 }
 
+/// |a − b| within tol relative to the larger magnitude, usable in constant expressions (the
+/// static_assert checks of the second-order tests; std::abs is not constexpr in C++20).
+constexpr bool near(double a, double b, double tol) {
+    const auto mag = [](double v) { return v < 0 ? -v : v; };
+    return mag(a - b) <= tol * (mag(a) > mag(b) ? mag(a) : mag(b)) + 1e-300;
+}
+
 }  // namespace ctgrad::test
