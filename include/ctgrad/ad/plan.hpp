@@ -63,6 +63,106 @@ struct arities<ctgrad::detail::type_list<E...>> {
     static constexpr std::array<bool, sizeof...(E)> differentiable{detail::differentiable<E>()...};
 };
 
+
+/// What the root's pass needs to know of one entry, for plans whose ops take at most MA
+/// arguments: its own facts, and for each argument the entry of a pure one (found by type:
+/// pure subexpressions occur once in a plan) and the number of run-time constants it holds.
+template <std::size_t MA>
+struct entry_row {
+    std::size_t arity = 0;
+    std::size_t first_arg = 0;  // whose entries come first in the plan (core/fragment.hpp)
+    bool pure = true;
+    bool constant = false;
+    std::array<std::size_t, MA> pure_child{};
+    std::array<std::size_t, MA> constants{};
+};
+
+template <class Keys, class A, bool Pure = is_pure<A>::value>
+struct pure_entry : std::integral_constant<std::size_t, ctgrad::detail::no_entry> {};
+
+template <class Keys, class A>
+struct pure_entry<Keys, A, true>
+    : std::integral_constant<std::size_t, ctgrad::detail::index_of_v<Keys, A>> {};
+
+/// The row of entry E, as a value carried by a type (ctgrad::detail::value_c: its name spells
+/// the row's numbers, not E).
+template <std::size_t MA, class Keys, class E, class Args = void>
+struct row_of {
+    using type = ctgrad::detail::value_c<entry_row<MA>{0, 0, is_pure<E>::value,
+                                                       is_constant<E>::value, {}, {}}>;
+};
+
+template <std::size_t MA, class Keys, class E, class... A>
+struct row_of<MA, Keys, E, ctgrad::detail::type_list<A...>> {
+    using type = ctgrad::detail::value_c<entry_row<MA>{
+        sizeof...(A), ctgrad::detail::fragment<E>::first_arg::value, is_pure<E>::value, false,
+        {pure_entry<Keys, A>::value...},
+        {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...}}>;
+};
+
+template <class E>
+struct args_or_void {
+    using type = void;
+};
+
+template <class E>
+requires is_node<E>::value struct args_or_void<E> {
+    using type = typename E::args;
+};
+
+template <std::size_t MA, class Keys>
+struct rows;
+
+template <std::size_t MA, class... E>
+struct rows<MA, ctgrad::detail::type_list<E...>> {
+    static constexpr std::array<entry_row<MA>, sizeof...(E)> value{
+        row_of<MA, ctgrad::detail::type_list<E...>, E,
+               typename args_or_void<E>::type>::type::value...};
+};
+
+template <std::size_t N, std::size_t MA>
+struct plan_tables {
+    std::array<std::array<std::size_t, MA>, N> child{};
+    std::array<std::size_t, N> constant_slot{};
+};
+
+/// The argument entries and constant slots of a plan, from its rows, in one pass each way (a
+/// function of sizes only). Pure arguments are found by type (their rows say where). Impure
+/// entries occur once per use, each read by one parent, and a fragment lists them in the order
+/// of a depth-first walk that visits a node's first_arg before its other arguments (in order)
+/// and the node after them: so a stack gives each impure entry its impure arguments.
+template <std::size_t N, std::size_t MA>
+constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& row) {
+    plan_tables<N, MA> t{};
+    std::array<std::size_t, N> stack{};
+    std::size_t top = 0;
+    for (std::size_t j = 0; j < N; ++j) {
+        const entry_row<MA>& r = row[j];
+        for (std::size_t i = 0; i < r.arity; ++i) t.child[j][i] = r.pure_child[i];
+        if (r.pure) continue;
+        // the impure arguments were visited first_arg first, then in order: pop in reverse
+        for (std::size_t k = r.arity; k-- > 0;) {
+            const std::size_t i = k == 0 ? r.first_arg : (k <= r.first_arg ? k - 1 : k);
+            if (r.pure_child[i] == ctgrad::detail::no_entry) t.child[j][i] = stack[--top];
+        }
+        stack[top++] = j;
+    }
+    // constant slots: the root's constants are its arguments' in argument order, recursively
+    std::array<std::size_t, N> base{};
+    for (auto& s : t.constant_slot) s = ctgrad::detail::no_entry;
+    for (std::size_t j = N; j-- > 0;) {
+        const entry_row<MA>& r = row[j];
+        if (r.pure) continue;
+        if (r.constant) t.constant_slot[j] = base[j];
+        std::size_t offset = base[j];
+        for (std::size_t i = 0; i < r.arity; ++i) {
+            if (r.pure_child[i] == ctgrad::detail::no_entry) base[t.child[j][i]] = offset;
+            offset += r.constants[i];
+        }
+    }
+    return t;
+}
+
 }  // namespace detail
 
 /// The evaluation plan of the expression type Root (cv-ref qualifiers ignored): its entries
@@ -75,7 +175,7 @@ struct plan {
     /// The entries' expression types, arguments before the ops that read them.
     using keys = typename fragment::exprs;
 
-    static constexpr std::size_t size = keys::size;
+    static constexpr std::size_t size = ctgrad::detail::list_size<keys>::value;
 
     /// The expression type of entry J.
     template <std::size_t J>
@@ -86,29 +186,23 @@ struct plan {
 
     static constexpr std::size_t max_arity = [] {
         std::size_t m = 1;
-        for (std::size_t j = 0; j < size; ++j) {
-            const std::size_t a =
-                fragment::tables.first_child[j + 1] - fragment::tables.first_child[j];
-            m = a > m ? a : m;
-        }
+        for (std::size_t a : detail::arities<keys>::value) m = a > m ? a : m;
         return m;
     }();
 
+    /// The number of run-time constants the root holds.
+    static constexpr std::size_t constant_count =
+        ctgrad::detail::list_size<ctgrad::detail::constants_of_t<root>>::value;
+
+    static constexpr detail::plan_tables<size, max_arity> tables =
+        detail::build_tables<size, max_arity>(detail::rows<max_arity, keys>::value);
+
     /// child[J][I]: the entry of the I-th argument of entry J.
-    static constexpr std::array<std::array<std::size_t, max_arity>, size> child = [] {
-        std::array<std::array<std::size_t, max_arity>, size> c{};
-        for (std::size_t j = 0; j < size; ++j) {
-            for (std::size_t i = fragment::tables.first_child[j];
-                 i < fragment::tables.first_child[j + 1]; ++i) {
-                c[j][i - fragment::tables.first_child[j]] = fragment::tables.child[i];
-            }
-        }
-        return c;
-    }();
+    static constexpr const auto& child = tables.child;
 
     /// constant_slot[J]: for a run-time constant, the position of its number among the root's
     /// (ctgrad::detail::constant_at); no_entry for every other entry.
-    static constexpr const auto& constant_slot = fragment::tables.constant_slot;
+    static constexpr const auto& constant_slot = tables.constant_slot;
 
     struct entry_facts {
         std::array<std::size_t, size> arity;

@@ -248,7 +248,7 @@ struct adjoint_step {
 template <class Plan, std::size_t J>
 struct adjoint_step<Plan, J, true> {
     using type =
-        typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::template arity<J>>>::type;
+        typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::facts.arity[J]>>::type;
 };
 
 /// The numbers bound to the plan's variables, in the plan's order, as S.
@@ -261,10 +261,10 @@ constexpr std::array<S, Plan::variable_count> bound_values(const Set& set) {
 
 /// The run-time constants of the root expression, in slot order, as S.
 template <class Plan, class S, class Root>
-constexpr std::array<S, Plan::fragment::constants> constant_values(const Root& root) {
+constexpr std::array<S, Plan::constant_count> constant_values(const Root& root) {
     if constexpr (is_constant_v<Root>) {
         return {static_cast<S>(root.value)};
-    } else if constexpr (Plan::fragment::constants == 0) {
+    } else if constexpr (Plan::constant_count == 0) {
         return {};
     } else {
         return boost::hana::unpack(root.constants, [](const auto&... c) {

@@ -208,8 +208,8 @@ constexpr auto make_node(A... a) {
     static_cast<void>(sizeof(detail::shape_of_t<N>));
     // The plan fragment of the node, built now that its arguments' exist (core/fragment.hpp).
     using F = detail::fragment<N>;
-    if constexpr (F::refused && !detail::any_refused<typename N::args>::value) {
-        constexpr bool plan_explodes = F::refused;
+    if constexpr (F::refused_c::value && !detail::any_refused<typename N::args>::value) {
+        constexpr bool plan_explodes = F::refused_c::value;
         static_assert(!plan_explodes,
                       "ctgrad: this expression copies a subexpression that holds a run-time "
                       "number (a double or float written in the expression) so often that its "
@@ -221,7 +221,8 @@ constexpr auto make_node(A... a) {
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
         static_cast<void>(
-            sizeof(subexpression_holding_a_number_is_reused<Op, F::size, F::distinct::size>));
+            sizeof(subexpression_holding_a_number_is_reused<Op, detail::list_size<typename F::exprs>::value,
+                                                        detail::list_size<typename F::distinct>::value>));
     }
     return N(as_expression(std::move(a))...);
 }

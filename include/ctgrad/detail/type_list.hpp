@@ -91,6 +91,28 @@ constexpr T at_lookup(const indexed<I, T>*);
 template <class List, std::size_t I>
 using at_t = decltype(ctgrad::detail::at_lookup<I>(static_cast<const index_table<List>*>(nullptr)));
 
+/// The number of elements of a type list, as a type (`list_size<L>::value` is the shared member
+/// of std::integral_constant, where `L::size` would be a member named after the whole list).
+template <class List>
+struct list_size;
+
+template <class... T>
+struct list_size<type_list<T...>> : std::integral_constant<std::size_t, sizeof...(T)> {};
+
+/// A constant value carried by a type: `value_c<V>::value`. Its name spells the value, never the
+/// types it was computed from, so per-subexpression values stored this way cost names of the
+/// size of the value (a few numbers), not of the subexpression (see core/fragment.hpp).
+template <auto V>
+struct value_c {
+    static constexpr auto value = V;
+};
+
+/// Whether T is an element of List (a concept: no variable or function named after the list
+/// is instantiated). False when T is absent, and also when it occurs more than once (the
+/// lookup is ambiguous): query it for types that occur at most once.
+template <class List, class T>
+concept in_list = requires(const index_table<List>* t) { ctgrad::detail::index_lookup<T>(t); };
+
 // --- concatenation ---
 
 /// The lists L... one after the other (a class template, not an operator: an operator's
@@ -149,7 +171,7 @@ constexpr type_list<at_t<List, mask_positions<Mask>::value[I]>...> filter_impl(
 /// in order. Flat: no fold and no recursion on the list length, so it works for lists longer than
 /// the 256 operands clang allows in one fold; each kept element costs one lookup in the list's
 /// index table.
-template <class List, class Mask, bool All = mask_positions<Mask>::count == List::size>
+template <class List, class Mask, bool All = mask_positions<Mask>::count == list_size<List>::value>
 struct filter {
     using type = decltype(ctgrad::detail::filter_impl<List, Mask>(
         std::make_index_sequence<mask_positions<Mask>::count>{}));
