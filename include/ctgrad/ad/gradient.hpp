@@ -56,7 +56,7 @@ struct call {
     using set = binding_set<std::remove_cvref_t<B>...>;
     static constexpr bool unique = no_duplicates_v<std::remove_cvref_t<B>...>;
     /// An expression refused when it was built (core/fragment.hpp) was diagnosed there.
-    static constexpr bool refused = plan::fragment::refused;
+    static constexpr bool refused = plan::fragment::refused_c::value;
     static constexpr bool ok = unique && !refused && ad::detail::all_bound_quietly<plan, set>();
 
     static constexpr void diagnose() {

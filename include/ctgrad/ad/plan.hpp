@@ -30,17 +30,16 @@ template <class E>
 struct arity_of : std::integral_constant<std::size_t, 0> {};
 
 template <class E>
-requires is_node<E>::value struct arity_of<E> : std::integral_constant<std::size_t, E::arity> {
+requires is_node<E>::value struct arity_of<E> : E::arity_c {
 };
 
+/// A node whose op has partials (a class, not a function: nothing named after E is
+/// instantiated per entry).
+template <class E, bool = is_node<E>::value>
+struct differentiable : std::false_type {};
+
 template <class E>
-constexpr bool differentiable() {
-    if constexpr (is_node_v<E>) {
-        return !locally_constant<typename E::op>();
-    } else {
-        return false;
-    }
-}
+struct differentiable<E, true> : std::bool_constant<!locally_constant<typename E::op>()> {};
 
 template <class Keys>
 struct variables_of;
@@ -60,7 +59,7 @@ template <class... E>
 struct arities<ctgrad::detail::type_list<E...>> {
     static constexpr std::array<std::size_t, sizeof...(E)> value{arity_of<E>::value...};
     static constexpr std::array<bool, sizeof...(E)> variable{is_variable_v<E>...};
-    static constexpr std::array<bool, sizeof...(E)> differentiable{detail::differentiable<E>()...};
+    static constexpr std::array<bool, sizeof...(E)> differentiable{detail::differentiable<E>::value...};
 };
 
 
@@ -82,7 +81,8 @@ struct pure_entry : std::integral_constant<std::size_t, ctgrad::detail::no_entry
 
 template <class Keys, class A>
 struct pure_entry<Keys, A, true>
-    : std::integral_constant<std::size_t, ctgrad::detail::index_of_v<Keys, A>> {};
+    : decltype(ctgrad::detail::index_lookup<A>(
+          static_cast<const ctgrad::detail::index_table<Keys>*>(nullptr))) {};
 
 /// The row of entry E, as a value carried by a type (ctgrad::detail::value_c: its name spells
 /// the row's numbers, not E).

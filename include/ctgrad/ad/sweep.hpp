@@ -251,12 +251,34 @@ struct adjoint_step<Plan, J, true> {
         typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::facts.arity[J]>>::type;
 };
 
-/// The numbers bound to the plan's variables, in the plan's order, as S.
+/// A binding's number as S (S{} for a binding that holds no number, such as a tensor: the plan
+/// never reads it).
+template <class S, class Bd>
+constexpr S number_of_binding(const Bd& b) {
+    if constexpr (requires { static_cast<S>(b.get()); }) {
+        return static_cast<S>(b.get());
+    } else {
+        return S{};
+    }
+}
+
+/// The numbers bound to the plan's variables, in the plan's order, as S: every binding read
+/// once, then picked by position (one function per call, not one named after the binding set
+/// per variable).
 template <class Plan, class S, class Set>
 constexpr std::array<S, Plan::variable_count> bound_values(const Set& set) {
-    return [&]<class... V>(ctgrad::detail::type_list<V...>) {
-        return std::array<S, sizeof...(V)>{static_cast<S>(set.template get<V::name>())...};
-    }(typename Plan::variables{});
+    if constexpr (requires { set.items; }) {
+        return boost::hana::unpack(set.items, [](const auto&... b) {
+            const std::array<S, sizeof...(b) + 1> all{number_of_binding<S>(b)..., S{}};
+            return [&]<class... V>(ctgrad::detail::type_list<V...>) {
+                return std::array<S, sizeof...(V)>{all[Set::find(V::name.view())]...};
+            }(typename Plan::variables{});
+        });
+    } else {  // a set that computes its numbers (the dual sweep's seeded set)
+        return [&]<class... V>(ctgrad::detail::type_list<V...>) {
+            return std::array<S, sizeof...(V)>{static_cast<S>(set.template get<V::name>())...};
+        }(typename Plan::variables{});
+    }
 }
 
 /// The run-time constants of the root expression, in slot order, as S.

@@ -57,7 +57,6 @@ struct leaf_fragment {
     /// Set when the expression was refused (an exploding copy, already diagnosed): its
     /// fragment stops growing, so the parents add no errors and no cost of their own.
     using refused_c = std::false_type;
-    static constexpr bool refused = false;
 };
 
 template <class E>
@@ -157,20 +156,18 @@ struct node_fragment<N, type_list<A...>> {
     using exprs = typename node_list<false, N, first_arg::value, type_list<A...>, others>::type;
     /// The distinct subexpression types (a pure node's are its entries).
     using distinct = typename std::conditional_t<
-        N::pure, type_id<exprs>,
+        N::pure_c::value, type_id<exprs>,
         node_list<true, N, first_arg::value, type_list<A...>, others>>::type;
     /// The plan copies impure subexpressions so often that it is refused (see make_node).
     using refused_c =
-        std::bool_constant<(!N::pure && list_size<exprs>::value > copy_budget &&
+        std::bool_constant<(!N::pure_c::value && list_size<exprs>::value > copy_budget &&
                             list_size<exprs>::value > copy_factor * list_size<distinct>::value)>;
-    static constexpr bool refused = refused_c::value;
 };
 
 /// The fragment of a node one of whose arguments was refused: the node alone, refused too.
 template <class N>
 struct refused_fragment : leaf_fragment<N> {
     using refused_c = std::true_type;
-    static constexpr bool refused = true;
 };
 
 template <class Args>

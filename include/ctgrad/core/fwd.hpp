@@ -33,10 +33,11 @@ struct type_list;
 
 /// The identity of an argument list: a closure type of its own for every list `Args...`,
 /// which gives back the list (`decltype(Id{}())`). See node.
+// A generic lambda: a closure with a plain call operator would have its conversion to a
+// function pointer and that function defined with it, two more functions named after the
+// argument list per node.
 template <class... Args>
-constexpr auto args_id() {
-    return []() -> type_list<Args...> { return {}; };
-}
+inline constexpr auto args_id = [](auto...) -> type_list<Args...> { return {}; };
 
 }  // namespace detail
 
@@ -56,7 +57,7 @@ template <class Op, class Id>
 struct node_c;
 
 template <class Op, class... Args>
-using node = node_c<Op, decltype(detail::args_id<Args...>())>;
+using node = node_c<Op, std::remove_const_t<decltype(detail::args_id<Args...>)>>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.
 template <std::size_t I>
@@ -74,7 +75,7 @@ template <fixed_string Name, class Kind>
 struct is_variable<variable<Name, Kind>> : std::true_type {};
 
 template <class T>
-inline constexpr bool is_variable_v = is_variable<std::remove_cvref_t<T>>::value;
+concept is_variable_v = is_variable<std::remove_cvref_t<T>>::value;
 
 template <class T>
 struct is_literal : std::false_type {};
@@ -83,7 +84,7 @@ template <std::intmax_t Num, std::intmax_t Den>
 struct is_literal<literal<Num, Den>> : std::true_type {};
 
 template <class T>
-inline constexpr bool is_literal_v = is_literal<std::remove_cvref_t<T>>::value;
+concept is_literal_v = is_literal<std::remove_cvref_t<T>>::value;
 
 template <class T>
 struct is_named_constant : std::false_type {};
@@ -94,7 +95,7 @@ struct is_named_constant<named_constant<Tag>> : std::true_type {};
 /// An exact constant known from its type alone: a rational literal or a named irrational
 /// such as 2/sqrt(pi). Both convert to a scalar type T with `E::template as<T>()`.
 template <class T>
-inline constexpr bool is_exact_constant_v =
+concept is_exact_constant_v =
     is_literal_v<T> || is_named_constant<std::remove_cvref_t<T>>::value;
 
 template <class T>
@@ -104,7 +105,7 @@ template <class T>
 struct is_constant<constant<T>> : std::true_type {};
 
 template <class T>
-inline constexpr bool is_constant_v = is_constant<std::remove_cvref_t<T>>::value;
+concept is_constant_v = is_constant<std::remove_cvref_t<T>>::value;
 
 template <class T>
     struct is_node : std::bool_constant < requires {
@@ -112,10 +113,10 @@ template <class T>
 } > {};
 
 template <class T>
-inline constexpr bool is_node_v = is_node<std::remove_cvref_t<T>>::value;
+concept is_node_v = is_node<std::remove_cvref_t<T>>::value;
 
 template <class T>
-inline constexpr bool is_expression_v =
+concept is_expression_v =
     is_variable_v<T> || is_exact_constant_v<T> || is_constant_v<T> || is_node_v<T>;
 
 /// An expression is *pure* when every leaf is a variable or an exact literal: then its type
@@ -126,10 +127,10 @@ template <class T>
 struct is_pure : std::bool_constant<is_variable_v<T> || is_exact_constant_v<T>> {};
 
 template <class T>
-requires is_node<T>::value struct is_pure<T> : std::bool_constant<T::pure> {
+requires is_node<T>::value struct is_pure<T> : std::bool_constant<T::pure_c::value> {
 };
 
 template <class T>
-inline constexpr bool is_pure_v = is_pure<std::remove_cvref_t<T>>::value;
+concept is_pure_v = is_pure<std::remove_cvref_t<T>>::value;
 
 }  // namespace ctgrad

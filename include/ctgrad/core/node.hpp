@@ -131,22 +131,33 @@ constexpr E rebuild(const Tuple& src) {
 /// numbers by value is what makes expressions lifetime-safe: an intermediate may be kept in
 /// `auto`, returned from a helper or built from temporaries. The op is a stateless tag that
 /// carries the mathematics (value, partials, symbolic derivative); see ops/.
+/// The facts of a node that are numbers, in a base named after them alone (a static member of
+/// node_base would be a variable named after the node's whole type, one per node).
+template <std::size_t Arity, bool Pure>
+struct node_facts {
+    static constexpr std::size_t arity = Arity;
+    /// Every leaf is a variable or an exact literal (see is_pure).
+    static constexpr bool pure = Pure;
+    /// The same, as types.
+    using arity_c = std::integral_constant<std::size_t, Arity>;
+    using pure_c = std::bool_constant<Pure>;
+};
+
 template <class Op, class... Args>
-struct node_base {
+struct node_base : node_facts<sizeof...(Args), (is_pure<Args>::value && ...)> {
     using ctgrad_node_tag = void;
     using op = Op;
     /// The argument types, in order.
     using args = detail::type_list<Args...>;
-    static constexpr std::size_t arity = sizeof...(Args);
-    /// Every leaf is a variable or an exact literal (see is_pure).
-    static constexpr bool pure = (is_pure_v<Args> && ...);
     /// The types of the run-time constants, in depth-first order (none above an expression
     /// refused for exploding copies: it is diagnosed, and carrying its numbers on would only
     /// make the compiler's work explode with them).
     using constant_types = std::conditional_t<detail::any_refused<args>::value, detail::type_list<>,
                                               detail::concat_t<detail::constants_of_t<Args>...>>;
 
-    [[no_unique_address]] typename detail::flat_storage<constant_types>::type constants{};
+    // No default member initializer: a pure node (no constants) is then trivially default
+    // constructible, and building one instantiates no constructor (see make_node).
+    [[no_unique_address]] typename detail::flat_storage<constant_types>::type constants;
 
     constexpr node_base() = default;
 
@@ -199,12 +210,28 @@ struct node_c : detail::node_base_of<Op, decltype(Id{}())>::type {
     using detail::node_base_of<Op, decltype(Id{}())>::type::type;
 };
 
+namespace detail {
+
+/// The expression type of an operand (a class: `decltype(as_expression(a))` would instantiate
+/// a function named after the operand's type).
+template <class A, bool = expression<A>>
+struct as_expression_type {
+    using type = A;
+};
+
+template <class A>
+struct as_expression_type<A, false> {
+    using type = constant<A>;
+};
+
+}  // namespace detail
+
 /// Builds `node<Op, ...>` from operands, turning numbers into constants. The shapes of the
 /// arguments are checked here (core/shape.hpp): a mismatch is a static_assert at the line
 /// that builds the expression, naming the op and the shapes.
 template <class Op, operand... A>
 constexpr auto make_node(A... a) {
-    using N = node<Op, decltype(as_expression(a))...>;
+    using N = node<Op, typename detail::as_expression_type<A>::type...>;
     static_cast<void>(sizeof(detail::shape_of_t<N>));
     // The plan fragment of the node, built now that its arguments' exist (core/fragment.hpp).
     using F = detail::fragment<N>;
@@ -224,7 +251,12 @@ constexpr auto make_node(A... a) {
             sizeof(subexpression_holding_a_number_is_reused<Op, detail::list_size<typename F::exprs>::value,
                                                         detail::list_size<typename F::distinct>::value>));
     }
-    return N(as_expression(std::move(a))...);
+    if constexpr (N::pure_c::value) {
+        // Value-initialisation of a trivial class: no constructor named after N is instantiated.
+        return N{};
+    } else {
+        return N(as_expression(static_cast<A&&>(a))...);
+    }
 }
 
 /// The type of the I-th argument of a node type (a type computation only: no member function

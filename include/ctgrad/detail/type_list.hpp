@@ -11,10 +11,15 @@
 
 namespace ctgrad::detail {
 
-template <class... T>
-struct type_list {
-    static constexpr std::size_t size = sizeof...(T);
+/// Holds `size` for every type_list of that length: a static member of type_list itself would be
+/// a variable named after the whole list, one per list (see core/fragment.hpp on names).
+template <std::size_t N>
+struct list_length {
+    static constexpr std::size_t size = N;
 };
+
+template <class... T>
+struct type_list : list_length<sizeof...(T)> {};
 
 template <class T>
 struct type_id {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -36,7 +36,7 @@ namespace ctgrad {
 /// The logistic sigmoid of an expression (see ops::sigmoid_op).
 template <expression A>
 constexpr auto sigmoid(A a) {
-    return make_node<ops::sigmoid_op>(std::move(a));
+    return make_node<ops::sigmoid_op>(static_cast<A&&>(a));
 }
 
 }  // namespace ctgrad

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -79,10 +79,10 @@ struct neg_op {
             if constexpr (std::is_same_v<typename A::op, neg_op>) {
                 return a.template child<0>();
             } else {
-                return node<neg_op, A>(std::move(a));
+                return node<neg_op, A>(static_cast<A&&>(a));
             }
         } else {
-            return node<neg_op, A>(std::move(a));
+            return node<neg_op, A>(static_cast<A&&>(a));
         }
     }
 };
@@ -121,19 +121,19 @@ struct mul_op {
         } else if constexpr (detail::is_literal_equal_v<B, 1>) {
             return a;
         } else if constexpr (detail::is_literal_equal_v<A, -1>) {
-            return neg_op::simplify(std::move(b));
+            return neg_op::simplify(static_cast<B&&>(b));
         } else if constexpr (detail::is_literal_equal_v<B, -1>) {
-            return neg_op::simplify(std::move(a));
+            return neg_op::simplify(static_cast<A&&>(a));
         } else if constexpr (is_literal_v<B> && !is_literal_v<A>) {
-            return simplify(std::move(b), std::move(a));
+            return simplify(static_cast<B&&>(b), static_cast<A&&>(a));
         } else if constexpr (is_literal_v<A> && is_node_v<B>) {
             if constexpr (std::is_same_v<typename B::op, mul_op> && is_literal_v<child_t<B, 0>>) {
                 return simplify(simplify(a, b.template child<0>()), b.template child<1>());
             } else {
-                return node<mul_op, A, B>(std::move(a), std::move(b));
+                return node<mul_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
             }
         } else {
-            return node<mul_op, A, B>(std::move(a), std::move(b));
+            return node<mul_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     }
 };
@@ -203,17 +203,17 @@ struct sub_op {
         } else if constexpr (detail::is_literal_equal_v<B, 0>) {
             return a;
         } else if constexpr (detail::is_literal_equal_v<A, 0>) {
-            return neg_op::simplify(std::move(b));
+            return neg_op::simplify(static_cast<B&&>(b));
         } else if constexpr (detail::same_value_v<A, B>) {
             return lit<0>;
         } else if constexpr (is_node_v<B>) {
             if constexpr (std::is_same_v<typename B::op, neg_op>) {
-                return add_op::simplify(std::move(a), b.template child<0>());
+                return add_op::simplify(static_cast<A&&>(a), b.template child<0>());
             } else {
-                return node<sub_op, A, B>(std::move(a), std::move(b));
+                return node<sub_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
             }
         } else {
-            return node<sub_op, A, B>(std::move(a), std::move(b));
+            return node<sub_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     }
 };
@@ -233,12 +233,12 @@ constexpr auto add_op::simplify(A a, B b) {
                                 coefficient_of(a).second);
     } else if constexpr (is_node_v<B>) {
         if constexpr (std::is_same_v<typename B::op, neg_op>) {
-            return sub_op::simplify(std::move(a), b.template child<0>());
+            return sub_op::simplify(static_cast<A&&>(a), b.template child<0>());
         } else {
-            return node<add_op, A, B>(std::move(a), std::move(b));
+            return node<add_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     } else {
-        return node<add_op, A, B>(std::move(a), std::move(b));
+        return node<add_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
     }
 }
 
@@ -273,7 +273,7 @@ struct div_op {
         } else if constexpr (detail::is_literal_equal_v<B, 1>) {
             return a;
         } else {
-            return node<div_op, A, B>(std::move(a), std::move(b));
+            return node<div_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     }
 };
@@ -302,21 +302,21 @@ using arithmetic_family = detail::type_list<neg_op, add_op, sub_op, mul_op, div_
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto operator+(A a, B b) {
-    return make_node<ops::add_op>(std::move(a), std::move(b));
+    return make_node<ops::add_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 /// a - b.
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto operator-(A a, B b) {
-    return make_node<ops::sub_op>(std::move(a), std::move(b));
+    return make_node<ops::sub_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 /// a * b.
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto operator*(A a, B b) {
-    return make_node<ops::mul_op>(std::move(a), std::move(b));
+    return make_node<ops::mul_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 /// a / b. With the exact literal 1 as numerator (`1_c / e`) it builds the reciprocal op,
@@ -325,9 +325,9 @@ template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto operator/(A a, B b) {
     if constexpr (detail::is_literal_equal_v<A, 1> && expression<B>) {
-        return make_node<ops::reciprocal_op>(std::move(b));
+        return make_node<ops::reciprocal_op>(static_cast<B&&>(b));
     } else {
-        return make_node<ops::div_op>(std::move(a), std::move(b));
+        return make_node<ops::div_op>(static_cast<A&&>(a), static_cast<B&&>(b));
     }
 }
 
@@ -335,7 +335,7 @@ constexpr auto operator/(A a, B b) {
 template <expression A>
     requires(!is_literal_v<A>)
 constexpr auto operator-(A a) {
-    return make_node<ops::neg_op>(std::move(a));
+    return make_node<ops::neg_op>(static_cast<A&&>(a));
 }
 
 }  // namespace ctgrad

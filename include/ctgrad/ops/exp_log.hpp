@@ -3,7 +3,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -79,26 +79,26 @@ namespace ctgrad {
 /// e^x of an expression (see ops::exp_op).
 template <expression A>
 constexpr auto exp(A a) {
-    return make_node<ops::exp_op>(std::move(a));
+    return make_node<ops::exp_op>(static_cast<A&&>(a));
 }
 
 /// log x of an expression (see ops::log_op).
 template <expression A>
 constexpr auto log(A a) {
-    return make_node<ops::log_op>(std::move(a));
+    return make_node<ops::log_op>(static_cast<A&&>(a));
 }
 
 /// a·log b, 0 wherever a = 0 (see ops::xlogy_op): `xlogy(y, p)` is a cross-entropy term.
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto xlogy(A a, B b) {
-    return make_node<ops::xlogy_op>(std::move(a), std::move(b));
+    return make_node<ops::xlogy_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 /// log(1 + x) of an expression (see ops::log1p_op).
 template <expression A>
 constexpr auto log1p(A a) {
-    return make_node<ops::log1p_op>(std::move(a));
+    return make_node<ops::log1p_op>(static_cast<A&&>(a));
 }
 
 }  // namespace ctgrad

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -38,7 +38,7 @@ namespace ctgrad {
 /// tanh x of an expression (see ops::tanh_op).
 template <expression A>
 constexpr auto tanh(A a) {
-    return make_node<ops::tanh_op>(std::move(a));
+    return make_node<ops::tanh_op>(static_cast<A&&>(a));
 }
 
 }  // namespace ctgrad

@@ -7,7 +7,7 @@
 
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::is_arithmetic_v, std::is_constant_evaluated
-#include <utility>      // std::move
+#include <utility>
 
 #include <cmath>  // std::fabs
 
@@ -120,27 +120,27 @@ namespace ctgrad {
 /// max(x, 0) of an expression (see ops::relu_op).
 template <expression A>
 constexpr auto relu(A a) {
-    return make_node<ops::relu_op>(std::move(a));
+    return make_node<ops::relu_op>(static_cast<A&&>(a));
 }
 
 /// |x| of an expression (see ops::abs_op).
 template <expression A>
 constexpr auto abs(A a) {
-    return make_node<ops::abs_op>(std::move(a));
+    return make_node<ops::abs_op>(static_cast<A&&>(a));
 }
 
 /// max(a, b) where a or b is an expression: `max(x, 0.0)`, `max(x, y)` (see ops::max_op).
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto max(A a, B b) {
-    return make_node<ops::max_op>(std::move(a), std::move(b));
+    return make_node<ops::max_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 /// min(a, b) where a or b is an expression (see ops::min_op).
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto min(A a, B b) {
-    return make_node<ops::min_op>(std::move(a), std::move(b));
+    return make_node<ops::min_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 }  // namespace ctgrad

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -83,13 +83,13 @@ namespace ctgrad {
 /// sqrt x of an expression (see ops::sqrt_op).
 template <expression A>
 constexpr auto sqrt(A a) {
-    return make_node<ops::sqrt_op>(std::move(a));
+    return make_node<ops::sqrt_op>(static_cast<A&&>(a));
 }
 
 /// x^2 of an expression (see ops::square_op).
 template <expression A>
 constexpr auto square(A a) {
-    return make_node<ops::square_op>(std::move(a));
+    return make_node<ops::square_op>(static_cast<A&&>(a));
 }
 
 /// a^b where a or b (or both) is an expression: `pow(x, 3)`, `pow(2.0, x)`, `pow(x, y)`,
@@ -97,7 +97,7 @@ constexpr auto square(A a) {
 template <class A, class B>
     requires expression_operands<A, B>
 constexpr auto pow(A a, B b) {
-    return make_node<ops::pow_op>(std::move(a), std::move(b));
+    return make_node<ops::pow_op>(static_cast<A&&>(a), static_cast<B&&>(b));
 }
 
 }  // namespace ctgrad

@@ -4,7 +4,7 @@
 
 #include <numbers>      // std::numbers::inv_sqrtpi_v
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -65,13 +65,13 @@ namespace ctgrad {
 /// erf x of an expression (see ops::erf_op).
 template <expression A>
 constexpr auto erf(A a) {
-    return make_node<ops::erf_op>(std::move(a));
+    return make_node<ops::erf_op>(static_cast<A&&>(a));
 }
 
 /// erfc x of an expression (see ops::erfc_op).
 template <expression A>
 constexpr auto erfc(A a) {
-    return make_node<ops::erfc_op>(std::move(a));
+    return make_node<ops::erfc_op>(static_cast<A&&>(a));
 }
 
 }  // namespace ctgrad

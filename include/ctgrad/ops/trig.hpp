@@ -3,7 +3,7 @@
 #pragma once
 
 #include <string_view>  // std::string_view
-#include <utility>      // std::move
+#include <utility>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -46,13 +46,13 @@ namespace ctgrad {
 /// sin x of an expression (see ops::sin_op).
 template <expression A>
 constexpr auto sin(A a) {
-    return make_node<ops::sin_op>(std::move(a));
+    return make_node<ops::sin_op>(static_cast<A&&>(a));
 }
 
 /// cos x of an expression (see ops::cos_op).
 template <expression A>
 constexpr auto cos(A a) {
-    return make_node<ops::cos_op>(std::move(a));
+    return make_node<ops::cos_op>(static_cast<A&&>(a));
 }
 
 }  // namespace ctgrad

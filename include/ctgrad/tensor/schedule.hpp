@@ -77,6 +77,17 @@ constexpr kind kind_of() {
     }
 }
 
+/// Whether E is a node of a tensor op (kind_of<E>() == kind::kernel), as a class: a function
+/// named after E, instantiated for every entry of every scalar plan, costs a mangled name
+/// as long as E's type.
+template <class E, bool = is_node<E>::value>
+struct is_kernel_node : std::false_type {};
+
+template <class E>
+struct is_kernel_node<E, true>
+    : std::bool_constant<!requires { requires E::op::reduce_all; } &&
+                         detail::tensor_op<typename E::op>> {};
+
 /// Elementwise ops cheap enough to recompute in the backward pass rather than store.
 template <class Op>
 inline constexpr bool cheap = detail::list_contains_v<
@@ -125,7 +136,7 @@ constexpr bool involves_tensors() {
         false;  // a loop over chunks: plans of any length (a fold is limited to 256 on clang)
     ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
         const bool in_chunk[] = {(detail::shape_of_t<typename Plan::template expr<J>>::rank > 0 ||
-                                  kind_of<typename Plan::template expr<J>>() == kind::kernel)...};
+                                  is_kernel_node<typename Plan::template expr<J>>::value)...};
         for (const bool b : in_chunk) any = any || b;
     });
     return any;
