@@ -167,6 +167,28 @@ struct inv_values {
     S v[M > 0 ? M : 1] = {};
 };
 
+/// Op's value at a loop position: its loop kernel (Op::loop_value, the branch-free vector math of
+/// math/vector.hpp) where it has one for these numbers, else Op::value.
+template <class Op, class... X>
+CTGRAD_ALWAYS_INLINE constexpr auto loop_value(X... x) {
+    if constexpr (requires { Op::loop_value(x...); }) {
+        return Op::loop_value(x...);
+    } else {
+        return Op::value(x...);
+    }
+}
+
+/// Op's partial derivative at a loop position: Op::loop_partial where it has one, else
+/// Op::partial.
+template <class Op, class I, class... X>
+CTGRAD_ALWAYS_INLINE constexpr auto loop_partial(I i, X... x) {
+    if constexpr (requires { Op::loop_partial(i, x...); }) {
+        return Op::loop_partial(i, x...);
+    } else {
+        return Op::partial(i, x...);
+    }
+}
+
 template <class V>
 struct val;
 
@@ -210,7 +232,7 @@ struct val<v_op<Op, A...>> {
     template <class D, class S, class Inv>
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv& inv) {
-        return static_cast<S>(Op::value(val<A>::template at<D>(cx, r, c, i, inv)...));
+        return static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
     }
 };
 
@@ -219,7 +241,7 @@ struct val<v_store<Off, Shape, Op, A...>> {
     template <class D, class S, class Inv>
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv& inv) {
-        const S y = static_cast<S>(Op::value(val<A>::template at<D>(cx, r, c, i, inv)...));
+        const S y = static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
         cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)] = y;
         return y;
     }
@@ -320,7 +342,7 @@ struct push<p_node<Op, p_arg<V, E>...>> {
                               Acc& acc) {
         if constexpr (!std::is_same_v<Edge, e_skip>) {
             const S d = adj* [&]<std::size_t... M>(std::index_sequence<M...>) {
-                return static_cast<S>(Op::partial(arg<I>, x[M]..., y));
+                return static_cast<S>(loop_partial<Op>(arg<I>, x[M]..., y));
             }
             (std::make_index_sequence<Arity>{});
             contribute<Edge>::template to<D>(cx, r, c, i, l, d, x[I], inv, acc);
