@@ -26,8 +26,6 @@ using ctgrad::test::ulp_error;
 
 namespace {
 
-constexpr float finf = std::numeric_limits<float>::infinity();
-constexpr double dinf = std::numeric_limits<double>::infinity();
 
 // The functions under test, as loops over arrays (what the engine runs).
 enum class fn { exp, expm1, log, log1p, tanh, sigmoid };

@@ -41,7 +41,7 @@ struct erf_op {
     }
     /// In the tensor engine's loops: e^(-x^2) by the branch-free kernel (math/vector.hpp).
     template <std::floating_point T>
-    static constexpr T loop_partial(arg_t<0>, T x, T) {
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
         return two_over_sqrt_pi::as<T>() * math::vec::exp(-(x * x));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
@@ -59,7 +59,7 @@ struct erfc_op {
         return -(two_over_sqrt_pi::as<T>() * math::exp(-(x * x)));
     }
     template <std::floating_point T>
-    static constexpr T loop_partial(arg_t<0>, T x, T) {
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
         return -(two_over_sqrt_pi::as<T>() * math::vec::exp(-(x * x)));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
