@@ -1,8 +1,8 @@
 /// @file
 /// Elementwise math for loops: exp, expm1, log, log1p, tanh and sigmoid of float and double as
-/// branch-free kernels -- one polynomial path for every input, special cases chosen by selects
-/// (`c ? a : b` on values, which compilers turn into vector blends), powers of two built from
-/// bits, no table, no call -- so that GCC and Clang vectorise the loops that call them (the
+/// branch-free kernels -- one polynomial path for every input, special cases chosen by bitwise
+/// selects of values computed anyway (kernel::select), powers of two built from bits, no
+/// table, no call -- so that GCC and Clang vectorise the loops that call them (the
 /// tensor engine's fused elementwise loops, the softmax kernels) at whatever width the build
 /// targets: 4 floats with the x86-64 baseline (SSE2), 8 with AVX2, 16 with AVX-512.
 ///
@@ -112,6 +112,18 @@ CTGRAD_VEC_INLINE constexpr T from_bits(typename traits<T>::bits b) {
     return std::bit_cast<T>(b);
 }
 
+/// c ? a : b, by bits: both a and b are computed anyway, so that the compiler needs no branch
+/// and no speculation. (Without AVX-512's masked instructions, GCC does not vectorise a
+/// `c ? a : b` whose arms it would have to evaluate speculatively -- arithmetic that may raise a
+/// floating-point exception, under the default -ftrapping-math -- and sinks an arm used only by
+/// the select into it.)
+template <class T>
+CTGRAD_VEC_INLINE constexpr T select(bool c, T a, T b) {
+    using U = typename traits<T>::bits;
+    const U m = U(0) - static_cast<U>(c);
+    return from_bits<T>((to_bits(a) & m) | (to_bits(b) & ~m));
+}
+
 /// |x| (clears the sign bit).
 template <class T>
 CTGRAD_VEC_INLINE constexpr T abs(T x) {
@@ -182,16 +194,21 @@ CTGRAD_VEC_INLINE constexpr reduced<T> reduce_ln2(T x) {
     return {n, r};
 }
 
+/// e^x for x in [exp_lo, exp_hi] (or NaN, which stays NaN): no select.
+template <class T>
+CTGRAD_VEC_INLINE constexpr T exp_core(T xc) {
+    const reduced<T> a = reduce_ln2(xc);
+    const T n1 = round_int(a.n * T(0.5));
+    return (T(1) + expm1_reduced(a.r)) * pow2(n1) * pow2(a.n - n1);
+}
+
 /// e^x.
 template <class T>
 CTGRAD_VEC_INLINE constexpr T exp(T x) {
     using C = traits<T>;
-    T xc = x < C::exp_lo ? C::exp_lo : x;
-    xc = xc > C::exp_hi ? C::exp_hi : xc;
-    const reduced<T> a = reduce_ln2(xc);
-    const T n1 = round_int(a.n * T(0.5));
-    const T y = (T(1) + expm1_reduced(a.r)) * pow2(n1) * pow2(a.n - n1);
-    return x != x ? x : y;
+    T xc = select(x < C::exp_lo, C::exp_lo, x);
+    xc = select(xc > C::exp_hi, C::exp_hi, xc);
+    return exp_core(xc);  // NaN stays NaN
 }
 
 /// e^x - 1.
@@ -199,17 +216,16 @@ template <class T>
 CTGRAD_VEC_INLINE constexpr T expm1(T x) {
     using C = traits<T>;
     constexpr T n_small = T(C::mant + 1);  // 2^n - 1 is exact below, e^x - 1 = e^x(1-) above
-    T xc = x < C::expm1_lo ? C::expm1_lo : x;
-    xc = xc > C::exp_hi ? C::exp_hi : xc;
+    T xc = select(x < C::expm1_lo, C::expm1_lo, x);
+    xc = select(xc > C::exp_hi, C::exp_hi, xc);
     const reduced<T> a = reduce_ln2(xc);
     const T p = expm1_reduced(a.r);
-    const T ns = a.n < n_small ? a.n : n_small;
+    const T ns = select(a.n < n_small, a.n, n_small);
     const T s = pow2(ns);
     const T small = s * p + (s - T(1));
     const T n1 = round_int(a.n * T(0.5));
     const T big = (T(1) + p) * pow2(n1) * pow2(a.n - n1) - T(1);
-    const T y = a.n < n_small ? small : big;
-    return (x != x || x == T(0)) ? x : y;
+    return select(x == T(0), x, select(a.n < n_small, small, big));  // NaN stays NaN
 }
 
 /// log(1 + f) - f for f = m - 1, m in [sqrt(2)/2, sqrt(2)), as fdlibm's pieces: returns
@@ -244,13 +260,27 @@ template <class T>
 CTGRAD_VEC_INLINE constexpr split<T> split_log(T x) {
     using C = traits<T>;
     const bool tiny = x < std::numeric_limits<T>::min();
-    const T xs = tiny ? x * C::two_mant : x;  // subnormal: scaled into the normal range
+    const T xs = select(tiny, x * C::two_mant, x);  // subnormal: scaled into the normal range
     typename C::bits ix = to_bits(xs) + (C::one_bits - C::sqrt_half_bits);
     const typename C::bits e = ix >> C::mant;  // biased exponent of m's binade, 0 < e < 2 bias
     ix = (ix & C::mant_mask) + C::sqrt_half_bits;
     const T ef = from_bits<T>(e | to_bits(C::two_mant)) - C::two_mant;  // e, exactly
-    const T k = (ef - T(C::bias)) - (tiny ? T(C::mant) : T(0));
+    const T k = (ef - T(C::bias)) - select(tiny, T(C::mant), T(0));
     return {from_bits<T>(ix) - T(1), k};
+}
+
+/// log x for a positive normal finite x: no select.
+template <class T>
+CTGRAD_VEC_INLINE constexpr T log_core(T x) {
+    using C = traits<T>;
+    typename C::bits ix = to_bits(x) + (C::one_bits - C::sqrt_half_bits);
+    const typename C::bits e = ix >> C::mant;
+    ix = (ix & C::mant_mask) + C::sqrt_half_bits;
+    const T k = (from_bits<T>(e | to_bits(C::two_mant)) - C::two_mant) - T(C::bias);
+    const T f = from_bits<T>(ix) - T(1);
+    const T hfsq = T(0.5) * f * f;
+    const T t = log_tail(f, hfsq);
+    return k * C::log_ln2_hi - ((hfsq - (t + k * C::log_ln2_lo)) - f);
 }
 
 /// Natural logarithm.
@@ -262,10 +292,10 @@ CTGRAD_VEC_INLINE constexpr T log(T x) {
     const T t = log_tail(m.f, hfsq);
     T y = m.k * C::log_ln2_hi - ((hfsq - (t + m.k * C::log_ln2_lo)) - m.f);
     constexpr T inf = std::numeric_limits<T>::infinity();
-    y = x == inf ? inf : y;
-    y = x == T(0) ? -inf : y;
-    y = x < T(0) ? std::numeric_limits<T>::quiet_NaN() : y;
-    return x != x ? x : y;
+    y = select(x == inf, inf, y);
+    y = select(x == T(0), -inf, y);
+    y = select(x < T(0), std::numeric_limits<T>::quiet_NaN(), y);
+    return select(x != x, x, y);
 }
 
 /// log(1 + x) in double.
@@ -275,15 +305,15 @@ CTGRAD_VEC_INLINE constexpr T log1p_double(T x) {
     const T u = T(1) + x;
     const split<T> m = split_log(u);
     // the rounding error of u, relative to u (fdlibm s_log1p.c)
-    const T c = (m.k > T(0) ? T(1) - (u - x) : x - (u - T(1))) / u;
+    const T c = select(m.k > T(0), T(1) - (u - x), x - (u - T(1))) / u;
     const T hfsq = T(0.5) * m.f * m.f;
     const T t = log_tail(m.f, hfsq);
     T y = m.k * C::log_ln2_hi - ((hfsq - (t + (m.k * C::log_ln2_lo + c))) - m.f);
     constexpr T inf = std::numeric_limits<T>::infinity();
-    y = x == inf ? inf : y;
-    y = x == T(-1) ? -inf : y;
-    y = x < T(-1) ? std::numeric_limits<T>::quiet_NaN() : y;
-    return (x != x || x == T(0)) ? x : y;
+    y = select(x == inf, inf, y);
+    y = select(x == T(-1), -inf, y);
+    y = select(x < T(-1), std::numeric_limits<T>::quiet_NaN(), y);
+    return select(x != x || x == T(0), x, y);
 }
 
 /// log(1 + x). float is computed in double and rounded once (in float, ln2 + log(1 + f) for
@@ -293,10 +323,15 @@ CTGRAD_VEC_INLINE constexpr T log1p_double(T x) {
 template <class T>
 CTGRAD_VEC_INLINE constexpr T log1p(T x) {
     if constexpr (std::is_same_v<T, float>) {
+        // The selects are on floats (SSE2 vectorises those, not 64-bit ones); 1 + x is a positive
+        // normal double wherever its log is selected.
         const double xd = x;
         const double series = xd - xd * xd * (0.5 - xd * (1.0 / 3.0 - xd * 0.25));
-        const double y = abs(xd) < 0x1p-10 ? series : log(1.0 + xd);
-        return static_cast<float>(y);
+        const float y = select(abs(x) < 0x1p-10f, static_cast<float>(series),
+                               static_cast<float>(log_core(1.0 + xd)));
+        constexpr float inf = std::numeric_limits<float>::infinity();
+        const float z = select(x == inf, inf, select(x == -1.0f, -inf, y));
+        return select(x < -1.0f, std::numeric_limits<float>::quiet_NaN(), select(x != x, x, z));
     } else {
         return log1p_double(x);
     }
@@ -323,9 +358,9 @@ CTGRAD_VEC_INLINE constexpr T tanh(T x) {
                     4.84406305325125486048e3;
         small = a + a * z * (p / q);
     }
-    const T big = T(1) - T(2) / (exp(T(2) * (a < C::tanh_hi ? a : C::tanh_hi)) + T(1));
-    const T y = with_sign_of(a < T(0.625) ? small : big, x);
-    return x != x ? x : y;
+    const T big = T(1) - T(2) / (exp(T(2) * select(a < C::tanh_hi, a, C::tanh_hi)) + T(1));
+    const T y = with_sign_of(select(a < T(0.625), small, big), x);
+    return select(x != x, x, y);
 }
 
 /// 1 / (1 + e^-x). float is computed in double and rounded once: in float, the error of e^-|x|
@@ -334,10 +369,14 @@ CTGRAD_VEC_INLINE constexpr T tanh(T x) {
 template <class T>
 CTGRAD_VEC_INLINE constexpr T sigmoid(T x) {
     if constexpr (std::is_same_v<T, float>) {
-        return static_cast<float>(sigmoid(static_cast<double>(x)));
+        // e^-|x| in double from an argument clamped in float (float selects only, see log1p)
+        const float a = -abs(x);
+        const double e = exp_core(static_cast<double>(select(a < -104.0f, -104.0f, a)));
+        const double pos = 1.0 / (1.0 + e);
+        return select(x >= 0.0f, static_cast<float>(pos), static_cast<float>(e * pos));
     } else {
         const T e = exp(-abs(x));
-        return (x >= T(0) ? T(1) : e) / (T(1) + e);
+        return select(x >= T(0), T(1), e) / (T(1) + e);
     }
 }
 
