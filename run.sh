@@ -118,7 +118,7 @@ bench() {
     # the widest vector unit at run time (as OpenBLAS and LibTorch do), its elementwise loops
     # get what the compiler targets.
     configure build-native -Dcpp_args=-march=native -Dtests=false -Dexamples=false
-    build build-native bench/mlp_bench bench/adbench_bench bench/matmul_bench
+    build build-native bench/mlp_bench bench/adbench_bench bench/matmul_bench bench/elementwise_bench
     mkdir -p bench/results
     local stamp out
     stamp=$(date +%Y%m%d-%H%M%S)
@@ -127,7 +127,7 @@ bench() {
         --benchmark_out="$out" --benchmark_out_format=json
     python3 bench/tools/compare.py "$out"
     echo "raw results: $out"
-    for suite in mlp adbench fashion_epoch; do
+    for suite in mlp adbench fashion_epoch elementwise; do
         for dir in build build-native; do
             build "$dir" "bench/${suite}_bench"
             out=bench/results/$suite-$(basename "$dir")-$stamp.json

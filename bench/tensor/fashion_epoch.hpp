@@ -258,16 +258,26 @@ public:
         p.visit([&](auto& t) { mlp_runtime_graph::detail::copy_out(params_[k++], t); });
     }
 
-private:
-    /// mlp_runtime_graph::trainer's classifier step: the graph built from the leaves, backward,
-    /// SGD on the parameter leaves; the graph is released on return.
-    float step(const tg::tensor<float>& x, const tg::tensor<float>& y, float lr) {
+protected:
+    /// The graph built from the leaves and backward through it (the parameter leaves' gradients
+    /// set); the graph is released on return. Returns the loss.
+    float backward(const tg::tensor<float>& x, const tg::tensor<float>& y) {
         const tg::tensor<float> a1 = tg::relu(tg::add(tg::matmul(x, params_[0]), params_[1]));
         const tg::tensor<float> loss =
             tg::softmax_cross_entropy(tg::add(tg::matmul(a1, params_[2]), params_[3]), y);
         tg::backward(loss);
-        tg::sgd_step(params_, lr);
         return loss.item();
+    }
+    float backward_full() { return backward(x_full_, y_full_); }
+    float backward_rest() { return backward(x_rest_, y_rest_); }
+    const std::vector<tg::tensor<float>>& leaves() const { return params_; }
+
+private:
+    /// mlp_runtime_graph::trainer's classifier step: backward, then SGD on the parameter leaves.
+    float step(const tg::tensor<float>& x, const tg::tensor<float>& y, float lr) {
+        const float loss = backward(x, y);
+        tg::sgd_step(params_, lr);
+        return loss;
     }
 
     static tg::tensor<float> data_leaf(size_t rows, size_t cols) {

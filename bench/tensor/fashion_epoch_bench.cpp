@@ -22,6 +22,13 @@
 // instead of a time, and so do non-finite parameters or a runtime_graph product that missed
 // ctgrad's kernels. Without the data set every benchmark reports "dataset-fashion-mnist not
 // installed".
+//
+// With Adam (fashion_adam.hpp, issue 13): `fashion_adam_epoch_first/<impl>` (the first epoch)
+// and `fashion_adam_epoch_late/<impl>` (an epoch after 3 untimed ones, each iteration the next
+// epoch of one impl per process), impls ctgrad, runtime_graph, libtorch (torch::optim::Adam)
+// and libtorch_ftz (the same with LibTorch's flush-denormal switch on). Checks: the first
+// step's loss against the plain reference (as above), and every epoch's loss finite and, late,
+// below the first epoch's.
 #include <algorithm>    // std::max
 #include <chrono>       // std::chrono::steady_clock (the reference epoch's time, printed)
 #include <cmath>        // std::abs
@@ -33,6 +40,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "fashion_adam.hpp"
 #include "fashion_epoch.hpp"
 #include "kernel_context.hpp"
 
@@ -125,7 +133,111 @@ void fashion_mnist_epoch(benchmark::State& state) {
     state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
 }
 
+// --- Adam (fashion_adam.hpp) ---
+
+template <class Impl>
+void adam_epoch_first(benchmark::State& state) {
+    std::string error;
+    const dataset* data = training_set(error);
+    if (data == nullptr) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    const auto p0 = full_case::make_params();
+    const reference& ref = reference_for(*data, *p0);
+    std::unique_ptr<Impl> impl;
+    epoch_result r;
+    for (auto _ : state) {
+        state.PauseTiming();
+        impl = std::make_unique<Impl>(*p0);
+        order_t order(shuffle_seed);
+        state.ResumeTiming();
+        const typename fashion_adam::epoch_guard_of<Impl>::type guard;
+        r = fashion_adam::run_adam_epoch(*impl, order, *data);
+        benchmark::DoNotOptimize(r);
+    }
+    if (std::abs(r.first_loss - ref.first_batch_loss) >
+        1e-4 * std::max(1.0, std::abs(ref.first_batch_loss))) {
+        state.SkipWithError("the first step's loss differs from the reference loss");
+        return;
+    }
+    if (!(r.mean_loss < 0.7)) {  // Adam's first epoch: 0.53 (examples/fashion_mnist)
+        state.SkipWithError("the first epoch's training loss is not below 0.7");
+        return;
+    }
+    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
+    state.counters["epoch_loss"] = r.mean_loss;
+}
+
+/// One impl per process that keeps training (see fashion_adam.hpp).
+template <class Impl>
+struct late_state {
+    std::unique_ptr<Impl> impl;
+    order_t order{shuffle_seed};
+    int epochs = 0;
+};
+
+template <class Impl>
+void adam_epoch_late(benchmark::State& state) {
+    std::string error;
+    const dataset* data = training_set(error);
+    if (data == nullptr) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    static late_state<Impl> s;
+    if (!s.impl) {
+        const auto p0 = full_case::make_params();
+        s.impl = std::make_unique<Impl>(*p0);
+        for (; s.epochs < fashion_adam::warm_epochs; ++s.epochs) {
+            const typename fashion_adam::epoch_guard_of<Impl>::type guard;
+            fashion_adam::run_adam_epoch(*s.impl, s.order, *data);
+        }
+    }
+    epoch_result r;
+    for (auto _ : state) {
+        const typename fashion_adam::epoch_guard_of<Impl>::type guard;
+        r = fashion_adam::run_adam_epoch(*s.impl, s.order, *data);
+        ++s.epochs;
+        benchmark::DoNotOptimize(r);
+    }
+    if (!(r.mean_loss < 0.4)) {  // after 3 epochs: 0.33 (examples/fashion_mnist)
+        state.SkipWithError("a late epoch's training loss is not below 0.4");
+        return;
+    }
+    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
+    state.counters["epoch_loss"] = r.mean_loss;
+    state.counters["epoch"] = s.epochs;
+}
+
 }  // namespace
+
+BENCHMARK_TEMPLATE(adam_epoch_first, fashion_adam::ctgrad_adam_impl)
+    ->Name("fashion_adam_epoch_first/ctgrad")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(adam_epoch_late, fashion_adam::ctgrad_adam_impl)
+    ->Name("fashion_adam_epoch_late/ctgrad")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(adam_epoch_first, fashion_adam::runtime_graph_adam_impl)
+    ->Name("fashion_adam_epoch_first/runtime_graph")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(adam_epoch_late, fashion_adam::runtime_graph_adam_impl)
+    ->Name("fashion_adam_epoch_late/runtime_graph")
+    ->Unit(benchmark::kMillisecond);
+#ifdef CTGRAD_HAVE_LIBTORCH
+BENCHMARK_TEMPLATE(adam_epoch_first, fashion_adam::libtorch_adam_impl<false>)
+    ->Name("fashion_adam_epoch_first/libtorch")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(adam_epoch_late, fashion_adam::libtorch_adam_impl<false>)
+    ->Name("fashion_adam_epoch_late/libtorch")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(adam_epoch_first, fashion_adam::libtorch_adam_impl<true>)
+    ->Name("fashion_adam_epoch_first/libtorch_ftz")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(adam_epoch_late, fashion_adam::libtorch_adam_impl<true>)
+    ->Name("fashion_adam_epoch_late/libtorch_ftz")
+    ->Unit(benchmark::kMillisecond);
+#endif
 
 BENCHMARK_TEMPLATE(fashion_mnist_epoch, ctgrad_impl)
     ->Name("fashion_mnist_epoch/ctgrad")

@@ -11,7 +11,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-IMPL_ORDER = ["ctgrad", "hand", "blas", "runtime_graph", "libtorch"]
+IMPL_ORDER = ["ctgrad", "hand", "blas", "runtime_graph", "libtorch", "libtorch_ftz", "std"]
 
 
 def split(name):
@@ -20,6 +20,28 @@ def split(name):
     if len(parts) >= 3:  # adbench_<f>/<impl>/<N>
         return parts[0] + "/" + "/".join(parts[2:]), parts[1]
     return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def processor_model():
+    """The processor this table was made on (the results are read on the machine that ran them):
+    /proc/cpuinfo's model name and its widest x86 vector extension, else platform.processor()."""
+    import platform
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return platform.processor() or platform.machine()
+    model, flags = None, set()
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and model is None:
+            model = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    isa = next((name for flag, name in [("avx512f", "AVX-512"), ("avx2", "AVX2"),
+                                        ("avx", "AVX"), ("sse2", "SSE2")] if flag in flags), None)
+    model = model or platform.processor() or platform.machine()
+    return f"{model}, {isa}" if isa else model
 
 
 def main():
@@ -45,6 +67,9 @@ def main():
             cases.append(case)
     impls = [i for i in IMPL_ORDER if any((c, i) in samples or (c, i) in errors for c in cases)]
     ctx = data.get("context", {})
+    load = ctx.get("load_avg")
+    load_text = f", load {' '.join(f'{x:.2f}' for x in load)}" if load else ""
+    print(f"Processor: {processor_model()}{load_text}")
     print(f"Machine: {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
           f"{ctx.get('library_build_type', '?')} Google Benchmark, "
           f"{len(next(iter(samples.values()), []))} repetitions, medians.\n")

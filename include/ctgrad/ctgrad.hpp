@@ -18,6 +18,8 @@
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/core/var.hpp>
+#include <ctgrad/math/fpenv.hpp>
+#include <ctgrad/math/vector.hpp>
 #include <ctgrad/nn.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/batch_norm.hpp>

@@ -15,7 +15,9 @@
 #include <ctgrad/math/activation.hpp>
 #include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
+#include <ctgrad/math/fpenv.hpp>
 #include <ctgrad/math/hyperbolic.hpp>
 #include <ctgrad/math/power.hpp>
 #include <ctgrad/math/special.hpp>
 #include <ctgrad/math/trig.hpp>
+#include <ctgrad/math/vector.hpp>

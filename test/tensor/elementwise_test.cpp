@@ -13,7 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>    // std::max
-#include <cmath>        // std::exp, std::log, ...
+#include <cmath>        // std::sqrt, std::sin, ...
 #include <cstddef>      // std::size_t
 #include <functional>   // std::function
 #include <limits>       // std::numeric_limits
@@ -28,6 +28,10 @@
 
 #include "support/finite_difference.hpp"
 #include "support/tensor_fd.hpp"
+
+// The elementwise formulas as the engine evaluates them at run time: the branch-free kernels of
+// math/vector.hpp (their accuracy is checked in test/math/vector_math_test.cpp).
+namespace vm = ctgrad::math::vec;
 
 namespace {
 
@@ -85,12 +89,10 @@ tensor<To, D...> convert(const tensor<From, D...>& t) {
     return out;
 }
 
-/// The stable sigmoid, as ctgrad evaluates it at run time (math/activation.hpp).
+/// The sigmoid as ctgrad evaluates it in a loop (math/vector.hpp).
 template <class T>
 T plain_sigmoid(T x) {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);
-    return e / (T(1) + e);
+    return vm::sigmoid(x);
 }
 
 // Finite differences over every bound variable: check_fd (support/tensor_fd.hpp).
@@ -153,13 +155,13 @@ template <class Fn, class Ref>
 
 BOOST_AUTO_TEST_CASE(exp_log_family) {
     check_unary(
-        "exp", [](auto e) { return ctgrad::exp(e); }, [](auto x) { return std::exp(x); },
+        "exp", [](auto e) { return ctgrad::exp(e); }, [](auto x) { return vm::exp(x); },
         domain::signed_values);
     check_unary(
-        "log", [](auto e) { return ctgrad::log(e); }, [](auto x) { return std::log(x); },
+        "log", [](auto e) { return ctgrad::log(e); }, [](auto x) { return vm::log(x); },
         domain::positive);
     check_unary(
-        "log1p", [](auto e) { return ctgrad::log1p(e); }, [](auto x) { return std::log1p(x); },
+        "log1p", [](auto e) { return ctgrad::log1p(e); }, [](auto x) { return vm::log1p(x); },
         domain::positive);
 }
 
@@ -192,7 +194,7 @@ BOOST_AUTO_TEST_CASE(trig_hyperbolic_activation_special) {
         "cos", [](auto e) { return ctgrad::cos(e); }, [](auto x) { return std::cos(x); },
         domain::signed_values);
     check_unary(
-        "tanh", [](auto e) { return ctgrad::tanh(e); }, [](auto x) { return std::tanh(x); },
+        "tanh", [](auto e) { return ctgrad::tanh(e); }, [](auto x) { return vm::tanh(x); },
         domain::signed_values);
     check_unary(
         "sigmoid", [](auto e) { return ctgrad::sigmoid(e); },
@@ -244,9 +246,9 @@ template <class T>
         const T rl = x <= T(0) ? T(0) : x;
         const T mx = x >= T(0.3) ? x : T(0.3);
         const T mn = T(-0.3) <= -x ? T(-0.3) : -x;
-        expected.data()[e] = std::exp(x) - std::log(q) * std::log1p(q) + std::sqrt(q) +
+        expected.data()[e] = vm::exp(x) - vm::log(q) * vm::log1p(q) + std::sqrt(q) +
                              x * x * std::pow(q, T(0.75)) - std::pow(T(1.5), x) +
-                             std::sin(x) * std::cos(x) + std::tanh(x) / plain_sigmoid(x) -
+                             std::sin(x) * std::cos(x) + vm::tanh(x) / plain_sigmoid(x) -
                              std::erf(x) + rl * std::fabs(x) - mx + mn;
     }
     expect_equal_elements(v.data(), expected.data(), a.size(), "value");
@@ -366,7 +368,7 @@ BOOST_AUTO_TEST_CASE(fused_chain_values_are_the_plain_formula) {
         for (size_t j = 0; j < 4; ++j) {
             const double x = d.a(i, j), y = d.b(i, j), ro = d.row(j), co = d.col(i, 0);
             const double rl = x - ro <= 0 ? 0.0 : x - ro;
-            const double expected = std::tanh(std::exp(std::sin(x) * y) + ro) * co -
+            const double expected = vm::tanh(vm::exp(std::sin(x) * y) + ro) * co -
                                     std::sqrt(x * x + 1.0) / (d.sv * y) + rl;
             BOOST_TEST(v(i, j) == expected, "(" << i << ", " << j << ")");
         }
@@ -380,7 +382,7 @@ BOOST_AUTO_TEST_CASE(fused_chain_values_are_the_plain_formula) {
     for (size_t i = 0; i < 3; ++i) {
         for (size_t j = 0; j < 4; ++j) {
             const float x = af(i, j), y = bf(i, j);
-            BOOST_TEST(vf(i, j) == std::exp(std::sin(x) * y) - 1.0f / y);
+            BOOST_TEST(vf(i, j) == vm::exp(std::sin(x) * y) - 1.0f / y);
         }
     }
 }
@@ -392,17 +394,17 @@ BOOST_AUTO_TEST_CASE(rank_three_and_single_element_values) {
     const auto v = ctgrad::value(ctgrad::exp(T3) * T3 - s, T3 = t, s = 0.25);
     static_assert(std::is_same_v<decltype(v), const tensor<double, 2, 3, 2>>);
     for (size_t e = 0; e < t.size(); ++e) {
-        BOOST_TEST(v.data()[e] == std::exp(t.data()[e]) * t.data()[e] - 0.25);
+        BOOST_TEST(v.data()[e] == vm::exp(t.data()[e]) * t.data()[e] - 0.25);
     }
     // value of a lone variable and of a [1, 1] tensor mixed with a scalar
     BOOST_TEST(ctgrad::value(T3, T3 = t) == t);
     constexpr auto one = ctgrad::var<"one", tensor<double, 1, 1>>;
     const tensor<double, 1, 1> o{{0.5}};
     const auto vo = ctgrad::value(ctgrad::exp(one * s) + s, one = o, s = 3.0);
-    BOOST_TEST(vo(0, 0) == std::exp(0.5 * 3.0) + 3.0);
+    BOOST_TEST(vo(0, 0) == vm::exp(0.5 * 3.0) + 3.0);
     const auto go = ctgrad::gradient(ctgrad::sum(ctgrad::exp(one * s) + s), one = o, s = 3.0);
-    BOOST_TEST(go[one](0, 0) == std::exp(1.5) * 3.0, boost::test_tools::tolerance(1e-15));
-    BOOST_TEST(go[s] == std::exp(1.5) * 0.5 + 1.0, boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(go[one](0, 0) == vm::exp(1.5) * 3.0, boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(go[s] == vm::exp(1.5) * 0.5 + 1.0, boost::test_tools::tolerance(1e-15));
 }
 
 // --- binary ops and broadcasting: gradients ---
@@ -666,7 +668,7 @@ BOOST_AUTO_TEST_CASE(wide_rows) {
     double total = 0;
     for (size_t i = 0; i < 3; ++i) {
         for (size_t j = 0; j < 19; ++j) {
-            BOOST_TEST(v(i, j) == std::exp(x(i, j) * sv) + rv(j) * col(i, 0));
+            BOOST_TEST(v(i, j) == vm::exp(x(i, j) * sv) + rv(j) * col(i, 0));
             total += v(i, j);
         }
     }

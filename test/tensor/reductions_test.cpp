@@ -10,7 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>    // std::max
-#include <cmath>        // std::exp, std::log, std::isfinite
+#include <cmath>        // std::isfinite
 #include <cstddef>      // std::size_t
 #include <functional>   // std::function
 #include <limits>       // std::numeric_limits
@@ -25,6 +25,10 @@
 
 #include "support/finite_difference.hpp"
 #include "support/tensor_fd.hpp"
+
+// The elementwise formulas as the engine evaluates them at run time: the branch-free kernels of
+// math/vector.hpp (their accuracy is checked in test/math/vector_math_test.cpp).
+namespace vm = ctgrad::math::vec;
 
 namespace {
 
@@ -129,8 +133,8 @@ template <class T>
 T plain_log_sum_exp(const T* x, size_t n) {
     const T m = plain_row_max(x, n);
     T total = 0;
-    for (size_t c = 0; c < n; ++c) total += std::exp(x[c] - m);
-    return m + std::log(total);
+    for (size_t c = 0; c < n; ++c) total += vm::exp(x[c] - m);
+    return m + vm::log(total);
 }
 
 template <class T, size_t R, size_t Cols>
@@ -139,7 +143,7 @@ tensor<T, R, Cols> plain_softmax(const tensor<T, R, Cols>& x) {
     for (size_t r = 0; r < R; ++r) {
         const T m = plain_row_max(&x(r, 0), Cols);
         T total = 0;
-        for (size_t c = 0; c < Cols; ++c) total += (y(r, c) = std::exp(x(r, c) - m));
+        for (size_t c = 0; c < Cols; ++c) total += (y(r, c) = vm::exp(x(r, c) - m));
         const T inv = T(1) / total;
         for (size_t c = 0; c < Cols; ++c) y(r, c) *= inv;
     }
@@ -324,7 +328,7 @@ BOOST_AUTO_TEST_CASE(log_softmax_values_and_gradients) {
     expect_equal_elements(y.data(), expected.data(), y.size(), "log_softmax");
     for (size_t r = 0; r < N; ++r) {
         double total = 0;
-        for (size_t c = 0; c < C; ++c) total += std::exp(y(r, c));
+        for (size_t c = 0; c < C; ++c) total += vm::exp(y(r, c));
         BOOST_TEST(total == 1.0, boost::test_tools::tolerance(1e-15));
     }
     // log_softmax = log(softmax), within rounding
@@ -588,7 +592,7 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_values_and_gradients) {
     double total = 0;
     for (size_t e = 0; e < p.size(); ++e) {
         const double pe = p.data()[e], ye = y.data()[e];
-        total += ye * std::log(pe) + (1.0 - ye) * std::log(1.0 - pe);
+        total += ye * vm::log(pe) + (1.0 - ye) * vm::log(1.0 - pe);
     }
     const auto loss = ctgrad::binary_cross_entropy(p_, y_);
     BOOST_TEST(ctgrad::value(loss, p_ = p, y_ = y) == -(total / double(N * C)));
@@ -597,7 +601,7 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_values_and_gradients) {
         const double pe = p.data()[e], ye = y.data()[e];
         BOOST_TEST(g[p_].data()[e] == (pe - ye) / (pe * (1.0 - pe)) / double(N * C),
                    boost::test_tools::tolerance(1e-14));
-        BOOST_TEST(g[y_].data()[e] == (std::log(1.0 - pe) - std::log(pe)) / double(N * C),
+        BOOST_TEST(g[y_].data()[e] == (vm::log(1.0 - pe) - vm::log(pe)) / double(N * C),
                    boost::test_tools::tolerance(1e-14));
     }
     // hard labels, probabilities from sigmoid: d/dz = (sigmoid(z) − y)/count
@@ -607,7 +611,7 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_values_and_gradients) {
     const auto gz = check_fd(ctgrad::binary_cross_entropy(ctgrad::sigmoid(p_), y_), wrt(p_), p_ = z,
                              y_ = labels);
     for (size_t e = 0; e < z.size(); ++e) {
-        const double sg = 1.0 / (1.0 + std::exp(-z.data()[e]));
+        const double sg = 1.0 / (1.0 + vm::exp(-z.data()[e]));
         BOOST_TEST(gz[p_].data()[e] == (sg - labels.data()[e]) / double(N * C),
                    boost::test_tools::tolerance(1e-12));
     }
@@ -629,12 +633,12 @@ BOOST_AUTO_TEST_CASE(log_sum_exp_values_and_gradients) {
     // plain loop's order, the same bits)
     const double m = plain_row_max(x.data(), x.size());
     double total = 0;
-    for (double e : x) total += std::exp(e - m);
+    for (double e : x) total += vm::exp(e - m);
     const auto g = check_fd(ctgrad::log_sum_exp(x_), x_ = x);
-    BOOST_TEST(g.value == m + std::log(total));
+    BOOST_TEST(g.value == m + vm::log(total));
     // d/dx = softmax over all elements
     for (size_t e = 0; e < x.size(); ++e) {
-        BOOST_TEST(g[x_].data()[e] == std::exp(x.data()[e] - m) / total,
+        BOOST_TEST(g[x_].data()[e] == vm::exp(x.data()[e] - m) / total,
                    boost::test_tools::tolerance(1e-15));
     }
     // of an expression (read by the maximum and by the exponentials), bound with std::ref
@@ -655,8 +659,8 @@ BOOST_AUTO_TEST_CASE(log_sum_exp_values_and_gradients) {
             BOOST_TEST(lse == 700.0, boost::test_tools::tolerance(1e-15));
             w.data()[at] = 1.5;  // the largest, but not by much
             double wt = 0;
-            for (double e : w) wt += std::exp(e - 1.5);
-            BOOST_TEST(ctgrad::value(ctgrad::log_sum_exp(wide), wide = w) == 1.5 + std::log(wt),
+            for (double e : w) wt += vm::exp(e - 1.5);
+            BOOST_TEST(ctgrad::value(ctgrad::log_sum_exp(wide), wide = w) == 1.5 + vm::log(wt),
                        boost::test_tools::tolerance(1e-14));
         }
     }
@@ -671,7 +675,7 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_at_saturated_probabilities) {
     constexpr auto y_ = ctgrad::var<"y", tensor<double, 1, 4>>;
     const tensor<double, 1, 4> p{{1.0, 0.0, 0.25, 0.5}};
     const tensor<double, 1, 4> y{{1.0, 0.0, 1.0, 0.0}};
-    const double expected = -(std::log(0.25) + std::log(0.5)) / 4.0;  // the first two terms are 0
+    const double expected = -(vm::log(0.25) + vm::log(0.5)) / 4.0;  // the first two terms are 0
     const double v = ctgrad::value(ctgrad::binary_cross_entropy(p_, y_), p_ = p, y_ = y);
     BOOST_TEST(std::isfinite(v));
     BOOST_TEST(v == expected, boost::test_tools::tolerance(1e-15));
@@ -682,7 +686,7 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_at_saturated_probabilities) {
     BOOST_TEST(std::isfinite(g.value));
     BOOST_TEST(all_finite(g[p_]));
     for (size_t e = 0; e < 4; ++e) {
-        const double sg = 1.0 / (1.0 + std::exp(-z.data()[e]));
+        const double sg = 1.0 / (1.0 + vm::exp(-z.data()[e]));
         BOOST_TEST(g[p_].data()[e] == (sg - y.data()[e]) / 4.0,
                    boost::test_tools::tolerance(1e-12));
     }
@@ -698,15 +702,15 @@ BOOST_AUTO_TEST_CASE(softmax_cross_entropy_with_masked_logits) {
     const tensor<double, 2, 3> x{{2.0, -inf, 0.5, -inf, 1.0, -1.0}};
     const tensor<double, 2, 3> t{{1.0, 0.0, 0.0, 0.0, 1.0, 0.0}};
     // the loss over the unmasked classes
-    const double lse0 = std::log(std::exp(2.0) + std::exp(0.5));
-    const double lse1 = std::log(std::exp(1.0) + std::exp(-1.0));
+    const double lse0 = vm::log(vm::exp(2.0) + vm::exp(0.5));
+    const double lse1 = vm::log(vm::exp(1.0) + vm::exp(-1.0));
     const double expected = ((lse0 - 2.0) + (lse1 - 1.0)) / 2.0;
     const auto g = ctgrad::gradient(ctgrad::softmax_cross_entropy(x_, t_), wrt(x_), x_ = x, t_ = t);
     BOOST_TEST(std::isfinite(g.value));
     BOOST_TEST(g.value == expected, boost::test_tools::tolerance(1e-14));
     // (softmax − t)/N, with softmax 0 at the masked classes
-    const double p00 = std::exp(2.0 - lse0), p02 = std::exp(0.5 - lse0);
-    const double p11 = std::exp(1.0 - lse1), p12 = std::exp(-1.0 - lse1);
+    const double p00 = vm::exp(2.0 - lse0), p02 = vm::exp(0.5 - lse0);
+    const double p11 = vm::exp(1.0 - lse1), p12 = vm::exp(-1.0 - lse1);
     const tensor<double, 2, 3> dx{{(p00 - 1.0) / 2, 0.0, p02 / 2, 0.0, (p11 - 1.0) / 2, p12 / 2}};
     expect_close_elements(g[x_].data(), dx.data(), 6, 1e-15, "d/dlogits");
 }

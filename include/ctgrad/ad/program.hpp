@@ -8,6 +8,7 @@
 #include <utility>      // std::index_sequence, std::move
 
 #include <ctgrad/ad/gradient.hpp>
+#include <ctgrad/math/fpenv.hpp>
 #include <ctgrad/ad/plan.hpp>
 #include <ctgrad/core/binding.hpp>
 #include <ctgrad/core/concepts.hpp>
@@ -126,6 +127,7 @@ public:
         } else {
             const typename c::set set(b...);
             tensor_ad::engine<value_schedule, E, typename c::set> run{f_, set, ws_.data()};
+            const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
             run.forward();
             if constexpr (shape_type::rank == 0) {
                 return run.root_value();
@@ -152,6 +154,7 @@ public:
         } else {
             const typename c::set set(b...);
             tensor_ad::engine<gradient_schedule, E, typename c::set> run{f_, set, ws_.data()};
+            const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
             run.forward();
             run.backward();
             return {run.root_value(), ws_.data()};
@@ -190,6 +193,7 @@ public:
         } else {
             const typename c::set set(b...);
             tensor_ad::engine<step_schedule, E, typename c::set> run{f_, set, ws_.data(), lr};
+            const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
             run.forward();
             const scalar_type v = run.root_value();
             run.backward();

@@ -41,6 +41,7 @@
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/fpenv.hpp>
 #include <ctgrad/nn/layers.hpp>
 #include <ctgrad/nn/parameters.hpp>
 #include <ctgrad/ops.hpp>
@@ -231,6 +232,7 @@ public:
     /// One step on p from the gradient g (`g[v].data()` for every parameter v).
     template <class List, class G>
     void step(parameters<List>& p, const G& g) {
+        const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
         const auto clip = detail::make_clipper(p, g, this->clip_value, this->clip_norm);
         const scalar_type lr = this->lr, decay = this->lr * this->weight_decay;
         detail::for_each_pair(p, g, [&](auto, auto* pd, const auto* gd, std::size_t n) {
@@ -265,6 +267,7 @@ public:
     /// One step on p from the gradient g.
     template <class List, class G>
     void step(parameters<List>& p, const G& g) {
+        const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
         const auto clip = detail::make_clipper(p, g, this->clip_value, this->clip_norm);
         const scalar_type lr = this->lr, decay = this->lr * this->weight_decay, mu = this->mu;
         const bool nesterov = this->nesterov;
@@ -353,6 +356,7 @@ public:
     /// One step on p from the gradient g.
     template <class List, class G>
     void step(parameters<List>& p, const G& g) {
+        const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
         scalar_type decay = scalar_type(0);
         if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
         adam_step(p, g, m_, v_, ++t_, static_cast<const adam_options<scalar_type>&>(*this), decay);

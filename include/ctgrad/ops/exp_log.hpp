@@ -2,6 +2,7 @@
 /// The exp/log family: exp, log, log1p.
 #pragma once
 
+#include <concepts>     // std::floating_point
 #include <string_view>  // std::string_view
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
+#include <ctgrad/math/vector.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 
 namespace ctgrad::ops {
@@ -22,6 +24,8 @@ namespace ctgrad::ops {
 struct exp_op {
     static constexpr std::string_view name = "exp";
     static constexpr auto value(auto x) { return math::exp(x); }
+    /// In the tensor engine's loops: the branch-free kernel (math/vector.hpp).
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::exp(x); }
     static constexpr auto partial(arg_t<0>, auto, auto y) { return y; }
     static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) { return self; }
 };
@@ -31,6 +35,7 @@ struct exp_op {
 struct log_op {
     static constexpr std::string_view name = "log";
     static constexpr auto value(auto x) { return math::log(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::log(x); }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         return detail::divide(decltype(x)(1), x);
     }
@@ -42,6 +47,7 @@ struct log_op {
 struct log1p_op {
     static constexpr std::string_view name = "log1p";
     static constexpr auto value(auto x) { return math::log1p(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::log1p(x); }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         return detail::divide(decltype(x)(1), decltype(x)(1) + x);
     }
@@ -58,7 +64,15 @@ struct xlogy_op {
     static constexpr auto value(auto a, auto b) {
         return a == decltype(a)(0) ? decltype(a)(0) : a * math::log(b);
     }
+    template <std::floating_point T>
+    [[gnu::always_inline]] static constexpr T loop_value(T a, T b) {
+        return a == T(0) ? T(0) : a * math::vec::log(b);
+    }
     static constexpr auto partial(arg_t<0>, auto, auto b, auto) { return math::log(b); }
+    template <std::floating_point T>
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T, T b, T) {
+        return math::vec::log(b);
+    }
     static constexpr auto partial(arg_t<1>, auto a, auto b, auto) {
         return a == decltype(a)(0) ? decltype(a)(0) : detail::divide(a, b);
     }

@@ -2,6 +2,7 @@
 /// The hyperbolic family: tanh.
 #pragma once
 
+#include <concepts>     // std::floating_point
 #include <string_view>  // std::string_view
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/hyperbolic.hpp>
+#include <ctgrad/math/vector.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 
 namespace ctgrad::ops {
@@ -23,6 +25,8 @@ namespace ctgrad::ops {
 struct tanh_op {
     static constexpr std::string_view name = "tanh";
     static constexpr auto value(auto x) { return math::tanh(x); }
+    /// In the tensor engine's loops: the branch-free kernel (math/vector.hpp).
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::tanh(x); }
     static constexpr auto partial(arg_t<0>, auto, auto y) { return decltype(y)(1) - y * y; }
     static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) {
         return lit<1> - self * self;

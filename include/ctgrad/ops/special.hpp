@@ -2,6 +2,7 @@
 /// Special functions: erf, erfc (the normal CDF is 0.5 * erfc(-x / sqrt 2)).
 #pragma once
 
+#include <concepts>     // std::floating_point
 #include <numbers>      // std::numbers::inv_sqrtpi_v
 #include <string_view>  // std::string_view
 #include <utility>
@@ -14,6 +15,7 @@
 #include <ctgrad/math/dual.hpp>
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/math/special.hpp>
+#include <ctgrad/math/vector.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 #include <ctgrad/ops/exp_log.hpp>
 
@@ -37,6 +39,11 @@ struct erf_op {
         using T = decltype(x);
         return two_over_sqrt_pi::as<T>() * math::exp(-(x * x));
     }
+    /// In the tensor engine's loops: e^(-x^2) by the branch-free kernel (math/vector.hpp).
+    template <std::floating_point T>
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
+        return two_over_sqrt_pi::as<T>() * math::vec::exp(-(x * x));
+    }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
         return named_constant<two_over_sqrt_pi>{} * exp(-(x * x));
     }
@@ -50,6 +57,10 @@ struct erfc_op {
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         using T = decltype(x);
         return -(two_over_sqrt_pi::as<T>() * math::exp(-(x * x)));
+    }
+    template <std::floating_point T>
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
+        return -(two_over_sqrt_pi::as<T>() * math::vec::exp(-(x * x)));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
         return -(named_constant<two_over_sqrt_pi>{} * exp(-(x * x)));

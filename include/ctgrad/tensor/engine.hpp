@@ -99,7 +99,11 @@ inline constexpr std::size_t lanes_for = [] {
 /// positions of a row write the same element (every loop but one that adds into a column
 /// broadcast over the rows), so the blocks of a row may run as vectors; this is asserted to the
 /// compiler (CTGRAD_IVDEP), which cannot see that the workspace and the bound tensors do not
-/// overlap (a bound tensor must not be a view into the program's own workspace).
+/// overlap (a bound tensor must not be a view into the program's own workspace). The lanes of an
+/// independent block are a loop of constant trip count L, which the compiler vectorises as it
+/// is (contiguous loads and stores); unrolled by hand, GCC vectorised the loop over blocks
+/// instead, with the L lanes as an interleaved group: permutes and spills, 2.2x slower for a
+/// loop of exp (math/vector.hpp) at AVX-512.
 template <class D, std::size_t L, bool Independent = true, class F>
 CTGRAD_ALWAYS_INLINE constexpr void loop(F&& f) {
     for (std::size_t r = 0; r < D::rows; ++r) {
@@ -107,7 +111,7 @@ CTGRAD_ALWAYS_INLINE constexpr void loop(F&& f) {
         if constexpr (Independent) {
             CTGRAD_IVDEP
             for (; c + L <= D::cols; c += L) {
-#pragma GCC unroll 64
+                CTGRAD_IVDEP
                 for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
             }
         } else {
@@ -167,6 +171,28 @@ struct inv_values {
     S v[M > 0 ? M : 1] = {};
 };
 
+/// Op's value at a loop position: its loop kernel (Op::loop_value, the branch-free vector math of
+/// math/vector.hpp) where it has one for these numbers, else Op::value.
+template <class Op, class... X>
+CTGRAD_ALWAYS_INLINE constexpr auto loop_value(X... x) {
+    if constexpr (requires { Op::loop_value(x...); }) {
+        return Op::loop_value(x...);
+    } else {
+        return Op::value(x...);
+    }
+}
+
+/// Op's partial derivative at a loop position: Op::loop_partial where it has one, else
+/// Op::partial.
+template <class Op, class I, class... X>
+CTGRAD_ALWAYS_INLINE constexpr auto loop_partial(I i, X... x) {
+    if constexpr (requires { Op::loop_partial(i, x...); }) {
+        return Op::loop_partial(i, x...);
+    } else {
+        return Op::partial(i, x...);
+    }
+}
+
 template <class V>
 struct val;
 
@@ -210,7 +236,7 @@ struct val<v_op<Op, A...>> {
     template <class D, class S, class Inv>
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv& inv) {
-        return static_cast<S>(Op::value(val<A>::template at<D>(cx, r, c, i, inv)...));
+        return static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
     }
 };
 
@@ -219,7 +245,7 @@ struct val<v_store<Off, Shape, Op, A...>> {
     template <class D, class S, class Inv>
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv& inv) {
-        const S y = static_cast<S>(Op::value(val<A>::template at<D>(cx, r, c, i, inv)...));
+        const S y = static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
         cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)] = y;
         return y;
     }
@@ -320,7 +346,7 @@ struct push<p_node<Op, p_arg<V, E>...>> {
                               Acc& acc) {
         if constexpr (!std::is_same_v<Edge, e_skip>) {
             const S d = adj* [&]<std::size_t... M>(std::index_sequence<M...>) {
-                return static_cast<S>(Op::partial(arg<I>, x[M]..., y));
+                return static_cast<S>(loop_partial<Op>(arg<I>, x[M]..., y));
             }
             (std::make_index_sequence<Arity>{});
             contribute<Edge>::template to<D>(cx, r, c, i, l, d, x[I], inv, acc);

@@ -33,6 +33,7 @@
 #include <ctgrad/core/literal.hpp>
 #include <ctgrad/core/node.hpp>
 #include <ctgrad/math/exp_log.hpp>
+#include <ctgrad/math/vector.hpp>
 #include <ctgrad/ops/arithmetic.hpp>
 #include <ctgrad/ops/exp_log.hpp>
 #include <ctgrad/ops/power.hpp>
@@ -60,8 +61,8 @@ template <class T>
 constexpr T row_log_sum_exp(const T* x, std::size_t n) {
     const T m = row_max(x, n);
     T s = T(0);
-    for (std::size_t c = 0; c < n; ++c) s += math::exp(x[c] - m);
-    return m + math::log(s);
+    for (std::size_t c = 0; c < n; ++c) s += math::vec::exp(x[c] - m);
+    return m + math::vec::log(s);
 }
 
 template <kernels::mode Mode, class T>
@@ -254,7 +255,7 @@ struct softmax_op {
             S* y = out + r * A::cols;
             const S m = detail::row_max(x, A::cols);
             S s = S(0);
-            for (std::size_t c = 0; c < A::cols; ++c) s += (y[c] = math::exp(x[c] - m));
+            for (std::size_t c = 0; c < A::cols; ++c) s += (y[c] = math::vec::exp(x[c] - m));
             const S inv = S(1) / s;
             for (std::size_t c = 0; c < A::cols; ++c) y[c] *= inv;
         }
@@ -304,7 +305,7 @@ struct log_softmax_op {
             S total = S(0);
             for (std::size_t c = 0; c < A::cols; ++c) total += dy[c];
             for (std::size_t c = 0; c < A::cols; ++c) {
-                detail::put<Mode>(d[r * A::cols + c], dy[c] - math::exp(y[c]) * total);
+                detail::put<Mode>(d[r * A::cols + c], dy[c] - math::vec::exp(y[c]) * total);
             }
         }
     }
@@ -361,16 +362,16 @@ struct softmax_cross_entropy_op {
             S* dr = d + r * A::cols;
             const S m = detail::row_max(xr, A::cols);
             S s = S(0);
-            for (std::size_t c = 0; c < A::cols; ++c) s += math::exp(xr[c] - m);
+            for (std::size_t c = 0; c < A::cols; ++c) s += math::vec::exp(xr[c] - m);
             if constexpr (I == 0) {
                 S tsum = S(0);
                 for (std::size_t c = 0; c < A::cols; ++c) tsum += tr[c];
                 const S k = scale * tsum / s;
                 for (std::size_t c = 0; c < A::cols; ++c) {
-                    detail::put<Mode>(dr[c], k * math::exp(xr[c] - m) - scale * tr[c]);
+                    detail::put<Mode>(dr[c], k * math::vec::exp(xr[c] - m) - scale * tr[c]);
                 }
             } else {
-                const S lse = m + math::log(s);
+                const S lse = m + math::vec::log(s);
                 for (std::size_t c = 0; c < A::cols; ++c) {
                     detail::put<Mode>(dr[c], scale * (lse - xr[c]));
                 }
