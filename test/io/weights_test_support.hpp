@@ -61,11 +61,21 @@ inline bytes read_bytes(const fs::path& p) {
     return bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+/// f(0, tensor&) for every tensor of the packs (or for the one tensor `p`).
+template <class P, class F>
+void each_tensor(P&& p, F&& f) {
+    if constexpr (requires { std::remove_cvref_t<P>::shape; }) {
+        f(0, p);
+    } else {
+        ctgrad::io::detail::for_each_tensor(p, f);
+    }
+}
+
 /// Every byte of every tensor of the packs, in order (a failed load must leave them equal).
 template <class P>
 bytes snapshot(const P& packs) {
     bytes out;
-    ctgrad::io::detail::for_each_tensor(packs, [&](auto, const auto& t) {
+    each_tensor(packs, [&](auto, const auto& t) {
         const auto* p = reinterpret_cast<const unsigned char*>(t.data());
         out.insert(out.end(), p, p + t.size() * sizeof(*t.data()));
     });
@@ -76,7 +86,7 @@ bytes snapshot(const P& packs) {
 template <class P>
 void fill(P&& packs, double seed) {
     double x = seed;
-    ctgrad::io::detail::for_each_tensor(packs, [&](auto, auto& t) {
+    each_tensor(packs, [&](auto, auto& t) {
         for (auto& e : t) {
             x = x * 1.0001 + 0.37;
             e = static_cast<std::remove_cvref_t<decltype(e)>>(x - static_cast<double>(long(x)) -
