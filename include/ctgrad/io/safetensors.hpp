@@ -52,9 +52,9 @@ struct json_value {
     bool truth = false;
     bool is_size = false;  ///< a number written as digits only, < 2^64
     std::uint64_t size = 0;
-    std::string text;  ///< a string's decoded UTF-8
-    std::vector<json_value> items;
-    std::vector<std::pair<std::string, json_value>> members;  ///< in file order, keys unique
+    std::string text;               ///< a string's decoded UTF-8
+    std::vector<json_value> items;  ///< an array's items, an object's values
+    std::vector<std::string> keys;  ///< an object's keys (unique), in file order, with items
 };
 
 /// Whether b[0, n) is valid UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
@@ -170,7 +170,8 @@ private:
                 expect(':');
                 skip_ws();
                 json_value member = value(depth + 1);
-                v.members.emplace_back(std::move(key), std::move(member));
+                v.keys.push_back(std::move(key));
+                v.items.push_back(std::move(member));
                 skip_ws();
                 if (peek() == ',') {
                     ++pos_;
@@ -408,21 +409,25 @@ inline safetensors_file parse_safetensors(std::string_view fn, const std::filesy
         std::size_t tensor;
     };
     std::vector<range> ranges;
-    for (const auto& [name, v] : root.members) {
+    for (std::size_t m = 0; m < root.keys.size(); ++m) {
+        const std::string& name = root.keys[m];
+        const json_value& v = root.items[m];
         if (name == "__metadata__") {
             if (v.kind != json_value::object) fail("__metadata__ is not an object");
-            for (const auto& [key, value] : v.members) {
-                if (value.kind != json_value::string) {
-                    fail("__metadata__ value of \"" + key + "\" is not a string");
+            for (std::size_t k = 0; k < v.keys.size(); ++k) {
+                if (v.items[k].kind != json_value::string) {
+                    fail("__metadata__ value of \"" + v.keys[k] + "\" is not a string");
                 }
-                out.metadata.emplace(key, value.text);
+                out.metadata.emplace(v.keys[k], v.items[k].text);
             }
             continue;
         }
         const std::string who = "tensor \"" + name + "\": ";
         if (v.kind != json_value::object) fail(who + "its entry is not an object");
         const json_value *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
-        for (const auto& [key, field] : v.members) {
+        for (std::size_t k = 0; k < v.keys.size(); ++k) {
+            const std::string& key = v.keys[k];
+            const json_value& field = v.items[k];
             if (key == "dtype") {
                 dtype = &field;
             } else if (key == "shape") {
