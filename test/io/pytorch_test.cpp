@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <tuple>
 
 #include <boost/test/unit_test.hpp>
 
@@ -187,4 +188,28 @@ np.save(d + "/y.npy", y.numpy())
     const auto [elementwise, rowwise] = relative_errors(got, want);
     BOOST_TEST_MESSAGE("ctgrad -> PyTorch: " << elementwise << " (elementwise), " << rowwise);
     BOOST_TEST(rowwise <= 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(batch_norm_network_in_eval_mode) {
+    // Linear(20, 8), BatchNorm1d(8), ReLU, Linear(8, 3) trained in PyTorch: the parameters
+    // (bn1.weight/bias are bn1.gamma/beta) into the parameter pack, the running estimates into
+    // the state pack, num_batches_tracked (I64) ignored; eval-mode logits are PyTorch's
+    constexpr auto net = nn::sequential(nn::dense<"fc1", 20, 8>{}, nn::batch_norm<"bn1", 8>{},
+                                        nn::relu, nn::dense<"fc2", 8, 3>{});
+    constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 20>>;
+    nn::parameters_of<decltype(net)> params;
+    nn::state_of<decltype(net)> state;
+    io::load_safetensors(data_dir() / "bn.safetensors", std::tie(params, state), io::pytorch_names);
+    ctgrad::tensor<float, 4, 20> x;
+    io::load_npy(data_dir() / "bn_inputs.npy", x);
+    ctgrad::tensor<float, 4, 3> want;
+    io::load_npy(data_dir() / "bn_logits.npy", want);
+    static ctgrad::program eval(net.inference(X));
+    const auto got = eval.value(params, state, X = x).to_tensor();
+    const auto [elementwise, rowwise] = relative_errors(got, want);
+    BOOST_TEST_MESSAGE("batch norm network: " << elementwise << " (elementwise), " << rowwise
+                                              << " (row max-norm)");
+    BOOST_TEST(rowwise <= 1e-6);
+    // the running variance moved away from its initial 1 (the state was loaded, not kept)
+    BOOST_TEST(std::abs(state[nn::batch_norm<"bn1", 8>::running_var](0) - 1.0f) > 1e-3f);
 }

@@ -12,6 +12,9 @@ Needs python3-torch and python3-numpy (Debian). Written:
   mlp_logits.npy       PyTorch's float32 logits of the inputs [4, 10]
   mlp_logits_f64.npy   PyTorch's logits in float64 (model.double() on the same float32 weights)
   halves.safetensors   F16, BF16, F32 and F64 tensors and __metadata__ (the element-type test)
+  bn.safetensors       a 20-8-3 network with BatchNorm1d (trained, so its running estimates
+                       moved; num_batches_tracked is in the file, as in every BatchNorm
+                       state_dict), with bn_inputs.npy [4, 20] and bn_logits.npy (eval mode)
 
 write_safetensors is an independent writer of the format, written here because Debian has no
 `safetensors` package (and PyTorch 1.13 none built in): it follows the specification in
@@ -110,6 +113,34 @@ def main():
         "h.f32": np_entry(v.astype(np.float32)),
         "h.f64": np_entry(v + i.reshape(3, 4) * 1e-9),
     }, metadata={"format": "pt", "note": "written by make_pytorch_mlp.py"})
+
+    # batch normalisation: parameters (weight, bias) and state (running_mean, running_var)
+    torch.manual_seed(7)
+    bn = torch.nn.Module()
+    bn.fc1 = torch.nn.Linear(20, 8)
+    bn.bn1 = torch.nn.BatchNorm1d(8)
+    bn.fc2 = torch.nn.Linear(8, 3)
+    forward = lambda x: bn.fc2(torch.relu(bn.bn1(bn.fc1(x))))
+    opt = torch.optim.SGD(bn.parameters(), lr=0.1)
+    for _ in range(20):
+        x = torch.randn(32, 20) * 2 + 1
+        loss = (forward(x) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    bn.eval()
+    x = torch.randn(4, 20) * 2 + 1
+    with torch.no_grad():
+        y = forward(x)
+    entries = {}
+    for k, v in bn.state_dict().items():
+        a = v.detach().numpy()
+        entries[k] = ("I64", a.shape, a.astype("<i8").tobytes()) if a.dtype == np.int64 \
+            else np_entry(a)
+    DTYPE_RANK["I64"] = 20
+    write_safetensors(p("bn.safetensors"), entries)
+    np.save(p("bn_inputs.npy"), x.numpy())
+    np.save(p("bn_logits.npy"), y.numpy())
 
 
 if __name__ == "__main__":
