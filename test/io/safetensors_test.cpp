@@ -347,6 +347,15 @@ BOOST_AUTO_TEST_CASE(bad_files) {
         "no such file");
     expect_error(
         p, [&] { io::load_safetensors(t.dir, p); }, t.dir, "is a directory");
+    // names and metadata must be UTF-8 (the reader requires it)
+    BOOST_CHECK_THROW(io::save_safetensors(t / "m.safetensors", p, io::ctgrad_names,
+                                           {{"k", std::string("\xff")}}),
+                      io::weights_error);
+    const auto latin1 = [](std::string_view n, std::size_t) {
+        return io::mapped_name{std::string(n) + "\xe9", false};
+    };
+    BOOST_CHECK_THROW(io::save_safetensors(t / "m.safetensors", p, latin1), io::weights_error);
+    BOOST_TEST(!fs::exists(t / "m.safetensors"));
     // a save into a directory that does not exist fails cleanly
     BOOST_CHECK_THROW(io::save_safetensors(t / "no" / "w.safetensors", p), io::weights_error);
 }

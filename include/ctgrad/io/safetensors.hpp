@@ -594,6 +594,17 @@ void save_safetensors(const std::filesystem::path& file, const Packs& packs,
         if (a->is_double != b->is_double) return a->is_double;
         return a->file.name < b->file.name;
     });
+    const auto utf8 = [&](const std::string& s, const std::string& what) {
+        if (!detail::valid_utf8(reinterpret_cast<const unsigned char*>(s.data()), s.size())) {
+            throw weights_error("ctgrad::io::save_safetensors: " + file.string() + ": " + what +
+                                " is not valid UTF-8");
+        }
+    };
+    for (const auto& [k, v] : metadata) {
+        utf8(k, "a __metadata__ key");
+        utf8(v, "the __metadata__ value of \"" + k + "\"");
+    }
+    for (const auto& s : slots) utf8(s.file.name, "the file name of parameter " + s.name);
     std::string header = "{";
     if (!metadata.empty()) {
         header += "\"__metadata__\":{";
