@@ -78,7 +78,143 @@ void set_le(bytes& b, std::size_t at, std::uint64_t v, std::size_t n) {
     for (std::size_t k = 0; k < n; ++k) b[at + k] = static_cast<unsigned char>(v >> (8 * k));
 }
 
+/// An independent zip writer for the zip64 paths (stored entries): with `zip64`, every size and
+/// offset of the central directory is in a zip64 extra field, local headers carry one too, and
+/// the archive ends with the zip64 end record and locator (what writers emit past 4 GiB or 65535
+/// entries); `comment` goes into the end record.
+bytes make_zip(const std::vector<std::pair<std::string, bytes>>& entries, bool zip64,
+               const std::string& comment = "") {
+    bytes out, cd;
+    const auto put = [](bytes& b, std::uint64_t v, std::size_t n) { io::detail::put_le(b, v, n); };
+    for (const auto& [name, data] : entries) {
+        const std::uint64_t offset = out.size();
+        const auto crc = crc32(crc32(0L, Z_NULL, 0), data.data(), static_cast<uInt>(data.size()));
+        const std::uint64_t size32 = zip64 ? 0xffffffffu : data.size();
+        put(out, 0x04034b50u, 4);
+        put(out, 45, 2);
+        put(out, 0, 2);
+        put(out, 0, 2);
+        put(out, 0, 2);
+        put(out, 0x21, 2);
+        put(out, crc, 4);
+        put(out, size32, 4);
+        put(out, size32, 4);
+        put(out, name.size(), 2);
+        put(out, zip64 ? 20 : 0, 2);
+        out.insert(out.end(), name.begin(), name.end());
+        if (zip64) {
+            put(out, 1, 2);
+            put(out, 16, 2);
+            put(out, data.size(), 8);
+            put(out, data.size(), 8);
+        }
+        out.insert(out.end(), data.begin(), data.end());
+        put(cd, 0x02014b50u, 4);
+        put(cd, 45, 2);
+        put(cd, 45, 2);
+        put(cd, 0, 2);
+        put(cd, 0, 2);
+        put(cd, 0, 2);
+        put(cd, 0x21, 2);
+        put(cd, crc, 4);
+        put(cd, size32, 4);
+        put(cd, size32, 4);
+        put(cd, name.size(), 2);
+        put(cd, zip64 ? 28 : 0, 2);
+        put(cd, 0, 2);
+        put(cd, 0, 2);
+        put(cd, 0, 2);
+        put(cd, 0, 4);
+        put(cd, zip64 ? 0xffffffffu : offset, 4);
+        cd.insert(cd.end(), name.begin(), name.end());
+        if (zip64) {
+            put(cd, 1, 2);
+            put(cd, 24, 2);
+            put(cd, data.size(), 8);
+            put(cd, data.size(), 8);
+            put(cd, offset, 8);
+        }
+    }
+    const std::uint64_t cd_offset = out.size();
+    out.insert(out.end(), cd.begin(), cd.end());
+    if (zip64) {
+        const std::uint64_t rec = out.size();
+        put(out, 0x06064b50u, 4);
+        put(out, 44, 8);
+        put(out, 45, 2);
+        put(out, 45, 2);
+        put(out, 0, 4);
+        put(out, 0, 4);
+        put(out, entries.size(), 8);
+        put(out, entries.size(), 8);
+        put(out, cd.size(), 8);
+        put(out, cd_offset, 8);
+        put(out, 0x07064b50u, 4);
+        put(out, 0, 4);
+        put(out, rec, 8);
+        put(out, 1, 4);
+    }
+    put(out, 0x06054b50u, 4);
+    put(out, 0, 4);
+    put(out, zip64 ? 0xffff : entries.size(), 2);
+    put(out, zip64 ? 0xffff : entries.size(), 2);
+    put(out, zip64 ? 0xffffffffu : cd.size(), 4);
+    put(out, zip64 ? 0xffffffffu : cd_offset, 4);
+    put(out, comment.size(), 2);
+    out.insert(out.end(), comment.begin(), comment.end());
+    return out;
+}
+
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(zip64_records_and_archive_comments) {
+    tmp_dir t;
+    fc_pack p;
+    fill(p, 4.0);
+    io::save_npy(t / "w.npy", p[W]);
+    io::save_npy(t / "b.npy", p[Bv]);
+    const std::vector<std::pair<std::string, bytes>> entries = {
+        {"fc.W.npy", read_bytes(t / "w.npy")}, {"fc.b.npy", read_bytes(t / "b.npy")}};
+    for (const bool zip64 : {false, true}) {
+        for (const std::string comment : {"", "made by a test"}) {
+            BOOST_TEST_CONTEXT("zip64 " << zip64 << ", comment \"" << comment << "\"") {
+                const fs::path f = t / "z.npz";
+                write_bytes(f, make_zip(entries, zip64, comment));
+                fc_pack q;
+                io::load_npz(f, q);
+                BOOST_TEST((snapshot(q) == snapshot(p)));
+                if (python_has("numpy")) {
+                    // the archive is one NumPy (Python's zipfile) reads too
+                    std::ostringstream want;
+                    want.precision(17);
+                    for (float x : p[W]) want << double(x) << ",";
+                    BOOST_TEST(run_python(t,
+                                          "import sys, numpy as np\n"
+                                          "z = np.load(sys.argv[1])\n"
+                                          "assert (z['fc.W'].ravel() == np.array([" +
+                                              want.str() + "], dtype=np.float32)).all()\n",
+                                          f.string()));
+                }
+            }
+        }
+    }
+    // a zip64 locator pointing at something that is not a zip64 end record
+    bytes b = make_zip(entries, true);
+    const auto rec = find_sig(b, 0x06064b50u);
+    BOOST_TEST_REQUIRE(rec.size() == 1u);
+    b[rec[0]] ^= 1;
+    write_bytes(t / "bad.npz", b);
+    expect_error(
+        p, [&] { io::load_npz(t / "bad.npz", p); }, t / "bad.npz",
+        "bad zip64 end-of-central-directory record");
+    // a zip64 extra field too short for the sizes it must hold
+    b = make_zip(entries, true);
+    const auto central = find_sig(b, 0x02014b50u);
+    set_le(b, central[0] + 46 + 8 + 2, 8, 2);  // the extra's length: 8 of its 24 bytes
+    write_bytes(t / "bad.npz", b);
+    expect_error(
+        p, [&] { io::load_npz(t / "bad.npz", p); }, t / "bad.npz", "entry \"fc.W.npy\"");
+}
 
 BOOST_AUTO_TEST_CASE(npy_files_written_by_numpy) {
     const fs::path d = data_dir();

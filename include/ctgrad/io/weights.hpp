@@ -32,9 +32,10 @@
 #pragma once
 
 #include <algorithm>     // std::sort
-#include <bit>           // std::bit_cast
+#include <bit>           // std::bit_cast, std::endian
 #include <cstddef>       // std::size_t
 #include <cstdint>       // std::uint16_t, std::uint32_t, std::uint64_t
+#include <cstring>       // std::memcpy
 #include <filesystem>    // std::filesystem::path
 #include <fstream>       // std::ofstream
 #include <limits>        // std::numeric_limits
@@ -256,7 +257,12 @@ void decode_slot(const file_tensor& f, const weight_slot& s) {
     T* out = static_cast<T*>(s.data);
     const std::size_t rank = s.dims.size();
     if (!s.file.transposed && (!f.fortran || rank < 2)) {
-        for (std::size_t i = 0; i < s.count; ++i) out[i] = read_elem<T>(f, i);
+        constexpr elem same = sizeof(T) == 4 ? elem::f32 : elem::f64;
+        if (f.type == same && !f.big_endian && std::endian::native == std::endian::little) {
+            if (s.count != 0) std::memcpy(out, f.data, s.count * sizeof(T));  // the common case
+        } else {
+            for (std::size_t i = 0; i < s.count; ++i) out[i] = read_elem<T>(f, i);
+        }
         return;
     }
     // strides of the file's axes (in elements), then per axis of the parameter
