@@ -22,6 +22,7 @@
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/batch_norm.hpp>
 #include <ctgrad/tensor/conv.hpp>
+#include <ctgrad/tensor/dropout.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/program.hpp>

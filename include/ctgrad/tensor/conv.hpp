@@ -64,8 +64,8 @@ constexpr void im2col(const T* __restrict x, T* __restrict col) {
                     const T* xr = x + (c * H + (ih - P)) * W;
                     for (std::size_t j = 0; j < j0; ++j) r[j] = T(0);
                     if constexpr (S == 1) {
-                        const T* xs = xr + v - P;  // j0 makes j + v − P ≥ 0
-                        for (std::size_t j = j0; j < jend; ++j) r[j] = xs[j];
+                        // j ≥ j0 makes j + v − P ≥ 0 (kept in that order: no pointer before xr)
+                        for (std::size_t j = j0; j < jend; ++j) r[j] = xr[j + v - P];
                     } else {
                         for (std::size_t j = j0; j < jend; ++j) r[j] = xr[S * j + v - P];
                     }
@@ -94,8 +94,7 @@ constexpr void col2im_add(const T* __restrict dcol, T* __restrict dx) {
                     const T* r = row + i * OW;
                     T* xr = dx + (c * H + (ih - P)) * W;
                     if constexpr (S == 1) {
-                        T* xs = xr + v - P;
-                        for (std::size_t j = j0; j < jend; ++j) xs[j] += r[j];
+                        for (std::size_t j = j0; j < jend; ++j) xr[j + v - P] += r[j];
                     } else {
                         for (std::size_t j = j0; j < jend; ++j) xr[S * j + v - P] += r[j];
                     }
@@ -128,8 +127,7 @@ constexpr void direct(const T* __restrict x, const T* __restrict k, const T* __r
                         const T* xr = x + (c * H + (ih - P)) * W;
                         T* yr = yo + i * OW;
                         if constexpr (S == 1) {
-                            const T* xs = xr + v - P;
-                            for (std::size_t j = j0; j < jend; ++j) yr[j] += w * xs[j];
+                            for (std::size_t j = j0; j < jend; ++j) yr[j] += w * xr[j + v - P];
                         } else {
                             for (std::size_t j = j0; j < jend; ++j) yr[j] += w * xr[S * j + v - P];
                         }
@@ -487,6 +485,100 @@ struct flatten_op {
     }
 };
 
+/// Images [N, C, H, W] as rows of channels [N·H·W, C] (channels last), so that per-channel ops
+/// written for [rows, C] (batch normalisation) apply to images; channels_first_op<Shape> moves
+/// them back. Each is the other's vjp.
+struct channels_last_op {
+    static constexpr std::string_view name = "channels_last";
+    static constexpr bool tensor_op = true;
+
+    template <class X>
+    static constexpr auto result_of() {
+        if constexpr (X::rank == 4) {
+            return shape<X::dims[0] * X::dims[2] * X::dims[3], X::dims[1]>{};
+        } else {
+            static_assert(X::rank == 4,
+                          "ctgrad::channels_last: the argument must be images [N, C, H, W]; its "
+                          "shape is named in 'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<channels_last_op, X>());
+            return shape<1, 1>{};
+        }
+    }
+    template <class X>
+    using result = decltype(result_of<X>());
+
+    /// dst[(n·HW + p)·C + c] = src[(n·C + c)·HW + p] (Forward) or the reverse move.
+    template <std::size_t N, std::size_t C, std::size_t HW, bool Forward, kernels::mode Mode,
+              class T>
+    static constexpr void move(T* __restrict dst, const T* __restrict src) {
+        for (std::size_t n = 0; n < N; ++n) {
+            for (std::size_t c = 0; c < C; ++c) {
+                for (std::size_t p = 0; p < HW; ++p) {
+                    const std::size_t first = (n * C + c) * HW + p, last = (n * HW + p) * C + c;
+                    if constexpr (Forward) {
+                        detail::put<Mode>(dst[last], src[first]);
+                    } else {
+                        detail::put<Mode>(dst[first], src[last]);
+                    }
+                }
+            }
+        }
+    }
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        move<X::dims[0], X::dims[1], X::dims[2] * X::dims[3], true, kernels::mode::assign>(out, x);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
+        move<X::dims[0], X::dims[1], X::dims[2] * X::dims[3], false, Mode>(d, dout);
+    }
+};
+
+/// Rows of channels [N·H·W, C] back to images of shape Shape = [N, C, H, W].
+template <class Shape>
+struct channels_first_op {
+    static constexpr std::string_view name = "channels_first";
+    static constexpr bool tensor_op = true;
+
+    template <class X>
+    static constexpr auto result_of() {
+        if constexpr (Shape::rank == 4 && X::rank == 2 &&
+                      X::dims[0] == Shape::dims[0] * Shape::dims[2] * Shape::dims[3] &&
+                      X::dims[1] == Shape::dims[1]) {
+            return Shape{};
+        } else {
+            static_assert(Shape::rank == 4 && X::rank == 2,
+                          "ctgrad::channels_first: the argument must be [N·H·W, C] for images "
+                          "[N, C, H, W]; the shapes are named in "
+                          "'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<channels_first_op, X>());
+            return Shape{};
+        }
+    }
+    template <class X>
+    using result = decltype(result_of<X>());
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        channels_last_op::move<Shape::dims[0], Shape::dims[1], Shape::dims[2] * Shape::dims[3],
+                               false, kernels::mode::assign>(out, x);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
+        channels_last_op::move<Shape::dims[0], Shape::dims[1], Shape::dims[2] * Shape::dims[3],
+                               true, Mode>(d, dout);
+    }
+};
+
 }  // namespace ops
 
 // --- the functions a user writes ---
@@ -523,6 +615,18 @@ constexpr auto avg_pool2d(X x) {
 template <expression X>
 constexpr auto flatten(X x) {
     return make_node<ops::flatten_op>(std::move(x));
+}
+
+/// Images [N, C, H, W] as a matrix [N·H·W, C] with one row per pixel (channels last).
+template <expression X>
+constexpr auto channels_last(X x) {
+    return make_node<ops::channels_last_op>(std::move(x));
+}
+
+/// The inverse of channels_last: [N·H·W, C] back to images of shape `shape<N, C, H, W>`.
+template <expression X, std::size_t... D>
+constexpr auto channels_first(X x, shape<D...>) {
+    return make_node<ops::channels_first_op<shape<D...>>>(std::move(x));
 }
 
 }  // namespace ctgrad
