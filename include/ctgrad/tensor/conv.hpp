@@ -76,6 +76,35 @@ constexpr void im2col(const T* __restrict x, T* __restrict col) {
     }
 }
 
+/// The patches of one image x [C, H, W] as rows, colᵀ [OH·OW, C·KH·KW] ("im2row"): row (i, j),
+/// column (c, u, v) holds x[c, S·i + u − P, S·j + v − P], 0 in the padding. The kernel gradient
+/// ∂K = ∂Y_n·colᵀ then reads it in place (a long sum over the positions, a short row of C·KH·KW).
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t P, std::size_t OH, std::size_t OW, class T>
+constexpr void im2row(const T* __restrict x, T* __restrict rows) {
+    constexpr std::size_t R = C * KH * KW;
+    for (std::size_t i = 0; i < OH; ++i) {
+        for (std::size_t j = 0; j < OW; ++j) {
+            T* r = rows + (i * OW + j) * R;
+            for (std::size_t c = 0; c < C; ++c) {
+                for (std::size_t u = 0; u < KH; ++u) {
+                    T* ru = r + (c * KH + u) * KW;
+                    const std::size_t ih = S * i + u;
+                    if (ih < P || ih - P >= H) {
+                        for (std::size_t v = 0; v < KW; ++v) ru[v] = T(0);
+                        continue;
+                    }
+                    const T* xr = x + (c * H + (ih - P)) * W;
+                    for (std::size_t v = 0; v < KW; ++v) {
+                        const std::size_t iw = S * j + v;
+                        ru[v] = iw < P || iw - P >= W ? T(0) : xr[iw - P];
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The adjoint of im2col: dx [C, H, W] += the entries of dcol [C·KH·KW, OH·OW] at the positions
 /// im2col read them from (the padding's are dropped).
 template <std::size_t C, std::size_t H, std::size_t W, std::size_t KH, std::size_t KW,
@@ -269,14 +298,14 @@ struct conv2d_op {
                 conv_detail::col2im_add<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
                     col, dst + n * img);
             }
-        } else if constexpr (I == 1) {  // ∂K = Σ_n ∂Y_n·col_nᵀ
+        } else if constexpr (I == 1) {  // ∂K = Σ_n ∂Y_n·col_nᵀ, colᵀ built as rows (im2row)
             for (std::size_t n = 0; n < d::N; ++n) {
-                conv_detail::im2col<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
+                conv_detail::im2row<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
                     x + n * d::C * d::H * d::W, col);
                 if (Mode == kernels::mode::assign && n == 0) {
-                    kernels::matmul_nt<d::O, d::Q, d::R>(dout, col, dst);
+                    kernels::matmul<d::O, d::Q, d::R>(dout, col, dst);
                 } else {
-                    kernels::matmul_nt<d::O, d::Q, d::R, kernels::mode::accumulate>(
+                    kernels::matmul<d::O, d::Q, d::R, kernels::mode::accumulate>(
                         dout + n * d::O * d::Q, col, dst);
                 }
             }
