@@ -97,7 +97,9 @@ options parse(int argc, char** argv) {
         }
     }
     for (int i = 1; i < argc; i += 2) {
-        if (i + 1 >= argc) throw std::invalid_argument(std::string("option ") + argv[i] + " needs a value");
+        if (i + 1 >= argc) {
+            throw std::invalid_argument(std::string("option ") + argv[i] + " needs a value");
+        }
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--data")
             o.data = v;
@@ -309,7 +311,8 @@ int main(int argc, char** argv) try {
                     epoch, loss_sum / double(batches), 100 * train_acc, 100 * test_acc, secs);
         if (!opt.checkpoint.empty()) ctgrad::io::save(opt.checkpoint, params, optimizer);
         csv << epoch << ',' << loss_sum / double(batches) << ',' << train_acc << ',' << test_acc
-            << ',' << secs << '\n';
+            << ',' << secs << std::endl;  // flushed: a long run can be followed
+        std::fflush(stdout);
         if (epoch == opt.stop_after) {
             std::printf("stopped after epoch %d\n", epoch);
             return 0;

@@ -9,8 +9,9 @@
 /// Images are the baseline's rank-2 tensors [N, C·H·W] (row-major, so [N, C, H, W] as ctgrad and
 /// PyTorch lay them out; flattening is then no op at all, as a view in PyTorch), a kernel is
 /// [O, C·K·K], a bias [O]. A convolution node computes, per image, col = im2col(x_n) and
-/// y_n = K·col + b with ctgrad's GEMM kernel (the same calls as ctgrad::ops::conv2d_op); its
-/// closure computes dK += dY_n·colᵀ (im2col again) and dX_n += col2im(Kᵀ·dY_n), db += row sums,
+/// y_n = K·col + b with ctgrad's patch and GEMM kernels (the same calls as
+/// ctgrad::ops::conv2d_op); its closure computes dK += dY_n·colᵀ (colᵀ built as rows) and
+/// dX_n += col2im(Kᵀ·dY_n), db += row sums,
 /// each only for inputs that require a gradient. The col scratch lives in the registry entry
 /// (allocated once at registration). A max-pooling node keeps its argmax positions in
 /// node::saved (as ctgrad does in its workspace) and its closure scatters. An unregistered
@@ -76,15 +77,19 @@ void register_conv2d() {
     for (const auto& e : detail::conv_registry<T>) {
         if (e.g == g) return;
     }
-    constexpr std::size_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
-    constexpr std::size_t R = C * K * K, Q = OH * OW, img = C * H * W;
+    using op = ctgrad::ops::conv2d_op<S, P>;
+    using d = typename op::template dims<ctgrad::shape<N, C, H, W>, ctgrad::shape<O, C, K, K>>;
+    constexpr std::size_t R = d::R, Q = d::Q, img = C * H * W;
     namespace kn = ctgrad::kernels;
     namespace cd = ctgrad::conv_detail;
+    // the scratch: one image's col, then (with padding) one padded image, as ctgrad's `saved`
     detail::conv_registry<T>.push_back(conv_kernels<T>{
         g, O * Q,
         [](const T* x, const T* k, const T* b, T* y, T* col) {
+            T* xp = col + R * Q;
+            op::template clear_padded<d>(xp);
             for (std::size_t n = 0; n < N; ++n) {
-                cd::im2col<C, H, W, K, K, S, P, OH, OW>(x + n * img, col);
+                op::template patches<d, false>(x, n, col, xp);
                 T* yn = y + n * O * Q;
                 for (std::size_t o = 0; o < O; ++o) {
                     for (std::size_t q = 0; q < Q; ++q) yn[o * Q + q] = b[o];
@@ -95,16 +100,18 @@ void register_conv2d() {
         [](const T* dy, const T* k, T* dx, T* col) {
             for (std::size_t n = 0; n < N; ++n) {
                 kn::matmul_tn<R, O, Q>(k, dy + n * O * Q, col);
-                cd::col2im_add<C, H, W, K, K, S, P, OH, OW>(col, dx + n * img);
+                cd::col2im_add<C, H, W, K, K, S, P, d::OH, d::OW>(col, dx + n * img);
             }
         },
         [](const T* x, const T* dy, T* dk, T* col) {
+            T* xp = col + R * Q;
+            op::template clear_padded<d>(xp);
             for (std::size_t n = 0; n < N; ++n) {
-                cd::im2col<C, H, W, K, K, S, P, OH, OW>(x + n * img, col);
-                kn::matmul_nt<O, Q, R, kn::mode::accumulate>(dy + n * O * Q, col, dk);
+                op::template patches<d, true>(x, n, col, xp);
+                kn::matmul<O, Q, R, kn::mode::accumulate>(dy + n * O * Q, col, dk);
             }
         },
-        std::vector<T>(R * Q)});
+        std::vector<T>(R * Q + d::padded)});
 }
 
 /// Registers ctgrad's max-pooling kernels for windows Win × Win (stride Win) on [N, C, H, W].

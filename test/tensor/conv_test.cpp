@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -135,6 +136,31 @@ BOOST_AUTO_TEST_CASE(conv2d_kernel_as_large_as_the_padded_image) {
     check_conv_case<2, 1, 3, 4, 2, 5, 6, 1, 1>(4);
 }
 BOOST_AUTO_TEST_CASE(conv2d_one_by_one_kernel) { check_conv_case<3, 4, 3, 3, 5, 1, 1, 1, 0>(5); }
+
+// a convolution whose scratch is above the stack limit of the value-only forward: the direct
+// convolution runs there (and in constant evaluation)
+BOOST_AUTO_TEST_CASE(conv2d_direct_forward_for_large_images) {
+    constexpr size_t N = 1, C = 16, H = 40, O = 2;
+    using op = ctgrad::ops::conv2d_op<1, 1>;
+    static_assert((op::dims<ctgrad::shape<N, C, H, H>, ctgrad::shape<O, C, 3, 3>>::R *
+                   op::dims<ctgrad::shape<N, C, H, H>, ctgrad::shape<O, C, 3, 3>>::Q) *
+                      sizeof(double) >
+                  op::stack_scratch_bytes);
+    constexpr auto X = ctgrad::var<"X", tensor<double, N, C, H, H>>;
+    constexpr auto K = ctgrad::var<"K", tensor<double, O, C, 3, 3>>;
+    constexpr auto B = ctgrad::var<"B", tensor<double, O>>;
+    auto x = std::make_unique<tensor<double, N, C, H, H>>();
+    tensor<double, O, C, 3, 3> k{};
+    tensor<double, O> b{};
+    std::mt19937 rng(31);
+    fill_uniform(*x, rng, -1, 1);
+    fill_uniform(k, rng, -1, 1);
+    fill_uniform(b, rng, -1, 1);
+    const naive_conv ref(N, C, H, H, O, 3, 3, 1, 1);
+    const auto yr = ref.forward(x->data(), k.data(), b.data());
+    const auto y = ctgrad::value(ctgrad::conv2d<1, 1>(X, K, B), X = *x, K = k, B = b);
+    for (size_t e = 0; e < yr.size(); ++e) BOOST_TEST(y.data()[e] == yr[e], tt::tolerance(1e-12));
+}
 
 // the float kernels on LeNet's two convolutions (GEMM with the run-time instruction set)
 BOOST_AUTO_TEST_CASE(conv2d_float_lenet_sizes_against_the_reference) {

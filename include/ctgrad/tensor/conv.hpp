@@ -18,8 +18,9 @@
 ///   it), ∂K += ∂Y_n·colᵀ and ∂col = Kᵀ·∂Y_n, scattered back into ∂X_n ("col2im"). The one
 ///   image's col is the `saved` memory the engine gives the op after its value, so the workspace
 ///   stays a compile-time constant and nothing is allocated;
-/// - the value-only forward (inference, `value`) is a direct convolution whose inner loop runs
-///   along an output row (no scratch memory, none given there).
+/// - the value-only forward (inference, `value`) runs the same way with its scratch on the
+///   stack when that is at most 256 KiB, and otherwise (and in constant evaluation) a direct
+///   convolution whose inner loop runs along an output row.
 ///
 /// Max pooling keeps, in training, the position of each window's maximum (the first maximum in
 /// row-major window order on a tie, as PyTorch), so its vjp is a scatter; average pooling
@@ -27,9 +28,10 @@
 /// 0 (and likewise W), a compile error otherwise.
 #pragma once
 
+#include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <string_view>  // std::string_view
-#include <type_traits>  // std::is_same_v
+#include <type_traits>  // std::is_same_v, std::is_constant_evaluated
 #include <utility>      // std::move
 
 #include <ctgrad/core/concepts.hpp>
@@ -76,29 +78,65 @@ constexpr void im2col(const T* __restrict x, T* __restrict col) {
     }
 }
 
-/// The patches of one image x [C, H, W] as rows, colᵀ [OH·OW, C·KH·KW] ("im2row"): row (i, j),
-/// column (c, u, v) holds x[c, S·i + u − P, S·j + v − P], 0 in the padding. The kernel gradient
-/// ∂K = ∂Y_n·colᵀ then reads it in place (a long sum over the positions, a short row of C·KH·KW).
-template <std::size_t C, std::size_t H, std::size_t W, std::size_t KH, std::size_t KW,
-          std::size_t S, std::size_t P, std::size_t OH, std::size_t OW, class T>
-constexpr void im2row(const T* __restrict x, T* __restrict rows) {
+/// dst[0..L) = src[0..L), straight-line for short L: as a loop GCC turns each such copy into a
+/// call of memcpy (loop distribution), which for 5 or 28 numbers costs more than the copy.
+template <std::size_t L, class T>
+constexpr void copy_short(T* __restrict dst, const T* __restrict src) {
+    if constexpr (L <= 64) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((dst[I] = src[I]), ...);
+        }(std::make_index_sequence<L>{});
+    } else {
+        for (std::size_t i = 0; i < L; ++i) dst[i] = src[i];
+    }
+}
+
+/// x [C, H, W] into the interior of xp [C, H + 2P, W + 2P], whose border the caller zeroed.
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t P, class T>
+constexpr void pad_into(const T* __restrict x, T* __restrict xp) {
+    constexpr std::size_t Hp = H + 2 * P, Wp = W + 2 * P;
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t i = 0; i < H; ++i) {
+            const T* src = x + (c * H + i) * W;
+            copy_short<W>(xp + (c * Hp + i + P) * Wp + P, src);
+        }
+    }
+}
+
+/// im2col and im2row of an image already padded, xp [C, Hp, Wp]: no bounds to check, and every
+/// copy has a compile-time length (OW positions, or KW taps), which the compiler inlines.
+template <std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t OH, std::size_t OW, class T>
+constexpr void im2col_padded(const T* __restrict xp, T* __restrict col) {
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            for (std::size_t v = 0; v < KW; ++v) {
+                T* row = col + ((c * KH + u) * KW + v) * (OH * OW);
+                for (std::size_t i = 0; i < OH; ++i) {
+                    const T* src = xp + (c * Hp + S * i + u) * Wp + v;
+                    T* dst = row + i * OW;
+                    if constexpr (S == 1) {
+                        copy_short<OW>(dst, src);
+                    } else {
+                        for (std::size_t j = 0; j < OW; ++j) dst[j] = src[S * j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+template <std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t OH, std::size_t OW, class T>
+constexpr void im2row_padded(const T* __restrict xp, T* __restrict rows) {
     constexpr std::size_t R = C * KH * KW;
     for (std::size_t i = 0; i < OH; ++i) {
         for (std::size_t j = 0; j < OW; ++j) {
             T* r = rows + (i * OW + j) * R;
             for (std::size_t c = 0; c < C; ++c) {
                 for (std::size_t u = 0; u < KH; ++u) {
-                    T* ru = r + (c * KH + u) * KW;
-                    const std::size_t ih = S * i + u;
-                    if (ih < P || ih - P >= H) {
-                        for (std::size_t v = 0; v < KW; ++v) ru[v] = T(0);
-                        continue;
-                    }
-                    const T* xr = x + (c * H + (ih - P)) * W;
-                    for (std::size_t v = 0; v < KW; ++v) {
-                        const std::size_t iw = S * j + v;
-                        ru[v] = iw < P || iw - P >= W ? T(0) : xr[iw - P];
-                    }
+                    const T* src = xp + (c * Hp + S * i + u) * Wp + S * j;
+                    copy_short<KW>(r + (c * KH + u) * KW, src);
                 }
             }
         }
@@ -239,17 +277,55 @@ struct conv2d_op {
         static constexpr std::size_t O = K::dims[0], KH = K::dims[2], KW = K::dims[3];
         static constexpr std::size_t OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
         static constexpr std::size_t R = C * KH * KW, Q = OH * OW;  // col is [R, Q]
+        static constexpr std::size_t Hp = H + 2 * P, Wp = W + 2 * P;
+        static constexpr std::size_t padded = P == 0 ? 0 : C * Hp * Wp;
     };
 
-    /// What training keeps after the value: room for one image's col (scratch for the vjps).
+    /// The patches of image n into col (Rows: as colᵀ [Q, R]), through the padded copy at xp.
+    template <class d, bool Rows, class T>
+    static constexpr void patches(const T* x, std::size_t n, T* col, T* xp) {
+        const T* img = x + n * d::C * d::H * d::W;
+        if constexpr (P != 0) {
+            conv_detail::pad_into<d::C, d::H, d::W, P>(img, xp);
+            img = xp;
+        }
+        if constexpr (Rows) {
+            conv_detail::im2row_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
+                                                                                         col);
+        } else {
+            conv_detail::im2col_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
+                                                                                         col);
+        }
+    }
+
+    /// Zeroes the padded image's scratch (its border stays 0; pad_into writes the interior).
+    template <class d, class T>
+    static constexpr void clear_padded(T* xp) {
+        for (std::size_t e = 0; e < d::padded; ++e) xp[e] = T(0);
+    }
+
+    /// What training keeps after the value: scratch for the vjps, room for one image's col
+    /// and, with padding, for one padded image [C, H + 2P, W + 2P].
     template <class X, class K, class... B>
-    static constexpr std::size_t saved = dims<X, K>::R * dims<X, K>::Q;
+    static constexpr std::size_t saved = dims<X, K>::R * dims<X, K>::Q + dims<X, K>::padded;
+
+    /// The largest scratch (in bytes) the value-only forward takes on the stack to run the GEMM
+    /// path; above it, and in constant evaluation, it runs the direct convolution.
+    static constexpr std::size_t stack_scratch_bytes = 256 * 1024;
 
     template <class Out, class X, class K, class... B, class T, class... Bp>
     static constexpr void forward(T* out, const T* x, const T* k, const Bp*... b) {
         using d = dims<X, K>;
         [[maybe_unused]] const T* bias = nullptr;
         ((bias = b), ...);
+        constexpr std::size_t scratch = d::R * d::Q + d::padded;
+        if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
+            if (!std::is_constant_evaluated()) {
+                std::array<T, scratch> buf;  // uninitialised: every number is written first
+                lowered<d, sizeof...(B) == 1>(out, x, k, bias, buf.data());
+                return;
+            }
+        }
         for (std::size_t n = 0; n < d::N; ++n) {
             conv_detail::direct<d::C, d::H, d::W, d::O, d::KH, d::KW, S, P, d::OH, d::OW,
                                 sizeof...(B) == 1>(x + n * d::C * d::H * d::W, k, bias,
@@ -260,14 +336,20 @@ struct conv2d_op {
     template <class Out, class X, class K, class... B, class T, class... Bp>
     static constexpr void forward_saving(T* out, const T* x, const T* k, const Bp*... b) {
         using d = dims<X, K>;
-        T* col = out + Out::count;
         [[maybe_unused]] const T* bias = nullptr;
         ((bias = b), ...);
+        lowered<d, sizeof...(B) == 1>(out, x, k, bias, out + Out::count);
+    }
+
+    /// y_n = K·col_n (+ b) for every image, col_n built in scratch [R·Q + padded].
+    template <class d, bool Bias, class T>
+    static constexpr void lowered(T* out, const T* x, const T* k, const T* bias, T* col) {
+        T* xp = col + d::R * d::Q;
+        clear_padded<d>(xp);
         for (std::size_t n = 0; n < d::N; ++n) {
-            conv_detail::im2col<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
-                x + n * d::C * d::H * d::W, col);
+            patches<d, false>(x, n, col, xp);
             T* y = out + n * d::O * d::Q;
-            if constexpr (sizeof...(B) == 1) {
+            if constexpr (Bias) {
                 for (std::size_t o = 0; o < d::O; ++o) {
                     for (std::size_t q = 0; q < d::Q; ++q) y[o * d::Q + q] = bias[o];
                 }
@@ -299,9 +381,10 @@ struct conv2d_op {
                     col, dst + n * img);
             }
         } else if constexpr (I == 1) {  // ∂K = Σ_n ∂Y_n·col_nᵀ, colᵀ built as rows (im2row)
+            T* xp = col + d::R * d::Q;
+            clear_padded<d>(xp);
             for (std::size_t n = 0; n < d::N; ++n) {
-                conv_detail::im2row<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
-                    x + n * d::C * d::H * d::W, col);
+                patches<d, true>(x, n, col, xp);
                 if (Mode == kernels::mode::assign && n == 0) {
                     kernels::matmul<d::O, d::Q, d::R>(dout, col, dst);
                 } else {
@@ -410,10 +493,30 @@ struct max_pool2d_op {
     static constexpr void vjp(T* d, const T* dout, const T* out, const T*) {
         constexpr std::size_t HW = X::dims[2] * X::dims[3], OHW = Out::dims[2] * Out::dims[3];
         constexpr std::size_t planes = X::dims[0] * X::dims[1];
+        const T* where = out + Out::count;
+        if constexpr (Mode == kernels::mode::assign && Win == S &&
+                      Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3]) {
+            // the windows partition the image: each writes its own positions, 0 or ∂Y
+            constexpr std::size_t W = X::dims[3], OW = Out::dims[3];
+            for (std::size_t pl = 0; pl < planes; ++pl) {
+                T* dp = d + pl * HW;
+                for (std::size_t q = 0; q < OHW; ++q) {
+                    const std::size_t i = q / OW, j = q % OW;
+                    const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
+                    const T g = dout[pl * OHW + q];
+                    for (std::size_t u = 0; u < Win; ++u) {
+                        for (std::size_t v = 0; v < Win; ++v) {
+                            const std::size_t e = (Win * i + u) * W + Win * j + v;
+                            dp[e] = e == at ? g : T(0);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         if constexpr (Mode == kernels::mode::assign) {
             for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
         }
-        const T* where = out + Out::count;
         for (std::size_t pl = 0; pl < planes; ++pl) {
             for (std::size_t q = 0; q < OHW; ++q) {
                 const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
