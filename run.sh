@@ -2,11 +2,12 @@
 # ctgrad: set-up, demo, tests and benchmarks on a fresh Debian machine.
 #
 #   ./run.sh demo    install what is missing, build, print the notes' worked examples, train
-#                    Fashion-MNIST (test accuracy), short benchmark comparisons
+#                    Fashion-MNIST with the MLP, then with the LeNet-style CNN (test accuracies),
+#                    short benchmark comparisons
 #   ./run.sh test    the same set-up, then every test: a g++ build (build/) and a clang++
 #                    AddressSanitizer + UBSan build (build-san/); ends with `N passed, N failed`
 #   ./run.sh bench   the full benchmark run (repetitions, medians, ratios) into bench/results/;
-#                    also installs the optional peers OpenBLAS and LibTorch (large)
+#                    also installs the optional peers OpenBLAS, LibTorch (large) and dlib
 #
 # Packages are installed with apt-get only when absent; when not root, the exact command is
 # printed and the script stops. Set CTGRAD_JOBS to change ninja's parallelism.
@@ -20,7 +21,8 @@ TEST_PKGS=(clang cmake make clang-format)  # clang++: sanitizer build and compil
                                           # cmake, make: consumer tests; clang-format: format check
 BENCH_PKGS=(valgrind           # instruction counts (callgrind)
             libopenblas-dev    # the `blas` impl of the MLP steps (optional peer, large)
-            libtorch-dev)      # the `libtorch` impl of the MLP steps (optional peer, large)
+            libtorch-dev       # the `libtorch` impl of the MLP steps (optional peer, large)
+            libdlib-dev)       # the `dlib` impl of the LeNet step (optional peer)
 
 usage() {
     sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
@@ -68,7 +70,8 @@ build() {
 demo() {
     install_missing "${BASE_PKGS[@]}"
     configure build
-    build build examples/demo examples/fashion_mnist bench/scalar_bench bench/mlp_bench
+    build build examples/demo examples/fashion_mnist examples/fashion_mnist_cnn bench/scalar_bench \
+        bench/mlp_bench
     echo
     ./build/examples/demo
     echo
@@ -76,6 +79,11 @@ demo() {
     ./build/examples/fashion_mnist --csv build/fashion_mnist_metrics.csv \
         --checkpoint build/fashion_mnist.ckpt
     echo "(metrics: build/fashion_mnist_metrics.csv; parameters: build/fashion_mnist.ckpt)"
+    echo
+    echo "== training: Fashion-MNIST, LeNet-style CNN, Adam (examples/fashion_mnist_cnn.cpp)"
+    ./build/examples/fashion_mnist_cnn --csv build/fashion_mnist_cnn_metrics.csv \
+        --checkpoint build/fashion_mnist_cnn.ckpt
+    echo "(metrics: build/fashion_mnist_cnn_metrics.csv; parameters: build/fashion_mnist_cnn.ckpt)"
     echo
     echo "== benchmark (short run; ./run.sh bench for the full one, bench/README.md for the table)"
     local json
@@ -127,7 +135,7 @@ bench() {
         --benchmark_out="$out" --benchmark_out_format=json
     python3 bench/tools/compare.py "$out"
     echo "raw results: $out"
-    for suite in mlp adbench fashion_epoch elementwise; do
+    for suite in mlp adbench fashion_epoch elementwise lenet; do
         for dir in build build-native; do
             build "$dir" "bench/${suite}_bench"
             out=bench/results/$suite-$(basename "$dir")-$stamp.json

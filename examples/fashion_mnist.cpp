@@ -2,6 +2,7 @@
 //
 //   fashion_mnist [--data DIR] [--epochs N] [--max-batches N] [--csv FILE] [--seed S]
 //                 [--checkpoint FILE] [--resume FILE] [--stop-after E] [--gradual-underflow 1]
+//                 [--help]
 //
 // --checkpoint saves the parameters and Adam's state (moments, step count) after every epoch;
 // --resume continues such a run (same --epochs, --seed and --max-batches) from the epoch after
@@ -80,9 +81,31 @@ struct options {
     unsigned long seed = 1;
 };
 
+const char* const usage =
+    "usage: fashion_mnist [options]\n"
+    "  --data DIR         the IDX files (default /usr/share/datasets/fashion-mnist)\n"
+    "  --epochs N         epochs to train (default 15)\n"
+    "  --max-batches N    batches per epoch, for smoke runs (default: all 937 + the last 32)\n"
+    "  --csv FILE         per-epoch metrics (default fashion_mnist_metrics.csv)\n"
+    "  --seed S           initialisation and data order (default 1)\n"
+    "  --checkpoint FILE  save parameters and Adam's state after every epoch\n"
+    "  --resume FILE      continue a run from such a checkpoint (same --epochs, --seed)\n"
+    "  --stop-after E     end after epoch E, as an interruption would\n"
+    "  --gradual-underflow 1  keep subnormal numbers (no FTZ/DAZ; slow on many processors)\n"
+    "  --help             this text\n";
+
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        }
+    }
+    for (int i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            throw std::invalid_argument(std::string("option ") + argv[i] + " needs a value");
+        }
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--data")
             o.data = v;
@@ -103,7 +126,7 @@ options parse(int argc, char** argv) {
         else if (k == "--gradual-underflow")
             o.gradual_underflow = std::stoi(v) != 0;
         else
-            throw std::invalid_argument("unknown option " + k);
+            throw std::invalid_argument("unknown option " + k + " (--help lists them)");
     }
     return o;
 }

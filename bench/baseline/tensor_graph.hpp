@@ -116,8 +116,9 @@ struct node {
     /// Values the backward closure needs besides inputs and output (softmax_cross_entropy's
     /// softmax, as PyTorch's saved tensors).
     std::vector<T> saved;
-    /// The inputs (every op has arity <= 2), recorded only when requires_grad.
-    std::array<std::shared_ptr<node>, 2> inputs{};
+    /// The inputs (arity <= 2, 3 for conv2d's image, kernel and bias in
+    /// tensor_graph_conv.hpp), recorded only when requires_grad.
+    std::array<std::shared_ptr<node>, 3> inputs{};
     std::uint8_t arity = 0;
     /// A leaf created with requires_grad, or an op with such an input.
     bool requires_grad = false;

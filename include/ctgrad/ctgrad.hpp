@@ -23,6 +23,8 @@
 #include <ctgrad/nn.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/batch_norm.hpp>
+#include <ctgrad/tensor/conv.hpp>
+#include <ctgrad/tensor/dropout.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/program.hpp>

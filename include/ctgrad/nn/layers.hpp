@@ -32,6 +32,10 @@
 
 namespace ctgrad::nn {
 
+/// Diagnostic type: instantiated next to nn::dense's static_assert, naming the sizes.
+template <class InputShape, std::size_t In>
+struct dense_layer_input_does_not_have_In_features;
+
 /// A fully connected layer: x·W + b for x [N, In], W [In, Out] (variable "Name.W"), b [Out]
 /// ("Name.b") broadcast over the rows.
 template <fixed_string Name, std::size_t In, std::size_t Out, class T = float>
@@ -45,7 +49,19 @@ struct dense {
 
     template <expression A>
     constexpr auto operator()(A a) const {
-        return matmul(std::move(a), W) + b;
+        using S = ctgrad::detail::shape_of_t<A>;
+        constexpr bool ok = (S::rank == 1 || S::rank == 2) && S::cols == In;
+        if constexpr (!ok) {
+            static_assert(ok,
+                          "ctgrad::nn::dense<Name, In, Out>: the input must be a batch [N, In] "
+                          "(after nn::flatten of images [N, C, H, W], In must be C·H·W); the "
+                          "input's shape and In are named in "
+                          "'dense_layer_input_does_not_have_In_features<...>' below");
+            static_cast<void>(sizeof(dense_layer_input_does_not_have_In_features<S, In>));
+            return a;
+        } else {
+            return matmul(std::move(a), W) + b;
+        }
     }
 };
 

@@ -164,11 +164,16 @@ using state_of = state<state_t<Net>>;
 namespace init {
 
 /// The two numbers that scale an initialization: inputs and outputs of a weight matrix
-/// [In, Out] (a vector counts as [1, n]).
+/// [In, Out] (a vector counts as [1, n]); for a convolution kernel [O, C, KH, KW] (rank 3 or
+/// more), as PyTorch: fan_in = C·KH·KW (the numbers one output sums), fan_out = O·KH·KW.
 template <class Tensor>
-constexpr std::size_t fan_in = Tensor::rank == 2 ? Tensor::shape[0] : 1;
+constexpr std::size_t fan_in = Tensor::rank == 2   ? Tensor::shape[0]
+                               : Tensor::rank >= 3 ? Tensor::size() / Tensor::shape[0]
+                                                   : 1;
 template <class Tensor>
-constexpr std::size_t fan_out = Tensor::rank == 0 ? 1 : Tensor::shape[Tensor::rank - 1];
+constexpr std::size_t fan_out = Tensor::rank == 0   ? 1
+                                : Tensor::rank >= 3 ? Tensor::size() / Tensor::shape[1]
+                                                    : Tensor::shape[Tensor::rank - 1];
 
 enum class scheme {
     xavier_uniform,  ///< U(−a, a), a = √(6/(in + out)) (Glorot & Bengio 2010): tanh, sigmoid

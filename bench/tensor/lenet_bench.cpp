@@ -1,0 +1,192 @@
+// The LeNet step of issue 14 (bench/tensor/lenet_cases.hpp) with ctgrad and with the tensor
+// runtime graph (bench/baseline/tensor_graph.hpp + tensor_graph_conv.hpp, the same kernels);
+// one-sample inference; and the convolution kernels alone, in GFLOP/s
+// (`conv<1|2>_<forward|grad_kernel|grad_image>_64/ctgrad`, counter `GFLOPS`). LibTorch and dlib
+// are in lenet_libtorch.cpp and lenet_dlib.cpp (their own TUs), linked into the same binary.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/nn.hpp>
+
+#include "../baseline/tensor_graph.hpp"
+#include "../baseline/tensor_graph_conv.hpp"
+#include "lenet_cases.hpp"
+
+namespace {
+
+using namespace lenet_cases;
+namespace nn = ctgrad::nn;
+using ctgrad::tensor;
+
+// --- ctgrad ---
+
+using c1 = nn::conv2d<"c1", 1, 6, 5, 1, 2>;
+using c2 = nn::conv2d<"c2", 6, 16, 5>;
+using fc1 = nn::dense<"fc1", 400, 120>;
+using fc2 = nn::dense<"fc2", 120, 84>;
+using fc3 = nn::dense<"fc3", 84, 10>;
+constexpr auto net =
+    nn::sequential(c1{}, nn::relu, nn::max_pool2d<2>{}, c2{}, nn::relu, nn::max_pool2d<2>{},
+                   nn::flatten, fc1{}, nn::relu, fc2{}, nn::relu, fc3{});
+template <size_t B>
+constexpr auto X = ctgrad::var<"X", tensor<float, B, 1, side, side>>;
+constexpr auto Y = ctgrad::var<"Y", tensor<float, batch, classes>>;
+
+template <class T>
+void copy(const std::vector<float>& v, T& t) {
+    std::memcpy(t.data(), v.data(), t.size() * sizeof(float));
+}
+
+struct ctgrad_lenet {
+    nn::parameters_of<decltype(net)> p;
+    std::unique_ptr<tensor<float, batch, 1, side, side>> x =
+        std::make_unique<tensor<float, batch, 1, side, side>>();
+    std::unique_ptr<tensor<float, batch, classes>> y =
+        std::make_unique<tensor<float, batch, classes>>();
+    ctgrad::program<decltype(ctgrad::softmax_cross_entropy(net(X<batch>), Y)),
+                    typename nn::parameters_of<decltype(net)>::wrt_type>
+        prog{ctgrad::softmax_cross_entropy(net(X<batch>), Y)};
+
+    ctgrad_lenet(const params& q, const data& d) {
+        copy(q.c1w, p[c1::W]), copy(q.c1b, p[c1::b]), copy(q.c2w, p[c2::W]), copy(q.c2b, p[c2::b]);
+        copy(q.f1w, p[fc1::W]), copy(q.f1b, p[fc1::b]), copy(q.f2w, p[fc2::W]);
+        copy(q.f2b, p[fc2::b]), copy(q.f3w, p[fc3::W]), copy(q.f3b, p[fc3::b]);
+        copy(d.x, *x), copy(d.y, *y);
+    }
+
+    /// One SGD step through program::sgd_step (the parameters bound writable: dW added in
+    /// place where the engine can), returning the loss before it.
+    float step() {
+        return prog.sgd_step(lr, X<batch> = *x, Y = *y, c1::W = std::ref(p[c1::W]),
+                             c1::b = std::ref(p[c1::b]), c2::W = std::ref(p[c2::W]),
+                             c2::b = std::ref(p[c2::b]), fc1::W = std::ref(p[fc1::W]),
+                             fc1::b = std::ref(p[fc1::b]), fc2::W = std::ref(p[fc2::W]),
+                             fc2::b = std::ref(p[fc2::b]), fc3::W = std::ref(p[fc3::W]),
+                             fc3::b = std::ref(p[fc3::b]));
+    }
+};
+
+void lenet_step_ctgrad(benchmark::State& state) {
+    const params q = make_params();
+    const data d = make_data();
+    auto t = std::make_unique<ctgrad_lenet>(q, d);
+    float loss = 0;
+    for (auto _ : state) {
+        loss = t->step();
+        benchmark::DoNotOptimize(loss);
+    }
+    state.counters["loss"] = loss;
+    state.counters["GFLOPS"] =
+        benchmark::Counter(step_flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(lenet_step_ctgrad)->Name("lenet_step_64/ctgrad")->Unit(benchmark::kMillisecond);
+
+void lenet_infer_ctgrad(benchmark::State& state) {
+    const params q = make_params();
+    const data d = make_data();
+    auto t = std::make_unique<ctgrad_lenet>(q, d);
+    static ctgrad::program infer(net(X<1>));
+    const auto x1 = ctgrad::view<1, 1, side, side>(d.x.data());
+    for (auto _ : state) {
+        const auto z = infer.value(t->p, X<1> = x1);
+        benchmark::DoNotOptimize(z.data());
+    }
+}
+BENCHMARK(lenet_infer_ctgrad)->Name("lenet_infer_1/ctgrad")->Unit(benchmark::kMicrosecond);
+
+// --- the convolution kernels alone ---
+
+template <size_t C, size_t H, size_t O, size_t P, int Which>
+void conv_kernel(benchmark::State& state) {
+    constexpr size_t K = 5, OH = H + 2 * P - K + 1;
+    using op = ctgrad::ops::conv2d_op<1, P>;
+    using XS = ctgrad::shape<batch, C, H, H>;
+    using KS = ctgrad::shape<O, C, K, K>;
+    using BS = ctgrad::shape<O>;
+    using YS = ctgrad::shape<batch, O, OH, OH>;
+    std::vector<float> x(XS::count, 0.5f), k(KS::count, 0.1f), b(O, 0.0f),
+        y(YS::count + op::template saved<XS, KS, BS>, 0.0f), dy(YS::count, 0.01f),
+        dx(XS::count), dk(KS::count);
+    for (auto _ : state) {
+        if constexpr (Which == 0) {
+            op::template forward_saving<YS, XS, KS, BS>(y.data(), x.data(), k.data(), b.data());
+        } else if constexpr (Which == 1) {
+            op::template vjp<1, ctgrad::kernels::mode::assign, YS, XS, KS, BS>(
+                dk.data(), dy.data(), y.data(), x.data(), k.data(), b.data());
+        } else {
+            op::template vjp<0, ctgrad::kernels::mode::assign, YS, XS, KS, BS>(
+                dx.data(), dy.data(), y.data(), x.data(), k.data(), b.data());
+        }
+        benchmark::ClobberMemory();
+    }
+    state.counters["GFLOPS"] = benchmark::Counter(2.0 * batch * O * C * K * K * OH * OH,
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(conv_kernel<1, 28, 6, 2, 0>)->Name("conv1_forward_64/ctgrad");
+BENCHMARK(conv_kernel<1, 28, 6, 2, 1>)->Name("conv1_grad_kernel_64/ctgrad");
+BENCHMARK(conv_kernel<6, 14, 16, 0, 0>)->Name("conv2_forward_64/ctgrad");
+BENCHMARK(conv_kernel<6, 14, 16, 0, 1>)->Name("conv2_grad_kernel_64/ctgrad");
+BENCHMARK(conv_kernel<6, 14, 16, 0, 2>)->Name("conv2_grad_image_64/ctgrad");
+
+// --- runtime graph ---
+
+namespace tg = ctgrad_baseline::tg;
+
+struct graph_lenet {
+    std::vector<tg::tensor<float>> p;
+    tg::tensor<float> x, y;
+    tg::conv_geometry g1{batch, 1, 28, 28, 6, 5, 1, 2}, g2{batch, 6, 14, 14, 16, 5, 1, 0};
+    tg::pool_geometry p1{batch, 6, 28, 28, 2}, p2{batch, 16, 10, 10, 2};
+
+    graph_lenet(const params& q, const data& d) {
+        tg::register_conv2d<float, batch, 1, 28, 28, 6, 5, 1, 2>();
+        tg::register_conv2d<float, batch, 6, 14, 14, 16, 5, 1, 0>();
+        tg::register_max_pool2d<float, batch, 6, 28, 28, 2>();
+        tg::register_max_pool2d<float, batch, 16, 10, 10, 2>();
+        tg::register_matmul<float, batch, 400, 120>();
+        tg::register_matmul<float, batch, 120, 84>();
+        tg::register_matmul<float, batch, 84, 10>();
+        p = {tg::leaf(q.c1w, 6, 25),  tg::vector_leaf(q.c1b), tg::leaf(q.c2w, 16, 150),
+             tg::vector_leaf(q.c2b),  tg::leaf(q.f1w, 400, 120), tg::vector_leaf(q.f1b),
+             tg::leaf(q.f2w, 120, 84), tg::vector_leaf(q.f2b), tg::leaf(q.f3w, 84, 10),
+             tg::vector_leaf(q.f3b)};
+        x = tg::leaf(d.x, batch, side * side, false);
+        y = tg::leaf(d.y, batch, classes, false);
+    }
+
+    float step() {
+        auto a = tg::max_pool2d(tg::relu(tg::conv2d(x, p[0], p[1], g1)), p1);
+        a = tg::max_pool2d(tg::relu(tg::conv2d(a, p[2], p[3], g2)), p2);
+        a = tg::relu(tg::add(tg::matmul(a, p[4]), p[5]));
+        a = tg::relu(tg::add(tg::matmul(a, p[6]), p[7]));
+        const auto z = tg::add(tg::matmul(a, p[8]), p[9]);
+        const auto loss = tg::softmax_cross_entropy(z, y);
+        tg::backward(loss);
+        tg::sgd_step(p, lr);
+        return loss.item();
+    }
+};
+
+void lenet_step_runtime_graph(benchmark::State& state) {
+    const params q = make_params();
+    const data d = make_data();
+    graph_lenet t(q, d);
+    float loss = 0;
+    for (auto _ : state) {
+        loss = t.step();
+        benchmark::DoNotOptimize(loss);
+    }
+    state.counters["loss"] = loss;
+    if (tg::fallback_matmuls() != 0) state.SkipWithError("a matmul ran the fallback loop");
+}
+BENCHMARK(lenet_step_runtime_graph)
+    ->Name("lenet_step_64/runtime_graph")
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,764 @@
+/// @file
+/// Convolutional ops on images [N, C, H, W] (PyTorch's layout): `conv2d<Stride, Padding>(X, K)`
+/// and `conv2d<Stride, Padding>(X, K, b)` for kernels [O, C, KH, KW] and a bias [O] (one per
+/// output channel), `max_pool2d<Window, Stride = Window>`, `avg_pool2d<Window, Stride = Window>`
+/// and `flatten` ([N, C, H, W] to [N, C·H·W], as `torch.flatten(x, 1)`).
+///
+/// The convolution is PyTorch's cross-correlation with zero padding P and stride S,
+///
+///     Y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v K[o, c, u, v] · X[n, c, S·i + u − P, S·j + v − P]
+///
+/// (X read as 0 outside the image), of size OH = ⌊(H + 2P − KH)/S⌋ + 1 by OW, so that weights
+/// move between PyTorch and ctgrad unchanged. Its kernels are specialised on every size:
+///
+/// - training (the gradient sweep's forward pass and the vjps) lowers each image to a matrix
+///   product with the engine's size-specialised GEMM kernels (tensor/matmul.hpp, chosen at run
+///   time for the processor): the patches of image n, col [C·KH·KW, OH·OW] ("im2col"), then
+///   Y_n = K·col + b (K seen as [O, C·KH·KW]; the bias written first and the product added to
+///   it), ∂K += ∂Y_n·colᵀ and ∂col = Kᵀ·∂Y_n, scattered back into ∂X_n ("col2im"). The one
+///   image's col is the `saved` memory the engine gives the op after its value, so the workspace
+///   stays a compile-time constant and nothing is allocated;
+/// - the value-only forward (inference, `value`) runs the same way with its scratch on the
+///   stack when that is at most 256 KiB, and otherwise (and in constant evaluation) a direct
+///   convolution whose inner loop runs along an output row.
+///
+/// Max pooling keeps, in training, the position of each window's maximum (the first maximum in
+/// row-major window order on a tie, as PyTorch), so its vjp is a scatter; average pooling
+/// spreads ∂Y/(Window²) over each window. Windows must tile the image: (H − Window) % Stride ==
+/// 0 (and likewise W), a compile error otherwise.
+#pragma once
+
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
+#include <string_view>  // std::string_view
+#include <type_traits>  // std::is_same_v, std::is_constant_evaluated
+#include <utility>      // std::move
+
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/node.hpp>
+#include <ctgrad/tensor/matmul.hpp>
+#include <ctgrad/tensor/ops.hpp>
+#include <ctgrad/tensor/shape.hpp>
+
+namespace ctgrad {
+namespace conv_detail {
+
+/// The patches of one image x [C, H, W] as col [C·KH·KW, OH·OW]: row (c, u, v), column (i, j)
+/// holds x[c, S·i + u − P, S·j + v − P], 0 in the padding.
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t P, std::size_t OH, std::size_t OW, class T>
+constexpr void im2col(const T* __restrict x, T* __restrict col) {
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            for (std::size_t v = 0; v < KW; ++v) {
+                T* row = col + ((c * KH + u) * KW + v) * (OH * OW);
+                // the output columns j whose input column S·j + v − P is inside [0, W)
+                const std::size_t j0 = v >= P ? 0 : (P - v + S - 1) / S;
+                const std::size_t j1 = W + P > v ? (W + P - v + S - 1) / S : 0;
+                const std::size_t jend = j1 < OW ? j1 : OW;
+                for (std::size_t i = 0; i < OH; ++i) {
+                    T* r = row + i * OW;
+                    const std::size_t ih = S * i + u;  // + P offset: ih − P is the input row
+                    if (ih < P || ih - P >= H || j0 >= jend) {
+                        for (std::size_t j = 0; j < OW; ++j) r[j] = T(0);
+                        continue;
+                    }
+                    const T* xr = x + (c * H + (ih - P)) * W;
+                    for (std::size_t j = 0; j < j0; ++j) r[j] = T(0);
+                    if constexpr (S == 1) {
+                        // j ≥ j0 makes j + v − P ≥ 0 (kept in that order: no pointer before xr)
+                        for (std::size_t j = j0; j < jend; ++j) r[j] = xr[j + v - P];
+                    } else {
+                        for (std::size_t j = j0; j < jend; ++j) r[j] = xr[S * j + v - P];
+                    }
+                    for (std::size_t j = jend; j < OW; ++j) r[j] = T(0);
+                }
+            }
+        }
+    }
+}
+
+/// dst[0..L) = src[0..L), straight-line for short L: as a loop GCC turns each such copy into a
+/// call of memcpy (loop distribution), which for 5 or 28 numbers costs more than the copy.
+template <std::size_t L, class T>
+constexpr void copy_short(T* __restrict dst, const T* __restrict src) {
+    if constexpr (L <= 64) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((dst[I] = src[I]), ...);
+        }(std::make_index_sequence<L>{});
+    } else {
+        for (std::size_t i = 0; i < L; ++i) dst[i] = src[i];
+    }
+}
+
+/// x [C, H, W] into the interior of xp [C, H + 2P, W + 2P], whose border the caller zeroed.
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t P, class T>
+constexpr void pad_into(const T* __restrict x, T* __restrict xp) {
+    constexpr std::size_t Hp = H + 2 * P, Wp = W + 2 * P;
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t i = 0; i < H; ++i) {
+            const T* src = x + (c * H + i) * W;
+            copy_short<W>(xp + (c * Hp + i + P) * Wp + P, src);
+        }
+    }
+}
+
+/// im2col and im2row of an image already padded, xp [C, Hp, Wp]: no bounds to check, and every
+/// copy has a compile-time length (OW positions, or KW taps), which the compiler inlines.
+template <std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t OH, std::size_t OW, class T>
+constexpr void im2col_padded(const T* __restrict xp, T* __restrict col) {
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            for (std::size_t v = 0; v < KW; ++v) {
+                T* row = col + ((c * KH + u) * KW + v) * (OH * OW);
+                for (std::size_t i = 0; i < OH; ++i) {
+                    const T* src = xp + (c * Hp + S * i + u) * Wp + v;
+                    T* dst = row + i * OW;
+                    if constexpr (S == 1) {
+                        copy_short<OW>(dst, src);
+                    } else {
+                        for (std::size_t j = 0; j < OW; ++j) dst[j] = src[S * j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+template <std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t OH, std::size_t OW, class T>
+constexpr void im2row_padded(const T* __restrict xp, T* __restrict rows) {
+    constexpr std::size_t R = C * KH * KW;
+    for (std::size_t i = 0; i < OH; ++i) {
+        for (std::size_t j = 0; j < OW; ++j) {
+            T* r = rows + (i * OW + j) * R;
+            for (std::size_t c = 0; c < C; ++c) {
+                for (std::size_t u = 0; u < KH; ++u) {
+                    const T* src = xp + (c * Hp + S * i + u) * Wp + S * j;
+                    copy_short<KW>(r + (c * KH + u) * KW, src);
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of im2col: dx [C, H, W] += the entries of dcol [C·KH·KW, OH·OW] at the positions
+/// im2col read them from (the padding's are dropped).
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t P, std::size_t OH, std::size_t OW, class T>
+constexpr void col2im_add(const T* __restrict dcol, T* __restrict dx) {
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            for (std::size_t v = 0; v < KW; ++v) {
+                const T* row = dcol + ((c * KH + u) * KW + v) * (OH * OW);
+                const std::size_t j0 = v >= P ? 0 : (P - v + S - 1) / S;
+                const std::size_t j1 = W + P > v ? (W + P - v + S - 1) / S : 0;
+                const std::size_t jend = j1 < OW ? j1 : OW;
+                for (std::size_t i = 0; i < OH; ++i) {
+                    const std::size_t ih = S * i + u;
+                    if (ih < P || ih - P >= H) continue;
+                    const T* r = row + i * OW;
+                    T* xr = dx + (c * H + (ih - P)) * W;
+                    if constexpr (S == 1) {
+                        for (std::size_t j = j0; j < jend; ++j) xr[j + v - P] += r[j];
+                    } else {
+                        for (std::size_t j = j0; j < jend; ++j) xr[S * j + v - P] += r[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The direct convolution of one image (the value-only forward): y [O, OH, OW] = b + K ⋆ x.
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t O, std::size_t KH,
+          std::size_t KW, std::size_t S, std::size_t P, std::size_t OH, std::size_t OW,
+          bool Bias, class T>
+constexpr void direct(const T* __restrict x, const T* __restrict k, const T* __restrict b,
+                      T* __restrict y) {
+    for (std::size_t o = 0; o < O; ++o) {
+        T* yo = y + o * OH * OW;
+        const T b0 = Bias ? b[o] : T(0);
+        for (std::size_t e = 0; e < OH * OW; ++e) yo[e] = b0;
+        for (std::size_t c = 0; c < C; ++c) {
+            for (std::size_t u = 0; u < KH; ++u) {
+                for (std::size_t v = 0; v < KW; ++v) {
+                    const T w = k[((o * C + c) * KH + u) * KW + v];
+                    const std::size_t j0 = v >= P ? 0 : (P - v + S - 1) / S;
+                    const std::size_t j1 = W + P > v ? (W + P - v + S - 1) / S : 0;
+                    const std::size_t jend = j1 < OW ? j1 : OW;
+                    for (std::size_t i = 0; i < OH; ++i) {
+                        const std::size_t ih = S * i + u;
+                        if (ih < P || ih - P >= H) continue;
+                        const T* xr = x + (c * H + (ih - P)) * W;
+                        T* yr = yo + i * OW;
+                        if constexpr (S == 1) {
+                            for (std::size_t j = j0; j < jend; ++j) yr[j] += w * xr[j + v - P];
+                        } else {
+                            for (std::size_t j = j0; j < jend; ++j) yr[j] += w * xr[S * j + v - P];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace conv_detail
+
+/// Diagnostic types: left incomplete and instantiated next to the static_asserts of the
+/// convolutional ops, so that the compiler prints the sizes involved.
+template <std::size_t KernelH, std::size_t KernelW, std::size_t PaddedH, std::size_t PaddedW>
+struct conv2d_kernel_larger_than_padded_image;
+template <std::size_t ImageChannels, std::size_t KernelChannels>
+struct conv2d_channels_differ;
+template <std::size_t OutChannels, class BiasShape>
+struct conv2d_bias_is_not_one_per_output_channel;
+template <std::size_t Window, std::size_t Stride, std::size_t H, std::size_t W>
+struct pooling_window_does_not_tile_the_image;
+
+namespace ops {
+
+/// conv2d<Stride, Padding>: see the file comment. Arguments: X [N, C, H, W], K [O, C, KH, KW]
+/// and optionally b [O].
+template <std::size_t S, std::size_t P>
+struct conv2d_op {
+    static constexpr std::string_view name = "conv2d";
+    static constexpr bool tensor_op = true;
+    static_assert(S >= 1, "ctgrad::conv2d: the stride must be at least 1");
+
+    template <class X, class K, class... B>
+    static constexpr auto result_of() {
+        if constexpr (X::rank != 4 || K::rank != 4) {
+            static_assert(X::rank == 4 && K::rank == 4,
+                          "ctgrad::conv2d: the image must be [N, C, H, W] and the kernel [O, C, "
+                          "KH, KW]; the shapes are named in 'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<conv2d_op, X, K, B...>());
+            return shape<1, 1, 1, 1>{};
+        } else if constexpr (X::dims[1] != K::dims[1]) {
+            static_assert(X::dims[1] == K::dims[1],
+                          "ctgrad::conv2d: the kernel [O, C, KH, KW] must have as many input "
+                          "channels C as the image [N, C, H, W]; the two counts are named in "
+                          "'conv2d_channels_differ<image, kernel>' below");
+            static_cast<void>(sizeof(conv2d_channels_differ<X::dims[1], K::dims[1]>));
+            return shape<1, 1, 1, 1>{};
+        } else if constexpr (K::dims[2] > X::dims[2] + 2 * P || K::dims[3] > X::dims[3] + 2 * P) {
+            static_assert(K::dims[2] <= X::dims[2] + 2 * P && K::dims[3] <= X::dims[3] + 2 * P,
+                          "ctgrad::conv2d: the kernel is larger than the padded image (KH <= H + "
+                          "2·Padding and KW <= W + 2·Padding); the sizes are named in "
+                          "'conv2d_kernel_larger_than_padded_image<KH, KW, H + 2P, W + 2P>' below");
+            static_cast<void>(sizeof(conv2d_kernel_larger_than_padded_image<
+                                     K::dims[2], K::dims[3], X::dims[2] + 2 * P,
+                                     X::dims[3] + 2 * P>));
+            return shape<1, 1, 1, 1>{};
+        } else if constexpr (sizeof...(B) > 1 ||
+                             (sizeof...(B) == 1 && !(std::is_same_v<B, shape<K::dims[0]>> && ...))) {
+            static_assert(sizeof...(B) == 0,
+                          "ctgrad::conv2d: the bias must be a vector [O], one number per output "
+                          "channel; the sizes are named in "
+                          "'conv2d_bias_is_not_one_per_output_channel<O, shape>' below");
+            static_cast<void>(
+                sizeof(conv2d_bias_is_not_one_per_output_channel<K::dims[0], B...>));
+            return shape<1, 1, 1, 1>{};
+        } else {
+            return shape<X::dims[0], K::dims[0], (X::dims[2] + 2 * P - K::dims[2]) / S + 1,
+                         (X::dims[3] + 2 * P - K::dims[3]) / S + 1>{};
+        }
+    }
+    template <class X, class K, class... B>
+    using result = decltype(result_of<X, K, B...>());
+
+    /// The sizes of one call, named.
+    template <class X, class K>
+    struct dims {
+        static constexpr std::size_t N = X::dims[0], C = X::dims[1], H = X::dims[2],
+                                     W = X::dims[3];
+        static constexpr std::size_t O = K::dims[0], KH = K::dims[2], KW = K::dims[3];
+        static constexpr std::size_t OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
+        static constexpr std::size_t R = C * KH * KW, Q = OH * OW;  // col is [R, Q]
+        static constexpr std::size_t Hp = H + 2 * P, Wp = W + 2 * P;
+        static constexpr std::size_t padded = P == 0 ? 0 : C * Hp * Wp;
+    };
+
+    /// The patches of image n into col (Rows: as colᵀ [Q, R]), through the padded copy at xp.
+    template <class d, bool Rows, class T>
+    static constexpr void patches(const T* x, std::size_t n, T* col, T* xp) {
+        const T* img = x + n * d::C * d::H * d::W;
+        if constexpr (P != 0) {
+            conv_detail::pad_into<d::C, d::H, d::W, P>(img, xp);
+            img = xp;
+        }
+        if constexpr (Rows) {
+            conv_detail::im2row_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
+                                                                                         col);
+        } else {
+            conv_detail::im2col_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
+                                                                                         col);
+        }
+    }
+
+    /// Zeroes the padded image's scratch (its border stays 0; pad_into writes the interior).
+    template <class d, class T>
+    static constexpr void clear_padded(T* xp) {
+        for (std::size_t e = 0; e < d::padded; ++e) xp[e] = T(0);
+    }
+
+    /// What training keeps after the value: scratch for the vjps, room for one image's col
+    /// and, with padding, for one padded image [C, H + 2P, W + 2P].
+    template <class X, class K, class... B>
+    static constexpr std::size_t saved = dims<X, K>::R * dims<X, K>::Q + dims<X, K>::padded;
+
+    /// The largest scratch (in bytes) the value-only forward takes on the stack to run the GEMM
+    /// path; above it, and in constant evaluation, it runs the direct convolution.
+    static constexpr std::size_t stack_scratch_bytes = 256 * 1024;
+
+    template <class Out, class X, class K, class... B, class T, class... Bp>
+    static constexpr void forward(T* out, const T* x, const T* k, const Bp*... b) {
+        using d = dims<X, K>;
+        [[maybe_unused]] const T* bias = nullptr;
+        ((bias = b), ...);
+        constexpr std::size_t scratch = d::R * d::Q + d::padded;
+        if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
+            if (!std::is_constant_evaluated()) {
+                std::array<T, scratch> buf;  // uninitialised: every number is written first
+                lowered<d, sizeof...(B) == 1>(out, x, k, bias, buf.data());
+                return;
+            }
+        }
+        for (std::size_t n = 0; n < d::N; ++n) {
+            conv_detail::direct<d::C, d::H, d::W, d::O, d::KH, d::KW, S, P, d::OH, d::OW,
+                                sizeof...(B) == 1>(x + n * d::C * d::H * d::W, k, bias,
+                                                   out + n * d::O * d::Q);
+        }
+    }
+
+    template <class Out, class X, class K, class... B, class T, class... Bp>
+    static constexpr void forward_saving(T* out, const T* x, const T* k, const Bp*... b) {
+        using d = dims<X, K>;
+        [[maybe_unused]] const T* bias = nullptr;
+        ((bias = b), ...);
+        lowered<d, sizeof...(B) == 1>(out, x, k, bias, out + Out::count);
+    }
+
+    /// y_n = K·col_n (+ b) for every image, col_n built in scratch [R·Q + padded].
+    template <class d, bool Bias, class T>
+    static constexpr void lowered(T* out, const T* x, const T* k, const T* bias, T* col) {
+        T* xp = col + d::R * d::Q;
+        clear_padded<d>(xp);
+        for (std::size_t n = 0; n < d::N; ++n) {
+            patches<d, false>(x, n, col, xp);
+            T* y = out + n * d::O * d::Q;
+            if constexpr (Bias) {
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    for (std::size_t q = 0; q < d::Q; ++q) y[o * d::Q + q] = bias[o];
+                }
+                kernels::matmul<d::O, d::R, d::Q, kernels::mode::accumulate>(k, col, y);
+            } else {
+                kernels::matmul<d::O, d::R, d::Q>(k, col, y);
+            }
+        }
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class K, class... B, class T,
+              class... Bp>
+    static constexpr void vjp(T* dst, const T* dout, const T* out, const T* x, const T* k,
+                              const Bp*...) {
+        using d = dims<X, K>;
+        // the scratch after the value (saved): the sweep's own writable memory
+        T* col = const_cast<T*>(out) + Out::count;
+        if constexpr (I == 0) {  // ∂X_n = col2im(Kᵀ·∂Y_n)
+            constexpr std::size_t img = d::C * d::H * d::W;
+            if constexpr (Mode == kernels::mode::assign) {
+                for (std::size_t e = 0; e < d::N * img; ++e) dst[e] = T(0);
+            }
+            for (std::size_t n = 0; n < d::N; ++n) {
+                kernels::matmul_tn<d::R, d::O, d::Q>(k, dout + n * d::O * d::Q, col);
+                conv_detail::col2im_add<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
+                    col, dst + n * img);
+            }
+        } else if constexpr (I == 1) {  // ∂K = Σ_n ∂Y_n·col_nᵀ, colᵀ built as rows (im2row)
+            T* xp = col + d::R * d::Q;
+            clear_padded<d>(xp);
+            for (std::size_t n = 0; n < d::N; ++n) {
+                patches<d, true>(x, n, col, xp);
+                if (Mode == kernels::mode::assign && n == 0) {
+                    kernels::matmul<d::O, d::Q, d::R>(dout, col, dst);
+                } else {
+                    kernels::matmul<d::O, d::Q, d::R, kernels::mode::accumulate>(
+                        dout + n * d::O * d::Q, col, dst);
+                }
+            }
+        } else {  // ∂b[o] = Σ_n Σ_q ∂Y[n, o, q]
+            for (std::size_t o = 0; o < d::O; ++o) {
+                T s = T(0);
+                for (std::size_t n = 0; n < d::N; ++n) {
+                    const T* r = dout + (n * d::O + o) * d::Q;
+                    for (std::size_t q = 0; q < d::Q; ++q) s += r[q];
+                }
+                detail::put<Mode>(dst[o], s);
+            }
+        }
+    }
+
+};
+
+/// The output size of a pooling window sliding over n positions, and whether it tiles them.
+template <std::size_t Win, std::size_t S, class X>
+constexpr auto pool_result() {
+    if constexpr (X::rank != 4) {
+        static_assert(X::rank == 4,
+                      "ctgrad::max_pool2d/avg_pool2d: the argument must be images [N, C, H, W]; "
+                      "its shape is named in 'tensor_op_shape_mismatch<...>' below");
+        static_cast<void>(sizeof(tensor_op_shape_mismatch<shape<Win, S>, X>));
+        return shape<1, 1, 1, 1>{};
+    } else if constexpr (Win > X::dims[2] || Win > X::dims[3] || (X::dims[2] - Win) % S != 0 ||
+                         (X::dims[3] - Win) % S != 0) {
+        static_assert(Win <= X::dims[2] && Win <= X::dims[3] && (X::dims[2] - Win) % S == 0 &&
+                          (X::dims[3] - Win) % S == 0,
+                      "ctgrad::max_pool2d/avg_pool2d: the window does not tile the image (it "
+                      "must fit, and (H − Window) and (W − Window) must be multiples of the "
+                      "stride); the sizes are named in "
+                      "'pooling_window_does_not_tile_the_image<Window, Stride, H, W>' below");
+        static_cast<void>(
+            sizeof(pooling_window_does_not_tile_the_image<Win, S, X::dims[2], X::dims[3]>));
+        return shape<1, 1, 1, 1>{};
+    } else {
+        return shape<X::dims[0], X::dims[1], (X::dims[2] - Win) / S + 1,
+                     (X::dims[3] - Win) / S + 1>{};
+    }
+}
+
+/// max_pool2d<Window, Stride>: the largest element of each window; the gradient goes to the
+/// first maximum in row-major window order. Training keeps each window's maximum's position in
+/// its [H, W] plane (a number of type T: exact while H·W ≤ 2^24 for float, a static_assert).
+template <std::size_t Win, std::size_t S>
+struct max_pool2d_op {
+    static constexpr std::string_view name = "max_pool2d";
+    static constexpr bool tensor_op = true;
+    static_assert(Win >= 1 && S >= 1, "ctgrad::max_pool2d: window and stride must be at least 1");
+
+    template <class X>
+    using result = decltype(pool_result<Win, S, X>());
+
+    template <class X>
+    static constexpr std::size_t saved = result<X>::count;
+
+    template <class Out, class X, bool Save, class T>
+    static constexpr void pool(T* out, const T* x) {
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
+                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        static_assert(!Save || sizeof(T) >= 8 || H * W <= (std::size_t{1} << 24),
+                      "ctgrad::max_pool2d: positions in a plane over 2^24 are not exact in float");
+        T* where = out + Out::count;
+        for (std::size_t pl = 0; pl < planes; ++pl) {
+            const T* xp = x + pl * H * W;
+            T* op = out + pl * OH * OW;
+            for (std::size_t i = 0; i < OH; ++i) {
+                for (std::size_t j = 0; j < OW; ++j) {
+                    std::size_t at = (S * i) * W + S * j;
+                    T m = xp[at];
+                    for (std::size_t u = 0; u < Win; ++u) {
+                        const T* r = xp + (S * i + u) * W + S * j;
+                        for (std::size_t v = 0; v < Win; ++v) {
+                            if (r[v] > m) {  // strict: a tie keeps the first maximum
+                                m = r[v];
+                                at = (S * i + u) * W + S * j + v;
+                            }
+                        }
+                    }
+                    op[i * OW + j] = m;
+                    if constexpr (Save) where[pl * OH * OW + i * OW + j] = static_cast<T>(at);
+                }
+            }
+        }
+    }
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        pool<Out, X, false>(out, x);
+    }
+    template <class Out, class X, class T>
+    static constexpr void forward_saving(T* out, const T* x) {
+        pool<Out, X, true>(out, x);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T* out, const T*) {
+        constexpr std::size_t HW = X::dims[2] * X::dims[3], OHW = Out::dims[2] * Out::dims[3];
+        constexpr std::size_t planes = X::dims[0] * X::dims[1];
+        const T* where = out + Out::count;
+        if constexpr (Mode == kernels::mode::assign && Win == S &&
+                      Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3]) {
+            // the windows partition the image: each writes its own positions, 0 or ∂Y
+            constexpr std::size_t W = X::dims[3], OW = Out::dims[3];
+            for (std::size_t pl = 0; pl < planes; ++pl) {
+                T* dp = d + pl * HW;
+                for (std::size_t q = 0; q < OHW; ++q) {
+                    const std::size_t i = q / OW, j = q % OW;
+                    const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
+                    const T g = dout[pl * OHW + q];
+                    for (std::size_t u = 0; u < Win; ++u) {
+                        for (std::size_t v = 0; v < Win; ++v) {
+                            const std::size_t e = (Win * i + u) * W + Win * j + v;
+                            dp[e] = e == at ? g : T(0);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        if constexpr (Mode == kernels::mode::assign) {
+            for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
+        }
+        for (std::size_t pl = 0; pl < planes; ++pl) {
+            for (std::size_t q = 0; q < OHW; ++q) {
+                const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
+                d[pl * HW + at] += dout[pl * OHW + q];
+            }
+        }
+    }
+};
+
+/// avg_pool2d<Window, Stride>: the mean of each window; ∂X gets ∂Y/Window² in every position of
+/// the window.
+template <std::size_t Win, std::size_t S>
+struct avg_pool2d_op {
+    static constexpr std::string_view name = "avg_pool2d";
+    static constexpr bool tensor_op = true;
+    static_assert(Win >= 1 && S >= 1, "ctgrad::avg_pool2d: window and stride must be at least 1");
+
+    template <class X>
+    using result = decltype(pool_result<Win, S, X>());
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
+                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        const T inv = T(1) / static_cast<T>(Win * Win);
+        for (std::size_t pl = 0; pl < planes; ++pl) {
+            const T* xp = x + pl * H * W;
+            T* op = out + pl * OH * OW;
+            for (std::size_t i = 0; i < OH; ++i) {
+                for (std::size_t j = 0; j < OW; ++j) {
+                    T s = T(0);
+                    for (std::size_t u = 0; u < Win; ++u) {
+                        for (std::size_t v = 0; v < Win; ++v) s += xp[(S * i + u) * W + S * j + v];
+                    }
+                    op[i * OW + j] = s * inv;
+                }
+            }
+        }
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
+                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        if constexpr (Mode == kernels::mode::assign) {
+            for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
+        }
+        const T inv = T(1) / static_cast<T>(Win * Win);
+        for (std::size_t pl = 0; pl < planes; ++pl) {
+            T* dp = d + pl * H * W;
+            const T* gp = dout + pl * OH * OW;
+            for (std::size_t i = 0; i < OH; ++i) {
+                for (std::size_t j = 0; j < OW; ++j) {
+                    const T g = gp[i * OW + j] * inv;
+                    for (std::size_t u = 0; u < Win; ++u) {
+                        for (std::size_t v = 0; v < Win; ++v) dp[(S * i + u) * W + S * j + v] += g;
+                    }
+                }
+            }
+        }
+    }
+};
+
+/// flatten: [N, D1, D2, ...] to [N, D1·D2·...] (the same numbers in the same order).
+struct flatten_op {
+    static constexpr std::string_view name = "flatten";
+    static constexpr bool tensor_op = true;
+
+    template <class X>
+    static constexpr auto result_of() {
+        if constexpr (X::rank >= 2) {
+            return shape<X::dims[0], X::count / X::dims[0]>{};
+        } else {
+            static_assert(X::rank >= 2,
+                          "ctgrad::flatten: the argument must be a batch [N, ...] of rank 2 or "
+                          "more; its shape is named in 'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<flatten_op, X>());
+            return shape<1, 1>{};
+        }
+    }
+    template <class X>
+    using result = decltype(result_of<X>());
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        for (std::size_t e = 0; e < X::count; ++e) out[e] = x[e];
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
+        for (std::size_t e = 0; e < X::count; ++e) detail::put<Mode>(d[e], dout[e]);
+    }
+};
+
+/// Images [N, C, H, W] as rows of channels [N·H·W, C] (channels last), so that per-channel ops
+/// written for [rows, C] (batch normalisation) apply to images; channels_first_op<Shape> moves
+/// them back. Each is the other's vjp.
+struct channels_last_op {
+    static constexpr std::string_view name = "channels_last";
+    static constexpr bool tensor_op = true;
+
+    template <class X>
+    static constexpr auto result_of() {
+        if constexpr (X::rank == 4) {
+            return shape<X::dims[0] * X::dims[2] * X::dims[3], X::dims[1]>{};
+        } else {
+            static_assert(X::rank == 4,
+                          "ctgrad::channels_last: the argument must be images [N, C, H, W]; its "
+                          "shape is named in 'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<channels_last_op, X>());
+            return shape<1, 1>{};
+        }
+    }
+    template <class X>
+    using result = decltype(result_of<X>());
+
+    /// dst[(n·HW + p)·C + c] = src[(n·C + c)·HW + p] (Forward) or the reverse move.
+    template <std::size_t N, std::size_t C, std::size_t HW, bool Forward, kernels::mode Mode,
+              class T>
+    static constexpr void move(T* __restrict dst, const T* __restrict src) {
+        for (std::size_t n = 0; n < N; ++n) {
+            for (std::size_t c = 0; c < C; ++c) {
+                for (std::size_t p = 0; p < HW; ++p) {
+                    const std::size_t first = (n * C + c) * HW + p, last = (n * HW + p) * C + c;
+                    if constexpr (Forward) {
+                        detail::put<Mode>(dst[last], src[first]);
+                    } else {
+                        detail::put<Mode>(dst[first], src[last]);
+                    }
+                }
+            }
+        }
+    }
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        move<X::dims[0], X::dims[1], X::dims[2] * X::dims[3], true, kernels::mode::assign>(out, x);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
+        move<X::dims[0], X::dims[1], X::dims[2] * X::dims[3], false, Mode>(d, dout);
+    }
+};
+
+/// Rows of channels [N·H·W, C] back to images of shape Shape = [N, C, H, W].
+template <class Shape>
+struct channels_first_op {
+    static constexpr std::string_view name = "channels_first";
+    static constexpr bool tensor_op = true;
+
+    template <class X>
+    static constexpr auto result_of() {
+        if constexpr (Shape::rank == 4 && X::rank == 2 &&
+                      X::dims[0] == Shape::dims[0] * Shape::dims[2] * Shape::dims[3] &&
+                      X::dims[1] == Shape::dims[1]) {
+            return Shape{};
+        } else {
+            static_assert(Shape::rank == 4 && X::rank == 2,
+                          "ctgrad::channels_first: the argument must be [N·H·W, C] for images "
+                          "[N, C, H, W]; the shapes are named in "
+                          "'tensor_op_shape_mismatch<...>' below");
+            static_cast<void>(detail::shape_error<channels_first_op, X>());
+            return Shape{};
+        }
+    }
+    template <class X>
+    using result = decltype(result_of<X>());
+
+    template <class Out, class X, class T>
+    static constexpr void forward(T* out, const T* x) {
+        channels_last_op::move<Shape::dims[0], Shape::dims[1], Shape::dims[2] * Shape::dims[3],
+                               false, kernels::mode::assign>(out, x);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = true;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
+    static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
+        channels_last_op::move<Shape::dims[0], Shape::dims[1], Shape::dims[2] * Shape::dims[3],
+                               true, Mode>(d, dout);
+    }
+};
+
+}  // namespace ops
+
+// --- the functions a user writes ---
+
+/// The 2-D convolution (PyTorch's cross-correlation) of images X [N, C, H, W] with kernels
+/// K [O, C, KH, KW], stride `Stride` and zero padding `Padding` on every side: [N, O, OH, OW]
+/// with OH = (H + 2·Padding − KH)/Stride + 1 (rounded down), OW likewise.
+template <std::size_t Stride = 1, std::size_t Padding = 0, expression X, expression K>
+constexpr auto conv2d(X x, K k) {
+    return make_node<ops::conv2d_op<Stride, Padding>>(std::move(x), std::move(k));
+}
+
+/// The convolution plus a bias b [O], one number per output channel (added to every position).
+template <std::size_t Stride = 1, std::size_t Padding = 0, expression X, expression K,
+          expression B>
+constexpr auto conv2d(X x, K k, B b) {
+    return make_node<ops::conv2d_op<Stride, Padding>>(std::move(x), std::move(k), std::move(b));
+}
+
+/// The maximum of each Window × Window window of images [N, C, H, W], windows `Stride` apart:
+/// [N, C, (H − Window)/Stride + 1, (W − Window)/Stride + 1]. The windows must tile the image.
+template <std::size_t Window, std::size_t Stride = Window, expression X>
+constexpr auto max_pool2d(X x) {
+    return make_node<ops::max_pool2d_op<Window, Stride>>(std::move(x));
+}
+
+/// The mean of each Window × Window window of images [N, C, H, W] (see max_pool2d).
+template <std::size_t Window, std::size_t Stride = Window, expression X>
+constexpr auto avg_pool2d(X x) {
+    return make_node<ops::avg_pool2d_op<Window, Stride>>(std::move(x));
+}
+
+/// A batch [N, D1, D2, ...] as a matrix [N, D1·D2·...], as `torch.flatten(x, 1)`.
+template <expression X>
+constexpr auto flatten(X x) {
+    return make_node<ops::flatten_op>(std::move(x));
+}
+
+/// Images [N, C, H, W] as a matrix [N·H·W, C] with one row per pixel (channels last).
+template <expression X>
+constexpr auto channels_last(X x) {
+    return make_node<ops::channels_last_op>(std::move(x));
+}
+
+/// The inverse of channels_last: [N·H·W, C] back to images of shape `shape<N, C, H, W>`.
+template <expression X, std::size_t... D>
+constexpr auto channels_first(X x, shape<D...>) {
+    return make_node<ops::channels_first_op<shape<D...>>>(std::move(x));
+}
+
+}  // namespace ctgrad

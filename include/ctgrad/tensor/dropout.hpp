@@ -1,0 +1,120 @@
+/// @file
+/// Inverted dropout (Srivastava et al. 2014): in training each element of x is kept with
+/// probability 1 − p and scaled by 1/(1 − p), or set to 0, so that the expected value is x and
+/// inference is the identity. The mask is a pure function of a seed (a template argument), a
+/// step counter and the element's index (SplitMix64 of the three), so a run is reproducible from
+/// its seed, nothing is allocated, and no generator object lives outside the expression: the
+/// counter is a state tensor [1] (like batch normalisation's running estimates, bound writable)
+/// that every training forward pass increments, giving each step a new mask. It counts exactly
+/// up to 2^24 steps in float (2^53 in double).
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t, std::intmax_t
+#include <string_view>  // std::string_view
+#include <type_traits>  // std::is_same_v
+#include <utility>      // std::move
+
+#include <ctgrad/core/concepts.hpp>
+#include <ctgrad/core/node.hpp>
+#include <ctgrad/tensor/ops.hpp>
+#include <ctgrad/tensor/shape.hpp>
+
+namespace ctgrad {
+namespace ops {
+
+/// x ⊙ mask/(1 − p) with mask_i = [u(Seed, step, i) ≥ p], u uniform in [0, 1); argument 1 is the
+/// step counter [1], read and incremented by the forward pass. Training keeps the scaled mask for
+/// the vjp: dx = dy ⊙ mask/(1 − p).
+template <std::uint64_t Seed, std::intmax_t PNum, std::intmax_t PDen>
+struct dropout_op {
+    static constexpr std::string_view name = "dropout";
+    static constexpr bool tensor_op = true;
+    static_assert(PDen > 0 && PNum >= 0 && PNum < PDen,
+                  "ctgrad::dropout: the drop probability p = PNum/PDen must be in [0, 1)");
+    static_assert(PDen <= (std::intmax_t{1} << 31),
+                  "ctgrad::dropout: write p = PNum/PDen with PDen at most 2^31");
+
+    template <class X, class Step>
+    static constexpr auto result_of() {
+        if constexpr (std::is_same_v<Step, shape<1>>) {
+            return X{};
+        } else {
+            static_assert(std::is_same_v<Step, shape<1>>,
+                          "ctgrad::dropout: the step counter must be a tensor variable [1]");
+            static_cast<void>(detail::shape_error<dropout_op, X, Step>());
+            return X{};
+        }
+    }
+    template <class X, class Step>
+    using result = decltype(result_of<X, Step>());
+
+    template <std::size_t I>
+    static constexpr bool writes_state = I == 1;
+
+    template <class X, class Step>
+    static constexpr std::size_t saved = X::count;
+
+    static constexpr std::uint64_t mix(std::uint64_t z) {
+        z += 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    /// Whether element i is kept at step `step`: the top 32 bits of the hash against p·2^32.
+    static constexpr bool keep(std::uint64_t step, std::size_t i) {
+        constexpr std::uint64_t threshold =
+            (static_cast<std::uint64_t>(PNum) << 32) / static_cast<std::uint64_t>(PDen);
+        const std::uint64_t h = mix(mix(Seed ^ mix(step)) ^ static_cast<std::uint64_t>(i));
+        return (h >> 32) >= threshold;
+    }
+
+    template <class X, bool Save, class T>
+    static constexpr void apply(T* out, const T* x, T* step) {
+        const T scale = T(PDen) / T(PDen - PNum);
+        const auto s = static_cast<std::uint64_t>(step[0]);
+        T* mask = out + X::count;
+        for (std::size_t i = 0; i < X::count; ++i) {
+            const T m = keep(s, i) ? scale : T(0);
+            out[i] = x[i] * m;
+            if constexpr (Save) mask[i] = m;
+        }
+        step[0] += T(1);
+    }
+
+    template <class Out, class X, class Step, class T>
+    static constexpr void forward(T* out, const T* x, T* step) {
+        apply<X, false>(out, x, step);
+    }
+    template <class Out, class X, class Step, class T>
+    static constexpr void forward_saving(T* out, const T* x, T* step) {
+        apply<X, true>(out, x, step);
+    }
+
+    template <std::size_t I>
+    static constexpr bool has_vjp = I == 0;
+
+    template <std::size_t I, kernels::mode Mode, class Out, class X, class Step, class T>
+    static constexpr void vjp(T* d, const T* dout, const T* out, const T*, const T*) {
+        if constexpr (I == 0) {
+            const T* mask = out + X::count;
+            for (std::size_t i = 0; i < X::count; ++i) detail::put<Mode>(d[i], dout[i] * mask[i]);
+        }
+    }
+};
+
+}  // namespace ops
+
+/// Inverted dropout of x in training mode with drop probability PNum/PDen and mask seed Seed;
+/// `step` is a tensor variable [1] bound writable (std::ref), the step counter (see the file
+/// comment). At inference, use x itself.
+template <std::uint64_t Seed, std::intmax_t PNum, std::intmax_t PDen, expression X, class Step>
+constexpr auto dropout(X x, Step step) {
+    static_assert(is_variable_v<Step> && std::is_same_v<detail::shape_of_t<Step>, shape<1>>,
+                  "ctgrad::dropout: the step counter must be a tensor variable [1] (the op "
+                  "increments it), not an expression");
+    return make_node<ops::dropout_op<Seed, PNum, PDen>>(std::move(x), step);
+}
+
+}  // namespace ctgrad
