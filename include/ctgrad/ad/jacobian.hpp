@@ -2,14 +2,16 @@
 /// Vector-valued functions and their Jacobians: `outputs(f0, f1, ...)` is a function R^n -> R^m
 /// whose outputs share one plan (a subexpression two outputs use is computed once), and
 /// `jacobian(F, bindings...)` its values and every partial derivative, by forward accumulation
-/// (one sweep on numbers carrying n tangents) or reverse accumulation (one forward sweep and one
-/// reverse sweep per output, each over that output's subexpressions only), chosen at compile
-/// time from n and m.
+/// (one sweep on numbers carrying n tangents) or reverse accumulation (one forward sweep, then
+/// the m reverse sweeps: at run time fused into one sweep whose adjoints are SIMD vectors with a
+/// lane per output when m and the number type fit a 16-byte register, else one sweep per output
+/// over that output's subexpressions only), chosen at compile time from n and m.
 #pragma once
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <cstring>      // std::memcpy
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::remove_cvref_t, std::is_same_v
 #include <utility>      // std::index_sequence, std::move
@@ -27,6 +29,12 @@
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/math/dual.hpp>
 #include <ctgrad/tensor/schedule.hpp>
+
+/// Set to 0 to run the m reverse sweeps of a Jacobian one after the other at run time too
+/// (the default fuses them on SIMD lanes where the number type and m allow it).
+#ifndef CTGRAD_JACOBIAN_SIMD
+#define CTGRAD_JACOBIAN_SIMD 1
+#endif
 
 namespace ctgrad {
 
@@ -275,6 +283,142 @@ constexpr void reverse_rows(jacobian_result<S, M, Vars>& j, const std::array<S, 
     (reverse_row<Plan, Vars, O>(j, v, std::make_index_sequence<Vars::size>{}), ...);
 }
 
+// --- the m reverse sweeps as one, on SIMD lanes (run time only) ---
+
+/// A 16-byte vector register type holding M numbers of type S (GCC/Clang vector extension:
+/// two doubles or four floats, SSE2, so no ABI depends on the target's flags), with the integer
+/// vector of the same size for masks; `ok` false otherwise (then the m sweeps run one after the
+/// other).
+template <class S, std::size_t M>
+struct simd_lanes {
+    static constexpr bool ok = false;
+};
+
+template <>
+struct simd_lanes<double, 2> {
+    static constexpr bool ok = true;
+    typedef double type __attribute__((vector_size(16)));
+    typedef long long mask __attribute__((vector_size(16)));
+};
+
+template <>
+struct simd_lanes<float, 4> {
+    static constexpr bool ok = true;
+    typedef float type __attribute__((vector_size(16)));
+    typedef int mask __attribute__((vector_size(16)));
+};
+
+/// For entry J of a plan with M outputs: which outputs depend on it (the lanes its adjoint
+/// carries), and whether some do not (then its contributions are masked, so that a 0 adjoint
+/// times an infinite partial gives 0 in those lanes, as in the separate sweeps, not NaN).
+template <class Plan, std::size_t M, std::size_t J>
+struct lane_cone {
+    static constexpr std::array<bool, M> in = []<std::size_t... O>(std::index_sequence<O...>) {
+        return std::array<bool, M>{output_sweep<Plan, O>::active[J]...};
+    }(std::make_index_sequence<M>{});
+    static constexpr bool partial = [] {
+        for (bool b : in) {
+            if (!b) return true;
+        }
+        return false;
+    }();
+};
+
+/// The vector with 1 in lane O and 0 elsewhere.
+template <class V, std::size_t M, std::size_t O>
+inline V unit_lane() {
+    return []<std::size_t... L>(std::index_sequence<L...>) {
+        return V{(L == O ? 1 : 0)...};
+    }(std::make_index_sequence<M>{});
+}
+
+template <class Plan, class L, std::size_t J, std::size_t M, class V>
+inline V mask_lanes(V d) {
+    if constexpr (lane_cone<Plan, M, J>::partial) {
+        const typename L::mask m = []<std::size_t... O>(std::index_sequence<O...>) {
+            return typename L::mask{(lane_cone<Plan, M, J>::in[O] ? -1 : 0)...};
+        }(std::make_index_sequence<M>{});
+        return (V)((typename L::mask)d & m);
+    } else {
+        return d;
+    }
+}
+
+template <class Plan, class L, std::size_t M, class S, std::size_t N, class V>
+inline void push_simd(no_adjoint, const std::array<S, N>&, std::array<V, N>&) {}
+
+template <class Plan, class L, std::size_t M, std::size_t I, class Op, std::size_t J,
+          std::uint64_t Active, std::uint64_t Assign, class S, std::size_t N, class V,
+          std::size_t... C>
+inline void push_simd_one(const std::array<S, N>& v, std::array<V, N>& a) {
+    if constexpr ((Active >> I) & 1u) {
+        constexpr std::size_t c[] = {C...};
+        const S p = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J]));
+        const V d = mask_lanes<Plan, L, J, M>(p * a[J]);
+        if constexpr ((Assign >> I) & 1u) {
+            a[c[I]] = d;
+        } else {
+            a[c[I]] += d;
+        }
+    }
+}
+
+template <class Plan, class L, std::size_t M, class Op, std::size_t J, std::uint64_t Active,
+          std::uint64_t Assign, class S, std::size_t N, class V, std::size_t... C,
+          std::size_t... I>
+inline void push_simd_all(const std::array<S, N>& v, std::array<V, N>& a,
+                          std::index_sequence<I...>) {
+    (push_simd_one<Plan, L, M, I, Op, J, Active, Assign, S, N, V, C...>(v, a), ...);
+}
+
+/// Entry J's adjoint, a vector of M lanes (one per output), pushed to its arguments: each local
+/// partial is computed once and multiplies all lanes in one instruction.
+template <class Plan, class L, std::size_t M, class S, std::size_t N, class V, class Op,
+          std::size_t J, std::uint64_t Active, std::uint64_t Assign, std::size_t... C>
+inline void push_simd(op_adjoint<Op, J, Active, Assign, C...>, const std::array<S, N>& v,
+                      std::array<V, N>& a) {
+    push_simd_all<Plan, L, M, Op, J, Active, Assign, S, N, V, C...>(
+        v, a, std::make_index_sequence<sizeof...(C)>{});
+}
+
+/// Reverse accumulation with the m sweeps fused into one on SIMD lanes: output o is lane o,
+/// seeded with 1 at its entry; the plan's own tables (every entry some output depends on, the
+/// first contribution assigns) drive one reverse sweep below the root. Run time only (vector
+/// extensions are not constant expressions with every compiler).
+template <class Plan, class Vars, class S, std::size_t M, class Root, class Set>
+auto jacobian_simd(const Root& root, const Set& set) {
+    using L = simd_lanes<S, M>;
+    using V = typename L::type;
+    const auto v = forward<Plan, S>(root, set);
+    std::array<V, Plan::size> a{};
+    [&]<std::size_t... O>(std::index_sequence<O...>) {
+        ((a[Plan::child[Plan::size - 1][O]] += unit_lane<V, M, O>()), ...);
+    }
+    (std::make_index_sequence<M>{});
+    constexpr std::size_t n = Plan::size - 1;
+    ctgrad::detail::static_for_chunks<n>([&]<std::size_t... R>(std::index_sequence<R...>) {
+        (push_simd<Plan, L, M>(typename adjoint_step<Plan, n - 1 - R>::type{}, v, a), ...);
+    });
+    jacobian_result<S, M, Vars> j;
+    for (std::size_t o = 0; o < M; ++o) j.value[o] = v[Plan::child[Plan::size - 1][o]];
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (
+            [&] {
+                constexpr std::size_t e = entry_of_variable<Plan, Vars, K>();
+                if constexpr (e == ctgrad::detail::no_entry) {
+                    for (std::size_t o = 0; o < M; ++o) j.rows[o][K] = S(0);
+                } else {
+                    S lanes[M];
+                    std::memcpy(lanes, &a[e], sizeof(lanes));
+                    for (std::size_t o = 0; o < M; ++o) j.rows[o][K] = lanes[o];
+                }
+            }(),
+            ...);
+    }
+    (std::make_index_sequence<Vars::size>{});
+    return j;
+}
+
 /// Reverse accumulation: one forward sweep, then one reverse sweep per output.
 template <class Plan, class Vars, class S, std::size_t M, class Root, class Set>
 constexpr auto jacobian_reverse(const Root& root, const Set& set) {
@@ -360,7 +504,13 @@ constexpr auto jacobian_impl(const F& f, const B&... b) {
             constexpr bool reverse = Mode == accumulation::reverse ||
                                      (Mode == accumulation::automatic && n >= 2 * m);
             const typename c::set set(b...);
-            if constexpr (reverse) {
+            if constexpr (reverse && simd_lanes<S, m>::ok && CTGRAD_JACOBIAN_SIMD) {
+                if (std::is_constant_evaluated()) {
+                    return jacobian_reverse<plan, vars, S, m>(f.root, set);
+                } else {
+                    return jacobian_simd<plan, vars, S, m>(f.root, set);
+                }
+            } else if constexpr (reverse) {
                 return jacobian_reverse<plan, vars, S, m>(f.root, set);
             } else {
                 return jacobian_forward<plan, vars, S, m>(f.root, set);
