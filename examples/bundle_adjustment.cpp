@@ -69,9 +69,9 @@ struct observation {
 
 /// The residuals and their 2x12 Jacobian (camera 9, point 3) of one observation.
 auto evaluate(const double* cam, const double* pt, const observation& o) {
-    return ctgrad::jacobian(residual, unknowns, a0 = cam[0], a1 = cam[1], a2 = cam[2],
-                            t0 = cam[3], t1 = cam[4], t2 = cam[5], focal = cam[6], l1 = cam[7],
-                            l2 = cam[8], X = pt[0], Y = pt[1], Z = pt[2], ox = o.x, oy = o.y);
+    return ctgrad::jacobian(residual, unknowns, a0 = cam[0], a1 = cam[1], a2 = cam[2], t0 = cam[3],
+                            t1 = cam[4], t2 = cam[5], focal = cam[6], l1 = cam[7], l2 = cam[8],
+                            X = pt[0], Y = pt[1], Z = pt[2], ox = o.x, oy = o.y);
 }
 
 struct problem {
@@ -238,7 +238,8 @@ int main(int argc, char** argv) {
         for (std::size_t j = 0; j < p.points; ++j) {
             const observation zero{i, j, 0.0, 0.0};
             const auto r = evaluate(p.camera(i), p.point(j), zero);  // the projection itself
-            p.obs.push_back({i, j, r.value[0] + noise * gauss(rng), r.value[1] + noise * gauss(rng)});
+            p.obs.push_back(
+                {i, j, r.value[0] + noise * gauss(rng), r.value[1] + noise * gauss(rng)});
         }
     }
     // The start: every parameter perturbed (rotations by ~0.02 rad, positions by ~0.1, focal
@@ -254,9 +255,10 @@ int main(int argc, char** argv) {
         for (int k = 0; k < 3; ++k) p.point(j)[k] += 0.1 * u(rng);
     }
 
-    std::printf("%zu cameras, %zu points, %zu observations (%zu residuals, %zu unknowns), "
-                "noise %.2f px\n",
-                p.cameras, p.points, p.obs.size(), 2 * p.obs.size(), p.size(), noise);
+    std::printf(
+        "%zu cameras, %zu points, %zu observations (%zu residuals, %zu unknowns), "
+        "noise %.2f px\n",
+        p.cameras, p.points, p.obs.size(), 2 * p.obs.size(), p.size(), noise);
     const double start = rms(p);
     std::printf("iteration  0: RMS reprojection error %.6f px\n", start);
     double lambda = 1e-3, last = start;

@@ -52,10 +52,8 @@ struct snavely_out {
 
 /// A camera and point in the convention of Ceres' bundle-adjustment data (the camera looks down
 /// -z, so visible points have p_z < 0), with a rotation of about 0.37 rad.
-inline constexpr snavely_in snavely_inputs{{0.1, -0.2, 0.3, 0.5, -0.4, -5.0, 500.0, 0.1, 0.01},
-                                           {1.0, -0.5, 2.0},
-                                           -80.0,
-                                           40.0};
+inline constexpr snavely_in snavely_inputs{
+    {0.1, -0.2, 0.3, 0.5, -0.4, -5.0, 500.0, 0.1, 0.01}, {1.0, -0.5, 2.0}, -80.0, 40.0};
 
 namespace sv {
 inline constexpr auto a0 = ctgrad::var<"a0">;
@@ -95,17 +93,18 @@ constexpr auto residual() {
 }
 
 inline constexpr auto F = residual();
-inline constexpr auto camera_and_point = ctgrad::wrt(a0, a1, a2, t0, t1, t2, focal, l1, l2, X, Y, Z);
+inline constexpr auto camera_and_point =
+    ctgrad::wrt(a0, a1, a2, t0, t1, t2, focal, l1, l2, X, Y, Z);
 }  // namespace sv
 
 inline void snavely_ctgrad(const snavely_in& in, snavely_out& out) {
     using namespace sv;
     const auto& c = in.camera;
     const auto& p = in.point;
-    const auto J = ctgrad::jacobian(F, camera_and_point, a0 = c[0], a1 = c[1], a2 = c[2],
-                                    t0 = c[3], t1 = c[4], t2 = c[5], focal = c[6], l1 = c[7],
-                                    l2 = c[8], X = p[0], Y = p[1], Z = p[2], ox = in.observed_x,
-                                    oy = in.observed_y);
+    const auto J =
+        ctgrad::jacobian(F, camera_and_point, a0 = c[0], a1 = c[1], a2 = c[2], t0 = c[3], t1 = c[4],
+                         t2 = c[5], focal = c[6], l1 = c[7], l2 = c[8], X = p[0], Y = p[1],
+                         Z = p[2], ox = in.observed_x, oy = in.observed_y);
     for (std::size_t i = 0; i < 2; ++i) {
         out.residual[i] = J.value[i];
         for (std::size_t k = 0; k < 9; ++k) out.camera_jacobian[i * 9 + k] = J.rows[i][k];
@@ -195,11 +194,9 @@ inline void snavely_hand(const snavely_in& in, snavely_out& out) {
 }
 
 inline void snavely_runtime_graph(const snavely_in& in, snavely_out& out) {
-    std::array<rg::var, 9> cam{rg::var(in.camera[0]), rg::var(in.camera[1]),
-                               rg::var(in.camera[2]), rg::var(in.camera[3]),
-                               rg::var(in.camera[4]), rg::var(in.camera[5]),
-                               rg::var(in.camera[6]), rg::var(in.camera[7]),
-                               rg::var(in.camera[8])};
+    std::array<rg::var, 9> cam{rg::var(in.camera[0]), rg::var(in.camera[1]), rg::var(in.camera[2]),
+                               rg::var(in.camera[3]), rg::var(in.camera[4]), rg::var(in.camera[5]),
+                               rg::var(in.camera[6]), rg::var(in.camera[7]), rg::var(in.camera[8])};
     std::array<rg::var, 3> pt{rg::var(in.point[0]), rg::var(in.point[1]), rg::var(in.point[2])};
     const rg::var& X = pt[0];
     const rg::var& Y = pt[1];
@@ -259,8 +256,7 @@ inline std::unique_ptr<ceres::CostFunction> snavely_ceres_cost(const snavely_in&
     return std::make_unique<snavely_cost>(new snavely_functor{in.observed_x, in.observed_y});
 }
 
-inline void snavely_ceres(const ceres::CostFunction& cost, const snavely_in& in,
-                          snavely_out& out) {
+inline void snavely_ceres(const ceres::CostFunction& cost, const snavely_in& in, snavely_out& out) {
     const double* parameters[] = {in.camera.data(), in.point.data()};
     double* jacobians[] = {out.camera_jacobian.data(), out.point_jacobian.data()};
     cost.Evaluate(parameters, out.residual.data(), jacobians);
@@ -290,8 +286,8 @@ inline constexpr auto b3 = ctgrad::var<"b3">;
 inline constexpr auto b4 = ctgrad::var<"b4">;
 inline constexpr auto x = ctgrad::var<"x">;
 inline constexpr auto y = ctgrad::var<"y">;
-inline constexpr auto F = ctgrad::outputs(b1 * ctgrad::pow(1_c + ctgrad::exp(b2 - b3 * x),
-                                                           -1_c / b4) - y);
+inline constexpr auto F =
+    ctgrad::outputs(b1 * ctgrad::pow(1_c + ctgrad::exp(b2 - b3 * x), -1_c / b4) - y);
 }  // namespace r43
 
 inline void rat43_ctgrad(const rat43_in& in, rat43_out& out) {

@@ -77,15 +77,16 @@ BENCHMARK_CAPTURE(rat43, runtime_graph, &rat43_runtime_graph)->Name("rat43_jacob
 void snavely_ceres_bench(benchmark::State& state) {
     const auto cost = snavely_ceres_cost(snavely_inputs);
     run<snavely_in, snavely_out>(
-        state, snavely_inputs, [&](const snavely_in& in, snavely_out& out) { snavely_ceres(*cost, in, out); },
+        state, snavely_inputs,
+        [&](const snavely_in& in, snavely_out& out) { snavely_ceres(*cost, in, out); },
         &snavely_hand);
 }
 
 void rat43_ceres_bench(benchmark::State& state) {
     const auto cost = rat43_ceres_cost(rat43_inputs);
     run<rat43_in, rat43_out>(
-        state, rat43_inputs, [&](const rat43_in& in, rat43_out& out) { rat43_ceres(*cost, in, out); },
-        &rat43_hand);
+        state, rat43_inputs,
+        [&](const rat43_in& in, rat43_out& out) { rat43_ceres(*cost, in, out); }, &rat43_hand);
 }
 
 BENCHMARK(snavely_ceres_bench)->Name("snavely_jacobian/ceres");

@@ -143,16 +143,18 @@ void bench_libtorch(benchmark::State& state) {
     const torch::InferenceMode guard;
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
     const auto& p = *d.params;
-    const torch::Tensor W1 = torch::from_blob(const_cast<float*>(p[fc1::W].data()),
-                                              {long(pixels), long(hidden)}, opts).clone();
+    const torch::Tensor W1 =
+        torch::from_blob(const_cast<float*>(p[fc1::W].data()), {long(pixels), long(hidden)}, opts)
+            .clone();
     const torch::Tensor b1 =
         torch::from_blob(const_cast<float*>(p[fc1::b].data()), {long(hidden)}, opts).clone();
-    const torch::Tensor W2 = torch::from_blob(const_cast<float*>(p[fc2::W].data()),
-                                              {long(hidden), long(classes)}, opts).clone();
+    const torch::Tensor W2 =
+        torch::from_blob(const_cast<float*>(p[fc2::W].data()), {long(hidden), long(classes)}, opts)
+            .clone();
     const torch::Tensor b2 =
         torch::from_blob(const_cast<float*>(p[fc2::b].data()), {long(classes)}, opts).clone();
-    const torch::Tensor x = torch::from_blob(const_cast<float*>(d.images.data()),
-                                             {long(B), long(pixels)}, opts);
+    const torch::Tensor x =
+        torch::from_blob(const_cast<float*>(d.images.data()), {long(B), long(pixels)}, opts);
     const auto forward = [&] { return torch::addmm(b2, torch::addmm(b1, x, W1).relu_(), W2); };
     {
         const torch::Tensor logits = forward().contiguous();

@@ -118,9 +118,9 @@ void check_snavely(const snavely_in& in) {
     const auto& cm = in.camera;
     const auto& pt = in.point;
     const auto jf = ctgrad::jacobian<ctgrad::accumulation::forward>(
-        F, camera_and_point, a0 = cm[0], a1 = cm[1], a2 = cm[2], t0 = cm[3], t1 = cm[4],
-        t2 = cm[5], focal = cm[6], l1 = cm[7], l2 = cm[8], X = pt[0], Y = pt[1], Z = pt[2],
-        ox = in.observed_x, oy = in.observed_y);
+        F, camera_and_point, a0 = cm[0], a1 = cm[1], a2 = cm[2], t0 = cm[3], t1 = cm[4], t2 = cm[5],
+        focal = cm[6], l1 = cm[7], l2 = cm[8], X = pt[0], Y = pt[1], Z = pt[2], ox = in.observed_x,
+        oy = in.observed_y);
     for (std::size_t i = 0; i < 2; ++i) {
         for (std::size_t k = 0; k < 12; ++k) {
             BOOST_TEST(std::abs(jf.rows[i][k] - rc[i][k]) <= 1e-13 * scale);
@@ -147,7 +147,9 @@ BOOST_AUTO_TEST_CASE(snavely_impls_agree_with_each_other_and_finite_differences)
         for (std::size_t k = 0; k < 3; ++k) in.point[k] = u(rng);
         in.observed_x = 50.0 * u(rng);
         in.observed_y = 50.0 * u(rng);
-        BOOST_TEST_CONTEXT("trial " << trial) { check_snavely(in); }
+        BOOST_TEST_CONTEXT("trial " << trial) {
+            check_snavely(in);
+        }
     }
 }
 

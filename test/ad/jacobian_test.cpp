@@ -78,7 +78,7 @@ static_assert(Jw(2, y) == 0.0 && Jw(2, x) == JG(2, x));
 
 // Edge cases: an output that is a variable, a constant output, the same output twice, one
 // output (a gradient).
-constexpr auto E = ctgrad::outputs(x, 3_c, x * y, x * y);
+constexpr auto E = ctgrad::outputs(x, 3_c, x* y, x* y);
 constexpr auto JE = ctgrad::jacobian(E, x = 2.0, y = 5.0);
 static_assert(JE.value[0] == 2.0 && JE(0, x) == 1.0 && JE(0, y) == 0.0);
 static_assert(JE.value[1] == 3.0 && JE(1, x) == 0.0 && JE(1, y) == 0.0);
@@ -96,14 +96,12 @@ static_assert(J1.value[0] == 18.0 && J1(0, x) == 12.0 && J1(0, y) == 9.0);
 template <class V, class Row>
 void check(const V& v, const std::array<double, 4>& p, Row row) {
     BOOST_TEST_CONTEXT("at (" << p[0] << ", " << p[1] << ", " << p[2] << ", " << p[3] << ")") {
-        const auto jr = ctgrad::jacobian<accumulation::reverse>(v, ctgrad::wrt(x, y, z, w),
-                                                                 x = p[0], y = p[1], z = p[2],
-                                                                 w = p[3]);
-        const auto jf = ctgrad::jacobian<accumulation::forward>(v, ctgrad::wrt(x, y, z, w),
-                                                                 x = p[0], y = p[1], z = p[2],
-                                                                 w = p[3]);
-        const auto ja = ctgrad::jacobian(v, ctgrad::wrt(x, y, z, w), x = p[0], y = p[1],
-                                         z = p[2], w = p[3]);
+        const auto jr = ctgrad::jacobian<accumulation::reverse>(
+            v, ctgrad::wrt(x, y, z, w), x = p[0], y = p[1], z = p[2], w = p[3]);
+        const auto jf = ctgrad::jacobian<accumulation::forward>(
+            v, ctgrad::wrt(x, y, z, w), x = p[0], y = p[1], z = p[2], w = p[3]);
+        const auto ja =
+            ctgrad::jacobian(v, ctgrad::wrt(x, y, z, w), x = p[0], y = p[1], z = p[2], w = p[3]);
         constexpr std::size_t m = V::size;
         for (std::size_t i = 0; i < m; ++i) {
             const std::array<double, 5> g = row(i, p);  // value, then the gradient
@@ -111,8 +109,8 @@ void check(const V& v, const std::array<double, 4>& p, Row row) {
             BOOST_TEST(jf.value[i] == g[0]);
             for (std::size_t k = 0; k < 4; ++k) {
                 BOOST_TEST_CONTEXT("output " << i << ", variable " << k) {
-                    BOOST_TEST(close(jr.rows[i][k], g[k + 1], 1e-15), jr.rows[i][k] << " vs "
-                                                                                     << g[k + 1]);
+                    BOOST_TEST(close(jr.rows[i][k], g[k + 1], 1e-15),
+                               jr.rows[i][k] << " vs " << g[k + 1]);
                     BOOST_TEST(close(jf.rows[i][k], jr.rows[i][k], 1e-13),
                                jf.rows[i][k] << " vs " << jr.rows[i][k]);
                     // automatic: reverse when there are at least twice as many inputs as outputs
@@ -120,8 +118,7 @@ void check(const V& v, const std::array<double, 4>& p, Row row) {
                     const auto at = [&](double t) {
                         auto q = p;
                         q[k] = t;
-                        return ctgrad::jacobian(v, x = q[0], y = q[1], z = q[2], w = q[3])
-                            .value[i];
+                        return ctgrad::jacobian(v, x = q[0], y = q[1], z = q[2], w = q[3]).value[i];
                     };
                     const double h = ctgrad::test::fd_step(p[k]);
                     const double fd = ctgrad::test::central_difference(at, p[k], h);
@@ -214,8 +211,8 @@ BOOST_AUTO_TEST_CASE(reverse_sweeps_keep_outputs_apart) {
     BOOST_TEST(j4(2, x) == 0.0);
     BOOST_TEST(j4(3, x) == 1.0);
     BOOST_TEST(j4(2, z) == std::exp(3.0) * 0.5);
-    const auto j4f = ctgrad::jacobian<accumulation::reverse>(W, x = 0.0f, y = 2.0f, z = 3.0f,
-                                                             w = 0.5f);
+    const auto j4f =
+        ctgrad::jacobian<accumulation::reverse>(W, x = 0.0f, y = 2.0f, z = 3.0f, w = 0.5f);
     BOOST_TEST(j4f(1, x) == 0.0f);
     BOOST_TEST(j4f(3, w) == 1.0f);
     BOOST_TEST(j4f(2, w) == std::exp(3.0f));
@@ -230,8 +227,10 @@ BOOST_AUTO_TEST_CASE(fused_reverse_sweeps_agree_with_gradients) {
     const auto d = ctgrad::sqrt(x * x + w * w + 1_c);
     const std::array<double, 4> p{0.4, -1.3, 0.8, 2.2};
     const auto row = [&](std::size_t i, const std::array<double, 4>& q) {
-        return i == 0 ? gradient_row(a, q)
-                      : i == 1 ? gradient_row(b, q) : i == 2 ? gradient_row(c, q) : gradient_row(d, q);
+        return i == 0   ? gradient_row(a, q)
+               : i == 1 ? gradient_row(b, q)
+               : i == 2 ? gradient_row(c, q)
+                        : gradient_row(d, q);
     };
     check(ctgrad::outputs(a, b), p, row);
     check(ctgrad::outputs(a, b, c, d), p, row);

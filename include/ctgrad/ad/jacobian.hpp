@@ -228,8 +228,9 @@ struct output_adjoint_step {
 
 template <class Plan, class Sweep, std::size_t J>
 struct output_adjoint_step<Plan, Sweep, J, true> {
-    using type = typename output_adjoint_of<Plan, Sweep, J,
-                                            std::make_index_sequence<Plan::template arity<J>>>::type;
+    using type =
+        typename output_adjoint_of<Plan, Sweep, J,
+                                   std::make_index_sequence<Plan::template arity<J>>>::type;
 };
 
 /// The adjoints of every entry with respect to output Out (0 where Out does not depend on it).
@@ -315,7 +316,8 @@ template <class Plan, std::size_t M, std::size_t J>
 struct lane_cone {
     static constexpr std::array<bool, M> in = []<std::size_t... O>(std::index_sequence<O...>) {
         return std::array<bool, M>{output_sweep<Plan, O>::active[J]...};
-    }(std::make_index_sequence<M>{});
+    }
+    (std::make_index_sequence<M>{});
     static constexpr bool partial = [] {
         for (bool b : in) {
             if (!b) return true;
@@ -329,7 +331,8 @@ template <class V, std::size_t M, std::size_t O>
 inline V unit_lane() {
     return []<std::size_t... L>(std::index_sequence<L...>) {
         return V{(L == O ? 1 : 0)...};
-    }(std::make_index_sequence<M>{});
+    }
+    (std::make_index_sequence<M>{});
 }
 
 template <class Plan, class L, std::size_t J, std::size_t M, class V>
@@ -337,7 +340,8 @@ inline V mask_lanes(V d) {
     if constexpr (lane_cone<Plan, M, J>::partial) {
         const typename L::mask m = []<std::size_t... O>(std::index_sequence<O...>) {
             return typename L::mask{(lane_cone<Plan, M, J>::in[O] ? -1 : 0)...};
-        }(std::make_index_sequence<M>{});
+        }
+        (std::make_index_sequence<M>{});
         return (V)((typename L::mask)d & m);
     } else {
         return d;
@@ -364,8 +368,7 @@ inline void push_simd_one(const std::array<S, N>& v, std::array<V, N>& a) {
 }
 
 template <class Plan, class L, std::size_t M, class Op, std::size_t J, std::uint64_t Active,
-          std::uint64_t Assign, class S, std::size_t N, class V, std::size_t... C,
-          std::size_t... I>
+          std::uint64_t Assign, class S, std::size_t N, class V, std::size_t... C, std::size_t... I>
 inline void push_simd_all(const std::array<S, N>& v, std::array<V, N>& a,
                           std::index_sequence<I...>) {
     (push_simd_one<Plan, L, M, I, Op, J, Active, Assign, S, N, V, C...>(v, a), ...);
@@ -489,8 +492,8 @@ constexpr auto jacobian_impl(const F& f, const B&... b) {
         using plan = typename c::plan;
         using vars = typename jacobian_variables<plan, Wrt>::type;
         constexpr std::size_t m = F::size;
-        constexpr bool scalar = scalar_list<typename plan::variables>::quietly &&
-                                scalar_list<vars>::quietly;
+        constexpr bool scalar =
+            scalar_list<typename plan::variables>::quietly && scalar_list<vars>::quietly;
         if constexpr (!c::ok) {
             c::diagnose();
             return jacobian_result<double, m, vars>{};
@@ -501,8 +504,8 @@ constexpr auto jacobian_impl(const F& f, const B&... b) {
         } else {
             using S = scalar_t<plan, typename c::set>;
             constexpr std::size_t n = vars::size;
-            constexpr bool reverse = Mode == accumulation::reverse ||
-                                     (Mode == accumulation::automatic && n >= 2 * m);
+            constexpr bool reverse =
+                Mode == accumulation::reverse || (Mode == accumulation::automatic && n >= 2 * m);
             const typename c::set set(b...);
             if constexpr (reverse && simd_lanes<S, m>::ok && CTGRAD_JACOBIAN_SIMD) {
                 if (std::is_constant_evaluated()) {

@@ -8,8 +8,8 @@ constexpr auto y = ctgrad::var<"y">;
 
 double f(const ctgrad::tensor<double, 2, 2>& x) {
 #ifndef CTGRAD_CF_CONTROL
-    return ctgrad::jacobian(ctgrad::outputs(ctgrad::sum(ctgrad::square(X)) * y, y), X = x,
-                            y = 2.0).value[0];
+    return ctgrad::jacobian(ctgrad::outputs(ctgrad::sum(ctgrad::square(X)) * y, y), X = x, y = 2.0)
+        .value[0];
 #else
     return ctgrad::jacobian(ctgrad::outputs(y * y, y), X = x, y = 2.0).value[0] + x(0, 0);
 #endif

@@ -9,7 +9,7 @@ constexpr auto y = ctgrad::var<"y">;
 constexpr auto z = ctgrad::var<"z">;
 
 #ifndef CTGRAD_CF_CONTROL
-auto j = ctgrad::jacobian(ctgrad::outputs(x * y, y * z), x = 1.0, y = 2.0);
+auto j = ctgrad::jacobian(ctgrad::outputs(x * y, y* z), x = 1.0, y = 2.0);
 #else
-auto j = ctgrad::jacobian(ctgrad::outputs(x * y, y * z), x = 1.0, y = 2.0, z = 3.0);
+auto j = ctgrad::jacobian(ctgrad::outputs(x * y, y* z), x = 1.0, y = 2.0, z = 3.0);
 #endif
