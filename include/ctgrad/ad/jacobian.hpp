@@ -309,21 +309,25 @@ struct simd_lanes<float, 4> {
     typedef int mask __attribute__((vector_size(16)));
 };
 
-/// For entry J of a plan with M outputs: which outputs depend on it (the lanes its adjoint
+/// For every entry of a plan with M outputs: which outputs depend on it (the lanes its adjoint
 /// carries), and whether some do not (then its contributions are masked, so that a 0 adjoint
-/// times an infinite partial gives 0 in those lanes, as in the separate sweeps, not NaN).
-template <class Plan, std::size_t M, std::size_t J>
-struct lane_cone {
-    static constexpr std::array<bool, M> in = []<std::size_t... O>(std::index_sequence<O...>) {
-        return std::array<bool, M>{output_sweep<Plan, O>::active[J]...};
+/// times an infinite partial gives 0 in those lanes, as in the separate sweeps, not NaN). One
+/// table per plan.
+template <class Plan, std::size_t M>
+struct lane_cones {
+    struct table {
+        std::array<std::array<bool, M>, Plan::size> in{};
+        std::array<bool, Plan::size> partial{};
+    };
+    static constexpr table value = []<std::size_t... O>(std::index_sequence<O...>) {
+        table t;
+        for (std::size_t j = 0; j < Plan::size; ++j) {
+            t.in[j] = {output_sweep<Plan, O>::active[j]...};
+            t.partial[j] = !(output_sweep<Plan, O>::active[j] && ...);
+        }
+        return t;
     }
     (std::make_index_sequence<M>{});
-    static constexpr bool partial = [] {
-        for (bool b : in) {
-            if (!b) return true;
-        }
-        return false;
-    }();
 };
 
 /// The vector with 1 in lane O and 0 elsewhere.
@@ -337,9 +341,9 @@ inline V unit_lane() {
 
 template <class Plan, class L, std::size_t J, std::size_t M, class V>
 inline V mask_lanes(V d) {
-    if constexpr (lane_cone<Plan, M, J>::partial) {
+    if constexpr (lane_cones<Plan, M>::value.partial[J]) {
         const typename L::mask m = []<std::size_t... O>(std::index_sequence<O...>) {
-            return typename L::mask{(lane_cone<Plan, M, J>::in[O] ? -1 : 0)...};
+            return typename L::mask{(lane_cones<Plan, M>::value.in[J][O] ? -1 : 0)...};
         }
         (std::make_index_sequence<M>{});
         return (V)((typename L::mask)d & m);
