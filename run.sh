@@ -22,7 +22,8 @@ TEST_PKGS=(clang cmake make clang-format)  # clang++: sanitizer build and compil
 BENCH_PKGS=(valgrind           # instruction counts (callgrind)
             libopenblas-dev    # the `blas` impl of the MLP steps (optional peer, large)
             libtorch-dev       # the `libtorch` impl of the MLP steps (optional peer, large)
-            libdlib-dev)       # the `dlib` impl of the LeNet step (optional peer)
+            libdlib-dev        # the `dlib` impl of the LeNet step (optional peer)
+            libceres-dev)      # the `ceres` impl of the Jacobian benchmarks (optional peer)
 
 usage() {
     sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
@@ -135,6 +136,17 @@ bench() {
         --benchmark_out="$out" --benchmark_out_format=json
     python3 bench/tools/compare.py "$out"
     echo "raw results: $out"
+    # Jacobians (snavely_jacobian, rat43_jacobian) and one-sample inference (infer_1, infer_64).
+    for suite in jacobian infer; do
+        build build "bench/${suite}_bench"
+        out=bench/results/$suite-$stamp.json
+        OPENBLAS_NUM_THREADS=1 "./build/bench/${suite}_bench" --benchmark_repetitions=10 \
+            --benchmark_min_time=0.2 --benchmark_enable_random_interleaving=true \
+            --benchmark_display_aggregates_only=true \
+            --benchmark_out="$out" --benchmark_out_format=json
+        python3 bench/tools/compare.py "$out" || true
+        echo "raw results: $out"
+    done
     for suite in mlp adbench fashion_epoch elementwise lenet; do
         for dir in build build-native; do
             build "$dir" "bench/${suite}_bench"

@@ -11,7 +11,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-IMPL_ORDER = ["ctgrad", "hand", "blas", "runtime_graph", "libtorch", "libtorch_ftz", "std"]
+IMPL_ORDER = ["ctgrad", "hand", "blas", "runtime_graph", "libtorch", "libtorch_ftz", "ceres", "std"]
 
 
 def split(name):

@@ -44,20 +44,26 @@ def main():
     ap.add_argument("driver")
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--impls", default=",".join(IMPLS),
+                    help="the first three are ctgrad, hand and runtime_graph; more (ceres for"
+                         " bench/jacobian/instructions.cpp) add columns")
     args = ap.parse_args()
+    impls = args.impls.split(",")
+    extra = impls[3:]
     print("Instructions per value + gradient (in parentheses: outside libm, i.e. without the"
           " exp/log/tanh/erfc calls every impl makes).\n")
-    print("| case | ctgrad | hand | runtime_graph | ctgrad / hand | runtime_graph / ctgrad |")
-    print("|---|---|---|---|---|---|")
+    print("| case | " + " | ".join(impls) + " | ctgrad / hand | runtime_graph / ctgrad |"
+          + "".join(f" {e} / ctgrad |" for e in extra))
+    print("|---|" + "---|" * (len(impls) + 2 + len(extra)))
     worst = 0.0
     for case in args.cases.split(","):
-        n = {impl: count(args.driver, case, impl, args.calls) for impl in IMPLS}
+        n = {impl: count(args.driver, case, impl, args.calls) for impl in impls}
         ratio = n["ctgrad"][0] / n["hand"][0]
         worst = max(worst, ratio)
-        cells = " | ".join(f"{t:.0f} ({t - m:.0f})" for t, m in (n[i] for i in IMPLS))
+        cells = " | ".join(f"{t:.0f} ({t - m:.0f})" for t, m in (n[i] for i in impls))
         own = (n["runtime_graph"][0] - n["runtime_graph"][1]) / (n["ctgrad"][0] - n["ctgrad"][1])
         print(f"| {case} | {cells} | {ratio:.3f} | {n['runtime_graph'][0] / n['ctgrad'][0]:.1f}"
-              f" ({own:.0f}) |")
+              f" ({own:.0f}) |" + "".join(f" {n[e][0] / n['ctgrad'][0]:.2f} |" for e in extra))
     print(f"\nworst ctgrad / hand: {worst:.3f}")
     return 0
 

@@ -7,6 +7,7 @@
 #include <ctgrad/ad/dual_sweep.hpp>
 #include <ctgrad/ad/gradient.hpp>
 #include <ctgrad/ad/hessian.hpp>
+#include <ctgrad/ad/jacobian.hpp>
 #include <ctgrad/ad/print.hpp>
 #include <ctgrad/ad/program.hpp>
 #include <ctgrad/ad/symbolic/d.hpp>
