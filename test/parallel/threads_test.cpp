@@ -46,7 +46,8 @@ constexpr auto loss = ctgrad::softmax_cross_entropy(net<T>(X<T, B>), Y<T, B>);
 /// A batch of pixel-like inputs and one-hot targets, and He-initialized parameters.
 template <class T>
 struct problem {
-    std::unique_ptr<ctgrad::tensor<T, batch, in>> x = std::make_unique<ctgrad::tensor<T, batch, in>>();
+    std::unique_ptr<ctgrad::tensor<T, batch, in>> x =
+        std::make_unique<ctgrad::tensor<T, batch, in>>();
     std::unique_ptr<ctgrad::tensor<T, batch, out>> y =
         std::make_unique<ctgrad::tensor<T, batch, out>>();
     nn::parameters_of<decltype(net<T>)> params;
@@ -86,7 +87,8 @@ struct as_double<ctgrad::variable<N, ctgrad::tensor<float, D...>>> {
 };
 
 /// The float parameters of p copied into a double pack.
-nn::parameters_of<decltype(net<double>)> in_double(const nn::parameters_of<decltype(net<float>)>& p) {
+nn::parameters_of<decltype(net<double>)> in_double(
+    const nn::parameters_of<decltype(net<float>)>& p) {
     std::vector<std::vector<double>> values;
     p.for_each([&](auto, const auto& t) { values.emplace_back(t.begin(), t.end()); });
     nn::parameters_of<decltype(net<double>)> d;
@@ -170,8 +172,8 @@ constexpr auto Xs = ctgrad::var<"Xs", ctgrad::tensor<double, 12, 5>>;
 constexpr auto Ys = ctgrad::var<"Ys", ctgrad::tensor<double, 12, 3>>;
 constexpr auto Xh = ctgrad::var<"Xh", ctgrad::tensor<double, 4, 5>>;
 constexpr auto Yh = ctgrad::var<"Yh", ctgrad::tensor<double, 4, 3>>;
-constexpr auto small = nn::sequential(nn::dense<"a", 5, 7, double>{}, nn::tanh,
-                                      nn::dense<"b", 7, 3, double>{});
+constexpr auto small =
+    nn::sequential(nn::dense<"a", 5, 7, double>{}, nn::tanh, nn::dense<"b", 7, 3, double>{});
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_summed_loss_adds_the_shards) {
@@ -192,10 +194,11 @@ BOOST_AUTO_TEST_CASE(a_summed_loss_adds_the_shards) {
     double sum_of_shards = 0;
     for (std::size_t k = 0; k < 3; ++k) sum_of_shards += dp.shard_value(k);
     BOOST_TEST(sum_of_shards == s.value);
-    params.for_each([&](auto v, const auto&) { BOOST_TEST(relative_difference(s[v], g[v]) <= 1e-13); });
+    params.for_each(
+        [&](auto v, const auto&) { BOOST_TEST(relative_difference(s[v], g[v]) <= 1e-13); });
     // with a mean reduction the same shards give a third of it
-    auto dm = par::make_data_parallel<3>(pool, ctgrad::sum(ctgrad::square(small(Xh) - Yh)),
-                                         params.wrt());
+    auto dm =
+        par::make_data_parallel<3>(pool, ctgrad::sum(ctgrad::square(small(Xh) - Yh)), params.wrt());
     const auto& m = dm.gradient(params, par::rows(Xh, x), par::rows(Yh, y));
     BOOST_TEST(std::abs(3 * m.value - g.value) <= 1e-13 * std::abs(g.value));
 }
@@ -223,14 +226,13 @@ BOOST_AUTO_TEST_CASE(training_steps_do_not_allocate_and_train) {
     BOOST_TEST(last < 0.8f * first);  // the steps did train (2.38 to 1.72)
 
     for (int step = 0; step < 21; ++step) {
-        ref_opt.step(reference, whole.gradient(reference, X<float, batch> = *p.x,
-                                               Y<float, batch> = *p.y));
+        ref_opt.step(reference,
+                     whole.gradient(reference, X<float, batch> = *p.x, Y<float, batch> = *p.y));
     }
     // 21 Adam steps (≈ lr·sign(g) each) from the same start: the same parameters up to the
     // rounding of the reductions
-    p.params.for_each([&](auto v, const auto& t) {
-        BOOST_TEST(relative_difference(t, reference[v]) <= 1e-4);
-    });
+    p.params.for_each(
+        [&](auto v, const auto& t) { BOOST_TEST(relative_difference(t, reference[v]) <= 1e-4); });
 }
 
 BOOST_AUTO_TEST_CASE(every_thread_of_a_job_flushes_denormals) {

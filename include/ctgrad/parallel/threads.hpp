@@ -237,9 +237,11 @@ template <char... Name>
 struct flat_gradient_has_no_entry_for;
 
 /// The gradients of variables V... in one flat, 64-byte aligned buffer of S (each tensor at an
-/// offset that is a multiple of 64 bytes; the gaps are zero): `g[W]` is a tensor_view of W's
-/// shape, `g.value` the loss; `data()`/`size()` the whole buffer, which one MPI_Allreduce
-/// sums (parallel/mpi.hpp). The optimizers of nn/optim.hpp take it as the gradient.
+/// offset that is a multiple of 64 bytes; the gaps are zero), and a last 64-byte block whose
+/// first element carries the loss value through a reduction (`value_slot`): `g[W]` is a
+/// tensor_view of W's shape, `g.value` the loss; `data()`/`size()` the whole buffer, which one
+/// MPI_Allreduce sums (parallel/mpi.hpp). The optimizers of nn/optim.hpp take it as the
+/// gradient.
 template <class S, class... V>
 class flat_gradient {
     static_assert((detail::is_tensor_variable<V> && ...),
@@ -263,15 +265,18 @@ public:
     static constexpr std::size_t elements = (std::size_t{0} + ... + V::kind::size());
 
     flat_gradient()
-        : p_(static_cast<S*>(::operator new[](offsets[count] * sizeof(S), std::align_val_t{64}))) {
-        for (std::size_t i = 0; i < offsets[count]; ++i) p_.get()[i] = S(0);
+        : p_(static_cast<S*>(::operator new[](size() * sizeof(S), std::align_val_t{64}))) {
+        for (std::size_t i = 0; i < size(); ++i) p_.get()[i] = S(0);
     }
 
     S value{};
 
+    /// Where the value travels with the gradients (a reduction of the whole buffer).
+    static constexpr std::size_t value_slot = offsets[count];
+
     S* data() noexcept { return p_.get(); }
     const S* data() const noexcept { return p_.get(); }
-    static constexpr std::size_t size() noexcept { return offsets[count]; }
+    static constexpr std::size_t size() noexcept { return offsets[count] + detail::block<S>; }
 
     template <fixed_string Name, class Kind>
     auto operator[](variable<Name, Kind>) {
@@ -294,7 +299,8 @@ private:
             static_assert(has,
                           "ctgrad::parallel::flat_gradient: no gradient of this variable (it is "
                           "named in 'flat_gradient_has_no_entry_for<...>' below)");
-            static_cast<void>(sizeof(ctgrad::detail::spelled<Name, flat_gradient_has_no_entry_for>));
+            static_cast<void>(
+                sizeof(ctgrad::detail::spelled<Name, flat_gradient_has_no_entry_for>));
             return 0;
         } else {
             return ctgrad::detail::index_of_v<variables, variable<Name, Kind>>;
@@ -355,7 +361,8 @@ template <fixed_string Name, class T, std::size_t S, std::size_t... D, std::size
 constexpr auto for_split(const row_split<variable<Name, tensor<T, S, D...>>, T, Rows>& a,
                          std::size_t k) {
     constexpr std::size_t row = (std::size_t{1} * ... * D);
-    return variable<Name, tensor<T, S, D...>>{} = tensor_view<const T, S, D...>(a.data + k * S * row);
+    return variable<Name, tensor<T, S, D...>>{} =
+               tensor_view<const T, S, D...>(a.data + k * S * row);
 }
 
 /// The binding of argument a for shard k.
@@ -371,7 +378,7 @@ constexpr decltype(auto) for_shard(const A& a, std::size_t k) {
 template <class A, std::size_t K>
 inline constexpr bool split_fits = true;
 template <class Var, class T, std::size_t Rows, std::size_t K>
-inline constexpr bool split_fits<row_split<Var, T, Rows>, K> = Rows == K * Var::kind::shape[0];
+inline constexpr bool split_fits<row_split<Var, T, Rows>, K> = Rows == K* Var::kind::shape[0];
 
 }  // namespace detail
 
@@ -406,7 +413,7 @@ public:
     /// The gradient of the loss over the whole batch (every rows(...) binding holds Shards
     /// shards), reduced; valid until the next call.
     template <class... A>
-    const gradient_type& gradient(const A&... a) {
+    gradient_type& gradient(const A&... a) {
         static_assert((detail::split_fits<A, Shards> && ...),
                       "ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not "
                       "hold exactly Shards shards of its variable's rows");
