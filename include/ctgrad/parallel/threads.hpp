@@ -3,8 +3,8 @@
 ///
 /// - `parallel::thread_pool pool(2);` : worker threads (std::jthread) created once; the calling
 ///   thread is thread 0 of every job. Each worker sets flush-to-zero and denormals-are-zero
-///   (per-thread state) for its lifetime, and the caller's part of a job runs under the same
-///   mode, so every thread computes alike.
+///   (per-thread state; ctgrad::ftz_scope of math/fpenv.hpp) for its lifetime, and the caller's
+///   part of a job runs under the same mode, so every thread computes alike.
 /// - `parallel::data_parallel<Shards>(pool, loss, wrt(...))` : a global batch split into
 ///   `Shards` shards of the compile-time size of the loss's batch variables, one compiled
 ///   program (and workspace) per shard, the shards spread over the pool's threads (any count
@@ -32,17 +32,18 @@
 #include <utility>      // std::index_sequence
 #include <vector>       // std::vector
 
-#if defined(__SSE__) || defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>  // _mm_getcsr, _mm_setcsr, _mm_pause
-#define CTGRAD_PARALLEL_HAVE_MXCSR 1
+#if defined(__SSE2__) || defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>  // _mm_pause
+#define CTGRAD_PARALLEL_HAVE_PAUSE 1
 #else
-#define CTGRAD_PARALLEL_HAVE_MXCSR 0
+#define CTGRAD_PARALLEL_HAVE_PAUSE 0
 #endif
 
 #include <ctgrad/ad/program.hpp>
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
 #include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/fpenv.hpp>
 #include <ctgrad/nn/parameters.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
@@ -50,33 +51,8 @@ namespace ctgrad::parallel {
 
 namespace detail {
 
-/// INTERNAL stand-in for ctgrad::ftz_scope (math/fpenv.hpp, issue 13), which was not on this
-/// branch when it was written: sets flush-to-zero (MXCSR bit 15) and denormals-are-zero (bit 6)
-/// on this thread and restores the previous mode on exit. A no-op where there is no MXCSR.
-class ftz_guard {
-public:
-    explicit ftz_guard(bool on = true) noexcept {
-#if CTGRAD_PARALLEL_HAVE_MXCSR
-        saved_ = _mm_getcsr();
-        if (on) _mm_setcsr(saved_ | 0x8040u);
-#else
-        static_cast<void>(on);
-#endif
-    }
-    ~ftz_guard() {
-#if CTGRAD_PARALLEL_HAVE_MXCSR
-        _mm_setcsr(saved_);
-#endif
-    }
-    ftz_guard(const ftz_guard&) = delete;
-    ftz_guard& operator=(const ftz_guard&) = delete;
-
-private:
-    [[maybe_unused]] unsigned saved_ = 0;
-};
-
 inline void cpu_relax() noexcept {
-#if CTGRAD_PARALLEL_HAVE_MXCSR
+#if CTGRAD_PARALLEL_HAVE_PAUSE
     _mm_pause();
 #endif
 }
@@ -146,7 +122,7 @@ public:
         generation_.fetch_add(1, std::memory_order_release);
         if (n_ > 1) generation_.notify_all();
         {
-            detail::ftz_guard ftz(opt_.flush_denormals);
+            ftz_scope ftz(opt_.flush_denormals);
             try {
                 f(std::size_t{0}, n_);
             } catch (...) {
@@ -180,7 +156,7 @@ public:
 
 private:
     void work(std::size_t t) {
-        detail::ftz_guard ftz(opt_.flush_denormals);
+        ftz_scope ftz(opt_.flush_denormals);
         std::uint32_t seen = 0;
         for (;;) {
             detail::wait_while(generation_, seen, opt_.spins);
