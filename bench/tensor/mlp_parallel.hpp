@@ -1,8 +1,8 @@
 /// @file The two-layer training steps of mlp_cases.hpp on several threads with
 /// ctgrad/parallel/threads.hpp: the batch split into Shards shards of Batch/Shards rows, one
 /// compiled program per shard (parallel::data_parallel), the shards on the threads of a pool,
-/// the shard gradients averaged in shard order (each thread a slice of them), then the SGD
-/// update p −= lr·g, one loop per tensor on the calling thread. Same interface as
+/// the shard gradients averaged in shard order, each thread a slice of them, and each thread
+/// applies the SGD update p −= lr·g to the slice it reduced (data_parallel::gradient_then). Same interface as
 /// mlp_ctgrad::trainer (`step(params&, const data&, lr)`), for mlp_parallel_bench.cpp and
 /// parallel_epoch_bench.cpp.
 ///
@@ -10,7 +10,8 @@
 /// trainer of that count, as an application makes one pool.
 #pragma once
 
-#include <cstddef>  // std::size_t
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::is_same_v, std::remove_const_t
 
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/parallel/threads.hpp>
@@ -66,13 +67,30 @@ struct trainer {
         for (size_t i = 0; i < p.size(); ++i) pd[i] -= lr * gd[i];
     }
 
+    /// The parameter tensor of variable v.
+    template <class V>
+    static auto& parameter(typename Case::params& p, V) {
+        if constexpr (std::is_same_v<V, std::remove_const_t<decltype(W1)>>) {
+            return p.w1;
+        } else if constexpr (std::is_same_v<V, std::remove_const_t<decltype(b1)>>) {
+            return p.b1;
+        } else if constexpr (std::is_same_v<V, std::remove_const_t<decltype(W2)>>) {
+            return p.w2;
+        } else {
+            return p.b2;
+        }
+    }
+
+    /// The step: the SGD update of each slice on the thread that reduced it.
     T step(typename Case::params& p, const typename Case::data& d, T lr) {
-        const auto& g = dp.gradient(ctgrad::parallel::rows(X, d.x), ctgrad::parallel::rows(Y, d.y),
-                                    W1 = p.w1, b1 = p.b1, W2 = p.w2, b2 = p.b2);
-        update(p.w1, g[W1], lr);
-        update(p.b1, g[b1], lr);
-        update(p.w2, g[W2], lr);
-        update(p.b2, g[b2], lr);
+        const auto& g = dp.gradient_then(
+            [&](auto v, size_t first, size_t count) {
+                T* pd = parameter(p, v).data() + first;
+                const T* gd = dp.result()[v].data() + first;
+                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+            },
+            ctgrad::parallel::rows(X, d.x), ctgrad::parallel::rows(Y, d.y), W1 = p.w1, b1 = p.b1,
+            W2 = p.w2, b2 = p.b2);
         return g.value;
     }
 };

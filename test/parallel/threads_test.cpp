@@ -235,6 +235,36 @@ BOOST_AUTO_TEST_CASE(training_steps_do_not_allocate_and_train) {
         [&](auto v, const auto& t) { BOOST_TEST(relative_difference(t, reference[v]) <= 1e-4); });
 }
 
+BOOST_AUTO_TEST_CASE(an_update_on_the_reducing_threads_equals_one_after_the_job) {
+    problem<float> p(15);
+    auto q = p.params;
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<2>(pool, loss<float, batch / 2>, p.params.wrt());
+    const auto xs = par::rows(X<float, batch / 2>, *p.x);
+    const auto ys = par::rows(Y<float, batch / 2>, *p.y);
+    const float lr = 0.1f;
+    std::atomic<std::size_t> updated{0};
+    for (int step = 0; step < 3; ++step) {
+        // p: SGD on the threads, slice by slice; q: the same SGD after the job
+        const auto& a = dp.gradient_then(
+            [&](auto v, std::size_t first, std::size_t count) {
+                float* pd = p.params[v].data() + first;
+                const float* gd = dp.result()[v].data() + first;
+                for (std::size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+                updated += count;
+            },
+            p.params, xs, ys);
+        const float va = a.value;
+        const auto& b = dp.gradient(q, xs, ys);
+        BOOST_TEST(b.value == va);
+        nn::sgd_step(q, b, lr);
+    }
+    BOOST_TEST(updated.load() == 3 * p.params.count());  // every element, once per step
+    p.params.for_each([&](auto v, const auto& t) {
+        BOOST_TEST(std::memcmp(t.data(), q[v].data(), t.size() * sizeof(float)) == 0);
+    });
+}
+
 BOOST_AUTO_TEST_CASE(every_thread_of_a_job_flushes_denormals) {
     if constexpr (!ctgrad::ftz_scope::supported) {
         BOOST_TEST_MESSAGE("no FTZ/DAZ on this target");

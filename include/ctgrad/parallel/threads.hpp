@@ -390,6 +390,17 @@ public:
     /// shards), reduced; valid until the next call.
     template <class... A>
     gradient_type& gradient(const A&... a) {
+        return gradient_then(no_update{}, a...);
+    }
+
+    /// gradient(a...), and then, on every thread, `f(v, first, count)` for each variable v
+    /// whose elements [first, first + count) are in the slice that thread reduced, as soon as
+    /// they are reduced (`result()[v].data() + first`): an elementwise update (an SGD step, a
+    /// weight decay) spread over the threads instead of run on the caller after the job. f runs
+    /// concurrently on disjoint slices; it must touch only elements [first, first + count) of
+    /// tensors of v's shape. The loss value (`result().value`) is set after the job.
+    template <class F, class... A>
+    gradient_type& gradient_then(F&& f, const A&... a) {
         static_assert((detail::split_fits<A, Shards> && ...),
                       "ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not "
                       "hold exactly Shards shards of its variable's rows");
@@ -411,7 +422,13 @@ public:
                 error = std::current_exception();
             }
             pool_->arrive_and_wait();  // every shard done
-            reduce_slice(t, n);
+            if (!error) {
+                try {
+                    reduce_slice(t, n, f);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
             if (error) std::rethrow_exception(error);
         };
         pool_->run(job);
@@ -435,34 +452,48 @@ private:
     data_parallel(thread_pool& pool, const E& f, reduction r, std::index_sequence<I...>)
         : pool_(&pool), red_(r), programs_{((void)I, program_type(f))...} {}
 
+    struct no_update {
+        template <class Var>
+        void operator()(Var, std::size_t, std::size_t) const noexcept {}
+    };
+
     /// Thread t of n: the elements [t·N/n, (t + 1)·N/n) of the concatenated gradients, summed
-    /// over the shards in shard order, then scaled.
-    void reduce_slice(std::size_t t, std::size_t n) noexcept {
+    /// over the shards in shard order ((s0 + s1) + s2 ...), scaled, then handed to f.
+    template <class F>
+    void reduce_slice(std::size_t t, std::size_t n, F& f) {
         constexpr std::size_t N = gradient_type::elements;
         const std::size_t lo = t * N / n, hi = (t + 1) * N / n;
-        constexpr std::array<std::size_t, sizeof...(V)> sizes{V::kind::size()...};
         const scalar_type scale = red_ == reduction::mean && Shards > 1
                                       ? scalar_type(1) / scalar_type(Shards)
                                       : scalar_type(1);
-        std::size_t start = 0;
-        for (std::size_t v = 0; v < sizeof...(V); ++v) {
+        std::size_t start = 0, v = 0;
+        const auto one = [&](auto var) {
+            constexpr std::size_t size = decltype(var)::kind::size();
             const std::size_t b = lo > start ? lo : start;
-            const std::size_t e = hi < start + sizes[v] ? hi : start + sizes[v];
+            const std::size_t e = hi < start + size ? hi : start + size;
             if (b < e) {
-                scalar_type* out = grad_.data() + gradient_type::offsets[v] + (b - start);
-                const std::size_t m = e - b;
-                const scalar_type* s0 = src_[v][0] + (b - start);
-                for (std::size_t i = 0; i < m; ++i) out[i] = s0[i];
-                for (std::size_t k = 1; k < Shards; ++k) {
-                    const scalar_type* s = src_[v][k] + (b - start);
-                    for (std::size_t i = 0; i < m; ++i) out[i] += s[i];
+                const std::size_t first = b - start, m = e - b;
+                scalar_type* out = grad_.data() + gradient_type::offsets[v] + first;
+                const scalar_type* s0 = src_[v][0] + first;
+                if constexpr (Shards == 1) {
+                    for (std::size_t i = 0; i < m; ++i) out[i] = s0[i];
+                } else {
+                    for (std::size_t k = 1; k < Shards; ++k) {
+                        const scalar_type* s = src_[v][k] + first;
+                        const scalar_type* acc = k == 1 ? s0 : out;
+                        if (k + 1 < Shards) {
+                            for (std::size_t i = 0; i < m; ++i) out[i] = acc[i] + s[i];
+                        } else {
+                            for (std::size_t i = 0; i < m; ++i) out[i] = (acc[i] + s[i]) * scale;
+                        }
+                    }
                 }
-                if (scale != scalar_type(1)) {
-                    for (std::size_t i = 0; i < m; ++i) out[i] *= scale;
-                }
+                f(var, first, m);
             }
-            start += sizes[v];
-        }
+            start += size;
+            ++v;
+        };
+        (one(V{}), ...);
     }
 
     thread_pool* pool_;
