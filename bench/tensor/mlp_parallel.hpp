@@ -83,7 +83,14 @@ struct trainer {
 
     /// The step: the SGD update of each slice on the thread that reduced it.
     T step(typename Case::params& p, const typename Case::data& d, T lr) {
-        const auto& g = dp.gradient_then(
+        return step(p, d, lr, [](size_t) {});
+    }
+
+    /// The step with prepare(k) run first on shard k's thread (gathering its rows into d).
+    template <class Prepare>
+    T step(typename Case::params& p, const typename Case::data& d, T lr, Prepare&& prepare) {
+        const auto& g = dp.run(
+            prepare,
             [&](auto v, size_t first, size_t count) {
                 T* pd = parameter(p, v).data() + first;
                 const T* gd = dp.result()[v].data() + first;

@@ -265,6 +265,32 @@ BOOST_AUTO_TEST_CASE(an_update_on_the_reducing_threads_equals_one_after_the_job)
     });
 }
 
+BOOST_AUTO_TEST_CASE(shards_prepare_their_own_rows) {
+    // prepare(k) fills shard k's rows of the batch on the shard's thread before its gradient
+    problem<float> p(16);
+    auto x = std::make_unique<ctgrad::tensor<float, batch, in>>();
+    auto y = std::make_unique<ctgrad::tensor<float, batch, out>>();
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<4>(pool, loss<float, batch / 4>, p.params.wrt());
+    std::array<int, 4> prepared{};
+    const auto& g = dp.run(
+        [&](std::size_t k) {
+            constexpr std::size_t s = batch / 4;
+            std::copy_n(p.x->data() + k * s * in, s * in, x->data() + k * s * in);
+            std::copy_n(p.y->data() + k * s * out, s * out, y->data() + k * s * out);
+            ++prepared[k];
+        },
+        [](auto, std::size_t, std::size_t) {}, p.params, par::rows(X<float, batch / 4>, *x),
+        par::rows(Y<float, batch / 4>, *y));
+    const float value = g.value;
+    const auto flat = flat_copy(g);
+    for (std::size_t k = 0; k < 4; ++k) BOOST_TEST(prepared[k] == 1);
+    const auto& h = dp.gradient(p.params, par::rows(X<float, batch / 4>, *p.x),
+                                par::rows(Y<float, batch / 4>, *p.y));
+    BOOST_TEST(h.value == value);
+    BOOST_TEST(std::memcmp(flat.data(), h.data(), flat.size() * sizeof(float)) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(every_thread_of_a_job_flushes_denormals) {
     if constexpr (!ctgrad::ftz_scope::supported) {
         BOOST_TEST_MESSAGE("no FTZ/DAZ on this target");

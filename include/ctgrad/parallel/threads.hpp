@@ -401,6 +401,15 @@ public:
     /// tensors of v's shape. The loss value (`result().value`) is set after the job.
     template <class F, class... A>
     gradient_type& gradient_then(F&& f, const A&... a) {
+        return run(no_prepare{}, f, a...);
+    }
+
+    /// gradient_then(update, a...), and before each shard's gradient, on the thread that
+    /// computes it, `prepare(k)`: the shard's own work before the step, such as gathering its
+    /// rows of the batch (rows [k·S, (k + 1)·S) of the data that rows(...) binds), so that it
+    /// too is spread over the threads. prepare runs concurrently for different k.
+    template <class P, class F, class... A>
+    gradient_type& run(P&& prepare, F&& update, const A&... a) {
         static_assert((detail::split_fits<A, Shards> && ...),
                       "ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not "
                       "hold exactly Shards shards of its variable's rows");
@@ -413,6 +422,7 @@ public:
             std::exception_ptr error;
             try {
                 for (std::size_t k = t; k < Shards; k += n) {
+                    prepare(k);
                     const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
                     values_[k] = g.value;
                     std::size_t i = 0;
@@ -424,7 +434,7 @@ public:
             pool_->arrive_and_wait();  // every shard done
             if (!error) {
                 try {
-                    reduce_slice(t, n, f);
+                    reduce_slice(t, n, update);
                 } catch (...) {
                     error = std::current_exception();
                 }
@@ -452,6 +462,9 @@ private:
     data_parallel(thread_pool& pool, const E& f, reduction r, std::index_sequence<I...>)
         : pool_(&pool), red_(r), programs_{((void)I, program_type(f))...} {}
 
+    struct no_prepare {
+        void operator()(std::size_t) const noexcept {}
+    };
     struct no_update {
         template <class Var>
         void operator()(Var, std::size_t, std::size_t) const noexcept {}
