@@ -75,8 +75,11 @@ struct pool_options {
     /// Flush denormals to zero (FTZ and DAZ) in every thread of a job: the workers for their
     /// lifetime, the calling thread while it runs its part of a job.
     bool flush_denormals = true;
-    /// Spins of a waiting thread before it sleeps (about 30-150 ns each on x86).
-    unsigned spins = 20000;
+    /// Spins of a waiting thread (a load and a `pause`, 10-50 ns on x86) before it sleeps in
+    /// atomic::wait: long enough to cover the gap between the steps of a training loop
+    /// (gathering the next batch, the optimizer), short enough not to take a busy machine's
+    /// cores from other work.
+    unsigned spins = 4000;
 };
 
 /// A fixed set of threads that run jobs: `run(f)` calls f(t, n) on every thread t < n = size()
