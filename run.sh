@@ -17,8 +17,9 @@ cd "$(dirname "$0")"
 BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-dev
            libbenchmark-dev zlib1g-dev  # zlib: gzipped IDX files
            dataset-fashion-mnist)       # the training example (30 MB)
-TEST_PKGS=(clang cmake make clang-format)  # clang++: sanitizer build and compile-time checks;
+TEST_PKGS=(clang cmake make clang-format  # clang++: sanitizer build and compile-time checks;
                                           # cmake, make: consumer tests; clang-format: format check
+           openmpi-bin libopenmpi-dev)    # mpirun, MPI: the tests of ctgrad/parallel/mpi.hpp
 BENCH_PKGS=(valgrind           # instruction counts (callgrind)
             libopenblas-dev    # the `blas` impl of the MLP steps (optional peer, large)
             libtorch-dev       # the `libtorch` impl of the MLP steps (optional peer, large)

@@ -1,0 +1,151 @@
+// The Fashion-MNIST epoch of fashion_epoch.hpp across MPI processes (ctgrad/parallel/mpi.hpp):
+//
+//   mpirun -np 2 build/bench/fashion_epoch_mpi [--repetitions R] [--threads T]
+//
+// Every rank reads the training set, then R times: the He-uniform initial parameters of
+// mlp_cases (the same on every rank), one epoch of plain SGD at 0.05 over global batches of 64
+// in the order of nn::batches<64, 60000> with seed 1 (fashion_epoch's order), each rank
+// gathering its 64/P rows of every global batch (parallel::distributed_batches), its gradient
+// (parallel::data_parallel: 1 shard, or 2 shards on 2 threads with --threads 2), one
+// MPI_Allreduce averaging it (parallel::mpi::average), the same SGD update everywhere. The 32
+// samples after the 937 global batches are left out (distributed_batches drops the remainder),
+// so an epoch is 59968 samples. The time of a repetition is the slowest rank's (MPI_Barrier
+// before, MPI_Allreduce MAX after); rank 0 prints each, their median, samples/s and the epoch
+// loss, and checks that the ranks' parameters are bit-identical. Not Google Benchmark: mpirun
+// starts the processes, each would time itself.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ctgrad/parallel/mpi.hpp>
+
+#include "fashion_epoch.hpp"
+#include "mlp_parallel.hpp"
+
+namespace {
+
+using namespace fashion_epoch;
+namespace par = ctgrad::parallel;
+namespace mpi = ctgrad::parallel::mpi;
+
+/// One rank's step: Local rows in Shards shards on Threads threads, the gradient averaged over
+/// the ranks, SGD.
+template <size_t Local, size_t Shards, size_t Threads>
+struct rank_trainer {
+    using local_case = mlp_cases::classifier_mlp<float, Local, pixels, hidden, classes>;
+    using inner = mlp_parallel::trainer<local_case, Shards, Threads>;
+    inner t;
+    const mpi::communicator* world;
+
+    float step(params& p, const typename local_case::data& d, float lr) {
+        auto& g =
+            t.dp.gradient(par::rows(inner::X, d.x), par::rows(inner::Y, d.y), inner::W1 = p.w1,
+                          inner::b1 = p.b1, inner::W2 = p.w2, inner::b2 = p.b2);
+        mpi::average(g, *world);
+        inner::update(p.w1, g[inner::W1], lr);
+        inner::update(p.b1, g[inner::b1], lr);
+        inner::update(p.w2, g[inner::W2], lr);
+        inner::update(p.b2, g[inner::b2], lr);
+        return g.value;
+    }
+};
+
+template <size_t Local, size_t Shards, size_t Threads>
+int run(const mpi::communicator& world, const dataset& data, int repetitions) {
+    using trainer = rank_trainer<Local, Shards, Threads>;
+    auto tr = std::make_unique<trainer>(trainer{{}, &world});
+    auto d = std::make_unique<typename trainer::local_case::data>();
+    auto p = std::make_unique<params>();
+    std::vector<double> times;
+    double mean_loss = 0;
+    size_t samples = 0;
+    for (int rep = 0; rep < repetitions; ++rep) {
+        *p = *full_case::make_params();
+        par::distributed_batches<Local, train_n> order(shuffle_seed, size_t(world.rank()),
+                                                       size_t(world.size()));
+        world.barrier();
+        const auto start = std::chrono::steady_clock::now();
+        order.shuffle();
+        double total = 0;
+        for (size_t k = 0; k < order.batches(); ++k) {
+            order.gather(k, data.images.data(), d->x);
+            order.gather(k, data.one_hot.data(), d->y);
+            total += double(order.global_batch()) * tr->step(*p, *d, learning_rate);
+        }
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        double slowest = 0;
+        mpi::detail::check(MPI_Allreduce(&secs, &slowest, 1, MPI_DOUBLE, MPI_MAX, world.get()),
+                           "MPI_Allreduce");
+        samples = order.batches() * order.global_batch();
+        mean_loss = total / double(samples);
+        times.push_back(slowest);
+        if (world.rank() == 0) {
+            std::printf("repetition %d: %.1f ms, %.0f samples/s, epoch loss %.6f\n", rep + 1,
+                        1e3 * slowest, double(samples) / slowest, mean_loss);
+        }
+    }
+    std::sort(times.begin(), times.end());
+    const double median = times[times.size() / 2];
+    // the same parameters on every rank, bit for bit (FNV-1a of their bytes)
+    unsigned long long h = 0xcbf29ce484222325ull;
+    p->visit([&](const auto& t) {
+        const auto* b = reinterpret_cast<const unsigned char*>(t.data());
+        for (size_t i = 0; i < t.size() * sizeof(float); ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+    });
+    unsigned long long lo = 0, hi = 0;
+    MPI_Allreduce(&h, &lo, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, world.get());
+    MPI_Allreduce(&h, &hi, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, world.get());
+    if (world.rank() == 0) {
+        std::printf(
+            "fashion_mnist_epoch_mpi/np%d_t%zu: median %.1f ms, %.0f samples/s "
+            "(%zu samples), epoch loss %.6f, parameters %s across ranks\n",
+            world.size(), Threads, 1e3 * median, double(samples) / median, samples, mean_loss,
+            lo == hi ? "bit-identical" : "DIFFERENT");
+    }
+    return lo == hi ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    mpi::environment env(argc, argv);
+    const mpi::communicator world;
+    int repetitions = 5;
+    size_t threads = 1;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string k = argv[i];
+        if (k == "--repetitions") {
+            repetitions = std::stoi(argv[i + 1]);
+        } else if (k == "--threads") {
+            threads = std::stoul(argv[i + 1]);
+        } else {
+            throw std::invalid_argument("unknown option " + k);
+        }
+    }
+    std::string error;
+    const dataset* data = nullptr;
+    mpi::all_or_none(world, [&] {
+        data = training_set(error);
+        if (data == nullptr) throw std::runtime_error(error);
+    });
+    switch (world.size() * 10 + int(threads)) {
+    case 11:
+        return run<64, 1, 1>(world, *data, repetitions);
+    case 12:
+        return run<64, 2, 2>(world, *data, repetitions);
+    case 21:
+        return run<32, 1, 1>(world, *data, repetitions);
+    case 22:
+        return run<32, 2, 2>(world, *data, repetitions);
+    default:
+        throw std::invalid_argument("run with 1 or 2 processes and 1 or 2 threads");
+    }
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "fashion_epoch_mpi: %s\n", e.what());
+    return 1;
+}

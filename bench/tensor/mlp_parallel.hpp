@@ -1,0 +1,105 @@
+/// @file The two-layer training steps of mlp_cases.hpp on several threads with
+/// ctgrad/parallel/threads.hpp: the batch split into Shards shards of Batch/Shards rows, one
+/// compiled program per shard (parallel::data_parallel), the shards on the threads of a pool,
+/// the shard gradients averaged in shard order, each thread a slice of them, and each thread
+/// applies the SGD update p −= lr·g to the slice it reduced (data_parallel::gradient_then). Same interface as
+/// mlp_ctgrad::trainer (`step(params&, const data&, lr)`), for mlp_parallel_bench.cpp and
+/// parallel_epoch_bench.cpp.
+///
+/// The pool of each thread count is made once per process (`pool<Threads>()`), shared by every
+/// trainer of that count, as an application makes one pool.
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::is_same_v, std::remove_const_t
+
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/parallel/threads.hpp>
+
+#include "mlp_cases.hpp"
+
+namespace mlp_parallel {
+
+using std::size_t;
+
+/// The process's pool of Threads threads.
+template <size_t Threads>
+ctgrad::parallel::thread_pool& pool() {
+    static ctgrad::parallel::thread_pool p(Threads);
+    return p;
+}
+
+/// The classifier and regression two-layer nets, Shards shards on Threads threads.
+template <class Case, size_t Shards, size_t Threads>
+struct trainer {
+    static_assert(!Case::deep && Case::batch % Shards == 0);
+    using T = typename Case::value_type;
+    static constexpr size_t B = Case::batch / Shards, I = Case::in, H = Case::hidden, O = Case::out;
+
+    static constexpr auto X = ctgrad::var<"X", ctgrad::tensor<T, B, I>>;
+    static constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<T, B, O>>;
+    static constexpr auto W1 = ctgrad::var<"W1", ctgrad::tensor<T, I, H>>;
+    static constexpr auto b1 = ctgrad::var<"b1", ctgrad::tensor<T, H>>;
+    static constexpr auto W2 = ctgrad::var<"W2", ctgrad::tensor<T, H, O>>;
+    static constexpr auto b2 = ctgrad::var<"b2", ctgrad::tensor<T, O>>;
+
+    static constexpr auto loss() {
+        const auto z2 = ctgrad::matmul(ctgrad::relu(ctgrad::matmul(X, W1) + b1), W2) + b2;
+        if constexpr (Case::loss == mlp_cases::loss_kind::sum_squared_error) {
+            return ctgrad::sum(ctgrad::square(z2 - Y));
+        } else {
+            return ctgrad::softmax_cross_entropy(z2, Y);
+        }
+    }
+    static constexpr ctgrad::parallel::reduction reduction =
+        Case::loss == mlp_cases::loss_kind::sum_squared_error ? ctgrad::parallel::reduction::sum
+                                                              : ctgrad::parallel::reduction::mean;
+
+    decltype(ctgrad::parallel::make_data_parallel<Shards>(pool<Threads>(), loss(),
+                                                          ctgrad::wrt(W1, b1, W2, b2))) dp =
+        ctgrad::parallel::make_data_parallel<Shards>(pool<Threads>(), loss(),
+                                                     ctgrad::wrt(W1, b1, W2, b2), reduction);
+
+    template <class G, class P>
+    static void update(P& p, const G& g, T lr) {
+        T* pd = p.data();
+        const T* gd = g.data();
+        for (size_t i = 0; i < p.size(); ++i) pd[i] -= lr * gd[i];
+    }
+
+    /// The parameter tensor of variable v.
+    template <class V>
+    static auto& parameter(typename Case::params& p, V) {
+        if constexpr (std::is_same_v<V, std::remove_const_t<decltype(W1)>>) {
+            return p.w1;
+        } else if constexpr (std::is_same_v<V, std::remove_const_t<decltype(b1)>>) {
+            return p.b1;
+        } else if constexpr (std::is_same_v<V, std::remove_const_t<decltype(W2)>>) {
+            return p.w2;
+        } else {
+            return p.b2;
+        }
+    }
+
+    /// The step: the SGD update of each slice on the thread that reduced it.
+    T step(typename Case::params& p, const typename Case::data& d, T lr) {
+        return step(p, d, lr, [](size_t) {});
+    }
+
+    /// The step with prepare(k) run first on shard k's thread (gathering its rows into d).
+    template <class Prepare>
+    T step(typename Case::params& p, const typename Case::data& d, T lr, Prepare&& prepare) {
+        const auto& g = dp.run(
+            prepare,
+            [&](auto v, size_t first, size_t count) {
+                T* pd = parameter(p, v).data() + first;
+                const T* gd = dp.result()[v].data() + first;
+                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+            },
+            ctgrad::parallel::rows(X, d.x), ctgrad::parallel::rows(Y, d.y), W1 = p.w1, b1 = p.b1,
+            W2 = p.w2, b2 = p.b2);
+        return g.value;
+    }
+};
+
+}  // namespace mlp_parallel

@@ -1,0 +1,82 @@
+// `mlp_step_256x784x100x10/<impl>`: the classifier MLP of mlp_cases.hpp (784-100-10 ReLU,
+// softmax cross-entropy, mean over the batch) at batch 256, one SGD step per iteration, on one
+// and two threads (ctgrad/parallel/threads.hpp; bench/README.md, "Training on several
+// threads"):
+//
+//   ctgrad_1t         mlp_ctgrad::trainer: one program over the 256 rows, program::sgd_step
+//                     (the update fused into the weight-gradient products), one thread
+//   ctgrad_2t         mlp_parallel::trainer: 2 shards of 128 rows on 2 threads, the shard
+//                     gradients averaged (each thread half of them), then the SGD update
+//   ctgrad_2shards_1t the same 2 shards on 1 thread (what sharding costs without a second core)
+//   libtorch_1t       mlp_libtorch.hpp's autograd step, at::set_num_threads(1) (and OpenBLAS 1)
+//   libtorch_2t       the same with 2 intra-op threads (and OpenBLAS 2)
+//
+// The checks of mlp_bench.hpp's `run` hold for every impl: the first step's loss against the
+// plain reference loss, its update against one hand-written step (1e-5), finite parameters at
+// the end. Run with interleaved repetitions on a quiet machine:
+//
+//   build/bench/parallel_bench --benchmark_filter=mlp_step --benchmark_repetitions=10
+//       --benchmark_min_time=0.2 --benchmark_enable_random_interleaving=true
+#include "mlp_bench.hpp"
+#include "mlp_parallel.hpp"
+
+#ifdef CTGRAD_HAVE_LIBTORCH
+#include <dlfcn.h>  // dlsym (OpenBLAS's thread setter, if loaded)
+#endif
+
+namespace {
+
+using mlp_step_256x784x100x10 = mlp_cases::classifier_mlp<float, 256, 784, 100, 10>;
+
+template <class Case>
+using ctgrad_1t_impl = ctgrad_impl<Case>;
+template <class Case>
+using ctgrad_2t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 2>>;
+template <class Case>
+using ctgrad_2shards_1t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 1>>;
+
+#ifdef CTGRAD_HAVE_LIBTORCH
+/// LibTorch with `Threads` intra-op threads (ATen's and OpenBLAS's), set when constructed (each
+/// repetition constructs its impl, so interleaved runs of the two counts each get theirs).
+template <int Threads>
+struct torch_threads {
+    torch_threads() {
+        at::set_num_threads(Threads);
+        using setter = void (*)(int);
+        if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) {
+            reinterpret_cast<setter>(f)(Threads);
+        }
+    }
+};
+
+template <class Case, int Threads>
+class libtorch_threads_impl {
+public:
+    using T = typename Case::value_type;
+
+    libtorch_threads_impl(const typename Case::params& p, const typename Case::data& d)
+        : trainer_((torch_threads<Threads>(), p), d) {}
+
+    T step() { return trainer_.step(Case::learning_rate); }
+
+    void read_params(typename Case::params& p) const { trainer_.read_params(p); }
+
+private:
+    mlp_libtorch::trainer<Case> trainer_;
+};
+
+template <class Case>
+using libtorch_1t_impl = libtorch_threads_impl<Case, 1>;
+template <class Case>
+using libtorch_2t_impl = libtorch_threads_impl<Case, 2>;
+#endif
+
+}  // namespace
+
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_1t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t, mlp_step_256x784x100x10);
+#ifdef CTGRAD_HAVE_LIBTORCH
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", libtorch_1t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", libtorch_2t, mlp_step_256x784x100x10);
+#endif

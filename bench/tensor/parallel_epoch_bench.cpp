@@ -1,0 +1,171 @@
+// `fashion_mnist_epoch/<impl>` on one and two threads: fashion_epoch.hpp's epoch (784-100-10
+// ReLU MLP, plain SGD at 0.05, 937 batches of 64 and the last 32 samples, the gathering
+// included) with
+//
+//   ctgrad_1t          fashion_epoch's ctgrad_impl: one program per batch size, program::sgd_step
+//   ctgrad_2t          mlp_parallel::trainer: every batch in 2 shards (32 + 32, then 16 + 16)
+//                      on 2 threads, gradients averaged in shard order, the SGD update of each
+//                      slice on the thread that reduced it; the batch gathered by run_epoch, on
+//                      the calling thread, as for every impl
+//   ctgrad_2t_gather   the same, with each shard's rows gathered on its own thread
+//                      (data_parallel::run's prepare): the same order, batches and steps
+//
+// Checked as fashion_epoch_bench.cpp checks its impls: the first step's loss against the plain
+// double reference loss (1e-4), the epoch's training loss against one untimed epoch of the
+// hand-written steps (1e-4); param_diff (a counter) is the largest |p − p_hand| / max(1,
+// |p_hand|) after the epoch. The MPI epoch (mpirun -np 2) is bench/tensor/fashion_epoch_mpi.cpp.
+#include <algorithm>  // std::max, std::copy_n
+#include <cmath>      // std::abs
+#include <cstdint>    // int64_t
+#include <memory>     // std::make_unique
+
+#include <benchmark/benchmark.h>
+
+#include "fashion_epoch.hpp"
+#include "mlp_parallel.hpp"
+
+namespace {
+
+using namespace fashion_epoch;
+
+using ctgrad_1t_impl = ctgrad_impl;
+using ctgrad_2t_impl =
+    two_trainers<mlp_parallel::trainer<full_case, 2, 2>, mlp_parallel::trainer<rest_case, 2, 2>>;
+
+/// ctgrad_2t with the gathering on the threads too: each shard's thread copies its rows of the
+/// batch (data_parallel::run's prepare) before computing its gradient; the same order, batches
+/// and steps as run_epoch.
+class ctgrad_2t_gather_impl {
+public:
+    explicit ctgrad_2t_gather_impl(const params& p0)
+        : p_(std::make_unique<params>(p0)),
+          full_(std::make_unique<full_case::data>()),
+          rest_(std::make_unique<rest_case::data>()),
+          full_trainer_(std::make_unique<full_trainer>()),
+          rest_trainer_(std::make_unique<rest_trainer>()) {}
+
+    epoch_result epoch(const dataset& data) {
+        order_t order(shuffle_seed);
+        order.shuffle();
+        epoch_result r;
+        double total = 0.0;
+        for (size_t k = 0; k < order_t::full; ++k) {
+            const double loss = full_trainer_->step(*p_, *full_, learning_rate, [&](size_t s) {
+                gather<full_case::batch / 2>(order, k * batch, s, data, *full_);
+            });
+            if (k == 0) r.first_loss = loss;
+            total += double(batch) * loss;
+        }
+        total += double(rest) * rest_trainer_->step(*p_, *rest_, learning_rate, [&](size_t s) {
+            gather<rest / 2>(order, order_t::full * batch, s, data, *rest_);
+        });
+        r.mean_loss = total / double(train_n);
+        return r;
+    }
+
+    void read_params(params& p) const { p = *p_; }
+
+private:
+    using full_trainer = mlp_parallel::trainer<full_case, 2, 2>;
+    using rest_trainer = mlp_parallel::trainer<rest_case, 2, 2>;
+
+    /// Rows [s·S, (s + 1)·S) of the batch that starts at position `first` of the order.
+    template <size_t S, class Data>
+    static void gather(const order_t& order, size_t first, size_t s, const dataset& data, Data& d) {
+        for (size_t r = s * S; r < (s + 1) * S; ++r) {
+            const size_t i = order[first + r];
+            std::copy_n(data.images.data() + i * pixels, pixels, d.x.data() + r * pixels);
+            std::copy_n(data.one_hot.data() + i * classes, classes, d.y.data() + r * classes);
+        }
+    }
+
+    std::unique_ptr<params> p_;
+    std::unique_ptr<full_case::data> full_;
+    std::unique_ptr<rest_case::data> rest_;
+    std::unique_ptr<full_trainer> full_trainer_;
+    std::unique_ptr<rest_trainer> rest_trainer_;
+};
+
+template <class Impl>
+epoch_result run_one_epoch(Impl& impl, const dataset& data) {
+    if constexpr (requires { impl.epoch(data); }) {
+        return impl.epoch(data);
+    } else {
+        return run_epoch(impl, data);
+    }
+}
+
+struct reference {
+    epoch_result hand;
+    std::unique_ptr<params> hand_params;
+    double first_batch_loss = 0.0;
+};
+
+const reference& reference_for(const dataset& data, const params& p0) {
+    static const reference ref = [&] {
+        reference r;
+        auto hand = std::make_unique<hand_impl>(p0);
+        r.hand = run_epoch(*hand, data);
+        r.hand_params = std::make_unique<params>();
+        hand->read_params(*r.hand_params);
+        order_t order(shuffle_seed);
+        order.shuffle();
+        auto first = std::make_unique<full_case::data>();
+        order.gather(0, data.images.data(), first->x);
+        order.gather(0, data.one_hot.data(), first->y);
+        r.first_batch_loss = full_case::reference_loss(p0, *first);
+        return r;
+    }();
+    return ref;
+}
+
+template <class Impl>
+void epoch(benchmark::State& state) {
+    std::string error;
+    const dataset* data = training_set(error);
+    if (data == nullptr) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    const auto p0 = full_case::make_params();
+    const reference& ref = reference_for(*data, *p0);
+    std::unique_ptr<Impl> impl;
+    epoch_result r;
+    for (auto _ : state) {
+        state.PauseTiming();
+        impl = std::make_unique<Impl>(*p0);
+        state.ResumeTiming();
+        r = run_one_epoch(*impl, *data);
+        benchmark::DoNotOptimize(r);
+    }
+    if (std::abs(r.first_loss - ref.first_batch_loss) >
+        1e-4 * std::max(1.0, std::abs(ref.first_batch_loss))) {
+        state.SkipWithError("the first step's loss differs from the reference loss");
+        return;
+    }
+    if (!(std::abs(r.mean_loss - ref.hand.mean_loss) <= 1e-4 * std::abs(ref.hand.mean_loss))) {
+        state.SkipWithError("the epoch's training loss differs from the hand-written steps'");
+        return;
+    }
+    auto p = std::make_unique<params>();
+    impl->read_params(*p);
+    if (!mlp_cases::all_finite(*p)) {
+        state.SkipWithError("the parameters became non-finite");
+        return;
+    }
+    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
+    state.counters["epoch_loss"] = r.mean_loss;
+    state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
+}
+
+}  // namespace
+
+BENCHMARK_TEMPLATE(epoch, ctgrad_1t_impl)
+    ->Name("fashion_mnist_epoch/ctgrad_1t")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch, ctgrad_2t_impl)
+    ->Name("fashion_mnist_epoch/ctgrad_2t")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch, ctgrad_2t_gather_impl)
+    ->Name("fashion_mnist_epoch/ctgrad_2t_gather")
+    ->Unit(benchmark::kMillisecond);

@@ -1,0 +1,285 @@
+// Fashion-MNIST (784-100-10 ReLU, softmax cross-entropy, Adam, cosine schedule) trained on
+// several threads, and across processes with MPI: examples/fashion_mnist.cpp's network and
+// training, data-parallel (docs/parallel.md).
+//
+//   fashion_mnist_parallel [--threads T] [--data DIR] [--epochs N] [--max-batches N] [--seed S]
+//                          [--checkpoint FILE]
+//   mpirun -np 2 fashion_mnist_mpi [the same options]
+//
+// A global batch of 64 samples per step. With P processes (1, 2 or 4) each reads its own 64/P
+// rows of every global batch (parallel::distributed_batches: the same shuffled order on every
+// rank); with --threads 2 a process splits its rows into 2 shards, one per thread
+// (parallel::data_parallel). The gradients are averaged over the shards (in shard order) and
+// over the processes (one MPI_Allreduce per step), and every process takes the same Adam step,
+// so that every configuration trains the same model up to the rounding of the sums. With one
+// thread and one process the step is a plain ctgrad::program over the 64 rows. The last
+// 60000 mod 64 = 32 samples of each shuffled epoch are left out (as PyTorch's
+// DistributedSampler with drop_last). The test accuracy is computed on the threads
+// (parallel::evaluator, batches of 1000). Rank 0 prints, and writes the checkpoint.
+//
+// Exit status 77 (meson's "skipped") when the data set is not installed (on every rank).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/io/checkpoint.hpp>
+#include <ctgrad/io/idx.hpp>
+#include <ctgrad/nn/optim.hpp>
+#include <ctgrad/parallel/sampler.hpp>
+#include <ctgrad/parallel/threads.hpp>
+#ifdef CTGRAD_HAVE_MPI
+#include <ctgrad/parallel/mpi.hpp>
+#endif
+
+namespace nn = ctgrad::nn;
+namespace par = ctgrad::parallel;
+namespace fs = std::filesystem;
+
+constexpr std::size_t train_n = 60000, test_n = 10000, pixels = 784, classes = 10;
+constexpr std::size_t global_batch = 64, eval_batch = 1000;
+
+using fc1 = nn::dense<"fc1", pixels, 100>;
+using fc2 = nn::dense<"fc2", 100, classes>;
+constexpr auto net = nn::sequential(fc1{}, nn::relu, fc2{});
+using pack = nn::parameters_of<decltype(net)>;
+
+template <std::size_t B>
+constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, B, pixels>>;
+template <std::size_t B>
+constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<float, B, classes>>;
+template <std::size_t B>
+constexpr auto loss = ctgrad::softmax_cross_entropy(net(X<B>), Y<B>);
+
+namespace {
+
+struct options {
+    fs::path data = "/usr/share/datasets/fashion-mnist";
+    std::size_t threads = 1;
+    int epochs = 15;
+    long max_batches = -1;
+    unsigned long seed = 1;
+    std::string checkpoint;
+};
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string k = argv[i], v = argv[i + 1];
+        if (k == "--data")
+            o.data = v;
+        else if (k == "--threads")
+            o.threads = std::stoul(v);
+        else if (k == "--epochs")
+            o.epochs = std::stoi(v);
+        else if (k == "--max-batches")
+            o.max_batches = std::stol(v);
+        else if (k == "--seed")
+            o.seed = std::stoul(v);
+        else if (k == "--checkpoint")
+            o.checkpoint = v;
+        else
+            throw std::invalid_argument("unknown option " + k);
+    }
+    if (o.threads != 1 && o.threads != 2) throw std::invalid_argument("--threads must be 1 or 2");
+    return o;
+}
+
+/// The process's place among the processes: MPI's communicator, or a single process.
+struct group {
+#ifdef CTGRAD_HAVE_MPI
+    par::mpi::communicator comm;
+    std::size_t rank() const {
+        return std::size_t(comm.rank());
+    }
+    std::size_t size() const {
+        return std::size_t(comm.size());
+    }
+    template <class F>
+    void all_or_none(F&& f) const {
+        par::mpi::all_or_none(comm, f);
+    }
+    template <class G>
+    void average(G& g) const {
+        par::mpi::average(g, comm);
+    }
+    void start(pack& p) const {
+        par::mpi::broadcast(p, comm);  // every rank starts from rank 0's parameters
+    }
+    void finish(const pack& p) const {
+        par::mpi::check_identical(p, comm);
+    }
+#else
+    std::size_t rank() const {
+        return 0;
+    }
+    std::size_t size() const {
+        return 1;
+    }
+    template <class F>
+    void all_or_none(F&& f) const {
+        f();
+    }
+    template <class G>
+    void average(G&) const {}
+    void start(pack&) const {}
+    void finish(const pack&) const {}
+#endif
+};
+
+/// Test accuracy on the pool's threads, batches of 1000.
+double accuracy(par::evaluator<decltype(net(X<eval_batch>))>& eval, const pack& params,
+                const std::vector<float>& images, const std::vector<std::uint8_t>& labels) {
+    const std::size_t count = labels.size() / eval_batch;
+    std::vector<std::size_t> right(count);
+    eval.for_each(count, [&](auto& prog, std::size_t i) {
+        const auto x = ctgrad::view<eval_batch, pixels>(images.data() + i * eval_batch * pixels);
+        const auto logits = prog.value(params, X<eval_batch> = x);
+        std::size_t r = 0;
+        for (std::size_t s = 0; s < eval_batch; ++s) {
+            std::size_t best = 0;
+            for (std::size_t c = 1; c < classes; ++c)
+                best = logits(s, c) > logits(s, best) ? c : best;
+            r += best == labels[i * eval_batch + s];
+        }
+        right[i] = r;
+    });
+    std::size_t total = 0;
+    for (const std::size_t r : right) total += r;
+    return double(total) / double(count * eval_batch);
+}
+
+/// Trains with Local rows per process per step, on `threads` threads.
+template <std::size_t Local>
+int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& data,
+          const std::vector<float>& onehot) {
+    pack params;
+    nn::init::he(params, opt.seed);
+    g.start(params);
+    nn::adam optimizer(params, {.lr = 1e-3f});
+    par::distributed_batches<Local, train_n> order(opt.seed, g.rank(), g.size());
+    const std::size_t batches =
+        opt.max_batches >= 0 && std::size_t(opt.max_batches) < order.batches()
+            ? std::size_t(opt.max_batches)
+            : order.batches();
+    const nn::cosine schedule{1e-3f, 1e-5f, std::size_t(opt.epochs) * batches};
+    std::size_t step = 0;
+
+    par::thread_pool pool(opt.threads);
+    par::evaluator eval(pool, net(X<eval_batch>));
+    auto x = std::make_unique<ctgrad::tensor<float, Local, pixels>>();
+    auto y = std::make_unique<ctgrad::tensor<float, Local, classes>>();
+    // one thread, one process: a plain program; else the shards and the reductions
+    ctgrad::program whole(loss<Local>, params.wrt());
+    auto one = par::make_data_parallel<1>(pool, loss<Local>, params.wrt());
+    auto two = par::make_data_parallel<2>(pool, loss<Local / 2>, params.wrt());
+
+    const auto start = std::chrono::steady_clock::now();
+    std::size_t seen = 0;
+    if (g.rank() == 0) {
+        std::printf(
+            "Fashion-MNIST: 784-100-10 ReLU, Adam, global batch %zu: %zu process(es) x %zu "
+            "thread(s), %zu rows per process\n",
+            global_batch, g.size(), opt.threads, Local);
+    }
+    for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+        order.shuffle();
+        double loss_sum = 0;
+        for (std::size_t k = 0; k < batches; ++k) {
+            order.gather(k, data.train.images.pixels.data(), *x);
+            order.gather(k, onehot.data(), *y);
+            optimizer.lr = schedule(step++);
+            if (opt.threads == 1 && g.size() == 1) {
+                const auto gr = whole.gradient(params, X<Local> = *x, Y<Local> = *y);
+                loss_sum += gr.value;
+                optimizer.step(params, gr);
+            } else if (opt.threads == 1) {
+                auto& gr = one.gradient(params, par::rows(X<Local>, *x), par::rows(Y<Local>, *y));
+                g.average(gr);
+                loss_sum += gr.value;
+                optimizer.step(params, gr);
+            } else {
+                auto& gr =
+                    two.gradient(params, par::rows(X<Local / 2>, *x), par::rows(Y<Local / 2>, *y));
+                g.average(gr);
+                loss_sum += gr.value;
+                optimizer.step(params, gr);
+            }
+            seen += global_batch;
+        }
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double test_acc = accuracy(eval, params, data.test.images.pixels, data.test.labels);
+        if (g.rank() == 0) {
+            std::printf("epoch %d: loss %.4f, test accuracy %.2f%%, %.0f samples/s\n", epoch,
+                        loss_sum / double(batches), 100 * test_acc, double(seen) / secs);
+            std::fflush(stdout);
+        }
+    }
+    g.finish(params);  // the same parameters on every rank, bit for bit
+    if (!opt.checkpoint.empty() && g.rank() == 0) ctgrad::io::save(opt.checkpoint, params);
+    const double final_acc = accuracy(eval, params, data.test.images.pixels, data.test.labels);
+    if (g.rank() == 0) std::printf("test accuracy: %.2f%%\n", 100 * final_acc);
+    return 0;
+}
+
+int run(int argc, char** argv, const group& g) {
+    const options opt = parse(argc, argv);
+    ctgrad::io::mnist_dataset data;
+    // every rank reads the data set; one that cannot stops them all with its error
+    constexpr std::string_view missing = "Fashion-MNIST not found in ";
+    try {
+        g.all_or_none([&] {
+            if (!ctgrad::io::has_mnist(opt.data)) {
+                throw std::runtime_error(std::string(missing) + opt.data.string() +
+                                         " (Debian: apt-get install dataset-fashion-mnist)");
+            }
+            data = ctgrad::io::read_mnist(opt.data);
+            if (data.train.labels.size() != train_n || data.test.labels.size() != test_n)
+                throw std::runtime_error(opt.data.string() + ": unexpected data set sizes");
+        });
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        std::printf("%s\n", what.c_str());
+        return what.find(missing) != std::string::npos ? 77 : 1;
+    }
+    const std::vector<float> onehot = ctgrad::io::one_hot<classes>(data.train.labels);
+    switch (g.size()) {
+    case 1:
+        return train<global_batch>(opt, g, data, onehot);
+#ifdef CTGRAD_HAVE_MPI
+    case 2:
+        return train<global_batch / 2>(opt, g, data, onehot);
+    case 4:
+        return train<global_batch / 4>(opt, g, data, onehot);
+#endif
+    default:
+        throw std::invalid_argument("run with 1, 2 or 4 processes (a global batch of 64)");
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+#ifdef CTGRAD_HAVE_MPI
+    par::mpi::environment env(argc, argv);
+    const group g{par::mpi::communicator{}};
+    try {
+        return run(argc, argv, g);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fashion_mnist_mpi (rank %zu): %s\n", g.rank(), e.what());
+        return 1;
+    }
+#else
+    return run(argc, argv, group{});
+#endif
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "fashion_mnist_parallel: %s\n", e.what());
+    return 1;
+}

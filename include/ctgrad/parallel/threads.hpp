@@ -1,0 +1,564 @@
+/// @file
+/// Training and inference on several threads of one process (docs/parallel.md).
+///
+/// - `parallel::thread_pool pool(2);` : worker threads (std::jthread) created once; the calling
+///   thread is thread 0 of every job. Each worker sets flush-to-zero and denormals-are-zero
+///   (per-thread state; ctgrad::ftz_scope of math/fpenv.hpp) for its lifetime, and the caller's
+///   part of a job runs under the same mode, so every thread computes alike.
+/// - `parallel::data_parallel<Shards>(pool, loss, wrt(...))` : a global batch split into
+///   `Shards` shards of the compile-time size of the loss's batch variables, one compiled
+///   program (and workspace) per shard, the shards spread over the pool's threads (any count
+///   from 1 to Shards: a run-time choice up to the compile-time maximum), and the shard
+///   gradients reduced in a fixed order (shard 0 + shard 1 + ...) into one flat gradient that
+///   the optimizers take. The result does not depend on the number of threads, bit for bit.
+/// - `parallel::evaluator(pool, expr)` : independent batches evaluated on several threads (one
+///   program per thread), for inference.
+///
+/// A step allocates nothing: the programs, their workspaces and the reduced gradient are
+/// allocated by the constructors; a job reaches the workers through a function pointer.
+#pragma once
+
+#include <array>        // std::array
+#include <atomic>       // std::atomic
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint32_t
+#include <exception>    // std::exception_ptr
+#include <memory>       // std::unique_ptr
+#include <new>          // std::align_val_t
+#include <stdexcept>    // std::invalid_argument
+#include <string>       // std::to_string
+#include <thread>       // std::jthread
+#include <type_traits>  // std::remove_cvref_t
+#include <utility>      // std::index_sequence
+#include <vector>       // std::vector
+
+#if defined(__SSE2__) || defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>  // _mm_pause
+#define CTGRAD_PARALLEL_HAVE_PAUSE 1
+#else
+#define CTGRAD_PARALLEL_HAVE_PAUSE 0
+#endif
+
+#include <ctgrad/ad/program.hpp>
+#include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/type_list.hpp>
+#include <ctgrad/math/fpenv.hpp>
+#include <ctgrad/nn/parameters.hpp>
+#include <ctgrad/tensor/tensor.hpp>
+
+namespace ctgrad::parallel {
+
+namespace detail {
+
+inline void cpu_relax() noexcept {
+#if CTGRAD_PARALLEL_HAVE_PAUSE
+    _mm_pause();
+#endif
+}
+
+/// Waits until `a` no longer holds `old`: spins `spins` times (a step of a training loop comes
+/// back within microseconds), then sleeps in atomic::wait.
+inline void wait_while(const std::atomic<std::uint32_t>& a, std::uint32_t old,
+                       unsigned spins) noexcept {
+    for (unsigned i = 0; i < spins; ++i) {
+        if (a.load(std::memory_order_acquire) != old) return;
+        cpu_relax();
+    }
+    while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
+}
+
+}  // namespace detail
+
+/// How a thread_pool runs.
+struct pool_options {
+    /// Flush denormals to zero (FTZ and DAZ) in every thread of a job: the workers for their
+    /// lifetime, the calling thread while it runs its part of a job.
+    bool flush_denormals = true;
+    /// Spins of a waiting thread (a load and a `pause`, 10-50 ns on x86) before it sleeps in
+    /// atomic::wait: long enough to cover the gap between the steps of a training loop
+    /// (gathering the next batch, the optimizer), short enough not to take a busy machine's
+    /// cores from other work.
+    unsigned spins = 4000;
+};
+
+/// A fixed set of threads that run jobs: `run(f)` calls f(t, n) on every thread t < n = size()
+/// (the calling thread is t = 0) and returns when all have returned. The workers are started
+/// once, by the constructor, and stopped and joined by the destructor. A job allocates nothing.
+/// An exception thrown by f on any thread is rethrown by run (the lowest thread's) after every
+/// thread has finished. One job at a time: run is not reentrant and not for concurrent callers.
+class thread_pool {
+public:
+    /// A pool of `threads` threads (≥ 1) in all: the caller and threads − 1 workers.
+    explicit thread_pool(std::size_t threads, pool_options o = {})
+        : opt_(o), n_(threads), errors_(threads) {
+        if (threads == 0) {
+            throw std::invalid_argument("ctgrad::parallel::thread_pool: needs at least 1 thread");
+        }
+        workers_.reserve(threads - 1);
+        for (std::size_t t = 1; t < threads; ++t) {
+            workers_.emplace_back([this, t] { work(t); });
+        }
+    }
+
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+
+    ~thread_pool() {
+        stop_.store(true, std::memory_order_relaxed);
+        generation_.fetch_add(1, std::memory_order_release);
+        generation_.notify_all();
+        workers_.clear();  // joins
+    }
+
+    /// The number of threads of a job (the caller included).
+    std::size_t size() const noexcept { return n_; }
+
+    /// Calls f(t, size()) on every thread t and waits for all of them.
+    template <class F>
+    void run(F&& f) {
+        using Fn = std::remove_reference_t<F>;
+        fn_ = [](void* ctx, std::size_t t, std::size_t n) { (*static_cast<Fn*>(ctx))(t, n); };
+        ctx_ = const_cast<void*>(static_cast<const void*>(std::addressof(f)));
+        for (auto& e : errors_) e = nullptr;
+        pending_.store(static_cast<std::uint32_t>(n_ - 1), std::memory_order_relaxed);
+        generation_.fetch_add(1, std::memory_order_release);
+        if (n_ > 1) generation_.notify_all();
+        {
+            ftz_scope ftz(opt_.flush_denormals);
+            try {
+                f(std::size_t{0}, n_);
+            } catch (...) {
+                errors_[0] = std::current_exception();
+            }
+        }
+        for (std::uint32_t p; (p = pending_.load(std::memory_order_acquire)) != 0;) {
+            detail::wait_while(pending_, p, opt_.spins);
+        }
+        for (auto& e : errors_) {
+            if (e) std::rethrow_exception(e);
+        }
+    }
+
+    /// Inside a job, on every thread of it: returns when all threads of the job have arrived
+    /// (a barrier between the phases of a job). Every thread must call it the same number of
+    /// times.
+    void arrive_and_wait() noexcept {
+        if (n_ == 1) return;
+        const std::uint32_t phase = phase_.load(std::memory_order_acquire);
+        if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+            arrived_.store(0, std::memory_order_relaxed);
+            phase_.fetch_add(1, std::memory_order_release);
+            phase_.notify_all();
+        } else {
+            detail::wait_while(phase_, phase, opt_.spins);
+        }
+    }
+
+    const pool_options& options() const noexcept { return opt_; }
+
+private:
+    void work(std::size_t t) {
+        ftz_scope ftz(opt_.flush_denormals);
+        std::uint32_t seen = 0;
+        for (;;) {
+            detail::wait_while(generation_, seen, opt_.spins);
+            seen = generation_.load(std::memory_order_acquire);
+            if (stop_.load(std::memory_order_relaxed)) return;
+            try {
+                fn_(ctx_, t, n_);
+            } catch (...) {
+                errors_[t] = std::current_exception();
+            }
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+        }
+    }
+
+    pool_options opt_;
+    std::size_t n_;
+    void (*fn_)(void*, std::size_t, std::size_t) = nullptr;
+    void* ctx_ = nullptr;
+    std::vector<std::exception_ptr> errors_;
+    std::atomic<std::uint32_t> generation_{0};
+    std::atomic<std::uint32_t> pending_{0};
+    std::atomic<std::uint32_t> arrived_{0};
+    std::atomic<std::uint32_t> phase_{0};
+    std::atomic<bool> stop_{false};
+    std::vector<std::jthread> workers_;  // last: joined before the state above goes away
+};
+
+// --- the reduced gradient ---
+
+namespace detail {
+
+template <class Kind, class S>
+struct view_of_kind;
+
+template <class T, std::size_t... D, class S>
+struct view_of_kind<tensor<T, D...>, S> {
+    using type = tensor_view<S, D...>;
+    using const_type = tensor_view<const S, D...>;
+};
+
+template <class V>
+inline constexpr bool is_tensor_variable = false;
+template <fixed_string Name, class T, std::size_t... D>
+inline constexpr bool is_tensor_variable<variable<Name, tensor<T, D...>>> = true;
+
+/// Elements per alignment block of a flat buffer: 64 bytes.
+template <class S>
+inline constexpr std::size_t block = 64 / sizeof(S) > 0 ? 64 / sizeof(S) : 1;
+
+}  // namespace detail
+
+/// Diagnostic type: instantiated when a flat gradient is asked for a variable it does not hold.
+template <char... Name>
+struct flat_gradient_has_no_entry_for;
+
+/// The gradients of variables V... in one flat, 64-byte aligned buffer of S (each tensor at an
+/// offset that is a multiple of 64 bytes; the gaps are zero), and a last 64-byte block whose
+/// first element carries the loss value through a reduction (`value_slot`): `g[W]` is a
+/// tensor_view of W's shape, `g.value` the loss; `data()`/`size()` the whole buffer, which one
+/// MPI_Allreduce sums (parallel/mpi.hpp). The optimizers of nn/optim.hpp take it as the
+/// gradient.
+template <class S, class... V>
+class flat_gradient {
+    static_assert((detail::is_tensor_variable<V> && ...),
+                  "ctgrad::parallel: data-parallel gradients are of tensor variables only");
+
+public:
+    using scalar_type = S;
+    using variables = ctgrad::detail::type_list<V...>;
+    static constexpr std::size_t count = sizeof...(V);
+    /// Offsets of the tensors, in elements, and the size of the buffer.
+    static constexpr std::array<std::size_t, count + 1> offsets = [] {
+        std::array<std::size_t, count + 1> o{};
+        const std::array<std::size_t, count> sizes{V::kind::size()...};
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::size_t b = detail::block<S>;
+            o[i + 1] = o[i] + (sizes[i] + b - 1) / b * b;
+        }
+        return o;
+    }();
+    /// Elements of the tensors (without the gaps).
+    static constexpr std::size_t elements = (std::size_t{0} + ... + V::kind::size());
+
+    flat_gradient()
+        : p_(static_cast<S*>(::operator new[](size() * sizeof(S), std::align_val_t{64}))) {
+        for (std::size_t i = 0; i < size(); ++i) p_.get()[i] = S(0);
+    }
+
+    S value{};
+
+    /// Where the value travels with the gradients (a reduction of the whole buffer).
+    static constexpr std::size_t value_slot = offsets[count];
+
+    S* data() noexcept { return p_.get(); }
+    const S* data() const noexcept { return p_.get(); }
+    static constexpr std::size_t size() noexcept { return offsets[count] + detail::block<S>; }
+
+    template <fixed_string Name, class Kind>
+    auto operator[](variable<Name, Kind>) {
+        constexpr std::size_t i = index<Name, Kind>();
+        using view = typename detail::view_of_kind<Kind, S>::type;
+        return view(p_.get() + offsets[i]);
+    }
+    template <fixed_string Name, class Kind>
+    auto operator[](variable<Name, Kind>) const {
+        constexpr std::size_t i = index<Name, Kind>();
+        using view = typename detail::view_of_kind<Kind, S>::const_type;
+        return view(p_.get() + offsets[i]);
+    }
+
+private:
+    template <fixed_string Name, class Kind>
+    static constexpr std::size_t index() {
+        constexpr bool has = ctgrad::detail::list_contains_v<variables, variable<Name, Kind>>;
+        if constexpr (!has) {
+            static_assert(has,
+                          "ctgrad::parallel::flat_gradient: no gradient of this variable (it is "
+                          "named in 'flat_gradient_has_no_entry_for<...>' below)");
+            static_cast<void>(
+                sizeof(ctgrad::detail::spelled<Name, flat_gradient_has_no_entry_for>));
+            return 0;
+        } else {
+            return ctgrad::detail::index_of_v<variables, variable<Name, Kind>>;
+        }
+    }
+
+    struct release {
+        void operator()(S* p) const noexcept { ::operator delete[](p, std::align_val_t{64}); }
+    };
+    std::unique_ptr<S, release> p_;
+};
+
+// --- splitting a batch over shards ---
+
+/// A batch tensor split by rows over the shards of a data_parallel: shard k binds variable Var
+/// (shape [S, D...]) to rows [k·S, (k + 1)·S) of the data (shape [Rows, D...]).
+template <class Var, class T, std::size_t Rows>
+struct row_split {
+    const T* data;
+};
+
+/// `parallel::rows(X, x)`: x, a tensor or tensor_view [K·S, D...], split over the shards of a
+/// data_parallel whose loss reads X [S, D...]; shard k reads rows [k·S, (k + 1)·S).
+template <fixed_string Name, class T, std::size_t S, std::size_t... D, class Data>
+constexpr auto rows(variable<Name, tensor<T, S, D...>>, const Data& x) {
+    using U = std::remove_cvref_t<Data>;
+    static_assert(std::is_same_v<typename U::value_type, T>,
+                  "ctgrad::parallel::rows: the data's element type differs from the variable's");
+    static_assert(U::rank == 1 + sizeof...(D),
+                  "ctgrad::parallel::rows: the data's rank differs from the variable's");
+    static_assert(
+        [] {
+            constexpr std::array<std::size_t, sizeof...(D)> d{D...};
+            for (std::size_t i = 0; i < sizeof...(D); ++i)
+                if (U::shape[i + 1] != d[i]) return false;
+            return true;
+        }(),
+        "ctgrad::parallel::rows: a row of the data has another shape than a row of the variable");
+    static_assert(U::shape[0] % S == 0,
+                  "ctgrad::parallel::rows: the data's rows are not a whole number of shards of "
+                  "the variable's rows");
+    return row_split<variable<Name, tensor<T, S, D...>>, T, U::shape[0]>{x.data()};
+}
+
+namespace detail {
+
+template <class A>
+struct is_row_split : std::false_type {};
+template <class Var, class T, std::size_t Rows>
+struct is_row_split<row_split<Var, T, Rows>> : std::true_type {};
+
+template <class A>
+struct is_writable_pack : std::false_type {};
+template <class List>
+struct is_writable_pack<nn::parameters<List, true>> : std::true_type {};
+
+template <fixed_string Name, class T, std::size_t S, std::size_t... D, std::size_t Rows>
+constexpr auto for_split(const row_split<variable<Name, tensor<T, S, D...>>, T, Rows>& a,
+                         std::size_t k) {
+    constexpr std::size_t row = (std::size_t{1} * ... * D);
+    return variable<Name, tensor<T, S, D...>>{} =
+               tensor_view<const T, S, D...>(a.data + k * S * row);
+}
+
+/// The binding of argument a for shard k.
+template <class A>
+constexpr decltype(auto) for_shard(const A& a, std::size_t k) {
+    if constexpr (is_row_split<A>::value) {
+        return for_split(a, k);
+    } else {
+        return (a);
+    }
+}
+
+template <class A, std::size_t K>
+inline constexpr bool split_fits = true;
+template <class Var, class T, std::size_t Rows, std::size_t K>
+inline constexpr bool split_fits<row_split<Var, T, Rows>, K> = Rows == K* Var::kind::shape[0];
+
+}  // namespace detail
+
+/// How the shard gradients combine: the loss is a mean over its batch (softmax_cross_entropy,
+/// mse, mean(...)): the global gradient is the mean of the shards'; or a sum over samples
+/// (sum(square(...))): their sum.
+enum class reduction { mean, sum };
+
+template <std::size_t Shards, class E, class Wrt>
+class data_parallel;
+
+/// Data-parallel gradients of loss E (whose batch variables have the shard's size) over Shards
+/// shards of a batch: `auto dp = parallel::make_data_parallel<2>(pool, loss, params.wrt());`
+/// then per step `const auto& g = dp.gradient(params, parallel::rows(X, x),
+/// parallel::rows(Y, y)); opt.step(params, g);`. Bindings other than rows(...) reach every
+/// shard unchanged. Shard k runs on thread k mod T of the pool (T = pool.size(), any number ≥ 1);
+/// then every thread sums a slice of the gradient over the shards, in shard order, so the
+/// result is the same bit for bit for every T.
+template <std::size_t Shards, class E, class... V>
+class data_parallel<Shards, E, wrt_t<V...>> {
+    static_assert(Shards >= 1, "ctgrad::parallel::data_parallel: at least one shard");
+
+public:
+    using program_type = program<E, wrt_t<V...>>;
+    using scalar_type = typename program_type::scalar_type;
+    using gradient_type = flat_gradient<scalar_type, V...>;
+    static constexpr std::size_t shards = Shards;
+
+    data_parallel(thread_pool& pool, E f, reduction r = reduction::mean)
+        : data_parallel(pool, f, r, std::make_index_sequence<Shards>{}) {}
+
+    /// The gradient of the loss over the whole batch (every rows(...) binding holds Shards
+    /// shards), reduced; valid until the next call.
+    template <class... A>
+    gradient_type& gradient(const A&... a) {
+        return gradient_then(no_update{}, a...);
+    }
+
+    /// gradient(a...), and then, on every thread, `f(v, first, count)` for each variable v
+    /// whose elements [first, first + count) are in the slice that thread reduced, as soon as
+    /// they are reduced (`result()[v].data() + first`): an elementwise update (an SGD step, a
+    /// weight decay) spread over the threads instead of run on the caller after the job. f runs
+    /// concurrently on disjoint slices; it must touch only elements [first, first + count) of
+    /// tensors of v's shape. The loss value (`result().value`) is set after the job.
+    template <class F, class... A>
+    gradient_type& gradient_then(F&& f, const A&... a) {
+        return run(no_prepare{}, f, a...);
+    }
+
+    /// gradient_then(update, a...), and before each shard's gradient, on the thread that
+    /// computes it, `prepare(k)`: the shard's own work before the step, such as gathering its
+    /// rows of the batch (rows [k·S, (k + 1)·S) of the data that rows(...) binds), so that it
+    /// too is spread over the threads. prepare runs concurrently for different k.
+    template <class P, class F, class... A>
+    gradient_type& run(P&& prepare, F&& update, const A&... a) {
+        static_assert((detail::split_fits<A, Shards> && ...),
+                      "ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not "
+                      "hold exactly Shards shards of its variable's rows");
+        static_assert(!(detail::is_writable_pack<A>::value || ...),
+                      "ctgrad::parallel::data_parallel: a writable pack (nn::state: batch-norm "
+                      "running estimates) would be updated by every shard at once; run the "
+                      "batch-norm network on one thread, or without its state "
+                      "(docs/parallel.md)");
+        auto job = [&](std::size_t t, std::size_t n) {
+            std::exception_ptr error;
+            try {
+                for (std::size_t k = t; k < Shards; k += n) {
+                    prepare(k);
+                    const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
+                    values_[k] = g.value;
+                    std::size_t i = 0;
+                    ((src_[i++][k] = g[V{}].data()), ...);
+                }
+            } catch (...) {
+                error = std::current_exception();
+            }
+            pool_->arrive_and_wait();  // every shard done
+            if (!error) {
+                try {
+                    reduce_slice(t, n, update);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
+            if (error) std::rethrow_exception(error);
+        };
+        pool_->run(job);
+        scalar_type v = values_[0];
+        for (std::size_t k = 1; k < Shards; ++k) v += values_[k];
+        grad_.value = red_ == reduction::mean && Shards > 1 ? v / scalar_type(Shards) : v;
+        return grad_;
+    }
+
+    /// The reduced gradient of the last call.
+    const gradient_type& result() const noexcept { return grad_; }
+    /// The loss of shard k at the last call.
+    scalar_type shard_value(std::size_t k) const noexcept { return values_[k]; }
+    /// The program of shard k (its gradient views stay valid until its next call).
+    program_type& shard_program(std::size_t k) noexcept { return programs_[k]; }
+    /// Threads the shards are spread over.
+    std::size_t threads() const noexcept { return pool_->size(); }
+
+private:
+    template <std::size_t... I>
+    data_parallel(thread_pool& pool, const E& f, reduction r, std::index_sequence<I...>)
+        : pool_(&pool), red_(r), programs_{((void)I, program_type(f))...} {}
+
+    struct no_prepare {
+        void operator()(std::size_t) const noexcept {}
+    };
+    struct no_update {
+        template <class Var>
+        void operator()(Var, std::size_t, std::size_t) const noexcept {}
+    };
+
+    /// Thread t of n: the elements [t·N/n, (t + 1)·N/n) of the concatenated gradients, summed
+    /// over the shards in shard order ((s0 + s1) + s2 ...), scaled, then handed to f.
+    template <class F>
+    void reduce_slice(std::size_t t, std::size_t n, F& f) {
+        constexpr std::size_t N = gradient_type::elements;
+        const std::size_t lo = t * N / n, hi = (t + 1) * N / n;
+        const scalar_type scale = red_ == reduction::mean && Shards > 1
+                                      ? scalar_type(1) / scalar_type(Shards)
+                                      : scalar_type(1);
+        std::size_t start = 0, v = 0;
+        const auto one = [&](auto var) {
+            constexpr std::size_t size = decltype(var)::kind::size();
+            const std::size_t b = lo > start ? lo : start;
+            const std::size_t e = hi < start + size ? hi : start + size;
+            if (b < e) {
+                const std::size_t first = b - start, m = e - b;
+                scalar_type* out = grad_.data() + gradient_type::offsets[v] + first;
+                const scalar_type* s0 = src_[v][0] + first;
+                if constexpr (Shards == 1) {
+                    for (std::size_t i = 0; i < m; ++i) out[i] = s0[i];
+                } else {
+                    for (std::size_t k = 1; k < Shards; ++k) {
+                        const scalar_type* s = src_[v][k] + first;
+                        const scalar_type* acc = k == 1 ? s0 : out;
+                        if (k + 1 < Shards) {
+                            for (std::size_t i = 0; i < m; ++i) out[i] = acc[i] + s[i];
+                        } else {
+                            for (std::size_t i = 0; i < m; ++i) out[i] = (acc[i] + s[i]) * scale;
+                        }
+                    }
+                }
+                f(var, first, m);
+            }
+            start += size;
+            ++v;
+        };
+        (one(V{}), ...);
+    }
+
+    thread_pool* pool_;
+    reduction red_;
+    std::array<program_type, Shards> programs_;
+    std::array<scalar_type, Shards> values_{};
+    std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
+    gradient_type grad_;
+};
+
+/// `parallel::make_data_parallel<Shards>(pool, loss, wrt)`: a data_parallel with the loss's
+/// and wrt's types deduced (reduction::mean unless told otherwise).
+template <std::size_t Shards, class E, class... V>
+data_parallel<Shards, E, wrt_t<V...>> make_data_parallel(thread_pool& pool, E f, wrt_t<V...>,
+                                                         reduction r = reduction::mean) {
+    return data_parallel<Shards, E, wrt_t<V...>>(pool, f, r);
+}
+
+// --- inference ---
+
+/// Independent evaluations on several threads: one program of expression E per thread of the
+/// pool. `for_each(count, f)` calls f(prog, i) for every i < count, i in the contiguous block
+/// [t·count/T, (t + 1)·count/T) on thread t with that thread's program; f writes its result to
+/// memory of its own (a slot per i). Each i is computed by one program alone, so the results
+/// do not depend on the number of threads.
+template <class E>
+class evaluator {
+public:
+    using program_type = program<E>;
+
+    evaluator(thread_pool& pool, E f) : pool_(&pool) {
+        programs_.reserve(pool.size());
+        for (std::size_t t = 0; t < pool.size(); ++t) programs_.emplace_back(f);
+    }
+
+    template <class F>
+    void for_each(std::size_t count, F&& f) {
+        pool_->run([&](std::size_t t, std::size_t n) {
+            for (std::size_t i = t * count / n, e = (t + 1) * count / n; i < e; ++i) {
+                f(programs_[t], i);
+            }
+        });
+    }
+
+    std::size_t threads() const noexcept { return pool_->size(); }
+
+private:
+    thread_pool* pool_;
+    std::vector<program_type> programs_;
+};
+
+}  // namespace ctgrad::parallel
