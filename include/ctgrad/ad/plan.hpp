@@ -59,9 +59,9 @@ template <class... E>
 struct arities<ctgrad::detail::type_list<E...>> {
     static constexpr std::array<std::size_t, sizeof...(E)> value{arity_of<E>::value...};
     static constexpr std::array<bool, sizeof...(E)> variable{is_variable_v<E>...};
-    static constexpr std::array<bool, sizeof...(E)> differentiable{detail::differentiable<E>::value...};
+    static constexpr std::array<bool, sizeof...(E)> differentiable{
+        detail::differentiable<E>::value...};
 };
-
 
 /// What the root's pass needs to know of one entry, for plans whose ops take at most MA
 /// arguments: its own facts, and for each argument the entry of a pure one (found by type:
@@ -88,14 +88,17 @@ struct pure_entry<Keys, A, true>
 /// the row's numbers, not E).
 template <std::size_t MA, class Keys, class E, class Args = void>
 struct row_of {
-    using type = ctgrad::detail::value_c<entry_row<MA>{0, 0, is_pure<E>::value,
-                                                       is_constant<E>::value, {}, {}}>;
+    using type = ctgrad::detail::value_c<entry_row<MA>{
+        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}}>;
 };
 
 template <std::size_t MA, class Keys, class E, class... A>
 struct row_of<MA, Keys, E, ctgrad::detail::type_list<A...>> {
     using type = ctgrad::detail::value_c<entry_row<MA>{
-        sizeof...(A), ctgrad::detail::fragment<E>::first_arg::value, is_pure<E>::value, false,
+        sizeof...(A),
+        ctgrad::detail::fragment<E>::first_arg::value,
+        is_pure<E>::value,
+        false,
         {pure_entry<Keys, A>::value...},
         {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...}}>;
 };

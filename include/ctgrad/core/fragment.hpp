@@ -138,9 +138,9 @@ struct node_list;
 
 template <bool All, class N, std::size_t First, class Args, class... O>
 struct node_list<All, N, First, Args, type_list<O...>> {
-    using type = concat_t<
-        typename add_args<All, typename list_of<All, at_t<Args, First>>::type, O...>::type,
-        type_list<N>>;
+    using type =
+        concat_t<typename add_args<All, typename list_of<All, at_t<Args, First>>::type, O...>::type,
+                 type_list<N>>;
 };
 
 template <class N, class Args>
@@ -149,8 +149,7 @@ struct node_fragment;
 template <class N, class... A>
 struct node_fragment<N, type_list<A...>> {
     using first_arg = std::integral_constant<
-        std::size_t,
-        largest_of<sizeof...(A)>({list_size<typename fragment<A>::exprs>::value...})>;
+        std::size_t, largest_of<sizeof...(A)>({list_size<typename fragment<A>::exprs>::value...})>;
     using others =
         typename others_of<first_arg::value, type_list<A...>, std::index_sequence_for<A...>>::type;
     using exprs = typename node_list<false, N, first_arg::value, type_list<A...>, others>::type;
@@ -174,8 +173,7 @@ template <class Args>
 struct any_refused;
 
 template <class... A>
-struct any_refused<type_list<A...>>
-    : std::bool_constant<(fragment<A>::refused_c::value || ...)> {};
+struct any_refused<type_list<A...>> : std::bool_constant<(fragment<A>::refused_c::value || ...)> {};
 
 template <class N>
 requires is_node<N>::value struct fragment<N>

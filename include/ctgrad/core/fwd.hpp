@@ -95,8 +95,7 @@ struct is_named_constant<named_constant<Tag>> : std::true_type {};
 /// An exact constant known from its type alone: a rational literal or a named irrational
 /// such as 2/sqrt(pi). Both convert to a scalar type T with `E::template as<T>()`.
 template <class T>
-concept is_exact_constant_v =
-    is_literal_v<T> || is_named_constant<std::remove_cvref_t<T>>::value;
+concept is_exact_constant_v = is_literal_v<T> || is_named_constant<std::remove_cvref_t<T>>::value;
 
 template <class T>
 struct is_constant : std::false_type {};

@@ -116,7 +116,9 @@ struct value_c {
 /// is instantiated). False when T is absent, and also when it occurs more than once (the
 /// lookup is ambiguous): query it for types that occur at most once.
 template <class List, class T>
-concept in_list = requires(const index_table<List>* t) { ctgrad::detail::index_lookup<T>(t); };
+concept in_list = requires(const index_table<List>* t) {
+    ctgrad::detail::index_lookup<T>(t);
+};
 
 // --- concatenation ---
 

@@ -83,10 +83,14 @@ constexpr kind kind_of() {
 template <class E, bool = is_node<E>::value>
 struct is_kernel_node : std::false_type {};
 
+template <class Op>
+concept reduces_all_op = requires {
+    requires Op::reduce_all;
+};
+
 template <class E>
 struct is_kernel_node<E, true>
-    : std::bool_constant<!requires { requires E::op::reduce_all; } &&
-                         detail::tensor_op<typename E::op>> {};
+    : std::bool_constant<!reduces_all_op<typename E::op> && detail::tensor_op<typename E::op>> {};
 
 /// Elementwise ops cheap enough to recompute in the backward pass rather than store.
 template <class Op>
