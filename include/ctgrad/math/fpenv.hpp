@@ -5,8 +5,8 @@
 ///
 /// Why: on many processors an arithmetic operation that reads or produces a subnormal number
 /// (|x| < 2^-126 in float, 2^-1022 in double) takes a microcode assist of about a hundred cycles
-/// instead of a few (measured 3.2x slower for a whole Fashion-MNIST training run on an Intel
-/// Xeon, see docs/performance.md). Training produces them: Adam's moment estimates of a weight
+/// instead of a few (a whole Fashion-MNIST training run with Adam took 1.95x as long on an
+/// Intel Xeon, see docs/performance.md). Training produces them: Adam's moment estimates of a weight
 /// whose gradient has become exactly zero (a dead ReLU unit) decay geometrically by β₁ = 0.9 and
 /// β₂ = 0.999 per step into the subnormal range. With FTZ (results that would be subnormal
 /// become ±0) and DAZ (subnormal inputs read as ±0), none is ever processed.
