@@ -74,9 +74,9 @@ struct options {
     int epochs = 15;
     long max_batches = -1;  // per epoch, for smoke runs
     std::string csv = "fashion_mnist_metrics.csv";
-    std::string checkpoint;  // saved after every epoch when given
-    std::string resume;      // a checkpoint to continue from
-    int stop_after = -1;     // end after this epoch (-1: run all)
+    std::string checkpoint;          // saved after every epoch when given
+    std::string resume;              // a checkpoint to continue from
+    int stop_after = -1;             // end after this epoch (-1: run all)
     bool gradual_underflow = false;  // keep subnormal numbers (slow on many processors)
     unsigned long seed = 1;
 };

@@ -89,10 +89,10 @@ void std_impl(benchmark::State& state) {
 
 }  // namespace
 
-#define CTGRAD_ELEMENTWISE_CASE(f)                                                     \
-    BENCHMARK_TEMPLATE(ctgrad_impl, fn::f, float)->Name(#f "_f32/ctgrad");             \
-    BENCHMARK_TEMPLATE(std_impl, fn::f, float)->Name(#f "_f32/std");                   \
-    BENCHMARK_TEMPLATE(ctgrad_impl, fn::f, double)->Name(#f "_f64/ctgrad");            \
+#define CTGRAD_ELEMENTWISE_CASE(f)                                          \
+    BENCHMARK_TEMPLATE(ctgrad_impl, fn::f, float)->Name(#f "_f32/ctgrad");  \
+    BENCHMARK_TEMPLATE(std_impl, fn::f, float)->Name(#f "_f32/std");        \
+    BENCHMARK_TEMPLATE(ctgrad_impl, fn::f, double)->Name(#f "_f64/ctgrad"); \
     BENCHMARK_TEMPLATE(std_impl, fn::f, double)->Name(#f "_f64/std");
 
 CTGRAD_ELEMENTWISE_CASE(exp)

@@ -23,9 +23,9 @@
 ///   (at::globalContext().setFlushDenormal, what torch.set_flush_denormal(True) does).
 #pragma once
 
-#include <cmath>    // std::sqrt, std::pow
-#include <memory>   // std::unique_ptr
-#include <vector>   // std::vector
+#include <cmath>   // std::sqrt, std::pow
+#include <memory>  // std::unique_ptr
+#include <vector>  // std::vector
 
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn/optim.hpp>
@@ -116,8 +116,7 @@ private:
     pack_t p_;
     nn::adam<pack_t> opt_;
     ctgrad::program<std::remove_cvref_t<decltype(loss<batch>)>, decltype(pack_t{}.wrt())> full_;
-    ctgrad::program<std::remove_cvref_t<decltype(loss<rest>)>, decltype(pack_t{}.wrt())>
-        rest_prog_;
+    ctgrad::program<std::remove_cvref_t<decltype(loss<rest>)>, decltype(pack_t{}.wrt())> rest_prog_;
     std::unique_ptr<ctgrad::tensor<float, batch, pixels>> x_;
     std::unique_ptr<ctgrad::tensor<float, batch, classes>> y_;
     std::unique_ptr<ctgrad::tensor<float, rest, pixels>> xr_;
@@ -174,8 +173,8 @@ public:
     explicit libtorch_adam_impl(const params& p0) {
         mlp_libtorch::use_one_thread();
         p0.visit([&](const auto& t) { params_.push_back(mlp_libtorch::detail::parameter(t)); });
-        opt_ = std::make_unique<torch::optim::Adam>(
-            params_, torch::optim::AdamOptions(double(adam_lr)));
+        opt_ = std::make_unique<torch::optim::Adam>(params_,
+                                                    torch::optim::AdamOptions(double(adam_lr)));
         const auto f32 = mlp_libtorch::detail::options<float>();
         x_full_ = torch::empty({int64_t(batch), int64_t(pixels)}, f32);
         y_full_ = torch::empty({int64_t(batch), int64_t(classes)}, f32);

@@ -152,7 +152,7 @@ void adam_epoch_first(benchmark::State& state) {
         impl = std::make_unique<Impl>(*p0);
         order_t order(shuffle_seed);
         state.ResumeTiming();
-        const typename fashion_adam::epoch_guard_of<Impl>::type guard;
+        [[maybe_unused]] const typename fashion_adam::epoch_guard_of<Impl>::type guard;
         r = fashion_adam::run_adam_epoch(*impl, order, *data);
         benchmark::DoNotOptimize(r);
     }
@@ -190,13 +190,13 @@ void adam_epoch_late(benchmark::State& state) {
         const auto p0 = full_case::make_params();
         s.impl = std::make_unique<Impl>(*p0);
         for (; s.epochs < fashion_adam::warm_epochs; ++s.epochs) {
-            const typename fashion_adam::epoch_guard_of<Impl>::type guard;
+            [[maybe_unused]] const typename fashion_adam::epoch_guard_of<Impl>::type guard;
             fashion_adam::run_adam_epoch(*s.impl, s.order, *data);
         }
     }
     epoch_result r;
     for (auto _ : state) {
-        const typename fashion_adam::epoch_guard_of<Impl>::type guard;
+        [[maybe_unused]] const typename fashion_adam::epoch_guard_of<Impl>::type guard;
         r = fashion_adam::run_adam_epoch(*s.impl, s.order, *data);
         ++s.epochs;
         benchmark::DoNotOptimize(r);

@@ -33,8 +33,12 @@ float read_subnormal() {
     return r;
 }
 
-bool flushing() { return halve_min() == 0.0f && read_subnormal() == 0.0f; }
-bool gradual() { return halve_min() != 0.0f && read_subnormal() != 0.0f; }
+bool flushing() {
+    return halve_min() == 0.0f && read_subnormal() == 0.0f;
+}
+bool gradual() {
+    return halve_min() != 0.0f && read_subnormal() != 0.0f;
+}
 
 struct expected_error : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -190,8 +194,8 @@ BOOST_AUTO_TEST_CASE(optimizer_step_flushes) {
         ctgrad::nn::momentum opt(p, {.lr = 0.1f, .mu = 0.5f});
         P g;  // gradient: one tiny entry, zero elsewhere
         g[fc1::W].data()[0] = std::numeric_limits<float>::min() * 4;
-        opt.step(p, g);                 // v = 4 min
-        for (int k = 0; k < 3; ++k) {   // then zero gradients: v halves into the subnormals
+        opt.step(p, g);                // v = 4 min
+        for (int k = 0; k < 3; ++k) {  // then zero gradients: v halves into the subnormals
             g[fc1::W].data()[0] = 0.0f;
             opt.step(p, g);
         }

@@ -26,7 +26,6 @@ using ctgrad::test::ulp_error;
 
 namespace {
 
-
 // The functions under test, as loops over arrays (what the engine runs).
 enum class fn { exp, expm1, log, log1p, tanh, sigmoid };
 constexpr const char* fn_names[] = {"exp", "expm1", "log", "log1p", "tanh", "sigmoid"};
@@ -117,16 +116,17 @@ template <fn F>
 void check_accuracy() {
     const worst wf = sweep_float<F>();
     const worst wd = sweep_double<F>();
-    std::printf("%-8s float: max %.3f ulp at %.9g (%zu inputs); double: max %.3f ulp at %.17g "
-                "(%zu inputs)\n",
-                fn_names[static_cast<int>(F)], wf.ulps, wf.at, wf.count, wd.ulps, wd.at, wd.count);
-    BOOST_TEST_MESSAGE(fn_names[static_cast<int>(F)]
-                       << " float max " << wf.ulps << " ulp at " << wf.at << ", double max "
-                       << wd.ulps << " ulp at " << wd.at);
-    BOOST_TEST(wf.ulps <= 2.0, fn_names[static_cast<int>(F)] << " float: " << wf.ulps
-                                                             << " ulp at " << wf.at);
-    BOOST_TEST(wd.ulps <= 4.0, fn_names[static_cast<int>(F)] << " double: " << wd.ulps
-                                                             << " ulp at " << wd.at);
+    std::printf(
+        "%-8s float: max %.3f ulp at %.9g (%zu inputs); double: max %.3f ulp at %.17g "
+        "(%zu inputs)\n",
+        fn_names[static_cast<int>(F)], wf.ulps, wf.at, wf.count, wd.ulps, wd.at, wd.count);
+    BOOST_TEST_MESSAGE(fn_names[static_cast<int>(F)] << " float max " << wf.ulps << " ulp at "
+                                                     << wf.at << ", double max " << wd.ulps
+                                                     << " ulp at " << wd.at);
+    BOOST_TEST(wf.ulps <= 2.0,
+               fn_names[static_cast<int>(F)] << " float: " << wf.ulps << " ulp at " << wf.at);
+    BOOST_TEST(wd.ulps <= 4.0,
+               fn_names[static_cast<int>(F)] << " double: " << wd.ulps << " ulp at " << wd.at);
 }
 
 /// One value through the loop kernel.
@@ -145,21 +145,33 @@ static_assert(vec::tanh(0.5f) == ctgrad::math::tanh(0.5f));
 static_assert(vec::log1p(1e-3) == ctgrad::math::log1p(1e-3));
 static_assert(vec::kernel::exp(0.0) == 1.0 && vec::kernel::log(1.0f) == 0.0f);
 
-BOOST_AUTO_TEST_CASE(accuracy_exp) { check_accuracy<fn::exp>(); }
-BOOST_AUTO_TEST_CASE(accuracy_expm1) { check_accuracy<fn::expm1>(); }
-BOOST_AUTO_TEST_CASE(accuracy_log) { check_accuracy<fn::log>(); }
-BOOST_AUTO_TEST_CASE(accuracy_log1p) { check_accuracy<fn::log1p>(); }
-BOOST_AUTO_TEST_CASE(accuracy_tanh) { check_accuracy<fn::tanh>(); }
-BOOST_AUTO_TEST_CASE(accuracy_sigmoid) { check_accuracy<fn::sigmoid>(); }
+BOOST_AUTO_TEST_CASE(accuracy_exp) {
+    check_accuracy<fn::exp>();
+}
+BOOST_AUTO_TEST_CASE(accuracy_expm1) {
+    check_accuracy<fn::expm1>();
+}
+BOOST_AUTO_TEST_CASE(accuracy_log) {
+    check_accuracy<fn::log>();
+}
+BOOST_AUTO_TEST_CASE(accuracy_log1p) {
+    check_accuracy<fn::log1p>();
+}
+BOOST_AUTO_TEST_CASE(accuracy_tanh) {
+    check_accuracy<fn::tanh>();
+}
+BOOST_AUTO_TEST_CASE(accuracy_sigmoid) {
+    check_accuracy<fn::sigmoid>();
+}
 
 template <class T>
 void check_edges() {
     constexpr T inf = std::numeric_limits<T>::infinity();
     constexpr T nan = std::numeric_limits<T>::quiet_NaN();
     constexpr T den = std::numeric_limits<T>::denorm_min();
-    constexpr T big = std::is_same_v<T, float> ? T(88.8) : T(709.8);      // e^x overflows
-    constexpr T under = std::is_same_v<T, float> ? T(-100) : T(-740);     // e^x is subnormal
-    constexpr T zero_at = std::is_same_v<T, float> ? T(-104) : T(-746);   // e^x rounds to 0
+    constexpr T big = std::is_same_v<T, float> ? T(88.8) : T(709.8);     // e^x overflows
+    constexpr T under = std::is_same_v<T, float> ? T(-100) : T(-740);    // e^x is subnormal
+    constexpr T zero_at = std::is_same_v<T, float> ? T(-104) : T(-746);  // e^x rounds to 0
     BOOST_TEST(one<fn::exp>(inf) == inf);
     BOOST_TEST(one<fn::exp>(-inf) == T(0));
     BOOST_TEST(std::isnan(one<fn::exp>(nan)));
@@ -205,8 +217,12 @@ void check_edges() {
     BOOST_TEST(std::isnan(one<fn::sigmoid>(nan)));
 }
 
-BOOST_AUTO_TEST_CASE(edges_float) { check_edges<float>(); }
-BOOST_AUTO_TEST_CASE(edges_double) { check_edges<double>(); }
+BOOST_AUTO_TEST_CASE(edges_float) {
+    check_edges<float>();
+}
+BOOST_AUTO_TEST_CASE(edges_double) {
+    check_edges<double>();
+}
 
 // Under FTZ/DAZ, subnormal results flush to zero (what the training entry points run with).
 BOOST_AUTO_TEST_CASE(flushed_results) {

@@ -8,10 +8,10 @@
 #include <utility>      // std::index_sequence, std::move
 
 #include <ctgrad/ad/gradient.hpp>
-#include <ctgrad/math/fpenv.hpp>
 #include <ctgrad/ad/plan.hpp>
 #include <ctgrad/core/binding.hpp>
 #include <ctgrad/core/concepts.hpp>
+#include <ctgrad/math/fpenv.hpp>
 #include <ctgrad/tensor/program.hpp>
 #include <ctgrad/tensor/shape.hpp>
 #include <ctgrad/tensor/tensor.hpp>

@@ -63,12 +63,12 @@ struct traits<float> {
     using bits = std::uint32_t;
     static constexpr int mant = 23;
     static constexpr bits bias = 127;
-    static constexpr float shifter = 0x1.8p23f;   // x + shifter rounds x to an integer
-    static constexpr float two_mant = 0x1p23f;    // bits(e | bits(2^23)) - 2^23 = e
-    static constexpr float exp_lo = -104.0f;      // e^x rounds to 0 below -103.97
-    static constexpr float exp_hi = 89.0f;        // e^x overflows past 88.73
-    static constexpr float expm1_lo = -30.0f;     // e^x - 1 rounds to -1 below -17.3
-    static constexpr float tanh_hi = 10.0f;       // tanh x rounds to 1 from 9.01
+    static constexpr float shifter = 0x1.8p23f;  // x + shifter rounds x to an integer
+    static constexpr float two_mant = 0x1p23f;   // bits(e | bits(2^23)) - 2^23 = e
+    static constexpr float exp_lo = -104.0f;     // e^x rounds to 0 below -103.97
+    static constexpr float exp_hi = 89.0f;       // e^x overflows past 88.73
+    static constexpr float expm1_lo = -30.0f;    // e^x - 1 rounds to -1 below -17.3
+    static constexpr float tanh_hi = 10.0f;      // tanh x rounds to 1 from 9.01
     static constexpr float log2e = 1.44269504088896341f;
     static constexpr float ln2_hi = 0.693359375f;  // 9 significant bits: n ln2_hi exact
     static constexpr float ln2_lo = -2.12194440e-4f;
@@ -88,7 +88,7 @@ struct traits<double> {
     static constexpr double shifter = 0x1.8p52;
     static constexpr double two_mant = 0x1p52;
     static constexpr double exp_lo = -746.0;   // e^x rounds to 0 below -745.13
-    static constexpr double exp_hi = 710.0;   // e^x overflows past 709.78
+    static constexpr double exp_hi = 710.0;    // e^x overflows past 709.78
     static constexpr double expm1_lo = -40.0;  // e^x - 1 rounds to -1 below -37.43
     static constexpr double tanh_hi = 20.0;    // tanh x rounds to 1 from 19.06
     static constexpr double log2e = 1.44269504088896340736;

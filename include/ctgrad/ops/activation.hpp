@@ -24,7 +24,9 @@ struct sigmoid_op {
     static constexpr std::string_view name = "sigmoid";
     static constexpr auto value(auto x) { return math::sigmoid(x); }
     /// In the tensor engine's loops: the branch-free kernel (math/vector.hpp).
-    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::sigmoid(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) {
+        return math::vec::sigmoid(x);
+    }
     static constexpr auto partial(arg_t<0>, auto, auto y) { return y * (decltype(y)(1) - y); }
     static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) {
         return self * (lit<1> - self);

@@ -25,7 +25,9 @@ struct exp_op {
     static constexpr std::string_view name = "exp";
     static constexpr auto value(auto x) { return math::exp(x); }
     /// In the tensor engine's loops: the branch-free kernel (math/vector.hpp).
-    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::exp(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) {
+        return math::vec::exp(x);
+    }
     static constexpr auto partial(arg_t<0>, auto, auto y) { return y; }
     static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) { return self; }
 };
@@ -35,7 +37,9 @@ struct exp_op {
 struct log_op {
     static constexpr std::string_view name = "log";
     static constexpr auto value(auto x) { return math::log(x); }
-    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::log(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) {
+        return math::vec::log(x);
+    }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         return detail::divide(decltype(x)(1), x);
     }
@@ -47,7 +51,9 @@ struct log_op {
 struct log1p_op {
     static constexpr std::string_view name = "log1p";
     static constexpr auto value(auto x) { return math::log1p(x); }
-    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::log1p(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) {
+        return math::vec::log1p(x);
+    }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         return detail::divide(decltype(x)(1), decltype(x)(1) + x);
     }

@@ -26,7 +26,9 @@ struct tanh_op {
     static constexpr std::string_view name = "tanh";
     static constexpr auto value(auto x) { return math::tanh(x); }
     /// In the tensor engine's loops: the branch-free kernel (math/vector.hpp).
-    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) { return math::vec::tanh(x); }
+    [[gnu::always_inline]] static constexpr auto loop_value(std::floating_point auto x) {
+        return math::vec::tanh(x);
+    }
     static constexpr auto partial(arg_t<0>, auto, auto y) { return decltype(y)(1) - y * y; }
     static constexpr auto derivative(arg_t<0>, const auto& self, const auto&) {
         return lit<1> - self * self;
