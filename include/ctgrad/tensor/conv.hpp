@@ -433,8 +433,10 @@ constexpr auto pool_result() {
 }
 
 /// max_pool2d<Window, Stride>: the largest element of each window; the gradient goes to the
-/// first maximum in row-major window order. Training keeps each window's maximum's position in
-/// its [H, W] plane (a number of type T: exact while H·W ≤ 2^24 for float, a static_assert).
+/// first maximum in row-major window order. Training keeps, per output, which position of its
+/// window held the maximum (u·Window + v, a small number of type T, exact), so the vjp is a
+/// scatter; when the windows partition the image (Stride = Window, no remainder) the vjp writes
+/// every position of ∂X once, row by row (no separate zeroing pass).
 template <std::size_t Win, std::size_t S>
 struct max_pool2d_op {
     static constexpr std::string_view name = "max_pool2d";
@@ -447,31 +449,33 @@ struct max_pool2d_op {
     template <class X>
     static constexpr std::size_t saved = result<X>::count;
 
+    template <class Out, class X>
+    static constexpr bool partitions =
+        Win == S && Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3];
+
     template <class Out, class X, bool Save, class T>
-    static constexpr void pool(T* out, const T* x) {
+    static constexpr void pool(T* __restrict out, const T* __restrict x) {
         constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
                               OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
-        static_assert(!Save || sizeof(T) >= 8 || H * W <= (std::size_t{1} << 24),
-                      "ctgrad::max_pool2d: positions in a plane over 2^24 are not exact in float");
         T* where = out + Out::count;
         for (std::size_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * H * W;
             T* op = out + pl * OH * OW;
+            T* wp = where + pl * OH * OW;
             for (std::size_t i = 0; i < OH; ++i) {
                 for (std::size_t j = 0; j < OW; ++j) {
-                    std::size_t at = (S * i) * W + S * j;
-                    T m = xp[at];
+                    T m = xp[(S * i) * W + S * j];
+                    T at = T(0);
                     for (std::size_t u = 0; u < Win; ++u) {
-                        const T* r = xp + (S * i + u) * W + S * j;
                         for (std::size_t v = 0; v < Win; ++v) {
-                            if (r[v] > m) {  // strict: a tie keeps the first maximum
-                                m = r[v];
-                                at = (S * i + u) * W + S * j + v;
-                            }
+                            const T e = xp[(S * i + u) * W + S * j + v];
+                            // strict: a tie keeps the first maximum (branch-free selects)
+                            at = e > m ? static_cast<T>(u * Win + v) : at;
+                            m = e > m ? e : m;
                         }
                     }
                     op[i * OW + j] = m;
-                    if constexpr (Save) where[pl * OH * OW + i * OW + j] = static_cast<T>(at);
+                    if constexpr (Save) wp[i * OW + j] = at;
                 }
             }
         }
@@ -490,37 +494,38 @@ struct max_pool2d_op {
     static constexpr bool has_vjp = true;
 
     template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
-    static constexpr void vjp(T* d, const T* dout, const T* out, const T*) {
-        constexpr std::size_t HW = X::dims[2] * X::dims[3], OHW = Out::dims[2] * Out::dims[3];
-        constexpr std::size_t planes = X::dims[0] * X::dims[1];
+    static constexpr void vjp(T* __restrict d, const T* dout, const T* out, const T*) {
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
+                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
         const T* where = out + Out::count;
-        if constexpr (Mode == kernels::mode::assign && Win == S &&
-                      Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3]) {
-            // the windows partition the image: each writes its own positions, 0 or ∂Y
-            constexpr std::size_t W = X::dims[3], OW = Out::dims[3];
+        if constexpr (Mode == kernels::mode::assign && partitions<Out, X>) {
             for (std::size_t pl = 0; pl < planes; ++pl) {
-                T* dp = d + pl * HW;
-                for (std::size_t q = 0; q < OHW; ++q) {
-                    const std::size_t i = q / OW, j = q % OW;
-                    const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
-                    const T g = dout[pl * OHW + q];
+                T* dp = d + pl * H * W;
+                const T* gp = dout + pl * OH * OW;
+                const T* wp = where + pl * OH * OW;
+                for (std::size_t i = 0; i < OH; ++i) {
                     for (std::size_t u = 0; u < Win; ++u) {
-                        for (std::size_t v = 0; v < Win; ++v) {
-                            const std::size_t e = (Win * i + u) * W + Win * j + v;
-                            dp[e] = e == at ? g : T(0);
+                        T* row = dp + (Win * i + u) * W;
+                        for (std::size_t j = 0; j < OW; ++j) {
+                            const T g = gp[i * OW + j], k = wp[i * OW + j];
+                            for (std::size_t v = 0; v < Win; ++v) {
+                                row[Win * j + v] = k == static_cast<T>(u * Win + v) ? g : T(0);
+                            }
                         }
                     }
                 }
             }
-            return;
-        }
-        if constexpr (Mode == kernels::mode::assign) {
-            for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
-        }
-        for (std::size_t pl = 0; pl < planes; ++pl) {
-            for (std::size_t q = 0; q < OHW; ++q) {
-                const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
-                d[pl * HW + at] += dout[pl * OHW + q];
+        } else {
+            if constexpr (Mode == kernels::mode::assign) {
+                for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
+            }
+            for (std::size_t pl = 0; pl < planes; ++pl) {
+                T* dp = d + pl * H * W;
+                for (std::size_t q = 0; q < OH * OW; ++q) {
+                    const auto k = static_cast<std::size_t>(where[pl * OH * OW + q]);
+                    const std::size_t i = q / OW, j = q % OW;
+                    dp[(S * i + k / Win) * W + S * j + k % Win] += dout[pl * OH * OW + q];
+                }
             }
         }
     }
