@@ -56,8 +56,8 @@ struct pool_geometry {
 template <class T>
 struct pool_kernels {
     pool_geometry g;
-    std::size_t out_cols;                             ///< C·OH·OW
-    void (*forward)(const T* x, T* y, T* where);      ///< where: argmax in each plane
+    std::size_t out_cols;                                  ///< C·OH·OW
+    void (*forward)(const T* x, T* y, T* where);           ///< where: argmax in each plane
     void (*backward)(const T* dy, const T* where, T* dx);  ///< dX += scatter(dY)
 };
 
@@ -170,8 +170,8 @@ conv_kernels<T>& find_conv(const conv_geometry& g) {
         if (e.g == g) return e;
     }
     throw std::invalid_argument(
-        "tg::conv2d: geometry N=" + std::to_string(g.n) + " C=" + std::to_string(g.c) + " H=" +
-        std::to_string(g.h) + " W=" + std::to_string(g.w) + " O=" + std::to_string(g.o) +
+        "tg::conv2d: geometry N=" + std::to_string(g.n) + " C=" + std::to_string(g.c) +
+        " H=" + std::to_string(g.h) + " W=" + std::to_string(g.w) + " O=" + std::to_string(g.o) +
         " K=" + std::to_string(g.k) + " is not registered (tg::register_conv2d)");
 }
 template <class T>
@@ -179,7 +179,8 @@ pool_kernels<T>& find_pool(const pool_geometry& g) {
     for (auto& e : pool_registry<T>) {
         if (e.g == g) return e;
     }
-    throw std::invalid_argument("tg::max_pool2d: geometry not registered (tg::register_max_pool2d)");
+    throw std::invalid_argument(
+        "tg::max_pool2d: geometry not registered (tg::register_max_pool2d)");
 }
 
 }  // namespace detail

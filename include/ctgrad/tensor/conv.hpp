@@ -85,7 +85,8 @@ constexpr void copy_short(T* __restrict dst, const T* __restrict src) {
     if constexpr (L <= 64) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((dst[I] = src[I]), ...);
-        }(std::make_index_sequence<L>{});
+        }
+        (std::make_index_sequence<L>{});
     } else {
         for (std::size_t i = 0; i < L; ++i) dst[i] = src[i];
     }
@@ -173,8 +174,8 @@ constexpr void col2im_add(const T* __restrict dcol, T* __restrict dx) {
 
 /// The direct convolution of one image (the value-only forward): y [O, OH, OW] = b + K ⋆ x.
 template <std::size_t C, std::size_t H, std::size_t W, std::size_t O, std::size_t KH,
-          std::size_t KW, std::size_t S, std::size_t P, std::size_t OH, std::size_t OW,
-          bool Bias, class T>
+          std::size_t KW, std::size_t S, std::size_t P, std::size_t OH, std::size_t OW, bool Bias,
+          class T>
 constexpr void direct(const T* __restrict x, const T* __restrict k, const T* __restrict b,
                       T* __restrict y) {
     for (std::size_t o = 0; o < O; ++o) {
@@ -248,18 +249,17 @@ struct conv2d_op {
                           "ctgrad::conv2d: the kernel is larger than the padded image (KH <= H + "
                           "2·Padding and KW <= W + 2·Padding); the sizes are named in "
                           "'conv2d_kernel_larger_than_padded_image<KH, KW, H + 2P, W + 2P>' below");
-            static_cast<void>(sizeof(conv2d_kernel_larger_than_padded_image<
-                                     K::dims[2], K::dims[3], X::dims[2] + 2 * P,
-                                     X::dims[3] + 2 * P>));
+            static_cast<void>(sizeof(
+                conv2d_kernel_larger_than_padded_image<K::dims[2], K::dims[3], X::dims[2] + 2 * P,
+                                                       X::dims[3] + 2 * P>));
             return shape<1, 1, 1, 1>{};
-        } else if constexpr (sizeof...(B) > 1 ||
-                             (sizeof...(B) == 1 && !(std::is_same_v<B, shape<K::dims[0]>> && ...))) {
+        } else if constexpr (sizeof...(B) > 1 || (sizeof...(B) == 1 &&
+                                                  !(std::is_same_v<B, shape<K::dims[0]>> && ...))) {
             static_assert(sizeof...(B) == 0,
                           "ctgrad::conv2d: the bias must be a vector [O], one number per output "
                           "channel; the sizes are named in "
                           "'conv2d_bias_is_not_one_per_output_channel<O, shape>' below");
-            static_cast<void>(
-                sizeof(conv2d_bias_is_not_one_per_output_channel<K::dims[0], B...>));
+            static_cast<void>(sizeof(conv2d_bias_is_not_one_per_output_channel<K::dims[0], B...>));
             return shape<1, 1, 1, 1>{};
         } else {
             return shape<X::dims[0], K::dims[0], (X::dims[2] + 2 * P - K::dims[2]) / S + 1,
@@ -272,8 +272,7 @@ struct conv2d_op {
     /// The sizes of one call, named.
     template <class X, class K>
     struct dims {
-        static constexpr std::size_t N = X::dims[0], C = X::dims[1], H = X::dims[2],
-                                     W = X::dims[3];
+        static constexpr std::size_t N = X::dims[0], C = X::dims[1], H = X::dims[2], W = X::dims[3];
         static constexpr std::size_t O = K::dims[0], KH = K::dims[2], KW = K::dims[3];
         static constexpr std::size_t OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
         static constexpr std::size_t R = C * KH * KW, Q = OH * OW;  // col is [R, Q]
@@ -290,11 +289,9 @@ struct conv2d_op {
             img = xp;
         }
         if constexpr (Rows) {
-            conv_detail::im2row_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
-                                                                                         col);
+            conv_detail::im2row_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img, col);
         } else {
-            conv_detail::im2col_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
-                                                                                         col);
+            conv_detail::im2col_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img, col);
         }
     }
 
@@ -307,7 +304,7 @@ struct conv2d_op {
     /// What training keeps after the value: scratch for the vjps, room for one image's col
     /// and, with padding, for one padded image [C, H + 2P, W + 2P].
     template <class X, class K, class... B>
-    static constexpr std::size_t saved = dims<X, K>::R * dims<X, K>::Q + dims<X, K>::padded;
+    static constexpr std::size_t saved = dims<X, K>::R* dims<X, K>::Q + dims<X, K>::padded;
 
     /// The largest scratch (in bytes) the value-only forward takes on the stack to run the GEMM
     /// path; above it, and in constant evaluation, it runs the direct convolution.
@@ -403,7 +400,6 @@ struct conv2d_op {
             }
         }
     }
-
 };
 
 /// The output size of a pooling window sliding over n positions, and whether it tiles them.
@@ -451,12 +447,12 @@ struct max_pool2d_op {
 
     template <class Out, class X>
     static constexpr bool partitions =
-        Win == S && Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3];
+        Win == S&& Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3];
 
     template <class Out, class X, bool Save, class T>
     static constexpr void pool(T* __restrict out, const T* __restrict x) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         T* where = out + Out::count;
         for (std::size_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * H * W;
@@ -495,8 +491,8 @@ struct max_pool2d_op {
 
     template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
     static constexpr void vjp(T* __restrict d, const T* dout, const T* out, const T*) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         const T* where = out + Out::count;
         if constexpr (Mode == kernels::mode::assign && partitions<Out, X>) {
             for (std::size_t pl = 0; pl < planes; ++pl) {
@@ -544,8 +540,8 @@ struct avg_pool2d_op {
 
     template <class Out, class X, class T>
     static constexpr void forward(T* out, const T* x) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         const T inv = T(1) / static_cast<T>(Win * Win);
         for (std::size_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * H * W;
@@ -567,8 +563,8 @@ struct avg_pool2d_op {
 
     template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
     static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         if constexpr (Mode == kernels::mode::assign) {
             for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
         }
@@ -729,8 +725,7 @@ constexpr auto conv2d(X x, K k) {
 }
 
 /// The convolution plus a bias b [O], one number per output channel (added to every position).
-template <std::size_t Stride = 1, std::size_t Padding = 0, expression X, expression K,
-          expression B>
+template <std::size_t Stride = 1, std::size_t Padding = 0, expression X, expression K, expression B>
 constexpr auto conv2d(X x, K k, B b) {
     return make_node<ops::conv2d_op<Stride, Padding>>(std::move(x), std::move(k), std::move(b));
 }
