@@ -56,8 +56,8 @@ struct pool_geometry {
 template <class T>
 struct pool_kernels {
     pool_geometry g;
-    std::size_t out_cols;                             ///< C·OH·OW
-    void (*forward)(const T* x, T* y, T* where);      ///< where: argmax in each plane
+    std::size_t out_cols;                                  ///< C·OH·OW
+    void (*forward)(const T* x, T* y, T* where);           ///< where: argmax in each plane
     void (*backward)(const T* dy, const T* where, T* dx);  ///< dX += scatter(dY)
 };
 
@@ -128,29 +128,36 @@ void register_max_pool2d() {
         [](const T* x, T* y, T* where) {
             // ctgrad's loop (ops::max_pool2d_op::pool), with the positions written to
             // node::saved rather than after the values
-            constexpr std::size_t HW = H * W, OHW = Y::count / (N * C);
+            constexpr std::size_t OH = H / Win, OW = W / Win;
             for (std::size_t pl = 0; pl < N * C; ++pl) {
-                const T* xp = x + pl * HW;
-                for (std::size_t q = 0; q < OHW; ++q) {
-                    const std::size_t i = q / (W / Win), j = q % (W / Win);
-                    std::size_t at = (Win * i) * W + Win * j;
-                    T m = xp[at];
-                    for (std::size_t u = 0; u < Win; ++u) {
-                        for (std::size_t v = 0; v < Win; ++v) {
-                            const std::size_t e = (Win * i + u) * W + Win * j + v;
-                            if (xp[e] > m) m = xp[e], at = e;
+                const T* xp = x + pl * H * W;
+                for (std::size_t i = 0; i < OH; ++i) {
+                    for (std::size_t j = 0; j < OW; ++j) {
+                        T m = xp[(Win * i) * W + Win * j];
+                        T at = T(0);
+                        for (std::size_t u = 0; u < Win; ++u) {
+                            for (std::size_t v = 0; v < Win; ++v) {
+                                const T e = xp[(Win * i + u) * W + Win * j + v];
+                                at = e > m ? static_cast<T>(u * Win + v) : at;
+                                m = e > m ? e : m;
+                            }
                         }
+                        y[(pl * OH + i) * OW + j] = m;
+                        where[(pl * OH + i) * OW + j] = at;
                     }
-                    y[pl * OHW + q] = m;
-                    where[pl * OHW + q] = static_cast<T>(at);
                 }
             }
         },
         [](const T* dy, const T* where, T* dx) {
-            constexpr std::size_t HW = H * W, OHW = Y::count / (N * C);
+            // accumulates (the baseline's gradients are sums), so a scatter after the zeroing
+            // backward() does
+            constexpr std::size_t OH = H / Win, OW = W / Win;
             for (std::size_t pl = 0; pl < N * C; ++pl) {
-                for (std::size_t q = 0; q < OHW; ++q) {
-                    dx[pl * HW + static_cast<std::size_t>(where[pl * OHW + q])] += dy[pl * OHW + q];
+                T* dp = dx + pl * H * W;
+                for (std::size_t q = 0; q < OH * OW; ++q) {
+                    const auto k = static_cast<std::size_t>(where[pl * OH * OW + q]);
+                    const std::size_t i = q / OW, j = q % OW;
+                    dp[(Win * i + k / Win) * W + Win * j + k % Win] += dy[pl * OH * OW + q];
                 }
             }
         }});
@@ -163,8 +170,8 @@ conv_kernels<T>& find_conv(const conv_geometry& g) {
         if (e.g == g) return e;
     }
     throw std::invalid_argument(
-        "tg::conv2d: geometry N=" + std::to_string(g.n) + " C=" + std::to_string(g.c) + " H=" +
-        std::to_string(g.h) + " W=" + std::to_string(g.w) + " O=" + std::to_string(g.o) +
+        "tg::conv2d: geometry N=" + std::to_string(g.n) + " C=" + std::to_string(g.c) +
+        " H=" + std::to_string(g.h) + " W=" + std::to_string(g.w) + " O=" + std::to_string(g.o) +
         " K=" + std::to_string(g.k) + " is not registered (tg::register_conv2d)");
 }
 template <class T>
@@ -172,7 +179,8 @@ pool_kernels<T>& find_pool(const pool_geometry& g) {
     for (auto& e : pool_registry<T>) {
         if (e.g == g) return e;
     }
-    throw std::invalid_argument("tg::max_pool2d: geometry not registered (tg::register_max_pool2d)");
+    throw std::invalid_argument(
+        "tg::max_pool2d: geometry not registered (tg::register_max_pool2d)");
 }
 
 }  // namespace detail

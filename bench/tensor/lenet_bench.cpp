@@ -109,8 +109,8 @@ void conv_kernel(benchmark::State& state) {
     using BS = ctgrad::shape<O>;
     using YS = ctgrad::shape<batch, O, OH, OH>;
     std::vector<float> x(XS::count, 0.5f), k(KS::count, 0.1f), b(O, 0.0f),
-        y(YS::count + op::template saved<XS, KS, BS>, 0.0f), dy(YS::count, 0.01f),
-        dx(XS::count), dk(KS::count);
+        y(YS::count + op::template saved<XS, KS, BS>, 0.0f), dy(YS::count, 0.01f), dx(XS::count),
+        dk(KS::count);
     for (auto _ : state) {
         if constexpr (Which == 0) {
             op::template forward_saving<YS, XS, KS, BS>(y.data(), x.data(), k.data(), b.data());
@@ -150,9 +150,9 @@ struct graph_lenet {
         tg::register_matmul<float, batch, 400, 120>();
         tg::register_matmul<float, batch, 120, 84>();
         tg::register_matmul<float, batch, 84, 10>();
-        p = {tg::leaf(q.c1w, 6, 25),  tg::vector_leaf(q.c1b), tg::leaf(q.c2w, 16, 150),
-             tg::vector_leaf(q.c2b),  tg::leaf(q.f1w, 400, 120), tg::vector_leaf(q.f1b),
-             tg::leaf(q.f2w, 120, 84), tg::vector_leaf(q.f2b), tg::leaf(q.f3w, 84, 10),
+        p = {tg::leaf(q.c1w, 6, 25),   tg::vector_leaf(q.c1b),    tg::leaf(q.c2w, 16, 150),
+             tg::vector_leaf(q.c2b),   tg::leaf(q.f1w, 400, 120), tg::vector_leaf(q.f1b),
+             tg::leaf(q.f2w, 120, 84), tg::vector_leaf(q.f2b),    tg::leaf(q.f3w, 84, 10),
              tg::vector_leaf(q.f3b)};
         x = tg::leaf(d.x, batch, side * side, false);
         y = tg::leaf(d.y, batch, classes, false);

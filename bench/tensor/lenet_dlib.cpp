@@ -24,21 +24,23 @@ using con_pad = dlib::add_layer<dlib::con_<Filters, K, K, 1, 1, P, P>, S>;
 using net_type = dlib::loss_multiclass_log<dlib::fc<
     10,
     dlib::relu<dlib::fc<
-        84, dlib::relu<dlib::fc<
-                120, dlib::max_pool<
-                         2, 2, 2, 2,
-                         dlib::relu<con_pad<
-                             16, 5, 0,
-                             dlib::max_pool<2, 2, 2, 2,
-                                            dlib::relu<con_pad<6, 5, 2,
-                                                               dlib::input<dlib::matrix<float>>>>>>>>>>>>>>;
+        84,
+        dlib::relu<dlib::fc<
+            120, dlib::max_pool<
+                     2, 2, 2, 2,
+                     dlib::relu<con_pad<
+                         16, 5, 0,
+                         dlib::max_pool<2, 2, 2, 2,
+                                        dlib::relu<con_pad<
+                                            6, 5, 2, dlib::input<dlib::matrix<float>>>>>>>>>>>>>>;
 
 void lenet_step_dlib(benchmark::State& state) {
     const data d = make_data();
     std::vector<dlib::matrix<float>> images(batch, dlib::matrix<float>(28, 28));
     for (size_t n = 0; n < batch; ++n) {
         for (long i = 0; i < 28; ++i) {
-            for (long j = 0; j < 28; ++j) images[n](i, j) = d.x[(n * 28 + size_t(i)) * 28 + size_t(j)];
+            for (long j = 0; j < 28; ++j)
+                images[n](i, j) = d.x[(n * 28 + size_t(i)) * 28 + size_t(j)];
         }
     }
     net_type net;

@@ -52,8 +52,9 @@ struct torch_lenet {
     }
 
     torch::Tensor logits(const torch::Tensor& in) const {
-        auto a = F::max_pool2d(torch::relu(F::conv2d(in, p[0], F::Conv2dFuncOptions().bias(p[1]).padding(2))),
-                               F::MaxPool2dFuncOptions(2));
+        auto a = F::max_pool2d(
+            torch::relu(F::conv2d(in, p[0], F::Conv2dFuncOptions().bias(p[1]).padding(2))),
+            F::MaxPool2dFuncOptions(2));
         a = F::max_pool2d(torch::relu(F::conv2d(a, p[2], F::Conv2dFuncOptions().bias(p[3]))),
                           F::MaxPool2dFuncOptions(2));
         a = a.flatten(1);

@@ -39,9 +39,12 @@ BOOST_AUTO_TEST_CASE(conv_net_matches_ctgrad) {
     for (auto& e : w) e = u(rng);
     for (size_t n = 0; n < N; ++n) y(n, n % Cls) = 1;
     const auto loss = ctgrad::softmax_cross_entropy(
-        ctgrad::matmul(ctgrad::flatten(ctgrad::max_pool2d<2>(ctgrad::relu(ctgrad::conv2d<1, P>(X, Kv, B)))), W),
+        ctgrad::matmul(
+            ctgrad::flatten(ctgrad::max_pool2d<2>(ctgrad::relu(ctgrad::conv2d<1, P>(X, Kv, B)))),
+            W),
         Y);
-    const auto g = ctgrad::gradient(loss, ctgrad::wrt(X, Kv, B, W), X = x, Kv = k, B = b, W = w, Y = y);
+    const auto g =
+        ctgrad::gradient(loss, ctgrad::wrt(X, Kv, B, W), X = x, Kv = k, B = b, W = w, Y = y);
 
     tg::register_conv2d<double, N, C, H, H, O, K, 1, P>();
     tg::register_max_pool2d<double, N, O, H, H, 2>();
@@ -57,10 +60,14 @@ BOOST_AUTO_TEST_CASE(conv_net_matches_ctgrad) {
         tg::matmul(tg::max_pool2d(tg::relu(tg::conv2d(xl, kl, bl, geo)), pg), wl), yl);
     tg::backward(l);
     BOOST_TEST(l.item() == g.value, tt::tolerance(1e-12));
-    for (size_t e = 0; e < x.size(); ++e) BOOST_TEST(xl.grad()[e] == g[X].data()[e], tt::tolerance(1e-10));
-    for (size_t e = 0; e < k.size(); ++e) BOOST_TEST(kl.grad()[e] == g[Kv].data()[e], tt::tolerance(1e-10));
-    for (size_t e = 0; e < b.size(); ++e) BOOST_TEST(bl.grad()[e] == g[B].data()[e], tt::tolerance(1e-10));
-    for (size_t e = 0; e < w.size(); ++e) BOOST_TEST(wl.grad()[e] == g[W].data()[e], tt::tolerance(1e-10));
+    for (size_t e = 0; e < x.size(); ++e)
+        BOOST_TEST(xl.grad()[e] == g[X].data()[e], tt::tolerance(1e-10));
+    for (size_t e = 0; e < k.size(); ++e)
+        BOOST_TEST(kl.grad()[e] == g[Kv].data()[e], tt::tolerance(1e-10));
+    for (size_t e = 0; e < b.size(); ++e)
+        BOOST_TEST(bl.grad()[e] == g[B].data()[e], tt::tolerance(1e-10));
+    for (size_t e = 0; e < w.size(); ++e)
+        BOOST_TEST(wl.grad()[e] == g[W].data()[e], tt::tolerance(1e-10));
     BOOST_TEST(tg::fallback_matmuls() == 0u);
     // an unregistered geometry is refused with a message
     BOOST_CHECK_THROW(tg::conv2d(xl, kl, bl, tg::conv_geometry{N, C, H, H, O, K, 2, P}),

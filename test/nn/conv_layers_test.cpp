@@ -37,8 +37,8 @@ void fill_uniform(tensor<T, D...>& t, std::mt19937& rng, double lo, double hi) {
 using c1 = nn::conv2d<"c1", 2, 3, 3, 1, 1, double>;
 using c2 = nn::conv2d<"c2", 3, 4, 3, 2, 0, double>;
 using fc = nn::dense<"fc", 4 * 2 * 2, 3, double>;
-constexpr auto net = nn::sequential(c1{}, nn::tanh, nn::max_pool2d<2, 1>{}, c2{}, nn::relu,
-                                    nn::flatten, fc{});
+constexpr auto net =
+    nn::sequential(c1{}, nn::tanh, nn::max_pool2d<2, 1>{}, c2{}, nn::relu, nn::flatten, fc{});
 constexpr auto X = ctgrad::var<"X", tensor<double, 2, 2, 6, 6>>;
 constexpr auto Y = ctgrad::var<"Y", tensor<double, 2, 3>>;
 
@@ -51,7 +51,8 @@ BOOST_AUTO_TEST_CASE(conv2d_layer_names_shapes_and_parameters) {
     static_assert(std::is_same_v<typename decltype(c1::b)::kind, tensor<double, 3>>);
     using params = nn::parameters_t<decltype(net)>;
     static_assert(params::size == 6);
-    static_assert(nn::parameters_of<decltype(net)>::count() == 3 * 2 * 9 + 3 + 4 * 3 * 9 + 4 + 16 * 3 + 3);
+    static_assert(nn::parameters_of<decltype(net)>::count() ==
+                  3 * 2 * 9 + 3 + 4 * 3 * 9 + 4 + 16 * 3 + 3);
     // the network's output shape: [2, 6, 6] -> c1 (pad 1) [3, 6, 6] -> pool 2/1 [3, 5, 5] ->
     // c2 (stride 2) [4, 2, 2] -> flatten [16] -> fc [3]
     using out = ctgrad::detail::shape_of_t<decltype(net(X))>;
@@ -142,7 +143,8 @@ BOOST_AUTO_TEST_CASE(batch_norm2d_normalises_each_channel_over_batch_and_pixels)
     tensor<double, 2, 3, 4, 4> x{};
     fill_uniform(x, rng, -1, 3);
     const auto y = p.bind([&](const auto&... b) {
-        return s.bind([&](const auto&... st) { return ctgrad::value(layer(RX), b..., st..., RX = x); });
+        return s.bind(
+            [&](const auto&... st) { return ctgrad::value(layer(RX), b..., st..., RX = x); });
     });
     for (size_t c = 0; c < 3; ++c) {
         double mean = 0, var = 0;
@@ -238,9 +240,8 @@ BOOST_AUTO_TEST_CASE(l1_penalty_of_the_weight_tensors) {
         if constexpr (std::remove_cvref_t<decltype(t)>::rank >= 2)
             for (double w : t) want += std::abs(w);
     });
-    const auto g = p.bind([&](const auto&... b) {
-        return ctgrad::gradient(nn::l1<decltype(net)>(0.01), b...);
-    });
+    const auto g = p.bind(
+        [&](const auto&... b) { return ctgrad::gradient(nn::l1<decltype(net)>(0.01), b...); });
     BOOST_TEST(g.value == 0.01 * want, tt::tolerance(1e-12));
     for (size_t e = 0; e < p[c2::W].size(); ++e) {
         const double w = p[c2::W].data()[e];

@@ -37,8 +37,17 @@ struct naive_conv {
     size_t N, C, H, W, O, KH, KW, S, P, OH, OW;
     naive_conv(size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh, size_t kw, size_t s,
                size_t p)
-        : N(n), C(c), H(h), W(w), O(o), KH(kh), KW(kw), S(s), P(p),
-          OH((h + 2 * p - kh) / s + 1), OW((w + 2 * p - kw) / s + 1) {}
+        : N(n),
+          C(c),
+          H(h),
+          W(w),
+          O(o),
+          KH(kh),
+          KW(kw),
+          S(s),
+          P(p),
+          OH((h + 2 * p - kh) / s + 1),
+          OW((w + 2 * p - kw) / s + 1) {}
 
     template <class F>
     void each(F f) const {  // f(y index, x index, k index, o) for every product term
@@ -54,7 +63,8 @@ struct naive_conv {
                                     if (ih < 0 || iw < 0 || ih >= long(H) || iw >= long(W))
                                         continue;
                                     const size_t yi = ((n * O + o) * OH + i) * OW + j;
-                                    const size_t xi = ((n * C + c) * H + size_t(ih)) * W + size_t(iw);
+                                    const size_t xi =
+                                        ((n * C + c) * H + size_t(ih)) * W + size_t(iw);
                                     const size_t ki = ((o * C + c) * KH + u) * KW + v;
                                     f(yi, xi, ki);
                                 }
@@ -113,8 +123,10 @@ void check_conv_case(unsigned seed) {
     for (size_t n = 0; n < N; ++n)
         for (size_t o = 0; o < O; ++o)
             for (size_t q = 0; q < OH * OW; ++q) db[o] += r.data()[(n * O + o) * OH * OW + q];
-    for (size_t e = 0; e < dx.size(); ++e) BOOST_TEST(g[X].data()[e] == dx[e], tt::tolerance(1e-12));
-    for (size_t e = 0; e < dk.size(); ++e) BOOST_TEST(g[K].data()[e] == dk[e], tt::tolerance(1e-12));
+    for (size_t e = 0; e < dx.size(); ++e)
+        BOOST_TEST(g[X].data()[e] == dx[e], tt::tolerance(1e-12));
+    for (size_t e = 0; e < dk.size(); ++e)
+        BOOST_TEST(g[K].data()[e] == dk[e], tt::tolerance(1e-12));
     for (size_t o = 0; o < O; ++o) BOOST_TEST(g[B](o) == db[o], tt::tolerance(1e-12));
 
     // without bias, and with the image used twice (its adjoint accumulates from two vjps)
@@ -125,7 +137,9 @@ void check_conv_case(unsigned seed) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(conv2d_stride_1_padding_1) { check_conv_case<2, 3, 5, 6, 4, 3, 3, 1, 1>(1); }
+BOOST_AUTO_TEST_CASE(conv2d_stride_1_padding_1) {
+    check_conv_case<2, 3, 5, 6, 4, 3, 3, 1, 1>(1);
+}
 BOOST_AUTO_TEST_CASE(conv2d_stride_2_no_padding_odd_sizes) {
     check_conv_case<2, 2, 7, 9, 3, 3, 2, 2, 0>(2);
 }
@@ -135,7 +149,9 @@ BOOST_AUTO_TEST_CASE(conv2d_stride_3_padding_2_remainder_dropped) {
 BOOST_AUTO_TEST_CASE(conv2d_kernel_as_large_as_the_padded_image) {
     check_conv_case<2, 1, 3, 4, 2, 5, 6, 1, 1>(4);
 }
-BOOST_AUTO_TEST_CASE(conv2d_one_by_one_kernel) { check_conv_case<3, 4, 3, 3, 5, 1, 1, 1, 0>(5); }
+BOOST_AUTO_TEST_CASE(conv2d_one_by_one_kernel) {
+    check_conv_case<3, 4, 3, 3, 5, 1, 1, 1, 0>(5);
+}
 
 // a convolution whose scratch is above the stack limit of the value-only forward: the direct
 // convolution runs there (and in constant evaluation)
@@ -182,11 +198,12 @@ BOOST_AUTO_TEST_CASE(conv2d_float_lenet_sizes_against_the_reference) {
     const naive_conv ref(N, 6, 14, 14, 16, 5, 5, 1, 0);
     const auto yr = ref.forward(xd.data(), kd.data(), bd.data());
     const auto y = ctgrad::value(ctgrad::conv2d(X, K, B), X = x, K = k, B = b);
-    const auto g = ctgrad::gradient(ctgrad::sum(ctgrad::conv2d(X, K, B) * R), wrt(X, K, B),
-                                    X = x, K = k, B = b, R = r);
+    const auto g = ctgrad::gradient(ctgrad::sum(ctgrad::conv2d(X, K, B) * R), wrt(X, K, B), X = x,
+                                    K = k, B = b, R = r);
     double lr = 0;
     for (size_t e = 0; e < yr.size(); ++e) {
-        BOOST_TEST(std::abs(y.data()[e] - yr[e]) <= 1e-4, e << ": " << y.data()[e] << " vs " << yr[e]);
+        BOOST_TEST(std::abs(y.data()[e] - yr[e]) <= 1e-4,
+                   e << ": " << y.data()[e] << " vs " << yr[e]);
         lr += yr[e] * double(r.data()[e]);
     }
     BOOST_TEST(double(g.value) == lr, tt::tolerance(1e-4));
@@ -195,8 +212,10 @@ BOOST_AUTO_TEST_CASE(conv2d_float_lenet_sizes_against_the_reference) {
         dx[xi] += kd[ki] * double(r.data()[yi]);
         dk[ki] += xd[xi] * double(r.data()[yi]);
     });
-    for (size_t e = 0; e < dx.size(); ++e) BOOST_TEST(std::abs(g[X].data()[e] - dx[e]) <= 1e-4, "dX " << e);
-    for (size_t e = 0; e < dk.size(); ++e) BOOST_TEST(std::abs(g[K].data()[e] - dk[e]) <= 1e-3, "dK " << e);  // a sum of 300 products
+    for (size_t e = 0; e < dx.size(); ++e)
+        BOOST_TEST(std::abs(g[X].data()[e] - dx[e]) <= 1e-4, "dX " << e);
+    for (size_t e = 0; e < dk.size(); ++e)
+        BOOST_TEST(std::abs(g[K].data()[e] - dk[e]) <= 1e-3, "dK " << e);  // a sum of 300 products
 }
 
 // --- pooling ---
@@ -233,7 +252,8 @@ void check_pool_case(unsigned seed) {
                 dmax[at] += r.data()[q];
                 for (size_t u = 0; u < Win; ++u)
                     for (size_t v = 0; v < Win; ++v)
-                        davg[(pl * H + S * i + u) * W + S * j + v] += r.data()[q] / double(Win * Win);
+                        davg[(pl * H + S * i + u) * W + S * j + v] +=
+                            r.data()[q] / double(Win * Win);
             }
     const auto gm = check_fd(ctgrad::sum(ctgrad::max_pool2d<Win, S>(X) * R), wrt(X), X = x, R = r);
     const auto ga = check_fd(ctgrad::sum(ctgrad::avg_pool2d<Win, S>(X) * R), wrt(X), X = x, R = r);
@@ -249,10 +269,18 @@ void check_pool_case(unsigned seed) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(pooling_2x2_tiles) { check_pool_case<2, 3, 6, 4, 2, 2>(11); }
-BOOST_AUTO_TEST_CASE(pooling_3x3_stride_2_overlapping_odd) { check_pool_case<1, 2, 7, 9, 3, 2>(12); }
-BOOST_AUTO_TEST_CASE(pooling_3x3_stride_1) { check_pool_case<2, 1, 5, 5, 3, 1>(13); }
-BOOST_AUTO_TEST_CASE(pooling_whole_image) { check_pool_case<2, 2, 3, 3, 3, 3>(14); }
+BOOST_AUTO_TEST_CASE(pooling_2x2_tiles) {
+    check_pool_case<2, 3, 6, 4, 2, 2>(11);
+}
+BOOST_AUTO_TEST_CASE(pooling_3x3_stride_2_overlapping_odd) {
+    check_pool_case<1, 2, 7, 9, 3, 2>(12);
+}
+BOOST_AUTO_TEST_CASE(pooling_3x3_stride_1) {
+    check_pool_case<2, 1, 5, 5, 3, 1>(13);
+}
+BOOST_AUTO_TEST_CASE(pooling_whole_image) {
+    check_pool_case<2, 2, 3, 3, 3, 3>(14);
+}
 
 BOOST_AUTO_TEST_CASE(max_pool_tie_sends_the_gradient_to_the_first_maximum) {
     constexpr auto X = ctgrad::var<"X", tensor<double, 1, 1, 4, 4>>;
@@ -277,7 +305,8 @@ BOOST_AUTO_TEST_CASE(max_pool_tie_sends_the_gradient_to_the_first_maximum) {
     for (auto& e : z) e = 3.0;
     const auto gz = ctgrad::gradient(ctgrad::sum(ctgrad::max_pool2d<3, 1>(Z)), Z = z);
     for (size_t i = 0; i < 4; ++i)
-        for (size_t j = 0; j < 4; ++j) BOOST_TEST(gz[Z](0, 0, i, j) == ((i < 2 && j < 2) ? 1.0 : 0.0));
+        for (size_t j = 0; j < 4; ++j)
+            BOOST_TEST(gz[Z](0, 0, i, j) == ((i < 2 && j < 2) ? 1.0 : 0.0));
 }
 
 BOOST_AUTO_TEST_CASE(flatten_is_torch_flatten_from_dimension_1) {
@@ -293,7 +322,8 @@ BOOST_AUTO_TEST_CASE(flatten_is_torch_flatten_from_dimension_1) {
     for (size_t n = 0; n < 2; ++n)
         for (size_t c = 0; c < 3; ++c)
             for (size_t i = 0; i < 2; ++i)
-                for (size_t j = 0; j < 2; ++j) BOOST_TEST(f(n, (c * 2 + i) * 2 + j) == x(n, c, i, j));
+                for (size_t j = 0; j < 2; ++j)
+                    BOOST_TEST(f(n, (c * 2 + i) * 2 + j) == x(n, c, i, j));
     const auto g = check_fd(ctgrad::sum(ctgrad::tanh(ctgrad::flatten(ctgrad::square(X))) * R),
                             wrt(X), X = x, R = r);
     BOOST_TEST(g.value != 0.0);
@@ -310,9 +340,9 @@ constexpr auto CY = ctgrad::var<"CY", tensor<double, 2, 3>>;
 
 constexpr auto tiny_net_loss() {
     return ctgrad::softmax_cross_entropy(
-        ctgrad::matmul(ctgrad::flatten(ctgrad::max_pool2d<2>(
-                           ctgrad::relu(ctgrad::conv2d<1, 1>(CX, CK, CB)))),
-                       CW),
+        ctgrad::matmul(
+            ctgrad::flatten(ctgrad::max_pool2d<2>(ctgrad::relu(ctgrad::conv2d<1, 1>(CX, CK, CB)))),
+            CW),
         CY);
 }
 

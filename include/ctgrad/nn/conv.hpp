@@ -64,8 +64,7 @@ struct conv2d {
                           "H, W] with the layer's InC channels; the input's shape and InC are "
                           "named in 'conv2d_layer_input_is_not_images_with_these_channels<...>' "
                           "below");
-            static_cast<void>(
-                sizeof(conv2d_layer_input_is_not_images_with_these_channels<S, InC>));
+            static_cast<void>(sizeof(conv2d_layer_input_is_not_images_with_these_channels<S, InC>));
             return a;
         } else {
             return ctgrad::conv2d<Stride, Padding>(std::move(a), W, b);
@@ -184,16 +183,15 @@ struct batch_norm2d {
     static constexpr auto running_mean = var<joined_name<Name, ".running_mean">, tensor<T, C>>;
     static constexpr auto running_var = var<joined_name<Name, ".running_var">, tensor<T, C>>;
     using parameters = ctgrad::detail::type_list<std::remove_cvref_t<decltype(gamma)>,
-                                         std::remove_cvref_t<decltype(beta)>>;
+                                                 std::remove_cvref_t<decltype(beta)>>;
     using state = ctgrad::detail::type_list<std::remove_cvref_t<decltype(running_mean)>,
                                             std::remove_cvref_t<decltype(running_var)>>;
 
     template <expression A>
     constexpr auto operator()(A a) const {
-        return ctgrad::channels_first(
-            ctgrad::batch_norm<O>(ctgrad::channels_last(std::move(a)), gamma, beta, running_mean,
-                                  running_var),
-            ctgrad::detail::shape_of_t<A>{});
+        return ctgrad::channels_first(ctgrad::batch_norm<O>(ctgrad::channels_last(std::move(a)),
+                                                            gamma, beta, running_mean, running_var),
+                                      ctgrad::detail::shape_of_t<A>{});
     }
     template <expression A>
     constexpr auto inference(A a) const {

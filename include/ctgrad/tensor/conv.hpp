@@ -85,7 +85,8 @@ constexpr void copy_short(T* __restrict dst, const T* __restrict src) {
     if constexpr (L <= 64) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((dst[I] = src[I]), ...);
-        }(std::make_index_sequence<L>{});
+        }
+        (std::make_index_sequence<L>{});
     } else {
         for (std::size_t i = 0; i < L; ++i) dst[i] = src[i];
     }
@@ -173,8 +174,8 @@ constexpr void col2im_add(const T* __restrict dcol, T* __restrict dx) {
 
 /// The direct convolution of one image (the value-only forward): y [O, OH, OW] = b + K ⋆ x.
 template <std::size_t C, std::size_t H, std::size_t W, std::size_t O, std::size_t KH,
-          std::size_t KW, std::size_t S, std::size_t P, std::size_t OH, std::size_t OW,
-          bool Bias, class T>
+          std::size_t KW, std::size_t S, std::size_t P, std::size_t OH, std::size_t OW, bool Bias,
+          class T>
 constexpr void direct(const T* __restrict x, const T* __restrict k, const T* __restrict b,
                       T* __restrict y) {
     for (std::size_t o = 0; o < O; ++o) {
@@ -248,18 +249,17 @@ struct conv2d_op {
                           "ctgrad::conv2d: the kernel is larger than the padded image (KH <= H + "
                           "2·Padding and KW <= W + 2·Padding); the sizes are named in "
                           "'conv2d_kernel_larger_than_padded_image<KH, KW, H + 2P, W + 2P>' below");
-            static_cast<void>(sizeof(conv2d_kernel_larger_than_padded_image<
-                                     K::dims[2], K::dims[3], X::dims[2] + 2 * P,
-                                     X::dims[3] + 2 * P>));
+            static_cast<void>(sizeof(
+                conv2d_kernel_larger_than_padded_image<K::dims[2], K::dims[3], X::dims[2] + 2 * P,
+                                                       X::dims[3] + 2 * P>));
             return shape<1, 1, 1, 1>{};
-        } else if constexpr (sizeof...(B) > 1 ||
-                             (sizeof...(B) == 1 && !(std::is_same_v<B, shape<K::dims[0]>> && ...))) {
+        } else if constexpr (sizeof...(B) > 1 || (sizeof...(B) == 1 &&
+                                                  !(std::is_same_v<B, shape<K::dims[0]>> && ...))) {
             static_assert(sizeof...(B) == 0,
                           "ctgrad::conv2d: the bias must be a vector [O], one number per output "
                           "channel; the sizes are named in "
                           "'conv2d_bias_is_not_one_per_output_channel<O, shape>' below");
-            static_cast<void>(
-                sizeof(conv2d_bias_is_not_one_per_output_channel<K::dims[0], B...>));
+            static_cast<void>(sizeof(conv2d_bias_is_not_one_per_output_channel<K::dims[0], B...>));
             return shape<1, 1, 1, 1>{};
         } else {
             return shape<X::dims[0], K::dims[0], (X::dims[2] + 2 * P - K::dims[2]) / S + 1,
@@ -272,8 +272,7 @@ struct conv2d_op {
     /// The sizes of one call, named.
     template <class X, class K>
     struct dims {
-        static constexpr std::size_t N = X::dims[0], C = X::dims[1], H = X::dims[2],
-                                     W = X::dims[3];
+        static constexpr std::size_t N = X::dims[0], C = X::dims[1], H = X::dims[2], W = X::dims[3];
         static constexpr std::size_t O = K::dims[0], KH = K::dims[2], KW = K::dims[3];
         static constexpr std::size_t OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
         static constexpr std::size_t R = C * KH * KW, Q = OH * OW;  // col is [R, Q]
@@ -290,11 +289,9 @@ struct conv2d_op {
             img = xp;
         }
         if constexpr (Rows) {
-            conv_detail::im2row_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
-                                                                                         col);
+            conv_detail::im2row_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img, col);
         } else {
-            conv_detail::im2col_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img,
-                                                                                         col);
+            conv_detail::im2col_padded<d::C, d::Hp, d::Wp, d::KH, d::KW, S, d::OH, d::OW>(img, col);
         }
     }
 
@@ -307,7 +304,7 @@ struct conv2d_op {
     /// What training keeps after the value: scratch for the vjps, room for one image's col
     /// and, with padding, for one padded image [C, H + 2P, W + 2P].
     template <class X, class K, class... B>
-    static constexpr std::size_t saved = dims<X, K>::R * dims<X, K>::Q + dims<X, K>::padded;
+    static constexpr std::size_t saved = dims<X, K>::R* dims<X, K>::Q + dims<X, K>::padded;
 
     /// The largest scratch (in bytes) the value-only forward takes on the stack to run the GEMM
     /// path; above it, and in constant evaluation, it runs the direct convolution.
@@ -403,7 +400,6 @@ struct conv2d_op {
             }
         }
     }
-
 };
 
 /// The output size of a pooling window sliding over n positions, and whether it tiles them.
@@ -433,8 +429,10 @@ constexpr auto pool_result() {
 }
 
 /// max_pool2d<Window, Stride>: the largest element of each window; the gradient goes to the
-/// first maximum in row-major window order. Training keeps each window's maximum's position in
-/// its [H, W] plane (a number of type T: exact while H·W ≤ 2^24 for float, a static_assert).
+/// first maximum in row-major window order. Training keeps, per output, which position of its
+/// window held the maximum (u·Window + v, a small number of type T, exact), so the vjp is a
+/// scatter; when the windows partition the image (Stride = Window, no remainder) the vjp writes
+/// every position of ∂X once, row by row (no separate zeroing pass).
 template <std::size_t Win, std::size_t S>
 struct max_pool2d_op {
     static constexpr std::string_view name = "max_pool2d";
@@ -447,31 +445,33 @@ struct max_pool2d_op {
     template <class X>
     static constexpr std::size_t saved = result<X>::count;
 
+    template <class Out, class X>
+    static constexpr bool partitions =
+        Win == S&& Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3];
+
     template <class Out, class X, bool Save, class T>
-    static constexpr void pool(T* out, const T* x) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
-        static_assert(!Save || sizeof(T) >= 8 || H * W <= (std::size_t{1} << 24),
-                      "ctgrad::max_pool2d: positions in a plane over 2^24 are not exact in float");
+    static constexpr void pool(T* __restrict out, const T* __restrict x) {
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         T* where = out + Out::count;
         for (std::size_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * H * W;
             T* op = out + pl * OH * OW;
+            T* wp = where + pl * OH * OW;
             for (std::size_t i = 0; i < OH; ++i) {
                 for (std::size_t j = 0; j < OW; ++j) {
-                    std::size_t at = (S * i) * W + S * j;
-                    T m = xp[at];
+                    T m = xp[(S * i) * W + S * j];
+                    T at = T(0);
                     for (std::size_t u = 0; u < Win; ++u) {
-                        const T* r = xp + (S * i + u) * W + S * j;
                         for (std::size_t v = 0; v < Win; ++v) {
-                            if (r[v] > m) {  // strict: a tie keeps the first maximum
-                                m = r[v];
-                                at = (S * i + u) * W + S * j + v;
-                            }
+                            const T e = xp[(S * i + u) * W + S * j + v];
+                            // strict: a tie keeps the first maximum (branch-free selects)
+                            at = e > m ? static_cast<T>(u * Win + v) : at;
+                            m = e > m ? e : m;
                         }
                     }
                     op[i * OW + j] = m;
-                    if constexpr (Save) where[pl * OH * OW + i * OW + j] = static_cast<T>(at);
+                    if constexpr (Save) wp[i * OW + j] = at;
                 }
             }
         }
@@ -490,37 +490,38 @@ struct max_pool2d_op {
     static constexpr bool has_vjp = true;
 
     template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
-    static constexpr void vjp(T* d, const T* dout, const T* out, const T*) {
-        constexpr std::size_t HW = X::dims[2] * X::dims[3], OHW = Out::dims[2] * Out::dims[3];
-        constexpr std::size_t planes = X::dims[0] * X::dims[1];
+    static constexpr void vjp(T* __restrict d, const T* dout, const T* out, const T*) {
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         const T* where = out + Out::count;
-        if constexpr (Mode == kernels::mode::assign && Win == S &&
-                      Out::dims[2] * Win == X::dims[2] && Out::dims[3] * Win == X::dims[3]) {
-            // the windows partition the image: each writes its own positions, 0 or ∂Y
-            constexpr std::size_t W = X::dims[3], OW = Out::dims[3];
+        if constexpr (Mode == kernels::mode::assign && partitions<Out, X>) {
             for (std::size_t pl = 0; pl < planes; ++pl) {
-                T* dp = d + pl * HW;
-                for (std::size_t q = 0; q < OHW; ++q) {
-                    const std::size_t i = q / OW, j = q % OW;
-                    const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
-                    const T g = dout[pl * OHW + q];
+                T* dp = d + pl * H * W;
+                const T* gp = dout + pl * OH * OW;
+                const T* wp = where + pl * OH * OW;
+                for (std::size_t i = 0; i < OH; ++i) {
                     for (std::size_t u = 0; u < Win; ++u) {
-                        for (std::size_t v = 0; v < Win; ++v) {
-                            const std::size_t e = (Win * i + u) * W + Win * j + v;
-                            dp[e] = e == at ? g : T(0);
+                        T* row = dp + (Win * i + u) * W;
+                        for (std::size_t j = 0; j < OW; ++j) {
+                            const T g = gp[i * OW + j], k = wp[i * OW + j];
+                            for (std::size_t v = 0; v < Win; ++v) {
+                                row[Win * j + v] = k == static_cast<T>(u * Win + v) ? g : T(0);
+                            }
                         }
                     }
                 }
             }
-            return;
-        }
-        if constexpr (Mode == kernels::mode::assign) {
-            for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
-        }
-        for (std::size_t pl = 0; pl < planes; ++pl) {
-            for (std::size_t q = 0; q < OHW; ++q) {
-                const auto at = static_cast<std::size_t>(where[pl * OHW + q]);
-                d[pl * HW + at] += dout[pl * OHW + q];
+        } else {
+            if constexpr (Mode == kernels::mode::assign) {
+                for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
+            }
+            for (std::size_t pl = 0; pl < planes; ++pl) {
+                T* dp = d + pl * H * W;
+                for (std::size_t q = 0; q < OH * OW; ++q) {
+                    const auto k = static_cast<std::size_t>(where[pl * OH * OW + q]);
+                    const std::size_t i = q / OW, j = q % OW;
+                    dp[(S * i + k / Win) * W + S * j + k % Win] += dout[pl * OH * OW + q];
+                }
             }
         }
     }
@@ -539,8 +540,8 @@ struct avg_pool2d_op {
 
     template <class Out, class X, class T>
     static constexpr void forward(T* out, const T* x) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         const T inv = T(1) / static_cast<T>(Win * Win);
         for (std::size_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * H * W;
@@ -562,8 +563,8 @@ struct avg_pool2d_op {
 
     template <std::size_t I, kernels::mode Mode, class Out, class X, class T>
     static constexpr void vjp(T* d, const T* dout, const T*, const T*) {
-        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2],
-                              OW = Out::dims[3], planes = X::dims[0] * X::dims[1];
+        constexpr std::size_t H = X::dims[2], W = X::dims[3], OH = Out::dims[2], OW = Out::dims[3],
+                              planes = X::dims[0] * X::dims[1];
         if constexpr (Mode == kernels::mode::assign) {
             for (std::size_t e = 0; e < X::count; ++e) d[e] = T(0);
         }
@@ -724,8 +725,7 @@ constexpr auto conv2d(X x, K k) {
 }
 
 /// The convolution plus a bias b [O], one number per output channel (added to every position).
-template <std::size_t Stride = 1, std::size_t Padding = 0, expression X, expression K,
-          expression B>
+template <std::size_t Stride = 1, std::size_t Padding = 0, expression X, expression K, expression B>
 constexpr auto conv2d(X x, K k, B b) {
     return make_node<ops::conv2d_op<Stride, Padding>>(std::move(x), std::move(k), std::move(b));
 }

@@ -10,9 +10,8 @@ constexpr std::size_t features = 256;
 #else
 constexpr std::size_t features = 400;
 #endif
-constexpr auto net = nn::sequential(nn::conv2d<"c1", 1, 6, 5, 1, 2>{}, nn::relu,
-                                    nn::max_pool2d<2>{}, nn::conv2d<"c2", 6, 16, 5>{}, nn::relu,
-                                    nn::max_pool2d<2>{}, nn::flatten,
-                                    nn::dense<"fc1", features, 10>{});
+constexpr auto net = nn::sequential(
+    nn::conv2d<"c1", 1, 6, 5, 1, 2>{}, nn::relu, nn::max_pool2d<2>{}, nn::conv2d<"c2", 6, 16, 5>{},
+    nn::relu, nn::max_pool2d<2>{}, nn::flatten, nn::dense<"fc1", features, 10>{});
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 8, 1, 28, 28>>;
 [[maybe_unused]] constexpr auto logits = net(X);

@@ -1,6 +1,6 @@
 // nn::residual around a block that changes the number of channels (3 -> 5).
 // expect: ctgrad::nn::residual(block): the block must keep the shape of its input
-// expect: residual_block_changes_the_shape<ctgrad::shape<2, 3, 8, 8>, ctgrad::shape<2, 5, 8, 8> >
+// expect: residual_block_changes_the_shape<ctgrad::shape<2, 3, 8, 8>, ctgrad::shape<2, 5, 8, 8>
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn.hpp>
 
