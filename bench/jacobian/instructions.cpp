@@ -1,6 +1,6 @@
-// Instruction-count driver for `valgrind --tool=callgrind` (bench/tools/instructions.py
-// --driver-kind jacobian): calls one impl of one Jacobian case `calls` times through a
-// non-inlined function, so callgrind's inclusive count of `measured` divided by `calls` is the
+// Instruction-count driver for `valgrind --tool=callgrind` (bench/tools/instructions.py DRIVER
+// --cases snavely,rat43 --impls ctgrad,hand,runtime_graph,ceres): calls one impl of one
+// Jacobian case `calls` times through a non-inlined function, so callgrind's inclusive count of `measured` divided by `calls` is the
 // cost of one residual + Jacobian, libm calls included.
 //
 //   jacobian_instructions CASE IMPL [CALLS]   (CASE: snavely | rat43;
