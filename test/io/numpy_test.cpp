@@ -641,6 +641,13 @@ BOOST_AUTO_TEST_CASE(fuzz_truncations_and_byte_flips) {
         BOOST_TEST_MESSAGE("npy: " << ok << " loaded, " << rejected << " rejected");
         BOOST_TEST(ok > 0u);
         BOOST_TEST(rejected > 0u);
+        // every byte set to each of the header's structural characters, digits, 0, 0xff
+        const auto [ok2, rejected2] = weights_test::fuzz_every_byte(
+            t, good, a, [&](const fs::path& f) { io::load_npy(f, a); },
+            weights_test::chars("{}()'\":, 09LTF<>\n\x00\xff"));
+        BOOST_TEST_MESSAGE("npy, every byte: " << ok2 << " loaded, " << rejected2 << " rejected");
+        BOOST_TEST(ok2 > 0u);
+        BOOST_TEST(rejected2 > 0u);
     }
     for (const char* name : {"pack.npz", "pack_compressed.npz"}) {
         fc_pack p;

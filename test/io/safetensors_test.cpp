@@ -392,4 +392,11 @@ BOOST_AUTO_TEST_CASE(fuzz_truncations_and_byte_flips) {
                                 << ok << " loaded, " << rejected << " rejected");
     BOOST_TEST(ok > 0u);        // flips in the data bytes load (no checksum in the format)
     BOOST_TEST(rejected > 0u);  // flips in the header are caught
+    // every byte set to each of JSON's structural characters, digits, quotes, escapes, 0, 0xff
+    const auto [ok2, rejected2] = weights_test::fuzz_every_byte(
+        t, good, q, [&](const fs::path& f) { io::load_safetensors(f, q, io::pytorch_names); },
+        weights_test::chars("{}[]\":,0 9-.eu\\\x00\xff\x80"));
+    BOOST_TEST_MESSAGE("every byte: " << ok2 << " loaded, " << rejected2 << " rejected");
+    BOOST_TEST(ok2 > 0u);
+    BOOST_TEST(rejected2 > 0u);
 }

@@ -169,6 +169,43 @@ std::pair<std::size_t, std::size_t> fuzz(const tmp_dir& t, const bytes& good, P&
     return {ok, rejected};
 }
 
+/// The characters of a string literal, embedded NULs included.
+template <std::size_t N>
+std::string chars(const char (&s)[N]) {
+    return std::string(s, N - 1);
+}
+
+/// Sets every byte of `good` in turn to each of `values` (the format's structural characters,
+/// 0x00, 0xff...) and loads: each load succeeds or throws io::weights_error and a throw leaves
+/// the packs unchanged. Returns {loaded, rejected}.
+template <class P, class Load>
+std::pair<std::size_t, std::size_t> fuzz_every_byte(const tmp_dir& t, const bytes& good, P& packs,
+                                                    Load&& load, const std::string& values) {
+    const fs::path p = t / "fuzz_byte.bin";
+    std::size_t ok = 0, rejected = 0;
+    for (std::size_t at = 0; at < good.size(); ++at) {
+        for (const char v : values) {
+            if (good[at] == static_cast<unsigned char>(v)) continue;
+            bytes b = good;
+            b[at] = static_cast<unsigned char>(v);
+            write_bytes(p, b);
+            const bytes before = snapshot(packs);
+            try {
+                load(p);
+                ++ok;
+            } catch (const ctgrad::io::weights_error&) {
+                if (snapshot(packs) != before) {
+                    BOOST_ERROR("a failed load changed the packs (byte " << at << ")");
+                }
+                ++rejected;
+            } catch (const std::exception& e) {
+                BOOST_ERROR("an exception other than weights_error: " << e.what());
+            }
+        }
+    }
+    return {ok, rejected};
+}
+
 /// Whether /usr/bin/python3 runs with numpy (and torch, when asked).
 inline bool python_has(const std::string& modules) {
     const std::string cmd = "/usr/bin/python3 -c 'import " + modules + "' >/dev/null 2>&1";
