@@ -5,8 +5,8 @@
 ///
 /// Why: on many processors an arithmetic operation that reads or produces a subnormal number
 /// (|x| < 2^-126 in float, 2^-1022 in double) takes a microcode assist of about a hundred cycles
-/// instead of a few (measured 3.2x slower for a whole Fashion-MNIST training run on an Intel
-/// Xeon, see docs/performance.md). Training produces them: Adam's moment estimates of a weight
+/// instead of a few (a whole Fashion-MNIST training run with Adam took 1.95x as long on an
+/// Intel Xeon, see docs/performance.md). Training produces them: Adam's moment estimates of a weight
 /// whose gradient has become exactly zero (a dead ReLU unit) decay geometrically by β₁ = 0.9 and
 /// β₂ = 0.999 per step into the subnormal range. With FTZ (results that would be subnormal
 /// become ±0) and DAZ (subnormal inputs read as ±0), none is ever processed.
@@ -47,8 +47,12 @@ inline thread_local bool flush_subnormals_flag = true;
 #if defined(CTGRAD_FPENV_MXCSR)
 using fpenv_bits = unsigned int;
 inline constexpr fpenv_bits ftz_bits = (1u << 15) | (1u << 6);  // FTZ | DAZ
-inline fpenv_bits read_fpenv() noexcept { return _mm_getcsr(); }
-inline void write_fpenv(fpenv_bits b) noexcept { _mm_setcsr(b); }
+inline fpenv_bits read_fpenv() noexcept {
+    return _mm_getcsr();
+}
+inline void write_fpenv(fpenv_bits b) noexcept {
+    _mm_setcsr(b);
+}
 #elif defined(CTGRAD_FPENV_FPCR)
 using fpenv_bits = unsigned long;
 inline constexpr fpenv_bits ftz_bits = 1ul << 24;  // FZ
@@ -57,11 +61,15 @@ inline fpenv_bits read_fpenv() noexcept {
     __asm__ __volatile__("mrs %0, fpcr" : "=r"(r));
     return r;
 }
-inline void write_fpenv(fpenv_bits b) noexcept { __asm__ __volatile__("msr fpcr, %0" : : "r"(b)); }
+inline void write_fpenv(fpenv_bits b) noexcept {
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(b));
+}
 #else
 using fpenv_bits = unsigned int;
 inline constexpr fpenv_bits ftz_bits = 0;
-inline fpenv_bits read_fpenv() noexcept { return 0; }
+inline fpenv_bits read_fpenv() noexcept {
+    return 0;
+}
 inline void write_fpenv(fpenv_bits) noexcept {}
 #endif
 
@@ -69,12 +77,16 @@ inline void write_fpenv(fpenv_bits) noexcept {}
 
 /// Whether ctgrad's entry points (program sweeps, optimizer steps) of this thread set FTZ/DAZ
 /// while they run: true unless set_flush_subnormals(false) was called on this thread.
-inline bool flush_subnormals() noexcept { return detail::flush_subnormals_flag; }
+inline bool flush_subnormals() noexcept {
+    return detail::flush_subnormals_flag;
+}
 
 /// The opt-out (false) and back (true), for the calling thread: with false, ctgrad's entry
 /// points leave the floating-point environment as they find it (gradual underflow, unless the
 /// caller set FTZ/DAZ itself). An ftz_scope constructed explicitly still sets the bits.
-inline void set_flush_subnormals(bool on) noexcept { detail::flush_subnormals_flag = on; }
+inline void set_flush_subnormals(bool on) noexcept {
+    detail::flush_subnormals_flag = on;
+}
 
 /// Whether FTZ and DAZ (AArch64: FZ) are both set on this thread now.
 inline bool subnormals_flushed() noexcept {
