@@ -19,7 +19,8 @@ BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-d
            dataset-fashion-mnist)       # the training example (30 MB)
 TEST_PKGS=(clang cmake make clang-format  # clang++: sanitizer build and compile-time checks;
                                           # cmake, make: consumer tests; clang-format: format check
-           openmpi-bin libopenmpi-dev)    # mpirun, MPI: the tests of ctgrad/parallel/mpi.hpp
+           openmpi-bin libopenmpi-dev     # mpirun, MPI: the tests of ctgrad/parallel/mpi.hpp
+           python3-numpy)                 # io/numpy tests cross-check files NumPy writes at run time
 BENCH_PKGS=(valgrind           # instruction counts (callgrind)
             libopenblas-dev    # the `blas` impl of the MLP steps (optional peer, large)
             libtorch-dev       # the `libtorch` impl of the MLP steps (optional peer, large)
