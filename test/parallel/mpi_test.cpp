@@ -5,6 +5,8 @@
 //                                        batch; parameters bit-identical across ranks; the
 //                                        broadcast, the identity check, a checkpoint written by
 //                                        rank 0 and read by all, averaged batch-norm state
+//   test_parallel_mpi thread-level       MPI initialized with MPI_THREAD_SINGLE: the
+//                                        environment refuses it (it needs MPI_THREAD_FUNNELED)
 //   test_parallel_mpi data DIR           each rank reads DIR/rank<r>.idx: when any rank's file
 //                                        is missing or corrupt, every rank stops with the same
 //                                        error (exit status 3), none waits forever
@@ -217,15 +219,49 @@ int read_data(const mpi::communicator& world, const std::string& dir) {
     return 0;
 }
 
+/// MPI initialized by the program with MPI_THREAD_SINGLE: an environment (which needs
+/// MPI_THREAD_FUNNELED for ctgrad's worker threads) refuses it with an error naming both levels.
+int thread_level(int argc, char** argv) {
+    int provided = -1;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return 1;
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    rank_ = rank;
+    if (provided >= MPI_THREAD_FUNNELED) {
+        check(true, "MPI gives more than MPI_THREAD_SINGLE when asked for it: nothing to refuse");
+    } else {
+        std::string what;
+        try {
+            mpi::environment env(argc, argv);
+        } catch (const mpi::error& e) {
+            what = e.what();
+        }
+        check(what.find("MPI_THREAD_SINGLE") != std::string::npos &&
+                  what.find("MPI_THREAD_FUNNELED") != std::string::npos,
+              "an environment refuses MPI_THREAD_SINGLE (" + what + ")");
+        // with the level it has, it is accepted
+        bool accepted = true;
+        try {
+            mpi::environment env(argc, argv, MPI_THREAD_SINGLE);
+        } catch (const mpi::error&) {
+            accepted = false;
+        }
+        check(accepted, "an environment asking for MPI_THREAD_SINGLE accepts it");
+    }
+    MPI_Finalize();
+    return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
+    if (argc == 2 && std::string(argv[1]) == "thread-level") return thread_level(argc, argv);
     mpi::environment env(argc, argv);
     const mpi::communicator world;
     rank_ = world.rank();
     if (argc == 3 && std::string(argv[1]) == "train") return train(world, argv[2]);
     if (argc == 3 && std::string(argv[1]) == "data") return read_data(world, argv[2]);
-    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR\n");
+    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR | thread-level\n");
     return 2;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "rank %d: %s\n", rank_, e.what());
