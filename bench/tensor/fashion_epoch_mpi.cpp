@@ -1,15 +1,15 @@
 // The Fashion-MNIST epoch of fashion_epoch.hpp across MPI processes (ctgrad/parallel/mpi.hpp):
 //
-//   mpirun -np 2 build/bench/fashion_epoch_mpi [--repetitions R] [--threads T]
+//   mpirun -np 2 build/bench/fashion_epoch_mpi [--repetitions R] [--threads T] [--batch G]
 //
 // Every rank reads the training set, then R times: the He-uniform initial parameters of
-// mlp_cases (the same on every rank), one epoch of plain SGD at 0.05 over global batches of 64
-// in the order of nn::batches<64, 60000> with seed 1 (fashion_epoch's order), each rank
-// gathering its 64/P rows of every global batch (parallel::distributed_batches), its gradient
+// mlp_cases (the same on every rank), one epoch of plain SGD at 0.05·G/64 over global batches
+// of G = 64 (default) or 256 in the order of nn::batches<G, 60000> with seed 1 (fashion_epoch's
+// order), each rank gathering its G/P rows of every global batch (parallel::distributed_batches), its gradient
 // (parallel::data_parallel: 1 shard, or 2 shards on 2 threads with --threads 2), one
-// MPI_Allreduce averaging it (parallel::mpi::average), the same SGD update everywhere. The 32
-// samples after the 937 global batches are left out (distributed_batches drops the remainder),
-// so an epoch is 59968 samples. The time of a repetition is the slowest rank's (MPI_Barrier
+// MPI_Allreduce averaging it (parallel::mpi::average), the same SGD update everywhere. The
+// samples after the last full global batch are left out (distributed_batches drops the
+// remainder), so an epoch is 59968 samples at G = 64 (937 steps) and 59904 at G = 256 (234). The time of a repetition is the slowest rank's (MPI_Barrier
 // before, MPI_Allreduce MAX after); rank 0 prints each, their median, samples/s and the epoch
 // loss, and checks that the ranks' parameters are bit-identical. Not Google Benchmark: mpirun
 // starts the processes, each would time itself.
@@ -56,6 +56,8 @@ struct rank_trainer {
 
 template <size_t Local, size_t Shards, size_t Threads>
 int run(const mpi::communicator& world, const dataset& data, int repetitions) {
+    // plain SGD at 0.05 for a global batch of 64, scaled linearly with the global batch
+    const float lr = learning_rate * float(Local * size_t(world.size())) / float(batch);
     using trainer = rank_trainer<Local, Shards, Threads>;
     auto tr = std::make_unique<trainer>(trainer{{}, &world});
     auto d = std::make_unique<typename trainer::local_case::data>();
@@ -74,7 +76,7 @@ int run(const mpi::communicator& world, const dataset& data, int repetitions) {
         for (size_t k = 0; k < order.batches(); ++k) {
             order.gather(k, data.images.data(), d->x);
             order.gather(k, data.one_hot.data(), d->y);
-            total += double(order.global_batch()) * tr->step(*p, *d, learning_rate);
+            total += double(order.global_batch()) * tr->step(*p, *d, lr);
         }
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -92,19 +94,20 @@ int run(const mpi::communicator& world, const dataset& data, int repetitions) {
     std::sort(times.begin(), times.end());
     const double median = times[times.size() / 2];
     // the same parameters on every rank, bit for bit (FNV-1a of their bytes)
-    unsigned long long h = 0xcbf29ce484222325ull;
+    ctgrad::io::detail::fnv1a64 fnv;
     p->visit([&](const auto& t) {
-        const auto* b = reinterpret_cast<const unsigned char*>(t.data());
-        for (size_t i = 0; i < t.size() * sizeof(float); ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+        fnv.update(reinterpret_cast<const unsigned char*>(t.data()), t.size() * sizeof(float));
     });
+    const unsigned long long h = fnv.state;
     unsigned long long lo = 0, hi = 0;
     MPI_Allreduce(&h, &lo, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, world.get());
     MPI_Allreduce(&h, &hi, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, world.get());
     if (world.rank() == 0) {
         std::printf(
-            "fashion_mnist_epoch_mpi/np%d_t%zu: median %.1f ms, %.0f samples/s "
+            "fashion_mnist_epoch_mpi/b%zu_np%d_t%zu: median %.1f ms, %.0f samples/s "
             "(%zu samples), epoch loss %.6f, parameters %s across ranks\n",
-            world.size(), Threads, 1e3 * median, double(samples) / median, samples, mean_loss,
+            Local * size_t(world.size()), world.size(), Threads, 1e3 * median,
+            double(samples) / median, samples, mean_loss,
             lo == hi ? "bit-identical" : "DIFFERENT");
     }
     return lo == hi ? 0 : 1;
@@ -117,12 +120,15 @@ int main(int argc, char** argv) try {
     const mpi::communicator world;
     int repetitions = 5;
     size_t threads = 1;
+    size_t global = 64;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
         if (k == "--repetitions") {
             repetitions = std::stoi(argv[i + 1]);
         } else if (k == "--threads") {
             threads = std::stoul(argv[i + 1]);
+        } else if (k == "--batch") {
+            global = std::stoul(argv[i + 1]);
         } else {
             throw std::invalid_argument("unknown option " + k);
         }
@@ -133,17 +139,23 @@ int main(int argc, char** argv) try {
         data = training_set(error);
         if (data == nullptr) throw std::runtime_error(error);
     });
-    switch (world.size() * 10 + int(threads)) {
-    case 11:
+    switch (int(global) * 100 + world.size() * 10 + int(threads)) {
+    case 6411:
         return run<64, 1, 1>(world, *data, repetitions);
-    case 12:
+    case 6412:
         return run<64, 2, 2>(world, *data, repetitions);
-    case 21:
+    case 6421:
         return run<32, 1, 1>(world, *data, repetitions);
-    case 22:
+    case 6422:
         return run<32, 2, 2>(world, *data, repetitions);
+    case 25611:
+        return run<256, 1, 1>(world, *data, repetitions);
+    case 25621:
+        return run<128, 1, 1>(world, *data, repetitions);
     default:
-        throw std::invalid_argument("run with 1 or 2 processes and 1 or 2 threads");
+        throw std::invalid_argument(
+            "run with a global batch (--batch) of 64 on 1 or 2 processes and 1 or 2 threads, "
+            "or of 256 on 1 or 2 processes and 1 thread");
     }
 } catch (const std::exception& e) {
     std::fprintf(stderr, "fashion_epoch_mpi: %s\n", e.what());

@@ -13,9 +13,7 @@
 
 #include <ctgrad/tensor/tensor.hpp>
 
-namespace ctgrad::nn {
-
-namespace detail {
+namespace ctgrad::detail {
 
 /// A seeded order of N samples, shuffled per epoch, and the copying of the rows at a run of its
 /// positions: what nn::batches and parallel::distributed_batches share (the same seed gives the
@@ -46,7 +44,9 @@ private:
     std::vector<std::uint32_t> order_;
 };
 
-}  // namespace detail
+}  // namespace ctgrad::detail
+
+namespace ctgrad::nn {
 
 /// The order in which an epoch visits N samples in batches of B: `batches<64, 60000> order(seed);`
 /// then per epoch `order.shuffle()`, `order.gather(k, images, x)` for the full batches
@@ -81,7 +81,7 @@ public:
     std::size_t operator[](std::size_t i) const { return order_[i]; }
 
 private:
-    detail::sample_order<N> order_;
+    ctgrad::detail::sample_order<N> order_;
 };
 
 }  // namespace ctgrad::nn

@@ -14,7 +14,7 @@
 #include <stdexcept>  // std::invalid_argument
 #include <string>     // std::to_string
 
-#include <ctgrad/nn/data.hpp>  // nn::detail::sample_order: nn::batches' order
+#include <ctgrad/nn/data.hpp>  // detail::sample_order: nn::batches' order
 
 namespace ctgrad::parallel {
 
@@ -64,7 +64,7 @@ public:
 
 private:
     std::size_t rank_, ranks_;
-    nn::detail::sample_order<N> order_;
+    ctgrad::detail::sample_order<N> order_;
 };
 
 }  // namespace ctgrad::parallel

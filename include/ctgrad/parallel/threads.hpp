@@ -560,7 +560,14 @@ private:
     std::array<program_type, Shards> programs_;
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
-    std::atomic<bool> failed_{false};
+    /// Whether a shard of the running call threw; an atomic that moves with its owner (as a
+    /// fresh flag: nothing runs while a data_parallel is moved).
+    struct failure_flag : std::atomic<bool> {
+        failure_flag() noexcept : std::atomic<bool>(false) {}
+        failure_flag(failure_flag&&) noexcept : std::atomic<bool>(false) {}
+        failure_flag& operator=(failure_flag&&) noexcept { return *this; }
+    };
+    failure_flag failed_;
     gradient_type grad_;
 };
 
