@@ -14,6 +14,7 @@
 // loss, and checks that the ranks' parameters are bit-identical. Not Google Benchmark: mpirun
 // starts the processes, each would time itself.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,15 +42,26 @@ struct rank_trainer {
     inner t;
     const mpi::communicator* world;
 
+    /// Seconds spent in each phase of the steps (gradient, allreduce, update), this rank.
+    std::array<double, 3> phase{};
+
     float step(params& p, const typename local_case::data& d, float lr) {
+        using clock = std::chrono::steady_clock;
+        const auto t0 = clock::now();
         auto& g =
             t.dp.gradient(par::rows(inner::X, d.x), par::rows(inner::Y, d.y), inner::W1 = p.w1,
                           inner::b1 = p.b1, inner::W2 = p.w2, inner::b2 = p.b2);
+        const auto t1 = clock::now();
         mpi::average(g, *world);
+        const auto t2 = clock::now();
         inner::update(p.w1, g[inner::W1], lr);
         inner::update(p.b1, g[inner::b1], lr);
         inner::update(p.w2, g[inner::W2], lr);
         inner::update(p.b2, g[inner::b2], lr);
+        const auto t3 = clock::now();
+        phase[0] += std::chrono::duration<double>(t1 - t0).count();
+        phase[1] += std::chrono::duration<double>(t2 - t1).count();
+        phase[2] += std::chrono::duration<double>(t3 - t2).count();
         return g.value;
     }
 };
@@ -73,9 +85,13 @@ int run(const mpi::communicator& world, const dataset& data, int repetitions) {
         const auto start = std::chrono::steady_clock::now();
         order.shuffle();
         double total = 0;
+        tr->phase = {};
+        double gather = 0;
         for (size_t k = 0; k < order.batches(); ++k) {
+            const auto g0 = std::chrono::steady_clock::now();
             order.gather(k, data.images.data(), d->x);
             order.gather(k, data.one_hot.data(), d->y);
+            gather += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
             total += double(order.global_batch()) * tr->step(*p, *d, lr);
         }
         double secs =
@@ -86,9 +102,17 @@ int run(const mpi::communicator& world, const dataset& data, int repetitions) {
         samples = order.batches() * order.global_batch();
         mean_loss = total / double(samples);
         times.push_back(slowest);
+        // where the time went: each phase's largest total over the ranks
+        std::array<double, 4> mine{gather, tr->phase[0], tr->phase[1], tr->phase[2]}, most{};
+        mpi::detail::check(
+            MPI_Allreduce(mine.data(), most.data(), 4, MPI_DOUBLE, MPI_MAX, world.get()),
+            "MPI_Allreduce");
         if (world.rank() == 0) {
-            std::printf("repetition %d: %.1f ms, %.0f samples/s, epoch loss %.6f\n", rep + 1,
-                        1e3 * slowest, double(samples) / slowest, mean_loss);
+            std::printf(
+                "repetition %d: %.1f ms, %.0f samples/s, epoch loss %.6f (ms, slowest rank: "
+                "gather %.1f, gradient %.1f, allreduce %.1f, update %.1f)\n",
+                rep + 1, 1e3 * slowest, double(samples) / slowest, mean_loss, 1e3 * most[0],
+                1e3 * most[1], 1e3 * most[2], 1e3 * most[3]);
         }
     }
     std::sort(times.begin(), times.end());
