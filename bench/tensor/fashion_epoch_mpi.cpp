@@ -1,13 +1,16 @@
 // The Fashion-MNIST epoch of fashion_epoch.hpp across MPI processes (ctgrad/parallel/mpi.hpp):
 //
 //   mpirun -np 2 build/bench/fashion_epoch_mpi [--repetitions R] [--threads T] [--batch G]
+//                                              [--fused 0|1]
 //
 // Every rank reads the training set, then R times: the He-uniform initial parameters of
 // mlp_cases (the same on every rank), one epoch of plain SGD at 0.05·G/64 over global batches
 // of G = 64 (default) or 256 in the order of nn::batches<G, 60000> with seed 1 (fashion_epoch's
 // order), each rank gathering its G/P rows of every global batch (parallel::distributed_batches), its gradient
 // (parallel::data_parallel: 1 shard, or 2 shards on 2 threads with --threads 2), one
-// MPI_Allreduce averaging it (parallel::mpi::average), the same SGD update everywhere. The
+// MPI_Allreduce averaging it, the same SGD update everywhere: with --fused 1 (the default)
+// mpi::average_then divides and updates chunk by chunk after the allreduce, one pass; with
+// --fused 0 mpi::average divides, then the update makes a second pass. The
 // samples after the last full global batch are left out (distributed_batches drops the
 // remainder), so an epoch is 59968 samples at G = 64 (937 steps) and 59904 at G = 256 (234). The time of a repetition is the slowest rank's (MPI_Barrier
 // before, MPI_Allreduce MAX after); rank 0 prints each, their median, samples/s and the epoch
@@ -41,6 +44,7 @@ struct rank_trainer {
     using inner = mlp_parallel::trainer<local_case, Shards, Threads>;
     inner t;
     const mpi::communicator* world;
+    bool fused = true;
 
     /// Seconds spent in each phase of the steps (gradient, allreduce, update), this rank.
     std::array<double, 3> phase{};
@@ -52,12 +56,29 @@ struct rank_trainer {
             t.dp.gradient(par::rows(inner::X, d.x), par::rows(inner::Y, d.y), inner::W1 = p.w1,
                           inner::b1 = p.b1, inner::W2 = p.w2, inner::b2 = p.b2);
         const auto t1 = clock::now();
-        mpi::average(g, *world);
-        const auto t2 = clock::now();
-        inner::update(p.w1, g[inner::W1], lr);
-        inner::update(p.b1, g[inner::b1], lr);
-        inner::update(p.w2, g[inner::W2], lr);
-        inner::update(p.b2, g[inner::b2], lr);
+        auto t2 = t1;
+        if (fused) {
+            // the allreduce, then the division by the ranks and the SGD update chunk by chunk
+            // (mpi::average_then: one pass over the gradient after the allreduce)
+            bool first_chunk = true;
+            mpi::average_then(g, *world, [&](auto v, size_t first, size_t count) {
+                if (first_chunk) {
+                    t2 = clock::now();
+                    first_chunk = false;
+                }
+                float* pd = inner::parameter(p, v).data() + first;
+                const float* gd = g[v].data() + first;
+                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+            });
+        } else {
+            // the allreduce and the division (mpi::average), then the update: two passes
+            mpi::average(g, *world);
+            t2 = clock::now();
+            inner::update(p.w1, g[inner::W1], lr);
+            inner::update(p.b1, g[inner::b1], lr);
+            inner::update(p.w2, g[inner::W2], lr);
+            inner::update(p.b2, g[inner::b2], lr);
+        }
         const auto t3 = clock::now();
         phase[0] += std::chrono::duration<double>(t1 - t0).count();
         phase[1] += std::chrono::duration<double>(t2 - t1).count();
@@ -67,11 +88,11 @@ struct rank_trainer {
 };
 
 template <size_t Local, size_t Shards, size_t Threads>
-int run(const mpi::communicator& world, const dataset& data, int repetitions) {
+int run(const mpi::communicator& world, const dataset& data, int repetitions, bool fused) {
     // plain SGD at 0.05 for a global batch of 64, scaled linearly with the global batch
     const float lr = learning_rate * float(Local * size_t(world.size())) / float(batch);
     using trainer = rank_trainer<Local, Shards, Threads>;
-    auto tr = std::make_unique<trainer>(trainer{{}, &world});
+    auto tr = std::make_unique<trainer>(trainer{{}, &world, fused});
     auto d = std::make_unique<typename trainer::local_case::data>();
     auto p = std::make_unique<params>();
     std::vector<double> times;
@@ -145,6 +166,7 @@ int main(int argc, char** argv) try {
     int repetitions = 5;
     size_t threads = 1;
     size_t global = 64;
+    bool fused = true;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
         if (k == "--repetitions") {
@@ -153,6 +175,8 @@ int main(int argc, char** argv) try {
             threads = std::stoul(argv[i + 1]);
         } else if (k == "--batch") {
             global = std::stoul(argv[i + 1]);
+        } else if (k == "--fused") {
+            fused = std::stoi(argv[i + 1]) != 0;
         } else {
             throw std::invalid_argument("unknown option " + k);
         }
@@ -165,17 +189,17 @@ int main(int argc, char** argv) try {
     });
     switch (int(global) * 100 + world.size() * 10 + int(threads)) {
     case 6411:
-        return run<64, 1, 1>(world, *data, repetitions);
+        return run<64, 1, 1>(world, *data, repetitions, fused);
     case 6412:
-        return run<64, 2, 2>(world, *data, repetitions);
+        return run<64, 2, 2>(world, *data, repetitions, fused);
     case 6421:
-        return run<32, 1, 1>(world, *data, repetitions);
+        return run<32, 1, 1>(world, *data, repetitions, fused);
     case 6422:
-        return run<32, 2, 2>(world, *data, repetitions);
+        return run<32, 2, 2>(world, *data, repetitions, fused);
     case 25611:
-        return run<256, 1, 1>(world, *data, repetitions);
+        return run<256, 1, 1>(world, *data, repetitions, fused);
     case 25621:
-        return run<128, 1, 1>(world, *data, repetitions);
+        return run<128, 1, 1>(world, *data, repetitions, fused);
     default:
         throw std::invalid_argument(
             "run with a global batch (--batch) of 64 on 1 or 2 processes and 1 or 2 threads, "

@@ -21,6 +21,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
@@ -184,6 +185,39 @@ int train(const mpi::communicator& world, const std::string& checkpoint) {
         std::string("parameters within 1e-6 of one process over the global batch (") + text + ")");
     check(!(relative_difference(p, start) < 1e-3), "the steps moved the parameters");
     check(std::isfinite(last), "the averaged loss is finite (" + std::to_string(last) + ")");
+
+    // average_then: the bits of average followed by the update, every element handed over once
+    {
+        using flat = par::flat_gradient<float, fc1::weight, fc2::bias>;
+        auto a = std::make_unique<flat>();
+        auto b = std::make_unique<flat>();
+        std::mt19937 gen(unsigned(world.rank()) + 5);
+        const std::size_t sizes[] = {in * hidden, out};  // the gaps between stay zero
+        for (std::size_t t = 0; t < 2; ++t) {
+            for (std::size_t i = flat::offsets[t]; i < flat::offsets[t] + sizes[t]; ++i) {
+                a->data()[i] = b->data()[i] = float(double(gen()) * 0x1p-32 - 0.5);
+            }
+        }
+        a->value = b->value = float(world.rank() + 1);
+        mpi::average(*a, world);
+        std::vector<int> seen(in * hidden + out, 0);
+        bool in_order = true;
+        mpi::average_then(*b, world, [&](auto v, std::size_t first, std::size_t count) {
+            const std::size_t base =
+                std::is_same_v<decltype(v), fc1::weight>
+                    ? 0
+                    : in * hidden;
+            for (std::size_t i = first; i < first + count; ++i) {
+                ++seen[base + i];
+                // divided already when handed over
+                in_order = in_order && (*b)[v].data()[i] == (*a)[v].data()[i];
+            }
+        });
+        check(std::memcmp(a->data(), b->data(), flat::size() * sizeof(float)) == 0 &&
+                  a->value == b->value && in_order &&
+                  std::all_of(seen.begin(), seen.end(), [](int c) { return c == 1; }),
+              "average_then gives average's bits, each element once, divided when handed over");
+    }
 
     // a checkpoint written by rank 0 only, read by every rank
     if (world.rank() == 0) ctgrad::io::save(checkpoint, p);

@@ -99,7 +99,7 @@ def main():
         if rc != 0:
             print(f"FAIL: exit status {rc}")
             return 1
-        if args.case == "train" and out.count(": ok: ") < 6 * args.np:
+        if args.case == "train" and out.count(": ok: ") < 7 * args.np:
             print("FAIL: fewer checks passed than expected")
             return 1
         if args.case == "thread-level" and out.count(": ok: ") < args.np:

@@ -258,6 +258,38 @@ void average(flat_gradient<S, V...>& g, const communicator& c) {
     g.value = g.data()[G::value_slot];
 }
 
+/// average(g, c), and then `f(v, first, count)` for the elements [first, first + count) of
+/// variable v's averaged gradient (`g[v].data() + first`), chunk by chunk, each as soon as it
+/// is divided by the number of ranks (while it is in L1): an elementwise update (plain SGD)
+/// without a second pass over the buffer. The same bits as average then the update.
+template <class S, class... V, class F>
+void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
+    static_assert(flat_gradient<S, V...>::size() <= detail::max_count);
+    using G = flat_gradient<S, V...>;
+    constexpr std::size_t chunk = 16384 / sizeof(S);
+    g.data()[G::value_slot] = g.value;
+    detail::check(MPI_Allreduce(MPI_IN_PLACE, g.data(), int(G::size()), detail::datatype<S>(),
+                                MPI_SUM, c.get()),
+                  "MPI_Allreduce");
+    const S inv = S(1) / S(c.size());
+    const bool scale = c.size() > 1;
+    std::size_t v = 0;
+    const auto one = [&](auto var) {
+        constexpr std::size_t size = decltype(var)::kind::size();
+        S* d = g.data() + G::offsets[v++];
+        for (std::size_t first = 0; first < size; first += chunk) {
+            const std::size_t m = size - first < chunk ? size - first : chunk;
+            if (scale) {
+                for (std::size_t i = 0; i < m; ++i) d[first + i] *= inv;
+            }
+            f(var, first, m);
+        }
+    };
+    (one(V{}), ...);
+    if (scale) g.data()[G::value_slot] *= inv;
+    g.value = g.data()[G::value_slot];
+}
+
 /// Averages every tensor of a pack over the ranks (batch-norm running estimates: one
 /// MPI_Allreduce per tensor).
 template <class List, bool W>
