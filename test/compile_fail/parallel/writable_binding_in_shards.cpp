@@ -16,6 +16,7 @@ float f(ctgrad::parallel::thread_pool& pool, const ctgrad::tensor<float, 8, 3>& 
     return dp.gradient(ctgrad::parallel::rows(X, x), W = w, S = std::ref(step)).value;
 #else
     static_cast<void>(step);
+    static_cast<void>(S);
     auto dp = ctgrad::parallel::make_data_parallel<2>(pool, ctgrad::sum(ctgrad::matmul(X, W)),
                                                       ctgrad::wrt(W));
     return dp.gradient(ctgrad::parallel::rows(X, x), W = w).value;
