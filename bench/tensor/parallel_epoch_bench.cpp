@@ -18,6 +18,8 @@
 #include <cmath>      // std::abs
 #include <cstdint>    // int64_t
 #include <memory>     // std::make_unique
+#include <string>     // std::string
+#include <type_traits>  // std::is_same_v
 
 #include <benchmark/benchmark.h>
 
@@ -158,8 +160,167 @@ void epoch(benchmark::State& state) {
     state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
 }
 
+// --- the epoch at a global batch of 256 (`fashion_mnist_epoch_b256/<impl>`) ---
+//
+// A user who scales a job out keeps the global batch and splits it over the workers: here
+// 256 rows per step (234 batches and a last one of 96), 128 per thread. The same network and
+// order seed; plain SGD at 0.2 (0.05 · 256/64, the linear scaling of the step size with the
+// batch). Impls: ctgrad_1t, one program per batch size (program::sgd_step, the batch gathered
+// on the calling thread); ctgrad_2t, 2 shards of 128 (48 for the last) on 2 threads, each
+// shard's rows gathered on its own thread (data_parallel::run's prepare), the SGD update of
+// each slice on the thread that reduced it. Checked against one untimed epoch of the
+// hand-written steps at the same batch, as the batch-64 epoch is. Google Benchmark's
+// items_per_second divides by the main thread's CPU time: for 2 threads read the wall time
+// (the Time column), samples/s = 60000 / wall.
+
+template <size_t B>
+struct wide {
+    using order = ctgrad::nn::batches<B, train_n>;
+    static constexpr size_t rest = order::rest;
+    using full_case = mlp_cases::classifier_mlp<float, B, pixels, hidden, classes>;
+    using rest_case = mlp_cases::classifier_mlp<float, rest, pixels, hidden, classes>;
+    static constexpr float lr = learning_rate * float(B) / float(batch);
+    static_assert(std::is_same_v<typename full_case::params, params>);
+
+    /// Rows [s·S, (s + 1)·S) of the batch at positions [first, first + rows) of the order.
+    template <size_t S, class Data>
+    static void gather_shard(const order& o, size_t first, size_t s, const dataset& data,
+                             Data& d) {
+        for (size_t r = s * S; r < (s + 1) * S; ++r) {
+            const size_t i = o[first + r];
+            std::copy_n(data.images.data() + i * pixels, pixels, d.x.data() + r * pixels);
+            std::copy_n(data.one_hot.data() + i * classes, classes, d.y.data() + r * classes);
+        }
+    }
+
+    /// An epoch of trainers Full and Rest (`step(params&, const data&, lr)`, and with Shards
+    /// > 1 `step(params&, const data&, lr, prepare)`), the shards' rows gathered on their
+    /// threads when Shards > 1.
+    template <class Full, class Rest, size_t Shards>
+    class impl {
+    public:
+        explicit impl(const params& p0)
+            : p_(std::make_unique<params>(p0)),
+              full_(std::make_unique<typename full_case::data>()),
+              rest_(std::make_unique<typename rest_case::data>()),
+              full_trainer_(std::make_unique<Full>()),
+              rest_trainer_(std::make_unique<Rest>()) {}
+
+        epoch_result epoch(const dataset& data) {
+            order o(shuffle_seed);
+            o.shuffle();
+            epoch_result r;
+            double total = 0.0;
+            for (size_t k = 0; k < order::full; ++k) {
+                double loss;
+                if constexpr (Shards == 1) {
+                    o.gather(k, data.images.data(), full_->x);
+                    o.gather(k, data.one_hot.data(), full_->y);
+                    loss = full_trainer_->step(*p_, *full_, lr);
+                } else {
+                    loss = full_trainer_->step(*p_, *full_, lr, [&](size_t s) {
+                        gather_shard<B / Shards>(o, k * B, s, data, *full_);
+                    });
+                }
+                if (k == 0) r.first_loss = loss;
+                total += double(B) * loss;
+            }
+            if constexpr (Shards == 1) {
+                o.gather_rest(data.images.data(), rest_->x);
+                o.gather_rest(data.one_hot.data(), rest_->y);
+                total += double(rest) * rest_trainer_->step(*p_, *rest_, lr);
+            } else {
+                total += double(rest) * rest_trainer_->step(*p_, *rest_, lr, [&](size_t s) {
+                    gather_shard<rest / Shards>(o, order::full * B, s, data, *rest_);
+                });
+            }
+            r.mean_loss = total / double(train_n);
+            return r;
+        }
+
+        void read_params(params& p) const { p = *p_; }
+
+    private:
+        std::unique_ptr<params> p_;
+        std::unique_ptr<typename full_case::data> full_;
+        std::unique_ptr<typename rest_case::data> rest_;
+        std::unique_ptr<Full> full_trainer_;
+        std::unique_ptr<Rest> rest_trainer_;
+    };
+
+    using ctgrad_1t =
+        impl<mlp_ctgrad::trainer<full_case>, mlp_ctgrad::trainer<rest_case>, 1>;
+    using ctgrad_2t = impl<mlp_parallel::trainer<full_case, 2, 2>,
+                           mlp_parallel::trainer<rest_case, 2, 2>, 2>;
+    using hand = impl<mlp_hand::trainer<full_case>, mlp_hand::trainer<rest_case>, 1>;
+
+    static const reference& reference_for(const dataset& data, const params& p0) {
+        static const reference ref = [&] {
+            reference r;
+            auto h = std::make_unique<hand>(p0);
+            r.hand = h->epoch(data);
+            r.hand_params = std::make_unique<params>();
+            h->read_params(*r.hand_params);
+            order o(shuffle_seed);
+            o.shuffle();
+            auto first = std::make_unique<typename full_case::data>();
+            o.gather(0, data.images.data(), first->x);
+            o.gather(0, data.one_hot.data(), first->y);
+            r.first_batch_loss = full_case::reference_loss(p0, *first);
+            return r;
+        }();
+        return ref;
+    }
+};
+
+template <class Impl>
+void epoch_b256(benchmark::State& state) {
+    using W = wide<256>;
+    std::string error;
+    const dataset* data = training_set(error);
+    if (data == nullptr) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    const auto p0 = full_case::make_params();
+    const reference& ref = W::reference_for(*data, *p0);
+    std::unique_ptr<Impl> impl;
+    epoch_result r;
+    for (auto _ : state) {
+        state.PauseTiming();
+        impl = std::make_unique<Impl>(*p0);
+        state.ResumeTiming();
+        r = impl->epoch(*data);
+        benchmark::DoNotOptimize(r);
+    }
+    if (std::abs(r.first_loss - ref.first_batch_loss) >
+        1e-4 * std::max(1.0, std::abs(ref.first_batch_loss))) {
+        state.SkipWithError("the first step's loss differs from the reference loss");
+        return;
+    }
+    if (!(std::abs(r.mean_loss - ref.hand.mean_loss) <= 1e-4 * std::abs(ref.hand.mean_loss))) {
+        state.SkipWithError("the epoch's training loss differs from the hand-written steps'");
+        return;
+    }
+    auto p = std::make_unique<params>();
+    impl->read_params(*p);
+    if (!mlp_cases::all_finite(*p)) {
+        state.SkipWithError("the parameters became non-finite");
+        return;
+    }
+    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
+    state.counters["epoch_loss"] = r.mean_loss;
+    state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
+}
+
 }  // namespace
 
+BENCHMARK_TEMPLATE(epoch_b256, wide<256>::ctgrad_1t)
+    ->Name("fashion_mnist_epoch_b256/ctgrad_1t")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch_b256, wide<256>::ctgrad_2t)
+    ->Name("fashion_mnist_epoch_b256/ctgrad_2t")
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(epoch, ctgrad_1t_impl)
     ->Name("fashion_mnist_epoch/ctgrad_1t")
     ->Unit(benchmark::kMillisecond);

@@ -5,6 +5,8 @@
 //                                        batch; parameters bit-identical across ranks; the
 //                                        broadcast, the identity check, a checkpoint written by
 //                                        rank 0 and read by all, averaged batch-norm state
+//   test_parallel_mpi thread-level       MPI initialized with MPI_THREAD_SINGLE: the
+//                                        environment refuses it (it needs MPI_THREAD_FUNNELED)
 //   test_parallel_mpi data DIR           each rank reads DIR/rank<r>.idx: when any rank's file
 //                                        is missing or corrupt, every rank stops with the same
 //                                        error (exit status 3), none waits forever
@@ -19,6 +21,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
@@ -183,6 +186,39 @@ int train(const mpi::communicator& world, const std::string& checkpoint) {
     check(!(relative_difference(p, start) < 1e-3), "the steps moved the parameters");
     check(std::isfinite(last), "the averaged loss is finite (" + std::to_string(last) + ")");
 
+    // average_then: the bits of average followed by the update, every element handed over once
+    {
+        using flat = par::flat_gradient<float, fc1::weight, fc2::bias>;
+        auto a = std::make_unique<flat>();
+        auto b = std::make_unique<flat>();
+        std::mt19937 gen(unsigned(world.rank()) + 5);
+        const std::size_t sizes[] = {in * hidden, out};  // the gaps between stay zero
+        for (std::size_t t = 0; t < 2; ++t) {
+            for (std::size_t i = flat::offsets[t]; i < flat::offsets[t] + sizes[t]; ++i) {
+                a->data()[i] = b->data()[i] = float(double(gen()) * 0x1p-32 - 0.5);
+            }
+        }
+        a->value = b->value = float(world.rank() + 1);
+        mpi::average(*a, world);
+        std::vector<int> seen(in * hidden + out, 0);
+        bool in_order = true;
+        mpi::average_then(*b, world, [&](auto v, std::size_t first, std::size_t count) {
+            const std::size_t base =
+                std::is_same_v<decltype(v), fc1::weight>
+                    ? 0
+                    : in * hidden;
+            for (std::size_t i = first; i < first + count; ++i) {
+                ++seen[base + i];
+                // divided already when handed over
+                in_order = in_order && (*b)[v].data()[i] == (*a)[v].data()[i];
+            }
+        });
+        check(std::memcmp(a->data(), b->data(), flat::size() * sizeof(float)) == 0 &&
+                  a->value == b->value && in_order &&
+                  std::all_of(seen.begin(), seen.end(), [](int c) { return c == 1; }),
+              "average_then gives average's bits, each element once, divided when handed over");
+    }
+
     // a checkpoint written by rank 0 only, read by every rank
     if (world.rank() == 0) ctgrad::io::save(checkpoint, p);
     world.barrier();
@@ -217,15 +253,49 @@ int read_data(const mpi::communicator& world, const std::string& dir) {
     return 0;
 }
 
+/// MPI initialized by the program with MPI_THREAD_SINGLE: an environment (which needs
+/// MPI_THREAD_FUNNELED for ctgrad's worker threads) refuses it with an error naming both levels.
+int thread_level(int argc, char** argv) {
+    int provided = -1;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return 1;
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    rank_ = rank;
+    if (provided >= MPI_THREAD_FUNNELED) {
+        check(true, "MPI gives more than MPI_THREAD_SINGLE when asked for it: nothing to refuse");
+    } else {
+        std::string what;
+        try {
+            mpi::environment env(argc, argv);
+        } catch (const mpi::error& e) {
+            what = e.what();
+        }
+        check(what.find("MPI_THREAD_SINGLE") != std::string::npos &&
+                  what.find("MPI_THREAD_FUNNELED") != std::string::npos,
+              "an environment refuses MPI_THREAD_SINGLE (" + what + ")");
+        // with the level it has, it is accepted
+        bool accepted = true;
+        try {
+            mpi::environment env(argc, argv, MPI_THREAD_SINGLE);
+        } catch (const mpi::error&) {
+            accepted = false;
+        }
+        check(accepted, "an environment asking for MPI_THREAD_SINGLE accepts it");
+    }
+    MPI_Finalize();
+    return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
+    if (argc == 2 && std::string(argv[1]) == "thread-level") return thread_level(argc, argv);
     mpi::environment env(argc, argv);
     const mpi::communicator world;
     rank_ = world.rank();
     if (argc == 3 && std::string(argv[1]) == "train") return train(world, argv[2]);
     if (argc == 3 && std::string(argv[1]) == "data") return read_data(world, argv[2]);
-    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR\n");
+    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR | thread-level\n");
     return 2;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "rank %d: %s\n", rank_, e.what());

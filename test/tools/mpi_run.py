@@ -64,6 +64,8 @@ def main():
             run = program + ["train", os.path.join(tmp, "rank0.ckpt")]
         elif args.case == "run":
             run = program
+        elif args.case == "thread-level":
+            run = program + ["thread-level"]
         elif args.case.startswith("data-"):
             for r in range(args.np):
                 write_idx(os.path.join(tmp, f"rank{r}.idx"), [float(r + i) for i in range(10)])
@@ -93,11 +95,14 @@ def main():
 
     if args.case == "run":
         return 77 if rc == 77 else (0 if rc == 0 else 1)
-    if args.case in ("train", "data-ok"):
+    if args.case in ("train", "data-ok", "thread-level"):
         if rc != 0:
             print(f"FAIL: exit status {rc}")
             return 1
-        if args.case == "train" and out.count(": ok: ") < 6 * args.np:
+        if args.case == "train" and out.count(": ok: ") < 7 * args.np:
+            print("FAIL: fewer checks passed than expected")
+            return 1
+        if args.case == "thread-level" and out.count(": ok: ") < args.np:
             print("FAIL: fewer checks passed than expected")
             return 1
         return 0

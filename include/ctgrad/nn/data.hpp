@@ -13,6 +13,39 @@
 
 #include <ctgrad/tensor/tensor.hpp>
 
+namespace ctgrad::detail {
+
+/// A seeded order of N samples, shuffled per epoch, and the copying of the rows at a run of its
+/// positions: what nn::batches and parallel::distributed_batches share (the same seed gives the
+/// same order in both).
+template <std::size_t N>
+class sample_order {
+public:
+    explicit sample_order(std::uint64_t seed) : gen_(seed), order_(N) {
+        std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+    }
+
+    void shuffle() { std::shuffle(order_.begin(), order_.end(), gen_); }
+
+    std::size_t operator[](std::size_t i) const { return order_[i]; }
+
+    /// Copies the rows of the samples at positions [first, first + count) of the order from
+    /// src [N, D...] into the first `count` rows of dst [R, D...].
+    template <class Dst, class T>
+    void copy_rows(std::size_t first, std::size_t count, const T* src, Dst& dst) const {
+        constexpr std::size_t row = Dst::size() / Dst::shape[0];
+        for (std::size_t r = 0; r < count; ++r) {
+            std::copy_n(src + std::size_t{order_[first + r]} * row, row, dst.data() + r * row);
+        }
+    }
+
+private:
+    std::mt19937_64 gen_;
+    std::vector<std::uint32_t> order_;
+};
+
+}  // namespace ctgrad::detail
+
 namespace ctgrad::nn {
 
 /// The order in which an epoch visits N samples in batches of B: `batches<64, 60000> order(seed);`
@@ -26,40 +59,29 @@ public:
     static constexpr std::size_t full = N / B;
     static constexpr std::size_t rest = N % B;
 
-    explicit batches(std::uint64_t seed) : gen_(seed), order_(N) {
-        std::iota(order_.begin(), order_.end(), std::uint32_t{0});
-    }
+    explicit batches(std::uint64_t seed) : order_(seed) {}
 
     /// A new random order (seeded: the same seed gives the same sequence of epochs).
-    void shuffle() { std::shuffle(order_.begin(), order_.end(), gen_); }
+    void shuffle() { order_.shuffle(); }
 
     /// Copies the rows of full batch k (k < full) from src [N, D...] into dst [B, D...].
     template <class T, class Dst>
     void gather(std::size_t k, const T* src, Dst& dst) const {
-        copy_rows<Dst>(k * B, B, src, dst);
+        order_.copy_rows(k * B, B, src, dst);
     }
 
     /// Copies the last `rest` rows into dst [rest, D...].
     template <class T, class Dst>
     void gather_rest(const T* src, Dst& dst) const {
         static_assert(rest > 0, "ctgrad::nn::batches::gather_rest: N is a multiple of B");
-        copy_rows<Dst>(full * B, rest, src, dst);
+        order_.copy_rows(full * B, rest, src, dst);
     }
 
     /// The sample at position i of the current order.
     std::size_t operator[](std::size_t i) const { return order_[i]; }
 
 private:
-    template <class Dst, class T>
-    void copy_rows(std::size_t first, std::size_t count, const T* src, Dst& dst) const {
-        constexpr std::size_t row = Dst::size() / Dst::shape[0];
-        for (std::size_t r = 0; r < count; ++r) {
-            std::copy_n(src + std::size_t{order_[first + r]} * row, row, dst.data() + r * row);
-        }
-    }
-
-    std::mt19937_64 gen_;
-    std::vector<std::uint32_t> order_;
+    ctgrad::detail::sample_order<N> order_;
 };
 
 }  // namespace ctgrad::nn

@@ -51,6 +51,7 @@
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::is_same_v
 
+#include <ctgrad/io/checkpoint.hpp>  // io::detail::fnv1a64
 #include <ctgrad/nn/parameters.hpp>
 #include <ctgrad/parallel/sampler.hpp>
 #include <ctgrad/parallel/threads.hpp>
@@ -93,22 +94,50 @@ inline constexpr std::size_t max_count = static_cast<std::size_t>(std::numeric_l
 
 }  // namespace detail
 
-/// MPI for the lifetime of this object: MPI_Init_thread (MPI_THREAD_FUNNELED: only the thread
-/// that made it calls MPI; ctgrad's worker threads never do) unless MPI is initialized already,
-/// MPI_ERRORS_RETURN on MPI_COMM_WORLD, and MPI_Finalize at the end if it initialized MPI.
+/// The name of an MPI thread-support level.
+inline std::string thread_level_name(int level) {
+    if (level == MPI_THREAD_SINGLE) return "MPI_THREAD_SINGLE";
+    if (level == MPI_THREAD_FUNNELED) return "MPI_THREAD_FUNNELED";
+    if (level == MPI_THREAD_SERIALIZED) return "MPI_THREAD_SERIALIZED";
+    if (level == MPI_THREAD_MULTIPLE) return "MPI_THREAD_MULTIPLE";
+    return "level " + std::to_string(level);
+}
+
+/// MPI for the lifetime of this object: MPI_Init_thread asking for `required` thread support
+/// (MPI_THREAD_FUNNELED by default: the process has other threads, ctgrad's pool, but only the
+/// thread that made the environment calls MPI; the workers never do) unless MPI is
+/// initialized already, MPI_ERRORS_RETURN on MPI_COMM_WORLD, and MPI_Finalize at the end if it
+/// initialized MPI. If the MPI library provides less than `required` (MPI_Init_thread's
+/// `provided`, or MPI_Query_thread when MPI was initialized by someone else), the constructor
+/// throws mpi::error naming both levels (and finalizes MPI if it initialized it): running
+/// threads under an MPI that does not support them is undefined.
 class environment {
 public:
-    environment(int& argc, char**& argv) {
+    environment(int& argc, char**& argv, int required = MPI_THREAD_FUNNELED) {
         int done = 0;
         detail::check(MPI_Initialized(&done), "MPI_Initialized");
+        int provided = 0;
         if (!done) {
-            int provided = 0;
-            detail::check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided),
-                          "MPI_Init_thread");
+            detail::check(MPI_Init_thread(&argc, &argv, required, &provided), "MPI_Init_thread");
             owner_ = true;
+        } else {
+            detail::check(MPI_Query_thread(&provided), "MPI_Query_thread");
         }
-        detail::check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN),
-                      "MPI_Comm_set_errhandler");
+        if (provided < required) {
+            if (owner_) MPI_Finalize();
+            throw error("ctgrad::parallel::mpi::environment: the MPI library provides " +
+                        thread_level_name(provided) + ", less than the " +
+                        thread_level_name(required) +
+                        " needed (worker threads in the process): initialize MPI with "
+                        "MPI_Init_thread asking for it, or use an MPI built with thread support");
+        }
+        try {
+            detail::check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN),
+                          "MPI_Comm_set_errhandler");
+        } catch (...) {
+            if (owner_) MPI_Finalize();
+            throw;
+        }
     }
     environment(const environment&) = delete;
     environment& operator=(const environment&) = delete;
@@ -180,17 +209,15 @@ void broadcast(nn::parameters<List, W>& p, const communicator& c, int root = 0) 
     });
 }
 
-/// A 64-bit FNV-1a hash of the bytes of every tensor of a pack (bitwise identity).
+/// A 64-bit FNV-1a hash of the bytes of every tensor of a pack (bitwise identity; the
+/// checksum of io/checkpoint.hpp).
 template <class List, bool W>
 std::uint64_t fingerprint(const nn::parameters<List, W>& p) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
+    io::detail::fnv1a64 h;
     p.for_each([&](auto, const auto& t) {
-        const auto* b = reinterpret_cast<const unsigned char*>(t.data());
-        for (std::size_t i = 0; i < t.size() * sizeof(*t.data()); ++i) {
-            h = (h ^ b[i]) * 0x100000001b3ull;
-        }
+        h.update(reinterpret_cast<const unsigned char*>(t.data()), t.size() * sizeof(*t.data()));
     });
-    return h;
+    return h.state;
 }
 
 /// Checks that every rank holds the same pack, bit for bit (the same seed used everywhere, or
@@ -228,6 +255,38 @@ void average(flat_gradient<S, V...>& g, const communicator& c) {
         S* d = g.data();
         for (std::size_t i = 0; i < G::size(); ++i) d[i] *= inv;
     }
+    g.value = g.data()[G::value_slot];
+}
+
+/// average(g, c), and then `f(v, first, count)` for the elements [first, first + count) of
+/// variable v's averaged gradient (`g[v].data() + first`), chunk by chunk, each as soon as it
+/// is divided by the number of ranks (while it is in L1): an elementwise update (plain SGD)
+/// without a second pass over the buffer. The same bits as average then the update.
+template <class S, class... V, class F>
+void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
+    static_assert(flat_gradient<S, V...>::size() <= detail::max_count);
+    using G = flat_gradient<S, V...>;
+    constexpr std::size_t chunk = 16384 / sizeof(S);
+    g.data()[G::value_slot] = g.value;
+    detail::check(MPI_Allreduce(MPI_IN_PLACE, g.data(), int(G::size()), detail::datatype<S>(),
+                                MPI_SUM, c.get()),
+                  "MPI_Allreduce");
+    const S inv = S(1) / S(c.size());
+    const bool scale = c.size() > 1;
+    std::size_t v = 0;
+    const auto one = [&](auto var) {
+        constexpr std::size_t size = decltype(var)::kind::size();
+        S* d = g.data() + G::offsets[v++];
+        for (std::size_t first = 0; first < size; first += chunk) {
+            const std::size_t m = size - first < chunk ? size - first : chunk;
+            if (scale) {
+                for (std::size_t i = 0; i < m; ++i) d[first + i] *= inv;
+            }
+            f(var, first, m);
+        }
+    };
+    (one(V{}), ...);
+    if (scale) g.data()[G::value_slot] *= inv;
     g.value = g.data()[G::value_slot];
 }
 

@@ -9,14 +9,12 @@
 /// of ranks are numbers (parallel/mpi.hpp gets them from a communicator).
 #pragma once
 
-#include <algorithm>  // std::shuffle, std::copy_n
 #include <cstddef>    // std::size_t
-#include <cstdint>    // std::uint32_t, std::uint64_t
-#include <numeric>    // std::iota
-#include <random>     // std::mt19937_64
+#include <cstdint>    // std::uint64_t
 #include <stdexcept>  // std::invalid_argument
 #include <string>     // std::to_string
-#include <vector>     // std::vector
+
+#include <ctgrad/nn/data.hpp>  // detail::sample_order: nn::batches' order
 
 namespace ctgrad::parallel {
 
@@ -30,18 +28,17 @@ public:
                   "ctgrad::parallel::distributed_batches: the local batch must be in [1, N]");
 
     distributed_batches(std::uint64_t seed, std::size_t rank, std::size_t ranks)
-        : rank_(rank), ranks_(ranks), gen_(seed), order_(N) {
+        : rank_(rank), ranks_(ranks), order_(seed) {
         if (ranks == 0 || rank >= ranks || Local * ranks > N) {
             throw std::invalid_argument("ctgrad::parallel::distributed_batches: rank " +
                                         std::to_string(rank) + " of " + std::to_string(ranks) +
                                         " with local batches of " + std::to_string(Local) +
                                         " out of " + std::to_string(N) + " samples");
         }
-        std::iota(order_.begin(), order_.end(), std::uint32_t{0});
     }
 
-    /// A new random order, the same on every rank (seeded as nn::batches).
-    void shuffle() { std::shuffle(order_.begin(), order_.end(), gen_); }
+    /// A new random order, the same on every rank (nn::batches' order with that seed).
+    void shuffle() { order_.shuffle(); }
 
     /// Samples per global batch, and full global batches per epoch.
     std::size_t global_batch() const noexcept { return Local * ranks_; }
@@ -55,11 +52,7 @@ public:
         static_assert(Dst::shape[0] == Local,
                       "ctgrad::parallel::distributed_batches::gather: the destination does not "
                       "have Local rows");
-        constexpr std::size_t row = Dst::size() / Local;
-        const std::size_t first = k * global_batch() + rank_ * Local;
-        for (std::size_t r = 0; r < Local; ++r) {
-            std::copy_n(src + std::size_t{order_[first + r]} * row, row, dst.data() + r * row);
-        }
+        order_.copy_rows(k * global_batch() + rank_ * Local, Local, src, dst);
     }
 
     /// The sample at position i of this epoch's global order.
@@ -71,8 +64,7 @@ public:
 
 private:
     std::size_t rank_, ranks_;
-    std::mt19937_64 gen_;
-    std::vector<std::uint32_t> order_;
+    ctgrad::detail::sample_order<N> order_;
 };
 
 }  // namespace ctgrad::parallel

@@ -68,6 +68,10 @@ inline void wait_while(const std::atomic<std::uint32_t>& a, std::uint32_t old,
     while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
 }
 
+/// Called with t before the pool starts worker t (tests make it throw, as a failed thread start
+/// would: std::jthread's constructor throws std::system_error). Null: nothing is called.
+inline void (*worker_start_hook)(std::size_t t) = nullptr;
+
 }  // namespace detail
 
 /// How a thread_pool runs.
@@ -96,20 +100,21 @@ public:
             throw std::invalid_argument("ctgrad::parallel::thread_pool: needs at least 1 thread");
         }
         workers_.reserve(threads - 1);
-        for (std::size_t t = 1; t < threads; ++t) {
-            workers_.emplace_back([this, t] { work(t); });
+        try {
+            for (std::size_t t = 1; t < threads; ++t) {
+                if (detail::worker_start_hook != nullptr) detail::worker_start_hook(t);
+                workers_.emplace_back([this, t] { work(t); });
+            }
+        } catch (...) {
+            stop();  // the workers already started: woken, stopped and joined
+            throw;
         }
     }
 
     thread_pool(const thread_pool&) = delete;
     thread_pool& operator=(const thread_pool&) = delete;
 
-    ~thread_pool() {
-        stop_.store(true, std::memory_order_relaxed);
-        generation_.fetch_add(1, std::memory_order_release);
-        generation_.notify_all();
-        workers_.clear();  // joins
-    }
+    ~thread_pool() { stop(); }
 
     /// The number of threads of a job (the caller included).
     std::size_t size() const noexcept { return n_; }
@@ -158,6 +163,14 @@ public:
     const pool_options& options() const noexcept { return opt_; }
 
 private:
+    /// Wakes the workers to stop, and joins them.
+    void stop() noexcept {
+        stop_.store(true, std::memory_order_relaxed);
+        generation_.fetch_add(1, std::memory_order_release);
+        generation_.notify_all();
+        workers_.clear();  // joins
+    }
+
     void work(std::size_t t) {
         ftz_scope ftz(opt_.flush_denormals);
         std::uint32_t seen = 0;
@@ -331,6 +344,13 @@ struct is_row_split : std::false_type {};
 template <class Var, class T, std::size_t Rows>
 struct is_row_split<row_split<Var, T, Rows>> : std::true_type {};
 
+/// A `name = std::ref(tensor)` binding: writable memory that the program may write.
+template <class A>
+struct is_writable_binding : std::false_type {};
+template <fixed_string Name, class V>
+struct is_writable_binding<binding<Name, V>>
+    : std::bool_constant<ctgrad::tensor_ad::binding_writable<binding<Name, V>>> {};
+
 template <class A>
 struct is_writable_pack : std::false_type {};
 template <class List>
@@ -396,12 +416,15 @@ public:
         return gradient_then(no_update{}, a...);
     }
 
-    /// gradient(a...), and then, on every thread, `f(v, first, count)` for each variable v
-    /// whose elements [first, first + count) are in the slice that thread reduced, as soon as
-    /// they are reduced (`result()[v].data() + first`): an elementwise update (an SGD step, a
-    /// weight decay) spread over the threads instead of run on the caller after the job. f runs
-    /// concurrently on disjoint slices; it must touch only elements [first, first + count) of
-    /// tensors of v's shape. The loss value (`result().value`) is set after the job.
+    /// gradient(a...), and then, on every thread, `f(v, first, count)` for the elements
+    /// [first, first + count) of variable v that thread reduced, as soon as they are reduced
+    /// (`result()[v].data() + first`; a thread's slice comes in chunks of a few KB, each
+    /// still in the cache): an elementwise update (an SGD step, a weight decay) spread over
+    /// the threads instead of run on the caller after the job. f runs concurrently on disjoint
+    /// ranges; it must touch only elements [first, first + count) of tensors of v's shape.
+    /// The loss value (`result().value`) is set after the job. If a shard throws, no thread
+    /// reduces or calls f, and the error is rethrown: the gradient and whatever f updates are
+    /// left as they were.
     template <class F, class... A>
     gradient_type& gradient_then(F&& f, const A&... a) {
         return run(no_prepare{}, f, a...);
@@ -421,6 +444,16 @@ public:
                       "running estimates) would be updated by every shard at once; run the "
                       "batch-norm network on one thread, or without its state "
                       "(docs/parallel.md)");
+        static_assert(!(detail::is_writable_binding<A>::value || ...),
+                      "ctgrad::parallel::data_parallel: a variable bound to writable memory "
+                      "(std::ref: dropout's step, batch-norm running estimates) would be "
+                      "written by every shard at once; bind it read-only (a tensor, a "
+                      "tensor_view of const, std::cref), or run that network on one thread "
+                      "(docs/parallel.md)");
+        // A shard that throws (prepare, or its program) sets failed_ before the barrier; then
+        // no thread reduces (another shard's gradient may be missing or stale) or updates, and
+        // pool::run rethrows the error: the gradient and the parameters stay as they were.
+        failed_.store(false, std::memory_order_relaxed);
         auto job = [&](std::size_t t, std::size_t n) {
             std::exception_ptr error;
             try {
@@ -433,9 +466,10 @@ public:
                 }
             } catch (...) {
                 error = std::current_exception();
+                failed_.store(true, std::memory_order_relaxed);
             }
-            pool_->arrive_and_wait();  // every shard done
-            if (!error) {
+            pool_->arrive_and_wait();  // every shard done (the barrier orders failed_ too)
+            if (!error && !failed_.load(std::memory_order_relaxed)) {
                 try {
                     reduce_slice(t, n, update);
                 } catch (...) {
@@ -473,8 +507,15 @@ private:
         void operator()(Var, std::size_t, std::size_t) const noexcept {}
     };
 
+    /// Elements reduced before they are handed to the update: 16 KB of float, so that the
+    /// chunk of every shard and of the result fit in L1 together.
+    static constexpr std::size_t chunk = 4096 / sizeof(scalar_type) * 4 / (Shards + 1) > 64
+                                             ? 4096 / sizeof(scalar_type) * 4 / (Shards + 1)
+                                             : 64;
+
     /// Thread t of n: the elements [t·N/n, (t + 1)·N/n) of the concatenated gradients, summed
-    /// over the shards in shard order ((s0 + s1) + s2 ...), scaled, then handed to f.
+    /// over the shards in shard order ((s0 + s1) + s2 ...), scaled, then handed to f, chunk by
+    /// chunk.
     template <class F>
     void reduce_slice(std::size_t t, std::size_t n, F& f) {
         constexpr std::size_t N = gradient_type::elements;
@@ -487,8 +528,10 @@ private:
             constexpr std::size_t size = decltype(var)::kind::size();
             const std::size_t b = lo > start ? lo : start;
             const std::size_t e = hi < start + size ? hi : start + size;
-            if (b < e) {
-                const std::size_t first = b - start, m = e - b;
+            // in chunks of `chunk` elements, each handed to f while it is in L1: the update
+            // does not make a second pass over the slice through memory
+            for (std::size_t c = b; c < e; c += chunk) {
+                const std::size_t first = c - start, m = e - c < chunk ? e - c : chunk;
                 scalar_type* out = grad_.data() + gradient_type::offsets[v] + first;
                 const scalar_type* s0 = src_[v][0] + first;
                 if constexpr (Shards == 1) {
@@ -517,6 +560,14 @@ private:
     std::array<program_type, Shards> programs_;
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
+    /// Whether a shard of the running call threw; an atomic that moves with its owner (as a
+    /// fresh flag: nothing runs while a data_parallel is moved).
+    struct failure_flag : std::atomic<bool> {
+        failure_flag() noexcept : std::atomic<bool>(false) {}
+        failure_flag(failure_flag&&) noexcept : std::atomic<bool>(false) {}
+        failure_flag& operator=(failure_flag&&) noexcept { return *this; }
+    };
+    failure_flag failed_;
     gradient_type grad_;
 };
 

@@ -1,0 +1,128 @@
+// ctgrad/parallel/threads.hpp when something fails: a shard that throws (its prepare, or its
+// program) makes data_parallel::run rethrow on the caller with nothing reduced, no update
+// called and the gradient and parameters left as they were, on the first call (no shard
+// gradient exists yet) and on later ones (the other shards' are stale), for every thread count;
+// the data_parallel works again afterwards. A pool whose k-th worker fails to start throws from
+// its constructor after stopping and joining the workers it started (no thread left waiting).
+// A small network, so that this TU compiles fast.
+#define BOOST_TEST_MODULE parallel_threads_errors
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+#include <vector>
+
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/parallel/threads.hpp>
+
+namespace par = ctgrad::parallel;
+
+namespace {
+
+constexpr std::size_t shard = 4, in = 3, out = 2;
+constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, shard, in>>;
+constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<float, shard, out>>;
+constexpr auto W = ctgrad::var<"W", ctgrad::tensor<float, in, out>>;
+constexpr auto loss = ctgrad::softmax_cross_entropy(ctgrad::matmul(X, W), Y);
+
+template <std::size_t Shards>
+struct problem {
+    ctgrad::tensor<float, Shards * shard, in> x;
+    ctgrad::tensor<float, Shards * shard, out> y;
+    ctgrad::tensor<float, in, out> w;
+    problem() {
+        std::mt19937 gen(3);
+        for (auto& v : x) v = float(double(gen()) * 0x1p-31 - 1.0);
+        for (auto& v : w) v = float(double(gen()) * 0x1p-31 - 1.0);
+        for (std::size_t r = 0; r < Shards * shard; ++r) y(r, gen() % out) = 1.0f;
+    }
+};
+
+template <class T>
+std::vector<unsigned char> bytes(const T& t) {
+    const auto* b = reinterpret_cast<const unsigned char*>(t.data());
+    return std::vector<unsigned char>(b, b + t.size() * sizeof(*t.data()));
+}
+
+/// One SGD step of data_parallel<Shards> on `threads` threads whose shard `bad` throws from
+/// prepare when `fail`; returns the number of elements the update saw.
+template <std::size_t Shards, class DP>
+std::size_t step(DP& dp, problem<Shards>& p, bool fail, std::size_t bad) {
+    std::atomic<std::size_t> updated{0};
+    dp.run(
+        [&](std::size_t k) {
+            if (fail && k == bad) throw std::runtime_error("shard failed");
+        },
+        [&](auto v, std::size_t first, std::size_t count) {
+            float* pd = p.w.data() + first;
+            const float* gd = dp.result()[v].data() + first;
+            for (std::size_t i = 0; i < count; ++i) pd[i] -= 0.5f * gd[i];
+            updated += count;
+        },
+        par::rows(X, p.x), par::rows(Y, p.y), W = p.w);
+    return updated.load();
+}
+
+template <std::size_t Shards>
+void a_failing_shard_changes_nothing(std::size_t threads, std::size_t bad) {
+    BOOST_TEST_CONTEXT(Shards << " shards on " << threads << " threads, shard " << bad
+                              << " throws") {
+        par::thread_pool pool(threads);
+        problem<Shards> p;
+        auto dp = par::make_data_parallel<Shards>(pool, loss, ctgrad::wrt(W));
+        // the first call: no shard has a gradient yet
+        const auto w0 = bytes(p.w);
+        BOOST_CHECK_THROW(step(dp, p, true, bad), std::runtime_error);
+        BOOST_TEST(bytes(p.w) == w0);
+        // a good step, then a failing one: the other shards' gradients are stale
+        BOOST_TEST(step(dp, p, false, bad) == in * out);
+        const auto w1 = bytes(p.w);
+        BOOST_TEST(w1 != w0);
+        const auto g1 = std::vector<float>(dp.result().data(),
+                                           dp.result().data() + dp.result().size());
+        const float v1 = dp.result().value;
+        BOOST_CHECK_THROW(step(dp, p, true, bad), std::runtime_error);
+        BOOST_TEST(bytes(p.w) == w1);  // no update
+        BOOST_TEST(std::memcmp(g1.data(), dp.result().data(), g1.size() * sizeof(float)) == 0);
+        BOOST_TEST(dp.result().value == v1);
+        // and it works again: the same step as a fresh data_parallel's
+        auto q = p;
+        BOOST_TEST(step(dp, p, false, bad) == in * out);
+        auto fresh = par::make_data_parallel<Shards>(pool, loss, ctgrad::wrt(W));
+        BOOST_TEST(step(fresh, q, false, bad) == in * out);
+        BOOST_TEST(bytes(p.w) == bytes(q.w));
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_failing_shard_reduces_nothing_and_updates_nothing) {
+    for (std::size_t threads : {1u, 2u, 3u}) {
+        a_failing_shard_changes_nothing<2>(threads, 1);
+        a_failing_shard_changes_nothing<2>(threads, 0);
+        a_failing_shard_changes_nothing<3>(threads, 2);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_that_fails_to_start_leaves_no_thread_behind) {
+    // worker 2 of 4 fails to start (as std::jthread's constructor throws std::system_error):
+    // the constructor stops and joins workers 1 (started) and throws; nothing hangs
+    par::detail::worker_start_hook = [](std::size_t t) {
+        if (t == 2) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    };
+    BOOST_CHECK_THROW(par::thread_pool(4), std::system_error);
+    par::detail::worker_start_hook = [](std::size_t t) {
+        if (t == 1) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    };
+    BOOST_CHECK_THROW(par::thread_pool(2), std::system_error);
+    par::detail::worker_start_hook = nullptr;
+    par::thread_pool pool(4);
+    std::array<int, 4> ran{};
+    pool.run([&](std::size_t t, std::size_t) { ran[t] = 1; });
+    BOOST_TEST(ran == (std::array<int, 4>{1, 1, 1, 1}));
+}
