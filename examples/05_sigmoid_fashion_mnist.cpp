@@ -38,8 +38,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
-#include "support/cli.hpp"
 #include <ctgrad/io/idx.hpp>
+#include "support/cli.hpp"
 
 namespace nn = ctgrad::nn;
 namespace fs = std::filesystem;

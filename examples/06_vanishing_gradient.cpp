@@ -15,9 +15,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <stdexcept>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 

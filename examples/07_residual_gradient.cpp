@@ -112,7 +112,8 @@ result run(const char* name, Net net, int steps, float lr) {
                       return std::sqrt(s);
                   }()),
              ...);
-        }(std::make_index_sequence<depth>{});
+        }
+        (std::make_index_sequence<depth>{});
     }
     std::printf("\n%s\n  |dC/dW| per layer at initialization (layer 0 first):\n   ", name);
     for (double n : r.norms) std::printf(" %.1e", n);
@@ -153,13 +154,12 @@ int main(int argc, char** argv) try {
     std::printf("%zu hidden layers of width %zu (sigmoid), batch %zu, quadratic cost, plain SGD\n",
                 depth, width, batch);
     const result p = run("plain", plain_net(layers), steps, lr);
-    const result r = run("residual (x + W sigmoid(x) + b from layer 1 on)", residual_net(layers),
-                         steps, lr);
+    const result r =
+        run("residual (x + W sigmoid(x) + b from layer 1 on)", residual_net(layers), steps, lr);
     const double ratio_p = p.norms[0] / p.norms[depth - 1];
     const double ratio_r = r.norms[0] / r.norms[depth - 1];
-    std::printf(
-        "\nfirst-layer gradient relative to the last: plain %.1e, residual %.1e (%.0fx)\n",
-        ratio_p, ratio_r, ratio_r / ratio_p);
+    std::printf("\nfirst-layer gradient relative to the last: plain %.1e, residual %.1e (%.0fx)\n",
+                ratio_p, ratio_r, ratio_r / ratio_p);
     // the effect, with a wide margin (measured: see the output)
     bool ok = std::isfinite(ratio_p) && std::isfinite(ratio_r) && ratio_p < 1e-5 &&
               ratio_r > 1e-2 && ratio_r > 1e4 * ratio_p;

@@ -104,8 +104,7 @@ options parse(int argc, char** argv) {
         .add("--max-batches", "N",
              "batches per epoch, for smoke runs (default: all 937 + the last 32)", o.max_batches)
         .add("--csv", "FILE", "per-epoch metrics (default fashion_mnist_cnn_metrics.csv)", o.csv)
-        .add("--seed", "S", "initialisation, data order and augmentation (default 1)",
-             o.seed)
+        .add("--seed", "S", "initialisation, data order and augmentation (default 1)", o.seed)
         .add("--checkpoint", "FILE", "save parameters, Adam's and the layers' state every epoch",
              o.checkpoint)
         .add("--resume", "FILE", "continue a run from such a checkpoint (same --epochs, --seed)",
@@ -269,9 +268,8 @@ int main(int argc, char** argv) try {
             optimizer.step(params, g);
             seen += order_t::rest;
         }
-        const double train_acc = opt.train_accuracy
-                                     ? accuracy(params, state, train.pixels, train_y)
-                                     : std::nan("");
+        const double train_acc =
+            opt.train_accuracy ? accuracy(params, state, train.pixels, train_y) : std::nan("");
         const double test_acc = accuracy(params, state, test.pixels, test_y);
         const double secs = bar.seconds();
         bar.end_epoch();

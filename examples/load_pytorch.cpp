@@ -33,15 +33,18 @@ int main(int argc, char** argv) {
         "Loads a 784-16-10 MLP trained in PyTorch and compares ctgrad's logits with PyTorch's.");
     cli.add("--weights", "FILE",
             "the PyTorch state_dict, .safetensors or .npz (fc1.weight [16, 784], fc1.bias, "
-            "fc2.weight [10, 16], fc2.bias; default " + dir + "/mlp.safetensors)",
+            "fc2.weight [10, 16], fc2.bias; default " +
+                dir + "/mlp.safetensors)",
             weights)
         .add("--inputs", "FILE",
              "a .npy of " + std::to_string(n) + " inputs [" + std::to_string(n) +
                  ", 784], float (default " + dir + "/mlp_inputs.npy)",
              inputs)
         .add("--expect", "FILE",
-             "PyTorch's logits .npy [" + std::to_string(n) + ", 10] to compare with, or "
-             "'none' (default " + dir + "/mlp_logits.npy)",
+             "PyTorch's logits .npy [" + std::to_string(n) +
+                 ", 10] to compare with, or "
+                 "'none' (default " +
+                 dir + "/mlp_logits.npy)",
              expect);
     try {
         cli.parse(argc, argv);

@@ -75,8 +75,8 @@ inline params make_params(std::uint64_t seed = 1) {
 
 /// The training set in memory.
 struct dataset {
-    std::vector<float> images;        // [60000, 784] in [0, 1]
-    std::vector<float> one_hot;       // [60000, 10]
+    std::vector<float> images;         // [60000, 784] in [0, 1]
+    std::vector<float> one_hot;        // [60000, 10]
     std::vector<std::int64_t> labels;  // [60000]
 };
 
@@ -88,14 +88,14 @@ struct loaded {
 inline loaded load() {
     loaded out;
     const char* env = std::getenv("CTGRAD_FASHION_MNIST_DIR");
-    const std::filesystem::path dir = env != nullptr && *env != '\0'
-                                          ? std::filesystem::path(env)
-                                          : std::filesystem::path("/usr/share/datasets/fashion-mnist");
+    const std::filesystem::path dir =
+        env != nullptr && *env != '\0' ? std::filesystem::path(env)
+                                       : std::filesystem::path("/usr/share/datasets/fashion-mnist");
     const auto images = ctgrad::io::find_idx(dir, "train-images-idx3-ubyte");
     const auto labels = ctgrad::io::find_idx(dir, "train-labels-idx1-ubyte");
     if (images.empty() || labels.empty()) {
-        out.error = "Fashion-MNIST not found in " + dir.string() +
-                    ": dataset-fashion-mnist not installed";
+        out.error =
+            "Fashion-MNIST not found in " + dir.string() + ": dataset-fashion-mnist not installed";
         return out;
     }
     try {

@@ -33,7 +33,6 @@
 #include "../baseline/tensor_graph_conv.hpp"
 #include "fashion_cnn_epoch.hpp"
 
-
 namespace {
 
 using namespace fashion_cnn_epoch;
@@ -82,10 +81,9 @@ struct ctgrad_epoch {
         return prog.sgd_step(
             lr, X<B> = ctgrad::view<B, 1, side, side>(x), Y<B> = ctgrad::view<B, classes>(y),
             c1::W = std::ref(p[c1::W]), c1::b = std::ref(p[c1::b]), c2::W = std::ref(p[c2::W]),
-            c2::b = std::ref(p[c2::b]), fc1::W = std::ref(p[fc1::W]),
-            fc1::b = std::ref(p[fc1::b]), fc2::W = std::ref(p[fc2::W]),
-            fc2::b = std::ref(p[fc2::b]), fc3::W = std::ref(p[fc3::W]),
-            fc3::b = std::ref(p[fc3::b]));
+            c2::b = std::ref(p[c2::b]), fc1::W = std::ref(p[fc1::W]), fc1::b = std::ref(p[fc1::b]),
+            fc2::W = std::ref(p[fc2::W]), fc2::b = std::ref(p[fc2::b]),
+            fc3::W = std::ref(p[fc3::W]), fc3::b = std::ref(p[fc3::b]));
     }
     float step_full(const float* x, const float* y, const std::int64_t*) {
         return step<batch>(full, x, y);

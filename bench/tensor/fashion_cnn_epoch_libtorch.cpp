@@ -46,8 +46,8 @@ struct torch_epoch {
     }
 
     float step(int64_t n, const float* xs, const std::int64_t* labels) {
-        const torch::Tensor x = torch::from_blob(const_cast<float*>(xs), {n, 1, 28, 28},
-                                                 torch::kFloat32);
+        const torch::Tensor x =
+            torch::from_blob(const_cast<float*>(xs), {n, 1, 28, 28}, torch::kFloat32);
         const torch::Tensor target =
             torch::from_blob(const_cast<std::int64_t*>(labels), {n}, torch::kInt64);
         auto a = F::max_pool2d(

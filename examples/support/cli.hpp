@@ -125,13 +125,9 @@ public:
     using clock = std::chrono::steady_clock;
     explicit progress(std::size_t batch) : batch_(batch) {}
 
-    bool tty() const {
-        return tty_;
-    }
+    bool tty() const { return tty_; }
     /// Seconds since the progress display was created.
-    double seconds() const {
-        return std::chrono::duration<double>(clock::now() - start_).count();
-    }
+    double seconds() const { return std::chrono::duration<double>(clock::now() - start_).count(); }
 
     void show(int epoch, int epochs, std::size_t done, std::size_t total, double loss, double acc,
               std::size_t samples) {
