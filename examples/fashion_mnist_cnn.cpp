@@ -5,7 +5,7 @@
 //
 //   fashion_mnist_cnn [--data DIR] [--epochs N] [--max-batches N] [--csv FILE] [--seed S]
 //                     [--checkpoint FILE] [--resume FILE] [--stop-after E] [--augment PIXELS]
-//                     [--flip 0|1] [--train-accuracy 0|1] [--help]
+//                     [--flip 0|1] [--train-accuracy 0|1] [--test-samples N] [--help]
 //
 // As examples/fashion_mnist.cpp (the 784-100-10 MLP): seeded batches of 64 (the last 32 samples
 // a batch of their own), a progress bar (plain lines when not on a terminal) with the running
@@ -97,6 +97,7 @@ struct options {
     int augment = 0;  // pixels of random shift (0: none)
     bool flip = false;
     bool train_accuracy = true;  // evaluate the whole training set after each epoch
+    std::size_t test_samples = 10000;
 };
 
 options parse(int argc, char** argv) {
@@ -120,8 +121,15 @@ options parse(int argc, char** argv) {
         .add("--train-accuracy", "0|1",
              "evaluate the whole training set after each epoch (default 1; 0: faster, NaN in "
              "the CSV)",
-             o.train_accuracy);
+             o.train_accuracy)
+        .add("--test-samples", "N",
+             "evaluate on the first N test images, 1000 to 10000 in steps of 1000 (default "
+             "10000: all; fewer for smoke runs)",
+             o.test_samples);
     cli.parse(argc, argv);
+    if (o.test_samples < 1000 || o.test_samples > 10000 || o.test_samples % 1000 != 0) {
+        throw std::invalid_argument("--test-samples must be 1000, 2000, ..., 10000");
+    }
     if (o.augment < 0 || o.augment > 3) {
         throw std::invalid_argument("--augment must be 0, 1, 2 or 3 pixels");
     }
@@ -164,12 +172,14 @@ struct augmenter {
     }
 };
 
+/// The fraction of the first `count` samples (a multiple of eval_batch) classified correctly by
+/// the inference network.
 template <class Pack, class State>
 double accuracy(const Pack& params, State& state, const std::vector<float>& images,
-                const std::vector<std::uint8_t>& labels) {
+                const std::vector<std::uint8_t>& labels, std::size_t count) {
     static ctgrad::program eval(net.inference(X<eval_batch>));
     std::size_t right = 0;
-    for (std::size_t first = 0; first + eval_batch <= labels.size(); first += eval_batch) {
+    for (std::size_t first = 0; first + eval_batch <= count; first += eval_batch) {
         const auto x = ctgrad::view<eval_batch, 1, side, side>(images.data() + first * pixels);
         const auto logits = eval.value(params, state, X<eval_batch> = x);
         for (std::size_t r = 0; r < eval_batch; ++r) {
@@ -179,7 +189,7 @@ double accuracy(const Pack& params, State& state, const std::vector<float>& imag
             right += best == labels[first + r];
         }
     }
-    return double(right) / double(labels.size() - labels.size() % eval_batch);
+    return double(right) / double(count);
 }
 
 }  // namespace
@@ -271,9 +281,10 @@ int main(int argc, char** argv) try {
             optimizer.step(params, g);
             seen += order_t::rest;
         }
-        const double train_acc =
-            opt.train_accuracy ? accuracy(params, state, train.pixels, train_y) : std::nan("");
-        const double test_acc = accuracy(params, state, test.pixels, test_y);
+        const double train_acc = opt.train_accuracy
+                                     ? accuracy(params, state, train.pixels, train_y, train_n)
+                                     : std::nan("");
+        const double test_acc = accuracy(params, state, test.pixels, test_y, opt.test_samples);
         const double secs = bar.seconds();
         bar.end_epoch();
         last_loss = loss_sum / double(batches);
@@ -288,7 +299,7 @@ int main(int argc, char** argv) try {
             return 0;
         }
     }
-    const double final_acc = accuracy(params, state, test.pixels, test_y);
+    const double final_acc = accuracy(params, state, test.pixels, test_y, opt.test_samples);
     std::printf("test accuracy: %.1f%%\n", 100 * final_acc);
     // a smoke run's check: the training loss is finite and the network better than chance (10%)
     if (!std::isfinite(last_loss) || final_acc < 0.3) {
