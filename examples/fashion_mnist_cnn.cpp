@@ -24,7 +24,7 @@
 // dropout 1/4 90.7% (94.5%); that with 8 and 24 channels and --flip 1: 89.9% after 8 of 15
 // epochs, no better than without (stopped); this network, 16 and 32 channels:
 // 91.3% after 10 epochs (95.0% on the training set; 90.0% after 4, 90.9% after 8), 6.6 min of
-// CPU time on one core (about 39 s per epoch, a third of it the two accuracy passes). The
+// CPU time on one core (about 39 s per epoch, including the two accuracy passes). The
 // issue's 91.5% is not reached: more epochs, augmentation over more epochs, or wider layers are
 // the next things to try (each run took 35 min of wall time on the loaded machine).
 #include <cmath>
