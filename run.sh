@@ -83,10 +83,13 @@ demo() {
         --checkpoint build/fashion_mnist.ckpt
     echo "(metrics: build/fashion_mnist_metrics.csv; parameters: build/fashion_mnist.ckpt)"
     echo
-    echo "== training: Fashion-MNIST, LeNet-style CNN, Adam (examples/fashion_mnist_cnn.cpp)"
+    echo "== training: Fashion-MNIST, LeNet-style CNN with batch norm and dropout, Adam," \
+        "10 epochs (examples/fashion_mnist_cnn.cpp)"
+    local started=$SECONDS
     ./build/examples/fashion_mnist_cnn --csv build/fashion_mnist_cnn_metrics.csv \
-        --checkpoint build/fashion_mnist_cnn.ckpt
-    echo "(metrics: build/fashion_mnist_cnn_metrics.csv; parameters: build/fashion_mnist_cnn.ckpt)"
+        --checkpoint build/fashion_mnist_cnn.ckpt --train-accuracy 0
+    echo "(metrics: build/fashion_mnist_cnn_metrics.csv; parameters and state:" \
+        "build/fashion_mnist_cnn.ckpt; $((SECONDS - started)) s)"
     echo
     echo "== benchmark (short run; ./run.sh bench for the full one, bench/README.md for the table)"
     local json

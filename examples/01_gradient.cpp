@@ -5,7 +5,14 @@
 
 #include <ctgrad/ctgrad.hpp>
 
-int main() {
+#include "support/cli.hpp"
+
+int main(int argc, char** argv) {
+    example::command_line(
+        "usage: 01_gradient\n"
+        "The README example: a function as a type, its value, gradient, symbolic derivative\n"
+        "and Hessian; no options.")
+        .parse(argc, argv);
     using namespace ctgrad::literals;
     constexpr auto x = ctgrad::var<"x">;
     constexpr auto y = ctgrad::var<"y">;

@@ -9,6 +9,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/cli.hpp"
+
 namespace nn = ctgrad::nn;
 
 constexpr std::size_t batch = 256;
@@ -17,7 +19,11 @@ constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<float, batch, 1>>;
 constexpr auto net = nn::sequential(nn::dense<"fc1", 3, 32>{}, nn::tanh, nn::dense<"fc2", 32, 1>{});
 constexpr auto loss = ctgrad::mse(net(X), Y);  // 1/(2n)·Σ‖y − a‖²
 
-int main() {
+int main(int argc, char** argv) {
+    example::command_line(
+        "usage: 02_network\n"
+        "A two-layer network as a type, trained with SGD on y = sin(x0) + x1*x2; no options.")
+        .parse(argc, argv);
     auto x = std::make_unique<ctgrad::tensor<float, batch, 3>>();
     auto y = std::make_unique<ctgrad::tensor<float, batch, 1>>();
     std::mt19937 gen(1);

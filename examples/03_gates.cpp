@@ -13,6 +13,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/cli.hpp"
+
 using namespace ctgrad::literals;
 
 namespace {
@@ -199,7 +201,11 @@ void fan_out() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    example::command_line(
+        "usage: 03_gates\n"
+        "Backpropagation through gates with the numbers of the notes; no options.")
+        .parse(argc, argv);
     add_multiply();
     gate_patterns();
     sigmoid_neuron();

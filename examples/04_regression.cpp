@@ -3,7 +3,7 @@
 // squared errors Σ(y − pred)², weights from a standard normal (np.random.randn), biases zero,
 // plain SGD on one fixed random batch. Data and weights come from a seeded std::mt19937_64.
 //
-//   04_regression [--steps N] [--lr R] [--seed S]
+//   04_regression [--steps N] [--lr R] [--seed S] [--help]
 //
 // At step 0 ctgrad's gradient is checked against the four backprop equations written out by
 // hand (notes 003: δ² = ∂C/∂pred, δ¹ = (δ² W2ᵀ) ⊙ relu'(z¹), ∂C/∂b = Σ_rows δ, ∂C/∂W = aᵀ δ):
@@ -34,6 +34,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/cli.hpp"
+
 namespace nn = ctgrad::nn;
 
 constexpr std::size_t N = 32, D = 100, H = 200, O = 10;
@@ -56,19 +58,11 @@ struct options {
 
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; i += 2) {
-        const std::string k = argv[i];
-        if (i + 1 >= argc) throw std::invalid_argument("missing value after " + k);
-        const std::string v = argv[i + 1];
-        if (k == "--steps")
-            o.steps = std::stol(v);
-        else if (k == "--lr")
-            o.lr = std::stod(v);
-        else if (k == "--seed")
-            o.seed = std::stoul(v);
-        else
-            throw std::invalid_argument("unknown option " + k);
-    }
+    example::command_line("usage: 04_regression [options]")
+        .add("--steps", "N", "SGD steps (default 500)", o.steps)
+        .add("--lr", "R", "learning rate (default 1e-6)", o.lr)
+        .add("--seed", "S", "data and initial weights (default 1)", o.seed)
+        .parse(argc, argv);
     return o;
 }
 

@@ -5,7 +5,7 @@
 // MNIST.
 //
 //   05_sigmoid_fashion_mnist [--data DIR] [--epochs N] [--max-batches N] [--csv FILE]
-//                            [--seed S] [--lr R]
+//                            [--seed S] [--lr R] [--help]
 //
 // Prints one line per epoch (mean training cost, training and test accuracy, time) and writes
 // the same CSV columns as fashion_mnist.cpp (plot them with examples/plot_metrics.gp). Exit
@@ -37,7 +37,9 @@
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
+
 #include <ctgrad/io/idx.hpp>
+#include "support/cli.hpp"
 
 namespace nn = ctgrad::nn;
 namespace fs = std::filesystem;
@@ -70,25 +72,16 @@ struct options {
 
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; i += 2) {
-        const std::string k = argv[i];
-        if (i + 1 >= argc) throw std::invalid_argument("missing value after " + k);
-        const std::string v = argv[i + 1];
-        if (k == "--data")
-            o.data = v;
-        else if (k == "--epochs")
-            o.epochs = std::stoi(v);
-        else if (k == "--max-batches")
-            o.max_batches = std::stol(v);
-        else if (k == "--csv")
-            o.csv = v;
-        else if (k == "--seed")
-            o.seed = std::stoul(v);
-        else if (k == "--lr")
-            o.lr = std::stof(v);
-        else
-            throw std::invalid_argument("unknown option " + k);
-    }
+    example::command_line("usage: 05_sigmoid_fashion_mnist [options]")
+        .add("--data", "DIR", "the IDX files (default /usr/share/datasets/fashion-mnist)", o.data)
+        .add("--epochs", "N", "epochs to train (default 30)", o.epochs)
+        .add("--max-batches", "N", "batches of 10 per epoch, for smoke runs (default: all 6000)",
+             o.max_batches)
+        .add("--csv", "FILE", "per-epoch metrics (default sigmoid_fashion_mnist_metrics.csv)",
+             o.csv)
+        .add("--seed", "S", "initialisation and data order (default 1)", o.seed)
+        .add("--lr", "R", "SGD learning rate (default 3.0)", o.lr)
+        .parse(argc, argv);
     return o;
 }
 

@@ -3,7 +3,7 @@
 // batch normalisation then sigmoid. For each, the per-layer norms ‖∂C/∂W_l‖ at initialization,
 // then the loss while training with plain SGD on the same regression task.
 //
-//   06_vanishing_gradient [--steps N]     (default 600)
+//   06_vanishing_gradient [--steps N] [--help]     (default 600 steps)
 //
 // What it shows (the notes, 003: δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l), and σ' ≤ 1/4): in the
 // sigmoid network the gradient shrinks by a roughly constant factor per layer, so the first
@@ -15,13 +15,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include <ctgrad/ctgrad.hpp>
+
+#include "support/cli.hpp"
 
 namespace nn = ctgrad::nn;
 using ctgrad::tensor;
@@ -136,11 +138,14 @@ result run(const char* name, Net net, nn::init::scheme init, int steps, float lr
     return r;
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     int steps = 600;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (std::strcmp(argv[i], "--steps") == 0) steps = std::atoi(argv[i + 1]);
-    }
+    example::command_line(
+        "usage: 06_vanishing_gradient [options]\n"
+        "Per-layer gradient norms and SGD training of deep sigmoid, ReLU and batch-normalised\n"
+        "sigmoid networks.")
+        .add("--steps", "N", "SGD steps per network (default 600)", steps)
+        .parse(argc, argv);
     if (steps < 1) {
         std::fprintf(stderr, "usage: 06_vanishing_gradient [--steps N]  (N >= 1)\n");
         return 2;
@@ -171,4 +176,7 @@ int main(int argc, char** argv) {
         std::printf(
             "unexpected: the sigmoid network's gradient did not vanish, or the others' did\n");
     return ok ? 0 : 1;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "06_vanishing_gradient: %s\n", e.what());
+    return 2;
 }

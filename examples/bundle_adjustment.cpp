@@ -18,6 +18,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/cli.hpp"
+
 namespace {
 
 using namespace ctgrad::literals;
@@ -163,49 +165,32 @@ double lm_step(problem& p, double& lambda) {
     return before;
 }
 
-long option(int argc, char** argv, const char* name, long fallback) {
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::strcmp(argv[i], name) == 0) return std::stol(argv[i + 1]);
-    }
-    return fallback;
-}
-
-double option_d(int argc, char** argv, const char* name, double fallback) {
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::strcmp(argv[i], name) == 0) return std::stod(argv[i + 1]);
-    }
-    return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-            std::printf(
-                "usage: %s [--cameras N] [--points N] [--noise PIXELS] [--iterations N] "
-                "[--seed N]\n"
-                "Bundle adjustment of synthetic cameras and points by Levenberg-Marquardt, with\n"
-                "the Jacobians of Ceres' reprojection error computed by ctgrad::jacobian.\n"
-                "Defaults: 4 cameras, 40 points, noise 0.5 pixel, 30 iterations, seed 1.\n",
-                argv[0]);
-            return 0;
-        }
-    }
     problem p;
     double noise = 0.5;
     long iterations = 30;
-    std::mt19937_64 rng;
+    std::size_t cameras = 4, points = 40;
+    std::uint64_t seed = 1;
+    example::command_line cli(
+        "usage: bundle_adjustment [options]\n"
+        "Bundle adjustment of synthetic cameras and points by Levenberg-Marquardt, with\n"
+        "the Jacobians of Ceres' reprojection error computed by ctgrad::jacobian.");
+    cli.add("--cameras", "N", "cameras, at least 2 (default 4)", cameras)
+        .add("--points", "N", "points, at least 8 (default 40)", points)
+        .add("--noise", "PIXELS", "standard deviation of the observations (default 0.5)", noise)
+        .add("--iterations", "N", "Levenberg-Marquardt iterations (default 30)", iterations)
+        .add("--seed", "N", "the synthetic scene and noise (default 1)", seed);
     try {
-        p.cameras = static_cast<std::size_t>(option(argc, argv, "--cameras", 4));
-        p.points = static_cast<std::size_t>(option(argc, argv, "--points", 40));
-        noise = option_d(argc, argv, "--noise", 0.5);
-        iterations = option(argc, argv, "--iterations", 30);
-        rng.seed(static_cast<std::uint64_t>(option(argc, argv, "--seed", 1)));
-    } catch (const std::exception&) {
-        std::fprintf(stderr, "bad option value (try --help)\n");
+        cli.parse(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bundle_adjustment: %s\n", e.what());
         return 2;
     }
+    p.cameras = cameras;
+    p.points = points;
+    std::mt19937_64 rng(seed);
     if (p.cameras < 2 || p.points < 8 || noise < 0 || iterations < 1) {
         std::fprintf(stderr, "need at least 2 cameras, 8 points, noise >= 0 (try --help)\n");
         return 2;

@@ -3,7 +3,10 @@
 stopped after epoch 2 then resumed, must end with byte-identical checkpoints (parameters and
 Adam's moments and step count).
 
-    check_resume.py FASHION_MNIST_BINARY SCRATCH_DIR
+    check_resume.py FASHION_MNIST_BINARY SCRATCH_DIR [EXTRA OPTIONS...]
+
+(fashion_mnist_cnn: the extra options turn on augmentation, whose draws must resume too; its
+checkpoints also hold the layers' state: running estimates, dropout's step counter.)
 """
 import filecmp
 import os
@@ -14,7 +17,7 @@ import sys
 def main():
     exe, scratch = sys.argv[1], sys.argv[2]
     os.makedirs(scratch, exist_ok=True)
-    common = ["--epochs", "3", "--max-batches", "10"]
+    common = ["--epochs", "3", "--max-batches", "10", *sys.argv[3:]]
 
     def run(*args):
         r = subprocess.run([exe, *common, *args], stdout=subprocess.PIPE, text=True)

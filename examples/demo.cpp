@@ -9,6 +9,8 @@
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/version.hpp>
 
+#include "support/cli.hpp"
+
 namespace {
 
 using namespace ctgrad::literals;
@@ -37,7 +39,12 @@ void title(const char* text, const std::string& expr) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    example::command_line(
+        "usage: demo\n"
+        "The worked examples of the backpropagation notes as a table of values and partial\n"
+        "derivatives (./run.sh demo runs it first); no options.")
+        .parse(argc, argv);
     std::printf("ctgrad %s: worked examples of the backpropagation notes\n", CTGRAD_VERSION_STRING);
 
     constexpr auto f1 = (x + y) * z;

@@ -29,9 +29,6 @@
 // log-probabilities over N, see softmax_cross_entropy_op), whose smallest entry in a row is
 // where the largest logit is. That adds a [64, 10] buffer and 640 exp to a step. (The
 // predictions are those of the parameters before each step, as in the loss shown next to it.)
-#include <unistd.h>  // isatty
-
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +42,8 @@
 #include <ctgrad/io/checkpoint.hpp>
 #include <ctgrad/io/idx.hpp>
 #include <ctgrad/nn/optim.hpp>
+
+#include "support/cli.hpp"
 
 namespace nn = ctgrad::nn;
 namespace fs = std::filesystem;
@@ -81,99 +80,25 @@ struct options {
     unsigned long seed = 1;
 };
 
-const char* const usage =
-    "usage: fashion_mnist [options]\n"
-    "  --data DIR         the IDX files (default /usr/share/datasets/fashion-mnist)\n"
-    "  --epochs N         epochs to train (default 15)\n"
-    "  --max-batches N    batches per epoch, for smoke runs (default: all 937 + the last 32)\n"
-    "  --csv FILE         per-epoch metrics (default fashion_mnist_metrics.csv)\n"
-    "  --seed S           initialisation and data order (default 1)\n"
-    "  --checkpoint FILE  save parameters and Adam's state after every epoch\n"
-    "  --resume FILE      continue a run from such a checkpoint (same --epochs, --seed)\n"
-    "  --stop-after E     end after epoch E, as an interruption would\n"
-    "  --gradual-underflow 1  keep subnormal numbers (no FTZ/DAZ; slow on many processors)\n"
-    "  --help             this text\n";
-
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-    }
-    for (int i = 1; i < argc; i += 2) {
-        if (i + 1 >= argc) {
-            throw std::invalid_argument(std::string("option ") + argv[i] + " needs a value");
-        }
-        const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--data")
-            o.data = v;
-        else if (k == "--epochs")
-            o.epochs = std::stoi(v);
-        else if (k == "--max-batches")
-            o.max_batches = std::stol(v);
-        else if (k == "--csv")
-            o.csv = v;
-        else if (k == "--seed")
-            o.seed = std::stoul(v);
-        else if (k == "--checkpoint")
-            o.checkpoint = v;
-        else if (k == "--resume")
-            o.resume = v;
-        else if (k == "--stop-after")
-            o.stop_after = std::stoi(v);
-        else if (k == "--gradual-underflow")
-            o.gradual_underflow = std::stoi(v) != 0;
-        else
-            throw std::invalid_argument("unknown option " + k + " (--help lists them)");
-    }
+    example::command_line("usage: fashion_mnist [options]")
+        .add("--data", "DIR", "the IDX files (default /usr/share/datasets/fashion-mnist)", o.data)
+        .add("--epochs", "N", "epochs to train (default 15)", o.epochs)
+        .add("--max-batches", "N",
+             "batches per epoch, for smoke runs (default: all 937 + the last 32)", o.max_batches)
+        .add("--csv", "FILE", "per-epoch metrics (default fashion_mnist_metrics.csv)", o.csv)
+        .add("--seed", "S", "initialisation and data order (default 1)", o.seed)
+        .add("--checkpoint", "FILE", "save parameters and Adam's state after every epoch",
+             o.checkpoint)
+        .add("--resume", "FILE", "continue a run from such a checkpoint (same --epochs, --seed)",
+             o.resume)
+        .add("--stop-after", "E", "end after epoch E, as an interruption would", o.stop_after)
+        .add("--gradual-underflow", "1",
+             "keep subnormal numbers (no FTZ/DAZ; slow on many processors)", o.gradual_underflow)
+        .parse(argc, argv);
     return o;
 }
-
-/// Progress: a redrawn bar on a terminal, a plain line every 200 batches otherwise. The rate
-/// shown is the current one: samples per second over the last `window` batches (an average
-/// since the start would hide a slowdown).
-struct progress {
-    using clock = std::chrono::steady_clock;
-    static constexpr std::size_t window = 64;
-    bool tty = isatty(STDOUT_FILENO) != 0;
-    clock::time_point start = clock::now();
-    clock::time_point when[window] = {};  // ring of the last calls' times and sample counts
-    std::size_t seen[window] = {};
-    std::size_t calls = 0;
-
-    /// Samples per second over the last `window` calls (since the start before that).
-    double rate(clock::time_point now, std::size_t samples) {
-        const std::size_t k = calls % window;
-        const clock::time_point t0 = calls >= window ? when[k] : start;
-        const std::size_t s0 = calls >= window ? seen[k] : 0;
-        when[k] = now;
-        seen[k] = samples;
-        ++calls;
-        const double secs = std::chrono::duration<double>(now - t0).count();
-        return double(samples - s0) / (secs > 0 ? secs : 1e-9);
-    }
-
-    void show(int epoch, int epochs, std::size_t done, std::size_t total, double loss, double acc,
-              std::size_t samples) {
-        const double rate = this->rate(clock::now(), samples);
-        const double eta = (double(total - done) * batch) / (rate > 0 ? rate : 1);
-        if (tty) {
-            const int width = 30, filled = int(width * double(done) / double(total));
-            std::printf(
-                "\repoch %d/%d [%.*s%*s] %zu/%zu loss %.4f train acc %.1f%% %.0f samples/s ETA "
-                "%.0fs ",
-                epoch, epochs, filled, "==============================", width - filled, "", done,
-                total, loss, 100 * acc, rate, eta);
-            std::fflush(stdout);
-        } else if (done % 200 == 0 || done == total) {
-            std::printf(
-                "epoch %d/%d batch %zu/%zu loss %.4f train acc %.1f%% %.0f samples/s ETA %.0fs\n",
-                epoch, epochs, done, total, loss, 100 * acc, rate, eta);
-        }
-    }
-};
 
 /// How many rows of a batch the network classifies correctly, from the gradient with respect
 /// to the targets, d[r][c] = (lse_r − logit_rc)/N: the smallest entry of a row is the largest
@@ -251,12 +176,7 @@ int main(int argc, char** argv) try {
         // epochs before it are replayed only as far as the data order goes
         ctgrad::io::load(opt.resume, params, optimizer);
         step = optimizer.steps();
-        if (step % steps_per_epoch != 0) {
-            throw std::runtime_error(opt.resume + ": " + std::to_string(step) +
-                                     " steps is not a whole number of epochs of " +
-                                     std::to_string(steps_per_epoch) + " steps");
-        }
-        first_epoch = int(step / steps_per_epoch) + 1;
+        first_epoch = example::epoch_after(opt.resume, step, steps_per_epoch);
         for (int e = 1; e < first_epoch; ++e) order.shuffle();
         std::printf("resumed from %s after epoch %d\n", opt.resume.c_str(), first_epoch - 1);
     }
@@ -269,7 +189,7 @@ int main(int argc, char** argv) try {
 
     std::ofstream csv(opt.csv, opt.resume.empty() ? std::ios::out : std::ios::app);
     if (opt.resume.empty()) csv << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
-    progress bar;
+    example::progress bar(batch);
     std::size_t seen = 0;
     std::printf("Fashion-MNIST: 784-100-10 ReLU, softmax cross-entropy, Adam, batch %zu\n", batch);
     for (int epoch = first_epoch; epoch <= opt.epochs; ++epoch) {
@@ -299,9 +219,8 @@ int main(int argc, char** argv) try {
         }
         const double train_acc = accuracy(params, train.pixels, train_y);
         const double test_acc = accuracy(params, test.pixels, test_y);
-        const double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - bar.start).count();
-        if (bar.tty) std::printf("\n");
+        const double secs = bar.seconds();
+        bar.end_epoch();
         std::printf("epoch %d: loss %.4f, train accuracy %.1f%%, test accuracy %.1f%%, %.1f s\n",
                     epoch, loss_sum / double(batches), 100 * train_acc, 100 * test_acc, secs);
         if (!opt.checkpoint.empty()) ctgrad::io::save(opt.checkpoint, params, optimizer);

@@ -3,7 +3,7 @@
 // training, data-parallel (docs/parallel.md).
 //
 //   fashion_mnist_parallel [--threads T] [--batch G] [--lr R] [--data DIR] [--epochs N]
-//                          [--max-batches N] [--seed S] [--checkpoint FILE]
+//                          [--max-batches N] [--seed S] [--checkpoint FILE] [--help]
 //   mpirun -np 2 fashion_mnist_mpi [the same options]
 //
 // A global batch of G = 64 (default) or 256 samples per step; Adam's peak step size 1e-3 at
@@ -20,8 +20,11 @@
 // DistributedSampler with drop_last). The test accuracy is computed on the threads
 // (parallel::evaluator, batches of 1000). Rank 0 prints, and writes the checkpoint.
 //
-// Exit status 77 (meson's "skipped") when the data set is not installed (on every rank).
+// Exit status 77 (meson's "skipped") when the data set is not installed (on every rank), 1
+// when a loss is not finite, the mean loss of the last epoch is not below that of its first
+// tenth of batches, or the final test accuracy is not above 30% (chance: 10%).
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -40,6 +43,8 @@
 #ifdef CTGRAD_HAVE_MPI
 #include <ctgrad/parallel/mpi.hpp>
 #endif
+
+#include "support/cli.hpp"
 
 namespace nn = ctgrad::nn;
 namespace par = ctgrad::parallel;
@@ -75,27 +80,19 @@ struct options {
 
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--data")
-            o.data = v;
-        else if (k == "--threads")
-            o.threads = std::stoul(v);
-        else if (k == "--batch")
-            o.batch = std::stoul(v);
-        else if (k == "--lr")
-            o.lr = std::stof(v);
-        else if (k == "--epochs")
-            o.epochs = std::stoi(v);
-        else if (k == "--max-batches")
-            o.max_batches = std::stol(v);
-        else if (k == "--seed")
-            o.seed = std::stoul(v);
-        else if (k == "--checkpoint")
-            o.checkpoint = v;
-        else
-            throw std::invalid_argument("unknown option " + k);
-    }
+    example::command_line(
+        "usage: fashion_mnist_parallel [options]\n"
+        "       mpirun -np P fashion_mnist_mpi [options]   (P = 1, 2 or 4)")
+        .add("--threads", "T", "threads per process, 1 or 2 (default 1)", o.threads)
+        .add("--data", "DIR", "the IDX files (default /usr/share/datasets/fashion-mnist)", o.data)
+        .add("--batch", "G", "global batch per step, 64 or 256 (default 64)", o.batch)
+        .add("--lr", "R", "Adam's peak step (default 1e-3 x G/64)", o.lr)
+        .add("--epochs", "N", "epochs to train (default 15)", o.epochs)
+        .add("--max-batches", "N", "global batches per epoch, for smoke runs (default: all 937)",
+             o.max_batches)
+        .add("--seed", "S", "initialisation and data order (default 1)", o.seed)
+        .add("--checkpoint", "FILE", "save the parameters at the end (rank 0)", o.checkpoint)
+        .parse(argc, argv);
     if (o.threads != 1 && o.threads != 2) throw std::invalid_argument("--threads must be 1 or 2");
     if (o.batch != 64 && o.batch != 256) throw std::invalid_argument("--batch must be 64 or 256");
     if (o.lr == 0) o.lr = 1e-3f * float(o.batch) / 64.0f;
@@ -200,6 +197,8 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
             "process(es) x %zu thread(s), %zu rows per process\n",
             double(opt.lr), Global, g.size(), opt.threads, Local);
     }
+    double first_losses = 0, last_loss = 0;  // the smoke test's check (see the file comment)
+    const std::size_t first_tenth = batches / 10 > 0 ? batches / 10 : 1;
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
         order.shuffle();
         double loss_sum = 0;
@@ -224,7 +223,9 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
                 optimizer.step(params, gr);
             }
             seen += Global;
+            if (epoch == 1 && k + 1 == first_tenth) first_losses = loss_sum / double(first_tenth);
         }
+        last_loss = loss_sum / double(batches);
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double test_acc = accuracy(eval, params, data.test.images.pixels, data.test.labels);
@@ -238,6 +239,13 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
     if (!opt.checkpoint.empty() && g.rank() == 0) ctgrad::io::save(opt.checkpoint, params);
     const double final_acc = accuracy(eval, params, data.test.images.pixels, data.test.labels);
     if (g.rank() == 0) std::printf("test accuracy: %.2f%%\n", 100 * final_acc);
+    if (!std::isfinite(last_loss) || !(last_loss < first_losses) || final_acc < 0.3) {
+        std::fprintf(stderr,
+                     "training failed: mean loss %g of the last epoch (first tenth %g), test "
+                     "accuracy %.1f%%\n",
+                     last_loss, first_losses, 100 * final_acc);
+        return 1;
+    }
     return 0;
 }
 

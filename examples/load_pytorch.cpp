@@ -14,6 +14,8 @@
 #include <ctgrad/io/numpy.hpp>
 #include <ctgrad/io/safetensors.hpp>
 
+#include "support/cli.hpp"
+
 namespace nn = ctgrad::nn;
 namespace io = ctgrad::io;
 
@@ -22,44 +24,33 @@ constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, n, 784>>;
 constexpr auto net =
     nn::sequential(nn::dense<"fc1", 784, 16>{}, nn::relu, nn::dense<"fc2", 16, 10>{});
 
-namespace {
-void usage(const char* argv0) {
-    std::printf(
-        "usage: %s [--weights FILE] [--inputs FILE] [--expect FILE]\n"
-        "  --weights FILE  the PyTorch state_dict, .safetensors or .npz (PyTorch names:\n"
-        "                  fc1.weight [16, 784], fc1.bias, fc2.weight [10, 16], fc2.bias)\n"
-        "                  (default: %s/mlp.safetensors)\n"
-        "  --inputs FILE   a .npy of %zu inputs [%zu, 784], float (default: %s/mlp_inputs.npy)\n"
-        "  --expect FILE   PyTorch's logits .npy [%zu, 10] to compare with, or 'none'\n"
-        "                  (default: %s/mlp_logits.npy)\n",
-        argv0, CTGRAD_EXAMPLE_DATA_DIR, n, n, CTGRAD_EXAMPLE_DATA_DIR, n, CTGRAD_EXAMPLE_DATA_DIR);
-}
-}  // namespace
-
 int main(int argc, char** argv) {
     const std::string dir = CTGRAD_EXAMPLE_DATA_DIR;
     std::string weights = dir + "/mlp.safetensors", inputs = dir + "/mlp_inputs.npy",
                 expect = dir + "/mlp_logits.npy";
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage(argv[0]);
-            return 0;
-        }
-        if (i + 1 >= argc) {
-            usage(argv[0]);
-            return 2;
-        }
-        if (a == "--weights") {
-            weights = argv[++i];
-        } else if (a == "--inputs") {
-            inputs = argv[++i];
-        } else if (a == "--expect") {
-            expect = argv[++i];
-        } else {
-            usage(argv[0]);
-            return 2;
-        }
+    example::command_line cli(
+        "usage: load_pytorch [options]\n"
+        "Loads a 784-16-10 MLP trained in PyTorch and compares ctgrad's logits with PyTorch's.");
+    cli.add("--weights", "FILE",
+            "the PyTorch state_dict, .safetensors or .npz (fc1.weight [16, 784], fc1.bias, "
+            "fc2.weight [10, 16], fc2.bias; default " +
+                dir + "/mlp.safetensors)",
+            weights)
+        .add("--inputs", "FILE",
+             "a .npy of " + std::to_string(n) + " inputs [" + std::to_string(n) +
+                 ", 784], float (default " + dir + "/mlp_inputs.npy)",
+             inputs)
+        .add("--expect", "FILE",
+             "PyTorch's logits .npy [" + std::to_string(n) +
+                 ", 10] to compare with, or "
+                 "'none' (default " +
+                 dir + "/mlp_logits.npy)",
+             expect);
+    try {
+        cli.parse(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "load_pytorch: %s\n", e.what());
+        return 2;
     }
     try {
         nn::parameters_of<decltype(net)> params;

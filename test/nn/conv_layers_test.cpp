@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(dropout_is_inverted_seeded_and_the_identity_at_inference) {
     constexpr auto layer = nn::sequential(d1{});
     constexpr auto DX = ctgrad::var<"DX", tensor<double, 50, 40>>;
     nn::state_of<decltype(layer)> s;
-    BOOST_TEST(s[d1::step](0) == 0.0);
+    BOOST_TEST(ctgrad::dropout_step(s[d1::step]) == 0u);
     tensor<double, 50, 40> x{};
     std::mt19937 rng(13);
     fill_uniform(x, rng, 0.5, 1.5);
@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(dropout_is_inverted_seeded_and_the_identity_at_inference) {
         return s.bind([&](const auto&... st) { return ctgrad::value(layer(DX), st..., DX = x); });
     };
     const auto y = run();
-    BOOST_TEST(s[d1::step](0) == 1.0);
+    BOOST_TEST(ctgrad::dropout_step(s[d1::step]) == 1u);
     size_t kept = 0;
     for (size_t e = 0; e < x.size(); ++e) {
         const bool k = y.data()[e] != 0.0;
@@ -214,11 +214,11 @@ BOOST_AUTO_TEST_CASE(dropout_is_inverted_seeded_and_the_identity_at_inference) {
     size_t same = 0;
     for (size_t e = 0; e < x.size(); ++e) same += (y2.data()[e] != 0.0) == (y.data()[e] != 0.0);
     BOOST_TEST(same < x.size());
-    s[d1::step](0) = 0.0;
+    ctgrad::set_dropout_step(s[d1::step], 0);
     const auto y3 = run();
     for (size_t e = 0; e < x.size(); ++e) BOOST_TEST(y3.data()[e] == y.data()[e]);
     // the gradient is the scaled mask of the same step
-    s[d1::step](0) = 0.0;
+    ctgrad::set_dropout_step(s[d1::step], 0);
     const auto g = s.bind([&](const auto&... st) {
         return ctgrad::gradient(ctgrad::sum(layer(DX)), wrt(DX), st..., DX = x);
     });
@@ -228,6 +228,37 @@ BOOST_AUTO_TEST_CASE(dropout_is_inverted_seeded_and_the_identity_at_inference) {
     // inference: the identity, the counter untouched
     const auto yi = ctgrad::value(layer.inference(DX), DX = x);
     for (size_t e = 0; e < x.size(); ++e) BOOST_TEST(yi.data()[e] == x.data()[e]);
+}
+
+// The step counter is an integer in the element's bits: it keeps counting (and the masks keep
+// changing) past 2^24 steps, where a float count would stop (2^24 + 1 == 2^24 in float).
+BOOST_AUTO_TEST_CASE(dropout_counter_keeps_counting_past_float_precision) {
+    using d2 = nn::dropout<"d2", 1, 2, float, 7>;
+    constexpr auto layer = nn::sequential(d2{});
+    constexpr auto FX = ctgrad::var<"FX", tensor<float, 8, 16>>;
+    nn::state_of<decltype(layer)> s;
+    tensor<float, 8, 16> x{};
+    for (auto& e : x) e = 1.0f;
+    const auto run = [&] {
+        return s.bind([&](const auto&... st) { return ctgrad::value(layer(FX), st..., FX = x); });
+    };
+    constexpr std::uint64_t big = std::uint64_t{1} << 24;
+    ctgrad::set_dropout_step(s[d2::step], big);
+    const auto a = run();
+    BOOST_TEST(ctgrad::dropout_step(s[d2::step]) == big + 1);
+    const auto b = run();
+    BOOST_TEST(ctgrad::dropout_step(s[d2::step]) == big + 2);
+    std::size_t same = 0;
+    for (std::size_t e = 0; e < x.size(); ++e) same += (a.data()[e] == 0) == (b.data()[e] == 0);
+    BOOST_TEST(same < x.size());  // two different masks (equal with probability 2^-128)
+    // the same step gives the same mask again
+    ctgrad::set_dropout_step(s[d2::step], big + 1);
+    const auto b2 = run();
+    for (std::size_t e = 0; e < x.size(); ++e) BOOST_TEST(b2.data()[e] == b.data()[e]);
+    // a double counter holds 64 bits
+    tensor<double, 1> c{};
+    ctgrad::set_dropout_step(c, (std::uint64_t{1} << 53) + 1);
+    BOOST_TEST(ctgrad::dropout_step(c) == (std::uint64_t{1} << 53) + 1);
 }
 
 // --- L1 penalty ---

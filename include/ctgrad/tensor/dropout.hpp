@@ -5,14 +5,18 @@
 /// step counter and the element's index (SplitMix64 of the three), so a run is reproducible from
 /// its seed, nothing is allocated, and no generator object lives outside the expression: the
 /// counter is a state tensor [1] (like batch normalisation's running estimates, bound writable)
-/// that every training forward pass increments, giving each step a new mask. It counts exactly
-/// up to 2^24 steps in float (2^53 in double).
+/// that every training forward pass increments, giving each step a new mask. The counter is an
+/// unsigned integer stored in the element's bits (std::bit_cast: 32 bits in a float, 64 in a
+/// double), so it never stalls as a float count would at 2^24 (it wraps after 2^32 steps in
+/// float); a zero-initialised tensor is step 0, and `dropout_step(t)` / `set_dropout_step(t, n)`
+/// read and write it.
 #pragma once
 
+#include <bit>          // std::bit_cast
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t, std::intmax_t
 #include <string_view>  // std::string_view
-#include <type_traits>  // std::is_same_v
+#include <type_traits>  // std::is_same_v, std::conditional_t
 #include <utility>      // std::move
 
 #include <ctgrad/core/concepts.hpp>
@@ -21,6 +25,37 @@
 #include <ctgrad/tensor/shape.hpp>
 
 namespace ctgrad {
+namespace detail {
+
+/// The unsigned integer type whose bits hold dropout's step counter in an element of type T.
+template <class T>
+using dropout_counter_t = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+
+template <class T>
+constexpr std::uint64_t dropout_counter_read(T t) {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8,
+                  "ctgrad::dropout: the step counter's element type must be float or double");
+    return std::bit_cast<dropout_counter_t<T>>(t);
+}
+template <class T>
+constexpr T dropout_counter_write(std::uint64_t n) {
+    return std::bit_cast<T>(static_cast<dropout_counter_t<T>>(n));
+}
+
+}  // namespace detail
+
+/// The step count held in a dropout counter tensor [1] (e.g. `state[d1::step]`).
+template <class Tensor>
+constexpr std::uint64_t dropout_step(const Tensor& counter) {
+    return detail::dropout_counter_read(counter.data()[0]);
+}
+/// Sets a dropout counter tensor [1] to step n (n wraps modulo 2^32 in float).
+template <class Tensor>
+constexpr void set_dropout_step(Tensor& counter, std::uint64_t n) {
+    using T = typename Tensor::value_type;
+    counter.data()[0] = detail::dropout_counter_write<T>(n);
+}
+
 namespace ops {
 
 /// x ⊙ mask/(1 − p) with mask_i = [u(Seed, step, i) ≥ p], u uniform in [0, 1); argument 1 is the
@@ -73,14 +108,14 @@ struct dropout_op {
     template <class X, bool Save, class T>
     static constexpr void apply(T* out, const T* x, T* step) {
         const T scale = T(PDen) / T(PDen - PNum);
-        const auto s = static_cast<std::uint64_t>(step[0]);
+        const std::uint64_t s = detail::dropout_counter_read(step[0]);
         T* mask = out + X::count;
         for (std::size_t i = 0; i < X::count; ++i) {
             const T m = keep(s, i) ? scale : T(0);
             out[i] = x[i] * m;
             if constexpr (Save) mask[i] = m;
         }
-        step[0] += T(1);
+        step[0] = detail::dropout_counter_write<T>(s + 1);
     }
 
     template <class Out, class X, class Step, class T>
