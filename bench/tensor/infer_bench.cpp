@@ -6,9 +6,13 @@
 //
 // Impls: `ctgrad` (ctgrad::program::value of the network expression, its workspace made once),
 // `hand` (the two layers as loops over row-major weights, the inner loop over the outputs so
-// that it vectorises), `libtorch` (torch::addmm + relu_ under torch::InferenceMode, one
-// intra-op thread, tensors made once; only when meson finds LibTorch). Every impl is checked
-// against `hand` before it is timed.
+// that it vectorises; compiled for AVX-512 with a target attribute and chosen at run time when
+// the processor has it, as ctgrad's matrix kernels are, else for the build's target),
+// `hand_kernels` (the same layers written by hand around ctgrad::kernels::matmul: the products
+// by the library's kernels, bias and ReLU in one loop: what ctgrad's engine adds to its
+// kernels), `libtorch` (torch::addmm + relu_ under torch::InferenceMode, one intra-op thread,
+// tensors made once; only when meson finds LibTorch). Every impl is checked against a plain
+// double-precision loop before it is timed.
 #include <cmath>
 #include <cstddef>
 #include <memory>
@@ -57,9 +61,10 @@ const fixture& data() {
 
 /// The hand-written forward pass of B samples: z = x W1 + b1, relu, logits = h W2 + b2. Each
 /// row of W1 is read once for all B samples (their hidden rows, B x 100 floats, stay in the L1
-/// cache), and the inner loops run over the outputs, so that they vectorise.
+/// cache), and the inner loops run over the outputs, so that they vectorise. Always inlined into
+/// the two compiled copies below.
 template <std::size_t B>
-void hand_forward(const params_t& p, const float* x, float* logits) {
+[[gnu::always_inline]] inline void hand_body(const params_t& p, const float* x, float* logits) {
     const float* W1 = p[fc1::W].data();
     const float* b1 = p[fc1::b].data();
     const float* W2 = p[fc2::W].data();
@@ -85,14 +90,92 @@ void hand_forward(const params_t& p, const float* x, float* logits) {
     }
 }
 
+/// g++'s -O2 vectorises a loop only when it needs no scalar remainder (its "very cheap" cost
+/// model): the loops over 100 outputs take 25 SSE2 vectors but would stay scalar with 16-lane
+/// AVX-512 vectors, so the copies are compiled with the cost model of -O3, as someone writing
+/// these loops for speed would ask for.
+#if defined(__GNUC__) && !defined(__clang__)
+#define HAND_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define HAND_VECTORISE
+#endif
+
+template <std::size_t B>
+[[gnu::noinline]] HAND_VECTORISE void hand_target(const params_t& p, const float* x,
+                                                  float* logits) {
+    hand_body<B>(p, x, logits);
+}
+
+#if defined(__x86_64__) && !defined(__AVX512F__)
+template <std::size_t B>
+[[gnu::noinline]] HAND_VECTORISE __attribute__((target("avx512f,avx2,fma"))) void hand_avx512(
+    const params_t& p, const float* x, float* logits) {
+    hand_body<B>(p, x, logits);
+}
+#endif
+
+/// The hand loops compiled for AVX-512 when the processor has it (chosen once), as ctgrad's
+/// matrix kernels are, else for the build's target.
+template <std::size_t B>
+void hand_forward(const params_t& p, const float* x, float* logits) {
+#if defined(__x86_64__) && !defined(__AVX512F__)
+    static const bool avx512 = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma");
+    }();
+    if (avx512) return hand_avx512<B>(p, x, logits);
+#endif
+    hand_target<B>(p, x, logits);
+}
+
+/// The layers written by hand around ctgrad's matrix kernels: z = x W1 (kernel), then bias and
+/// ReLU in one loop, logits = h W2 (kernel) and its bias. No workspace but two arrays on the
+/// stack.
+template <std::size_t B>
+void hand_kernels_forward(const params_t& p, const float* x, float* logits) {
+    alignas(64) float h[B * hidden];
+    ctgrad::kernels::matmul<B, pixels, hidden>(x, p[fc1::W].data(), h);
+    const float* b1 = p[fc1::b].data();
+    for (std::size_t r = 0; r < B; ++r) {
+        for (std::size_t j = 0; j < hidden; ++j) {
+            const float z = h[r * hidden + j] + b1[j];
+            h[r * hidden + j] = z > 0.0f ? z : 0.0f;
+        }
+    }
+    ctgrad::kernels::matmul<B, hidden, classes>(h, p[fc2::W].data(), logits);
+    const float* b2 = p[fc2::b].data();
+    for (std::size_t r = 0; r < B; ++r) {
+        for (std::size_t c = 0; c < classes; ++c) logits[r * classes + c] += b2[c];
+    }
+}
+
+/// The logits in double precision, by the plain loops: the reference every impl is checked
+/// against.
 template <std::size_t B>
 std::vector<float> reference() {
+    const auto& p = *data().params;
+    const float* x = data().images.data();
     std::vector<float> out(B * classes);
-    hand_forward<B>(*data().params, data().images.data(), out.data());
+    for (std::size_t r = 0; r < B; ++r) {
+        std::vector<double> h(hidden);
+        for (std::size_t j = 0; j < hidden; ++j) {
+            double z = p[fc1::b].data()[j];
+            for (std::size_t i = 0; i < pixels; ++i) {
+                z += double(x[r * pixels + i]) * p[fc1::W].data()[i * hidden + j];
+            }
+            h[j] = z > 0 ? z : 0;
+        }
+        for (std::size_t c = 0; c < classes; ++c) {
+            double z = p[fc2::b].data()[c];
+            for (std::size_t j = 0; j < hidden; ++j) z += h[j] * p[fc2::W].data()[j * classes + c];
+            out[r * classes + c] = float(z);
+        }
+    }
     return out;
 }
 
-/// The logits agree with hand's to float rounding (sums of 784 products in another order).
+/// The logits agree with the reference to float rounding (sums of 784 float products).
 bool agree(const std::vector<float>& a, const std::vector<float>& b) {
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (!(std::abs(a[i] - b[i]) <= 1e-4f * (1.0f + std::abs(b[i])))) return false;
@@ -100,17 +183,33 @@ bool agree(const std::vector<float>& a, const std::vector<float>& b) {
     return a.size() == b.size();
 }
 
-template <std::size_t B>
-void bench_hand(benchmark::State& state) {
+/// Times forward(params, images, logits) after checking its logits against the reference.
+template <std::size_t B, class Forward>
+void bench_loops(benchmark::State& state, Forward forward) {
     const auto& d = data();
     std::vector<float> out(B * classes);
+    forward(*d.params, d.images.data(), out.data());
+    if (!agree(out, reference<B>())) {
+        state.SkipWithError("logits differ from the reference");
+        return;
+    }
     for (auto _ : state) {
         benchmark::DoNotOptimize(d.images.data());
-        hand_forward<B>(*d.params, d.images.data(), out.data());
+        forward(*d.params, d.images.data(), out.data());
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
     state.SetItemsProcessed(state.iterations() * B);
+}
+
+template <std::size_t B>
+void bench_hand(benchmark::State& state) {
+    bench_loops<B>(state, hand_forward<B>);
+}
+
+template <std::size_t B>
+void bench_hand_kernels(benchmark::State& state) {
+    bench_loops<B>(state, hand_kernels_forward<B>);
 }
 
 template <std::size_t B>
@@ -122,7 +221,7 @@ void bench_ctgrad(benchmark::State& state) {
         const auto logits = prog.value(*d.params, X<B> = x);
         std::vector<float> got(logits.data(), logits.data() + B * classes);
         if (!agree(got, reference<B>())) {
-            state.SkipWithError("logits differ from hand");
+            state.SkipWithError("logits differ from the reference");
             return;
         }
     }
@@ -160,7 +259,7 @@ void bench_libtorch(benchmark::State& state) {
         const torch::Tensor logits = forward().contiguous();
         std::vector<float> got(logits.data_ptr<float>(), logits.data_ptr<float>() + B * classes);
         if (!agree(got, reference<B>())) {
-            state.SkipWithError("logits differ from hand");
+            state.SkipWithError("logits differ from the reference");
             return;
         }
     }
@@ -175,8 +274,10 @@ void bench_libtorch(benchmark::State& state) {
 
 BENCHMARK(bench_ctgrad<1>)->Name("infer_1/ctgrad");
 BENCHMARK(bench_hand<1>)->Name("infer_1/hand");
+BENCHMARK(bench_hand_kernels<1>)->Name("infer_1/hand_kernels");
 BENCHMARK(bench_ctgrad<64>)->Name("infer_64/ctgrad");
 BENCHMARK(bench_hand<64>)->Name("infer_64/hand");
+BENCHMARK(bench_hand_kernels<64>)->Name("infer_64/hand_kernels");
 #ifdef CTGRAD_HAVE_LIBTORCH
 BENCHMARK(bench_libtorch<1>)->Name("infer_1/libtorch");
 BENCHMARK(bench_libtorch<64>)->Name("infer_64/libtorch");
