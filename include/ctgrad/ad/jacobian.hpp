@@ -242,59 +242,19 @@ struct output_sweep {
         return a;
     }();
 
-    static constexpr std::array<std::array<bool, Plan::max_arity>, Plan::size> assigns = [] {
-        std::array<std::array<bool, Plan::max_arity>, Plan::size> first{};
-        std::array<bool, Plan::size> seen{};
-        for (std::size_t k = seed + 1; k-- > 0;) {
-            if (!active[k] || !Plan::facts.differentiable[k]) continue;
-            for (std::size_t i = 0; i < Plan::facts.arity[k]; ++i) {
-                const std::size_t c = Plan::child[k][i];
-                if (active[c]) {
-                    first[k][i] = !seen[c];
-                    seen[c] = true;
-                }
-            }
-        }
-        return first;
-    }();
+    static constexpr std::array<std::array<bool, Plan::max_arity>, Plan::size> assigns =
+        first_contributions<Plan::size, Plan::max_arity>(active, seed + 1, Plan::facts.arity,
+                                                         Plan::facts.differentiable, Plan::child);
 };
 
-template <class Plan, class Sweep, std::size_t J, class Seq>
-struct output_adjoint_of;
-
-template <class Plan, class Sweep, std::size_t J, std::size_t... I>
-struct output_adjoint_of<Plan, Sweep, J, std::index_sequence<I...>> {
-    using type =
-        op_adjoint<typename Plan::template expr<J>::op, J,
-                   ((std::uint64_t{Sweep::active[Plan::child[J][I]]} << I) | ... | 0u),
-                   ((std::uint64_t{Sweep::assigns[J][I]} << I) | ... | 0u), Plan::child[J][I]...>;
-};
-
-/// What entry J does in the reverse sweep of one output: the statements of ad/sweep.hpp, with
-/// that output's tables.
-template <class Plan, class Sweep, std::size_t J,
-          bool Pushes = Sweep::active[J] && Plan::facts.differentiable[J]>
-struct output_adjoint_step {
-    using type = no_adjoint;
-};
-
-template <class Plan, class Sweep, std::size_t J>
-struct output_adjoint_step<Plan, Sweep, J, true> {
-    using type =
-        typename output_adjoint_of<Plan, Sweep, J,
-                                   std::make_index_sequence<Plan::template arity<J>>>::type;
-};
-
-/// The adjoints of every entry with respect to output Out (0 where Out does not depend on it).
+/// The adjoints of every entry with respect to output Out (0 where Out does not depend on it):
+/// the plan's reverse sweep from Out's entry, with Out's tables.
 template <class Plan, std::size_t Out, class S>
 constexpr std::array<S, Plan::size> output_reverse(const std::array<S, Plan::size>& v) {
     using sweep = output_sweep<Plan, Out>;
-    constexpr std::size_t n = sweep::seed + 1;
     std::array<S, Plan::size> a{};
     a[sweep::seed] = S(1);
-    ctgrad::detail::static_for_chunks<n>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (push(typename output_adjoint_step<Plan, sweep, n - 1 - R>::type{}, v, a), ...);
-    });
+    reverse_from<Plan, sweep::seed, sweep>(v, a);
     return a;
 }
 
@@ -404,41 +364,15 @@ inline V mask_lanes(V d) {
     }
 }
 
-template <class Plan, class L, std::size_t M, class S, std::size_t N, class V>
-inline void push_simd(no_adjoint, const std::array<S, N>&, std::array<V, N>&) {}
-
-template <class Plan, class L, std::size_t M, std::size_t I, class Op, std::size_t J,
-          std::uint64_t Active, std::uint64_t Assign, class S, std::size_t N, class V,
-          std::size_t... C>
-inline void push_simd_one(const std::array<S, N>& v, std::array<V, N>& a) {
-    if constexpr ((Active >> I) & 1u) {
-        constexpr std::size_t c[] = {C...};
-        const S p = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J]));
-        const V d = mask_lanes<Plan, L, J, M>(p * a[J]);
-        if constexpr ((Assign >> I) & 1u) {
-            a[c[I]] = d;
-        } else {
-            a[c[I]] += d;
-        }
+/// The reverse sweep's mask of a fused Jacobian sweep: entry J's contribution keeps only the
+/// lanes of the outputs that depend on J.
+template <class Plan, class L, std::size_t M>
+struct lane_mask {
+    template <std::size_t J, class V>
+    static V apply(const V& d) {
+        return mask_lanes<Plan, L, J, M>(d);
     }
-}
-
-template <class Plan, class L, std::size_t M, class Op, std::size_t J, std::uint64_t Active,
-          std::uint64_t Assign, class S, std::size_t N, class V, std::size_t... C, std::size_t... I>
-inline void push_simd_all(const std::array<S, N>& v, std::array<V, N>& a,
-                          std::index_sequence<I...>) {
-    (push_simd_one<Plan, L, M, I, Op, J, Active, Assign, S, N, V, C...>(v, a), ...);
-}
-
-/// Entry J's adjoint, a vector of M lanes (one per output), pushed to its arguments: each local
-/// partial is computed once and multiplies all lanes in one instruction.
-template <class Plan, class L, std::size_t M, class S, std::size_t N, class V, class Op,
-          std::size_t J, std::uint64_t Active, std::uint64_t Assign, std::size_t... C>
-inline void push_simd(op_adjoint<Op, J, Active, Assign, C...>, const std::array<S, N>& v,
-                      std::array<V, N>& a) {
-    push_simd_all<Plan, L, M, Op, J, Active, Assign, S, N, V, C...>(
-        v, a, std::make_index_sequence<sizeof...(C)>{});
-}
+};
 
 /// Reverse accumulation with the m sweeps fused into one on SIMD lanes: output o is lane o,
 /// seeded with 1 at its entry; the plan's own tables (every entry some output depends on, the
@@ -454,10 +388,8 @@ auto jacobian_simd(const Root& root, const Set& set) {
         ((a[Plan::child[Plan::size - 1][O]] += unit_lane<V, M, O>()), ...);
     }
     (std::make_index_sequence<M>{});
-    constexpr std::size_t n = Plan::size - 1;
-    ctgrad::detail::static_for_chunks<n>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (push_simd<Plan, L, M>(typename adjoint_step<Plan, n - 1 - R>::type{}, v, a), ...);
-    });
+    // every entry below the root (the outputs_op, never pushed), with the plan's own tables
+    reverse_from<Plan, Plan::size - 2, root_tables, lane_mask<Plan, L, M>>(v, a);
     jacobian_result<S, M, Vars> j;
     for (std::size_t o = 0; o < M; ++o) j.value[o] = v[Plan::child[Plan::size - 1][o]];
     [&]<std::size_t... K>(std::index_sequence<K...>) {
