@@ -52,6 +52,17 @@
 /// every size works, 1 and primes included. Products of at most 64 multiply-adds run the plain loop
 /// at run time too. The sum over k runs in a different order than a naive loop (and may use FMA),
 /// so results differ from it by rounding.
+///
+/// **Few rows** (M below the register block's MR: one-sample inference, x [1, 784]·W [784, 100]):
+/// every element of B is used once per row whatever the blocking, so `matmul` and `matmul_tn`
+/// take the row kernel instead: B is read in place, row after row, in one pass (no panel copy,
+/// no k blocks), with all the columns of a chunk (as many vectors as the registers hold for M
+/// rows: N = 100 floats with AVX-512 is 6 vectors and 4 columns) in accumulators for the whole
+/// sum; the N % W columns left use narrower registers (8, 4, 2, 1 lanes), so nothing outside B
+/// and C is read or written; too few chains of multiply-adds to hide their latency get 2 or 4
+/// partial sums over alternate k; a B larger than the L1 cache is prefetched 2 KiB ahead. For
+/// x [1, 784]·W [784, 100] in float this is 3.8× fewer instructions than the blocked kernels
+/// (AVX2, callgrind) and bounded by the L2 cache's bandwidth (W is 314 KB).
 #pragma once
 
 #include <cstddef>      // std::size_t
