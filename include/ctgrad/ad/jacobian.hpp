@@ -192,11 +192,13 @@ struct jacobian_result {
     template <fixed_string Name, class Kind>
     constexpr auto operator()(std::size_t i, variable<Name, Kind> x) const {
         constexpr bool listed = detail::list_contains_v<Variables, variable<Name, Kind>>;
-        if constexpr (detail::is_tensor_kind<Kind>::value) {
+        if constexpr (detail::is_tensor_kind<Kind>::value && !listed) {
             static_assert(listed,
                           "ctgrad::jacobian_result: the tensor variable is not among the "
                           "Jacobian's variables (it is not a variable of the function, or not "
                           "listed in wrt(...))");
+            return S(0);
+        } else if constexpr (detail::is_tensor_kind<Kind>::value) {
             return [&]<class T, std::size_t... D>(std::type_identity<tensor<T, D...>>) {
                 return tensor_view<const S, D...>(rows[i].data() + column(x));
             }
