@@ -294,12 +294,16 @@ void check_sizes(std::tuple<Dims...>, bool exact) {
 // (at most KC = 16 KiB / (NR·sizeof(T)) rows, 85 to 512: K = 343, 700, 1024 and 1031 make 1 to
 // 13 blocks depending on the target, with one or several of them a row longer than the rest),
 // in both types. Products of at most 64 multiply-adds (the first three) take the plain loop at
-// run time.
+// run time. Products with fewer rows than a register block (M < MR) take the row kernel for
+// matmul and matmul_tn: the last five sizes cover its tails (13 = 8 + 4 + 1 columns, 10 = 8 + 2,
+// 333 columns in chunks of a register budget plus a tail, 1000 columns with prefetching: B is
+// larger than the L1), and ASan checks it reads nothing past B.
 using exact_sizes =
     std::tuple<dims<1, 1, 1>, dims<2, 3, 1>, dims<1, 9, 1>, dims<1, 70, 1>, dims<70, 1, 1>,
                dims<1, 1, 70>, dims<5, 5, 5>, dims<7, 13, 5>, dims<13, 11, 29>, dims<17, 19, 47>,
                dims<9, 2, 97>, dims<33, 31, 13>, dims<3, 700, 50>, dims<11, 343, 25>,
-               dims<5, 1024, 9>, dims<2, 1031, 7>>;
+               dims<5, 1024, 9>, dims<2, 1031, 7>, dims<1, 7, 13>, dims<1, 100, 10>,
+               dims<4, 37, 333>, dims<6, 29, 61>, dims<1, 301, 1000>>;
 
 BOOST_AUTO_TEST_CASE(exact_double) {
     check_sizes<double>(exact_sizes{}, true);
@@ -309,13 +313,13 @@ BOOST_AUTO_TEST_CASE(exact_float) {
     check_sizes<float>(exact_sizes{}, true);
 }
 
-// The products of the layers of interest, in float: for X [b, i]·W [i, o] the forward product
-// matmul<b, i, o>, dW = Xᵀ·dD = matmul_tn<i, b, o> and dX = dD·Wᵀ = matmul_nt<b, o, i> (each
-// size below is checked with all three kernels).
+// The products of the layers of interest, in float (b = 1: one-sample inference): for
+// X [b, i]·W [i, o] the forward product matmul<b, i, o>, dW = Xᵀ·dD = matmul_tn<i, b, o> and
+// dX = dD·Wᵀ = matmul_nt<b, o, i> (each size below is checked with all three kernels).
 using layer_sizes =
     std::tuple<dims<32, 100, 200>, dims<100, 32, 200>, dims<32, 200, 100>, dims<32, 200, 10>,
                dims<200, 32, 10>, dims<32, 10, 200>, dims<64, 784, 100>, dims<784, 64, 100>,
-               dims<64, 100, 784>, dims<16, 32, 32>>;
+               dims<64, 100, 784>, dims<16, 32, 32>, dims<1, 784, 100>, dims<1, 100, 10>>;
 
 BOOST_AUTO_TEST_CASE(exact_layers_float) {
     check_sizes<float>(layer_sizes{}, true);

@@ -166,6 +166,31 @@ constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& ro
     return t;
 }
 
+/// Which contributions of a reverse sweep are the first to their argument's adjoint (and so
+/// assign it instead of adding): first[J][I] for the contribution of entry J to its I-th
+/// argument, for a sweep over entries [0, end) that pushes the entries marked in `act` (a
+/// function of sizes only: the plan's sweep from its root and a Jacobian's from one output,
+/// ad/jacobian.hpp).
+template <std::size_t N, std::size_t MA>
+constexpr std::array<std::array<bool, MA>, N> first_contributions(
+    const std::array<bool, N>& act, std::size_t end, const std::array<std::size_t, N>& arity,
+    const std::array<bool, N>& differentiable,
+    const std::array<std::array<std::size_t, MA>, N>& child) {
+    std::array<std::array<bool, MA>, N> first{};
+    std::array<bool, N> seen{};
+    for (std::size_t k = end; k-- > 0;) {
+        if (!act[k] || !differentiable[k]) continue;
+        for (std::size_t i = 0; i < arity[k]; ++i) {
+            const std::size_t c = child[k][i];
+            if (act[c]) {
+                first[k][i] = !seen[c];
+                seen[c] = true;
+            }
+        }
+    }
+    return first;
+}
+
 }  // namespace detail
 
 /// The evaluation plan of the expression type Root (cv-ref qualifiers ignored): its entries
@@ -234,23 +259,9 @@ struct plan {
 
     /// assigns[J][I]: the contribution of entry J to its I-th argument is the first one the
     /// reverse sweep makes to that argument's adjoint, so it assigns instead of adding.
-    static constexpr std::array<std::array<bool, max_arity>, size> assigns = [] {
-        std::array<std::array<bool, max_arity>, size> first{};
-        std::array<bool, size> seen{};
-        for (std::size_t k = size; k-- > 0;) {
-            if (!active[k] || !facts.differentiable[k]) {
-                continue;
-            }
-            for (std::size_t i = 0; i < facts.arity[k]; ++i) {
-                const std::size_t c = child[k][i];
-                if (active[c]) {
-                    first[k][i] = !seen[c];
-                    seen[c] = true;
-                }
-            }
-        }
-        return first;
-    }();
+    static constexpr std::array<std::array<bool, max_arity>, size> assigns =
+        detail::first_contributions<size, max_arity>(active, size, facts.arity,
+                                                     facts.differentiable, child);
 
     /// The variables of the expression, in plan order, and their entries.
     using variables = typename detail::variables_of<keys>::type;

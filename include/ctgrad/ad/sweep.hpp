@@ -203,19 +203,32 @@ struct op_adjoint {};
 /// Nothing to push (an inactive entry or a leaf).
 struct no_adjoint {};
 
-template <class S, std::size_t N>
-constexpr void push(no_adjoint, const std::array<S, N>&, std::array<S, N>&) {}
+/// What a reverse sweep does to each contribution before it is added: nothing (a gradient), or
+/// masking lanes (the fused reverse sweeps of a Jacobian, ad/jacobian.hpp). Mask::apply<J>(d)
+/// gets the contribution of entry J.
+struct unmasked {
+    template <std::size_t J, class D>
+    static constexpr const D& apply(const D& d) {
+        return d;
+    }
+};
 
-template <class S, std::size_t N, class Op, std::size_t J, std::uint64_t Active,
-          std::uint64_t Assign, std::size_t... C>
+template <class Mask = unmasked, class S, class A, std::size_t N>
+constexpr void push(no_adjoint, const std::array<S, N>&, std::array<A, N>&) {}
+
+/// Entry J's adjoint a[J] pushed to its arguments: each local partial (a number S) times the
+/// adjoint (a number, or a vector of lanes A), through Mask, assigned or added.
+template <class Mask = unmasked, class S, class A, std::size_t N, class Op, std::size_t J,
+          std::uint64_t Active, std::uint64_t Assign, std::size_t... C>
 constexpr void push(op_adjoint<Op, J, Active, Assign, C...>, const std::array<S, N>& v,
-                    std::array<S, N>& a) {
+                    std::array<A, N>& a) {
     constexpr std::size_t c[] = {C...};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (
             [&] {
                 if constexpr ((Active >> I) & 1u) {
-                    const S d = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J];
+                    const A d = Mask::template apply<J>(
+                        static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J]);
                     if constexpr ((Assign >> I) & 1u) {
                         a[c[I]] = d;
                     } else {
@@ -228,27 +241,36 @@ constexpr void push(op_adjoint<Op, J, Active, Assign, C...>, const std::array<S,
     (std::make_index_sequence<sizeof...(C)>{});
 }
 
-template <class Plan, std::size_t J, class Seq>
+/// The tables of the reverse sweep from the plan's root: Plan's own `active` and `assigns`.
+/// Another sweep (from one output of a Jacobian, ad/jacobian.hpp) passes a type with its own.
+struct root_tables {};
+
+template <class Plan, class Tables>
+using tables_t = std::conditional_t<std::is_same_v<Tables, root_tables>, Plan, Tables>;
+
+template <class Plan, std::size_t J, class Seq, class Tables = root_tables>
 struct op_adjoint_of;
 
-template <class Plan, std::size_t J, std::size_t... I>
-struct op_adjoint_of<Plan, J, std::index_sequence<I...>> {
+template <class Plan, std::size_t J, std::size_t... I, class Tables>
+struct op_adjoint_of<Plan, J, std::index_sequence<I...>, Tables> {
     static_assert(sizeof...(I) <= 64, "ctgrad: an op with more than 64 arguments");
-    using type =
-        op_adjoint<typename Plan::template expr<J>::op, J,
-                   ((std::uint64_t{Plan::active[Plan::child[J][I]]} << I) | ... | 0u),
-                   ((std::uint64_t{Plan::assigns[J][I]} << I) | ... | 0u), Plan::child[J][I]...>;
+    using T = tables_t<Plan, Tables>;
+    using type = op_adjoint<typename Plan::template expr<J>::op, J,
+                            ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u),
+                            ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u),
+                            Plan::child[J][I]...>;
 };
 
-template <class Plan, std::size_t J, bool Pushes = Plan::active[J] && Plan::facts.differentiable[J]>
+template <class Plan, std::size_t J, class Tables = root_tables,
+          bool Pushes = tables_t<Plan, Tables>::active[J] && Plan::facts.differentiable[J]>
 struct adjoint_step {
     using type = no_adjoint;
 };
 
-template <class Plan, std::size_t J>
-struct adjoint_step<Plan, J, true> {
-    using type =
-        typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::facts.arity[J]>>::type;
+template <class Plan, std::size_t J, class Tables>
+struct adjoint_step<Plan, J, Tables, true> {
+    using type = typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::facts.arity[J]>,
+                                        Tables>::type;
 };
 
 /// The numbers bound to the plan's variables, in the plan's order, as S. (Reading every binding
@@ -292,15 +314,25 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
     return v;
 }
 
+/// The reverse sweep from entry Seed down to entry 0, over the adjoints a (seeded by the
+/// caller), with the active entries and first contributions of Tables (the plan's own by
+/// default) and each contribution passed through Mask.
+template <class Plan, std::size_t Seed, class Tables = detail::root_tables,
+          class Mask = detail::unmasked, class S, class A>
+constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Plan::size>& a) {
+    ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(std::index_sequence<R...>) {
+        (detail::push<Mask>(typename detail::adjoint_step<Plan, Seed - R, Tables>::type{}, v, a),
+         ...);
+    });
+}
+
 /// The reverse sweep: adjoints of every active entry, parents before children, seeded with
 /// d root / d root = 1; each adjoint assigned by its first contribution, accumulated by the rest.
 template <class Plan, class S>
 constexpr std::array<S, Plan::size> reverse(const std::array<S, Plan::size>& v) {
     std::array<S, Plan::size> a{};
     a[Plan::size - 1] = S(1);
-    ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (detail::push(typename detail::adjoint_step<Plan, Plan::size - 1 - R>::type{}, v, a), ...);
-    });
+    reverse_from<Plan, Plan::size - 1>(v, a);
     return a;
 }
 

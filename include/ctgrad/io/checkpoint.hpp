@@ -270,26 +270,34 @@ struct expected {
     std::size_t pack = 0;
 };
 
-inline std::uint32_t get_u32(const unsigned char* p) {
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
+/// The n-byte little-endian unsigned integer at p (n <= 8), and its writer: the byte order of
+/// every file format of ctgrad/io (checkpoints, safetensors, .npy, .npz).
+inline std::uint64_t get_le(const unsigned char* p, std::size_t n) {
+    std::uint64_t v = 0;
+    for (std::size_t k = n; k-- > 0;) v = (v << 8) | p[k];
     return v;
+}
+inline void put_le(std::vector<unsigned char>& out, std::uint64_t v, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) out.push_back(static_cast<unsigned char>(v >> (8 * k)));
+}
+inline std::uint32_t get_u32(const unsigned char* p) {
+    return static_cast<std::uint32_t>(get_le(p, 4));
 }
 inline std::uint64_t get_u64(const unsigned char* p) {
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
+    return get_le(p, 8);
 }
 
-/// Reads a whole file, or throws checkpoint_error.
-inline std::vector<unsigned char> read_file(const std::filesystem::path& file) {
+/// Reads a whole file, or calls `error(problem)` (which throws: checkpoint_error for load, the
+/// weight formats' weights_error for theirs).
+template <class Error>
+std::vector<unsigned char> read_file(const std::filesystem::path& file, Error&& error) {
     std::error_code ec;
     const auto st = std::filesystem::status(file, ec);
-    if (st.type() == std::filesystem::file_type::not_found) fail("load", file, "no such file");
-    if (ec) fail("load", file, "cannot open: " + ec.message());
-    if (std::filesystem::is_directory(st)) fail("load", file, "is a directory");
+    if (st.type() == std::filesystem::file_type::not_found) error("no such file");
+    if (ec) error("cannot open: " + ec.message());
+    if (std::filesystem::is_directory(st)) error("is a directory");
     std::ifstream in(file, std::ios::binary);
-    if (!in) fail("load", file, "cannot open");
+    if (!in) error("cannot open");
     std::vector<unsigned char> buf;
     std::array<char, 1 << 16> chunk;
     while (in) {
@@ -297,8 +305,45 @@ inline std::vector<unsigned char> read_file(const std::filesystem::path& file) {
         const auto n = static_cast<std::size_t>(in.gcount());
         buf.insert(buf.end(), chunk.data(), chunk.data() + n);
     }
-    if (in.bad() || !in.eof()) fail("load", file, "reading failed");
+    if (in.bad() || !in.eof()) error("reading failed");
     return buf;
+}
+
+/// Reads a whole file, or throws checkpoint_error.
+inline std::vector<unsigned char> read_file(const std::filesystem::path& file) {
+    return read_file(file, [&](const std::string& problem) { fail("load", file, problem); });
+}
+
+/// Replaces `file` atomically by what `write(tmp)` writes into (and closes) a temporary file in
+/// the same directory: the temporary is flushed to disk, renamed over the file, and the
+/// directory flushed, so the file is either the previous one or the complete new one; on any
+/// failure (`error(problem)`, which throws, or an exception of `write`) the temporary is
+/// removed. Shared by checkpoints and the weight formats (io/weights.hpp).
+template <class Write, class Error>
+void replace_atomically(const std::filesystem::path& file, Write&& write, Error&& error) {
+    const std::filesystem::path tmp = temporary_for(file);
+    try {
+        write(tmp);
+        if (const std::string e = sync_to_disk(tmp, false); !e.empty()) {
+            error("cannot flush the temporary file " + tmp.string() + " to disk: " + e);
+        }
+        std::error_code ec;
+        std::filesystem::rename(tmp, file, ec);
+        if (ec) {
+            error("cannot rename the temporary file " + tmp.string() + " over it: " +
+                  ec.message());
+        }
+        // the rename itself is durable once the directory is
+        const std::filesystem::path dir =
+            file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+        if (const std::string e = sync_to_disk(dir, true); !e.empty()) {
+            error("cannot flush its directory to disk: " + e);
+        }
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw;
+    }
 }
 
 /// Checks magic, version, structure and checksum; returns the records.
@@ -413,53 +458,31 @@ void save(const std::filesystem::path& file, const First& first, const Rest&... 
         detail::fail("save", file, "too many tensors");
     }
 
-    const std::filesystem::path tmp = detail::temporary_for(file);
-    try {
-        {
-            detail::writer w(file, tmp);
-            w.bytes(checkpoint_magic);
-            w.u32(checkpoint_version);
-            w.u32(static_cast<std::uint32_t>(count));
-            const auto put = [&](auto v, const auto& t) {
-                using V = decltype(v);
-                using Tn = std::remove_cvref_t<decltype(t)>;
-                using T = typename Tn::value_type;
-                constexpr std::string_view name = V::name.view();
-                static_assert(name.size() <= std::numeric_limits<std::uint32_t>::max());
-                static_assert(Tn::rank <= 255, "ctgrad::io: a checkpoint tensor has rank < 256");
-                w.u32(static_cast<std::uint32_t>(name.size()));
-                w.bytes(name);
-                w.u8(detail::element_code<T>());
-                w.u8(static_cast<std::uint8_t>(Tn::rank));
-                for (std::size_t d : Tn::shape) w.u64(d);
-                w.template elements<T>(t.data(), t.size());
-            };
-            first.for_each(put);
-            (rest.for_each(put), ...);
-            w.finish();
-        }
-        if (const std::string e = detail::sync_to_disk(tmp, false); !e.empty()) {
-            detail::fail("save", file,
-                         "cannot flush the temporary file " + tmp.string() + " to disk: " + e);
-        }
-        std::error_code ec;
-        std::filesystem::rename(tmp, file, ec);
-        if (ec) {
-            detail::fail(
-                "save", file,
-                "cannot rename the temporary file " + tmp.string() + " over it: " + ec.message());
-        }
-        // the rename itself is durable once the directory is
-        const std::filesystem::path dir =
-            file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-        if (const std::string e = detail::sync_to_disk(dir, true); !e.empty()) {
-            detail::fail("save", file, "cannot flush its directory to disk: " + e);
-        }
-    } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-        throw;
-    }
+    const auto write = [&](const std::filesystem::path& tmp) {
+        detail::writer w(file, tmp);
+        w.bytes(checkpoint_magic);
+        w.u32(checkpoint_version);
+        w.u32(static_cast<std::uint32_t>(count));
+        const auto put = [&](auto v, const auto& t) {
+            using V = decltype(v);
+            using Tn = std::remove_cvref_t<decltype(t)>;
+            using T = typename Tn::value_type;
+            constexpr std::string_view name = V::name.view();
+            static_assert(name.size() <= std::numeric_limits<std::uint32_t>::max());
+            static_assert(Tn::rank <= 255, "ctgrad::io: a checkpoint tensor has rank < 256");
+            w.u32(static_cast<std::uint32_t>(name.size()));
+            w.bytes(name);
+            w.u8(detail::element_code<T>());
+            w.u8(static_cast<std::uint8_t>(Tn::rank));
+            for (std::size_t d : Tn::shape) w.u64(d);
+            w.template elements<T>(t.data(), t.size());
+        };
+        first.for_each(put);
+        (rest.for_each(put), ...);
+        w.finish();
+    };
+    detail::replace_atomically(file, write,
+                               [&](const std::string& what) { detail::fail("save", file, what); });
 }
 
 /// Reads `file` into `first` and then each of `rest` (the packs given to save, in the same

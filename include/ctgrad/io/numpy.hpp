@@ -496,19 +496,9 @@ void load_npy(const std::filesystem::path& file, Tensor& t) {
     s.data = t.data();
     s.cdata = t.data();
     s.count = t.size();
-    if (f.type == detail::elem::f64 && !s.is_double) {
-        throw weights_error(prefix + "element type " + f.dtype +
-                            " in the file, the tensor is float (narrowing refused)");
-    }
-    if (f.dims != s.dims) {
-        throw weights_error(prefix + "shape " + detail::shape_string(f.dims) +
-                            " in the file, the tensor is " + detail::shape_string(s.dims));
-    }
-    if (s.is_double) {
-        detail::decode_slot<double>(f, s);
-    } else {
-        detail::decode_slot<float>(f, s);
-    }
+    detail::check_slot([&](const std::string& what) { throw weights_error(prefix + what); }, "",
+                       "the tensor", "the tensor is", f, s);
+    detail::decode_into(f, s);
 }
 
 /// Reads any float .npy file (shape and elements converted to double, row-major). Throws

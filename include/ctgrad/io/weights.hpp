@@ -49,7 +49,7 @@
 #include <utility>       // std::move
 #include <vector>        // std::vector
 
-#include <ctgrad/io/checkpoint.hpp>  // detail::tensor_pack, read_file, temporary_for, sync_to_disk
+#include <ctgrad/io/checkpoint.hpp>  // detail::tensor_pack, read_file, replace_atomically, get_le
 
 namespace ctgrad::io {
 
@@ -289,6 +289,39 @@ void decode_slot(const file_tensor& f, const weight_slot& s) {
     }
 }
 
+/// Checks that the file's tensor f can be decoded into the slot s: a loadable element type, no
+/// narrowing (f64 into float), the file's shape; otherwise calls `fail` (which throws) with
+/// `lead` (who, followed by ": ", or empty), the problem, and `receiver` ("the parameter", "the
+/// tensor") or `expected` ("expected", "the tensor is") naming the receiving side.
+template <class Fail>
+void check_slot(const Fail& fail, const std::string& lead, std::string_view receiver,
+                std::string_view expected, const file_tensor& f, const weight_slot& s) {
+    if (f.type == elem::other) {
+        fail(lead + "element type " + f.dtype + " cannot be loaded (F16, BF16, F32, F64 can)");
+    }
+    if (f.type == elem::f64 && !s.is_double) {
+        fail(lead + "element type " + f.dtype + " in the file, " + std::string(receiver) +
+             " is float (narrowing refused)");
+    }
+    if (f.dims != s.file_dims) {
+        std::string expect = shape_string(s.file_dims);
+        if (s.file.transposed) {
+            expect += " (" + s.name + " " + shape_string(s.dims) + ", transposed)";
+        }
+        fail(lead + "shape " + shape_string(f.dims) + " in the file, " + std::string(expected) +
+             " " + expect);
+    }
+}
+
+/// Decodes the file's tensor f into the slot s (checked by check_slot: cannot fail).
+inline void decode_into(const file_tensor& f, const weight_slot& s) {
+    if (s.is_double) {
+        decode_slot<double>(f, s);
+    } else {
+        decode_slot<float>(f, s);
+    }
+}
+
 /// Matches the file's tensors to the slots, checks every name, element type and shape (and the
 /// unused tensors), then decodes: a throw leaves every pack as it was.
 template <class M>
@@ -308,20 +341,7 @@ void match_and_decode(std::string_view fn, const std::filesystem::path& file,
         const auto it = by_name.find(s.file.name);
         if (it == by_name.end()) fail(who + ": missing from the file");
         const file_tensor& f = *it->second;
-        if (f.type == elem::other) {
-            fail(who + ": element type " + f.dtype + " cannot be loaded (F16, BF16, F32, F64 can)");
-        }
-        if (f.type == elem::f64 && !s.is_double) {
-            fail(who + ": element type " + f.dtype +
-                 " in the file, the parameter is float (narrowing refused)");
-        }
-        if (f.dims != s.file_dims) {
-            std::string expect = shape_string(s.file_dims);
-            if (s.file.transposed) {
-                expect += " (" + s.name + " " + shape_string(s.dims) + ", transposed)";
-            }
-            fail(who + ": shape " + shape_string(f.dims) + " in the file, expected " + expect);
-        }
+        check_slot(fail, who + ": ", "the parameter", "expected", f, s);
         src.push_back(&f);
         used[f.name] = true;
     }
@@ -337,13 +357,7 @@ void match_and_decode(std::string_view fn, const std::filesystem::path& file,
         }
     }
     // Validated: decoding cannot fail from here on.
-    for (std::size_t k = 0; k < slots.size(); ++k) {
-        if (slots[k].is_double) {
-            decode_slot<double>(*src[k], slots[k]);
-        } else {
-            decode_slot<float>(*src[k], slots[k]);
-        }
-    }
+    for (std::size_t k = 0; k < slots.size(); ++k) decode_into(*src[k], slots[k]);
 }
 
 /// The slot's elements in the file's layout (transposed if the map says so), little-endian.
@@ -369,30 +383,25 @@ inline void append_slot_le(std::vector<unsigned char>& out, const weight_slot& s
     }
 }
 
-/// Reads a whole file, or throws weights_error naming the function.
+/// Reads a whole file, or throws weights_error naming the function, the file and the problem.
 inline std::vector<unsigned char> read_weights_file(std::string_view fn,
                                                     const std::filesystem::path& file) {
-    try {
-        return read_file(file);
-    } catch (const checkpoint_error& e) {
-        // read_file's message is "ctgrad::io::load: <file>: <problem>": keep the problem
-        const std::string m = e.what();
-        const std::string prefix = "ctgrad::io::load: " + file.string() + ": ";
+    return read_file(file, [&](const std::string& problem) {
         throw weights_error("ctgrad::io::" + std::string(fn) + ": " + file.string() + ": " +
-                            (m.starts_with(prefix) ? m.substr(prefix.size()) : m));
-    }
+                            problem);
+    });
 }
 
-/// Writes `bytes` to `file` atomically (a temporary in the same directory, renamed over it; see
-/// checkpoint.hpp): the file is either the previous one or the complete new one.
+/// Writes `bytes` to `file` atomically (checkpoint.hpp's replace_atomically): the file is either
+/// the previous one or the complete new one; failures throw weights_error naming the function.
 inline void write_file_atomically(std::string_view fn, const std::filesystem::path& file,
                                   const std::vector<unsigned char>& bytes) {
     const auto fail = [&](const std::string& what) {
         throw weights_error("ctgrad::io::" + std::string(fn) + ": " + file.string() + ": " + what);
     };
-    const std::filesystem::path tmp = temporary_for(file);
-    try {
-        {
+    replace_atomically(
+        file,
+        [&](const std::filesystem::path& tmp) {
             std::ofstream out(tmp, std::ios::binary | std::ios::out | std::ios::trunc);
             if (!out) fail("cannot create the temporary file " + tmp.string());
             out.write(reinterpret_cast<const char*>(bytes.data()),
@@ -401,33 +410,8 @@ inline void write_file_atomically(std::string_view fn, const std::filesystem::pa
             if (!out) fail("writing the temporary file failed");
             out.close();
             if (out.fail()) fail("closing the temporary file failed");
-        }
-        if (const std::string e = sync_to_disk(tmp, false); !e.empty()) {
-            fail("cannot flush the temporary file " + tmp.string() + " to disk: " + e);
-        }
-        std::error_code ec;
-        std::filesystem::rename(tmp, file, ec);
-        if (ec)
-            fail("cannot rename the temporary file " + tmp.string() + " over it: " + ec.message());
-        const std::filesystem::path dir =
-            file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-        if (const std::string e = sync_to_disk(dir, true); !e.empty()) {
-            fail("cannot flush its directory to disk: " + e);
-        }
-    } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-        throw;
-    }
-}
-
-inline void put_le(std::vector<unsigned char>& out, std::uint64_t v, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) out.push_back(static_cast<unsigned char>(v >> (8 * k)));
-}
-inline std::uint64_t get_le(const unsigned char* p, std::size_t n) {
-    std::uint64_t v = 0;
-    for (std::size_t k = n; k-- > 0;) v = (v << 8) | p[k];
-    return v;
+        },
+        fail);
 }
 
 /// product(dims) * elem_size, or false on overflow of 64 bits.
