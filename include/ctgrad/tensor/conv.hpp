@@ -36,6 +36,7 @@
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/node.hpp>
+#include <ctgrad/tensor/conv_kernels.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/shape.hpp>
@@ -366,13 +367,26 @@ struct conv2d_op {
     /// window's maximum (one per pooled number); when fused, one image's convolution output
     /// [O, OH·OW] (the forward's product, then the vjps' ∂Y of one image); one image's col, and
     /// with padding one padded image [C, H + 2P, W + 2P].
+    ///
+    /// At run time a convolution with stride 1 and a kernel at most
+    /// conv_kernels::max_kernel_width wide runs the direct kernels (tensor/conv_kernels.hpp)
+    /// instead: then the scratch after `where` is one image's y [O, OH, OWs] or padded ∂Y, and
+    /// one padded image (their layouts in `geo`); constant evaluation always lowers to GEMMs.
     template <class X, class K>
     struct layout {
         using d = dims<X, K>;
+        using geo = conv_kernels::geometry<d::C, d::H, d::W, d::O, d::KH, d::KW, P>;
+        static constexpr bool direct =
+            conv_kernels::available && S == 1 && d::KW <= conv_kernels::max_kernel_width;
         static constexpr std::size_t where =
             Pool != 0 ? d::N * d::O * (d::OH / Pool) * (d::OW / Pool) : 0;
         static constexpr std::size_t y = fused ? d::O * d::Q : 0;
-        static constexpr std::size_t total = where + y + d::R * d::Q + d::padded;
+        static constexpr std::size_t gemm = y + d::R * d::Q + d::padded;
+        static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
+        /// the partial sums of ∂K of the direct kernels
+        static constexpr std::size_t kacc = conv_kernels::partial_sums<d::O * d::R>;
+        static constexpr std::size_t total =
+            where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
 
     /// What training keeps after the value (see layout).
@@ -391,6 +405,18 @@ struct conv2d_op {
         ((bp = b), ...);
         constexpr std::size_t ys = Pool != 0 ? d::O * d::Q : 0;
         constexpr std::size_t scratch = ys + d::R * d::Q + d::padded;
+        using L = layout<X, K>;
+        constexpr std::size_t direct_scratch = L::geo::y_size + L::geo::xp_size;
+        if constexpr (L::direct && direct_scratch * sizeof(T) <= stack_scratch_bytes) {
+            if (!std::is_constant_evaluated()) {
+                std::array<T, direct_scratch> buf;
+                direct_forward<d, typename L::geo, bias, false>(out, x, k, bp,
+                                                                static_cast<T*>(nullptr),
+                                                                buf.data(), buf.data() +
+                                                                L::geo::y_size);
+                return;
+            }
+        }
         if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
             if (!std::is_constant_evaluated()) {
                 std::array<T, scratch> buf;  // uninitialised: every number is written first
@@ -440,8 +466,60 @@ struct conv2d_op {
         [[maybe_unused]] const T* bp = nullptr;
         ((bp = b), ...);
         T* where = out + Out::count;
+        if constexpr (L::direct) {
+            if (!std::is_constant_evaluated()) {
+                direct_forward<d, typename L::geo, sizeof...(B) == 1, true>(
+                    out, x, k, bp, where, where + L::where, where + L::where + L::dy);
+                return;
+            }
+        }
         lowered<d, sizeof...(B) == 1, true>(out, x, k, bp, where, where + L::where,
                                             where + L::where + L::y);
+    }
+
+    /// x [C, H, W] into the interior of xp [C, Hp, Wxs] (geometry g), whose border is zero.
+    template <class d, class g, class T>
+    static void pad_direct(const T* __restrict x, T* __restrict xp) {
+        for (std::size_t c = 0; c < d::C; ++c) {
+            for (std::size_t i = 0; i < d::H; ++i) {
+                conv_detail::copy_short<d::W>(xp + (c * g::Hp + i + P) * g::Wxs + P,
+                                              x + (c * d::H + i) * d::W);
+            }
+        }
+    }
+
+    /// The forward through the direct kernels: per image, the padded copy xp, y = K ⋆ xp
+    /// [O, OH, OWs], then the bias (and relu) into the result or the pooled maxima (and, Save,
+    /// their positions).
+    template <class d, class g, bool Bias, bool Save, class T>
+    static void direct_forward(T* out, const T* x, const T* k, const T* bias, T* where, T* y,
+                               T* xp) {
+        for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+        constexpr std::size_t per = Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool)
+                                              : d::O * d::Q;
+        for (std::size_t n = 0; n < d::N; ++n) {
+            pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+            conv_kernels::forward<g, T, d::C, d::O, d::KH, d::KW>(xp, k, y);
+            T* on = out + n * per;
+            if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                conv_kernels::pool2<g, T, d::O, Relu, Bias, Save>(y, bias, on,
+                                                            Save ? where + n * per : where);
+            } else if constexpr (Pool != 0) {
+                pool_epilogue<d, Bias, Save, g::OWs>(y, bias, on, Save ? where + n * per : where);
+            } else {
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    const T bo = Bias ? bias[o] : T(0);
+                    for (std::size_t i = 0; i < d::OH; ++i) {
+                        const T* r = y + (o * d::OH + i) * g::OWs;
+                        T* dst = on + (o * d::OH + i) * d::OW;
+                        for (std::size_t j = 0; j < d::OW; ++j) {
+                            const T v = Bias ? r[j] + bo : r[j];
+                            dst[j] = Relu ? relu_of(v) : v;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// max(v, 0) as ops::relu_op (NaN kept).
@@ -489,12 +567,12 @@ struct conv2d_op {
     /// The pooled maxima of b + y for one image y [O, OH, OW] (first maximum in row-major window
     /// order), relu'd when Relu, into out [O, PH, PW]; Save: the maximum's position u·Pool + v
     /// into where, or −1 when relu'(maximum) = 0 (no gradient flows).
-    template <class d, bool Bias, bool Save, class T>
+    template <class d, bool Bias, bool Save, std::size_t OW = d::OW, class T>
     static constexpr void pool_epilogue(const T* y, const T* bias, T* out, T* where) {
-        constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool, OW = d::OW;
+        constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool;
         for (std::size_t o = 0; o < d::O; ++o) {
             const T bo = Bias ? bias[o] : T(0);
-            const T* yo = y + o * d::Q;
+            const T* yo = y + o * d::OH * OW;
             for (std::size_t pi = 0; pi < PH; ++pi) {
                 for (std::size_t pj = 0; pj < PW; ++pj) {
                     const T* w = yo + Pool * pi * OW + Pool * pj;
@@ -517,18 +595,39 @@ struct conv2d_op {
 
     /// ∂Y of one image [O, OH, OW] from the fused op's adjoint g and value v (and positions):
     /// g where v > 0 (relu), or g at each window's kept position and 0 elsewhere (pooling).
-    template <class d, class T>
+    /// Into dy [O, OH, OW], or with Geo into the padded layout of the direct kernels (Geo::dy_at;
+    /// also the plain convolution's ∂Y, copied).
+    template <class d, class T, class Geo = void>
     static constexpr void unfold(const T* g, const T* v, const T* where, T* dy) {
+        constexpr auto at = [](std::size_t o, std::size_t i) {
+            if constexpr (std::is_void_v<Geo>) {
+                return (o * d::OH + i) * d::OW;
+            } else {
+                return Geo::dy_at(o, i, 0);
+            }
+        };
         if constexpr (Pool == 0) {
-            for (std::size_t e = 0; e < d::O * d::Q; ++e) dy[e] = v[e] > T(0) ? g[e] : T(0);
+            for (std::size_t o = 0; o < d::O; ++o) {
+                for (std::size_t i = 0; i < d::OH; ++i) {
+                    const std::size_t e = (o * d::OH + i) * d::OW;
+                    T* row = dy + at(o, i);
+                    for (std::size_t j = 0; j < d::OW; ++j) {
+                        if constexpr (Relu) {
+                            row[j] = v[e + j] > T(0) ? g[e + j] : T(0);
+                        } else {
+                            row[j] = g[e + j];
+                        }
+                    }
+                }
+            }
         } else {
-            constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool, OW = d::OW;
+            constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool;
             for (std::size_t o = 0; o < d::O; ++o) {
                 for (std::size_t pi = 0; pi < PH; ++pi) {
                     const T* gr = g + (o * PH + pi) * PW;
                     const T* wr = where + (o * PH + pi) * PW;
                     for (std::size_t u = 0; u < Pool; ++u) {
-                        T* row = dy + o * d::Q + (Pool * pi + u) * OW;
+                        T* row = dy + at(o, Pool * pi + u);
                         for (std::size_t pj = 0; pj < PW; ++pj) {
                             for (std::size_t v = 0; v < Pool; ++v) {
                                 row[Pool * pj + v] =
@@ -564,6 +663,46 @@ struct conv2d_op {
                 return ybuf;
             }
         };
+        if constexpr (L::direct && I != 2) {
+            if (!std::is_constant_evaluated()) {
+                using g = typename L::geo;
+                // ∂Y of image n into the padded layout, whose border stays 0
+                auto unfold_direct = [&](std::size_t n) {
+                    if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                        conv_kernels::unpool2<g, T, d::O>(dout + n * per, where + n * per, ybuf);
+                    } else {
+                        unfold<d, T, g>(dout + n * per, out + n * per, where + n * per, ybuf);
+                    }
+                };
+                T* xp = ybuf + L::dy;
+                for (std::size_t e = 0; e < g::dyp_size; ++e) ybuf[e] = T(0);
+                if constexpr (I == 0) {
+                    constexpr std::size_t img = d::C * d::H * d::W;
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        unfold_direct(n);
+                        conv_kernels::grad_image<g, T, Mode == kernels::mode::accumulate, d::C,
+                                                 d::H, d::W, d::O, d::KH, d::KW, P>(
+                            ybuf, k, dst + n * img);
+                    }
+                } else {
+                    T* acc = xp + g::xp_size;
+                    constexpr std::size_t lanes = L::kacc / (d::O * d::R);
+                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                    for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        unfold_direct(n);
+                        pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+                        conv_kernels::grad_kernel<g, T, d::C, d::O, d::KH, d::KW>(xp, ybuf, acc);
+                    }
+                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                        T s = T(0);
+                        for (std::size_t l = 0; l < lanes; ++l) s += acc[e * lanes + l];
+                        detail::put<Mode>(dst[e], s);
+                    }
+                }
+                return;
+            }
+        }
         if constexpr (I == 0) {  // ∂X_n = col2im(Kᵀ·∂Y_n)
             constexpr std::size_t img = d::C * d::H * d::W;
             if constexpr (Mode == kernels::mode::assign) {
