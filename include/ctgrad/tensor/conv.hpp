@@ -20,7 +20,14 @@
 ///   stays a compile-time constant and nothing is allocated;
 /// - the value-only forward (inference, `value`) runs the same way with its scratch on the
 ///   stack when that is at most 256 KiB, and otherwise (and in constant evaluation) a direct
-///   convolution whose inner loop runs along an output row.
+///   convolution whose inner loop runs along an output row;
+/// - at run time, a convolution with stride 1 and a kernel at most 8 wide runs the direct
+///   vectorised kernels of tensor/conv_kernels.hpp instead of im2col + GEMM (no col matrix:
+///   padded images with whole-vector rows, register blocks, the same run-time instruction-set
+///   choice);
+/// - `relu(conv2d(...))` and `max_pool2d<W>([relu](conv2d(...)))` (windows that partition the
+///   output) become one op, conv2d_op<S, P, Relu, W>: bias, relu and pooling in the store loop,
+///   only the pooled value and each window's kept position remembered (see conv2d_op).
 ///
 /// Max pooling keeps, in training, the position of each window's maximum (the first maximum in
 /// row-major window order on a tie, as PyTorch), so its vjp is a scatter; average pooling
