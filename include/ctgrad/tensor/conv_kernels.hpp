@@ -95,6 +95,18 @@ using kernels::detail::load;
 using kernels::detail::store;
 using kernels::detail::vec;
 
+/// Keeps v in a register: the compiler may no longer fold its load into each multiply-add
+/// that uses it (GCC does, and then reads an unaligned vector, often split across two cache
+/// lines, once per use instead of once).
+template <class V>
+CTGRAD_CONV_INLINE void in_register(V& v) {
+#if defined(__x86_64__)
+    __asm__("" : "+v"(v));
+#else
+    static_cast<void>(v);
+#endif
+}
+
 /// Accumulators a block may hold on instruction set I.
 template <isa I>
 inline constexpr std::size_t budget = isa_traits<I>::registers >= 32 ? 24 : 12;
@@ -118,7 +130,10 @@ CTGRAD_CONV_INLINE void forward_block(const T* __restrict xp, const T* __restric
             for (std::size_t v = 0; v < KW; ++v) {
                 vec<T, Wl> xv[JV];
 #pragma GCC unroll 8
-                for (std::size_t jv = 0; jv < JV; ++jv) load<Wl>(xv[jv], xr + v + jv * Wl);
+                for (std::size_t jv = 0; jv < JV; ++jv) {
+                    load<Wl>(xv[jv], xr + v + jv * Wl);
+                    in_register(xv[jv]);
+                }
 #pragma GCC unroll 24
                 for (std::size_t o = 0; o < OB; ++o) {
                     const T w = kr[o * C * KH * KW + v];
@@ -178,6 +193,7 @@ CTGRAD_CONV_INLINE void grad_kernel_block(const T* __restrict xp, const T* __res
             for (std::size_t v = 0; v < KW; ++v) {
                 vec<T, Wl> xv;
                 load<Wl>(xv, xr + jv * Wl + v);
+                in_register(xv);
 #pragma GCC unroll 24
                 for (std::size_t o = 0; o < OB; ++o) acc[o][v] += g[o] * xv;
             }
@@ -243,6 +259,7 @@ CTGRAD_CONV_INLINE void grad_image_block(const T* __restrict dyp, const T* __res
 #pragma GCC unroll 8
                     for (std::size_t jv = 0; jv < JV; ++jv) {
                         load<Wl>(g[r][jv], gr + r * G::WYs + jv * Wl - v);
+                        in_register(g[r][jv]);
                     }
                 }
 #pragma GCC unroll 24
