@@ -34,6 +34,12 @@
 #define CTGRAD_CONV_DIRECT 0
 #endif
 
+#if CTGRAD_CONV_DIRECT && (defined(__clang__) || __GNUC__ >= 12)  // __builtin_shufflevector
+#define CTGRAD_CONV_POOL2 1
+#else
+#define CTGRAD_CONV_POOL2 0
+#endif
+
 #if CTGRAD_CONV_DIRECT && defined(__x86_64__) && !defined(__AVX512F__) && \
     !defined(CTGRAD_KERNELS_VECTOR_BYTES) && !defined(CTGRAD_KERNELS_NO_DISPATCH)
 #define CTGRAD_CONV_DISPATCH 1
@@ -97,10 +103,12 @@ using kernels::detail::vec;
 
 /// Keeps v in a register: the compiler may no longer fold its load into each multiply-add
 /// that uses it (GCC does, and then reads an unaligned vector, often split across two cache
-/// lines, once per use instead of once).
+/// lines, once per use instead of once). GCC only: Clang loads such a vector once, and checks
+/// the operand against this helper's own (baseline) instruction set, refusing 32- and 64-byte
+/// vectors.
 template <class V>
 CTGRAD_CONV_INLINE void in_register(V& v) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__clang__)
     __asm__("" : "+v"(v));
 #else
     static_cast<void>(v);
@@ -341,8 +349,7 @@ CTGRAD_CONV_INLINE void grad_image_body(const T* __restrict dyp, const T* __rest
     }
 }
 
-#if defined(__clang__) || __GNUC__ >= 12  // __builtin_shufflevector
-#define CTGRAD_CONV_POOL2 1
+#if CTGRAD_CONV_POOL2
 /// The even (Odd: odd) lanes of the 2W numbers a ++ b.
 template <std::size_t Odd, class V, std::size_t... L>
 CTGRAD_CONV_INLINE void deinterleave(V& out, const V& a, const V& b, std::index_sequence<L...>) {
@@ -455,8 +462,6 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
         }
     }
 }
-#else
-#define CTGRAD_CONV_POOL2 0
 #endif
 
 /// The compiled kernels of one instruction set (not inlined: one function per convolution and
@@ -542,6 +547,25 @@ void grad_kernel(const T* __restrict xp, const T* __restrict dyp, T* __restrict 
     entry<isa::target>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
 }
 
+/// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY (padded layout dyp).
+template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_image(const T* __restrict dyp, const T* __restrict k, T* __restrict dx) {
+    using detail::entry;
+    using kernels::isa;
+#if CTGRAD_CONV_DISPATCH
+    const isa i = kernels::active_isa();
+    if (i == isa::avx512) {
+        return entry<isa::avx512>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+    }
+    if (i == isa::avx2) {
+        return entry<isa::avx2>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+    }
+#endif
+    entry<isa::target>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+}
+#endif
+
 /// Whether `pool2` and `unpool2` exist (GCC 12 or later, or Clang: __builtin_shufflevector).
 inline constexpr bool has_pool2 = CTGRAD_CONV_POOL2 != 0;
 
@@ -579,28 +603,28 @@ void unpool2(const T* __restrict g, const T* __restrict where, T* __restrict dyp
 }
 #endif
 
+#if !CTGRAD_CONV_DIRECT
+// Without vector extensions the direct kernels do not exist (`available` is false, and the
+// convolution never calls them); these declarations keep the calls well-formed.
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void forward(const T*, const T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel(const T*, const T*, T*) {}
+template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_image(const T*, const T*, T*) {}
+#endif
+#if !CTGRAD_CONV_POOL2
+// Likewise without __builtin_shufflevector (`has_pool2` is false).
+template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
+void pool2(const T*, const T*, T*, T*) {}
+template <class G, class T, std::size_t O>
+void unpool2(const T*, const T*, T*) {}
+#endif
+
 /// Numbers of the partial sums of a ∂K of Count entries.
 template <std::size_t Count>
 inline constexpr std::size_t partial_sums = Count * detail::lanes;
-
-/// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY (padded layout dyp).
-template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
-          std::size_t KH, std::size_t KW, std::size_t P>
-void grad_image(const T* __restrict dyp, const T* __restrict k, T* __restrict dx) {
-    using detail::entry;
-    using kernels::isa;
-#if CTGRAD_CONV_DISPATCH
-    const isa i = kernels::active_isa();
-    if (i == isa::avx512) {
-        return entry<isa::avx512>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
-    }
-    if (i == isa::avx2) {
-        return entry<isa::avx2>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
-    }
-#endif
-    entry<isa::target>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
-}
-#endif
 
 }  // namespace ctgrad::conv_kernels
 
