@@ -383,8 +383,11 @@ struct conv2d_op {
     struct layout {
         using d = dims<X, K>;
         using geo = conv_kernels::geometry<d::C, d::H, d::W, d::O, d::KH, d::KW, P>;
+        /// (and the partial sums of ∂K, 16 numbers per kernel weight, at most 2^18 numbers:
+        /// wider layers would spend megabytes of workspace on them and lower to GEMMs instead)
         static constexpr bool direct =
-            conv_kernels::available && S == 1 && d::KW <= conv_kernels::max_kernel_width;
+            conv_kernels::available && S == 1 && d::KW <= conv_kernels::max_kernel_width &&
+            conv_kernels::partial_sums<d::O * d::R> <= (std::size_t{1} << 18);
         static constexpr std::size_t where =
             Pool != 0 ? d::N * d::O * (d::OH / Pool) * (d::OW / Pool) : 0;
         static constexpr std::size_t y = fused ? d::O * d::Q : 0;
