@@ -11,7 +11,8 @@
 /// [O, C·K·K], a bias [O]. A convolution node computes, per image, col = im2col(x_n) and
 /// y_n = K·col + b with ctgrad's patch and GEMM kernels (the same calls as
 /// ctgrad::ops::conv2d_op); its closure computes dK += dY_n·colᵀ (colᵀ built as rows) and
-/// dX_n += col2im(Kᵀ·dY_n), db += row sums,
+/// dX_n += col2im(Kᵀ·dY_n), db += row sums; a stride-1 convolution with a kernel at most 8 wide
+/// runs ctgrad's direct kernels instead (tensor/conv_kernels.hpp, as ctgrad's op does),
 /// each only for inputs that require a gradient. The col scratch lives in the registry entry
 /// (allocated once at registration). A max-pooling node keeps its argmax positions in
 /// node::saved (as ctgrad does in its workspace) and its closure scatters. An unregistered
@@ -25,6 +26,7 @@
 #include <vector>     // std::vector
 
 #include <ctgrad/tensor/conv.hpp>
+#include <ctgrad/tensor/conv_kernels.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 
 #include "tensor_graph.hpp"
@@ -82,6 +84,63 @@ void register_conv2d() {
     constexpr std::size_t R = d::R, Q = d::Q, img = C * H * W;
     namespace kn = ctgrad::kernels;
     namespace cd = ctgrad::conv_detail;
+    using L = typename op::template layout<ctgrad::shape<N, C, H, W>, ctgrad::shape<O, C, K, K>>;
+    if constexpr (L::direct) {
+        // stride 1 and a narrow kernel: ctgrad's direct kernels, as ctgrad's op runs them
+        // (tensor/conv_kernels.hpp), with the same padded layouts; the scratch holds one
+        // image's y or padded ∂Y, one padded image and the partial sums of ∂K
+        using geo = typename L::geo;
+        namespace ck = ctgrad::conv_kernels;
+        detail::conv_registry<T>.push_back(conv_kernels<T>{
+            g, O * Q,
+            [](const T* x, const T* k, const T* b, T* y, T* scratch) {
+                T* yb = scratch;
+                T* xp = scratch + L::dy;
+                for (std::size_t e = 0; e < geo::xp_size; ++e) xp[e] = T(0);
+                for (std::size_t n = 0; n < N; ++n) {
+                    op::template pad_direct<d, geo>(x + n * img, xp);
+                    ck::forward<geo, T, C, O, K, K>(xp, k, yb);
+                    T* yn = y + n * O * Q;
+                    for (std::size_t o = 0; o < O; ++o) {
+                        for (std::size_t i = 0; i < d::OH; ++i) {
+                            for (std::size_t j = 0; j < d::OW; ++j) {
+                                yn[(o * d::OH + i) * d::OW + j] =
+                                    yb[(o * d::OH + i) * geo::OWs + j] + b[o];
+                            }
+                        }
+                    }
+                }
+            },
+            [](const T* dy, const T* k, T* dx, T* scratch) {
+                T* dyp = scratch;
+                for (std::size_t e = 0; e < geo::dyp_size; ++e) dyp[e] = T(0);
+                for (std::size_t n = 0; n < N; ++n) {
+                    op::template unfold<d, T, geo>(dy + n * O * Q, nullptr, nullptr, dyp);
+                    ck::grad_image<geo, T, true, C, H, W, O, K, K, P>(dyp, k, dx + n * img);
+                }
+            },
+            [](const T* x, const T* dy, T* dk, T* scratch) {
+                T* dyp = scratch;
+                T* xp = scratch + L::dy;
+                T* acc = xp + geo::xp_size;
+                for (std::size_t e = 0; e < geo::dyp_size; ++e) dyp[e] = T(0);
+                for (std::size_t e = 0; e < geo::xp_size; ++e) xp[e] = T(0);
+                for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                for (std::size_t n = 0; n < N; ++n) {
+                    op::template unfold<d, T, geo>(dy + n * O * Q, nullptr, nullptr, dyp);
+                    op::template pad_direct<d, geo>(x + n * img, xp);
+                    ck::grad_kernel<geo, T, C, O, K, K>(xp, dyp, acc);
+                }
+                constexpr std::size_t lanes = L::kacc / (O * R);
+                for (std::size_t e = 0; e < O * R; ++e) {
+                    T s = T(0);
+                    for (std::size_t l = 0; l < lanes; ++l) s += acc[e * lanes + l];
+                    dk[e] += s;
+                }
+            },
+            std::vector<T>(L::dy + geo::xp_size + L::kacc)});
+        return;
+    }
     // the scratch: one image's col, then (with padding) one padded image, as ctgrad's `saved`
     detail::conv_registry<T>.push_back(conv_kernels<T>{
         g, O * Q,

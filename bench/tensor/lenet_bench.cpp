@@ -100,17 +100,21 @@ BENCHMARK(lenet_infer_ctgrad)->Name("lenet_infer_1/ctgrad")->Unit(benchmark::kMi
 
 // --- the convolution kernels alone ---
 
-template <size_t C, size_t H, size_t O, size_t P, int Which>
+/// Fused: the op relu(conv2d) + 2 × 2 max pooling builds (bias, relu, pooling in the store loop;
+/// its vjps unpool first); the FLOPs counted are the convolution's alone.
+template <size_t C, size_t H, size_t O, size_t P, int Which, bool Fused = false>
 void conv_kernel(benchmark::State& state) {
-    constexpr size_t K = 5, OH = H + 2 * P - K + 1;
-    using op = ctgrad::ops::conv2d_op<1, P>;
+    constexpr size_t K = 5, OH = H + 2 * P - K + 1, YH = Fused ? OH / 2 : OH;
+    using op = ctgrad::ops::conv2d_op<1, P, Fused, Fused ? 2 : 0>;
     using XS = ctgrad::shape<batch, C, H, H>;
     using KS = ctgrad::shape<O, C, K, K>;
     using BS = ctgrad::shape<O>;
-    using YS = ctgrad::shape<batch, O, OH, OH>;
+    using YS = ctgrad::shape<batch, O, YH, YH>;
     std::vector<float> x(XS::count, 0.5f), k(KS::count, 0.1f), b(O, 0.0f),
         y(YS::count + op::template saved<XS, KS, BS>, 0.0f), dy(YS::count, 0.01f), dx(XS::count),
         dk(KS::count);
+    for (size_t e = 0; e < x.size(); ++e) x[e] = float(e % 7) * 0.25f - 0.7f;  // mixed signs
+    op::template forward_saving<YS, XS, KS, BS>(y.data(), x.data(), k.data(), b.data());
     for (auto _ : state) {
         if constexpr (Which == 0) {
             op::template forward_saving<YS, XS, KS, BS>(y.data(), x.data(), k.data(), b.data());
@@ -131,6 +135,11 @@ BENCHMARK(conv_kernel<1, 28, 6, 2, 1>)->Name("conv1_grad_kernel_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 0>)->Name("conv2_forward_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 1>)->Name("conv2_grad_kernel_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 2>)->Name("conv2_grad_image_64/ctgrad");
+BENCHMARK(conv_kernel<1, 28, 6, 2, 0, true>)->Name("conv1_relu_pool_forward_64/ctgrad");
+BENCHMARK(conv_kernel<1, 28, 6, 2, 1, true>)->Name("conv1_relu_pool_grad_kernel_64/ctgrad");
+BENCHMARK(conv_kernel<6, 14, 16, 0, 0, true>)->Name("conv2_relu_pool_forward_64/ctgrad");
+BENCHMARK(conv_kernel<6, 14, 16, 0, 1, true>)->Name("conv2_relu_pool_grad_kernel_64/ctgrad");
+BENCHMARK(conv_kernel<6, 14, 16, 0, 2, true>)->Name("conv2_relu_pool_grad_image_64/ctgrad");
 
 // --- runtime graph ---
 

@@ -117,10 +117,15 @@ using piecewise_family = detail::type_list<relu_op, abs_op, max_op, min_op>;
 
 namespace ctgrad {
 
-/// max(x, 0) of an expression (see ops::relu_op).
+/// max(x, 0) of an expression (see ops::relu_op). An op may fuse the relu of its result into
+/// itself (a static `fuse_relu(node)` of the op: the convolution, tensor/conv.hpp).
 template <expression A>
 constexpr auto relu(A a) {
-    return make_node<ops::relu_op>(static_cast<A&&>(a));
+    if constexpr (requires { A::op::fuse_relu(a); }) {
+        return A::op::fuse_relu(static_cast<A&&>(a));
+    } else {
+        return make_node<ops::relu_op>(static_cast<A&&>(a));
+    }
 }
 
 /// |x| of an expression (see ops::abs_op).

@@ -20,7 +20,14 @@
 ///   stays a compile-time constant and nothing is allocated;
 /// - the value-only forward (inference, `value`) runs the same way with its scratch on the
 ///   stack when that is at most 256 KiB, and otherwise (and in constant evaluation) a direct
-///   convolution whose inner loop runs along an output row.
+///   convolution whose inner loop runs along an output row;
+/// - at run time, a convolution with stride 1 and a kernel at most 8 wide runs the direct
+///   vectorised kernels of tensor/conv_kernels.hpp instead of im2col + GEMM (no col matrix:
+///   padded images with whole-vector rows, register blocks, the same run-time instruction-set
+///   choice);
+/// - `relu(conv2d(...))` and `max_pool2d<W>([relu](conv2d(...)))` (windows that partition the
+///   output) become one op, conv2d_op<S, P, Relu, W>: bias, relu and pooling in the store loop,
+///   only the pooled value and each window's kept position remembered (see conv2d_op).
 ///
 /// Max pooling keeps, in training, the position of each window's maximum (the first maximum in
 /// row-major window order on a tie, as PyTorch), so its vjp is a scatter; average pooling
@@ -36,6 +43,7 @@
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/node.hpp>
+#include <ctgrad/tensor/conv_kernels.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/shape.hpp>
@@ -206,6 +214,27 @@ constexpr void direct(const T* __restrict x, const T* __restrict k, const T* __r
     }
 }
 
+/// One output of the convolution of one image x [C, H, W] with one output channel's kernel
+/// k [C, KH, KW] at (i, j), without bias (the value-only forward of the pooled form when its
+/// scratch is too large for the stack, and in constant evaluation).
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t KH, std::size_t KW,
+          std::size_t S, std::size_t P, class T>
+constexpr T point(const T* x, const T* k, std::size_t i, std::size_t j) {
+    T s = T(0);
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            const std::size_t ih = S * i + u;
+            if (ih < P || ih - P >= H) continue;
+            for (std::size_t v = 0; v < KW; ++v) {
+                const std::size_t iw = S * j + v;
+                if (iw < P || iw - P >= W) continue;
+                s += k[(c * KH + u) * KW + v] * x[(c * H + (ih - P)) * W + (iw - P)];
+            }
+        }
+    }
+    return s;
+}
+
 }  // namespace conv_detail
 
 /// Diagnostic types: left incomplete and instantiated next to the static_asserts of the
@@ -223,11 +252,46 @@ namespace ops {
 
 /// conv2d<Stride, Padding>: see the file comment. Arguments: X [N, C, H, W], K [O, C, KH, KW]
 /// and optionally b [O].
-template <std::size_t S, std::size_t P>
+///
+/// Relu and Pool are the fused forms the expression builds by itself: `relu(conv2d(...))` is
+/// conv2d_op<S, P, true> (the bias and max(·, 0) applied in the loop that stores the product)
+/// and `max_pool2d<W>(relu(conv2d(...)))` (or without the relu) is conv2d_op<S, P, Relu, W> when
+/// the W × W windows partition the convolution's output: its value is the pooled image and it
+/// keeps, per pooled number, the position of the window's first maximum (or −1 when the relu
+/// sends no gradient through it), so that no [N, O, OH, OW] intermediate, no separate relu or
+/// pooling pass and no extra adjoint exist. Values and gradients are those of the composition
+/// (ties and relu'(0) = 0 included): the maximum is taken of b + y as the composition does.
+template <std::size_t S, std::size_t P, bool Relu = false, std::size_t Pool = 0>
 struct conv2d_op {
-    static constexpr std::string_view name = "conv2d";
+    static constexpr std::string_view name = Pool != 0 ? (Relu ? "conv2d_relu_max_pool2d"
+                                                               : "conv2d_max_pool2d")
+                                                       : (Relu ? "conv2d_relu" : "conv2d");
     static constexpr bool tensor_op = true;
     static_assert(S >= 1, "ctgrad::conv2d: the stride must be at least 1");
+    /// Whether the op applies something after the product (otherwise the product is stored
+    /// straight into the result, as a plain convolution).
+    static constexpr bool fused = Relu || Pool != 0;
+
+    /// The rewrites: relu of a plain convolution, max pooling of a plain or relu'd one (called
+    /// by ctgrad::relu and ctgrad::max_pool2d on a node of this op).
+    template <class A>
+    static constexpr auto fuse_relu(A a)
+        requires(!Relu && Pool == 0)
+    {
+        return refuse<conv2d_op<S, P, true, 0>>(a, std::make_index_sequence<A::arity>{});
+    }
+    template <std::size_t Win, std::size_t St, class A>
+    static constexpr auto fuse_max_pool(A a)
+        requires(Pool == 0 && Win == St && Win >= 1 &&
+                 detail::shape_of_t<A>::rank == 4 && detail::shape_of_t<A>::dims[2] % Win == 0 &&
+                 detail::shape_of_t<A>::dims[3] % Win == 0)
+    {
+        return refuse<conv2d_op<S, P, Relu, Win>>(a, std::make_index_sequence<A::arity>{});
+    }
+    template <class Op, class A, std::size_t... I>
+    static constexpr auto refuse(const A& a, std::index_sequence<I...>) {
+        return make_node<Op>(a.template child<I>()...);
+    }
 
     template <class X, class K, class... B>
     static constexpr auto result_of() {
@@ -262,8 +326,13 @@ struct conv2d_op {
             static_cast<void>(sizeof(conv2d_bias_is_not_one_per_output_channel<K::dims[0], B...>));
             return shape<1, 1, 1, 1>{};
         } else {
-            return shape<X::dims[0], K::dims[0], (X::dims[2] + 2 * P - K::dims[2]) / S + 1,
-                         (X::dims[3] + 2 * P - K::dims[3]) / S + 1>{};
+            constexpr std::size_t OH = (X::dims[2] + 2 * P - K::dims[2]) / S + 1,
+                                  OW = (X::dims[3] + 2 * P - K::dims[3]) / S + 1;
+            if constexpr (Pool != 0) {
+                return shape<X::dims[0], K::dims[0], OH / Pool, OW / Pool>{};
+            } else {
+                return shape<X::dims[0], K::dims[0], OH, OW>{};
+            }
         }
     }
     template <class X, class K, class... B>
@@ -301,10 +370,38 @@ struct conv2d_op {
         for (std::size_t e = 0; e < d::padded; ++e) xp[e] = T(0);
     }
 
-    /// What training keeps after the value: scratch for the vjps, room for one image's col
-    /// and, with padding, for one padded image [C, H + 2P, W + 2P].
+    /// Where the numbers training keeps after the value are: with pooling, the position of each
+    /// window's maximum (one per pooled number); when fused, one image's convolution output
+    /// [O, OH·OW] (the forward's product, then the vjps' ∂Y of one image); one image's col, and
+    /// with padding one padded image [C, H + 2P, W + 2P].
+    ///
+    /// At run time a convolution with stride 1 and a kernel at most
+    /// conv_kernels::max_kernel_width wide runs the direct kernels (tensor/conv_kernels.hpp)
+    /// instead: then the scratch after `where` is one image's y [O, OH, OWs] or padded ∂Y, and
+    /// one padded image (their layouts in `geo`); constant evaluation always lowers to GEMMs.
+    template <class X, class K>
+    struct layout {
+        using d = dims<X, K>;
+        using geo = conv_kernels::geometry<d::C, d::H, d::W, d::O, d::KH, d::KW, P>;
+        /// (and the partial sums of ∂K, 16 numbers per kernel weight, at most 2^18 numbers:
+        /// wider layers would spend megabytes of workspace on them and lower to GEMMs instead)
+        static constexpr bool direct =
+            conv_kernels::available && S == 1 && d::KW <= conv_kernels::max_kernel_width &&
+            conv_kernels::partial_sums<d::O * d::R> <= (std::size_t{1} << 18);
+        static constexpr std::size_t where =
+            Pool != 0 ? d::N * d::O * (d::OH / Pool) * (d::OW / Pool) : 0;
+        static constexpr std::size_t y = fused ? d::O * d::Q : 0;
+        static constexpr std::size_t gemm = y + d::R * d::Q + d::padded;
+        static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
+        /// the partial sums of ∂K of the direct kernels
+        static constexpr std::size_t kacc = conv_kernels::partial_sums<d::O * d::R>;
+        static constexpr std::size_t total =
+            where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
+    };
+
+    /// What training keeps after the value (see layout).
     template <class X, class K, class... B>
-    static constexpr std::size_t saved = dims<X, K>::R* dims<X, K>::Q + dims<X, K>::padded;
+    static constexpr std::size_t saved = layout<X, K>::total;
 
     /// The largest scratch (in bytes) the value-only forward takes on the stack to run the GEMM
     /// path; above it, and in constant evaluation, it runs the direct convolution.
@@ -313,46 +410,242 @@ struct conv2d_op {
     template <class Out, class X, class K, class... B, class T, class... Bp>
     static constexpr void forward(T* out, const T* x, const T* k, const Bp*... b) {
         using d = dims<X, K>;
-        [[maybe_unused]] const T* bias = nullptr;
-        ((bias = b), ...);
-        constexpr std::size_t scratch = d::R * d::Q + d::padded;
-        if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
+        constexpr bool bias = sizeof...(B) == 1;
+        [[maybe_unused]] const T* bp = nullptr;
+        ((bp = b), ...);
+        constexpr std::size_t ys = Pool != 0 ? d::O * d::Q : 0;
+        constexpr std::size_t scratch = ys + d::R * d::Q + d::padded;
+        using L = layout<X, K>;
+        constexpr std::size_t direct_scratch = L::geo::y_size + L::geo::xp_size;
+        if constexpr (L::direct && direct_scratch * sizeof(T) <= stack_scratch_bytes) {
             if (!std::is_constant_evaluated()) {
-                std::array<T, scratch> buf;  // uninitialised: every number is written first
-                lowered<d, sizeof...(B) == 1>(out, x, k, bias, buf.data());
+                std::array<T, direct_scratch> buf;
+                direct_forward<d, typename L::geo, bias, false>(out, x, k, bp,
+                                                                static_cast<T*>(nullptr),
+                                                                buf.data(), buf.data() +
+                                                                L::geo::y_size);
                 return;
             }
         }
-        for (std::size_t n = 0; n < d::N; ++n) {
-            conv_detail::direct<d::C, d::H, d::W, d::O, d::KH, d::KW, S, P, d::OH, d::OW,
-                                sizeof...(B) == 1>(x + n * d::C * d::H * d::W, k, bias,
-                                                   out + n * d::O * d::Q);
+        if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
+            if (!std::is_constant_evaluated()) {
+                std::array<T, scratch> buf;  // uninitialised: every number is written first
+                lowered<d, bias, false>(out, x, k, bp, static_cast<T*>(nullptr), buf.data(),
+                                        buf.data() + ys);
+                return;
+            }
+        }
+        if constexpr (Pool == 0) {
+            for (std::size_t n = 0; n < d::N; ++n) {
+                T* yn = out + n * d::O * d::Q;
+                conv_detail::direct<d::C, d::H, d::W, d::O, d::KH, d::KW, S, P, d::OH, d::OW,
+                                    bias>(x + n * d::C * d::H * d::W, k, bp, yn);
+                if constexpr (Relu) {
+                    for (std::size_t e = 0; e < d::O * d::Q; ++e) yn[e] = relu_of(yn[e]);
+                }
+            }
+        } else {  // each pooled number from its window's dot products
+            constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool, taps = d::R;
+            for (std::size_t n = 0; n < d::N; ++n) {
+                const T* xn = x + n * d::C * d::H * d::W;
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    const T bo = bias ? bp[o] : T(0);
+                    for (std::size_t pi = 0; pi < PH; ++pi) {
+                        for (std::size_t pj = 0; pj < PW; ++pj) {
+                            T m = T(0);
+                            for (std::size_t u = 0; u < Pool; ++u) {
+                                for (std::size_t v = 0; v < Pool; ++v) {
+                                    T e = conv_detail::point<d::C, d::H, d::W, d::KH, d::KW, S, P>(
+                                        xn, k + o * taps, Pool * pi + u, Pool * pj + v);
+                                    if constexpr (bias) e += bo;
+                                    m = (u == 0 && v == 0) || e > m ? e : m;
+                                }
+                            }
+                            out[((n * d::O + o) * PH + pi) * PW + pj] = Relu ? relu_of(m) : m;
+                        }
+                    }
+                }
+            }
         }
     }
 
     template <class Out, class X, class K, class... B, class T, class... Bp>
     static constexpr void forward_saving(T* out, const T* x, const T* k, const Bp*... b) {
         using d = dims<X, K>;
-        [[maybe_unused]] const T* bias = nullptr;
-        ((bias = b), ...);
-        lowered<d, sizeof...(B) == 1>(out, x, k, bias, out + Out::count);
+        using L = layout<X, K>;
+        [[maybe_unused]] const T* bp = nullptr;
+        ((bp = b), ...);
+        T* where = out + Out::count;
+        if constexpr (L::direct) {
+            if (!std::is_constant_evaluated()) {
+                direct_forward<d, typename L::geo, sizeof...(B) == 1, true>(
+                    out, x, k, bp, where, where + L::where, where + L::where + L::dy);
+                return;
+            }
+        }
+        lowered<d, sizeof...(B) == 1, true>(out, x, k, bp, where, where + L::where,
+                                            where + L::where + L::y);
     }
 
-    /// y_n = K·col_n (+ b) for every image, col_n built in scratch [R·Q + padded].
-    template <class d, bool Bias, class T>
-    static constexpr void lowered(T* out, const T* x, const T* k, const T* bias, T* col) {
+    /// x [C, H, W] into the interior of xp [C, Hp, Wxs] (geometry g), whose border is zero.
+    template <class d, class g, class T>
+    static void pad_direct(const T* __restrict x, T* __restrict xp) {
+        for (std::size_t c = 0; c < d::C; ++c) {
+            for (std::size_t i = 0; i < d::H; ++i) {
+                conv_detail::copy_short<d::W>(xp + (c * g::Hp + i + P) * g::Wxs + P,
+                                              x + (c * d::H + i) * d::W);
+            }
+        }
+    }
+
+    /// The forward through the direct kernels: per image, the padded copy xp, y = K ⋆ xp
+    /// [O, OH, OWs], then the bias (and relu) into the result or the pooled maxima (and, Save,
+    /// their positions).
+    template <class d, class g, bool Bias, bool Save, class T>
+    static void direct_forward(T* out, const T* x, const T* k, const T* bias, T* where, T* y,
+                               T* xp) {
+        for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+        constexpr std::size_t per = Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool)
+                                              : d::O * d::Q;
+        for (std::size_t n = 0; n < d::N; ++n) {
+            pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+            conv_kernels::forward<g, T, d::C, d::O, d::KH, d::KW>(xp, k, y);
+            T* on = out + n * per;
+            if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                conv_kernels::pool2<g, T, d::O, Relu, Bias, Save>(y, bias, on,
+                                                            Save ? where + n * per : where);
+            } else if constexpr (Pool != 0) {
+                pool_epilogue<d, Bias, Save, g::OWs>(y, bias, on, Save ? where + n * per : where);
+            } else {
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    const T bo = Bias ? bias[o] : T(0);
+                    for (std::size_t i = 0; i < d::OH; ++i) {
+                        const T* r = y + (o * d::OH + i) * g::OWs;
+                        T* dst = on + (o * d::OH + i) * d::OW;
+                        for (std::size_t j = 0; j < d::OW; ++j) {
+                            const T v = Bias ? r[j] + bo : r[j];
+                            dst[j] = Relu ? relu_of(v) : v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// max(v, 0) as ops::relu_op (NaN kept).
+    template <class T>
+    static constexpr T relu_of(T v) {
+        return v <= T(0) ? T(0) : v;
+    }
+
+    /// The forward of every image: col_n (scratch col [R·Q + padded]), its product with K and
+    /// what follows it: the bias (and relu) into the result, or with pooling the product into y
+    /// [O·Q] first and the pooled maxima (and their positions, Save) into the result.
+    template <class d, bool Bias, bool Save, class T>
+    static constexpr void lowered(T* out, const T* x, const T* k, const T* bias, T* where, T* y,
+                                  T* col) {
         T* xp = col + d::R * d::Q;
         clear_padded<d>(xp);
+        constexpr std::size_t per = Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool)
+                                              : d::O * d::Q;
         for (std::size_t n = 0; n < d::N; ++n) {
             patches<d, false>(x, n, col, xp);
-            T* y = out + n * d::O * d::Q;
-            if constexpr (Bias) {
-                for (std::size_t o = 0; o < d::O; ++o) {
-                    for (std::size_t q = 0; q < d::Q; ++q) y[o * d::Q + q] = bias[o];
+            T* yn = out + n * per;
+            if constexpr (!fused) {
+                if constexpr (Bias) {
+                    for (std::size_t o = 0; o < d::O; ++o) {
+                        for (std::size_t q = 0; q < d::Q; ++q) yn[o * d::Q + q] = bias[o];
+                    }
+                    kernels::matmul<d::O, d::R, d::Q, kernels::mode::accumulate>(k, col, yn);
+                } else {
+                    kernels::matmul<d::O, d::R, d::Q>(k, col, yn);
                 }
-                kernels::matmul<d::O, d::R, d::Q, kernels::mode::accumulate>(k, col, y);
+            } else if constexpr (Pool == 0) {
+                kernels::matmul<d::O, d::R, d::Q>(k, col, yn);
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    T* r = yn + o * d::Q;
+                    const T bo = Bias ? bias[o] : T(0);
+                    for (std::size_t q = 0; q < d::Q; ++q) r[q] = relu_of(Bias ? r[q] + bo : r[q]);
+                }
             } else {
                 kernels::matmul<d::O, d::R, d::Q>(k, col, y);
+                pool_epilogue<d, Bias, Save>(y, bias, yn, Save ? where + n * per : where);
+            }
+        }
+    }
+
+    /// The pooled maxima of b + y for one image y [O, OH, OW] (first maximum in row-major window
+    /// order), relu'd when Relu, into out [O, PH, PW]; Save: the maximum's position u·Pool + v
+    /// into where, or −1 when relu'(maximum) = 0 (no gradient flows).
+    template <class d, bool Bias, bool Save, std::size_t OW = d::OW, class T>
+    static constexpr void pool_epilogue(const T* y, const T* bias, T* out, T* where) {
+        constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool;
+        for (std::size_t o = 0; o < d::O; ++o) {
+            const T bo = Bias ? bias[o] : T(0);
+            const T* yo = y + o * d::OH * OW;
+            for (std::size_t pi = 0; pi < PH; ++pi) {
+                for (std::size_t pj = 0; pj < PW; ++pj) {
+                    const T* w = yo + Pool * pi * OW + Pool * pj;
+                    T m = Bias ? w[0] + bo : w[0];
+                    T at = T(0);
+                    for (std::size_t u = 0; u < Pool; ++u) {
+                        for (std::size_t v = 0; v < Pool; ++v) {
+                            const T e = Bias ? w[u * OW + v] + bo : w[u * OW + v];
+                            at = e > m ? static_cast<T>(u * Pool + v) : at;
+                            m = e > m ? e : m;
+                        }
+                    }
+                    const std::size_t q = (o * PH + pi) * PW + pj;
+                    out[q] = Relu ? relu_of(m) : m;
+                    if constexpr (Save) where[q] = !Relu || m > T(0) ? at : T(-1);
+                }
+            }
+        }
+    }
+
+    /// ∂Y of one image [O, OH, OW] from the fused op's adjoint g and value v (and positions):
+    /// g where v > 0 (relu), or g at each window's kept position and 0 elsewhere (pooling).
+    /// Into dy [O, OH, OW], or with Geo into the padded layout of the direct kernels (Geo::dy_at;
+    /// also the plain convolution's ∂Y, copied).
+    template <class d, class T, class Geo = void>
+    static constexpr void unfold(const T* g, const T* v, const T* where, T* dy) {
+        constexpr auto at = [](std::size_t o, std::size_t i) {
+            if constexpr (std::is_void_v<Geo>) {
+                return (o * d::OH + i) * d::OW;
+            } else {
+                return Geo::dy_at(o, i, 0);
+            }
+        };
+        if constexpr (Pool == 0) {
+            for (std::size_t o = 0; o < d::O; ++o) {
+                for (std::size_t i = 0; i < d::OH; ++i) {
+                    const std::size_t e = (o * d::OH + i) * d::OW;
+                    T* row = dy + at(o, i);
+                    for (std::size_t j = 0; j < d::OW; ++j) {
+                        if constexpr (Relu) {
+                            row[j] = v[e + j] > T(0) ? g[e + j] : T(0);
+                        } else {
+                            row[j] = g[e + j];
+                        }
+                    }
+                }
+            }
+        } else {
+            constexpr std::size_t PH = d::OH / Pool, PW = d::OW / Pool;
+            for (std::size_t o = 0; o < d::O; ++o) {
+                for (std::size_t pi = 0; pi < PH; ++pi) {
+                    const T* gr = g + (o * PH + pi) * PW;
+                    const T* wr = where + (o * PH + pi) * PW;
+                    for (std::size_t u = 0; u < Pool; ++u) {
+                        T* row = dy + at(o, Pool * pi + u);
+                        for (std::size_t pj = 0; pj < PW; ++pj) {
+                            for (std::size_t v = 0; v < Pool; ++v) {
+                                row[Pool * pj + v] =
+                                    wr[pj] == static_cast<T>(u * Pool + v) ? gr[pj] : T(0);
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -365,15 +658,68 @@ struct conv2d_op {
     static constexpr void vjp(T* dst, const T* dout, const T* out, const T* x, const T* k,
                               const Bp*...) {
         using d = dims<X, K>;
+        using L = layout<X, K>;
+        constexpr std::size_t per = Out::count / d::N;
         // the scratch after the value (saved): the sweep's own writable memory
-        T* col = const_cast<T*>(out) + Out::count;
+        T* where = const_cast<T*>(out) + Out::count;
+        T* ybuf = where + L::where;
+        T* col = ybuf + L::y;
+        // ∂Y of image n: the adjoint itself, or unfolded through the relu and pooling
+        auto dy = [&](std::size_t n) -> const T* {
+            if constexpr (!fused) {
+                return dout + n * per;
+            } else {
+                unfold<d>(dout + n * per, out + n * per, where + n * per, ybuf);
+                return ybuf;
+            }
+        };
+        if constexpr (L::direct && I != 2) {
+            if (!std::is_constant_evaluated()) {
+                using g = typename L::geo;
+                // ∂Y of image n into the padded layout, whose border stays 0
+                auto unfold_direct = [&](std::size_t n) {
+                    if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                        conv_kernels::unpool2<g, T, d::O>(dout + n * per, where + n * per, ybuf);
+                    } else {
+                        unfold<d, T, g>(dout + n * per, out + n * per, where + n * per, ybuf);
+                    }
+                };
+                T* xp = ybuf + L::dy;
+                for (std::size_t e = 0; e < g::dyp_size; ++e) ybuf[e] = T(0);
+                if constexpr (I == 0) {
+                    constexpr std::size_t img = d::C * d::H * d::W;
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        unfold_direct(n);
+                        conv_kernels::grad_image<g, T, Mode == kernels::mode::accumulate, d::C,
+                                                 d::H, d::W, d::O, d::KH, d::KW, P>(
+                            ybuf, k, dst + n * img);
+                    }
+                } else {
+                    T* acc = xp + g::xp_size;
+                    constexpr std::size_t lanes = L::kacc / (d::O * d::R);
+                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                    for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        unfold_direct(n);
+                        pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+                        conv_kernels::grad_kernel<g, T, d::C, d::O, d::KH, d::KW>(xp, ybuf, acc);
+                    }
+                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                        T s = T(0);
+                        for (std::size_t l = 0; l < lanes; ++l) s += acc[e * lanes + l];
+                        detail::put<Mode>(dst[e], s);
+                    }
+                }
+                return;
+            }
+        }
         if constexpr (I == 0) {  // ∂X_n = col2im(Kᵀ·∂Y_n)
             constexpr std::size_t img = d::C * d::H * d::W;
             if constexpr (Mode == kernels::mode::assign) {
                 for (std::size_t e = 0; e < d::N * img; ++e) dst[e] = T(0);
             }
             for (std::size_t n = 0; n < d::N; ++n) {
-                kernels::matmul_tn<d::R, d::O, d::Q>(k, dout + n * d::O * d::Q, col);
+                kernels::matmul_tn<d::R, d::O, d::Q>(k, dy(n), col);
                 conv_detail::col2im_add<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
                     col, dst + n * img);
             }
@@ -382,19 +728,28 @@ struct conv2d_op {
             clear_padded<d>(xp);
             for (std::size_t n = 0; n < d::N; ++n) {
                 patches<d, true>(x, n, col, xp);
+                const T* g = dy(n);
                 if (Mode == kernels::mode::assign && n == 0) {
-                    kernels::matmul<d::O, d::Q, d::R>(dout, col, dst);
+                    kernels::matmul<d::O, d::Q, d::R>(g, col, dst);
                 } else {
-                    kernels::matmul<d::O, d::Q, d::R, kernels::mode::accumulate>(
-                        dout + n * d::O * d::Q, col, dst);
+                    kernels::matmul<d::O, d::Q, d::R, kernels::mode::accumulate>(g, col, dst);
                 }
             }
         } else {  // ∂b[o] = Σ_n Σ_q ∂Y[n, o, q]
+            constexpr std::size_t plane = per / d::O;
             for (std::size_t o = 0; o < d::O; ++o) {
                 T s = T(0);
                 for (std::size_t n = 0; n < d::N; ++n) {
-                    const T* r = dout + (n * d::O + o) * d::Q;
-                    for (std::size_t q = 0; q < d::Q; ++q) s += r[q];
+                    const std::size_t at = n * per + o * plane;
+                    for (std::size_t q = 0; q < plane; ++q) {
+                        if constexpr (!fused) {
+                            s += dout[at + q];
+                        } else if constexpr (Pool == 0) {
+                            s += out[at + q] > T(0) ? dout[at + q] : T(0);
+                        } else {
+                            s += where[at + q] >= T(0) ? dout[at + q] : T(0);
+                        }
+                    }
                 }
                 detail::put<Mode>(dst[o], s);
             }
@@ -732,9 +1087,15 @@ constexpr auto conv2d(X x, K k, B b) {
 
 /// The maximum of each Window × Window window of images [N, C, H, W], windows `Stride` apart:
 /// [N, C, (H − Window)/Stride + 1, (W − Window)/Stride + 1]. The windows must tile the image.
+/// Of a convolution (or of the relu of one) whose output the windows partition (Stride =
+/// Window), the pooling is fused into it: see ops::conv2d_op.
 template <std::size_t Window, std::size_t Stride = Window, expression X>
 constexpr auto max_pool2d(X x) {
-    return make_node<ops::max_pool2d_op<Window, Stride>>(std::move(x));
+    if constexpr (requires { X::op::template fuse_max_pool<Window, Stride>(x); }) {
+        return X::op::template fuse_max_pool<Window, Stride>(std::move(x));
+    } else {
+        return make_node<ops::max_pool2d_op<Window, Stride>>(std::move(x));
+    }
 }
 
 /// The mean of each Window × Window window of images [N, C, H, W] (see max_pool2d).

@@ -1,0 +1,632 @@
+/// @file
+/// Direct (implicit-im2col) convolution kernels for stride 1, vectorised along the output rows
+/// and compiled, like the matrix products (tensor/matmul.hpp), for the target and for AVX2 + FMA
+/// and AVX-512F, the best the processor has chosen at run time (`kernels::active_isa()`).
+///
+/// Every kernel works on one image in zero-padded layouts whose row strides are whole 64-byte
+/// vectors (`geometry`), so that every load is a full vector and no column needs a remainder
+/// loop; the numbers a vector reads past a row's end are zeros of the padding (or land in
+/// output columns that are never read):
+///
+/// - `forward`: y [O, OH, OWs] = K ⋆ xp for the padded image xp [C, Hp, Wxs]: per output row, a
+///   register block of output channels × row vectors, one broadcast of K and one load of xp per
+///   tap and vector (no col matrix);
+/// - `grad_kernel`: dK[o, c, u, v] += Σ_{i, j} dY[o, i, j]·xp[c, i + u, j + v] for dY in the
+///   padded layout dyp [O, OH + 2(KH − 1), WYs]: a register block of output channels × kernel
+///   columns, summed along the rows and reduced across lanes once per image;
+/// - `grad_image`: the transposed convolution dX[c, h, w] (+)= Σ_{o, u, v} K[o, c, u, v]·
+///   dY[o, h − u, w − v] (in padded-image coordinates, the padding's rows and columns dropped),
+///   a register block of input channels × two rows.
+///
+/// The blocks fit the register file: at most 24 accumulators with 32 vector registers, 12 with
+/// 16. A convolution takes this path when its stride is 1 and its kernel at most 8 wide; the
+/// others (and constant evaluation) lower to the GEMM kernels (tensor/conv.hpp).
+#pragma once
+
+#include <cstddef>  // std::size_t
+#include <utility>  // std::index_sequence
+
+#include <ctgrad/tensor/matmul.hpp>
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CTGRAD_KERNELS_PORTABLE)
+#define CTGRAD_CONV_DIRECT 1
+#else
+#define CTGRAD_CONV_DIRECT 0
+#endif
+
+#if CTGRAD_CONV_DIRECT && (defined(__clang__) || __GNUC__ >= 12)  // __builtin_shufflevector
+#define CTGRAD_CONV_POOL2 1
+#else
+#define CTGRAD_CONV_POOL2 0
+#endif
+
+#if CTGRAD_CONV_DIRECT && defined(__x86_64__) && !defined(__AVX512F__) && \
+    !defined(CTGRAD_KERNELS_VECTOR_BYTES) && !defined(CTGRAD_KERNELS_NO_DISPATCH)
+#define CTGRAD_CONV_DISPATCH 1
+#else
+#define CTGRAD_CONV_DISPATCH 0
+#endif
+
+namespace ctgrad::conv_kernels {
+
+/// Whether this build has the direct kernels (GCC or Clang vector extensions).
+inline constexpr bool available = CTGRAD_CONV_DIRECT != 0;
+
+/// The widest kernel row the direct kernels take.
+inline constexpr std::size_t max_kernel_width = 8;
+
+/// The padded layouts of one image (row strides in multiples of 16 numbers: whole vectors of
+/// every instruction set, for float and double).
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t O, std::size_t KH,
+          std::size_t KW, std::size_t P>
+struct geometry {
+    static constexpr std::size_t lanes = 16;
+    static constexpr std::size_t round(std::size_t n) { return (n + lanes - 1) / lanes * lanes; }
+    static constexpr std::size_t Hp = H + 2 * P, Wp = W + 2 * P;
+    static constexpr std::size_t OH = Hp - KH + 1, OW = Wp - KW + 1;
+    /// row stride of y: whole pairs of vectors (the 2 × 2 pooling reads two at a time)
+    static constexpr std::size_t OWs = (OW + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
+    static constexpr std::size_t Wps = round(Wp);  ///< padded-image columns computed by dX
+    static constexpr std::size_t wide = OWs > Wps ? OWs : Wps;
+    static constexpr std::size_t Wxs = wide + KW - 1;      ///< row stride of xp
+    static constexpr std::size_t RY = OH + 2 * (KH - 1);   ///< rows of dyp
+    static constexpr std::size_t WYs = wide + 2 * (KW - 1) + lanes;  ///< row stride of dyp
+    static constexpr std::size_t xp_size = C * Hp * Wxs;
+    static constexpr std::size_t y_size = O * OH * OWs;
+    static constexpr std::size_t dyp_size = O * RY * WYs;
+    /// dY[o, i, j] is dyp[o·RY·WYs + (i + KH − 1)·WYs + KW − 1 + j].
+    static constexpr std::size_t dy_at(std::size_t o, std::size_t i, std::size_t j) {
+        return (o * RY + i + KH - 1) * WYs + KW - 1 + j;
+    }
+};
+
+namespace detail {
+
+using kernels::isa;
+using kernels::detail::isa_traits;
+using kernels::detail::lanes_on;
+
+/// Lanes of a partial sum of ∂K (`grad_kernel`): one vector of any instruction set.
+inline constexpr std::size_t lanes = 16;
+
+/// The blocks of n rows of at most cap each, as equal as they go: their size.
+constexpr std::size_t even_block(std::size_t n, std::size_t cap) {
+    const std::size_t blocks = (n + cap - 1) / cap;
+    return (n + blocks - 1) / blocks;
+}
+
+#if CTGRAD_CONV_DIRECT
+#define CTGRAD_CONV_INLINE [[gnu::always_inline]] inline
+using kernels::detail::load;
+using kernels::detail::store;
+using kernels::detail::vec;
+
+/// Keeps v in a register: the compiler may no longer fold its load into each multiply-add
+/// that uses it (GCC does, and then reads an unaligned vector, often split across two cache
+/// lines, once per use instead of once). GCC only: Clang loads such a vector once, and checks
+/// the operand against this helper's own (baseline) instruction set, refusing 32- and 64-byte
+/// vectors.
+template <class V>
+CTGRAD_CONV_INLINE void in_register(V& v) {
+#if defined(__x86_64__) && !defined(__clang__)
+    __asm__("" : "+v"(v));
+#else
+    static_cast<void>(v);
+#endif
+}
+
+/// Accumulators a block may hold on instruction set I.
+template <isa I>
+inline constexpr std::size_t budget = isa_traits<I>::registers >= 32 ? 24 : 12;
+
+/// y rows i, output channels o0 .. o0 + OB: JV vectors per row.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t O, std::size_t KH,
+          std::size_t KW, std::size_t OB, std::size_t JV>
+CTGRAD_CONV_INLINE void forward_block(const T* __restrict xp, const T* __restrict k,
+                                      T* __restrict y, std::size_t i, std::size_t o0) {
+    vec<T, Wl> acc[OB][JV];
+#pragma GCC unroll 24
+    for (std::size_t o = 0; o < OB; ++o) {
+#pragma GCC unroll 8
+        for (std::size_t jv = 0; jv < JV; ++jv) acc[o][jv] = vec<T, Wl>{};
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            const T* xr = xp + (c * G::Hp + i + u) * G::Wxs;
+            const T* kr = k + (o0 * C + c) * KH * KW + u * KW;
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < KW; ++v) {
+                vec<T, Wl> xv[JV];
+#pragma GCC unroll 8
+                for (std::size_t jv = 0; jv < JV; ++jv) {
+                    load<Wl>(xv[jv], xr + v + jv * Wl);
+                    in_register(xv[jv]);
+                }
+#pragma GCC unroll 24
+                for (std::size_t o = 0; o < OB; ++o) {
+                    const T w = kr[o * C * KH * KW + v];
+#pragma GCC unroll 8
+                    for (std::size_t jv = 0; jv < JV; ++jv) acc[o][jv] += xv[jv] * w;
+                }
+            }
+        }
+    }
+#pragma GCC unroll 24
+    for (std::size_t o = 0; o < OB; ++o) {
+        T* yr = y + ((o0 + o) * G::OH + i) * G::OWs;
+#pragma GCC unroll 8
+        for (std::size_t jv = 0; jv < JV; ++jv) store<Wl>(yr + jv * Wl, acc[o][jv]);
+    }
+}
+
+template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+CTGRAD_CONV_INLINE void forward_body(const T* __restrict xp, const T* __restrict k,
+                                     T* __restrict y) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    constexpr std::size_t JV = (G::OW + Wl - 1) / Wl;
+    constexpr std::size_t cap = budget<I> / JV > 0 ? budget<I> / JV : 1;
+    constexpr std::size_t OB = even_block(O, cap);
+    for (std::size_t i = 0; i < G::OH; ++i) {
+        std::size_t o0 = 0;
+        for (; o0 + OB <= O; o0 += OB) {
+            forward_block<G, T, Wl, C, O, KH, KW, OB, JV>(xp, k, y, i, o0);
+        }
+        if constexpr (O % OB != 0) {
+            forward_block<G, T, Wl, C, O, KH, KW, O % OB, JV>(xp, k, y, i, O - O % OB);
+        }
+    }
+}
+
+/// dK[o0 .. o0 + OB, c, u, 0 .. KW) += Σ_{i, j} dY[o, i, j]·xp[c, i + u, j + v], as vectors of
+/// partial sums (dk: `lanes` numbers per entry of ∂K, summed across at the end).
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t OB>
+CTGRAD_CONV_INLINE void grad_kernel_block(const T* __restrict xp, const T* __restrict dyp,
+                                          T* __restrict dk, std::size_t c, std::size_t u,
+                                          std::size_t o0) {
+    constexpr std::size_t JV = (G::OW + Wl - 1) / Wl;
+    vec<T, Wl> acc[OB][KW];
+#pragma GCC unroll 24
+    for (std::size_t o = 0; o < OB; ++o) {
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < KW; ++v) acc[o][v] = vec<T, Wl>{};
+    }
+    for (std::size_t i = 0; i < G::OH; ++i) {
+        const T* xr = xp + (c * G::Hp + i + u) * G::Wxs;
+        for (std::size_t jv = 0; jv < JV; ++jv) {
+            vec<T, Wl> g[OB];
+#pragma GCC unroll 24
+            for (std::size_t o = 0; o < OB; ++o) load<Wl>(g[o], dyp + G::dy_at(o0 + o, i, jv * Wl));
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < KW; ++v) {
+                vec<T, Wl> xv;
+                load<Wl>(xv, xr + jv * Wl + v);
+                in_register(xv);
+#pragma GCC unroll 24
+                for (std::size_t o = 0; o < OB; ++o) acc[o][v] += g[o] * xv;
+            }
+        }
+    }
+#pragma GCC unroll 24
+    for (std::size_t o = 0; o < OB; ++o) {
+        T* d = dk + (((o0 + o) * C + c) * KH * KW + u * KW) * lanes;
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < KW; ++v) {
+            vec<T, Wl> old;
+            load<Wl>(old, d + v * lanes);
+            old += acc[o][v];
+            store<Wl>(d + v * lanes, old);
+        }
+    }
+}
+
+template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+CTGRAD_CONV_INLINE void grad_kernel_body(const T* __restrict xp, const T* __restrict dyp,
+                                         T* __restrict dk) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    constexpr std::size_t cap = budget<I> / KW > 0 ? budget<I> / KW : 1;
+    constexpr std::size_t OB = even_block(O, cap);
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            std::size_t o0 = 0;
+            for (; o0 + OB <= O; o0 += OB) {
+                grad_kernel_block<G, T, Wl, C, KH, KW, OB>(xp, dyp, dk, c, u, o0);
+            }
+            if constexpr (O % OB != 0) {
+                grad_kernel_block<G, T, Wl, C, KH, KW, O % OB>(xp, dyp, dk, c, u, O - O % OB);
+            }
+        }
+    }
+}
+
+/// Rows h .. h + HB (padded-image coordinates) of dX for channels c0 .. c0 + CB, JV vectors a
+/// row, stored into rows [CB][HB][Wps] of buf.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t O, std::size_t KH,
+          std::size_t KW, std::size_t CB, std::size_t HB, std::size_t JV>
+CTGRAD_CONV_INLINE void grad_image_block(const T* __restrict dyp, const T* __restrict k,
+                                         T* __restrict buf, std::size_t h, std::size_t c0) {
+    vec<T, Wl> acc[CB][HB][JV];
+#pragma GCC unroll 24
+    for (std::size_t c = 0; c < CB; ++c) {
+#pragma GCC unroll 2
+        for (std::size_t r = 0; r < HB; ++r) {
+#pragma GCC unroll 8
+            for (std::size_t jv = 0; jv < JV; ++jv) acc[c][r][jv] = vec<T, Wl>{};
+        }
+    }
+    for (std::size_t o = 0; o < O; ++o) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            const T* kr = k + (o * C + c0) * KH * KW + u * KW;
+            // dY row h + r − u is dyp row h + r − u + KH − 1
+            const T* gr = dyp + (o * G::RY + h + KH - 1 - u) * G::WYs + KW - 1;
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < KW; ++v) {
+                vec<T, Wl> g[HB][JV];
+#pragma GCC unroll 2
+                for (std::size_t r = 0; r < HB; ++r) {
+#pragma GCC unroll 8
+                    for (std::size_t jv = 0; jv < JV; ++jv) {
+                        load<Wl>(g[r][jv], gr + r * G::WYs + jv * Wl - v);
+                        in_register(g[r][jv]);
+                    }
+                }
+#pragma GCC unroll 24
+                for (std::size_t c = 0; c < CB; ++c) {
+                    const T w = kr[c * KH * KW + v];
+#pragma GCC unroll 2
+                    for (std::size_t r = 0; r < HB; ++r) {
+#pragma GCC unroll 8
+                        for (std::size_t jv = 0; jv < JV; ++jv) acc[c][r][jv] += g[r][jv] * w;
+                    }
+                }
+            }
+        }
+    }
+#pragma GCC unroll 24
+    for (std::size_t c = 0; c < CB; ++c) {
+#pragma GCC unroll 2
+        for (std::size_t r = 0; r < HB; ++r) {
+#pragma GCC unroll 8
+            for (std::size_t jv = 0; jv < JV; ++jv) {
+                store<Wl>(buf + (c * HB + r) * G::Wps + jv * Wl, acc[c][r][jv]);
+            }
+        }
+    }
+}
+
+/// dX rows of one channel block, copied out of buf (the padding's columns dropped).
+template <class G, class T, bool Acc, std::size_t H, std::size_t W, std::size_t P,
+          std::size_t CB, std::size_t HB>
+CTGRAD_CONV_INLINE void put_rows(const T* __restrict buf, T* __restrict dx, std::size_t h,
+                                 std::size_t c0) {
+    for (std::size_t c = 0; c < CB; ++c) {
+        for (std::size_t r = 0; r < HB; ++r) {
+            const T* src = buf + (c * HB + r) * G::Wps + P;
+            T* dst = dx + ((c0 + c) * H + h + r - P) * W;
+            for (std::size_t w = 0; w < W; ++w) {
+                if constexpr (Acc) {
+                    dst[w] += src[w];
+                } else {
+                    dst[w] = src[w];
+                }
+            }
+        }
+    }
+}
+
+template <class G, class T, std::size_t Wl, bool Acc, std::size_t C, std::size_t H,
+          std::size_t W, std::size_t O, std::size_t KH, std::size_t KW, std::size_t P,
+          std::size_t CB, std::size_t JV>
+CTGRAD_CONV_INLINE void grad_image_channels(const T* __restrict dyp, const T* __restrict k,
+                                            T* __restrict dx, std::size_t c0) {
+    alignas(64) T buf[CB * 2 * G::Wps];
+    std::size_t h = P;
+    for (; h + 2 <= P + H; h += 2) {
+        grad_image_block<G, T, Wl, C, O, KH, KW, CB, 2, JV>(dyp, k, buf, h, c0);
+        put_rows<G, T, Acc, H, W, P, CB, 2>(buf, dx, h, c0);
+    }
+    if constexpr (H % 2 != 0) {
+        grad_image_block<G, T, Wl, C, O, KH, KW, CB, 1, JV>(dyp, k, buf, h, c0);
+        put_rows<G, T, Acc, H, W, P, CB, 1>(buf, dx, h, c0);
+    }
+}
+
+template <class G, class T, isa I, bool Acc, std::size_t C, std::size_t H, std::size_t W,
+          std::size_t O, std::size_t KH, std::size_t KW, std::size_t P>
+CTGRAD_CONV_INLINE void grad_image_body(const T* __restrict dyp, const T* __restrict k,
+                                        T* __restrict dx) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    constexpr std::size_t JV = (G::Wp + Wl - 1) / Wl;
+    constexpr std::size_t cap = budget<I> / (2 * JV) > 0 ? budget<I> / (2 * JV) : 1;
+    constexpr std::size_t CB = even_block(C, cap);
+    std::size_t c0 = 0;
+    for (; c0 + CB <= C; c0 += CB) {
+        grad_image_channels<G, T, Wl, Acc, C, H, W, O, KH, KW, P, CB, JV>(dyp, k, dx, c0);
+    }
+    if constexpr (C % CB != 0) {
+        grad_image_channels<G, T, Wl, Acc, C, H, W, O, KH, KW, P, C % CB, JV>(dyp, k, dx,
+                                                                             C - C % CB);
+    }
+}
+
+#if CTGRAD_CONV_POOL2
+/// The even (Odd: odd) lanes of the 2W numbers a ++ b.
+template <std::size_t Odd, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void deinterleave(V& out, const V& a, const V& b, std::index_sequence<L...>) {
+    out = __builtin_shufflevector(a, b, (2 * L + Odd)...);
+}
+/// Lanes Half·W/2 ... of a and b interleaved.
+template <std::size_t Half, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void interleave(V& out, const V& a, const V& b, std::index_sequence<L...>) {
+    constexpr std::size_t W = sizeof...(L);
+    out = __builtin_shufflevector(a, b, (L % 2 != 0 ? W : 0) + Half * (W / 2) + L / 2 ...);
+}
+/// r = m ? a : b lane by lane (m all ones or all zeros per lane).
+template <class V, class M>
+CTGRAD_CONV_INLINE void select(V& r, const M& m, const V& a, const V& b) {
+    r = (V)((m & (M)a) | (~m & (M)b));
+}
+
+/// The 2 × 2 max pooling of b + y for one image (y [O, OH, OWs]): out [O, OH/2, OW/2] = the
+/// maxima (relu'd when Relu), Save: where = the first maximum's position u·2 + v, or −1 where
+/// relu'(maximum) = 0. W pooled numbers at a time from two pairs of vectors.
+template <class G, class T, std::size_t Wl, std::size_t O, bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bias,
+                                   T* __restrict out, T* __restrict where) {
+    using V = vec<T, Wl>;
+    constexpr auto idx = std::make_index_sequence<Wl>{};
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3),
+            none = V{} - T(1);
+    alignas(64) T mrow[chunks * Wl], wrow[chunks * Wl];
+    for (std::size_t o = 0; o < O; ++o) {
+        const V b = V{} + (Bias ? bias[o] : T(0));
+        for (std::size_t pi = 0; pi < PH; ++pi) {
+            const T* r0 = y + (o * G::OH + 2 * pi) * G::OWs;
+            const T* r1 = r0 + G::OWs;
+            for (std::size_t t = 0; t < chunks; ++t) {
+                V a0, b0, a1, b1, e, m, at;
+                load<Wl>(a0, r0 + 2 * t * Wl);
+                load<Wl>(b0, r0 + 2 * t * Wl + Wl);
+                load<Wl>(a1, r1 + 2 * t * Wl);
+                load<Wl>(b1, r1 + 2 * t * Wl + Wl);
+                deinterleave<0>(m, a0, b0, idx);
+                if constexpr (Bias) m += b;
+                at = zero;
+                deinterleave<1>(e, a0, b0, idx);
+                if constexpr (Bias) e += b;
+                select(at, e > m, one, at);
+                select(m, e > m, e, m);
+                deinterleave<0>(e, a1, b1, idx);
+                if constexpr (Bias) e += b;
+                select(at, e > m, two, at);
+                select(m, e > m, e, m);
+                deinterleave<1>(e, a1, b1, idx);
+                if constexpr (Bias) e += b;
+                select(at, e > m, three, at);
+                select(m, e > m, e, m);
+                if constexpr (Relu) {
+                    select(at, m > zero, at, none);
+                    select(m, m <= zero, zero, m);
+                }
+                store<Wl>(mrow + t * Wl, m);
+                store<Wl>(wrow + t * Wl, at);
+            }
+            T* orow = out + (o * PH + pi) * PW;
+            for (std::size_t j = 0; j < PW; ++j) orow[j] = mrow[j];
+            if constexpr (Save) {
+                T* wr = where + (o * PH + pi) * PW;
+                for (std::size_t j = 0; j < PW; ++j) wr[j] = wrow[j];
+            }
+        }
+    }
+}
+
+/// ∂Y of one image through the 2 × 2 pooling into the interior of dyp (G::dy_at): g at each
+/// window's kept position (where), 0 elsewhere; every interior number (and the padding columns
+/// the vectors cover, with 0) is written.
+template <class G, class T, std::size_t Wl, std::size_t O>
+CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict where,
+                                     T* __restrict dyp) {
+    using V = vec<T, Wl>;
+    constexpr auto idx = std::make_index_sequence<Wl>{};
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3);
+    alignas(64) T grow[chunks * Wl], wrow[chunks * Wl];
+    for (std::size_t j = PW; j < chunks * Wl; ++j) grow[j] = T(0), wrow[j] = T(-1);
+    for (std::size_t o = 0; o < O; ++o) {
+        for (std::size_t pi = 0; pi < PH; ++pi) {
+            for (std::size_t j = 0; j < PW; ++j) {
+                grow[j] = g[(o * PH + pi) * PW + j];
+                wrow[j] = where[(o * PH + pi) * PW + j];
+            }
+            T* d0 = dyp + G::dy_at(o, 2 * pi, 0);
+            T* d1 = dyp + G::dy_at(o, 2 * pi + 1, 0);
+            for (std::size_t t = 0; t < chunks; ++t) {
+                V gv, wv, p, q, lo, hi;
+                load<Wl>(gv, grow + t * Wl);
+                load<Wl>(wv, wrow + t * Wl);
+                select(p, wv == zero, gv, zero);
+                select(q, wv == one, gv, zero);
+                interleave<0>(lo, p, q, idx);
+                interleave<1>(hi, p, q, idx);
+                store<Wl>(d0 + 2 * t * Wl, lo);
+                store<Wl>(d0 + 2 * t * Wl + Wl, hi);
+                select(p, wv == two, gv, zero);
+                select(q, wv == three, gv, zero);
+                interleave<0>(lo, p, q, idx);
+                interleave<1>(hi, p, q, idx);
+                store<Wl>(d1 + 2 * t * Wl, lo);
+                store<Wl>(d1 + 2 * t * Wl + Wl, hi);
+            }
+        }
+    }
+}
+#endif
+
+/// The compiled kernels of one instruction set (not inlined: one function per convolution and
+/// instruction set).
+#define CTGRAD_CONV_ENTRY(ISA, ATTRIBUTES)                                                        \
+    template <>                                                                                   \
+    struct entry<ISA> {                                                                           \
+        template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW> \
+        ATTRIBUTES static void forward(const T* __restrict xp, const T* __restrict k,             \
+                                       T* __restrict y) {                                         \
+            forward_body<G, T, ISA, C, O, KH, KW>(xp, k, y);                                      \
+        }                                                                                         \
+        template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW> \
+        ATTRIBUTES static void grad_kernel(const T* __restrict xp, const T* __restrict dyp,       \
+                                           T* __restrict dk) {                                    \
+            grad_kernel_body<G, T, ISA, C, O, KH, KW>(xp, dyp, dk);                               \
+        }                                                                                         \
+        template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,        \
+                  std::size_t O, std::size_t KH, std::size_t KW, std::size_t P>                   \
+        ATTRIBUTES static void grad_image(const T* __restrict dyp, const T* __restrict k,         \
+                                          T* __restrict dx) {                                     \
+            grad_image_body<G, T, ISA, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);                   \
+        }                                                                                         \
+        CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                                  \
+    };
+
+#if CTGRAD_CONV_POOL2
+#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                                  \
+    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>                   \
+    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,                 \
+                                 T* __restrict out, T* __restrict where) {                        \
+        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where);             \
+    }                                                                                             \
+    template <class G, class T, std::size_t O>                                                    \
+    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,              \
+                                   T* __restrict dyp) {                                           \
+        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp);                                   \
+    }
+#else
+#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)
+#endif
+
+template <isa I>
+struct entry;
+CTGRAD_CONV_ENTRY(isa::target, [[gnu::noinline]])
+#if CTGRAD_CONV_DISPATCH
+CTGRAD_CONV_ENTRY(isa::avx2, __attribute__((noinline, target("avx2,fma"))))
+CTGRAD_CONV_ENTRY(isa::avx512, __attribute__((noinline, target("avx512f,avx2,fma"))))
+#endif
+#undef CTGRAD_CONV_ENTRY
+#undef CTGRAD_CONV_POOL2_ENTRY
+#undef CTGRAD_CONV_INLINE
+#endif  // CTGRAD_CONV_DIRECT
+
+}  // namespace detail
+
+#if CTGRAD_CONV_DIRECT
+/// y [O, OH, OWs] = K ⋆ xp of one image (no bias), xp [C, Hp, Wxs] zero outside the image.
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void forward(const T* __restrict xp, const T* __restrict k, T* __restrict y) {
+    using detail::entry;
+    using kernels::isa;
+#if CTGRAD_CONV_DISPATCH
+    const isa i = kernels::active_isa();
+    if (i == isa::avx512) return entry<isa::avx512>::forward<G, T, C, O, KH, KW>(xp, k, y);
+    if (i == isa::avx2) return entry<isa::avx2>::forward<G, T, C, O, KH, KW>(xp, k, y);
+#endif
+    entry<isa::target>::forward<G, T, C, O, KH, KW>(xp, k, y);
+}
+
+/// The partial sums of dK [O, C, KH, KW] (detail::lanes numbers per entry, zeroed by the caller
+/// and summed across by `finish_grad_kernel`) += Σ dY·xp of one image, dY in the padded layout
+/// dyp (zero outside it).
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel(const T* __restrict xp, const T* __restrict dyp, T* __restrict dk) {
+    using detail::entry;
+    using kernels::isa;
+#if CTGRAD_CONV_DISPATCH
+    const isa i = kernels::active_isa();
+    if (i == isa::avx512) return entry<isa::avx512>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
+    if (i == isa::avx2) return entry<isa::avx2>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
+#endif
+    entry<isa::target>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
+}
+
+/// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY (padded layout dyp).
+template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_image(const T* __restrict dyp, const T* __restrict k, T* __restrict dx) {
+    using detail::entry;
+    using kernels::isa;
+#if CTGRAD_CONV_DISPATCH
+    const isa i = kernels::active_isa();
+    if (i == isa::avx512) {
+        return entry<isa::avx512>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+    }
+    if (i == isa::avx2) {
+        return entry<isa::avx2>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+    }
+#endif
+    entry<isa::target>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+}
+#endif
+
+/// Whether `pool2` and `unpool2` exist (GCC 12 or later, or Clang: __builtin_shufflevector).
+inline constexpr bool has_pool2 = CTGRAD_CONV_POOL2 != 0;
+
+#if CTGRAD_CONV_POOL2
+/// The fused 2 × 2 max pooling of b + y (y [O, OH, OWs]) into out [O, OH/2, OW/2] and (Save)
+/// the kept positions (see detail::pool2_body).
+template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
+void pool2(const T* __restrict y, const T* __restrict bias, T* __restrict out,
+           T* __restrict where) {
+    using detail::entry;
+    using kernels::isa;
+#if CTGRAD_CONV_DISPATCH
+    const isa i = kernels::active_isa();
+    if (i == isa::avx512) {
+        return entry<isa::avx512>::pool2<G, T, O, Relu, Bias, Save>(y, bias, out, where);
+    }
+    if (i == isa::avx2) {
+        return entry<isa::avx2>::pool2<G, T, O, Relu, Bias, Save>(y, bias, out, where);
+    }
+#endif
+    entry<isa::target>::pool2<G, T, O, Relu, Bias, Save>(y, bias, out, where);
+}
+
+/// ∂Y of one image through the fused 2 × 2 pooling into dyp (see detail::unpool2_body).
+template <class G, class T, std::size_t O>
+void unpool2(const T* __restrict g, const T* __restrict where, T* __restrict dyp) {
+    using detail::entry;
+    using kernels::isa;
+#if CTGRAD_CONV_DISPATCH
+    const isa i = kernels::active_isa();
+    if (i == isa::avx512) return entry<isa::avx512>::unpool2<G, T, O>(g, where, dyp);
+    if (i == isa::avx2) return entry<isa::avx2>::unpool2<G, T, O>(g, where, dyp);
+#endif
+    entry<isa::target>::unpool2<G, T, O>(g, where, dyp);
+}
+#endif
+
+#if !CTGRAD_CONV_DIRECT
+// Without vector extensions the direct kernels do not exist (`available` is false, and the
+// convolution never calls them); these declarations keep the calls well-formed.
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void forward(const T*, const T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel(const T*, const T*, T*) {}
+template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_image(const T*, const T*, T*) {}
+#endif
+#if !CTGRAD_CONV_POOL2
+// Likewise without __builtin_shufflevector (`has_pool2` is false).
+template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
+void pool2(const T*, const T*, T*, T*) {}
+template <class G, class T, std::size_t O>
+void unpool2(const T*, const T*, T*) {}
+#endif
+
+/// Numbers of the partial sums of a ∂K of Count entries.
+template <std::size_t Count>
+inline constexpr std::size_t partial_sums = Count * detail::lanes;
+
+}  // namespace ctgrad::conv_kernels
+
+#undef CTGRAD_CONV_DISPATCH
+#undef CTGRAD_CONV_POOL2
