@@ -99,7 +99,7 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
 template <class Plan, class Set>
 constexpr bool all_bound_quietly() {
     return []<class... V>(ctgrad::detail::type_list<V...>) {
-        return (ctgrad::detail::is_bound_v<Set, V::name> && ...);
+        return ctgrad::detail::all_true_v<ctgrad::detail::is_bound_v<Set, V::name>...>;
     }(typename Plan::variables{});
 }
 
@@ -107,7 +107,7 @@ constexpr bool all_bound_quietly() {
 template <class Plan, class Set>
 constexpr bool all_bound() {
     return []<class... V>(ctgrad::detail::type_list<V...>) {
-        return (ctgrad::detail::check_bound<Set, V::name>() && ...);
+        return ctgrad::detail::all_true_v<ctgrad::detail::check_bound<Set, V::name>()...>;
     }(typename Plan::variables{});
 }
 

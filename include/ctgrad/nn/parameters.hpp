@@ -121,17 +121,15 @@ public:
     /// Calls f(variable, tensor&) for every parameter, in order.
     template <class F>
     void for_each(F&& f) {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(V{}, boost::hana::at_c<I>(*p_)), ...);
-        }
-        (std::index_sequence_for<V...>{});
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}, boost::hana::at_c<I>(*p_)), ...);
+        });
     }
     template <class F>
     void for_each(F&& f) const {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(V{}, boost::hana::at_c<I>(*p_)), ...);
-        }
-        (std::index_sequence_for<V...>{});
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}, boost::hana::at_c<I>(*p_)), ...);
+        });
     }
 
 private:
