@@ -36,27 +36,8 @@ struct type_list;
 // A generic lambda: a closure with a plain call operator would have its conversion to a
 // function pointer and that function defined with it, two more functions named after the
 // argument list per node.
-#if defined(__clang__)
 template <class... Args>
 inline constexpr auto args_id = [](auto...) -> type_list<Args...> { return {}; };
-#endif
-
-/// The identity type of the argument list `Args...`. With clang++, the closure type of
-/// args_id<Args...> (see node). With g++, which has neither of the two clang costs below, a
-/// class: the variable args_id<Args...> would be one more entity per node, named after its
-/// whole subexpression, in g++'s symbol table (the names of such entities, O(depth) each, are
-/// what long chains cost g++: core/fragment.hpp, bench/README.md).
-#if defined(__clang__)
-template <class... Args>
-using args_id_t = std::remove_const_t<decltype(args_id<Args...>)>;
-#else
-template <class... Args>
-struct args_list {
-    type_list<Args...> operator()() const;  // declared only: read by decltype
-};
-template <class... Args>
-using args_id_t = args_list<Args...>;
-#endif
 
 }  // namespace detail
 
@@ -76,7 +57,7 @@ template <class Op, class Id>
 struct node_c;
 
 template <class Op, class... Args>
-using node = node_c<Op, detail::args_id_t<Args...>>;
+using node = node_c<Op, std::remove_const_t<decltype(detail::args_id<Args...>)>>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.
 template <std::size_t I>
