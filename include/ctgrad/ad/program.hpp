@@ -62,8 +62,12 @@ public:
 
     template <fixed_string Name, class Kind>
     constexpr auto operator[](variable<Name, Kind>) const {
-        detail::check_reported<variables, Name, Kind>();
-        if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
+        // The check is instantiated only when it fails: a function named after the variable
+        // list for every variable asked for would be names quadratic in a network's depth.
+        if constexpr (!detail::list_contains_v<variables, variable<Name, Kind>>) {
+            detail::check_reported<variables, Name, Kind>();
+            return value;
+        } else {
             constexpr std::size_t at =
                 tensor_ad::workspace<Sched>::offsets
                     .adj_off[tensor_ad::entry_of<Sched, variable<Name, Kind>>()];
@@ -73,8 +77,6 @@ public:
             } else {
                 return ws_[at];
             }
-        } else {
-            return value;
         }
     }
 
