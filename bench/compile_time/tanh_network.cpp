@@ -25,8 +25,7 @@ using out = ctgrad::nn::dense<"out", width, classes>;
 
 template <std::size_t... L>
 constexpr auto make_net(std::index_sequence<L...>) {
-    return ctgrad::nn::sequential(ctgrad::nn::sequential(hidden<L>{}, ctgrad::nn::tanh)...,
-                                  out{});
+    return ctgrad::nn::sequential(ctgrad::nn::sequential(hidden<L>{}, ctgrad::nn::tanh)..., out{});
 }
 
 constexpr auto net = make_net(std::make_index_sequence<depth>{});

@@ -35,7 +35,9 @@ constexpr auto f = tree_sum<0, n>() * v<0> + ctgrad::sin(v<n - 1>);
 constexpr auto small = v<0> * v<1> + ctgrad::sin(v<n - 1>);
 
 // The number bound to v_i: 0.01 (i + 1) (and s times that for v0).
-constexpr double at(std::size_t i) { return 0.01 * static_cast<double>(i + 1); }
+constexpr double at(std::size_t i) {
+    return 0.01 * static_cast<double>(i + 1);
+}
 
 template <class F, std::size_t... I>
 constexpr auto gradient_at(const F& e, double x0, std::index_sequence<I...>) {
@@ -90,7 +92,7 @@ constexpr auto t_small = jvp_at(small, all);
 static_assert(t_small.tangent == at(1));  // grad f . e0 = v1
 constexpr auto hv_small = hvp_at(small, all);
 static_assert(hv_small[v<1>] == 1.0 && hv_small[v<0>] == 0.0);  // H e0 = (0, 1, 0, ...)
-constexpr auto j_small = jacobian_at(ctgrad::outputs(small, v<0> * v<2>), all);
+constexpr auto j_small = jacobian_at(ctgrad::outputs(small, v<0>* v<2>), all);
 static_assert(j_small(1, v<2>) == at(0) && j_small(1, v<1>) == 0.0);
 
 // Duplicate detection over hundreds of bindings (the sorted lookup of core/binding.hpp).

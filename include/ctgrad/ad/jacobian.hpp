@@ -282,7 +282,8 @@ constexpr void reverse_row(jacobian_result<S, M, Vars>& j, const std::array<S, P
 template <class Plan, class Vars, class S, std::size_t M, std::size_t... O>
 constexpr void reverse_rows(jacobian_result<S, M, Vars>& j, const std::array<S, Plan::size>& v,
                             std::index_sequence<O...>) {
-    ctgrad::detail::static_for_chunks<sizeof...(O)>([&]<std::size_t... C>(std::index_sequence<C...>) {
+    ctgrad::detail::static_for_chunks<sizeof...(O)>([&]<std::size_t... C>(
+        std::index_sequence<C...>) {
         (reverse_row<Plan, Vars, C>(j, v, std::make_index_sequence<Vars::size>{}), ...);
     });
 }
@@ -447,7 +448,8 @@ constexpr void forward_row(jacobian_result<S, M, Vars>& j, const R& r, std::inde
 
 template <class Plan, class Vars, class S, std::size_t M, class R, std::size_t... O>
 constexpr void forward_rows(jacobian_result<S, M, Vars>& j, const R& r, std::index_sequence<O...>) {
-    ctgrad::detail::static_for_chunks<sizeof...(O)>([&]<std::size_t... C>(std::index_sequence<C...>) {
+    ctgrad::detail::static_for_chunks<sizeof...(O)>([&]<std::size_t... C>(
+        std::index_sequence<C...>) {
         (forward_row<Plan, Vars, C>(j, r, std::make_index_sequence<Vars::size>{}), ...);
     });
 }

@@ -266,7 +266,8 @@ constexpr std::array<S, Plan::variable_count> bound_values_of_set(const Set& set
             // named after the index and the binding's type only.
             return std::array<S, sizeof...(V)>{static_cast<S>(
                 boost::hana::detail::ebo_get<boost::hana::detail::bti<at[I]>>(set.items).get())...};
-        }(std::make_index_sequence<sizeof...(V)>{});
+        }
+        (std::make_index_sequence<sizeof...(V)>{});
     }(typename Plan::variables{});
 }
 

@@ -32,8 +32,8 @@ struct type_id {
 /// holds for packs of any length: clang++ refuses a fold over more than 256 operands (and checks
 /// a constrained pack `template <C... T>` as such a fold).
 template <bool... B>
-inline constexpr bool all_true_v =
-    std::is_same_v<std::integer_sequence<bool, true, B...>, std::integer_sequence<bool, B..., true>>;
+inline constexpr bool all_true_v = std::is_same_v<std::integer_sequence<bool, true, B...>,
+                                                  std::integer_sequence<bool, B..., true>>;
 
 /// True when some flag is (see all_true_v).
 template <bool... B>

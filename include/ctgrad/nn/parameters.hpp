@@ -125,14 +125,20 @@ public:
     /// Calls f(variable, tensor&) for every parameter, in order.
     template <class F>
     void for_each(F&& f) {
-        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}, boost::hana::at_c<I>(*p_)), ...);
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+            std::index_sequence<I...>) {
+            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{},
+               boost::hana::at_c<I>(*p_)),
+             ...);
         });
     }
     template <class F>
     void for_each(F&& f) const {
-        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}, boost::hana::at_c<I>(*p_)), ...);
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+            std::index_sequence<I...>) {
+            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{},
+               boost::hana::at_c<I>(*p_)),
+             ...);
         });
     }
 

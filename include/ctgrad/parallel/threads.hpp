@@ -428,10 +428,12 @@ public:
                     prepare(k);
                     const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
                     values_[k] = g.value;
-                    ctgrad::detail::static_for_chunks<sizeof...(V)>(
-                        [&]<std::size_t... I>(std::index_sequence<I...>) {
-                            ((src_[I][k] = g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()), ...);
-                        });
+                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+                        std::index_sequence<I...>) {
+                        ((src_[I][k] =
+                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
+                         ...);
+                    });
                 }
             } catch (...) {
                 error = std::current_exception();
@@ -511,7 +513,8 @@ private:
             start += size;
             ++v;
         };
-        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(std::index_sequence<I...>) {
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+            std::index_sequence<I...>) {
             (one(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}), ...);
         });
     }

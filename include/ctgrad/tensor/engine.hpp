@@ -662,10 +662,10 @@ struct value_desc_of;
 /// computed and stored by this loop (mode 1, forward only), an invariant of the loop (2), read
 /// (3).
 template <class Sched, std::size_t J, std::size_t L, bool Forward,
-          int Mode = Sched::t.val_inline[J]                               ? 0
-                     : (Forward && stored_by_consumer(Sched::t, J))       ? 1
-                     : loop_of<Sched, L, Forward>::slot(J) != none ? 2
-                                                                          : 3>
+          int Mode = Sched::t.val_inline[J]                         ? 0
+                     : (stored_by_consumer(Sched::t, J) && Forward) ? 1
+                     : loop_of<Sched, L, Forward>::slot(J) != none  ? 2
+                                                                    : 3>
 struct value_desc {
     using type = typename value_desc_of<Sched, J, L, Forward, Mode>::type;
 };

@@ -254,7 +254,8 @@ template <class Wrt, class E, bool = is_variable_v<E>>
 struct wanted_c : std::false_type {};
 
 template <class Wrt, class E>
-struct wanted_c<Wrt, E, true> : std::bool_constant<detail::list_contains_v<typename Wrt::list, E>> {};
+struct wanted_c<Wrt, E, true> : std::bool_constant<detail::list_contains_v<typename Wrt::list, E>> {
+};
 
 template <class E>
 struct wanted_c<all_variables, E, true> : std::true_type {};
@@ -337,7 +338,8 @@ constexpr std::size_t op_saved() {
 }
 
 /// The numbers the forward kernel of entry J keeps for its vjp, as a class.
-template <class Plan, std::size_t J, bool = kind_c<typename Plan::template expr<J>>::value == kind::kernel,
+template <class Plan, std::size_t J,
+          bool = kind_c<typename Plan::template expr<J>>::value == kind::kernel,
           class = std::make_index_sequence<Plan::facts.arity[J]>>
 struct saved_c : std::integral_constant<std::size_t, 0> {};
 
@@ -346,11 +348,10 @@ struct saved_c<Plan, J, true, std::index_sequence<I...>>
     : std::integral_constant<
           std::size_t,
           op_saved<typename Plan::template expr<J>::op,
-                   detail::shape_of_t<typename Plan::template expr<Plan::child[J][I]>>...>()> {};
+                   detail::shape_of_t<typename Plan::template expr<Plan::child[J][I]>>...>()>{};
 
 template <class Plan>
 struct plan_extents {
-
     static constexpr std::array<std::size_t, Plan::size> cols =
         []<std::size_t... J>(std::index_sequence<J...>) {
         return std::array<std::size_t, Plan::size>{
