@@ -33,7 +33,8 @@ struct direction {
 
 /// The direction whose component for each named variable is its number:
 /// `along(x = 1.0, y = 0.5)`. Each variable at most once.
-template <binding_argument... B>
+template <class... B>
+    requires binding_arguments<B...>
 constexpr auto along(const B&... b) {
     static_cast<void>(detail::check_no_duplicates<std::remove_cvref_t<B>...>());
     return direction<std::remove_cvref_t<B>...>{
@@ -95,7 +96,7 @@ struct directional_call<direction<D...>, E, B...> {
     using base = call<E, B...>;
     using plan = typename base::plan;
     using set = typename base::set;
-    static constexpr bool direction_bound = (is_bound_v<set, D::name> && ...);
+    static constexpr bool direction_bound = all_true_v<is_bound_v<set, D::name>...>;
     static constexpr bool ok = base::ok && direction_bound && no_duplicates_v<D...> &&
                                ad::detail::scalar_variables_quietly<plan>();
 
@@ -103,7 +104,7 @@ struct directional_call<direction<D...>, E, B...> {
         if constexpr (!base::ok) {
             base::diagnose();
         } else if constexpr (!direction_bound) {
-            static_cast<void>((check_direction_bound<set, D::name>() && ...));
+            static_cast<void>(all_true_v<check_direction_bound<set, D::name>()...>);
         } else {
             static_cast<void>(ad::detail::scalar_variables<plan>());
         }
@@ -117,7 +118,8 @@ struct directional_call<direction<D...>, E, B...> {
 /// the cost of `value`, no reverse sweep. `jvp(f, along(x = 1.0), x = 2.0, y = 3.0).tangent` is
 /// ∂f/∂x. constexpr; f must be a scalar expression of scalar variables, and every variable of
 /// the direction must be bound.
-template <expression E, class... D, binding_argument... B>
+template <expression E, class... D, class... B>
+    requires binding_arguments<B...>
 constexpr auto jvp(const E& f, const direction<D...>& v, const B&... b) {
     using c = detail::directional_call<direction<D...>, E, B...>;
     if constexpr (!c::ok) {
@@ -137,7 +139,8 @@ constexpr auto jvp(const E& f, const direction<D...>& v, const B&... b) {
 /// value and gradient: `hv[x]` = Σ_y ∂²f/∂x∂y v_y. One forward and one reverse sweep on numbers
 /// with one tangent (forward-over-reverse): a small multiple of one gradient, whatever the
 /// number of variables. constexpr; same requirements as jvp.
-template <expression E, class... D, binding_argument... B>
+template <expression E, class... D, class... B>
+    requires binding_arguments<B...>
 constexpr auto hvp(const E& f, const direction<D...>& v, const B&... b) {
     using c = detail::directional_call<direction<D...>, E, B...>;
     using vars = typename c::plan::variables;

@@ -87,7 +87,7 @@ struct direction_seed {
 template <class Plan>
 constexpr bool scalar_variables_quietly() {
     return []<class... V>(ctgrad::detail::type_list<V...>) {
-        return (std::is_same_v<typename V::kind, scalar_kind> && ...);
+        return ctgrad::detail::all_true_v<std::is_same_v<typename V::kind, scalar_kind>...>;
     }(typename Plan::variables{});
 }
 
@@ -111,7 +111,7 @@ constexpr bool check_scalar_variable() {
 template <class Plan>
 constexpr bool scalar_variables() {
     return []<class... V>(ctgrad::detail::type_list<V...>) {
-        return (check_scalar_variable<V>() && ...);
+        return ctgrad::detail::all_true_v<check_scalar_variable<V>()...>;
     }(typename Plan::variables{});
 }
 

@@ -94,7 +94,8 @@ constexpr auto gradient_as(const E& f, const B&... b) {
 /// and equals, bit for bit, the same formula evaluated on plain numbers in the same order.
 /// For an expression over tensors the result is a number for a scalar expression and a
 /// `tensor` of the expression's shape otherwise, in the tensors' element type.
-template <expression E, binding_argument... B>
+template <expression E, class... B>
+    requires binding_arguments<B...>
 constexpr auto value(const E& f, const B&... b) {
     using c = detail::call<E, B...>;
     if constexpr (!c::ok) {
@@ -139,7 +140,8 @@ constexpr auto gradient_impl(const E& f, const B&... b) {
 /// The value and every partial derivative of `f` in one forward and one reverse sweep:
 /// `auto g = gradient(f, x = 1.0, y = 0.5); g.value; g[x]; g[y];`. For an expression over
 /// tensors (which must be a scalar, e.g. a loss), `g[W]` is a tensor of W's shape.
-template <expression E, binding_argument... B>
+template <expression E, class... B>
+    requires binding_arguments<B...>
 constexpr auto gradient(const E& f, const B&... b) {
     return detail::gradient_impl<E, all_variables>(f, b...);
 }
@@ -147,7 +149,8 @@ constexpr auto gradient(const E& f, const B&... b) {
 /// The gradient with respect to the listed variables only: `gradient(loss, wrt(W1, b1, W2,
 /// b2), X = x, Y = y, W1 = w1, ...)`. The others (data, targets) are bound but get no adjoint,
 /// and the backward pass does no work for them (no input gradient of the first layer).
-template <expression E, class... V, binding_argument... B>
+template <expression E, class... V, class... B>
+    requires binding_arguments<B...>
 constexpr auto gradient(const E& f, wrt_t<V...>, const B&... b) {
     return detail::gradient_impl<E, wrt_t<V...>>(f, b...);
 }

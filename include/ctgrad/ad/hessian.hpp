@@ -47,7 +47,8 @@ struct hessian_result {
 /// plan of f is the gradient's; nothing is differentiated symbolically). The result is
 /// symmetric: h(x, y) and h(y, x) are the mean of the two (equal up to rounding) tangents.
 /// f must be a scalar expression of scalar variables.
-template <expression E, binding_argument... B>
+template <expression E, class... B>
+    requires binding_arguments<B...>
 constexpr auto hessian(const E& f, const B&... b) {
     using c = detail::call<E, B...>;
     using plan = typename c::plan;

@@ -288,14 +288,18 @@ constexpr void reverse_row(jacobian_result<S, M, Vars>& j, const std::array<S, P
                            std::index_sequence<K...>) {
     const auto a = output_reverse<Plan, O, S>(v);
     j.value[O] = v[Plan::child[Plan::size - 1][O]];
-    // A pack, not a loop: constant indices keep v and a in registers.
-    ((j.rows[O][K] = reverse_partial<Plan, Vars, O, K>(a)), ...);
+    // A pack, not a loop: constant indices keep v and a in registers (an initializer list, not
+    // a fold: clang++ refuses folds of more than 256 operands).
+    j.rows[O] = {reverse_partial<Plan, Vars, O, K>(a)...};
 }
 
 template <class Plan, class Vars, class S, std::size_t M, std::size_t... O>
 constexpr void reverse_rows(jacobian_result<S, M, Vars>& j, const std::array<S, Plan::size>& v,
                             std::index_sequence<O...>) {
-    (reverse_row<Plan, Vars, O>(j, v, std::make_index_sequence<Vars::size>{}), ...);
+    ctgrad::detail::static_for_chunks<sizeof...(O)>([&]<std::size_t... C>(
+        std::index_sequence<C...>) {
+        (reverse_row<Plan, Vars, C>(j, v, std::make_index_sequence<Vars::size>{}), ...);
+    });
 }
 
 // --- the m reverse sweeps as one, on SIMD lanes (run time only) ---
@@ -425,12 +429,15 @@ template <class Plan, class Vars, std::size_t O, class S, std::size_t M, class R
 constexpr void forward_row(jacobian_result<S, M, Vars>& j, const R& r, std::index_sequence<K...>) {
     const auto& y = r[Plan::child[Plan::size - 1][O]];
     j.value[O] = y.v;
-    ((j.rows[O][K] = y.t[K]), ...);
+    j.rows[O] = {y.t[K]...};
 }
 
 template <class Plan, class Vars, class S, std::size_t M, class R, std::size_t... O>
 constexpr void forward_rows(jacobian_result<S, M, Vars>& j, const R& r, std::index_sequence<O...>) {
-    (forward_row<Plan, Vars, O>(j, r, std::make_index_sequence<Vars::size>{}), ...);
+    ctgrad::detail::static_for_chunks<sizeof...(O)>([&]<std::size_t... C>(
+        std::index_sequence<C...>) {
+        (forward_row<Plan, Vars, C>(j, r, std::make_index_sequence<Vars::size>{}), ...);
+    });
 }
 
 /// Forward accumulation: one sweep on numbers carrying a tangent per variable of Vars.
@@ -672,7 +679,8 @@ constexpr auto jacobian_impl(const F& f, const B&... b) {
 /// once. `Mode` forces forward or reverse accumulation (the default picks one from the number
 /// of inputs n and outputs m; both give the same numbers up to rounding; a function over
 /// tensors takes reverse accumulation only). constexpr.
-template <accumulation Mode = accumulation::automatic, class F, binding_argument... B>
+template <accumulation Mode = accumulation::automatic, class F, class... B>
+    requires binding_arguments<B...>
 constexpr auto jacobian(const F& f, const B&... b) {
     return ad::detail::jacobian_impl<Mode, all_variables>(f, b...);
 }
@@ -680,7 +688,8 @@ constexpr auto jacobian(const F& f, const B&... b) {
 /// The Jacobian with respect to the listed variables only, in their order (`J.rows[i][k]` is
 /// ∂fi/∂ of the k-th listed variable): `jacobian(F, wrt(a, b), a = 1.0, b = 2.0, x = 0.5)`. The
 /// others (data, observations) are bound but carry no derivative.
-template <accumulation Mode = accumulation::automatic, class F, class... V, binding_argument... B>
+template <accumulation Mode = accumulation::automatic, class F, class... V, class... B>
+    requires binding_arguments<B...>
 constexpr auto jacobian(const F& f, wrt_t<V...>, const B&... b) {
     return ad::detail::jacobian_impl<Mode, wrt_t<V...>>(f, b...);
 }

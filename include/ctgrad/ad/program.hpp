@@ -62,8 +62,12 @@ public:
 
     template <fixed_string Name, class Kind>
     constexpr auto operator[](variable<Name, Kind>) const {
-        detail::check_reported<variables, Name, Kind>();
-        if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
+        // The check is instantiated only when it fails: a function named after the variable
+        // list for every variable asked for would be names quadratic in a network's depth.
+        if constexpr (!detail::list_contains_v<variables, variable<Name, Kind>>) {
+            detail::check_reported<variables, Name, Kind>();
+            return value;
+        } else {
             constexpr std::size_t at =
                 tensor_ad::workspace<Sched>::offsets
                     .adj_off[tensor_ad::entry_of<Sched, variable<Name, Kind>>()];
@@ -73,8 +77,6 @@ public:
             } else {
                 return ws_[at];
             }
-        } else {
-            return value;
         }
     }
 
@@ -118,7 +120,8 @@ public:
 
     /// The value of the expression (forward sweep only): a number for a scalar expression,
     /// else a view of the result inside the workspace (valid until the next call).
-    template <binding_argument... B>
+    template <class... B>
+        requires binding_arguments<B...>
     constexpr auto value(const B&... b) {
         using c = detail::call<E, B...>;
         if constexpr (!c::ok) {
@@ -142,7 +145,8 @@ public:
 
     /// The value and the gradient (forward and backward sweeps). The expression must be a
     /// scalar.
-    template <binding_argument... B>
+    template <class... B>
+        requires binding_arguments<B...>
     constexpr gradient_view<gradient_schedule> gradient(const B&... b) {
         static_assert(shape_type::rank == 0,
                       "ctgrad::program::gradient: the expression must be a scalar; reduce a "
@@ -165,14 +169,14 @@ public:
     /// `prog.gradient(params, X = x, Y = y)`, `prog.gradient(params, state, X = x, Y = y)` (see
     /// nn::parameters, nn::state).
     template <class... A>
-        requires(detail::binding_bundle<A> || ...)
+        requires ctgrad::detail::any_true_v<detail::binding_bundle<A>...>
     constexpr gradient_view<gradient_schedule> gradient(const A&... a) {
         return detail::expand_bundles([&](const auto&... b) { return gradient(b...); }, a...);
     }
 
     /// value(...) with the parameters (and the state) bound from packs.
     template <class... A>
-        requires(detail::binding_bundle<A> || ...)
+        requires ctgrad::detail::any_true_v<detail::binding_bundle<A>...>
     constexpr auto value(const A&... a) {
         return detail::expand_bundles([&](const auto&... b) { return value(b...); }, a...);
     }
@@ -182,7 +186,8 @@ public:
     /// must be bound with std::ref (`W1 = std::ref(w1)`). A weight read only by a matmul gets
     /// its update added by the weight-gradient product itself (W += −lr·Aᵀ·dC, after dC·Wᵀ has
     /// read W), so its gradient is never stored, as in hand-written training loops.
-    template <binding_argument... B>
+    template <class... B>
+        requires binding_arguments<B...>
     constexpr scalar_type sgd_step(scalar_type lr, const B&... b) {
         static_assert(shape_type::rank == 0,
                       "ctgrad::program::sgd_step: the expression must be a scalar (a loss)");

@@ -98,8 +98,13 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
 /// True when every variable of the plan is bound (no diagnostic).
 template <class Plan, class Set>
 constexpr bool all_bound_quietly() {
+    // One evaluation over every name (no variable template per variable named after the set).
     return []<class... V>(ctgrad::detail::type_list<V...>) {
-        return (ctgrad::detail::is_bound_v<Set, V::name> && ...);
+        constexpr std::array<std::size_t, sizeof...(V) + 1> at{Set::find(V::name.view())..., 0};
+        for (std::size_t i = 0; i < sizeof...(V); ++i) {
+            if (at[i] == ctgrad::detail::npos) return false;
+        }
+        return true;
     }(typename Plan::variables{});
 }
 
@@ -107,7 +112,7 @@ constexpr bool all_bound_quietly() {
 template <class Plan, class Set>
 constexpr bool all_bound() {
     return []<class... V>(ctgrad::detail::type_list<V...>) {
-        return (ctgrad::detail::check_bound<Set, V::name>() && ...);
+        return ctgrad::detail::all_true_v<ctgrad::detail::check_bound<Set, V::name>()...>;
     }(typename Plan::variables{});
 }
 
@@ -273,14 +278,36 @@ struct adjoint_step<Plan, J, Tables, true> {
                                         Tables>::type;
 };
 
-/// The numbers bound to the plan's variables, in the plan's order, as S. (Reading every binding
-/// once by unpacking the set would name fewer functions after the set, but g++ then no longer
-/// keeps the numbers in registers: 10 -> 80 instructions for add_mul's gradient.)
+/// bound_values for a binding_set: each number read from the set's storage at its position.
+template <class Plan, class S, class Set>
+constexpr std::array<S, Plan::variable_count> bound_values_of_set(const Set& set) {
+    return [&]<class... V>(ctgrad::detail::type_list<V...>) {
+        constexpr std::array<std::size_t, sizeof...(V) + 1> at{Set::find(V::name.view())..., 0};
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            // The storage element of basic_tuple (boost/hana/basic_tuple.hpp): ebo_get is
+            // named after the index and the binding's type only.
+            return std::array<S, sizeof...(V)>{static_cast<S>(
+                boost::hana::detail::ebo_get<boost::hana::detail::bti<at[I]>>(set.items).get())...};
+        }
+        (std::make_index_sequence<sizeof...(V)>{});
+    }(typename Plan::variables{});
+}
+
+/// The numbers bound to the plan's variables, in the plan's order, as S. Each is read from the
+/// set's storage at its position, found once for all variables: no function is instantiated per
+/// variable (`set.get<Name>()` would be one per variable, each named after the whole set: O(V·B)
+/// bytes of names). (Reading every binding once by unpacking the set would name fewer
+/// functions still, but g++ then no longer keeps the numbers in registers: 10 -> 80
+/// instructions for add_mul's gradient.)
 template <class Plan, class S, class Set>
 constexpr std::array<S, Plan::variable_count> bound_values(const Set& set) {
-    return [&]<class... V>(ctgrad::detail::type_list<V...>) {
-        return std::array<S, sizeof...(V)>{static_cast<S>(set.template get<V::name>())...};
-    }(typename Plan::variables{});
+    if constexpr (!requires { set.items; }) {  // another set (ad/dual_sweep.hpp's seeded_set)
+        return [&]<class... V>(ctgrad::detail::type_list<V...>) {
+            return std::array<S, sizeof...(V)>{static_cast<S>(set.template get<V::name>())...};
+        }(typename Plan::variables{});
+    } else {
+        return bound_values_of_set<Plan, S>(set);
+    }
 }
 
 /// The run-time constants of the root expression, in slot order, as S.

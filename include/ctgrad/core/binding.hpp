@@ -3,8 +3,9 @@
 /// user can trip (a variable bound twice, a variable left unbound).
 #pragma once
 
+#include <algorithm>    // std::sort
 #include <array>        // std::array
-#include <cstddef>      // std::size_t
+#include <cstddef>      // std::size_t, std::ptrdiff_t
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::common_type_t
 
@@ -38,28 +39,53 @@ struct binding_set {
 
     static constexpr std::size_t size = sizeof...(B);
 
-    /// Position of the binding of `name`, or npos.
-    static constexpr std::size_t find(std::string_view name) {
+    /// One binding's name and its position in the call.
+    struct named {
+        std::string_view name;
+        std::size_t position;
+    };
+
+    /// The names sorted (ties by position), computed once per set: lookups are binary searches,
+    /// so that a call with hundreds of bindings and variables stays far below the compilers'
+    /// constant-evaluation limits (a linear scan per variable cost O(V·B) steps).
+    static constexpr std::array<named, sizeof...(B) + 1> sorted_names() {
         constexpr std::array<std::string_view, sizeof...(B) + 1> names{B::name.view()..., ""};
+        std::array<named, sizeof...(B) + 1> sorted{};
         for (std::size_t i = 0; i < sizeof...(B); ++i) {
-            if (names[i] == name) {
-                return i;
+            sorted[i] = named{names[i], i};
+        }
+        std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sizeof...(B)),
+                  [](const named& a, const named& b) {
+                      return a.name < b.name || (a.name == b.name && a.position < b.position);
+                  });
+        return sorted;
+    }
+    static constexpr std::array<named, sizeof...(B) + 1> sorted = sorted_names();
+
+    /// Position of the (first) binding of `name`, or npos.
+    static constexpr std::size_t find(std::string_view name) {
+        std::size_t lo = 0;
+        std::size_t hi = sizeof...(B);
+        while (lo < hi) {  // the first sorted name not less than `name`
+            const std::size_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid].name < name) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        return npos;
+        return lo < sizeof...(B) && sorted[lo].name == name ? sorted[lo].position : npos;
     }
 
     /// Position of the first binding whose name an earlier one already has, or npos.
     static constexpr std::size_t first_duplicate() {
-        constexpr std::array<std::string_view, sizeof...(B) + 1> names{B::name.view()..., ""};
-        for (std::size_t i = 0; i < sizeof...(B); ++i) {
-            for (std::size_t j = 0; j < i; ++j) {
-                if (names[i] == names[j]) {
-                    return i;
-                }
+        std::size_t first = npos;
+        for (std::size_t k = 1; k < sizeof...(B); ++k) {
+            if (sorted[k].name == sorted[k - 1].name && sorted[k].position < first) {
+                first = sorted[k].position;
             }
         }
-        return npos;
+        return first;
     }
 
     template <fixed_string Name>

@@ -9,6 +9,7 @@
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
 namespace ctgrad {
@@ -39,6 +40,12 @@ struct is_binding<binding<Name, V>> : std::true_type {};
 /// A `name = value` argument of value/gradient/hessian.
 template <class T>
 concept binding_argument = is_binding<std::remove_cvref_t<T>>::value;
+
+/// Every argument after the function is a `name = value` binding. The entry points constrain
+/// their binding pack with this rather than `binding_argument... B`, which clang++ checks as a
+/// fold and refuses beyond 256 bindings.
+template <class... T>
+concept binding_arguments = detail::all_true_v<is_binding<std::remove_cvref_t<T>>::value...>;
 
 namespace detail {
 

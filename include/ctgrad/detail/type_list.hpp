@@ -26,6 +26,20 @@ struct type_id {
     using type = T;
 };
 
+// --- all_true_v / any_true_v: a conjunction over a pack of any length, without a fold ---
+
+/// True when every flag is. Compares two sequences instead of folding `(B && ...)`, so that it
+/// holds for packs of any length: clang++ refuses a fold over more than 256 operands (and checks
+/// a constrained pack `template <C... T>` as such a fold).
+template <bool... B>
+inline constexpr bool all_true_v = std::is_same_v<std::integer_sequence<bool, true, B...>,
+                                                  std::integer_sequence<bool, B..., true>>;
+
+/// True when some flag is (see all_true_v).
+template <bool... B>
+inline constexpr bool any_true_v = !std::is_same_v<std::integer_sequence<bool, false, B...>,
+                                                   std::integer_sequence<bool, B..., false>>;
+
 // --- static_for_chunks: a pack expansion over 0..N-1 in chunks ---
 
 /// The largest number of operands ctgrad puts in one fold expression. Clang limits a fold to 256

@@ -5,6 +5,7 @@
 /// takes plain SGD steps. (Optimizers with state are in nn/optim.hpp.)
 #pragma once
 
+#include <array>        // std::array
 #include <cmath>        // std::sqrt
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
@@ -80,7 +81,10 @@ public:
     static constexpr std::size_t size() noexcept { return sizeof...(V); }
     /// Number of scalar parameters.
     static constexpr std::size_t count() noexcept {
-        return (std::size_t{0} + ... + V::kind::size());
+        constexpr std::array<std::size_t, sizeof...(V) + 1> sizes{V::kind::size()..., 0};
+        std::size_t n = 0;
+        for (const std::size_t s : sizes) n += s;
+        return n;
     }
 
     /// The tensor of parameter v: `params[fc1.W]`.
@@ -121,17 +125,21 @@ public:
     /// Calls f(variable, tensor&) for every parameter, in order.
     template <class F>
     void for_each(F&& f) {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(V{}, boost::hana::at_c<I>(*p_)), ...);
-        }
-        (std::index_sequence_for<V...>{});
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+            std::index_sequence<I...>) {
+            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{},
+               boost::hana::at_c<I>(*p_)),
+             ...);
+        });
     }
     template <class F>
     void for_each(F&& f) const {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(V{}, boost::hana::at_c<I>(*p_)), ...);
-        }
-        (std::index_sequence_for<V...>{});
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+            std::index_sequence<I...>) {
+            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{},
+               boost::hana::at_c<I>(*p_)),
+             ...);
+        });
     }
 
 private:

@@ -236,7 +236,7 @@ struct flat_gradient_has_no_entry_for;
 /// gradient.
 template <class S, class... V>
 class flat_gradient {
-    static_assert((detail::is_tensor_variable<V> && ...),
+    static_assert(ctgrad::detail::all_true_v<detail::is_tensor_variable<V>...>,
                   "ctgrad::parallel: data-parallel gradients are of tensor variables only");
 
 public:
@@ -436,10 +436,10 @@ public:
     /// too is spread over the threads. prepare runs concurrently for different k.
     template <class P, class F, class... A>
     gradient_type& run(P&& prepare, F&& update, const A&... a) {
-        static_assert((detail::split_fits<A, Shards> && ...),
+        static_assert(ctgrad::detail::all_true_v<detail::split_fits<A, Shards>...>,
                       "ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not "
                       "hold exactly Shards shards of its variable's rows");
-        static_assert(!(detail::is_writable_pack<A>::value || ...),
+        static_assert(!ctgrad::detail::any_true_v<detail::is_writable_pack<A>::value...>,
                       "ctgrad::parallel::data_parallel: a writable pack (nn::state: batch-norm "
                       "running estimates) would be updated by every shard at once; run the "
                       "batch-norm network on one thread, or without its state "
@@ -461,8 +461,12 @@ public:
                     prepare(k);
                     const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
                     values_[k] = g.value;
-                    std::size_t i = 0;
-                    ((src_[i++][k] = g[V{}].data()), ...);
+                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+                        std::index_sequence<I...>) {
+                        ((src_[I][k] =
+                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
+                         ...);
+                    });
                 }
             } catch (...) {
                 error = std::current_exception();
@@ -552,7 +556,10 @@ private:
             start += size;
             ++v;
         };
-        (one(V{}), ...);
+        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+            std::index_sequence<I...>) {
+            (one(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}), ...);
+        });
     }
 
     thread_pool* pool_;

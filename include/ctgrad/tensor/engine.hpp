@@ -623,14 +623,16 @@ struct sources {
 };
 
 /// Where the value of entry J is read from when it is not recomputed.
+// The per-entry descriptions below are classes with no static data members (a static member
+// is a variable named after the schedule, one per entry: names quadratic in a network's depth,
+// bench/README.md "Compile time that scales"); their numbers are template arguments.
 template <class Sched, std::size_t J>
 struct leaf_desc {
     using E = typename Sched::plan::template expr<J>;
     using Sh = detail::shape_of_t<E>;
-    static constexpr std::size_t slot = sources<typename Sched::plan>::slots.slot[J];
     using type =
         std::conditional_t<is_variable_v<E> || (is_constant_v<E> && !is_exact_constant_v<E>),
-                           v_src<slot, Sh>,
+                           v_src<sources<typename Sched::plan>::slots.slot[J], Sh>,
                            std::conditional_t<is_exact_constant_v<E>, v_lit<E>,
                                               v_ws<workspace<Sched>::offsets.val_off[J], Sh>>>;
 };
@@ -659,14 +661,13 @@ struct value_desc_of;
 /// The value of entry J at a position of loop (L, Forward): recomputed when inlined (mode 0),
 /// computed and stored by this loop (mode 1, forward only), an invariant of the loop (2), read
 /// (3).
-template <class Sched, std::size_t J, std::size_t L, bool Forward>
+template <class Sched, std::size_t J, std::size_t L, bool Forward,
+          int Mode = Sched::t.val_inline[J]                         ? 0
+                     : (stored_by_consumer(Sched::t, J) && Forward) ? 1
+                     : loop_of<Sched, L, Forward>::slot(J) != none  ? 2
+                                                                    : 3>
 struct value_desc {
-    static constexpr const auto& t = Sched::t;
-    static constexpr int mode = t.val_inline[J]                               ? 0
-                                : (Forward && stored_by_consumer(t, J))       ? 1
-                                : loop_of<Sched, L, Forward>::slot(J) != none ? 2
-                                                                              : 3;
-    using type = typename value_desc_of<Sched, J, L, Forward, mode>::type;
+    using type = typename value_desc_of<Sched, J, L, Forward, Mode>::type;
 };
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward, class Seq>
@@ -812,22 +813,25 @@ struct zeros_desc {
 
 /// Argument I of kernel entry J as a pointer: a source, the writable memory of a variable (an op
 /// that updates state in its forward pass: batch_norm's running estimates), a stored buffer.
-template <class Sched, std::size_t J, std::size_t I, bool Forward>
+/// Whether the op Op updates its argument I in its forward pass (named after the op only).
+template <class Op, std::size_t I>
+constexpr bool op_writes_state() {
+    if constexpr (requires { Op::template writes_state<I>; }) {
+        return Op::template writes_state<I>;
+    } else {
+        return false;
+    }
+}
+
+template <class Sched, std::size_t J, std::size_t I, bool Forward,
+          std::size_t C = Sched::t.child[J][I]>
 struct kernel_arg {
     using P = typename Sched::plan;
-    using Op = typename P::template expr<J>::op;
-    static constexpr std::size_t c = Sched::t.child[J][I];
-    static constexpr bool state = [] {
-        if constexpr (requires { Op::template writes_state<I>; }) {
-            return Forward && Op::template writes_state<I>;
-        } else {
-            return false;
-        }
-    }();
-    static constexpr std::size_t slot = sources<P>::slots.slot[c];
-    using type = std::conditional_t<is_variable_v<typename P::template expr<c>>,
-                                    std::conditional_t<state, a_mut<slot>, a_src<slot>>,
-                                    a_ws<workspace<Sched>::offsets.val_off[c]>>;
+    using type = std::conditional_t<
+        is_variable_v<typename P::template expr<C>>,
+        std::conditional_t<Forward && op_writes_state<typename P::template expr<J>::op, I>(),
+                           a_mut<sources<P>::slots.slot[C]>, a_src<sources<P>::slots.slot[C]>>,
+        a_ws<workspace<Sched>::offsets.val_off[C]>>;
 };
 
 template <class Sched, std::size_t J, bool Forward, class Seq>
@@ -859,21 +863,21 @@ struct forward_kernel_of<Sched, J, detail::type_list<Args...>> {
 
 /// What the forward step of entry J is: nothing (0), an elementwise loop (1), a reduction (2), a
 /// kernel (3).
-template <class Sched, std::size_t J>
-constexpr int forward_kind() {
-    constexpr const auto& t = Sched::t;
-    if constexpr (!t.mat_val[J] || stored_by_consumer(t, J)) {
+/// (A function of the schedule's table and the entry's index, not a template per entry.)
+template <class T>
+constexpr int forward_kind(const T& t, std::size_t j) {
+    if (!t.mat_val[j] || stored_by_consumer(t, j)) {
         return 0;
-    } else if constexpr (t.kinds[J] == kind::elementwise) {
+    } else if (t.kinds[j] == kind::elementwise) {
         return 1;
-    } else if constexpr (t.kinds[J] == kind::reduce) {
+    } else if (t.kinds[j] == kind::reduce) {
         return 2;
     } else {
         return 3;
     }
 }
 
-template <class Sched, std::size_t J, int Kind = forward_kind<Sched, J>()>
+template <class Sched, std::size_t J, int Kind = forward_kind(Sched::t, J)>
 struct forward_step {
     using type = no_step;
 };
@@ -903,21 +907,20 @@ struct forward_step<Sched, J, 3> {
 
 /// What the backward step rooted at K is: nothing (0), an elementwise loop (1), a reduction (2),
 /// kernel vjps (3).
-template <class Sched, std::size_t K>
-constexpr int backward_kind() {
-    constexpr const auto& t = Sched::t;
-    if constexpr (!is_loop_root(t, K)) {
+template <class T>
+constexpr int backward_kind(const T& t, std::size_t k) {
+    if (!is_loop_root(t, k)) {
         return 0;
-    } else if constexpr (t.kinds[K] == kind::elementwise) {
+    } else if (t.kinds[k] == kind::elementwise) {
         return 1;
-    } else if constexpr (t.kinds[K] == kind::reduce) {
+    } else if (t.kinds[k] == kind::reduce) {
         return 2;
     } else {
         return 3;
     }
 }
 
-template <class Sched, std::size_t K, int Kind = backward_kind<Sched, K>()>
+template <class Sched, std::size_t K, int Kind = backward_kind(Sched::t, K)>
 struct backward_step {
     using type = no_step;
 };
@@ -1354,10 +1357,10 @@ struct tensor_gradient_result<S, detail::type_list<V...>, detail::type_list<G...
 
     template <fixed_string Name, class Kind>
     constexpr const auto& operator[](variable<Name, Kind>) const {
-        detail::check_reported<variables, Name, Kind>();
         if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
             return boost::hana::at_c<detail::index_of_v<variables, variable<Name, Kind>>>(grads);
         } else {
+            detail::check_reported<variables, Name, Kind>();  // only when it fails (names)
             return value;
         }
     }

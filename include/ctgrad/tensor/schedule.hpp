@@ -62,19 +62,34 @@ namespace tensor_ad {
 
 enum class kind : unsigned char { variable, constant, elementwise, reduce, kernel };
 
-template <class E>
-constexpr kind kind_of() {
-    if constexpr (is_variable_v<E>) {
-        return kind::variable;
-    } else if constexpr (!is_node_v<E>) {
-        return kind::constant;
-    } else if constexpr (requires { requires E::op::reduce_all; }) {
+// Per-entry facts are computed from what the entry is (its op, its shapes), by functions
+// named after those alone, or by classes (a class's name is only spelled where a function or
+// variable uses it): a function named after the entry's type, instantiated for every entry,
+// costs a mangled name as long as the entry's subexpression, and those names are quadratic in
+// the depth of a network (bench/README.md, "Compile time that scales").
+
+/// The kind of a node of op Op.
+template <class Op>
+constexpr kind op_kind() {
+    if constexpr (requires { requires Op::reduce_all; }) {
         return kind::reduce;
-    } else if constexpr (detail::tensor_op<typename E::op>) {
+    } else if constexpr (detail::tensor_op<Op>) {
         return kind::kernel;
     } else {
         return kind::elementwise;
     }
+}
+
+/// The kind of entry E, as a class.
+template <class E, bool = is_node<E>::value>
+struct kind_c : std::integral_constant<kind, is_variable_v<E> ? kind::variable : kind::constant> {};
+
+template <class E>
+struct kind_c<E, true> : std::integral_constant<kind, op_kind<typename E::op>()> {};
+
+template <class E>
+constexpr kind kind_of() {
+    return kind_c<E>::value;
 }
 
 /// Whether E is a node of a tensor op (kind_of<E>() == kind::kernel), as a class: a function
@@ -100,27 +115,55 @@ inline constexpr bool cheap = detail::list_contains_v<
                       ops::greater_equal_op>,
     Op>;
 
+template <class E, bool = is_node<E>::value>
+struct cheap_c : std::true_type {};
+
 template <class E>
-constexpr bool cheap_entry() {
-    if constexpr (is_node_v<E>) {
-        return cheap<typename E::op>;
-    } else {
-        return true;
+struct cheap_c<E, true> : std::bool_constant<cheap<typename E::op>> {};
+
+/// Whether the op Op passes a derivative to each of its Arity arguments (locally constant ops do
+/// not; a tensor op may decline one argument, see has_vjp); void (a leaf) to none.
+template <class Op, std::size_t Arity, std::size_t A>
+constexpr std::array<bool, A> op_passes() {
+    std::array<bool, A> p{};
+    if constexpr (!std::is_void_v<Op>) {
+        if constexpr (op_kind<Op>() == kind::kernel) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((p[I] = Op::template has_vjp<I>), ...);
+            }
+            (std::make_index_sequence<Arity>{});
+        } else {
+            for (std::size_t i = 0; i < Arity; ++i) p[i] = !ad::detail::locally_constant<Op>();
+        }
     }
+    return p;
 }
 
-/// Whether the op of E passes a derivative to its argument I (locally constant ops do not;
-/// a tensor op may decline one argument, see has_vjp).
-template <class E, std::size_t I>
-constexpr bool passes_to() {
-    if constexpr (!is_node_v<E>) {
-        return false;
-    } else if constexpr (kind_of<E>() == kind::kernel) {
-        return E::op::template has_vjp<I>;
-    } else {
-        return !ad::detail::locally_constant<typename E::op>();
+/// Which of its Arity arguments the op Op updates in place (none for void, a leaf).
+template <class Op, std::size_t Arity, std::size_t A>
+constexpr std::array<bool, A> op_updates() {
+    std::array<bool, A> u{};
+    if constexpr (!std::is_void_v<Op>) {
+        if constexpr (requires { Op::template updates_in_place<0>; }) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((u[I] = Op::template updates_in_place<I>), ...);
+            }
+            (std::make_index_sequence<Arity>{});
+        }
     }
+    return u;
 }
+
+/// The op of entry E, void for a leaf.
+template <class E, bool = is_node<E>::value>
+struct op_or_void {
+    using type = void;
+};
+
+template <class E>
+struct op_or_void<E, true> {
+    using type = typename E::op;
+};
 
 template <class E>
 struct variable_type {
@@ -206,16 +249,20 @@ struct element_of {
 template <class Plan>
 using element_t = typename element_of<Plan>::type;
 
-/// Whether the variable E is differentiated with respect to.
+/// Whether the variable E is differentiated with respect to (false for other entries).
+template <class Wrt, class E, bool = is_variable_v<E>>
+struct wanted_c : std::false_type {};
+
+template <class Wrt, class E>
+struct wanted_c<Wrt, E, true> : std::bool_constant<detail::list_contains_v<typename Wrt::list, E>> {
+};
+
+template <class E>
+struct wanted_c<all_variables, E, true> : std::true_type {};
+
 template <class Wrt, class E>
 constexpr bool wanted() {
-    if constexpr (!is_variable_v<E>) {
-        return false;
-    } else if constexpr (std::is_same_v<Wrt, all_variables>) {
-        return true;
-    } else {
-        return detail::list_contains_v<typename Wrt::list, E>;
-    }
+    return wanted_c<Wrt, E>::value;
 }
 
 inline constexpr std::size_t none = static_cast<std::size_t>(-1);
@@ -256,40 +303,17 @@ struct facts_of {
     static constexpr std::size_t N = Plan::size;
     static constexpr std::size_t A = Plan::max_arity;
 
-    template <std::size_t J>
-    static constexpr std::array<bool, A> passes_of() {
-        using E = typename Plan::template expr<J>;
-        return []<std::size_t... I>(std::index_sequence<I...>) {
-            std::array<bool, A> p{};
-            ((p[I] = passes_to<E, I>()), ...);
-            return p;
-        }
-        (std::make_index_sequence<Plan::facts.arity[J]>{});
-    }
-
-    template <std::size_t J>
-    static constexpr std::array<bool, A> updates_of() {
-        using E = typename Plan::template expr<J>;
-        std::array<bool, A> u{};
-        if constexpr (is_node_v<E>) {
-            if constexpr (requires { E::op::template updates_in_place<0>; }) {
-                [&]<std::size_t... I>(std::index_sequence<I...>) {
-                    ((u[I] = E::op::template updates_in_place<I>), ...);
-                }
-                (std::make_index_sequence<Plan::facts.arity[J]>{});
-            }
-        }
-        return u;
-    }
-
     static constexpr tables<N, A> make() {
         tables<N, A> t{};
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
-            ((t.kinds[J] = kind_of<typename Plan::template expr<J>>(),
+            ((t.kinds[J] = kind_c<typename Plan::template expr<J>>::value,
               t.count[J] = detail::shape_of_t<typename Plan::template expr<J>>::count,
-              t.cheap[J] = cheap_entry<typename Plan::template expr<J>>(),
-              t.wanted[J] = wanted<Wrt, typename Plan::template expr<J>>(),
-              t.passes[J] = passes_of<J>(), t.updates[J] = updates_of<J>()),
+              t.cheap[J] = cheap_c<typename Plan::template expr<J>>::value,
+              t.wanted[J] = wanted_c<Wrt, typename Plan::template expr<J>>::value,
+              t.passes[J] = op_passes<typename op_or_void<typename Plan::template expr<J>>::type,
+                                      Plan::facts.arity[J], A>(),
+              t.updates[J] = op_updates<typename op_or_void<typename Plan::template expr<J>>::type,
+                                        Plan::facts.arity[J], A>()),
              ...);
         });
         for (std::size_t j = 0; j < N; ++j) {
@@ -303,30 +327,31 @@ struct facts_of {
 /// Facts of the entries of a plan that the sweeps use but its schedules do not copy around: the
 /// last dimension (1 for a scalar), and how many numbers the forward kernel of a tensor op keeps
 /// after its result for its vjp (`saved<ArgShapes...>` of the op; 0 for ops without).
+/// `saved<ArgShapes...>` of the op Op (0 for ops without it), named after the op and shapes.
+template <class Op, class... ArgShapes>
+constexpr std::size_t op_saved() {
+    if constexpr (requires { Op::template saved<ArgShapes...>; }) {
+        return Op::template saved<ArgShapes...>;
+    } else {
+        return 0;
+    }
+}
+
+/// The numbers the forward kernel of entry J keeps for its vjp, as a class.
+template <class Plan, std::size_t J,
+          bool = kind_c<typename Plan::template expr<J>>::value == kind::kernel,
+          class = std::make_index_sequence<Plan::facts.arity[J]>>
+struct saved_c : std::integral_constant<std::size_t, 0> {};
+
+template <class Plan, std::size_t J, std::size_t... I>
+struct saved_c<Plan, J, true, std::index_sequence<I...>>
+    : std::integral_constant<
+          std::size_t,
+          op_saved<typename Plan::template expr<J>::op,
+                   detail::shape_of_t<typename Plan::template expr<Plan::child[J][I]>>...>()>{};
+
 template <class Plan>
 struct plan_extents {
-    template <std::size_t J>
-    static constexpr std::size_t saved_of() {
-        using E = typename Plan::template expr<J>;
-        if constexpr (kind_of<E>() != kind::kernel) {
-            return 0;
-        } else {
-            return []<std::size_t... I>(std::index_sequence<I...>)->std::size_t {
-                using Op = typename E::op;
-                if constexpr (requires {
-                                  Op::template saved<detail::shape_of_t<
-                                      typename Plan::template expr<Plan::child[J][I]>>...>;
-                              }) {
-                    return Op::template saved<
-                        detail::shape_of_t<typename Plan::template expr<Plan::child[J][I]>>...>;
-                } else {
-                    return 0;
-                }
-            }
-            (std::make_index_sequence<Plan::facts.arity[J]>{});
-        }
-    }
-
     static constexpr std::array<std::size_t, Plan::size> cols =
         []<std::size_t... J>(std::index_sequence<J...>) {
         return std::array<std::size_t, Plan::size>{
@@ -336,7 +361,7 @@ struct plan_extents {
 
     static constexpr std::array<std::size_t, Plan::size> saved =
         []<std::size_t... J>(std::index_sequence<J...>) {
-        return std::array<std::size_t, Plan::size>{saved_of<J>()...};
+        return std::array<std::size_t, Plan::size>{saved_c<Plan, J>::value...};
     }
     (std::make_index_sequence<Plan::size>{});
 };
