@@ -152,8 +152,7 @@ int run(const mpi::communicator& world, const dataset& data, int repetitions, bo
             "fashion_mnist_epoch_mpi/b%zu_np%d_t%zu: median %.1f ms, %.0f samples/s "
             "(%zu samples), epoch loss %.6f, parameters %s across ranks\n",
             Local * size_t(world.size()), world.size(), Threads, 1e3 * median,
-            double(samples) / median, samples, mean_loss,
-            lo == hi ? "bit-identical" : "DIFFERENT");
+            double(samples) / median, samples, mean_loss, lo == hi ? "bit-identical" : "DIFFERENT");
     }
     return lo == hi ? 0 : 1;
 }

@@ -14,11 +14,11 @@
 // double reference loss (1e-4), the epoch's training loss against one untimed epoch of the
 // hand-written steps (1e-4); param_diff (a counter) is the largest |p − p_hand| / max(1,
 // |p_hand|) after the epoch. The MPI epoch (mpirun -np 2) is bench/tensor/fashion_epoch_mpi.cpp.
-#include <algorithm>  // std::max, std::copy_n
-#include <cmath>      // std::abs
-#include <cstdint>    // int64_t
-#include <memory>     // std::make_unique
-#include <string>     // std::string
+#include <algorithm>    // std::max, std::copy_n
+#include <cmath>        // std::abs
+#include <cstdint>      // int64_t
+#include <memory>       // std::make_unique
+#include <string>       // std::string
 #include <type_traits>  // std::is_same_v
 
 #include <benchmark/benchmark.h>
@@ -184,8 +184,7 @@ struct wide {
 
     /// Rows [s·S, (s + 1)·S) of the batch at positions [first, first + rows) of the order.
     template <size_t S, class Data>
-    static void gather_shard(const order& o, size_t first, size_t s, const dataset& data,
-                             Data& d) {
+    static void gather_shard(const order& o, size_t first, size_t s, const dataset& data, Data& d) {
         for (size_t r = s * S; r < (s + 1) * S; ++r) {
             const size_t i = o[first + r];
             std::copy_n(data.images.data() + i * pixels, pixels, d.x.data() + r * pixels);
@@ -248,10 +247,9 @@ struct wide {
         std::unique_ptr<Rest> rest_trainer_;
     };
 
-    using ctgrad_1t =
-        impl<mlp_ctgrad::trainer<full_case>, mlp_ctgrad::trainer<rest_case>, 1>;
-    using ctgrad_2t = impl<mlp_parallel::trainer<full_case, 2, 2>,
-                           mlp_parallel::trainer<rest_case, 2, 2>, 2>;
+    using ctgrad_1t = impl<mlp_ctgrad::trainer<full_case>, mlp_ctgrad::trainer<rest_case>, 1>;
+    using ctgrad_2t =
+        impl<mlp_parallel::trainer<full_case, 2, 2>, mlp_parallel::trainer<rest_case, 2, 2>, 2>;
     using hand = impl<mlp_hand::trainer<full_case>, mlp_hand::trainer<rest_case>, 1>;
 
     static const reference& reference_for(const dataset& data, const params& p0) {

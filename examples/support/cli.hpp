@@ -11,6 +11,7 @@
 #include <unistd.h>  // isatty
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -56,7 +57,8 @@ public:
     }
 
     void parse(int argc, char** argv) const {
-        for (int i = 1; i < argc; ++i) {
+        // --help anywhere an option name stands (not as another option's value)
+        for (int i = 1; i < argc; i += 2) {
             const std::string a = argv[i];
             if (a == "--help" || a == "-h") {
                 std::fputs(usage().c_str(), stdout);
@@ -100,7 +102,8 @@ private:
                 target = static_cast<T>(x);
                 if (static_cast<long long>(target) != x) throw std::out_of_range(v);
             } else {
-                if (!v.empty() && v[0] == '-') throw std::invalid_argument(v);
+                if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0])))
+                    throw std::invalid_argument(v);  // "-5", " -5": stoull would wrap them
                 const unsigned long long x = std::stoull(v, &used);
                 target = static_cast<T>(x);
                 if (static_cast<unsigned long long>(target) != x) throw std::out_of_range(v);
@@ -134,7 +137,10 @@ public:
         const double r = rate(clock::now(), samples);
         const double eta = (double(total - done) * double(batch_)) / (r > 0 ? r : 1);
         if (tty_) {
-            const int width = 30, filled = int(width * double(done) / double(total));
+            const int width = 30;
+            const int filled =
+                total == 0 ? width
+                           : int(width * double(done < total ? done : total) / double(total));
             std::printf(
                 "\repoch %d/%d [%.*s%*s] %zu/%zu loss %.4f train acc %.1f%% %.0f samples/s ETA "
                 "%.0fs ",

@@ -173,8 +173,7 @@ BOOST_AUTO_TEST_CASE(mixed_outputs_and_variables) {
             };
             const double fd = central_difference(fi, x0);
             BOOST_TEST(fd_agrees(J.rows[i][col], fd, 4.0, fd_step(x0)),
-                       "dF" << i << "/d input " << col << " = " << J.rows[i][col] << ", fd "
-                            << fd);
+                       "dF" << i << "/d input " << col << " = " << J.rows[i][col] << ", fd " << fd);
         }
     }
 }
@@ -192,10 +191,9 @@ BOOST_AUTO_TEST_CASE(tensor_path_matches_scalar_path) {
         ctgrad::jacobian(ctgrad::sin(ctgrad::matmul(X, M)), ctgrad::wrt(X), X = xv, M = m);
     const auto F = ctgrad::outputs(ctgrad::sin(x0 * m(0, 0) + x1 * m(1, 0)),
                                    ctgrad::sin(x0 * m(0, 1) + x1 * m(1, 1)));
-    for (const auto& Js : {ctgrad::jacobian<ctgrad::accumulation::forward>(F, x0 = xv(0, 0),
-                                                                           x1 = xv(0, 1)),
-                           ctgrad::jacobian<ctgrad::accumulation::reverse>(F, x0 = xv(0, 0),
-                                                                           x1 = xv(0, 1))}) {
+    for (const auto& Js :
+         {ctgrad::jacobian<ctgrad::accumulation::forward>(F, x0 = xv(0, 0), x1 = xv(0, 1)),
+          ctgrad::jacobian<ctgrad::accumulation::reverse>(F, x0 = xv(0, 0), x1 = xv(0, 1))}) {
         for (size_t i = 0; i < 2; ++i) {
             BOOST_TEST(Jt.value[i] == Js.value[i], boost::test_tools::tolerance(1e-15));
             BOOST_TEST(Jt(i, X)(0, 0) == Js(i, x0), boost::test_tools::tolerance(1e-15));

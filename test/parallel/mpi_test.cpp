@@ -203,10 +203,7 @@ int train(const mpi::communicator& world, const std::string& checkpoint) {
         std::vector<int> seen(in * hidden + out, 0);
         bool in_order = true;
         mpi::average_then(*b, world, [&](auto v, std::size_t first, std::size_t count) {
-            const std::size_t base =
-                std::is_same_v<decltype(v), fc1::weight>
-                    ? 0
-                    : in * hidden;
+            const std::size_t base = std::is_same_v<decltype(v), fc1::weight> ? 0 : in * hidden;
             for (std::size_t i = first; i < first + count; ++i) {
                 ++seen[base + i];
                 // divided already when handed over

@@ -14,7 +14,8 @@
 namespace par = ctgrad::parallel;
 
 BOOST_AUTO_TEST_CASE(ranks_split_the_global_batches_of_nn_batches) {
-    constexpr std::size_t n = 50, local = 4, ranks = 3, global = local * ranks;  // 4 batches, 2 left
+    constexpr std::size_t n = 50, local = 4, ranks = 3,
+                          global = local * ranks;  // 4 batches, 2 left
     std::vector<float> src(n * 2);
     for (std::size_t i = 0; i < n; ++i) {
         src[2 * i] = float(i);

@@ -83,8 +83,8 @@ void a_failing_shard_changes_nothing(std::size_t threads, std::size_t bad) {
         BOOST_TEST(step(dp, p, false, bad) == in * out);
         const auto w1 = bytes(p.w);
         BOOST_TEST(w1 != w0);
-        const auto g1 = std::vector<float>(dp.result().data(),
-                                           dp.result().data() + dp.result().size());
+        const auto g1 =
+            std::vector<float>(dp.result().data(), dp.result().data() + dp.result().size());
         const float v1 = dp.result().value;
         BOOST_CHECK_THROW(step(dp, p, true, bad), std::runtime_error);
         BOOST_TEST(bytes(p.w) == w1);  // no update
@@ -113,11 +113,15 @@ BOOST_AUTO_TEST_CASE(a_worker_that_fails_to_start_leaves_no_thread_behind) {
     // worker 2 of 4 fails to start (as std::jthread's constructor throws std::system_error):
     // the constructor stops and joins workers 1 (started) and throws; nothing hangs
     par::detail::worker_start_hook = [](std::size_t t) {
-        if (t == 2) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+        if (t == 2)
+            throw std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again));
     };
     BOOST_CHECK_THROW(par::thread_pool(4), std::system_error);
     par::detail::worker_start_hook = [](std::size_t t) {
-        if (t == 1) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+        if (t == 1)
+            throw std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again));
     };
     BOOST_CHECK_THROW(par::thread_pool(2), std::system_error);
     par::detail::worker_start_hook = nullptr;

@@ -62,8 +62,8 @@ constexpr auto head_of(Y y) {
     }
 }
 
-template <class T, size_t N, size_t C, size_t H, size_t W, size_t O, size_t KH, size_t KW,
-          size_t S, size_t P, bool Relu, size_t Pool, bool Bias>
+template <class T, size_t N, size_t C, size_t H, size_t W, size_t O, size_t KH, size_t KW, size_t S,
+          size_t P, bool Relu, size_t Pool, bool Bias>
 struct fused_case {
     static constexpr size_t OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
     static constexpr size_t YH = Pool != 0 ? OH / Pool : OH, YW = Pool != 0 ? OW / Pool : OW;
@@ -81,11 +81,11 @@ struct fused_case {
     static_assert(std::is_same_v<fused_op, ctgrad::ops::conv2d_op<S, P, Relu, Pool>>);
     static_assert(!std::is_same_v<kept_op, fused_op>);
     static_assert(
-        std::is_same_v<std::remove_cvref_t<decltype(ctgrad::value(
-                           fused, X = std::declval<tensor<T, N, C, H, W>>(),
-                           K = std::declval<tensor<T, O, C, KH, KW>>(),
-                           B = std::declval<tensor<T, O>>()))>,
-                       tensor<T, N, O, YH, YW>>);
+        std::is_same_v<
+            std::remove_cvref_t<decltype(ctgrad::value(
+                fused, X = std::declval<tensor<T, N, C, H, W>>(),
+                K = std::declval<tensor<T, O, C, KH, KW>>(), B = std::declval<tensor<T, O>>()))>,
+            tensor<T, N, O, YH, YW>>);
 
     struct data {
         tensor<T, N, C, H, W> x{};
@@ -198,19 +198,20 @@ BOOST_AUTO_TEST_CASE(overlapping_windows_are_not_fused) {
     constexpr auto K = ctgrad::var<"K", tensor<double, 2, 1, 3, 3>>;
     using overlapping = decltype(ctgrad::max_pool2d<3, 1>(ctgrad::relu(ctgrad::conv2d(X, K))));
     static_assert(std::is_same_v<overlapping::op, ctgrad::ops::max_pool2d_op<3, 1>>);
-    static_assert(std::is_same_v<overlapping::args,
-                                 ctgrad::detail::type_list<std::remove_cvref_t<decltype(
-                                     ctgrad::relu(ctgrad::conv2d(X, K)))>>>);
-    static_assert(std::is_same_v<std::remove_cvref_t<decltype(ctgrad::relu(ctgrad::conv2d(X, K)))>::op,
-                                 ctgrad::ops::conv2d_op<1, 0, true, 0>>);
+    static_assert(
+        std::is_same_v<overlapping::args, ctgrad::detail::type_list<std::remove_cvref_t<
+                                              decltype(ctgrad::relu(ctgrad::conv2d(X, K)))>>>);
+    static_assert(
+        std::is_same_v<std::remove_cvref_t<decltype(ctgrad::relu(ctgrad::conv2d(X, K)))>::op,
+                       ctgrad::ops::conv2d_op<1, 0, true, 0>>);
     // and the fused value is the pooling of the fused relu(conv2d)
     tensor<double, 1, 1, 8, 8> x{};
     tensor<double, 2, 1, 3, 3> k{};
     std::mt19937 rng(14);
     fill_real(x, rng);
     fill_real(k, rng);
-    const auto a = ctgrad::value(ctgrad::max_pool2d<3, 1>(ctgrad::relu(ctgrad::conv2d(X, K))),
-                                 X = x, K = k);
+    const auto a =
+        ctgrad::value(ctgrad::max_pool2d<3, 1>(ctgrad::relu(ctgrad::conv2d(X, K))), X = x, K = k);
     const auto c = ctgrad::value(ctgrad::relu(ctgrad::conv2d(X, K)), X = x, K = k);
     for (size_t o = 0; o < 2; ++o)
         for (size_t i = 0; i < 4; ++i)

@@ -374,7 +374,8 @@ struct tiny_result {
 constexpr tiny_result tiny_by_hand() {
     const tiny_inputs in = tiny_example();
     const auto x = [&](size_t n, long i, long j) {
-        return i < 0 || j < 0 || i >= 4 || j >= 4 ? 0.0 : in.x.data()[n * 16 + size_t(i) * 4 + size_t(j)];
+        return i < 0 || j < 0 || i >= 4 || j >= 4 ? 0.0
+                                                  : in.x.data()[n * 16 + size_t(i) * 4 + size_t(j)];
     };
     double y[2][2][4][4]{};
     for (size_t n = 0; n < 2; ++n)

@@ -183,8 +183,8 @@ struct jacobian_result {
     template <fixed_string Name, class Kind>
         requires detail::list_contains_v<Variables, variable<Name, Kind>>
     static constexpr std::size_t column(variable<Name, Kind>) noexcept {
-        return detail::column_layout<Variables>::first[
-            detail::index_of_v<Variables, variable<Name, Kind>>];
+        return detail::column_layout<
+            Variables>::first[detail::index_of_v<Variables, variable<Name, Kind>>];
     }
 
     /// ∂f_i/∂x for a scalar variable x (0 when x is not among the variables); for a tensor
@@ -201,8 +201,7 @@ struct jacobian_result {
         } else if constexpr (detail::is_tensor_kind<Kind>::value) {
             return [&]<class T, std::size_t... D>(std::type_identity<tensor<T, D...>>) {
                 return tensor_view<const S, D...>(rows[i].data() + column(x));
-            }
-            (std::type_identity<Kind>{});
+            }(std::type_identity<Kind>{});
         } else if constexpr (listed) {
             return rows[i][column(x)];
         } else {
@@ -535,8 +534,9 @@ constexpr void copy_adjoint(J& j, std::size_t r, const typename Sched::scalar* w
     constexpr std::size_t col = ctgrad::detail::column_layout<Vars>::first[K];
     constexpr std::size_t n = ctgrad::detail::columns_of<V>;
     if constexpr (ctgrad::detail::list_contains_v<typename P::variables, V>) {
-        constexpr std::size_t at = tensor_ad::workspace<Sched>::offsets.adj_off[
-            P::variable_entry[ctgrad::detail::index_of_v<typename P::variables, V>]];
+        constexpr std::size_t at =
+            tensor_ad::workspace<Sched>::offsets
+                .adj_off[P::variable_entry[ctgrad::detail::index_of_v<typename P::variables, V>]];
         for (std::size_t e = 0; e < n; ++e) j.rows[r][col + e] = ws[at + e];
     } else {
         for (std::size_t e = 0; e < n; ++e) j.rows[r][col + e] = 0;

@@ -260,10 +260,10 @@ template <class Plan, std::size_t J, std::size_t... I, class Tables>
 struct op_adjoint_of<Plan, J, std::index_sequence<I...>, Tables> {
     static_assert(sizeof...(I) <= 64, "ctgrad: an op with more than 64 arguments");
     using T = tables_t<Plan, Tables>;
-    using type = op_adjoint<typename Plan::template expr<J>::op, J,
-                            ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u),
-                            ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u),
-                            Plan::child[J][I]...>;
+    using type =
+        op_adjoint<typename Plan::template expr<J>::op, J,
+                   ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u),
+                   ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u), Plan::child[J][I]...>;
 };
 
 template <class Plan, std::size_t J, class Tables = root_tables,

@@ -330,8 +330,7 @@ void replace_atomically(const std::filesystem::path& file, Write&& write, Error&
         std::error_code ec;
         std::filesystem::rename(tmp, file, ec);
         if (ec) {
-            error("cannot rename the temporary file " + tmp.string() + " over it: " +
-                  ec.message());
+            error("cannot rename the temporary file " + tmp.string() + " over it: " + ec.message());
         }
         // the rename itself is durable once the directory is
         const std::filesystem::path dir =

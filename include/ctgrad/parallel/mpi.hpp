@@ -38,18 +38,19 @@
 #endif
 #include <mpi.h>
 
-#include <algorithm>    // std::min
-#include <array>        // std::array
-#include <bit>          // std::bit_cast
-#include <cstddef>      // std::size_t
-#include <cstdint>      // std::uint64_t
-#include <cstring>      // std::memcpy
-#include <exception>    // std::exception
-#include <limits>       // std::numeric_limits
-#include <stdexcept>    // std::runtime_error
-#include <string>       // std::string
-#include <string_view>  // std::string_view
-#include <type_traits>  // std::is_same_v
+#include <algorithm>         // std::min
+#include <array>             // std::array
+#include <bit>               // std::bit_cast
+#include <cstddef>           // std::size_t
+#include <cstdint>           // std::uint64_t
+#include <cstring>           // std::memcpy
+#include <exception>         // std::exception
+#include <initializer_list>  // std::initializer_list
+#include <limits>            // std::numeric_limits
+#include <stdexcept>         // std::runtime_error
+#include <string>            // std::string
+#include <string_view>       // std::string_view
+#include <type_traits>       // std::is_same_v
 
 #include <ctgrad/io/checkpoint.hpp>  // io::detail::fnv1a64
 #include <ctgrad/nn/parameters.hpp>
@@ -262,6 +263,8 @@ void average(flat_gradient<S, V...>& g, const communicator& c) {
 /// variable v's averaged gradient (`g[v].data() + first`), chunk by chunk, each as soon as it
 /// is divided by the number of ranks (while it is in L1): an elementwise update (plain SGD)
 /// without a second pass over the buffer. The same bits as average then the update.
+/// `f` must not throw: a rank that stops here leaves the others waiting in their next
+/// collective (check what can fail before the step, e.g. with all_or_none).
 template <class S, class... V, class F>
 void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
     static_assert(flat_gradient<S, V...>::size() <= detail::max_count);
@@ -285,7 +288,8 @@ void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
             f(var, first, m);
         }
     };
-    (one(V{}), ...);
+    // In order, without a fold (clang++ refuses folds over more than 256 variables).
+    static_cast<void>(std::initializer_list<int>{(one(V{}), 0)...});
     if (scale) g.data()[G::value_slot] *= inv;
     g.value = g.data()[G::value_slot];
 }

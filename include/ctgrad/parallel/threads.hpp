@@ -444,7 +444,7 @@ public:
                       "running estimates) would be updated by every shard at once; run the "
                       "batch-norm network on one thread, or without its state "
                       "(docs/parallel.md)");
-        static_assert(!(detail::is_writable_binding<A>::value || ...),
+        static_assert(!ctgrad::detail::any_true_v<detail::is_writable_binding<A>::value...>,
                       "ctgrad::parallel::data_parallel: a variable bound to writable memory "
                       "(std::ref: dropout's step, batch-norm running estimates) would be "
                       "written by every shard at once; bind it read-only (a tensor, a "

@@ -260,12 +260,15 @@ namespace ops {
 /// keeps, per pooled number, the position of the window's first maximum (or −1 when the relu
 /// sends no gradient through it), so that no [N, O, OH, OW] intermediate, no separate relu or
 /// pooling pass and no extra adjoint exist. Values and gradients are those of the composition
-/// (ties and relu'(0) = 0 included): the maximum is taken of b + y as the composition does.
+/// (ties and relu'(0) = 0 included): the maximum is taken of b + y as the composition does. On
+/// the GEMM path (stride > 1, kernels wider than 8) the bias is added after the whole sum,
+/// where the unfused convolution adds it to the first block of it: equal up to rounding there,
+/// so a near-tie can pick another window position than the unfused composition.
 template <std::size_t S, std::size_t P, bool Relu = false, std::size_t Pool = 0>
 struct conv2d_op {
-    static constexpr std::string_view name = Pool != 0 ? (Relu ? "conv2d_relu_max_pool2d"
-                                                               : "conv2d_max_pool2d")
-                                                       : (Relu ? "conv2d_relu" : "conv2d");
+    static constexpr std::string_view name =
+        Pool != 0 ? (Relu ? "conv2d_relu_max_pool2d" : "conv2d_max_pool2d")
+                  : (Relu ? "conv2d_relu" : "conv2d");
     static constexpr bool tensor_op = true;
     static_assert(S >= 1, "ctgrad::conv2d: the stride must be at least 1");
     /// Whether the op applies something after the product (otherwise the product is stored
@@ -275,17 +278,14 @@ struct conv2d_op {
     /// The rewrites: relu of a plain convolution, max pooling of a plain or relu'd one (called
     /// by ctgrad::relu and ctgrad::max_pool2d on a node of this op).
     template <class A>
-    static constexpr auto fuse_relu(A a)
-        requires(!Relu && Pool == 0)
-    {
+    static constexpr auto fuse_relu(A a) requires(!Relu && Pool == 0) {
         return refuse<conv2d_op<S, P, true, 0>>(a, std::make_index_sequence<A::arity>{});
     }
     template <std::size_t Win, std::size_t St, class A>
-    static constexpr auto fuse_max_pool(A a)
-        requires(Pool == 0 && Win == St && Win >= 1 &&
-                 detail::shape_of_t<A>::rank == 4 && detail::shape_of_t<A>::dims[2] % Win == 0 &&
-                 detail::shape_of_t<A>::dims[3] % Win == 0)
-    {
+    static constexpr auto fuse_max_pool(A a) requires(Pool == 0 && Win == St && Win >= 1 &&
+                                                      detail::shape_of_t<A>::rank == 4 &&
+                                                      detail::shape_of_t<A>::dims[2] % Win == 0 &&
+                                                      detail::shape_of_t<A>::dims[3] % Win == 0) {
         return refuse<conv2d_op<S, P, Relu, Win>>(a, std::make_index_sequence<A::arity>{});
     }
     template <class Op, class A, std::size_t... I>
@@ -420,10 +420,9 @@ struct conv2d_op {
         if constexpr (L::direct && direct_scratch * sizeof(T) <= stack_scratch_bytes) {
             if (!std::is_constant_evaluated()) {
                 std::array<T, direct_scratch> buf;
-                direct_forward<d, typename L::geo, bias, false>(out, x, k, bp,
-                                                                static_cast<T*>(nullptr),
-                                                                buf.data(), buf.data() +
-                                                                L::geo::y_size);
+                direct_forward<d, typename L::geo, bias, false>(
+                    out, x, k, bp, static_cast<T*>(nullptr), buf.data(),
+                    buf.data() + L::geo::y_size);
                 return;
             }
         }
@@ -438,8 +437,8 @@ struct conv2d_op {
         if constexpr (Pool == 0) {
             for (std::size_t n = 0; n < d::N; ++n) {
                 T* yn = out + n * d::O * d::Q;
-                conv_detail::direct<d::C, d::H, d::W, d::O, d::KH, d::KW, S, P, d::OH, d::OW,
-                                    bias>(x + n * d::C * d::H * d::W, k, bp, yn);
+                conv_detail::direct<d::C, d::H, d::W, d::O, d::KH, d::KW, S, P, d::OH, d::OW, bias>(
+                    x + n * d::C * d::H * d::W, k, bp, yn);
                 if constexpr (Relu) {
                     for (std::size_t e = 0; e < d::O * d::Q; ++e) yn[e] = relu_of(yn[e]);
                 }
@@ -505,15 +504,18 @@ struct conv2d_op {
     static void direct_forward(T* out, const T* x, const T* k, const T* bias, T* where, T* y,
                                T* xp) {
         for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
-        constexpr std::size_t per = Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool)
-                                              : d::O * d::Q;
+        // The forward kernel writes whole vectors of each y row, the 2 × 2 pooling reads whole
+        // pairs of them (up to OWs columns): the columns between must hold numbers, not garbage.
+        for (std::size_t e = 0; e < g::y_size; ++e) y[e] = T(0);
+        constexpr std::size_t per =
+            Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool) : d::O * d::Q;
         for (std::size_t n = 0; n < d::N; ++n) {
             pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
             conv_kernels::forward<g, T, d::C, d::O, d::KH, d::KW>(xp, k, y);
             T* on = out + n * per;
             if constexpr (Pool == 2 && conv_kernels::has_pool2) {
                 conv_kernels::pool2<g, T, d::O, Relu, Bias, Save>(y, bias, on,
-                                                            Save ? where + n * per : where);
+                                                                  Save ? where + n * per : where);
             } else if constexpr (Pool != 0) {
                 pool_epilogue<d, Bias, Save, g::OWs>(y, bias, on, Save ? where + n * per : where);
             } else {
@@ -546,8 +548,8 @@ struct conv2d_op {
                                   T* col) {
         T* xp = col + d::R * d::Q;
         clear_padded<d>(xp);
-        constexpr std::size_t per = Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool)
-                                              : d::O * d::Q;
+        constexpr std::size_t per =
+            Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool) : d::O * d::Q;
         for (std::size_t n = 0; n < d::N; ++n) {
             patches<d, false>(x, n, col, xp);
             T* yn = out + n * per;
@@ -691,8 +693,8 @@ struct conv2d_op {
                     for (std::size_t n = 0; n < d::N; ++n) {
                         unfold_direct(n);
                         conv_kernels::grad_image<g, T, Mode == kernels::mode::accumulate, d::C,
-                                                 d::H, d::W, d::O, d::KH, d::KW, P>(
-                            ybuf, k, dst + n * img);
+                                                 d::H, d::W, d::O, d::KH, d::KW, P>(ybuf, k,
+                                                                                    dst + n * img);
                     }
                 } else {
                     T* acc = xp + g::xp_size;

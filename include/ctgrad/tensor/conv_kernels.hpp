@@ -68,8 +68,8 @@ struct geometry {
     static constexpr std::size_t OWs = (OW + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
     static constexpr std::size_t Wps = round(Wp);  ///< padded-image columns computed by dX
     static constexpr std::size_t wide = OWs > Wps ? OWs : Wps;
-    static constexpr std::size_t Wxs = wide + KW - 1;      ///< row stride of xp
-    static constexpr std::size_t RY = OH + 2 * (KH - 1);   ///< rows of dyp
+    static constexpr std::size_t Wxs = wide + KW - 1;                ///< row stride of xp
+    static constexpr std::size_t RY = OH + 2 * (KH - 1);             ///< rows of dyp
     static constexpr std::size_t WYs = wide + 2 * (KW - 1) + lanes;  ///< row stride of dyp
     static constexpr std::size_t xp_size = C * Hp * Wxs;
     static constexpr std::size_t y_size = O * OH * OWs;
@@ -163,6 +163,9 @@ template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH,
 CTGRAD_CONV_INLINE void forward_body(const T* __restrict xp, const T* __restrict k,
                                      T* __restrict y) {
     constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
     constexpr std::size_t JV = (G::OW + Wl - 1) / Wl;
     constexpr std::size_t cap = budget<I> / JV > 0 ? budget<I> / JV : 1;
     constexpr std::size_t OB = even_block(O, cap);
@@ -224,6 +227,9 @@ template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH,
 CTGRAD_CONV_INLINE void grad_kernel_body(const T* __restrict xp, const T* __restrict dyp,
                                          T* __restrict dk) {
     constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
     constexpr std::size_t cap = budget<I> / KW > 0 ? budget<I> / KW : 1;
     constexpr std::size_t OB = even_block(O, cap);
     for (std::size_t c = 0; c < C; ++c) {
@@ -295,8 +301,8 @@ CTGRAD_CONV_INLINE void grad_image_block(const T* __restrict dyp, const T* __res
 }
 
 /// dX rows of one channel block, copied out of buf (the padding's columns dropped).
-template <class G, class T, bool Acc, std::size_t H, std::size_t W, std::size_t P,
-          std::size_t CB, std::size_t HB>
+template <class G, class T, bool Acc, std::size_t H, std::size_t W, std::size_t P, std::size_t CB,
+          std::size_t HB>
 CTGRAD_CONV_INLINE void put_rows(const T* __restrict buf, T* __restrict dx, std::size_t h,
                                  std::size_t c0) {
     for (std::size_t c = 0; c < CB; ++c) {
@@ -314,9 +320,9 @@ CTGRAD_CONV_INLINE void put_rows(const T* __restrict buf, T* __restrict dx, std:
     }
 }
 
-template <class G, class T, std::size_t Wl, bool Acc, std::size_t C, std::size_t H,
-          std::size_t W, std::size_t O, std::size_t KH, std::size_t KW, std::size_t P,
-          std::size_t CB, std::size_t JV>
+template <class G, class T, std::size_t Wl, bool Acc, std::size_t C, std::size_t H, std::size_t W,
+          std::size_t O, std::size_t KH, std::size_t KW, std::size_t P, std::size_t CB,
+          std::size_t JV>
 CTGRAD_CONV_INLINE void grad_image_channels(const T* __restrict dyp, const T* __restrict k,
                                             T* __restrict dx, std::size_t c0) {
     alignas(64) T buf[CB * 2 * G::Wps];
@@ -336,6 +342,9 @@ template <class G, class T, isa I, bool Acc, std::size_t C, std::size_t H, std::
 CTGRAD_CONV_INLINE void grad_image_body(const T* __restrict dyp, const T* __restrict k,
                                         T* __restrict dx) {
     constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
     constexpr std::size_t JV = (G::Wp + Wl - 1) / Wl;
     constexpr std::size_t cap = budget<I> / (2 * JV) > 0 ? budget<I> / (2 * JV) : 1;
     constexpr std::size_t CB = even_block(C, cap);
@@ -345,7 +354,7 @@ CTGRAD_CONV_INLINE void grad_image_body(const T* __restrict dyp, const T* __rest
     }
     if constexpr (C % CB != 0) {
         grad_image_channels<G, T, Wl, Acc, C, H, W, O, KH, KW, P, C % CB, JV>(dyp, k, dx,
-                                                                             C - C % CB);
+                                                                              C - C % CB);
     }
 }
 
@@ -373,11 +382,13 @@ CTGRAD_CONV_INLINE void select(V& r, const M& m, const V& a, const V& b) {
 template <class G, class T, std::size_t Wl, std::size_t O, bool Relu, bool Bias, bool Save>
 CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bias,
                                    T* __restrict out, T* __restrict where) {
+    static_assert(Wl <= G::lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at "
+                  "most 16 numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large");
     using V = vec<T, Wl>;
     constexpr auto idx = std::make_index_sequence<Wl>{};
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
-    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3),
-            none = V{} - T(1);
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
     alignas(64) T mrow[chunks * Wl], wrow[chunks * Wl];
     for (std::size_t o = 0; o < O; ++o) {
         const V b = V{} + (Bias ? bias[o] : T(0));
@@ -428,6 +439,9 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
 template <class G, class T, std::size_t Wl, std::size_t O>
 CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict where,
                                      T* __restrict dyp) {
+    static_assert(Wl <= G::lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at "
+                  "most 16 numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large");
     using V = vec<T, Wl>;
     constexpr auto idx = std::make_index_sequence<Wl>{};
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
@@ -489,16 +503,16 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
     };
 
 #if CTGRAD_CONV_POOL2
-#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                                  \
-    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>                   \
-    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,                 \
-                                 T* __restrict out, T* __restrict where) {                        \
-        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where);             \
-    }                                                                                             \
-    template <class G, class T, std::size_t O>                                                    \
-    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,              \
-                                   T* __restrict dyp) {                                           \
-        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp);                                   \
+#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                      \
+    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>       \
+    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,     \
+                                 T* __restrict out, T* __restrict where) {            \
+        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where); \
+    }                                                                                 \
+    template <class G, class T, std::size_t O>                                        \
+    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,  \
+                                   T* __restrict dyp) {                               \
+        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp);                       \
     }
 #else
 #define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)
@@ -624,7 +638,7 @@ void unpool2(const T*, const T*, T*) {}
 
 /// Numbers of the partial sums of a ∂K of Count entries.
 template <std::size_t Count>
-inline constexpr std::size_t partial_sums = Count * detail::lanes;
+inline constexpr std::size_t partial_sums = Count* detail::lanes;
 
 }  // namespace ctgrad::conv_kernels
 

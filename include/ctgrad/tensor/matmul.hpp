@@ -390,7 +390,7 @@ struct row_tail {
     static constexpr bool here = (Tail & w) != 0;
     using lane = typename lanes_of<T, w>::type;
     using next = row_tail<T, w / 2, Tail, Off + (here ? w : 0), MR, U>;
-    static constexpr std::size_t columns = Tail;                          // of the whole tail
+    static constexpr std::size_t columns = Tail;                                // of the whole tail
     static constexpr std::size_t registers = (here ? 1 : 0) + next::registers;  // per row
     lane acc[U][here ? MR : 1];
     next rest;
@@ -501,16 +501,15 @@ CTGRAD_KERNELS_INLINE void row_step(vec<T, W> (&acc)[MR][NA], Tail& rest, std::s
 template <class T, std::size_t W, std::size_t MR, std::size_t K, std::size_t NC, bool Prefetch,
           bool LoadC>
 CTGRAD_KERNELS_INLINE void row_kernel_body(const T* __restrict a, std::size_t ra, std::size_t ka,
-                                           const T* __restrict b, std::size_t ldb,
-                                           T* __restrict c, std::size_t ldc, T alpha) {
+                                           const T* __restrict b, std::size_t ldb, T* __restrict c,
+                                           std::size_t ldc, T alpha) {
     constexpr std::size_t NV = NC / W;
     using tail_t = row_tail<T, W / 2, NC % W, NV * W, MR, 1>;
     constexpr std::size_t chains = MR * (NV + tail_t::registers);
     constexpr std::size_t U = chains >= 8 ? 1 : chains >= 4 ? 2 : 4;
     constexpr std::size_t row_bytes = NC * sizeof(T);
-    constexpr std::size_t ahead = Prefetch && prefetch_bytes > 0
-                                      ? (prefetch_bytes + row_bytes - 1) / row_bytes
-                                      : 0;
+    constexpr std::size_t ahead =
+        Prefetch && prefetch_bytes > 0 ? (prefetch_bytes + row_bytes - 1) / row_bytes : 0;
     constexpr std::size_t k_prefetched = K > ahead ? K - ahead : 0;  // row k + ahead exists
     using V = vec<T, W>;
     V acc[U][MR][NV > 0 ? NV : 1];
