@@ -31,6 +31,8 @@
 #include <ctgrad/io/idx.hpp>
 #include <ctgrad/nn/data.hpp>
 
+#include "lenet_cases.hpp"
+
 namespace fashion_cnn_epoch {
 
 using std::size_t;
@@ -47,31 +49,10 @@ constexpr double epoch_flops =
     double(train_n) * (2 * (2.0 * 6 * 25 * 28 * 28) + 3 * (2.0 * 16 * 150 * 10 * 10) +
                        3 * (2.0 * (400 * 120 + 120 * 84 + 84 * 10)));
 
-/// Parameters in PyTorch's layouts: conv kernels [O, C, K, K], dense weights [In, Out] (ctgrad's
-/// x·W; LibTorch gets the transposes F::linear wants).
-struct params {
-    std::vector<float> c1w = std::vector<float>(6 * 1 * 25), c1b = std::vector<float>(6);
-    std::vector<float> c2w = std::vector<float>(16 * 6 * 25), c2b = std::vector<float>(16);
-    std::vector<float> f1w = std::vector<float>(400 * 120), f1b = std::vector<float>(120);
-    std::vector<float> f2w = std::vector<float>(120 * 84), f2b = std::vector<float>(84);
-    std::vector<float> f3w = std::vector<float>(84 * 10), f3b = std::vector<float>(10);
-};
-
-/// He-normal weights (fan-in C·K·K for the kernels, In for the dense layers), zero biases.
-inline params make_params(std::uint64_t seed = 1) {
-    params p;
-    std::mt19937_64 gen(seed);
-    auto he = [&](std::vector<float>& w, double fan_in) {
-        std::normal_distribution<double> d(0.0, std::sqrt(2.0 / fan_in));
-        for (float& e : w) e = static_cast<float>(d(gen));
-    };
-    he(p.c1w, 25);
-    he(p.c2w, 150);
-    he(p.f1w, 400);
-    he(p.f2w, 120);
-    he(p.f3w, 84);
-    return p;
-}
+/// The parameters (PyTorch's layouts: conv kernels [O, C, K, K], dense weights [In, Out]) and
+/// their He-normal initialisation (zero biases) of the LeNet step.
+using lenet_cases::make_params;
+using lenet_cases::params;
 
 /// The training set in memory.
 struct dataset {

@@ -15,31 +15,20 @@
 #include "../baseline/tensor_graph.hpp"
 #include "../baseline/tensor_graph_conv.hpp"
 #include "lenet_cases.hpp"
+#include "lenet_net.hpp"
 
 namespace {
 
 using namespace lenet_cases;
+using namespace lenet_net;
 namespace nn = ctgrad::nn;
 using ctgrad::tensor;
 
 // --- ctgrad ---
 
-using c1 = nn::conv2d<"c1", 1, 6, 5, 1, 2>;
-using c2 = nn::conv2d<"c2", 6, 16, 5>;
-using fc1 = nn::dense<"fc1", 400, 120>;
-using fc2 = nn::dense<"fc2", 120, 84>;
-using fc3 = nn::dense<"fc3", 84, 10>;
-constexpr auto net =
-    nn::sequential(c1{}, nn::relu, nn::max_pool2d<2>{}, c2{}, nn::relu, nn::max_pool2d<2>{},
-                   nn::flatten, fc1{}, nn::relu, fc2{}, nn::relu, fc3{});
 template <size_t B>
 constexpr auto X = ctgrad::var<"X", tensor<float, B, 1, side, side>>;
 constexpr auto Y = ctgrad::var<"Y", tensor<float, batch, classes>>;
-
-template <class T>
-void copy(const std::vector<float>& v, T& t) {
-    std::memcpy(t.data(), v.data(), t.size() * sizeof(float));
-}
 
 struct ctgrad_lenet {
     nn::parameters_of<decltype(net)> p;
@@ -52,9 +41,7 @@ struct ctgrad_lenet {
         prog{ctgrad::softmax_cross_entropy(net(X<batch>), Y)};
 
     ctgrad_lenet(const params& q, const data& d) {
-        copy(q.c1w, p[c1::W]), copy(q.c1b, p[c1::b]), copy(q.c2w, p[c2::W]), copy(q.c2b, p[c2::b]);
-        copy(q.f1w, p[fc1::W]), copy(q.f1b, p[fc1::b]), copy(q.f2w, p[fc2::W]);
-        copy(q.f2b, p[fc2::b]), copy(q.f3w, p[fc3::W]), copy(q.f3b, p[fc3::b]);
+        load(q, p);
         copy(d.x, *x), copy(d.y, *y);
     }
 

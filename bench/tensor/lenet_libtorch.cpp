@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "lenet_cases.hpp"
+#include "lenet_libtorch_model.hpp"
 #include "mlp_libtorch.hpp"  // mlp_libtorch::use_one_thread
 
 namespace {
@@ -22,28 +23,11 @@ namespace {
 using namespace lenet_cases;
 namespace F = torch::nn::functional;
 
-torch::Tensor leaf(const std::vector<float>& v, std::vector<int64_t> shape) {
-    return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32)
-        .clone()
-        .requires_grad_(true);
-}
-
 struct torch_lenet {
     std::vector<torch::Tensor> p;
     torch::Tensor x, target;
 
-    torch_lenet(const params& q, const data& d) {
-        // dense weights as torch's [Out, In] (F::linear computes x·Wᵀ + b)
-        p = {leaf(q.c1w, {6, 1, 5, 5}),
-             leaf(q.c1b, {6}),
-             leaf(q.c2w, {16, 6, 5, 5}),
-             leaf(q.c2b, {16}),
-             leaf(q.f1w, {400, 120}).detach().t().contiguous().requires_grad_(true),
-             leaf(q.f1b, {120}),
-             leaf(q.f2w, {120, 84}).detach().t().contiguous().requires_grad_(true),
-             leaf(q.f2b, {84}),
-             leaf(q.f3w, {84, 10}).detach().t().contiguous().requires_grad_(true),
-             leaf(q.f3b, {10})};
+    torch_lenet(const params& q, const data& d) : p(lenet_libtorch::parameters(q)) {
         x = torch::from_blob(const_cast<float*>(d.x.data()), {int64_t(batch), 1, 28, 28},
                              torch::kFloat32)
                 .clone();
@@ -51,28 +35,12 @@ struct torch_lenet {
         target = torch::tensor(l, torch::kInt64);
     }
 
-    torch::Tensor logits(const torch::Tensor& in) const {
-        auto a = F::max_pool2d(
-            torch::relu(F::conv2d(in, p[0], F::Conv2dFuncOptions().bias(p[1]).padding(2))),
-            F::MaxPool2dFuncOptions(2));
-        a = F::max_pool2d(torch::relu(F::conv2d(a, p[2], F::Conv2dFuncOptions().bias(p[3]))),
-                          F::MaxPool2dFuncOptions(2));
-        a = a.flatten(1);
-        a = torch::relu(F::linear(a, p[4], p[5]));
-        a = torch::relu(F::linear(a, p[6], p[7]));
-        return F::linear(a, p[8], p[9]);
-    }
+    torch::Tensor logits(const torch::Tensor& in) const { return lenet_libtorch::logits(p, in); }
 
     float step() {
         torch::Tensor loss = F::cross_entropy(logits(x), target);
         loss.backward();
-        {
-            torch::NoGradGuard no_grad;
-            for (torch::Tensor& t : p) {
-                t.sub_(t.grad(), lr);
-                t.mutable_grad().reset();
-            }
-        }
+        lenet_libtorch::sgd_step(p, lr);
         return loss.item<float>();
     }
 };
