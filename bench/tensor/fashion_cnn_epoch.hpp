@@ -31,6 +31,7 @@
 #include <ctgrad/io/idx.hpp>
 #include <ctgrad/nn/data.hpp>
 
+#include "fashion_mnist_train.hpp"
 #include "lenet_cases.hpp"
 
 namespace fashion_cnn_epoch {
@@ -54,55 +55,9 @@ constexpr double epoch_flops =
 using lenet_cases::make_params;
 using lenet_cases::params;
 
-/// The training set in memory.
-struct dataset {
-    std::vector<float> images;         // [60000, 784] in [0, 1]
-    std::vector<float> one_hot;        // [60000, 10]
-    std::vector<std::int64_t> labels;  // [60000]
-};
-
-namespace detail {
-struct loaded {
-    std::unique_ptr<dataset> data;
-    std::string error;
-};
-inline loaded load() {
-    loaded out;
-    const char* env = std::getenv("CTGRAD_FASHION_MNIST_DIR");
-    const std::filesystem::path dir =
-        env != nullptr && *env != '\0' ? std::filesystem::path(env)
-                                       : std::filesystem::path("/usr/share/datasets/fashion-mnist");
-    const auto images = ctgrad::io::find_idx(dir, "train-images-idx3-ubyte");
-    const auto labels = ctgrad::io::find_idx(dir, "train-labels-idx1-ubyte");
-    if (images.empty() || labels.empty()) {
-        out.error =
-            "Fashion-MNIST not found in " + dir.string() + ": dataset-fashion-mnist not installed";
-        return out;
-    }
-    try {
-        auto d = std::make_unique<dataset>();
-        d->images = ctgrad::io::read_idx_images(images).pixels;
-        const std::vector<std::uint8_t> y = ctgrad::io::read_idx_labels(labels);
-        if (d->images.size() != train_n * pixels || y.size() != train_n) {
-            out.error = "unexpected Fashion-MNIST training set size in " + dir.string();
-            return out;
-        }
-        d->one_hot = ctgrad::io::one_hot<classes>(y);
-        d->labels.assign(y.begin(), y.end());
-        out.data = std::move(d);
-    } catch (const std::exception& e) {
-        out.error = e.what();
-    }
-    return out;
-}
-}  // namespace detail
-
-/// The training set, read once per process; nullptr with the reason in `error` if it cannot be.
-inline const dataset* training_set(std::string& error) {
-    static const detail::loaded cache = detail::load();
-    error = cache.error;
-    return cache.data.get();
-}
+/// The training set in memory (fashion_mnist_train.hpp), read once per process.
+using fashion_mnist_train::dataset;
+using fashion_mnist_train::training_set;
 
 /// One batch gathered: what every impl's step reads.
 struct staging {

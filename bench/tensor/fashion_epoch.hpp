@@ -58,6 +58,7 @@
 #include <ctgrad/tensor/tensor.hpp>
 
 #include "../baseline/tensor_graph.hpp"
+#include "fashion_mnist_train.hpp"
 #include "mlp_cases.hpp"
 #include "mlp_ctgrad.hpp"
 #include "mlp_hand.hpp"
@@ -97,63 +98,11 @@ inline constexpr std::uint64_t shuffle_seed = 1;
 
 // --- the data set ---
 
-/// The training set in memory: images [60000, 784] in [0, 1], one-hot labels [60000, 10].
-struct dataset {
-    std::vector<float> images;
-    std::vector<float> one_hot;
-};
-
-/// $CTGRAD_FASHION_MNIST_DIR if set, else Debian's dataset-fashion-mnist directory.
-inline std::filesystem::path data_dir() {
-    const char* dir = std::getenv("CTGRAD_FASHION_MNIST_DIR");
-    return dir != nullptr && *dir != '\0'
-               ? std::filesystem::path(dir)
-               : std::filesystem::path("/usr/share/datasets/fashion-mnist");
-}
-
-namespace detail {
-
-struct loaded {
-    std::unique_ptr<dataset> data;
-    std::string error;
-};
-
-inline loaded load() {
-    loaded out;
-    const std::filesystem::path dir = data_dir();
-    const std::filesystem::path images = ctgrad::io::find_idx(dir, "train-images-idx3-ubyte");
-    const std::filesystem::path labels = ctgrad::io::find_idx(dir, "train-labels-idx1-ubyte");
-    if (images.empty() || labels.empty()) {
-        out.error = "Fashion-MNIST not found in " + dir.string() +
-                    ": dataset-fashion-mnist not installed (Debian: apt-get install "
-                    "dataset-fashion-mnist)";
-        return out;
-    }
-    try {
-        auto d = std::make_unique<dataset>();
-        d->images = ctgrad::io::read_idx_images(images).pixels;
-        const std::vector<std::uint8_t> y = ctgrad::io::read_idx_labels(labels);
-        if (d->images.size() != train_n * pixels || y.size() != train_n) {
-            out.error = "unexpected Fashion-MNIST training set size in " + dir.string();
-            return out;
-        }
-        d->one_hot = ctgrad::io::one_hot<classes>(y);
-        out.data = std::move(d);
-    } catch (const std::exception& e) {
-        out.error = e.what();
-    }
-    return out;
-}
-
-}  // namespace detail
-
-/// The training set, read once per process; nullptr if it cannot be read, with the reason in
-/// `error`.
-inline const dataset* training_set(std::string& error) {
-    static const detail::loaded cache = detail::load();
-    error = cache.error;
-    return cache.data.get();
-}
+/// The training set in memory (fashion_mnist_train.hpp): images [60000, 784] in [0, 1], one-hot
+/// labels [60000, 10].
+using fashion_mnist_train::data_dir;
+using fashion_mnist_train::dataset;
+using fashion_mnist_train::training_set;
 
 // --- the epoch ---
 
