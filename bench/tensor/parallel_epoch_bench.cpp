@@ -121,8 +121,12 @@ const reference& reference_for(const dataset& data, const params& p0) {
     return ref;
 }
 
-template <class Impl>
-void epoch(benchmark::State& state) {
+/// The timed loop and the checks of `fashion_mnist_epoch/<impl>` and
+/// `fashion_mnist_epoch_b256/<impl>`: each iteration constructs Impl from the initial parameters
+/// (untimed) and times `run(impl, data)`, one epoch; then the first step's loss, the epoch loss
+/// and the parameters are checked against `reference_of(data, p0)`'s hand-written steps.
+template <class Impl, class ReferenceOf, class Run>
+void timed_epochs(benchmark::State& state, ReferenceOf reference_of, Run run) {
     std::string error;
     const dataset* data = training_set(error);
     if (data == nullptr) {
@@ -130,14 +134,14 @@ void epoch(benchmark::State& state) {
         return;
     }
     const auto p0 = full_case::make_params();
-    const reference& ref = reference_for(*data, *p0);
+    const reference& ref = reference_of(*data, *p0);
     std::unique_ptr<Impl> impl;
     epoch_result r;
     for (auto _ : state) {
         state.PauseTiming();
         impl = std::make_unique<Impl>(*p0);
         state.ResumeTiming();
-        r = run_one_epoch(*impl, *data);
+        r = run(*impl, *data);
         benchmark::DoNotOptimize(r);
     }
     if (std::abs(r.first_loss - ref.first_batch_loss) >
@@ -158,6 +162,12 @@ void epoch(benchmark::State& state) {
     state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
     state.counters["epoch_loss"] = r.mean_loss;
     state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
+}
+
+template <class Impl>
+void epoch(benchmark::State& state) {
+    timed_epochs<Impl>(state, reference_for,
+                       [](Impl& impl, const dataset& data) { return run_one_epoch(impl, data); });
 }
 
 // --- the epoch at a global batch of 256 (`fashion_mnist_epoch_b256/<impl>`) ---
@@ -273,42 +283,8 @@ struct wide {
 
 template <class Impl>
 void epoch_b256(benchmark::State& state) {
-    using W = wide<256>;
-    std::string error;
-    const dataset* data = training_set(error);
-    if (data == nullptr) {
-        state.SkipWithError(error.c_str());
-        return;
-    }
-    const auto p0 = full_case::make_params();
-    const reference& ref = W::reference_for(*data, *p0);
-    std::unique_ptr<Impl> impl;
-    epoch_result r;
-    for (auto _ : state) {
-        state.PauseTiming();
-        impl = std::make_unique<Impl>(*p0);
-        state.ResumeTiming();
-        r = impl->epoch(*data);
-        benchmark::DoNotOptimize(r);
-    }
-    if (std::abs(r.first_loss - ref.first_batch_loss) >
-        1e-4 * std::max(1.0, std::abs(ref.first_batch_loss))) {
-        state.SkipWithError("the first step's loss differs from the reference loss");
-        return;
-    }
-    if (!(std::abs(r.mean_loss - ref.hand.mean_loss) <= 1e-4 * std::abs(ref.hand.mean_loss))) {
-        state.SkipWithError("the epoch's training loss differs from the hand-written steps'");
-        return;
-    }
-    auto p = std::make_unique<params>();
-    impl->read_params(*p);
-    if (!mlp_cases::all_finite(*p)) {
-        state.SkipWithError("the parameters became non-finite");
-        return;
-    }
-    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(train_n));
-    state.counters["epoch_loss"] = r.mean_loss;
-    state.counters["param_diff"] = mlp_cases::max_difference(*p, *ref.hand_params);
+    timed_epochs<Impl>(state, wide<256>::reference_for,
+                       [](Impl& impl, const dataset& data) { return impl.epoch(data); });
 }
 
 }  // namespace
