@@ -14,6 +14,7 @@
 #include <type_traits>  // std::is_same_v, std::remove_const_t
 
 #include <ctgrad/ctgrad.hpp>
+#include <ctgrad/parallel/input_split.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
 #include "mlp_cases.hpp"
@@ -98,6 +99,52 @@ struct trainer {
             },
             ctgrad::parallel::rows(X, d.x), ctgrad::parallel::rows(Y, d.y), W1 = p.w1, b1 = p.b1,
             W2 = p.w2, b2 = p.b2);
+        return g.value;
+    }
+};
+
+/// The same steps with the first layer's weight gradient split over the threads
+/// (parallel::input_split): each shard runs the head (everything after X·W1) on its rows and
+/// keeps dZ1; then each thread computes its half of W1's rows of dW1 = Xᵀ·dZ1 over the whole
+/// batch and updates them, so dW1 is written once instead of once per shard and reduced.
+template <class Case, size_t Shards, size_t Threads>
+struct split_trainer {
+    using base = trainer<Case, Shards, Threads>;
+    using T = typename base::T;
+    static constexpr size_t B = base::B, H = base::H;
+    static constexpr auto Z1 = ctgrad::var<"Z1", ctgrad::tensor<T, B, H>>;
+
+    static constexpr auto head() {
+        const auto z2 = ctgrad::matmul(ctgrad::relu(Z1 + base::b1), base::W2) + base::b2;
+        if constexpr (Case::loss == mlp_cases::loss_kind::sum_squared_error) {
+            return ctgrad::sum(ctgrad::square(z2 - base::Y));
+        } else {
+            return ctgrad::softmax_cross_entropy(z2, base::Y);
+        }
+    }
+
+    decltype(ctgrad::parallel::make_input_split<Shards>(
+        pool<Threads>(), ctgrad::parallel::input_layer(base::X, base::W1, Z1), head(),
+        ctgrad::wrt(base::b1, base::W2, base::b2))) dp =
+        ctgrad::parallel::make_input_split<Shards>(
+            pool<Threads>(), ctgrad::parallel::input_layer(base::X, base::W1, Z1), head(),
+            ctgrad::wrt(base::b1, base::W2, base::b2), base::reduction);
+
+    T step(typename Case::params& p, const typename Case::data& d, T lr) {
+        return step(p, d, lr, [](size_t) {});
+    }
+
+    template <class Prepare>
+    T step(typename Case::params& p, const typename Case::data& d, T lr, Prepare&& prepare) {
+        const auto& g = dp.run(
+            prepare,
+            [&](auto v, size_t first, size_t count) {
+                T* pd = base::parameter(p, v).data() + first;
+                const T* gd = dp.result()[v].data() + first;
+                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+            },
+            ctgrad::parallel::rows(base::X, d.x), ctgrad::parallel::rows(base::Y, d.y),
+            base::W1 = p.w1, base::b1 = p.b1, base::W2 = p.w2, base::b2 = p.b2);
         return g.value;
     }
 };

@@ -7,6 +7,9 @@
 //                     (the update fused into the weight-gradient products), one thread
 //   ctgrad_2t         mlp_parallel::trainer: 2 shards of 128 rows on 2 threads, the shard
 //                     gradients averaged (each thread half of them), then the SGD update
+//   ctgrad_2t_split   mlp_parallel::split_trainer: 2 shards of 128 rows run the layers after
+//                     X·W1 (parallel::input_split); each thread then computes half of W1's rows
+//                     of dW1 = Xᵀ·dZ1 over the 256 rows and updates them (dW1 written once)
 //   ctgrad_2shards_1t the same 2 shards on 1 thread (what sharding costs without a second core)
 //   libtorch_1t       mlp_libtorch.hpp's autograd step, at::set_num_threads(1) (and OpenBLAS 1)
 //   libtorch_2t       the same with 2 intra-op threads (and OpenBLAS 2)
@@ -32,6 +35,8 @@ template <class Case>
 using ctgrad_1t_impl = ctgrad_impl<Case>;
 template <class Case>
 using ctgrad_2t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 2>>;
+template <class Case>
+using ctgrad_2t_split_impl = owning<Case, mlp_parallel::split_trainer<Case, 2, 2>>;
 template <class Case>
 using ctgrad_2shards_1t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 1>>;
 
@@ -75,6 +80,7 @@ using libtorch_2t_impl = libtorch_threads_impl<Case, 2>;
 
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_1t, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_split, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t, mlp_step_256x784x100x10);
 #ifdef CTGRAD_HAVE_LIBTORCH
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", libtorch_1t, mlp_step_256x784x100x10);

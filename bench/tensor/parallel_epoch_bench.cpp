@@ -260,6 +260,8 @@ struct wide {
     using ctgrad_1t = impl<mlp_ctgrad::trainer<full_case>, mlp_ctgrad::trainer<rest_case>, 1>;
     using ctgrad_2t =
         impl<mlp_parallel::trainer<full_case, 2, 2>, mlp_parallel::trainer<rest_case, 2, 2>, 2>;
+    using ctgrad_2t_split = impl<mlp_parallel::split_trainer<full_case, 2, 2>,
+                                 mlp_parallel::split_trainer<rest_case, 2, 2>, 2>;
     using hand = impl<mlp_hand::trainer<full_case>, mlp_hand::trainer<rest_case>, 1>;
 
     static const reference& reference_for(const dataset& data, const params& p0) {
@@ -281,9 +283,9 @@ struct wide {
     }
 };
 
-template <class Impl>
+template <class Impl, size_t B = 256>
 void epoch_b256(benchmark::State& state) {
-    timed_epochs<Impl>(state, wide<256>::reference_for,
+    timed_epochs<Impl>(state, wide<B>::reference_for,
                        [](Impl& impl, const dataset& data) { return impl.epoch(data); });
 }
 
@@ -294,6 +296,18 @@ BENCHMARK_TEMPLATE(epoch_b256, wide<256>::ctgrad_1t)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(epoch_b256, wide<256>::ctgrad_2t)
     ->Name("fashion_mnist_epoch_b256/ctgrad_2t")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch_b256, wide<256>::ctgrad_2t_split)
+    ->Name("fashion_mnist_epoch_b256/ctgrad_2t_split")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch_b256, wide<64>::ctgrad_1t, 64)
+    ->Name("fashion_mnist_epoch_b64/ctgrad_1t")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch_b256, wide<64>::ctgrad_2t, 64)
+    ->Name("fashion_mnist_epoch_b64/ctgrad_2t")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(epoch_b256, wide<64>::ctgrad_2t_split, 64)
+    ->Name("fashion_mnist_epoch_b64/ctgrad_2t_split")
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(epoch, ctgrad_1t_impl)
     ->Name("fashion_mnist_epoch/ctgrad_1t")

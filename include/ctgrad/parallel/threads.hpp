@@ -381,6 +381,67 @@ inline constexpr bool split_fits<row_split<Var, T, Rows>, K> = Rows == K* Var::k
 
 }  // namespace detail
 
+namespace detail {
+
+/// Whether a shard of the running call threw; an atomic that moves with its owner (as a fresh
+/// flag: nothing runs while a data_parallel is moved).
+struct failure_flag : std::atomic<bool> {
+    failure_flag() noexcept : std::atomic<bool>(false) {}
+    failure_flag(failure_flag&&) noexcept : std::atomic<bool>(false) {}
+    failure_flag& operator=(failure_flag&&) noexcept { return *this; }
+};
+
+/// Elements reduced before they are handed to the update: 16 KB of S, so that the chunk of
+/// every shard and of the result fit in L1 together.
+template <class S, std::size_t Shards>
+inline constexpr std::size_t reduce_chunk =
+    4096 / sizeof(S) * 4 / (Shards + 1) > 64 ? 4096 / sizeof(S) * 4 / (Shards + 1) : 64;
+
+/// Thread t of n: the elements [t·N/n, (t + 1)·N/n) of the concatenated gradients of V...
+/// (`src[v][k]`: variable v's gradient in shard k), summed over the shards in shard order
+/// ((s0 + s1) + s2 ...), multiplied by `scale`, written to g, and handed to f chunk by chunk
+/// (`f(var, first, count)`, while the chunk is in L1: the update makes no second pass).
+template <std::size_t Shards, class... V, class G, class S, class F>
+void reduce_range(G& g, const std::array<std::array<const S*, Shards>, sizeof...(V)>& src,
+                  std::size_t t, std::size_t n, S scale, F& f) {
+    constexpr std::size_t N = (std::size_t{0} + ... + V::kind::size());
+    constexpr std::size_t chunk = reduce_chunk<S, Shards>;
+    const std::size_t lo = t * N / n, hi = (t + 1) * N / n;
+    std::size_t start = 0, v = 0;
+    const auto one = [&](auto var) {
+        constexpr std::size_t size = decltype(var)::kind::size();
+        const std::size_t b = lo > start ? lo : start;
+        const std::size_t e = hi < start + size ? hi : start + size;
+        for (std::size_t c = b; c < e; c += chunk) {
+            const std::size_t first = c - start, m = e - c < chunk ? e - c : chunk;
+            S* out = g[var].data() + first;
+            const S* s0 = src[v][0] + first;
+            if constexpr (Shards == 1) {
+                for (std::size_t i = 0; i < m; ++i) out[i] = s0[i] * scale;
+            } else {
+                for (std::size_t k = 1; k < Shards; ++k) {
+                    const S* s = src[v][k] + first;
+                    const S* acc = k == 1 ? s0 : out;
+                    if (k + 1 < Shards) {
+                        for (std::size_t i = 0; i < m; ++i) out[i] = acc[i] + s[i];
+                    } else {
+                        for (std::size_t i = 0; i < m; ++i) out[i] = (acc[i] + s[i]) * scale;
+                    }
+                }
+            }
+            f(var, first, m);
+        }
+        start += size;
+        ++v;
+    };
+    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+        std::index_sequence<I...>) {
+        (one(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}), ...);
+    });
+}
+
+}  // namespace detail
+
 /// How the shard gradients combine: the loss is a mean over its batch (softmax_cross_entropy,
 /// mse, mean(...)): the global gradient is the mean of the shards'; or a sum over samples
 /// (sum(square(...))): their sum.
@@ -511,55 +572,14 @@ private:
         void operator()(Var, std::size_t, std::size_t) const noexcept {}
     };
 
-    /// Elements reduced before they are handed to the update: 16 KB of float, so that the
-    /// chunk of every shard and of the result fit in L1 together.
-    static constexpr std::size_t chunk = 4096 / sizeof(scalar_type) * 4 / (Shards + 1) > 64
-                                             ? 4096 / sizeof(scalar_type) * 4 / (Shards + 1)
-                                             : 64;
-
-    /// Thread t of n: the elements [t·N/n, (t + 1)·N/n) of the concatenated gradients, summed
-    /// over the shards in shard order ((s0 + s1) + s2 ...), scaled, then handed to f, chunk by
-    /// chunk.
     template <class F>
     void reduce_slice(std::size_t t, std::size_t n, F& f) {
-        constexpr std::size_t N = gradient_type::elements;
-        const std::size_t lo = t * N / n, hi = (t + 1) * N / n;
-        const scalar_type scale = red_ == reduction::mean && Shards > 1
-                                      ? scalar_type(1) / scalar_type(Shards)
-                                      : scalar_type(1);
-        std::size_t start = 0, v = 0;
-        const auto one = [&](auto var) {
-            constexpr std::size_t size = decltype(var)::kind::size();
-            const std::size_t b = lo > start ? lo : start;
-            const std::size_t e = hi < start + size ? hi : start + size;
-            // in chunks of `chunk` elements, each handed to f while it is in L1: the update
-            // does not make a second pass over the slice through memory
-            for (std::size_t c = b; c < e; c += chunk) {
-                const std::size_t first = c - start, m = e - c < chunk ? e - c : chunk;
-                scalar_type* out = grad_.data() + gradient_type::offsets[v] + first;
-                const scalar_type* s0 = src_[v][0] + first;
-                if constexpr (Shards == 1) {
-                    for (std::size_t i = 0; i < m; ++i) out[i] = s0[i];
-                } else {
-                    for (std::size_t k = 1; k < Shards; ++k) {
-                        const scalar_type* s = src_[v][k] + first;
-                        const scalar_type* acc = k == 1 ? s0 : out;
-                        if (k + 1 < Shards) {
-                            for (std::size_t i = 0; i < m; ++i) out[i] = acc[i] + s[i];
-                        } else {
-                            for (std::size_t i = 0; i < m; ++i) out[i] = (acc[i] + s[i]) * scale;
-                        }
-                    }
-                }
-                f(var, first, m);
-            }
-            start += size;
-            ++v;
-        };
-        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-            std::index_sequence<I...>) {
-            (one(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}), ...);
-        });
+        detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), f);
+    }
+
+    scalar_type scale() const noexcept {
+        return red_ == reduction::mean && Shards > 1 ? scalar_type(1) / scalar_type(Shards)
+                                                     : scalar_type(1);
     }
 
     thread_pool* pool_;
@@ -567,14 +587,7 @@ private:
     std::array<program_type, Shards> programs_;
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
-    /// Whether a shard of the running call threw; an atomic that moves with its owner (as a
-    /// fresh flag: nothing runs while a data_parallel is moved).
-    struct failure_flag : std::atomic<bool> {
-        failure_flag() noexcept : std::atomic<bool>(false) {}
-        failure_flag(failure_flag&&) noexcept : std::atomic<bool>(false) {}
-        failure_flag& operator=(failure_flag&&) noexcept { return *this; }
-    };
-    failure_flag failed_;
+    detail::failure_flag failed_;
     gradient_type grad_;
 };
 

@@ -1,0 +1,285 @@
+/// @file
+/// Data-parallel training with the input layer's weight gradient split over the threads
+/// (docs/parallel.md, "The input layer split").
+///
+/// In a network whose first layer is Z = X·W (X the batch [B, I], W [I, H]), the weight
+/// gradient dW = Xᵀ·dZ is usually the largest product of the backward pass and W the largest
+/// parameter (784×100 of the 79 510 of the Fashion-MNIST MLP). `parallel::data_parallel` has
+/// every shard write a whole dW of its rows, then reduces the shards' dW: Shards × |W| written
+/// and read again. `parallel::input_split` instead runs the rest of the network (the *head*,
+/// written as a function of a variable Z for the layer's output) on the shards, keeps each
+/// shard's dZ, and after a barrier has every thread compute the rows of dW it owns over the
+/// whole global batch, dW[r0:r1, :] = Σ_k X_k[:, r0:r1]ᵀ·dZ_k, and hand them to the update:
+/// dW is written once, by the threads together, as one thread writes it.
+///
+/// ```
+/// constexpr auto Z1 = var<"Z1", tensor<float, 128, 100>>;              // X·W1, per shard
+/// const auto head = softmax_cross_entropy(matmul(relu(Z1 + b1), W2) + b2, Y);
+/// auto dp = parallel::make_input_split<2>(pool, parallel::input_layer(X, W1, Z1), head,
+///                                         wrt(b1, W2, b2));
+/// const auto& g = dp.gradient(parallel::rows(X, x), parallel::rows(Y, y), W1 = w1, b1 = ...);
+/// g[W1], g[b1], ...                                                       // the mean gradient
+/// ```
+#pragma once
+
+#include <array>        // std::array
+#include <atomic>       // std::atomic
+#include <cstddef>      // std::size_t
+#include <exception>    // std::exception_ptr
+#include <type_traits>  // std::remove_cvref_t, std::is_same_v
+#include <utility>      // std::index_sequence
+
+#include <ctgrad/parallel/threads.hpp>
+#include <ctgrad/tensor/matmul.hpp>
+
+namespace ctgrad::parallel {
+
+/// The input layer Z = X·W of an input_split: X the batch variable of a shard [S, I], W the
+/// weight [I, H], Z the variable [S, H] the head reads in place of X·W.
+template <class X, class W, class Z>
+struct input_layer_t {
+    using x_var = X;
+    using w_var = W;
+    using z_var = Z;
+};
+
+/// `parallel::input_layer(X, W, Z)`: see input_layer_t; the shapes are checked here.
+template <fixed_string XN, class T, std::size_t S, std::size_t I, fixed_string WN, class TW,
+          std::size_t IW, std::size_t H, fixed_string ZN, class TZ, std::size_t SZ, std::size_t HZ>
+constexpr auto input_layer(variable<XN, tensor<T, S, I>>, variable<WN, tensor<TW, IW, H>>,
+                           variable<ZN, tensor<TZ, SZ, HZ>>) {
+    static_assert(std::is_same_v<T, TW> && std::is_same_v<T, TZ>,
+                  "ctgrad::parallel::input_layer: X, W and Z must have one element type");
+    static_assert(I == IW, "ctgrad::parallel::input_layer: X [S, I] and W [I, H] do not "
+                           "multiply: X's columns differ from W's rows");
+    static_assert(S == SZ && H == HZ,
+                  "ctgrad::parallel::input_layer: Z must have the shape of X·W, [S, H]");
+    return input_layer_t<variable<XN, tensor<T, S, I>>, variable<WN, tensor<T, I, H>>,
+                         variable<ZN, tensor<T, S, H>>>{};
+}
+
+namespace detail {
+
+template <class Var, class A>
+inline constexpr bool is_split_of = false;
+template <class Var, class T, std::size_t Rows>
+inline constexpr bool is_split_of<Var, row_split<Var, T, Rows>> = true;
+
+template <fixed_string Name, class A>
+inline constexpr bool is_binding_of = false;
+template <fixed_string Name, fixed_string N2, class V>
+inline constexpr bool is_binding_of<Name, binding<N2, V>> = Name.view() == N2.view();
+
+/// The data of the one argument among a... for which Pred<A> holds.
+template <template <class> class Pred, class... A>
+constexpr auto find_data(const A&... a) {
+    const void* found = nullptr;
+    (
+        [&] {
+            if constexpr (Pred<A>::value) {
+                if constexpr (requires { a.data; }) {
+                    found = a.data;
+                } else {
+                    found = a.get().data();
+                }
+            }
+        }(),
+        ...);
+    return found;
+}
+
+}  // namespace detail
+
+template <std::size_t Shards, class Layer, class E, class Wrt>
+class input_split;
+
+/// Data-parallel gradients of a network whose input layer is Layer (input_layer(X, W, Z)) and
+/// whose rest is the head E, a loss of Z and the other variables (the shard's rows of X·W in Z):
+/// per step, shard k (on thread k mod T) computes Z_k = X_k·W and the head's gradient, dZ_k
+/// included; after a barrier, thread t computes the rows of dW of the parts p ≡ t (mod T) of
+/// W's rows (Shards parts, fixed at compile time), Σ_k X_kᵀ·dZ_k in shard order, and a slice
+/// of the other gradients (summed in shard order), and hands each to the update as
+/// data_parallel::gradient_then does. The result does not depend on the thread count, bit for
+/// bit; it equals the one-program gradient up to the order of the sums.
+template <std::size_t Shards, class X, class W, class Z, class E, class... V>
+class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> {
+    static_assert(Shards >= 1, "ctgrad::parallel::input_split: at least one shard");
+    static_assert(!ctgrad::detail::any_true_v<std::is_same_v<V, W>...> &&
+                      !ctgrad::detail::any_true_v<std::is_same_v<V, Z>...>,
+                  "ctgrad::parallel::input_split: list the head's parameters in wrt(...), "
+                  "without the input layer's W (always differentiated) or Z");
+
+public:
+    using program_type = program<E, wrt_t<Z, V...>>;
+    using scalar_type = typename X::kind::value_type;
+    using gradient_type = flat_gradient<scalar_type, W, V...>;
+    static constexpr std::size_t shards = Shards;
+    static constexpr std::size_t rows = X::kind::shape[0];   // of a shard
+    static constexpr std::size_t in = X::kind::shape[1];     // W's rows
+    static constexpr std::size_t out = W::kind::shape[1];    // W's columns
+    /// W's rows are split into this many parts (each computed whole by one thread).
+    static constexpr std::size_t parts = Shards < in ? Shards : in;
+
+    input_split(thread_pool& pool, E head, reduction r = reduction::mean)
+        : input_split(pool, head, r, std::make_index_sequence<Shards>{}) {}
+
+    /// The gradient over the whole batch (rows(X, x) and every other rows(...) binding hold
+    /// Shards shards; W bound as any tensor binding), reduced; valid until the next call.
+    template <class... A>
+    gradient_type& gradient(const A&... a) {
+        return run(no_prepare{}, no_update{}, a...);
+    }
+
+    /// gradient(a...), then `f(v, first, count)` on the thread that computed elements [first,
+    /// first + count) of v's gradient (data_parallel::gradient_then).
+    template <class F, class... A>
+    gradient_type& gradient_then(F&& f, const A&... a) {
+        return run(no_prepare{}, f, a...);
+    }
+
+    /// gradient_then(update, a...) with `prepare(k)` first on shard k's thread
+    /// (data_parallel::run).
+    template <class P, class F, class... A>
+    gradient_type& run(P&& prepare, F&& update, const A&... a) {
+        return ctgrad::detail::expand_bundles(
+            [&](const auto&... b) -> gradient_type& { return run_bound(prepare, update, b...); },
+            a...);
+    }
+
+    const gradient_type& result() const noexcept { return grad_; }
+    scalar_type shard_value(std::size_t k) const noexcept { return values_[k]; }
+    program_type& shard_program(std::size_t k) noexcept { return programs_[k]; }
+    std::size_t threads() const noexcept { return pool_->size(); }
+
+private:
+    template <std::size_t... I>
+    input_split(thread_pool& pool, const E& f, reduction r, std::index_sequence<I...>)
+        : pool_(&pool),
+          red_(r),
+          programs_{((void)I, program_type(f))...},
+          z_(Shards * rows * out) {}
+
+    struct no_prepare {
+        void operator()(std::size_t) const noexcept {}
+    };
+    struct no_update {
+        template <class Var>
+        void operator()(Var, std::size_t, std::size_t) const noexcept {}
+    };
+
+    template <class A>
+    struct is_x : std::bool_constant<detail::is_split_of<X, A>> {};
+    template <class A>
+    struct is_w : std::bool_constant<detail::is_binding_of<W::name, A>> {};
+
+    template <class P, class F, class... A>
+    gradient_type& run_bound(P& prepare, F& update, const A&... a) {
+        static_assert((std::size_t{0} + ... + std::size_t{is_x<A>::value}) == 1,
+                      "ctgrad::parallel::input_split: bind the input layer's X exactly once, "
+                      "with parallel::rows(X, x)");
+        static_assert((std::size_t{0} + ... + std::size_t{is_w<A>::value}) == 1,
+                      "ctgrad::parallel::input_split: bind the input layer's weight W exactly "
+                      "once");
+        static_assert(ctgrad::detail::all_true_v<detail::split_fits<A, Shards>...>,
+                      "ctgrad::parallel::input_split: a rows(...) binding does not hold exactly "
+                      "Shards shards of its variable's rows");
+        using T = scalar_type;
+        const T* x = static_cast<const T*>(detail::find_data<is_x>(a...));
+        const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
+        failed_.store(false, std::memory_order_relaxed);
+        auto job = [&](std::size_t t, std::size_t n) {
+            std::exception_ptr error;
+            try {
+                for (std::size_t k = t; k < Shards; k += n) {
+                    prepare(k);
+                    T* zk = z_.data() + k * rows * out;
+                    kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
+                    const auto g = programs_[k].gradient(
+                        Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
+                    values_[k] = g.value;
+                    dz_[k] = g[Z{}].data();
+                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+                        std::index_sequence<I...>) {
+                        ((src_[I][k] =
+                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
+                         ...);
+                    });
+                }
+            } catch (...) {
+                error = std::current_exception();
+                failed_.store(true, std::memory_order_relaxed);
+            }
+            pool_->arrive_and_wait();  // every shard done (orders failed_ too)
+            if (!error && !failed_.load(std::memory_order_relaxed)) {
+                try {
+                    weight_rows(x, t, n, update);
+                    detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
+            if (error) std::rethrow_exception(error);
+        };
+        pool_->run(job);
+        T v = values_[0];
+        for (std::size_t k = 1; k < Shards; ++k) v += values_[k];
+        grad_.value = red_ == reduction::mean && Shards > 1 ? v / T(Shards) : v;
+        return grad_;
+    }
+
+    /// Thread t of n: the parts p ≡ t (mod n) of dW's rows, dW[r0:r1, :] = scale·Σ_k
+    /// X_k[:, r0:r1]ᵀ·dZ_k (shard order), each then handed to f in chunks.
+    template <class F>
+    void weight_rows(const scalar_type* x, std::size_t t, std::size_t n, F& f) {
+        [&]<std::size_t... P>(std::index_sequence<P...>) {
+            ((P % n == t ? weight_part<P>(x, f) : void()), ...);
+        }
+        (std::make_index_sequence<parts>{});
+    }
+
+    template <std::size_t P, class F>
+    void weight_part(const scalar_type* x, F& f) {
+        using T = scalar_type;
+        constexpr std::size_t r0 = P * in / parts, r1 = (P + 1) * in / parts, m = r1 - r0;
+        T* dw = grad_[W{}].data() + r0 * out;
+        const T s = scale();
+        const kernels::isa isa = kernels::active_isa();
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            // A(i, j) = x_k[j·in + r0 + i]: rows r0..r1 of X_kᵀ, read in place
+            ((kernels::detail::gemm_on<T, kernels::detail::a_layout<1, in>, m, rows, out, false,
+                                       (K > 0)>(isa, x + K * rows * in + r0, dz_[K], dw, s)),
+             ...);
+        }
+        (std::make_index_sequence<Shards>{});
+        constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
+        for (std::size_t c = 0; c < m * out; c += chunk) {
+            f(W{}, r0 * out + c, m * out - c < chunk ? m * out - c : chunk);
+        }
+    }
+
+    scalar_type scale() const noexcept {
+        return red_ == reduction::mean && Shards > 1 ? scalar_type(1) / scalar_type(Shards)
+                                                     : scalar_type(1);
+    }
+
+    thread_pool* pool_;
+    reduction red_;
+    std::array<program_type, Shards> programs_;
+    tensor_ad::buffer<scalar_type> z_;  // Z_k = X_k·W, shard k at k·rows·out
+    std::array<scalar_type, Shards> values_{};
+    std::array<const scalar_type*, Shards> dz_{};
+    std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
+    detail::failure_flag failed_;
+    gradient_type grad_;
+};
+
+/// `parallel::make_input_split<Shards>(pool, input_layer(X, W, Z), head, wrt(...))`: an
+/// input_split with the types deduced (reduction::mean unless told otherwise).
+template <std::size_t Shards, class X, class W, class Z, class E, class... V>
+input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> make_input_split(
+    thread_pool& pool, input_layer_t<X, W, Z>, E head, wrt_t<V...>,
+    reduction r = reduction::mean) {
+    return input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>>(pool, head, r);
+}
+
+}  // namespace ctgrad::parallel

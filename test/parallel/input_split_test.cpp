@@ -1,0 +1,223 @@
+// ctgrad/parallel/input_split.hpp: the input layer's weight gradient split over the threads,
+// against one program over the whole batch (float within 1e-6 of the largest entry of each
+// gradient; a double program bounds both), bit-identical for every thread count and from run
+// to run, every element handed to the update exactly once, no allocation per step, a summed
+// loss, and a shard that throws leaving the gradient and the parameters as they were.
+#define BOOST_TEST_MODULE parallel_input_split
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/parallel/input_split.hpp>
+
+#include "support/counting_new.hpp"  // ctgrad::test::allocations
+
+namespace par = ctgrad::parallel;
+using ctgrad::tensor;
+using ctgrad::var;
+using ctgrad::test::allocations;
+
+namespace {
+
+constexpr std::size_t batch = 96, in = 37, hidden = 21, out = 5;
+
+template <class T, std::size_t B>
+struct net {
+    static constexpr auto X = var<"X", tensor<T, B, in>>;
+    static constexpr auto Y = var<"Y", tensor<T, B, out>>;
+    static constexpr auto Z = var<"Z", tensor<T, B, hidden>>;
+    static constexpr auto W1 = var<"W1", tensor<T, in, hidden>>;
+    static constexpr auto b1 = var<"b1", tensor<T, hidden>>;
+    static constexpr auto W2 = var<"W2", tensor<T, hidden, out>>;
+    static constexpr auto b2 = var<"b2", tensor<T, out>>;
+    template <class Z1>
+    static constexpr auto head_of(Z1 z) {
+        return ctgrad::softmax_cross_entropy(ctgrad::matmul(ctgrad::tanh(z + b1), W2) + b2, Y);
+    }
+    static constexpr auto whole = head_of(ctgrad::matmul(X, W1));
+    static constexpr auto head = head_of(Z);
+};
+
+template <class T>
+struct problem {
+    std::unique_ptr<tensor<T, batch, in>> x = std::make_unique<tensor<T, batch, in>>();
+    std::unique_ptr<tensor<T, batch, out>> y = std::make_unique<tensor<T, batch, out>>();
+    tensor<T, in, hidden> w1{};
+    tensor<T, hidden> b1{};
+    tensor<T, hidden, out> w2{};
+    tensor<T, out> b2{};
+
+    explicit problem(unsigned seed) {
+        std::mt19937 gen(seed);
+        const auto u = [&] { return T(double(gen()) * 0x1p-31 - 1.0); };
+        for (auto& v : *x) v = u();
+        for (std::size_t r = 0; r < batch; ++r) (*y)(r, gen() % out) = T(1);
+        for (auto& v : w1) v = T(0.3) * u();
+        for (auto& v : b1) v = T(0.1) * u();
+        for (auto& v : w2) v = T(0.3) * u();
+        for (auto& v : b2) v = T(0.1) * u();
+    }
+    template <class Other>
+    void copy_to(Other& o) const {
+        std::copy(x->begin(), x->end(), o.x->begin());
+        std::copy(y->begin(), y->end(), o.y->begin());
+        std::copy(w1.begin(), w1.end(), o.w1.begin());
+        std::copy(b1.begin(), b1.end(), o.b1.begin());
+        std::copy(w2.begin(), w2.end(), o.w2.begin());
+        std::copy(b2.begin(), b2.end(), o.b2.begin());
+    }
+};
+
+template <class A, class B>
+double relative_difference(const A& a, const B& b) {
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        worst = std::max(worst, std::abs(double(a.data()[i]) - double(b.data()[i])));
+        scale = std::max(scale, std::abs(double(b.data()[i])));
+    }
+    return worst / scale;
+}
+
+template <std::size_t Shards, class T>
+auto make_split(par::thread_pool& pool, par::reduction r = par::reduction::mean) {
+    using n = net<T, batch / Shards>;
+    return par::make_input_split<Shards>(pool, par::input_layer(n::X, n::W1, n::Z), n::head,
+                                         ctgrad::wrt(n::b1, n::W2, n::b2), r);
+}
+
+template <std::size_t Shards, class T, class D>
+auto& split_gradient(D& dp, const problem<T>& p) {
+    using n = net<T, batch / Shards>;
+    return dp.gradient(par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1,
+                       n::b1 = p.b1, n::W2 = p.w2, n::b2 = p.b2);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(matches_one_program_over_the_whole_batch_for_every_thread_count) {
+    using nf = net<float, batch>;
+    using nd = net<double, batch>;
+    problem<float> p(3);
+    problem<double> pd(3);
+    p.copy_to(pd);
+    ctgrad::program whole(nf::whole, ctgrad::wrt(nf::W1, nf::b1, nf::W2, nf::b2));
+    const auto g1 = whole.gradient(nf::X = *p.x, nf::Y = *p.y, nf::W1 = p.w1, nf::b1 = p.b1,
+                                   nf::W2 = p.w2, nf::b2 = p.b2);
+    ctgrad::program exact(nd::whole, ctgrad::wrt(nd::W1, nd::b1, nd::W2, nd::b2));
+    const auto gd = exact.gradient(nd::X = *pd.x, nd::Y = *pd.y, nd::W1 = pd.w1, nd::b1 = pd.b1,
+                                   nd::W2 = pd.w2, nd::b2 = pd.b2);
+    BOOST_TEST(relative_difference(g1[nf::W1], gd[nd::W1]) <= 1e-6);
+
+    std::vector<float> first;
+    for (std::size_t threads : {1u, 2u, 3u, 4u}) {
+        par::thread_pool pool(threads);
+        auto dp = make_split<4, float>(pool);
+        using n4 = net<float, batch / 4>;
+        const auto& g = split_gradient<4>(dp, p);
+        BOOST_TEST(std::abs(g.value - g1.value) <= 1e-6 * std::abs(g1.value));
+        BOOST_TEST(std::abs(double(g.value) - gd.value) <= 1e-6 * std::abs(gd.value));
+        BOOST_TEST(relative_difference(g[n4::W1], g1[nf::W1]) <= 1e-6);
+        BOOST_TEST(relative_difference(g[n4::W1], gd[nd::W1]) <= 1e-6);
+        BOOST_TEST(relative_difference(g[n4::b1], gd[nd::b1]) <= 1e-6);
+        BOOST_TEST(relative_difference(g[n4::W2], gd[nd::W2]) <= 1e-6);
+        BOOST_TEST(relative_difference(g[n4::b2], gd[nd::b2]) <= 1e-6);
+        const std::vector<float> flat(g.data(), g.data() + g.size());
+        if (first.empty()) {
+            first = flat;
+        } else {
+            BOOST_TEST(std::memcmp(first.data(), flat.data(), flat.size() * sizeof(float)) == 0);
+        }
+        // run to run
+        const auto& again = split_gradient<4>(dp, p);
+        BOOST_TEST(std::memcmp(first.data(), again.data(), flat.size() * sizeof(float)) == 0);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(every_element_reaches_the_update_once_and_no_allocation_per_step) {
+    problem<float> p(4);
+    par::thread_pool pool(2);
+    auto dp = make_split<2, float>(pool);
+    using n = net<float, batch / 2>;
+    std::vector<int> seen(decltype(dp)::gradient_type::size(), 0);
+    const auto count = [&](auto v, std::size_t first, std::size_t m) {
+        const std::size_t at = std::size_t(dp.result()[v].data() - dp.result().data()) + first;
+        for (std::size_t i = 0; i < m; ++i) ++seen[at + i];  // disjoint ranges: no race
+    };
+    const auto args = [&](auto&& f) -> auto& {
+        return dp.gradient_then(f, par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1,
+                                n::b1 = p.b1, n::W2 = p.w2, n::b2 = p.b2);
+    };
+    args(count);
+    std::size_t total = 0;
+    for (int s : seen) {
+        BOOST_TEST(s <= 1);
+        total += std::size_t(s);
+    }
+    BOOST_TEST(total == std::size_t(decltype(dp)::gradient_type::elements));
+    const std::size_t before = allocations.load();
+    for (int step = 0; step < 5; ++step) {
+        args([](auto, std::size_t, std::size_t) {});
+    }
+    BOOST_TEST(allocations.load() == before);
+}
+
+BOOST_AUTO_TEST_CASE(a_summed_loss_adds_the_shards) {
+    constexpr auto Xw = var<"X", tensor<double, batch, in>>;
+    constexpr auto W = var<"W", tensor<double, in, hidden>>;
+    constexpr auto T = var<"T", tensor<double, batch, hidden>>;
+    constexpr auto Xs = var<"X", tensor<double, batch / 3, in>>;
+    constexpr auto Zs = var<"Z", tensor<double, batch / 3, hidden>>;
+    constexpr auto Ts = var<"T", tensor<double, batch / 3, hidden>>;
+    constexpr auto c = var<"c", tensor<double, hidden>>;
+    problem<double> p(5);
+    auto t = std::make_unique<tensor<double, batch, hidden>>();
+    std::mt19937 gen(9);
+    for (auto& v : *t) v = double(gen()) * 0x1p-32;
+    ctgrad::program whole(ctgrad::sum(ctgrad::square(ctgrad::tanh(ctgrad::matmul(Xw, W) + c) - T)),
+                          ctgrad::wrt(W, c));
+    const auto g = whole.gradient(Xw = *p.x, W = p.w1, c = p.b1, T = *t);
+    par::thread_pool pool(2);
+    auto dp = par::make_input_split<3>(pool, par::input_layer(Xs, W, Zs),
+                                       ctgrad::sum(ctgrad::square(ctgrad::tanh(Zs + c) - Ts)),
+                                       ctgrad::wrt(c), par::reduction::sum);
+    const auto& s = dp.gradient(par::rows(Xs, *p.x), par::rows(Ts, *t), W = p.w1, c = p.b1);
+    BOOST_TEST(std::abs(s.value - g.value) <= 1e-13 * std::abs(g.value));
+    BOOST_TEST(relative_difference(s[W], g[W]) <= 1e-13);
+    BOOST_TEST(relative_difference(s[c], g[c]) <= 1e-13);
+}
+
+BOOST_AUTO_TEST_CASE(a_shard_that_throws_changes_nothing) {
+    problem<float> p(6);
+    par::thread_pool pool(2);
+    auto dp = make_split<2, float>(pool);
+    using n = net<float, batch / 2>;
+    auto w1 = p.w1;
+    const auto sgd = [&](auto v, std::size_t first, std::size_t m) {
+        if constexpr (std::is_same_v<decltype(v), std::remove_const_t<decltype(n::W1)>>) {
+            for (std::size_t i = 0; i < m; ++i) w1.data()[first + i] -= dp.result()[v].data()[first + i];
+        }
+    };
+    dp.run([](std::size_t) {}, sgd, par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1,
+           n::b1 = p.b1, n::W2 = p.w2, n::b2 = p.b2);
+    BOOST_TEST(relative_difference(w1, p.w1) > 0.0);  // the update ran
+    const auto g0 = std::vector<float>(dp.result().data(), dp.result().data() + dp.result().size());
+    const auto w0 = w1;
+    BOOST_CHECK_THROW(dp.run(
+                          [](std::size_t k) {
+                              if (k == 1) throw std::runtime_error("shard 1 cannot read its rows");
+                          },
+                          sgd, par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1,
+                          n::b1 = p.b1, n::W2 = p.w2, n::b2 = p.b2),
+                      std::runtime_error);
+    BOOST_TEST(std::memcmp(w0.data(), w1.data(), w1.size() * sizeof(float)) == 0);
+    BOOST_TEST(std::memcmp(g0.data(), dp.result().data(), g0.size() * sizeof(float)) == 0);
+}
