@@ -3,7 +3,9 @@
 stopped after epoch 2 then resumed, must end with byte-identical checkpoints (parameters and
 Adam's moments and step count).
 
-    check_resume.py FASHION_MNIST_BINARY SCRATCH_DIR [EXTRA OPTIONS...]
+    check_resume.py FASHION_MNIST_BINARY SCRATCH_DIR [--no-csv] [EXTRA OPTIONS...]
+
+(--no-csv: the binary has no --csv option, as fashion_mnist_parallel.)
 
 (fashion_mnist_cnn: the extra options turn on augmentation, whose draws must resume too; its
 checkpoints also hold the layers' state: running estimates, dropout's step counter.)
@@ -15,9 +17,12 @@ import sys
 
 
 def main():
-    exe, scratch = sys.argv[1], sys.argv[2]
+    exe, scratch, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+    use_csv = not (extra and extra[0] == "--no-csv")
+    if not use_csv:
+        extra = extra[1:]
     os.makedirs(scratch, exist_ok=True)
-    common = ["--epochs", "3", "--max-batches", "10", *sys.argv[3:]]
+    common = ["--epochs", "3", "--max-batches", "10", *extra]
 
     def run(*args):
         r = subprocess.run([exe, *common, *args], stdout=subprocess.PIPE, text=True)
@@ -25,12 +30,12 @@ def main():
         return r.returncode
 
     whole, parts = os.path.join(scratch, "whole.ckpt"), os.path.join(scratch, "parts.ckpt")
-    csv = os.path.join(scratch, "resume.csv")
-    rc = run("--csv", csv, "--checkpoint", whole)
+    csv = ["--csv", os.path.join(scratch, "resume.csv")] if use_csv else []
+    rc = run(*csv, "--checkpoint", whole)
     if rc != 0:
         return rc  # 77: no data set (skipped)
-    for extra in (["--stop-after", "2"], ["--resume", parts]):
-        rc = run("--csv", csv, "--checkpoint", parts, *extra)
+    for stage in (["--stop-after", "2"], ["--resume", parts]):
+        rc = run(*csv, "--checkpoint", parts, *stage)
         if rc != 0:
             return rc
     if not filecmp.cmp(whole, parts, shallow=False):

@@ -3,7 +3,8 @@
 // training, data-parallel (docs/parallel.md).
 //
 //   fashion_mnist_parallel [--threads T] [--batch G] [--lr R] [--data DIR] [--epochs N]
-//                          [--max-batches N] [--seed S] [--checkpoint FILE] [--help]
+//                          [--max-batches N] [--seed S] [--checkpoint FILE] [--resume FILE]
+//                          [--stop-after E] [--help]
 //   mpirun -np 2 fashion_mnist_mpi [the same options]
 //
 // A global batch of G = 64 (default) or 256 samples per step; Adam's peak step size 1e-3 at
@@ -12,13 +13,22 @@
 // otherwise. With P
 // processes (1, 2 or 4) each reads its own G/P rows of every global batch
 // (parallel::distributed_batches: the same shuffled order on every rank); with --threads 2 a
-// process splits its rows into 2 shards, one per thread (parallel::data_parallel). The gradients are averaged over the shards (in shard order) and
+// process splits its rows into 2 shards, one per thread (parallel::data_parallel); in one process
+// each thread then also takes Adam's step on the slice of the gradient it reduced
+// (adam::begin_step, step_range). The gradients are averaged over the shards (in shard order) and
 // over the processes (one MPI_Allreduce per step), and every process takes the same Adam step,
 // so that every configuration trains the same model up to the rounding of the sums. With one
 // thread and one process the step is a plain ctgrad::program over the G rows. The last
 // 60000 mod G samples of each shuffled epoch (32 or 96) are left out (as PyTorch's
 // DistributedSampler with drop_last). The test accuracy is computed on the threads
 // (parallel::evaluator, batches of 1000). Rank 0 prints, and writes the checkpoint.
+//
+// --checkpoint saves the parameters and Adam's state (moments, step count) after every epoch
+// (rank 0); --resume continues such a run (same --epochs, --seed, --batch and --max-batches; any
+// thread or process count) from the epoch after the checkpoint's, with the same data order and
+// learning rates as an uninterrupted run: every rank reads the file (a shared file system, or a
+// copy on every machine; one rank that cannot stops all of them), and the ranks' parameters are
+// checked identical before training goes on.
 //
 // Exit status 77 (meson's "skipped") when the data set is not installed (on every rank), 1
 // when a loss is not finite, the mean loss of the last epoch is not below that of its first
@@ -28,6 +38,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -76,6 +87,8 @@ struct options {
     long max_batches = -1;
     unsigned long seed = 1;
     std::string checkpoint;
+    std::string resume;
+    int stop_after = 0;
 };
 
 options parse(int argc, char** argv) {
@@ -91,7 +104,11 @@ options parse(int argc, char** argv) {
         .add("--max-batches", "N", "global batches per epoch, for smoke runs (default: all 937)",
              o.max_batches)
         .add("--seed", "S", "initialisation and data order (default 1)", o.seed)
-        .add("--checkpoint", "FILE", "save the parameters at the end (rank 0)", o.checkpoint)
+        .add("--checkpoint", "FILE", "save parameters and Adam's state after every epoch (rank 0)",
+             o.checkpoint)
+        .add("--resume", "FILE", "continue a run from such a checkpoint (same --epochs, --seed)",
+             o.resume)
+        .add("--stop-after", "E", "stop after epoch E (to be resumed)", o.stop_after)
         .parse(argc, argv);
     if (o.threads != 1 && o.threads != 2) throw std::invalid_argument("--threads must be 1 or 2");
     if (o.batch != 64 && o.batch != 256) throw std::invalid_argument("--batch must be 64 or 256");
@@ -179,6 +196,18 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
             : order.batches();
     const nn::cosine schedule{opt.lr, 1e-5f, std::size_t(opt.epochs) * batches};
     std::size_t step = 0;
+    int first_epoch = 1;
+    if (!opt.resume.empty()) {
+        // Adam's state and the parameters of the end of an epoch, on every rank; the epochs
+        // before it are replayed only as far as the data order goes
+        g.all_or_none([&] { ctgrad::io::load(opt.resume, params, optimizer); });
+        g.finish(params);  // every rank read the same parameters
+        step = optimizer.steps();
+        first_epoch = example::epoch_after(opt.resume, step, batches);
+        for (int e = 1; e < first_epoch; ++e) order.shuffle();
+        if (g.rank() == 0)
+            std::printf("resumed from %s after epoch %d\n", opt.resume.c_str(), first_epoch - 1);
+    }
 
     par::thread_pool pool(opt.threads);
     par::evaluator eval(pool, net(X<eval_batch>));
@@ -198,8 +227,9 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
             double(opt.lr), Global, g.size(), opt.threads, Local);
     }
     double first_losses = 0, last_loss = 0;  // the smoke test's check (see the file comment)
+    if (first_epoch > 1) first_losses = std::numeric_limits<double>::infinity();  // not seen
     const std::size_t first_tenth = batches / 10 > 0 ? batches / 10 : 1;
-    for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    for (int epoch = first_epoch; epoch <= opt.epochs; ++epoch) {
         order.shuffle();
         double loss_sum = 0;
         for (std::size_t k = 0; k < batches; ++k) {
@@ -215,6 +245,15 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
                 g.average(gr);
                 loss_sum += gr.value;
                 optimizer.step(params, gr);
+            } else if (g.size() == 1) {
+                // Adam on the threads too: each updates the slice of the gradient it reduced
+                optimizer.begin_step();
+                const auto& gr = two.gradient_then(
+                    [&](auto v, std::size_t first, std::size_t count) {
+                        optimizer.step_range(params, two.result(), v, first, count);
+                    },
+                    params, par::rows(X<Local / 2>, *x), par::rows(Y<Local / 2>, *y));
+                loss_sum += gr.value;
             } else {
                 auto& gr =
                     two.gradient(params, par::rows(X<Local / 2>, *x), par::rows(Y<Local / 2>, *y));
@@ -234,9 +273,11 @@ int train(const options& opt, const group& g, const ctgrad::io::mnist_dataset& d
                         loss_sum / double(batches), 100 * test_acc, double(seen) / secs);
             std::fflush(stdout);
         }
+        if (!opt.checkpoint.empty() && g.rank() == 0)
+            ctgrad::io::save(opt.checkpoint, params, optimizer);
+        if (epoch == opt.stop_after) break;
     }
     g.finish(params);  // the same parameters on every rank, bit for bit
-    if (!opt.checkpoint.empty() && g.rank() == 0) ctgrad::io::save(opt.checkpoint, params);
     const double final_acc = accuracy(eval, params, data.test.images.pixels, data.test.labels);
     if (g.rank() == 0) std::printf("test accuracy: %.2f%%\n", 100 * final_acc);
     if (!std::isfinite(last_loss) || !(last_loss < first_losses) || final_acc < 0.3) {

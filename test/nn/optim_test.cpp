@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <new>
 #include <numbers>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -195,6 +196,39 @@ BOOST_AUTO_TEST_CASE(adamw_matches_hand_steps_and_decays) {
     nn::adam<pack> plain;
     plain.step(r, zero);
     check_close(r, p0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(adam_in_ranges_equals_the_whole_step) {
+    // begin_step, then step_range over disjoint ranges in any order (as the threads of a
+    // data_parallel update the slices they reduced): the same numbers as step, bit for bit,
+    // for Adam with value clipping and for AdamW; clipping by norm is refused
+    pack whole = make_pack(p0), ranged = make_pack(p0), w_whole = make_pack(p0),
+         w_ranged = make_pack(p0);
+    nn::adam a1(whole, {.lr = 0.01, .clip_value = 0.25}), a2(ranged, {.lr = 0.01, .clip_value = 0.25});
+    nn::adamw b1(w_whole, {{.lr = 0.02}, 0.1}), b2(w_ranged, {{.lr = 0.02}, 0.1});
+    for (int s = 0; s < 3; ++s) {
+        const pack g = make_pack(grads[s]);
+        a1.step(whole, g);
+        b1.step(w_whole, g);
+        a2.begin_step();
+        b2.begin_step();
+        // b [3] whole, then W [2, 3] as [4, 6) and [0, 4)
+        a2.step_range(ranged, g, fc::bias{}, 0, 3);
+        a2.step_range(ranged, g, fc::weight{}, 4, 2);
+        a2.step_range(ranged, g, fc::weight{}, 0, 4);
+        b2.step_range(w_ranged, g, fc::weight{}, 0, 6);
+        b2.step_range(w_ranged, g, fc::bias{}, 1, 2);
+        b2.step_range(w_ranged, g, fc::bias{}, 0, 1);
+        BOOST_TEST(flat(ranged) == flat(whole), tt::per_element());
+        BOOST_TEST(flat(w_ranged) == flat(w_whole), tt::per_element());
+        BOOST_TEST(flat(a2.first_moment()) == flat(a1.first_moment()), tt::per_element());
+        BOOST_TEST(flat(a2.second_moment()) == flat(a1.second_moment()), tt::per_element());
+    }
+    BOOST_TEST(a2.steps() == 3u);
+    BOOST_TEST(flat(ranged) != p0);  // it moved
+    nn::adam by_norm(whole, {.clip_norm = 1.0});
+    BOOST_CHECK_THROW(by_norm.begin_step(), std::logic_error);
+    BOOST_TEST(by_norm.steps() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(clipping_by_global_norm_and_by_value) {

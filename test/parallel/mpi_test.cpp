@@ -259,7 +259,33 @@ int thread_level(int argc, char** argv) {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     rank_ = rank;
     if (provided >= MPI_THREAD_FUNNELED) {
-        check(true, "MPI gives more than MPI_THREAD_SINGLE when asked for it: nothing to refuse");
+        // MPI gave more than it was asked for: the default (FUNNELED) cannot be refused here.
+        // What can be checked: the level it gave is accepted, and any level above it refused.
+        bool accepted = true;
+        try {
+            mpi::environment env(argc, argv, provided);
+        } catch (const mpi::error&) {
+            accepted = false;
+        }
+        check(accepted, "an environment asking for the level MPI gave (" +
+                            mpi::thread_level_name(provided) + ") accepts it");
+        if (provided >= MPI_THREAD_MULTIPLE) {
+            // nothing above MULTIPLE to refuse: the refusal itself is not tested on this MPI
+            std::printf("rank %d: skipped: MPI gives MPI_THREAD_MULTIPLE when asked for "
+                        "MPI_THREAD_SINGLE; no level to refuse\n",
+                        rank);
+            MPI_Finalize();
+            return failures == 0 ? 77 : 1;
+        }
+        std::string what;
+        try {
+            mpi::environment env(argc, argv, MPI_THREAD_MULTIPLE);
+        } catch (const mpi::error& e) {
+            what = e.what();
+        }
+        check(what.find("MPI_THREAD_MULTIPLE") != std::string::npos &&
+                  what.find(mpi::thread_level_name(provided)) != std::string::npos,
+              "an environment asking for more than MPI gave refuses it (" + what + ")");
     } else {
         std::string what;
         try {

@@ -112,21 +112,42 @@ BOOST_AUTO_TEST_CASE(a_failing_shard_reduces_nothing_and_updates_nothing) {
 BOOST_AUTO_TEST_CASE(a_worker_that_fails_to_start_leaves_no_thread_behind) {
     // worker 2 of 4 fails to start (as std::jthread's constructor throws std::system_error):
     // the constructor stops and joins workers 1 (started) and throws; nothing hangs
-    par::detail::worker_start_hook = [](std::size_t t) {
-        if (t == 2)
-            throw std::system_error(
-                std::make_error_code(std::errc::resource_unavailable_try_again));
+    static std::atomic<int> started{0};
+    const auto fail_at = [](auto k) {
+        return [](std::size_t t) {
+            if (t == decltype(k)::value)
+                throw std::system_error(
+                    std::make_error_code(std::errc::resource_unavailable_try_again));
+            ++started;
+        };
     };
-    BOOST_CHECK_THROW(par::thread_pool(4), std::system_error);
-    par::detail::worker_start_hook = [](std::size_t t) {
-        if (t == 1)
-            throw std::system_error(
-                std::make_error_code(std::errc::resource_unavailable_try_again));
-    };
-    BOOST_CHECK_THROW(par::thread_pool(2), std::system_error);
-    par::detail::worker_start_hook = nullptr;
+    BOOST_CHECK_THROW(
+        par::thread_pool(4, {.before_start = fail_at(std::integral_constant<std::size_t, 2>{})}),
+        std::system_error);
+    BOOST_TEST(started.load() == 1);  // worker 1 was started (and then joined)
+    BOOST_CHECK_THROW(
+        par::thread_pool(2, {.before_start = fail_at(std::integral_constant<std::size_t, 1>{})}),
+        std::system_error);
+    BOOST_TEST(started.load() == 1);
+    // the seam is the pool's own option: another pool made meanwhile is not affected
     par::thread_pool pool(4);
     std::array<int, 4> ran{};
     pool.run([&](std::size_t t, std::size_t) { ran[t] = 1; });
     BOOST_TEST(ran == (std::array<int, 4>{1, 1, 1, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(writable_bindings_of_variables_the_network_only_reads_are_accepted) {
+    // W = std::ref(w) and a tensor_view of non-const: writable memory, but no op of the loss
+    // writes W, so the shards may share it (only a written variable is refused, at compile
+    // time: test/compile_fail/parallel/writable_binding_in_shards.cpp)
+    problem<2> p;
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<2>(pool, loss, ctgrad::wrt(W));
+    const auto by_value = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = p.w));
+    const auto by_ref =
+        bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = std::ref(p.w)));
+    ctgrad::tensor_view<float, in, out> view(p.w.data());
+    const auto by_view = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = view));
+    BOOST_TEST(by_ref == by_value);
+    BOOST_TEST(by_view == by_value);
 }

@@ -35,6 +35,7 @@
 #include <cmath>        // std::sqrt, std::pow, std::cos
 #include <cstddef>      // std::size_t
 #include <numbers>      // std::numbers::pi
+#include <stdexcept>    // std::logic_error
 #include <type_traits>  // std::common_type_t, std::remove_cvref_t
 #include <utility>      // std::move
 
@@ -312,33 +313,48 @@ momentum(const P&) -> momentum<P>;
 
 namespace detail {
 
+/// The per-step numbers of an Adam step t: lr/(1−β₁ᵗ), 1/√(1−β₂ᵗ), lr·wd.
+template <class S>
+struct adam_coefficients {
+    S step_size{}, inv_sqrt_bc2{}, decay{};
+};
+
+template <class S>
+adam_coefficients<S> adam_coefficients_at(std::size_t t, const adam_options<S>& o, S wd) {
+    using std::pow, std::sqrt;
+    const S bc1 = S(1) - static_cast<S>(pow(o.beta1, static_cast<S>(t)));
+    const S bc2 = S(1) - static_cast<S>(pow(o.beta2, static_cast<S>(t)));
+    return {o.lr / bc1, S(1) / static_cast<S>(sqrt(bc2)), o.lr * wd};
+}
+
+/// The Adam update of n elements: parameters pd, gradient gd, moments md and vd.
+template <class T, class S, class C>
+void adam_elements(T* pd, const T* gd, T* md, T* vd, std::size_t n, const adam_options<S>& o,
+                   const adam_coefficients<S>& k, const C& clip) {
+    using std::sqrt;
+    const T b1 = static_cast<T>(o.beta1), b2 = static_cast<T>(o.beta2);
+    const T c1 = T(1) - b1, c2 = T(1) - b2, eps = static_cast<T>(o.eps);
+    const T a = static_cast<T>(k.step_size), r = static_cast<T>(k.inv_sqrt_bc2);
+    const T d = static_cast<T>(k.decay);
+    for (std::size_t i = 0; i < n; ++i) {
+        const T gi = clip(gd[i]);
+        const T mi = b1 * md[i] + c1 * gi;
+        const T vi = b2 * vd[i] + c2 * gi * gi;
+        md[i] = mi;
+        vd[i] = vi;
+        pd[i] -= d * pd[i] + a * mi / (sqrt(vi) * r + eps);
+    }
+}
+
 /// One Adam step (Kingma & Ba 2015, with bias correction, as PyTorch's Adam/AdamW):
 /// m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ², p ← p − lr·wd·p − lr/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε).
 template <class P, class List, class G, class S>
 void adam_step(parameters<List>& p, const G& g, P& m, P& v, std::size_t t, const adam_options<S>& o,
                S wd) {
     const auto clip = make_clipper(p, g, o.clip_value, o.clip_norm);
-    using std::pow, std::sqrt;
-    const S bc1 = S(1) - static_cast<S>(pow(o.beta1, static_cast<S>(t)));
-    const S bc2 = S(1) - static_cast<S>(pow(o.beta2, static_cast<S>(t)));
-    const S step_size = o.lr / bc1, inv_sqrt_bc2 = S(1) / static_cast<S>(sqrt(bc2));
-    const S decay = o.lr * wd;
+    const adam_coefficients<S> k = adam_coefficients_at(t, o, wd);
     for_each_pair(p, g, [&](auto var, auto* pd, const auto* gd, std::size_t n) {
-        using T = std::remove_cvref_t<decltype(*pd)>;
-        T* md = m[var].data();
-        T* vd = v[var].data();
-        const T b1 = static_cast<T>(o.beta1), b2 = static_cast<T>(o.beta2);
-        const T c1 = T(1) - b1, c2 = T(1) - b2, eps = static_cast<T>(o.eps);
-        const T a = static_cast<T>(step_size), r = static_cast<T>(inv_sqrt_bc2);
-        const T d = static_cast<T>(decay);
-        for (std::size_t i = 0; i < n; ++i) {
-            const T gi = clip(gd[i]);
-            const T mi = b1 * md[i] + c1 * gi;
-            const T vi = b2 * vd[i] + c2 * gi * gi;
-            md[i] = mi;
-            vd[i] = vi;
-            pd[i] -= d * pd[i] + a * mi / (sqrt(vi) * r + eps);
-        }
+        adam_elements(pd, gd, m[var].data(), v[var].data(), n, o, k, clip);
     });
 }
 
@@ -360,6 +376,34 @@ public:
         scalar_type decay = scalar_type(0);
         if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
         adam_step(p, g, m_, v_, ++t_, static_cast<const adam_options<scalar_type>&>(*this), decay);
+    }
+
+    /// The step in ranges, for an update spread over threads (parallel::data_parallel's and
+    /// input_split's gradient_then: each thread updates the elements it reduced):
+    /// `begin_step()` once, then `step_range(p, g, v, first, count)` for disjoint ranges
+    /// [first, first + count) of the parameters v that together cover every parameter, from
+    /// any threads at once. The same arithmetic as step(p, g) element by element. Clipping by
+    /// norm needs the whole gradient first: begin_step refuses it (std::logic_error).
+    void begin_step() {
+        if (this->clip_norm > scalar_type(0)) {
+            throw std::logic_error(
+                "ctgrad::nn::adam::begin_step: clipping by norm (clip_norm) needs the whole "
+                "gradient before any range is updated; use step(p, g)");
+        }
+        scalar_type decay = scalar_type(0);
+        if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
+        k_ = adam_coefficients_at(++t_, static_cast<const adam_options<scalar_type>&>(*this),
+                                  decay);
+    }
+
+    /// Elements [first, first + count) of parameter v (after begin_step).
+    template <class List, class G, class Var>
+    void step_range(parameters<List>& p, const G& g, Var v, std::size_t first,
+                    std::size_t count) {
+        const clipper<scalar_type> clip{this->clip_value, scalar_type(1)};
+        adam_elements(p[v].data() + first, g[v].data() + first, m_[v].data() + first,
+                      v_[v].data() + first, count,
+                      static_cast<const adam_options<scalar_type>&>(*this), k_, clip);
     }
 
     /// The number of steps taken (t of the bias correction).
@@ -397,6 +441,7 @@ private:
 
     P m_, v_;
     std::size_t t_ = 0;
+    adam_coefficients<scalar_type> k_{};  // of the step begun by begin_step
 };
 
 }  // namespace detail

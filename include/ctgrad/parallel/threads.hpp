@@ -68,10 +68,6 @@ inline void wait_while(const std::atomic<std::uint32_t>& a, std::uint32_t old,
     while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
 }
 
-/// Called with t before the pool starts worker t (tests make it throw, as a failed thread start
-/// would: std::jthread's constructor throws std::system_error). Null: nothing is called.
-inline void (*worker_start_hook)(std::size_t t) = nullptr;
-
 }  // namespace detail
 
 /// How a thread_pool runs.
@@ -84,6 +80,12 @@ struct pool_options {
     /// (gathering the next batch, the optimizer), short enough not to take a busy machine's
     /// cores from other work.
     unsigned spins = 4000;
+    /// Called by the constructor with t just before it starts worker t (1 ≤ t < threads), on
+    /// the constructing thread; null: nothing is called. If it throws, the constructor stops
+    /// and joins the workers already started and rethrows, as when starting a thread fails
+    /// (std::jthread's constructor throws std::system_error): a seam for tests of that path,
+    /// or a place to log.
+    void (*before_start)(std::size_t t) = nullptr;
 };
 
 /// A fixed set of threads that run jobs: `run(f)` calls f(t, n) on every thread t < n = size()
@@ -102,7 +104,7 @@ public:
         workers_.reserve(threads - 1);
         try {
             for (std::size_t t = 1; t < threads; ++t) {
-                if (detail::worker_start_hook != nullptr) detail::worker_start_hook(t);
+                if (opt_.before_start != nullptr) opt_.before_start(t);
                 workers_.emplace_back([this, t] { work(t); });
             }
         } catch (...) {
@@ -351,6 +353,52 @@ template <fixed_string Name, class V>
 struct is_writable_binding<binding<Name, V>>
     : std::bool_constant<ctgrad::tensor_ad::binding_writable<binding<Name, V>>> {};
 
+/// Whether some op of E writes variable v of its plan in its forward pass (the running
+/// estimates of batch_norm in training mode, dropout's step counter):
+/// tensor_ad::writes_state_of over the plan's entries.
+template <class E>
+inline constexpr auto written_variables = [] {
+    using P = ad::plan<E>;
+    std::array<bool, P::size> written{};
+    ctgrad::detail::static_for_chunks<P::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
+        const std::array<bool, P::max_arity> w[] = {
+            ctgrad::tensor_ad::writes_state_of<typename P::template expr<J>, P::max_arity>()...};
+        std::size_t k = 0;
+        for (const std::size_t j : {J...}) {
+            for (std::size_t i = 0; i < P::max_arity; ++i) {
+                if (w[k][i]) written[P::child[j][i]] = true;
+            }
+            ++k;
+        }
+    });
+    std::array<bool, P::variables::size + 1> v{};
+    for (std::size_t i = 0; i < P::variables::size; ++i) v[i] = written[P::variable_entry[i]];
+    return v;
+}();
+
+/// Whether argument A of a shard binds writable memory to a variable that an op of E writes
+/// (then every shard would write it at once). A writable binding of a variable the program
+/// only reads (`W = std::ref(w)`, a tensor_view of non-const) is fine.
+template <class E, class A>
+struct binds_written : std::false_type {};
+template <class E, fixed_string Name, class V>
+struct binds_written<E, binding<Name, V>> {
+    static constexpr bool value = [] {
+        if constexpr (!is_writable_binding<binding<Name, V>>::value) {
+            return false;
+        } else {
+            using P = ad::plan<E>;
+            return []<class... Var>(ctgrad::detail::type_list<Var...>) {
+                std::size_t i = 0;
+                bool hit = false;
+                ((hit = hit || (Var::name.view() == Name.view() && written_variables<E>[i]), ++i),
+                 ...);
+                return hit;
+            }(typename P::variables{});
+        }
+    }();
+};
+
 template <class A>
 struct is_writable_pack : std::false_type {};
 template <class List>
@@ -505,12 +553,12 @@ public:
                       "running estimates) would be updated by every shard at once; run the "
                       "batch-norm network on one thread, or without its state "
                       "(docs/parallel.md)");
-        static_assert(!ctgrad::detail::any_true_v<detail::is_writable_binding<A>::value...>,
-                      "ctgrad::parallel::data_parallel: a variable bound to writable memory "
-                      "(std::ref: dropout's step, batch-norm running estimates) would be "
-                      "written by every shard at once; bind it read-only (a tensor, a "
-                      "tensor_view of const, std::cref), or run that network on one thread "
-                      "(docs/parallel.md)");
+        static_assert(!ctgrad::detail::any_true_v<detail::binds_written<E, A>::value...>,
+                      "ctgrad::parallel::data_parallel: a variable that the network writes "
+                      "(dropout's step, batch-norm running estimates) is bound to writable "
+                      "memory: every shard would write it at once; bind it read-only (a "
+                      "tensor, a tensor_view of const, std::cref), or run that network on one "
+                      "thread (docs/parallel.md)");
         // A shard that throws (prepare, or its program) sets failed_ before the barrier; then
         // no thread reduces (another shard's gradient may be missing or stale) or updates, and
         // pool::run rethrows the error: the gradient and the parameters stay as they were.

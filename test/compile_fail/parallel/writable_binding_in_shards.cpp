@@ -1,6 +1,6 @@
 // A variable bound to writable memory (std::ref: here dropout's step counter, which the forward
 // pass increments) passed to a data_parallel: every shard would write it at once.
-// expect: ctgrad::parallel::data_parallel: a variable bound to writable memory
+// expect: ctgrad::parallel::data_parallel: a variable that the network writes
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
