@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
+#include <functional>   // std::ref
 #include <type_traits>  // std::is_same_v, std::remove_const_t
 
 #include <ctgrad/ctgrad.hpp>
@@ -106,7 +107,8 @@ struct trainer {
 /// The same steps with the first layer's weight gradient split over the threads
 /// (parallel::input_split): each shard runs the head (everything after X·W1) on its rows and
 /// keeps dZ1; then each thread computes its half of W1's rows of dW1 = Xᵀ·dZ1 over the whole
-/// batch and updates them, so dW1 is written once instead of once per shard and reduced.
+/// batch and adds their update into W1 (dW1 is never stored, instead of written once per shard
+/// and reduced).
 template <class Case, size_t Shards, size_t Threads>
 struct split_trainer {
     using base = trainer<Case, Shards, Threads>;
@@ -134,18 +136,15 @@ struct split_trainer {
         return step(p, d, lr, [](size_t) {});
     }
 
+    /// input_split::sgd_step: W1's update added by the dW1 products themselves (as
+    /// program::sgd_step does on one thread), the other parameters updated by the threads
+    /// that reduced their slices.
     template <class Prepare>
     T step(typename Case::params& p, const typename Case::data& d, T lr, Prepare&& prepare) {
-        const auto& g = dp.run(
-            prepare,
-            [&](auto v, size_t first, size_t count) {
-                T* pd = base::parameter(p, v).data() + first;
-                const T* gd = dp.result()[v].data() + first;
-                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
-            },
-            ctgrad::parallel::rows(base::X, d.x), ctgrad::parallel::rows(base::Y, d.y),
-            base::W1 = p.w1, base::b1 = p.b1, base::W2 = p.w2, base::b2 = p.b2);
-        return g.value;
+        return dp.sgd_step_with(prepare, lr, ctgrad::parallel::rows(base::X, d.x),
+                                ctgrad::parallel::rows(base::Y, d.y), base::W1 = std::ref(p.w1),
+                                base::b1 = std::ref(p.b1), base::W2 = std::ref(p.w2),
+                                base::b2 = std::ref(p.b2));
     }
 };
 

@@ -11,6 +11,8 @@
 //                     X·W1 (parallel::input_split); each thread then computes half of W1's rows
 //                     of dW1 = Xᵀ·dZ1 over the 256 rows and updates them (dW1 written once)
 //   ctgrad_2shards_1t the same 2 shards on 1 thread (what sharding costs without a second core)
+//   ctgrad_split_1t   ctgrad_2t_split's work on 1 thread (what the split costs without a
+//                     second core)
 //   libtorch_1t       mlp_libtorch.hpp's autograd step, at::set_num_threads(1) (and OpenBLAS 1)
 //   libtorch_2t       the same with 2 intra-op threads (and OpenBLAS 2)
 //
@@ -39,6 +41,8 @@ template <class Case>
 using ctgrad_2t_split_impl = owning<Case, mlp_parallel::split_trainer<Case, 2, 2>>;
 template <class Case>
 using ctgrad_2shards_1t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 1>>;
+template <class Case>
+using ctgrad_split_1t_impl = owning<Case, mlp_parallel::split_trainer<Case, 2, 1>>;
 
 #ifdef CTGRAD_HAVE_LIBTORCH
 /// LibTorch with `Threads` intra-op threads (ATen's and OpenBLAS's), set when constructed (each
@@ -82,6 +86,7 @@ CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_1t, mlp_step_256x784x100
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_split, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_split_1t, mlp_step_256x784x100x10);
 #ifdef CTGRAD_HAVE_LIBTORCH
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", libtorch_1t, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", libtorch_2t, mlp_step_256x784x100x10);

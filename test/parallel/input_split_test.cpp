@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -220,4 +221,47 @@ BOOST_AUTO_TEST_CASE(a_shard_that_throws_changes_nothing) {
                       std::runtime_error);
     BOOST_TEST(std::memcmp(w0.data(), w1.data(), w1.size() * sizeof(float)) == 0);
     BOOST_TEST(std::memcmp(g0.data(), dp.result().data(), g0.size() * sizeof(float)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sgd_step_matches_the_one_program_step) {
+    // input_split::sgd_step (W1 updated by the products, the others by the reducing threads)
+    // against program::sgd_step over the whole batch: the same parameters within 1e-6 after
+    // three steps, the same bits for every thread count, the loss before the step returned
+    using nf = net<float, batch>;
+    using n3 = net<float, batch / 3>;
+    problem<float> p(7);
+    problem<float> ref(7);
+    ctgrad::program whole(nf::whole, ctgrad::wrt(nf::W1, nf::b1, nf::W2, nf::b2));
+    std::vector<float> losses;
+    for (int s = 0; s < 3; ++s) {
+        losses.push_back(whole.sgd_step(0.5f, nf::X = *ref.x, nf::Y = *ref.y,
+                                        nf::W1 = std::ref(ref.w1), nf::b1 = std::ref(ref.b1),
+                                        nf::W2 = std::ref(ref.w2), nf::b2 = std::ref(ref.b2)));
+    }
+    std::vector<float> first;
+    for (std::size_t threads : {1u, 2u, 3u}) {
+        problem<float> q(7);
+        par::thread_pool pool(threads);
+        auto dp = make_split<3, float>(pool);
+        for (int s = 0; s < 3; ++s) {
+            const float v = dp.sgd_step(0.5f, par::rows(n3::X, *q.x), par::rows(n3::Y, *q.y),
+                                        n3::W1 = std::ref(q.w1), n3::b1 = std::ref(q.b1),
+                                        n3::W2 = std::ref(q.w2), n3::b2 = std::ref(q.b2));
+            BOOST_TEST(std::abs(v - losses[std::size_t(s)]) <= 1e-6f * std::abs(losses[std::size_t(s)]));
+        }
+        BOOST_TEST(relative_difference(q.w1, ref.w1) <= 1e-6);
+        BOOST_TEST(relative_difference(q.b1, ref.b1) <= 1e-6);
+        BOOST_TEST(relative_difference(q.w2, ref.w2) <= 1e-6);
+        BOOST_TEST(relative_difference(q.b2, ref.b2) <= 1e-6);
+        BOOST_TEST(relative_difference(q.w1, p.w1) > 1e-3);  // it moved
+        std::vector<float> all(q.w1.begin(), q.w1.end());
+        all.insert(all.end(), q.b1.begin(), q.b1.end());
+        all.insert(all.end(), q.w2.begin(), q.w2.end());
+        all.insert(all.end(), q.b2.begin(), q.b2.end());
+        if (first.empty()) {
+            first = all;
+        } else {
+            BOOST_TEST(std::memcmp(first.data(), all.data(), all.size() * sizeof(float)) == 0);
+        }
+    }
 }

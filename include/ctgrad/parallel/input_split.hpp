@@ -95,11 +95,12 @@ class input_split;
 
 /// Data-parallel gradients of a network whose input layer is Layer (input_layer(X, W, Z)) and
 /// whose rest is the head E, a loss of Z and the other variables (the shard's rows of X·W in Z):
-/// per step, shard k (on thread k mod T) computes Z_k = X_k·W and the head's gradient, dZ_k
-/// included; after a barrier, thread t computes the rows of dW of the parts p ≡ t (mod T) of
-/// W's rows (Shards parts, fixed at compile time), Σ_k X_kᵀ·dZ_k in shard order, and a slice
-/// of the other gradients (summed in shard order), and hands each to the update as
-/// data_parallel::gradient_then does. The result does not depend on the thread count, bit for
+/// per step, the threads take the shards in turn (an atomic counter: a thread that starts late
+/// or runs on a busier core takes fewer), and for shard k compute Z_k = X_k·W and the head's
+/// gradient, dZ_k included; after a barrier, they take the parts of W's rows in turn (`parts`,
+/// fixed at compile time) and compute each part's rows of dW, Σ_k X_kᵀ·dZ_k in shard order,
+/// and thread t a slice of the other gradients (summed in shard order), and hand each to the
+/// update as data_parallel::gradient_then does. The result does not depend on the thread count, bit for
 /// bit; it equals the one-program gradient up to the order of the sums.
 template <std::size_t Shards, class X, class W, class Z, class E, class... V>
 class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> {
@@ -117,8 +118,13 @@ public:
     static constexpr std::size_t rows = X::kind::shape[0];   // of a shard
     static constexpr std::size_t in = X::kind::shape[1];     // W's rows
     static constexpr std::size_t out = W::kind::shape[1];    // W's columns
-    /// W's rows are split into this many parts (each computed whole by one thread).
-    static constexpr std::size_t parts = Shards < in ? Shards : in;
+    /// W's rows are split into this many parts, each computed whole by one thread: a few per
+    /// shard, so that a faster thread can take more of them, of at least 32 rows.
+    static constexpr std::size_t parts = [] {
+        std::size_t p = 4 * Shards;
+        while (p > 1 && in / p < 32) --p;
+        return p;
+    }();
 
     input_split(thread_pool& pool, E head, reduction r = reduction::mean)
         : input_split(pool, head, r, std::make_index_sequence<Shards>{}) {}
@@ -143,6 +149,27 @@ public:
     gradient_type& run(P&& prepare, F&& update, const A&... a) {
         return ctgrad::detail::expand_bundles(
             [&](const auto&... b) -> gradient_type& { return run_bound(prepare, update, b...); },
+            a...);
+    }
+
+    /// One step of plain gradient descent, as program::sgd_step: W's rows get their update
+    /// added by the weight-gradient products themselves (W += −lr·Σ_k X_kᵀ·dZ_k, scaled as the
+    /// reduction says, after every shard's forward pass has read W), so dW is never stored;
+    /// every other parameter p of wrt(...) becomes p − lr·g on the thread that reduced its
+    /// slice. Bind W and those parameters writable (std::ref). Returns the loss before the
+    /// step. result() then holds the other parameters' gradients, not W's.
+    template <class... A>
+    scalar_type sgd_step(scalar_type lr, const A&... a) {
+        return sgd_step_with(no_prepare{}, lr, a...);
+    }
+
+    /// sgd_step with `prepare(k)` first on shard k's thread (run).
+    template <class P, class... A>
+    scalar_type sgd_step_with(P&& prepare, scalar_type lr, const A&... a) {
+        return ctgrad::detail::expand_bundles(
+            [&](const auto&... b) {
+                return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
+            },
             a...);
     }
 
@@ -172,6 +199,53 @@ private:
     template <class A>
     struct is_w : std::bool_constant<detail::is_binding_of<W::name, A>> {};
 
+    template <fixed_string Name>
+    struct named {
+        template <class A>
+        struct is : std::bool_constant<detail::is_binding_of<Name, A>> {};
+    };
+
+    /// Whether variable Var is bound to writable memory among A...
+    template <class Var, class... A>
+    static constexpr bool bound_writable =
+        (... || (detail::is_binding_of<Var::name, A> && detail::is_writable_binding<A>::value));
+
+    template <class P, std::size_t... I, class... A>
+    scalar_type sgd_bound(P& prepare, scalar_type lr, std::index_sequence<I...>, const A&... a) {
+        static_assert((... || (is_w<A>::value && detail::is_writable_binding<A>::value)),
+                      "ctgrad::parallel::input_split::sgd_step: bind the input layer's weight W "
+                      "with std::ref (`W = std::ref(w)`) so that it can be changed in place");
+        static_assert((... && bound_writable<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>,
+                                             A...>),
+                      "ctgrad::parallel::input_split::sgd_step: bind every parameter of wrt(...) "
+                      "with std::ref so that it can be changed in place");
+        using T = scalar_type;
+        const std::array<T*, sizeof...(V) + 1> p{
+            const_cast<T*>(static_cast<const T*>(detail::find_data<
+                named<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>::name>::template is>(
+                a...)))...,
+            nullptr};
+        const auto update = [&](auto var, std::size_t first, std::size_t count) {
+            using Var = decltype(var);
+            if constexpr (!std::is_same_v<Var, W>) {
+                constexpr std::size_t v = ctgrad::detail::index_of_v<ctgrad::detail::type_list<V...>, Var>;
+                T* pd = p[v] + first;
+                const T* gd = grad_[var].data() + first;
+                for (std::size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+            }
+        };
+        fused_lr_ = lr;
+        fused_ = true;
+        try {
+            const T value = run_bound(prepare, update, a...).value;
+            fused_ = false;
+            return value;
+        } catch (...) {
+            fused_ = false;
+            throw;
+        }
+    }
+
     template <class P, class F, class... A>
     gradient_type& run_bound(P& prepare, F& update, const A&... a) {
         static_assert((std::size_t{0} + ... + std::size_t{is_x<A>::value}) == 1,
@@ -191,11 +265,15 @@ private:
         using T = scalar_type;
         const T* x = static_cast<const T*>(detail::find_data<is_x>(a...));
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
+        w_ = w;
         failed_.store(false, std::memory_order_relaxed);
+        next_shard_.store(0, std::memory_order_relaxed);  // published by pool::run
+        next_part_.store(0, std::memory_order_relaxed);
         auto job = [&](std::size_t t, std::size_t n) {
             std::exception_ptr error;
             try {
-                for (std::size_t k = t; k < Shards; k += n) {
+                for (std::size_t k; (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) <
+                                    Shards;) {
                     prepare(k);
                     T* zk = z_.data() + k * rows * out;
                     kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
@@ -217,7 +295,7 @@ private:
             pool_->arrive_and_wait();  // every shard done (orders failed_ too)
             if (!error && !failed_.load(std::memory_order_relaxed)) {
                 try {
-                    weight_rows(x, t, n, update);
+                    weight_rows(x, update);
                     detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
                 } catch (...) {
                     error = std::current_exception();
@@ -232,23 +310,37 @@ private:
         return grad_;
     }
 
-    /// Thread t of n: the parts p ≡ t (mod n) of dW's rows, dW[r0:r1, :] = scale·Σ_k
-    /// X_k[:, r0:r1]ᵀ·dZ_k (shard order), each then handed to f in chunks.
+    /// The parts of dW's rows this thread takes, in turn with the others: dW[r0:r1, :] =
+    /// scale·Σ_k X_k[:, r0:r1]ᵀ·dZ_k (shard order), each then handed to f in chunks.
     template <class F>
-    void weight_rows(const scalar_type* x, std::size_t t, std::size_t n, F& f) {
-        [&]<std::size_t... P>(std::index_sequence<P...>) {
-            ((P % n == t ? weight_part<P>(x, f) : void()), ...);
+    void weight_rows(const scalar_type* x, F& f) {
+        for (std::size_t p; (p = next_part_.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+            [&]<std::size_t... P>(std::index_sequence<P...>) {
+                static_cast<void>(((p == P ? (weight_part<P>(x, f), true) : false) || ...));
+            }
+            (std::make_index_sequence<parts>{});
         }
-        (std::make_index_sequence<parts>{});
     }
 
     template <std::size_t P, class F>
     void weight_part(const scalar_type* x, F& f) {
         using T = scalar_type;
         constexpr std::size_t r0 = P * in / parts, r1 = (P + 1) * in / parts, m = r1 - r0;
-        T* dw = grad_[W{}].data() + r0 * out;
         const T s = scale();
         const kernels::isa isa = kernels::active_isa();
+        if (fused_) {
+            // W[r0:r1, :] += −lr·s·Σ_k X_k[:, r0:r1]ᵀ·dZ_k, added by the products themselves
+            T* w = const_cast<T*>(w_) + r0 * out;
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                ((kernels::detail::gemm_on<T, kernels::detail::a_layout<1, in>, m, rows, out, false,
+                                           true>(isa, x + K * rows * in + r0, dz_[K], w,
+                                                 -fused_lr_ * s)),
+                 ...);
+            }
+            (std::make_index_sequence<Shards>{});
+            return;
+        }
+        T* dw = grad_[W{}].data() + r0 * out;
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             // A(i, j) = x_k[j·in + r0 + i]: rows r0..r1 of X_kᵀ, read in place
             ((kernels::detail::gemm_on<T, kernels::detail::a_layout<1, in>, m, rows, out, false,
@@ -275,6 +367,16 @@ private:
     std::array<const scalar_type*, Shards> dz_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
+    /// The next shard, and the next part of W's rows, that a thread takes (reset per call).
+    struct counter : std::atomic<std::size_t> {
+        counter() noexcept : std::atomic<std::size_t>(0) {}
+        counter(counter&&) noexcept : std::atomic<std::size_t>(0) {}
+        counter& operator=(counter&&) noexcept { return *this; }
+    };
+    counter next_shard_, next_part_;
+    const scalar_type* w_ = nullptr;  // W's data in the running call
+    bool fused_ = false;              // the running call is an sgd_step (W updated in place)
+    scalar_type fused_lr_{};
     gradient_type grad_;
 };
 
