@@ -252,9 +252,9 @@ int read_data(const mpi::communicator& world, const std::string& dir) {
 
 /// MPI initialized by the program with MPI_THREAD_SINGLE: an environment (which needs
 /// MPI_THREAD_FUNNELED for ctgrad's worker threads) refuses it with an error naming both levels.
-int thread_level(int argc, char** argv) {
+int thread_level(int argc, char** argv, int asked) {
     int provided = -1;
-    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return 1;
+    if (MPI_Init_thread(&argc, &argv, asked, &provided) != MPI_SUCCESS) return 1;
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     rank_ = rank;
@@ -271,9 +271,9 @@ int thread_level(int argc, char** argv) {
                             mpi::thread_level_name(provided) + ") accepts it");
         if (provided >= MPI_THREAD_MULTIPLE) {
             // nothing above MULTIPLE to refuse: the refusal itself is not tested on this MPI
-            std::printf("rank %d: skipped: MPI gives MPI_THREAD_MULTIPLE when asked for "
-                        "MPI_THREAD_SINGLE; no level to refuse\n",
-                        rank);
+            std::printf("rank %d: skipped: MPI gives MPI_THREAD_MULTIPLE when asked for %s; no "
+                        "level to refuse\n",
+                        rank, mpi::thread_level_name(asked).c_str());
             MPI_Finalize();
             return failures == 0 ? 77 : 1;
         }
@@ -312,13 +312,17 @@ int thread_level(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-    if (argc == 2 && std::string(argv[1]) == "thread-level") return thread_level(argc, argv);
+    if (argc == 2 && std::string(argv[1]) == "thread-level")
+        return thread_level(argc, argv, MPI_THREAD_SINGLE);
+    if (argc == 2 && std::string(argv[1]) == "thread-level-funneled")
+        return thread_level(argc, argv, MPI_THREAD_FUNNELED);
     mpi::environment env(argc, argv);
     const mpi::communicator world;
     rank_ = world.rank();
     if (argc == 3 && std::string(argv[1]) == "train") return train(world, argv[2]);
     if (argc == 3 && std::string(argv[1]) == "data") return read_data(world, argv[2]);
-    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR | thread-level\n");
+    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR | thread-level | "
+                         "thread-level-funneled\n");
     return 2;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "rank %d: %s\n", rank_, e.what());

@@ -118,10 +118,10 @@ public:
     static constexpr std::size_t rows = X::kind::shape[0];   // of a shard
     static constexpr std::size_t in = X::kind::shape[1];     // W's rows
     static constexpr std::size_t out = W::kind::shape[1];    // W's columns
-    /// W's rows are split into this many parts, each computed whole by one thread: a few per
+    /// W's rows are split into this many parts, each computed whole by one thread: two per
     /// shard, so that a faster thread can take more of them, of at least 32 rows.
     static constexpr std::size_t parts = [] {
-        std::size_t p = 4 * Shards;
+        std::size_t p = 2 * Shards;
         while (p > 1 && in / p < 32) --p;
         return p;
     }();
@@ -280,7 +280,10 @@ private:
                     const auto g = programs_[k].gradient(
                         Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
                     values_[k] = g.value;
-                    dz_[k] = g[Z{}].data();
+                    // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
+                    // the other, [Shards·rows, out], for one weight product over the batch
+                    const T* dz = g[Z{}].data();
+                    for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
                     ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
                         std::index_sequence<I...>) {
                         ((src_[I][k] =
@@ -328,26 +331,18 @@ private:
         constexpr std::size_t r0 = P * in / parts, r1 = (P + 1) * in / parts, m = r1 - r0;
         const T s = scale();
         const kernels::isa isa = kernels::active_isa();
+        // A(i, j) = x[j·in + r0 + i]: rows r0..r1 of Xᵀ over the whole batch, read in place;
+        // dZ of every shard, one after the other in z_: one product of K = Shards·rows
+        constexpr std::size_t batch = Shards * rows;
+        using a_lay = kernels::detail::a_layout<1, in>;
         if (fused_) {
-            // W[r0:r1, :] += −lr·s·Σ_k X_k[:, r0:r1]ᵀ·dZ_k, added by the products themselves
-            T* w = const_cast<T*>(w_) + r0 * out;
-            [&]<std::size_t... K>(std::index_sequence<K...>) {
-                ((kernels::detail::gemm_on<T, kernels::detail::a_layout<1, in>, m, rows, out, false,
-                                           true>(isa, x + K * rows * in + r0, dz_[K], w,
-                                                 -fused_lr_ * s)),
-                 ...);
-            }
-            (std::make_index_sequence<Shards>{});
+            // W[r0:r1, :] += −lr·s·X[:, r0:r1]ᵀ·dZ, added by the product itself
+            kernels::detail::gemm_on<T, a_lay, m, batch, out, false, true>(
+                isa, x + r0, z_.data(), const_cast<T*>(w_) + r0 * out, -fused_lr_ * s);
             return;
         }
-        T* dw = grad_[W{}].data() + r0 * out;
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-            // A(i, j) = x_k[j·in + r0 + i]: rows r0..r1 of X_kᵀ, read in place
-            ((kernels::detail::gemm_on<T, kernels::detail::a_layout<1, in>, m, rows, out, false,
-                                       (K > 0)>(isa, x + K * rows * in + r0, dz_[K], dw, s)),
-             ...);
-        }
-        (std::make_index_sequence<Shards>{});
+        kernels::detail::gemm_on<T, a_lay, m, batch, out, false, false>(
+            isa, x + r0, z_.data(), grad_[W{}].data() + r0 * out, s);
         constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         for (std::size_t c = 0; c < m * out; c += chunk) {
             f(W{}, r0 * out + c, m * out - c < chunk ? m * out - c : chunk);
@@ -362,9 +357,9 @@ private:
     thread_pool* pool_;
     reduction red_;
     std::array<program_type, Shards> programs_;
-    tensor_ad::buffer<scalar_type> z_;  // Z_k = X_k·W, shard k at k·rows·out
+    /// Z_k = X_k·W for shard k at k·rows·out, then dZ_k in its place.
+    tensor_ad::buffer<scalar_type> z_;
     std::array<scalar_type, Shards> values_{};
-    std::array<const scalar_type*, Shards> dz_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
     /// The next shard, and the next part of W's rows, that a thread takes (reset per call).
