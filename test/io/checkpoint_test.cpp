@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(the_format_is_as_documented) {
         for (char c : t) u8(static_cast<unsigned char>(c));
     };
     str("CTGRADCK");
-    u32(1);  // version
+    u32(2);  // version
     u32(2);  // tensors
     u32(3), str("l.W"), u8(4), u8(2), u64(1), u64(2);
     u32(0x3f800000), u32(0xc0000000);  // 1.0f, -2.0f
