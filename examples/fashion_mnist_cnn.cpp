@@ -246,10 +246,9 @@ int main(int argc, char** argv) try {
     const std::size_t steps_per_epoch =
         batches + (batches == order_t::full && order_t::rest > 0 ? 1 : 0);
     const std::size_t total_steps = std::size_t(opt.epochs) * steps_per_epoch;
-    const std::size_t warmup_steps = std::min(
-        total_steps - 1, std::size_t(opt.warmup * float(steps_per_epoch) + 0.5f));
-    const nn::warmup schedule{warmup_steps,
-                              nn::cosine{opt.lr, 1e-5f, total_steps - warmup_steps}};
+    const std::size_t warmup_steps =
+        std::min(total_steps - 1, std::size_t(opt.warmup * float(steps_per_epoch) + 0.5f));
+    const nn::warmup schedule{warmup_steps, nn::cosine{opt.lr, 1e-5f, total_steps - warmup_steps}};
     std::size_t step = 0;
     int first_epoch = 1;
     order_t order(opt.seed);

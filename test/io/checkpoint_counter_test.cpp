@@ -109,7 +109,9 @@ void make_v1(const fs::path& file, std::string_view name, T element) {
     auto b = read_bytes(file);
     BOOST_REQUIRE(get_u32(b, 8) == 2u);  // what this build writes
     put_le(b, 8, 1, 4);
-    put_le(b, data_of(b, name), std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(element), sizeof(T));
+    put_le(b, data_of(b, name),
+           std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(element),
+           sizeof(T));
     std::uint64_t h = 0xcbf29ce484222325ULL;
     for (std::size_t i = 0; i + 8 < b.size(); ++i) {
         h ^= b[i];
@@ -124,7 +126,8 @@ void make_v1(const fs::path& file, std::string_view name, T element) {
 BOOST_AUTO_TEST_CASE(counters_are_recognised_by_name_kind_and_shape) {
     static_assert(ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(drop::step)>>());
     static_assert(ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(ddrop::step)>>());
-    static_assert(!ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(bn::running_mean)>>());
+    static_assert(
+        !ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(bn::running_mean)>>());
     static_assert(!ctgrad::detail::is_dropout_counter<
                   ctgrad::variable<"x.step", ctgrad::tensor<float, 2>>>());  // not [1]
     static_assert(!ctgrad::detail::is_dropout_counter<
@@ -194,8 +197,7 @@ BOOST_AUTO_TEST_CASE(adams_step_count_is_not_a_dropout_counter) {
     state_t st;
     nn::adam opt(p);
     // 3 steps on a zero gradient: steps() = 3, stored as the double 3.0 in every version
-    ctgrad::program prog(ctgrad::sum(net(ctgrad::var<"X", ctgrad::tensor<float, 2, 3>>)),
-                         p.wrt());
+    ctgrad::program prog(ctgrad::sum(net(ctgrad::var<"X", ctgrad::tensor<float, 2, 3>>)), p.wrt());
     ctgrad::tensor<float, 2, 3> x{};
     for (int i = 0; i < 3; ++i) {
         opt.step(p, prog.gradient(p, st, ctgrad::var<"X", ctgrad::tensor<float, 2, 3>> = x));

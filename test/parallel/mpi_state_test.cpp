@@ -50,8 +50,8 @@ void case_(const mpi::communicator& world, F count, bool daz, const std::string&
     }
     const std::uint64_t got = ctgrad::dropout_step(s[drop::step]);
     const std::uint64_t want = sum / std::uint64_t(world.size());
-    check(got == want, what + ": counter " + std::to_string(got) + ", expected " +
-                           std::to_string(want));
+    check(got == want,
+          what + ": counter " + std::to_string(got) + ", expected " + std::to_string(want));
     check(s[bn::running_mean](2) == float(world.size() - 1) / 2.0f,
           what + ": the running mean is averaged as a float");
 }
@@ -63,14 +63,19 @@ int main(int argc, char** argv) try {
     const mpi::communicator world;
     rank_ = world.rank();
     // the same count on every rank (the usual case: every rank took the same steps)
-    case_(world, [](int) { return std::uint64_t{937}; }, true, "937 steps under DAZ");
-    case_(world, [](int) { return std::uint64_t{937}; }, false, "937 steps");
+    case_(
+        world, [](int) { return std::uint64_t{937}; }, true, "937 steps under DAZ");
+    case_(
+        world, [](int) { return std::uint64_t{937}; }, false, "937 steps");
     // counts that differ: the integer mean rounded down
-    case_(world, [](int r) { return std::uint64_t(10 + 3 * r); }, true, "10 + 3r steps under DAZ");
-    case_(world, [](int r) { return (std::uint64_t{1} << 23) + std::uint64_t(r); }, false,
-          "2^23 + r steps");
+    case_(
+        world, [](int r) { return std::uint64_t(10 + 3 * r); }, true, "10 + 3r steps under DAZ");
+    case_(
+        world, [](int r) { return (std::uint64_t{1} << 23) + std::uint64_t(r); }, false,
+        "2^23 + r steps");
     // counts whose bits are signalling NaNs as floats
-    case_(world, [](int) { return std::uint64_t{0x7f800001}; }, false, "0x7f800001 steps");
+    case_(
+        world, [](int) { return std::uint64_t{0x7f800001}; }, false, "0x7f800001 steps");
     // a double network's 64-bit counter
     {
         nn::state_of<decltype(dnet)> s;

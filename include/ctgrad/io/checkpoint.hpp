@@ -386,8 +386,8 @@ inline std::vector<record> parse(const std::filesystem::path& file,
     pos += 4;
     if (version != checkpoint_version && version != 1) {
         fail("load", file,
-             "format version " + std::to_string(version) + " is not supported (this build reads 1 "
-             "and " + std::to_string(checkpoint_version) + ")");
+             "format version " + std::to_string(version) + " is not supported (this build reads " +
+                 "1 and " + std::to_string(checkpoint_version) + ")");
     }
     need(4);
     const std::uint32_t count = get_u32(b.data() + pos);

@@ -147,8 +147,8 @@ struct batch_norm2d_op {
     static constexpr void forward(S* out, const S* x, const S* gamma, const S* beta,
                                   S* running_mean, S* running_var) {
         std::array<S, A::dims[1]> inv{};
-        normalize<A, false>(out, static_cast<S*>(nullptr), inv.data(), x, gamma, beta,
-                            running_mean, running_var);
+        normalize<A, false>(out, static_cast<S*>(nullptr), inv.data(), x, gamma, beta, running_mean,
+                            running_var);
     }
 
     template <class Out, class A, class G, class B, class M, class V, class S>
@@ -163,8 +163,8 @@ struct batch_norm2d_op {
 
     template <std::size_t I, kernels::mode Mode, class Out, class A, class G, class B, class M,
               class V, class S>
-    static constexpr void vjp(S* d, const S* dout, const S* out, const S*, const S* gamma,
-                              const S*, const S*, const S*) {
+    static constexpr void vjp(S* d, const S* dout, const S* out, const S*, const S* gamma, const S*,
+                              const S*, const S*) {
         constexpr std::size_t N = A::dims[0], C = A::dims[1], HW = A::dims[2] * A::dims[3];
         const S* xhat = out + A::count;  // kept by forward_saving
         const S* inv = out + 2 * A::count;
@@ -187,8 +187,7 @@ struct batch_norm2d_op {
             for (std::size_t n = 0; n < N; ++n) {
                 for (std::size_t c = 0; c < C; ++c) {
                     const std::size_t first = (n * C + c) * HW;
-                    const S gc = gamma[c], k = inv[c] / S(N * HW), s = sum_g[c],
-                            sx = sum_g_xhat[c];
+                    const S gc = gamma[c], k = inv[c] / S(N * HW), s = sum_g[c], sx = sum_g_xhat[c];
                     for (std::size_t p = 0; p < HW; ++p) {
                         const S g = dout[first + p] * gc;
                         detail::put<Mode>(d[first + p],
