@@ -131,7 +131,8 @@ struct batch_norm2d_op {
                 for (std::size_t p = 0; p < HW; ++p) {
                     const S h = (x[first + p] - mu) * k;
                     if constexpr (Save) xhat[first + p] = h;
-                    out[first + p] = g * h + b;
+                    const S gh = g * h;       // two statements: never contracted to an FMA, as
+                    out[first + p] = gh + b;  // the composition's two elementwise ops are not
                 }
             }
         }
