@@ -83,8 +83,8 @@ demo() {
         --checkpoint build/fashion_mnist.ckpt
     echo "(metrics: build/fashion_mnist_metrics.csv; parameters: build/fashion_mnist.ckpt)"
     echo
-    echo "== training: Fashion-MNIST, LeNet-style CNN with batch norm and dropout, Adam," \
-        "10 epochs (examples/fashion_mnist_cnn.cpp)"
+    echo "== training: Fashion-MNIST, LeNet-style CNN with batch norm and dropout, AdamW" \
+        "(warm-up, cosine), flips, 10 epochs (examples/fashion_mnist_cnn.cpp)"
     local started=$SECONDS
     ./build/examples/fashion_mnist_cnn --csv build/fashion_mnist_cnn_metrics.csv \
         --checkpoint build/fashion_mnist_cnn.ckpt --train-accuracy 0

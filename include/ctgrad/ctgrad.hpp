@@ -24,6 +24,7 @@
 #include <ctgrad/nn.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/batch_norm.hpp>
+#include <ctgrad/tensor/batch_norm2d.hpp>
 #include <ctgrad/tensor/conv.hpp>
 #include <ctgrad/tensor/dropout.hpp>
 #include <ctgrad/tensor/matmul.hpp>

@@ -319,6 +319,31 @@ BOOST_AUTO_TEST_CASE(schedules_give_the_documented_rates) {
     check_close(p, ref);
 }
 
+BOOST_AUTO_TEST_CASE(warmup_rises_linearly_then_hands_over) {
+    const nn::cosine cs{0.1, 0.001, 100};
+    const nn::warmup w{10, cs};
+    static_assert(std::is_same_v<decltype(w), const nn::warmup<nn::cosine<double>>>);
+    // rising from lr0/steps to lr0 over the 10 warm-up steps
+    BOOST_TEST(w(0) == 0.01, tt::tolerance(1e-15));
+    BOOST_TEST(w(4) == 0.05, tt::tolerance(1e-15));
+    BOOST_TEST(w(9) == 0.1, tt::tolerance(1e-15));
+    for (std::size_t t = 1; t < 10; ++t) BOOST_TEST(w(t) > w(t - 1));
+    // then the cosine from its step 0, shifted by 10, its length kept
+    for (std::size_t t = 10; t < 130; ++t) BOOST_TEST(w(t) == cs(t - 10));
+    BOOST_TEST(w(110) == 0.001);
+    // no warm-up: the schedule unchanged; with step decay, and with a lambda
+    const nn::warmup none{0, cs};
+    for (std::size_t t = 0; t < 120; ++t) BOOST_TEST(none(t) == cs(t));
+    const nn::warmup<nn::step_decay<float>> sd{4, {0.2f, 0.5f, 3}};
+    BOOST_TEST(sd(1) == 0.1f, tt::tolerance(1e-6f));
+    BOOST_TEST(sd(4) == 0.2f);
+    BOOST_TEST(sd(7) == 0.1f);
+    const auto constant = [](std::size_t) { return 0.5f; };
+    const nn::warmup lin{2, constant};
+    BOOST_TEST(lin(0) == 0.25f);
+    BOOST_TEST(lin(5) == 0.5f);
+}
+
 namespace {
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<double, 8, 2>>;
 constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<double, 8, 1>>;

@@ -4,13 +4,13 @@
 /// atomically; `io::load(path, params)` (`io::load(path, params, m, v)`) reads it back after
 /// validating everything, or throws io::checkpoint_error and leaves the packs untouched.
 ///
-/// File format (version 1). All integers are unsigned little-endian; floating-point elements
+/// File format (version 2). All integers are unsigned little-endian; floating-point elements
 /// are IEEE 754 (binary32 for float, binary64 for double) stored little-endian, bit-exact
 /// (signed zeros, infinities and NaN payloads survive a round trip).
 ///
 ///     offset  size      field
 ///     0       8         magic: the ASCII bytes "CTGRADCK" (no terminator)
-///     8       4         format version, u32 (= 1)
+///     8       4         format version, u32 (= 2; 1 is read too, see below)
 ///     12      4         number of tensors n, u32 (all packs together, in argument order)
 ///     16      ...       n tensor records, one after the other, each:
 ///                         4         name length L, u32
@@ -32,6 +32,14 @@
 /// removed and the previous file at `path`, if any, is left as it was. On POSIX systems the
 /// temporary file is fsync'ed before the rename and the directory after it, so a completed
 /// save also survives a power loss.
+///
+/// Versions: 2 is 1 with dropout step counters (state tensors [1] named "<layer>.step",
+/// ctgrad::detail::is_dropout_counter) stored as the unsigned integer in their element's bits
+/// (tensor/dropout.hpp). Version-1 files are read as well: before the counter moved into the
+/// element's bits, a version-1 file held it as a float count (1.0f after one step), which read
+/// as bits would be over 10^9 steps; such a count (a whole number ≥ 1) is converted on load,
+/// and anything else (a count already held as bits) is kept as is. Saving always writes
+/// version 2.
 ///
 /// Loading reads the whole file into one buffer, checks it (magic, version, structure:
 /// truncation and trailing bytes, checksum, then the number of tensors and each name,
@@ -60,6 +68,7 @@
 #include <vector>        // std::vector
 
 #include <ctgrad/nn/parameters.hpp>
+#include <ctgrad/tensor/dropout.hpp>  // detail::is_dropout_counter, dropout_counter_from_v1
 
 #if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
 #include <fcntl.h>   // ::open, O_RDONLY, O_DIRECTORY
@@ -79,8 +88,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// The format version this header writes and the only one it reads.
-inline constexpr std::uint32_t checkpoint_version = 1;
+/// The format version this header writes; it reads this one and version 1 (see above).
+inline constexpr std::uint32_t checkpoint_version = 2;
 
 /// The 8 bytes every checkpoint starts with.
 inline constexpr std::string_view checkpoint_magic = "CTGRADCK";
@@ -345,9 +354,16 @@ void replace_atomically(const std::filesystem::path& file, Write&& write, Error&
     }
 }
 
-/// Checks magic, version, structure and checksum; returns the records.
+/// Whether P is a pack of layer state (nn::state: batch norm's running estimates, dropout's
+/// step counters).
+template <class P>
+inline constexpr bool is_state_pack = false;
+template <class List>
+inline constexpr bool is_state_pack<nn::parameters<List, true>> = true;
+
+/// Checks magic, version, structure and checksum; returns the records and sets `version`.
 inline std::vector<record> parse(const std::filesystem::path& file,
-                                 const std::vector<unsigned char>& b) {
+                                 const std::vector<unsigned char>& b, std::uint32_t& version) {
     const std::size_t size = b.size();
     const auto truncated = [&] {
         fail("load", file,
@@ -366,12 +382,12 @@ inline std::vector<record> parse(const std::filesystem::path& file,
         if (n > size - pos) truncated();
     };
     need(4);
-    const std::uint32_t version = get_u32(b.data() + pos);
+    version = get_u32(b.data() + pos);
     pos += 4;
-    if (version != checkpoint_version) {
+    if (version != checkpoint_version && version != 1) {
         fail("load", file,
              "format version " + std::to_string(version) + " is not supported (this build reads " +
-                 std::to_string(checkpoint_version) + ")");
+                 "1 and " + std::to_string(checkpoint_version) + ")");
     }
     need(4);
     const std::uint32_t count = get_u32(b.data() + pos);
@@ -490,7 +506,8 @@ void save(const std::filesystem::path& file, const First& first, const Rest&... 
 template <detail::tensor_pack First, detail::tensor_pack... Rest>
 void load(const std::filesystem::path& file, First& first, Rest&... rest) {
     const std::vector<unsigned char> buf = detail::read_file(file);
-    const std::vector<detail::record> records = detail::parse(file, buf);
+    std::uint32_t version = 0;
+    const std::vector<detail::record> records = detail::parse(file, buf, version);
 
     constexpr std::size_t packs = 1 + sizeof...(Rest);
     std::vector<detail::expected> want;
@@ -541,13 +558,23 @@ void load(const std::filesystem::path& file, First& first, Rest&... rest) {
 
     // Validated: decoding cannot fail from here on.
     std::size_t k = 0;
-    const auto get = [&](auto, auto& t) {
-        using T = typename std::remove_cvref_t<decltype(t)>::value_type;
-        detail::decode<T>(buf.data() + records[k].data, t.data(), t.size());
-        ++k;
+    const auto get_pack = [&](auto& pack) {
+        // dropout counters are layer state (nn::state packs), not e.g. Adam's "adam.step"
+        constexpr bool layer_state = detail::is_state_pack<std::remove_cvref_t<decltype(pack)>>;
+        pack.for_each([&](auto v, auto& t) {
+            using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+            detail::decode<T>(buf.data() + records[k].data, t.data(), t.size());
+            if constexpr (layer_state && ctgrad::detail::is_dropout_counter<decltype(v)>()) {
+                if (version == 1) {
+                    ctgrad::set_dropout_step(t,
+                                             ctgrad::detail::dropout_counter_from_v1(t.data()[0]));
+                }
+            }
+            ++k;
+        });
     };
-    first.for_each(get);
-    (rest.for_each(get), ...);
+    get_pack(first);
+    (get_pack(rest), ...);
 }
 
 }  // namespace ctgrad::io

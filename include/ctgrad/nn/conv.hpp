@@ -28,6 +28,7 @@
 #include <ctgrad/nn/optim.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/batch_norm.hpp>
+#include <ctgrad/tensor/batch_norm2d.hpp>
 #include <ctgrad/tensor/conv.hpp>
 #include <ctgrad/tensor/dropout.hpp>
 #include <ctgrad/tensor/ops.hpp>
@@ -173,8 +174,10 @@ constexpr residual_projection_t<Block, Projection> residual(Block block, Project
 /// Batch normalisation of images [N, C, H, W] over their channels (PyTorch's BatchNorm2d): each
 /// channel normalised with the mean and variance of its N·H·W values, then scaled and shifted by
 /// "Name.gamma", "Name.beta" [C]; running estimates "Name.running_mean", "Name.running_var" as
-/// nn::batch_norm. Built from the existing [rows, C] op on the channels-last view: the images
-/// are moved to [N·H·W, C] by a transpose per image, normalised, and moved back.
+/// nn::batch_norm. Training mode is one op on the NCHW layout (ctgrad::batch_norm2d,
+/// tensor/batch_norm2d.hpp: no transposes, the same bits as normalising the channels-last view
+/// [N·H·W, C] with ctgrad::batch_norm); inference is that elementwise map on the channels-last
+/// view.
 template <fixed_string Name, std::size_t C, class T = float,
           batch_norm_options O = batch_norm_options{}>
 struct batch_norm2d {
@@ -189,9 +192,7 @@ struct batch_norm2d {
 
     template <expression A>
     constexpr auto operator()(A a) const {
-        return ctgrad::channels_first(ctgrad::batch_norm<O>(ctgrad::channels_last(std::move(a)),
-                                                            gamma, beta, running_mean, running_var),
-                                      ctgrad::detail::shape_of_t<A>{});
+        return ctgrad::batch_norm2d<O>(std::move(a), gamma, beta, running_mean, running_var);
     }
     template <expression A>
     constexpr auto inference(A a) const {

@@ -586,4 +586,27 @@ struct cosine {
 template <class S>
 cosine(S, S, std::size_t) -> cosine<S>;
 
+/// Linear warm-up in front of another schedule: lr(t) = after(0)·(t + 1)/steps for
+/// t < steps (rising from after(0)/steps to after(0)), then after(t − steps), so that the
+/// schedule `after` starts where the warm-up ends and keeps its own length:
+/// `nn::warmup sched{500, nn::cosine{2e-3f, 1e-5f, 9000}};` is 500 warm-up steps, then 9000
+/// steps of cosine decay (9500 in all). `steps` = 0 is `after` unchanged. Any schedule with
+/// `S operator()(std::size_t) const` works as `after` (step_decay, cosine, a lambda).
+template <class After>
+struct warmup {
+    std::size_t steps;  ///< the length of the warm-up, in steps
+    After after;        ///< the schedule that follows it, counted from the warm-up's end
+
+    /// The rate at step t (counted from 0).
+    auto operator()(std::size_t t) const {
+        using S = decltype(after(std::size_t(0)));
+        if (t >= steps) return after(t - steps);
+        return after(0) * static_cast<S>(t + 1) / static_cast<S>(steps);
+    }
+};
+
+/// Deduces the following schedule's type: `nn::warmup sched{100, nn::cosine{...}};`.
+template <class After>
+warmup(std::size_t, After) -> warmup<After>;
+
 }  // namespace ctgrad::nn

@@ -56,6 +56,7 @@
 #include <ctgrad/nn/parameters.hpp>
 #include <ctgrad/parallel/sampler.hpp>
 #include <ctgrad/parallel/threads.hpp>
+#include <ctgrad/tensor/dropout.hpp>  // detail::is_dropout_counter
 
 namespace ctgrad::parallel::mpi {
 
@@ -295,11 +296,20 @@ void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
 }
 
 /// Averages every tensor of a pack over the ranks (batch-norm running estimates: one
-/// MPI_Allreduce per tensor).
+/// MPI_Allreduce per tensor). A dropout step counter (an integer in its element's bits,
+/// ctgrad::detail::is_dropout_counter) is averaged as the integer it is, rounded down: as
+/// floats its bits would be flushed to 0 under DAZ, rounded, or quieted as NaN payloads.
 template <class List, bool W>
 void average(nn::parameters<List, W>& p, const communicator& c) {
-    p.for_each([&](auto, auto& t) {
+    p.for_each([&](auto v, auto& t) {
         using S = typename std::remove_cvref_t<decltype(t)>::value_type;
+        if constexpr (W && ctgrad::detail::is_dropout_counter<decltype(v)>()) {
+            std::uint64_t n = ctgrad::dropout_step(t);
+            detail::check(MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_UINT64_T, MPI_SUM, c.get()),
+                          "MPI_Allreduce");
+            ctgrad::set_dropout_step(t, n / std::uint64_t(c.size()));
+            return;
+        }
         detail::check(MPI_Allreduce(MPI_IN_PLACE, t.data(), int(t.size()), detail::datatype<S>(),
                                     MPI_SUM, c.get()),
                       "MPI_Allreduce");

@@ -42,6 +42,40 @@ constexpr T dropout_counter_write(std::uint64_t n) {
     return std::bit_cast<T>(static_cast<dropout_counter_t<T>>(n));
 }
 
+/// Whether the state variable V is a dropout step counter: a tensor [1] of float or double named
+/// "<layer>.step" (nn::dropout's state). Code that treats state tensors as numbers must treat
+/// these as the integers they hold: parallel::mpi::average reduces them as integers,
+/// io::load converts the float counts of version-1 checkpoints.
+template <class V>
+constexpr bool is_dropout_counter() {
+    using K = typename V::kind;
+    if constexpr (requires {
+                      K::rank;
+                      typename K::value_type;
+                  }) {
+        using T = typename K::value_type;
+        if constexpr (K::rank == 1 && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+            return K::shape[0] == 1 && V::name.view().ends_with(".step");
+        }
+    }
+    return false;
+}
+
+/// The count a version-1 checkpoint's dropout counter element `t` stands for. Before the
+/// counter moved into the element's bits it was stored as a float count (1.0f after one
+/// step), which read as bits is 1 065 353 216 steps; a count held as bits reads as a float
+/// below 1 up to that many steps (0 or subnormal below 2^23), so a whole number ≥ 1 (up to
+/// 2^24 in float, 2^53 in double, where such counts stopped) is an old count and anything
+/// else is read as bits.
+template <class T>
+constexpr std::uint64_t dropout_counter_from_v1(T t) {
+    constexpr T limit = sizeof(T) == 4 ? T(16777216) : T(9007199254740992.0);
+    if (t >= T(1) && t <= limit && static_cast<T>(static_cast<std::uint64_t>(t)) == t) {
+        return static_cast<std::uint64_t>(t);
+    }
+    return dropout_counter_read(t);
+}
+
 }  // namespace detail
 
 /// The step count held in a dropout counter tensor [1] (e.g. `state[d1::step]`).
