@@ -122,7 +122,7 @@ constexpr E rebuild(const Tuple& src) {
 
 }  // namespace detail
 
-/// What a node is and holds; `node_c<Op, Id>` (the node type, see node in core/fwd.hpp) derives
+/// What a node is and holds; `node_c<Op, Key>` (the node type, see node in core/fwd.hpp) derives
 /// from `node_base<Op, Args...>`. A node stores only the run-time constants
 /// of its subexpressions, flat, in depth-first order (`constants`): a pure node (every leaf a
 /// variable or an exact literal) stores nothing, as its type determines it; an impure one holds
@@ -203,11 +203,11 @@ struct node_base_of<Op, type_list<Args...>> {
 
 }  // namespace detail
 
-/// The node type: an application of the op `Op` to the argument list that `Id` stands for
-/// (`node<Op, Args...>` in code; see core/fwd.hpp).
-template <class Op, class Id>
-struct node_c : detail::node_base_of<Op, decltype(Id{}())>::type {
-    using detail::node_base_of<Op, decltype(Id{}())>::type::type;
+/// The node type: an application of the op `Op` to the argument list that `Key` stands for
+/// (`node<Op, Args...>` in code; see core/fwd.hpp and detail/args_key.hpp).
+template <class Op, class Key>
+struct node_c : detail::node_base_of<Op, typename detail::list_of_key<Key>::type>::type {
+    using detail::node_base_of<Op, typename detail::list_of_key<Key>::type>::type::type;
 };
 
 namespace detail {
