@@ -26,6 +26,7 @@
 #include <cstdint>      // std::uint64_t
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::remove_pointer_t
+#include <utility>      // std::index_sequence
 
 namespace ctgrad::detail {
 
@@ -75,5 +76,73 @@ template <class Key>
 struct list_of_key {
     using type = std::remove_pointer_t<decltype(args_of(Key{}))>;
 };
+
+}  // namespace ctgrad::detail
+
+namespace ctgrad::detail {
+
+template <class... T>
+struct type_list;
+
+// --- a long list indexed in constant time: the plan's entries by position and by type ---
+//
+// at_t on a type_list deduces an index from a class with one base per element, which costs
+// the list's length per lookup (g++ tries every base): a plan's sweeps look up every entry,
+// so that was quadratic in the plan's size. A plan instead registers its entries once, keyed
+// by the hash of its root (a short number), and each lookup is one call found by
+// argument-dependent lookup: `entry_at(at_key<H, J>)` gives the J-th entry, `entry_pos(
+// pos_key<H, E>)` the position of the pure entry E (pure entries occur once in a plan).
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+template <std::uint64_t H, std::size_t J>
+struct at_key {
+    friend constexpr auto entry_at(at_key) noexcept;
+};
+
+template <std::uint64_t H, class E>
+struct pos_key {
+    friend constexpr auto entry_pos(pos_key) noexcept;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <std::uint64_t H, std::size_t J, class E>
+struct at_bind {
+    friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
+};
+
+template <std::uint64_t H, std::size_t J, class E, bool Unique>
+struct pos_bind {};
+
+template <std::uint64_t H, std::size_t J, class E>
+struct pos_bind<H, J, E, true> {
+    friend constexpr auto entry_pos(pos_key<H, E>) noexcept {
+        return static_cast<char (*)[J + 1]>(nullptr);
+    }
+};
+
+/// Registers the list type_list<E...> under H: the J-th element, and the position of each
+/// element whose Unique flag is set (it must occur once). A type: instantiating it binds.
+template <std::uint64_t H, class Seq, class List, class Unique>
+struct list_registry;
+
+template <std::uint64_t H, std::size_t... J, class... E, bool... U>
+struct list_registry<H, std::index_sequence<J...>, type_list<E...>,
+                     std::integer_sequence<bool, U...>> {
+    using type = std::integer_sequence<std::size_t, (sizeof(at_bind<H, J, E>) +
+                                                     sizeof(pos_bind<H, J, E, U>))...>;
+};
+
+/// The J-th element of the list registered under H.
+template <std::uint64_t H, std::size_t J>
+using registered_at = std::remove_pointer_t<decltype(entry_at(at_key<H, J>{}))>;
+
+/// The position of the unique element E of the list registered under H.
+template <std::uint64_t H, class E>
+struct registered_pos : std::integral_constant<std::size_t, sizeof(*entry_pos(pos_key<H, E>{})) - 1> {};
 
 }  // namespace ctgrad::detail
