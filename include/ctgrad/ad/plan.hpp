@@ -210,7 +210,7 @@ struct plan {
     using root = std::remove_cvref_t<Root>;
     using fragment = ctgrad::detail::fragment<root>;
     /// The entries' expression types, arguments before the ops that read them.
-    using keys = typename fragment::exprs;
+    using keys = ctgrad::detail::exprs_t<root>;
 
     static constexpr std::size_t size = ctgrad::detail::list_size<keys>::value;
 

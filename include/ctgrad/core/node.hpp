@@ -248,8 +248,7 @@ constexpr auto make_node(A... a) {
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
         static_cast<void>(sizeof(subexpression_holding_a_number_is_reused<
-                                 Op, detail::list_size<typename F::exprs>::value,
-                                 detail::list_size<typename F::distinct>::value>));
+                                 Op, F::info.size, F::info.dsize>));
     }
     if constexpr (N::pure_c::value) {
         // Value-initialisation of a trivial class: no constructor named after N is instantiated.
