@@ -129,7 +129,8 @@ struct variables_at;
 
 template <class Plan, std::size_t... I>
 struct variables_at<Plan, std::index_sequence<I...>> {
-    using type = ctgrad::detail::type_list<typename Plan::template expr<Plan::variable_entry[I]>...>;
+    using type =
+        ctgrad::detail::type_list<typename Plan::template expr<Plan::variable_entry[I]>...>;
 };
 
 template <std::size_t N, std::size_t MA>

@@ -196,8 +196,9 @@ constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
 template <class E>
 struct leaf_fragment : type_bind<entry_hash<E>, E> {
     static constexpr frag_info info = [] {
-        frag_info f{nullptr, nullptr, 0, nullptr, 0, 1, 1, 1,
-                    entry_ref{entry_hash<E>, is_pure<E>::value}, {}, {}};
+        frag_info f{
+            nullptr, nullptr, 0, nullptr, 0, 1, 1, 1, entry_ref{entry_hash<E>, is_pure<E>::value},
+            {},      {}};
         if (is_pure<E>::value) bloom_add(f.bloom, entry_hash<E>);
         bloom_add(f.dbloom, entry_hash<E>);
         return f;
@@ -256,8 +257,8 @@ struct node_fragment;
 
 template <class N, class... A>
 struct node_fragment<N, type_list<A...>> : type_bind<entry_hash<N>, N> {
-    using first_arg = std::integral_constant<
-        std::size_t, largest_of<sizeof...(A)>({fragment<A>::info.size...})>;
+    using first_arg =
+        std::integral_constant<std::size_t, largest_of<sizeof...(A)>({fragment<A>::info.size...})>;
     using others =
         typename others_of<first_arg::value, type_list<A...>, std::index_sequence_for<A...>>::type;
     using first = at_t<type_list<A...>, first_arg::value>;
@@ -309,8 +310,9 @@ requires is_node<N>::value struct fragment<N>
 
 /// The entry list (All = false) or the distinct list (All = true) of expression E, as types:
 /// read once, at a plan's root (walk_list), each type found from its hash (type_key).
-template <bool All, class E, class Seq = std::make_index_sequence<All ? fragment<E>::info.dsize
-                                                                      : fragment<E>::info.size>>
+template <bool All, class E,
+          class Seq =
+              std::make_index_sequence<All ? fragment<E>::info.dsize : fragment<E>::info.size>>
 struct list_types;
 
 template <bool All, class E, std::size_t... J>

@@ -53,8 +53,8 @@ template <class Op, class Key>
 struct node_c;
 
 template <class Op, class... Args>
-using node = node_c<Op, typename detail::args_bind<detail::list_hash<Args...>(),
-                                                   detail::type_list<Args...>>::key>;
+using node = node_c<
+    Op, typename detail::args_bind<detail::list_hash<Args...>(), detail::type_list<Args...>>::key>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.
 template <std::size_t I>

@@ -247,8 +247,8 @@ constexpr auto make_node(A... a) {
                       "at the call (var<\"c\"> ... c = 0.5); then every use is shared. See "
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
-        static_cast<void>(sizeof(subexpression_holding_a_number_is_reused<
-                                 Op, F::info.size, F::info.dsize>));
+        static_cast<void>(
+            sizeof(subexpression_holding_a_number_is_reused<Op, F::info.size, F::info.dsize>));
     }
     if constexpr (N::pure_c::value) {
         // Value-initialisation of a trivial class: no constructor named after N is instantiated.

@@ -121,7 +121,7 @@ struct pos_bind {};
 template <std::uint64_t H, std::size_t J, class E>
 struct pos_bind<H, J, E, true> {
     friend constexpr auto entry_pos(pos_key<H, E>) noexcept {
-        return static_cast<char (*)[J + 1]>(nullptr);
+        return static_cast<char(*)[J + 1]>(nullptr);
     }
 };
 
@@ -143,6 +143,7 @@ using registered_at = std::remove_pointer_t<decltype(entry_at(at_key<H, J>{}))>;
 
 /// The position of the unique element E of the list registered under H.
 template <std::uint64_t H, class E>
-struct registered_pos : std::integral_constant<std::size_t, sizeof(*entry_pos(pos_key<H, E>{})) - 1> {};
+struct registered_pos
+    : std::integral_constant<std::size_t, sizeof(*entry_pos(pos_key<H, E>{})) - 1> {};
 
 }  // namespace ctgrad::detail
