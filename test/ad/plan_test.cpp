@@ -66,6 +66,38 @@ static_assert(!pc::active[1] && !pc::active[3]);  // 2.0 and 1_c
 using pr = plan_of<decltype(ctgrad::d(ctgrad::relu(x), x))>;
 static_assert(!pr::active[pr::size - 1]);
 
+// Node keys (detail/args_key.hpp): a node is named by a hash of its argument list. The same
+// list gives the same type, another list (order, op) another, and the arguments read back are
+// the ones it was built from.
+constexpr auto z = ctgrad::var<"z">;
+static_assert(std::is_same_v<decltype(x * y), decltype(x * y)>);
+static_assert(!std::is_same_v<decltype(x * y), decltype(y * x)>);
+static_assert(!std::is_same_v<decltype(x * y), decltype(x + y)>);
+static_assert(
+    std::is_same_v<decltype(x * (y + z))::args,
+                   ctgrad::detail::type_list<std::remove_cvref_t<decltype(x)>, decltype(y + z)>>);
+// The plan's list, read at the root from the chain of first (largest) arguments, each entry by
+// position (plan::expr<J>): (x * y) + z lists x, y, x*y, then z, then the sum.
+using pxz = plan_of<decltype(x * y + z)>;
+static_assert(pxz::size == 5);
+static_assert(std::is_same_v<pxz::expr<0>, std::remove_cvref_t<decltype(x)>>);
+static_assert(std::is_same_v<pxz::expr<1>, std::remove_cvref_t<decltype(y)>>);
+static_assert(std::is_same_v<pxz::expr<2>, decltype(x * y)>);
+static_assert(std::is_same_v<pxz::expr<3>, std::remove_cvref_t<decltype(z)>>);
+static_assert(std::is_same_v<pxz::expr<4>, decltype(x * y + z)>);
+static_assert(pxz::child[4][0] == 2 && pxz::child[4][1] == 3 && pxz::child[2][1] == 1);
+// z + (x * y): the larger argument's entries come first, z after them.
+using pzx = plan_of<decltype(z + x * y)>;
+static_assert(std::is_same_v<pzx::expr<3>, std::remove_cvref_t<decltype(z)>>);
+static_assert(pzx::child[4][0] == 3 && pzx::child[4][1] == 2);
+// A pure entry held deep in the first argument's chain is not listed again: w at every step.
+constexpr auto w = ctgrad::var<"w">;
+constexpr auto s1 = ctgrad::tanh(w * x);
+constexpr auto s2 = ctgrad::tanh(w * s1 + y);
+constexpr auto s3 = ctgrad::tanh(w * s2 + z);
+static_assert(plan_of<decltype(s3)>::size == 12);  // w, x, y, z, 3 products, 2 sums, 3 tanh
+static_assert(plan_of<decltype(s3)>::variable_count == 4);
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(runtime_constants_of_one_type_keep_their_own_values) {

@@ -6,6 +6,7 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t
 #include <type_traits>  // std::conditional_t, std::remove_cvref_t
 #include <utility>      // std::index_sequence
 
@@ -41,17 +42,6 @@ struct differentiable : std::false_type {};
 template <class E>
 struct differentiable<E, true> : std::bool_constant<!locally_constant<typename E::op>()> {};
 
-template <class Keys>
-struct variables_of;
-
-template <class... K>
-struct variables_of<ctgrad::detail::type_list<K...>> {
-    struct mask {
-        static constexpr std::array<bool, sizeof...(K)> value{is_variable_v<K>...};
-    };
-    using type = ctgrad::detail::filter_t<ctgrad::detail::type_list<K...>, mask>;
-};
-
 template <class List>
 struct arities;
 
@@ -76,30 +66,30 @@ struct entry_row {
     std::array<std::size_t, MA> constants{};
 };
 
-template <class Keys, class A, bool Pure = is_pure<A>::value>
+/// The entry of the pure argument A in the plan registered under H (detail/args_key.hpp: one
+/// lookup, not a search of the plan's list), no_entry for an impure one.
+template <std::uint64_t H, class A, bool Pure = is_pure<A>::value>
 struct pure_entry : std::integral_constant<std::size_t, ctgrad::detail::no_entry> {};
 
-template <class Keys, class A>
-struct pure_entry<Keys, A, true>
-    : decltype(ctgrad::detail::index_lookup<A>(
-          static_cast<const ctgrad::detail::index_table<Keys>*>(nullptr))) {};
+template <std::uint64_t H, class A>
+struct pure_entry<H, A, true> : ctgrad::detail::registered_pos<H, A> {};
 
 /// The row of entry E, as a value carried by a type (ctgrad::detail::value_c: its name spells
 /// the row's numbers, not E).
-template <std::size_t MA, class Keys, class E, class Args = void>
+template <std::size_t MA, std::uint64_t H, class E, class Args = void>
 struct row_of {
     using type = ctgrad::detail::value_c<entry_row<MA>{
         0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}}>;
 };
 
-template <std::size_t MA, class Keys, class E, class... A>
-struct row_of<MA, Keys, E, ctgrad::detail::type_list<A...>> {
+template <std::size_t MA, std::uint64_t H, class E, class... A>
+struct row_of<MA, H, E, ctgrad::detail::type_list<A...>> {
     using type = ctgrad::detail::value_c<entry_row<MA>{
         sizeof...(A),
         ctgrad::detail::fragment<E>::first_arg::value,
         is_pure<E>::value,
         false,
-        {pure_entry<Keys, A>::value...},
+        {pure_entry<H, A>::value...},
         {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...}}>;
 };
 
@@ -113,14 +103,34 @@ requires is_node<E>::value struct args_or_void<E> {
     using type = typename E::args;
 };
 
-template <std::size_t MA, class Keys>
+template <std::size_t MA, std::uint64_t H, class Keys>
 struct rows;
 
-template <std::size_t MA, class... E>
-struct rows<MA, ctgrad::detail::type_list<E...>> {
+template <std::size_t MA, std::uint64_t H, class... E>
+struct rows<MA, H, ctgrad::detail::type_list<E...>> {
     static constexpr std::array<entry_row<MA>, sizeof...(E)> value{
-        row_of<MA, ctgrad::detail::type_list<E...>, E,
-               typename args_or_void<E>::type>::type::value...};
+        row_of<MA, H, E, typename args_or_void<E>::type>::type::value...};
+};
+
+/// Registers a plan's entries under H (ctgrad::detail::list_registry): each by position, and
+/// each pure one by type.
+template <std::uint64_t H, class Keys>
+struct register_entries;
+
+template <std::uint64_t H, class... E>
+struct register_entries<H, ctgrad::detail::type_list<E...>> {
+    using type = typename ctgrad::detail::list_registry<
+        H, std::index_sequence_for<E...>, ctgrad::detail::type_list<E...>,
+        std::integer_sequence<bool, is_pure<E>::value...>>::type;
+};
+
+template <class Plan, class Seq>
+struct variables_at;
+
+template <class Plan, std::size_t... I>
+struct variables_at<Plan, std::index_sequence<I...>> {
+    using type =
+        ctgrad::detail::type_list<typename Plan::template expr<Plan::variable_entry[I]>...>;
 };
 
 template <std::size_t N, std::size_t MA>
@@ -201,13 +211,19 @@ struct plan {
     using root = std::remove_cvref_t<Root>;
     using fragment = ctgrad::detail::fragment<root>;
     /// The entries' expression types, arguments before the ops that read them.
-    using keys = typename fragment::exprs;
+    using keys = ctgrad::detail::exprs_t<root>;
 
     static constexpr std::size_t size = ctgrad::detail::list_size<keys>::value;
 
-    /// The expression type of entry J.
+    /// The key under which the entries are registered: the hash of the root's type (a plan is
+    /// a function of its root).
+    using hash_c = std::integral_constant<std::uint64_t, ctgrad::detail::list_hash<root>()>;
+    /// The entries registered (by position and, for the pure ones, by type); see expr.
+    using registered = typename detail::register_entries<hash_c::value, keys>::type;
+
+    /// The expression type of entry J (one lookup, not a search of the list).
     template <std::size_t J>
-    using expr = ctgrad::detail::at_t<keys, J>;
+    using expr = ctgrad::detail::registered_at<hash_c::value, J>;
 
     template <std::size_t J>
     static constexpr std::size_t arity = detail::arity_of<expr<J>>::value;
@@ -223,7 +239,7 @@ struct plan {
         ctgrad::detail::list_size<ctgrad::detail::constants_of_t<root>>::value;
 
     static constexpr detail::plan_tables<size, max_arity> tables =
-        detail::build_tables<size, max_arity>(detail::rows<max_arity, keys>::value);
+        detail::build_tables<size, max_arity>(detail::rows<max_arity, hash_c::value, keys>::value);
 
     /// child[J][I]: the entry of the I-th argument of entry J.
     static constexpr const auto& child = tables.child;
@@ -263,10 +279,11 @@ struct plan {
         detail::first_contributions<size, max_arity>(active, size, facts.arity,
                                                      facts.differentiable, child);
 
-    /// The variables of the expression, in plan order, and their entries.
-    using variables = typename detail::variables_of<keys>::type;
-
-    static constexpr std::size_t variable_count = variables::size;
+    static constexpr std::size_t variable_count = [] {
+        std::size_t n = 0;
+        for (bool v : facts.is_variable) n += v ? 1 : 0;
+        return n;
+    }();
 
     /// variable_rank[J]: for a variable, its position in `variables`.
     static constexpr std::array<std::size_t, size> variable_rank = [] {
@@ -288,6 +305,10 @@ struct plan {
         }
         return e;
     }();
+
+    /// The variables of the expression, in plan order.
+    using variables =
+        typename detail::variables_at<plan, std::make_index_sequence<variable_count>>::type;
 };
 
 }  // namespace ctgrad::ad

@@ -87,12 +87,8 @@ template <class Plan, class Set, std::size_t... J>
 struct scalar_of<Plan, Set, std::index_sequence<J...>> {
     using all = ctgrad::detail::type_list<
         typename number_type_of<Set, typename Plan::template expr<J>>::type...>;
-    struct mask {
-        static constexpr std::array<bool, Plan::size> value{!std::is_void_v<
-            typename number_type_of<Set, typename Plan::template expr<J>>::type>...};
-    };
-    using numbers = ctgrad::detail::filter_t<all, mask>;
-    using type = typename common_number<numbers>::type;
+    // void (an entry that brings no number) counts as none of the types
+    using type = typename common_number<all>::type;
 };
 
 /// True when every variable of the plan is bound (no diagnostic).

@@ -20,7 +20,8 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
-#include <type_traits>  // std::conditional_t, std::integral_constant
+#include <cstdint>      // std::uint64_t
+#include <type_traits>  // std::conditional_t, std::integral_constant, std::remove_pointer_t
 #include <utility>      // std::index_sequence
 
 #include <ctgrad/core/fwd.hpp>
@@ -44,14 +45,164 @@ inline constexpr std::size_t no_entry = static_cast<std::size_t>(-1);
 inline constexpr std::size_t copy_budget = 1024;
 inline constexpr std::size_t copy_factor = 8;
 
+/// The hash of one type (detail/args_key.hpp): every entry of a plan has a short printed name
+/// (a node prints as its op and args_key), so this is one short function per distinct type.
+template <class E>
+inline constexpr std::uint64_t entry_hash = list_hash<E>();
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+/// The type whose entry_hash is H (bound by the type's fragment; detail/args_key.hpp).
+template <std::uint64_t H>
+struct type_key {
+    friend constexpr auto entry_type(type_key) noexcept;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <std::uint64_t H, class E>
+struct type_bind {
+    friend constexpr auto entry_type(type_key<H>) noexcept { return static_cast<E*>(nullptr); }
+};
+
+template <std::uint64_t H>
+using entry_type_t = std::remove_pointer_t<decltype(entry_type(type_key<H>{}))>;
+
+/// One entry of a list, as the merge sees it.
+struct entry_ref {
+    std::uint64_t hash = 0;
+    bool pure = false;
+};
+
+/// A filter of the shared hashes of a list (one bit per hash): a clear bit proves absence.
+inline constexpr std::size_t bloom_words = 64;
+using bloom_t = std::array<std::uint64_t, bloom_words>;
+
+constexpr bool bloom_maybe(const bloom_t& b, std::uint64_t h) {
+    return ((b[(h >> 6) % bloom_words] >> (h & 63u)) & 1u) != 0;
+}
+
+constexpr void bloom_add(bloom_t& b, std::uint64_t h) {
+    b[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
+}
+
+/// What a fragment is, as numbers and pointers (a constexpr value per expression type, named
+/// after that type: short names): its first argument's fragment, the entries it adds after that
+/// argument's list (All = false: `added`; All = true: `dadded`), the sizes of its lists, the
+/// length of its chain of first arguments. A list is never stored whole per node: a node holds
+/// only what it adds, so building an expression costs time and memory linear in its size; the
+/// whole list is read, in order, by walking the chain (walk_list), at the root and for the
+/// smaller arguments a node merges.
+struct frag_info {
+    const frag_info* first = nullptr;
+    const entry_ref* added = nullptr;
+    std::size_t n_added = 0;
+    const entry_ref* dadded = nullptr;
+    std::size_t n_dadded = 0;
+    std::size_t size = 1;
+    std::size_t dsize = 1;
+    std::size_t depth = 1;
+    entry_ref self{};
+    bloom_t bloom{};   // of the shared entries of the entry list
+    bloom_t dbloom{};  // of the distinct list
+};
+
+/// Calls f on each entry of the entry list (All = false) or distinct list (All = true) of the
+/// fragment `top`, in order. Iterative (a constant-evaluation recursion as deep as a long chain
+/// would pass the compilers' limits).
+template <bool All, class F>
+constexpr void walk_list(const frag_info* top, F& f) {
+    const frag_info** chain = new const frag_info*[top->depth];
+    std::size_t n = 0;
+    for (const frag_info* p = top; p != nullptr; p = p->first) chain[n++] = p;
+    f(chain[n - 1]->self);  // a leaf (or a refused node): its list is itself
+    for (std::size_t i = n - 1; i-- > 0;) {
+        const frag_info* q = chain[i];
+        const entry_ref* a = All ? q->dadded : q->added;
+        const std::size_t m = All ? q->n_dadded : q->n_added;
+        for (std::size_t k = 0; k < m; ++k) f(a[k]);
+    }
+    delete[] chain;
+}
+
+template <bool All>
+constexpr bool shared_entry(const entry_ref& e) {
+    return All || e.pure;
+}
+
+/// Whether the list of `top` holds the shared entry h: a loop down the chain of first
+/// arguments (no allocation, no callback: the compilers' constant evaluators are slow at both),
+/// skipped when the chain's filter (bloom) says h is absent.
+template <bool All>
+constexpr bool list_holds(const frag_info* top, std::uint64_t h) {
+    if (!bloom_maybe(All ? top->dbloom : top->bloom, h)) return false;
+    for (const frag_info* p = top; p != nullptr; p = p->first) {
+        if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
+        const entry_ref* a = All ? p->dadded : p->added;
+        const std::size_t m = All ? p->n_dadded : p->n_added;
+        for (std::size_t k = 0; k < m; ++k) {
+            if (a[k].hash == h && shared_entry<All>(a[k])) return true;
+        }
+    }
+    return false;
+}
+
+/// The entries a node adds after its first argument's list: the other arguments' entries that
+/// are not shared entries held already (by the first argument's list or an earlier addition),
+/// in order, then the node itself. Cap bounds their number.
+template <std::size_t Cap>
+struct added_list {
+    std::array<entry_ref, Cap> items{};
+    std::size_t count = 0;
+};
+
+template <bool All, std::size_t Cap, std::size_t K>
+constexpr added_list<Cap> merge_added(const frag_info* first,
+                                      const std::array<const frag_info*, K>& others,
+                                      entry_ref self) {
+    added_list<Cap> r{};
+    const auto held = [&](const entry_ref& e) {
+        if (!shared_entry<All>(e)) return false;
+        for (std::size_t i = 0; i < r.count; ++i) {
+            if (r.items[i].hash == e.hash) return true;
+        }
+        return list_holds<All>(first, e.hash);
+    };
+    auto add = [&](const entry_ref& e) {
+        if (!held(e)) r.items[r.count++] = e;
+    };
+    for (const frag_info* o : others) {
+        if (held(o->self)) continue;  // a shared argument held: so is everything under it
+        walk_list<All>(o, add);
+    }
+    r.items[r.count++] = self;
+    return r;
+}
+
+/// The hashes of the list of `top`, in order (N entries).
+template <bool All, std::size_t N>
+constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
+    std::array<std::uint64_t, N> h{};
+    std::size_t n = 0;
+    auto f = [&](const entry_ref& e) { h[n++] = e.hash; };
+    walk_list<All>(top, f);
+    return h;
+}
+
 /// The fragment of a leaf (variable, literal, run-time constant): itself.
 template <class E>
-struct leaf_fragment {
-    /// The entries, arguments before the ops that read them.
-    using exprs = type_list<E>;
-    /// The distinct subexpression types (the plan, if every run-time number were an exact
-    /// literal): for a pure expression, `exprs`.
-    using distinct = type_list<E>;
+struct leaf_fragment : type_bind<entry_hash<E>, E> {
+    static constexpr frag_info info = [] {
+        frag_info f{
+            nullptr, nullptr, 0, nullptr, 0, 1, 1, 1, entry_ref{entry_hash<E>, is_pure<E>::value},
+            {},      {}};
+        if (is_pure<E>::value) bloom_add(f.bloom, entry_hash<E>);
+        bloom_add(f.dbloom, entry_hash<E>);
+        return f;
+    }();
     /// Which argument's entries come first (the largest argument's; 0 for a leaf).
     using first_arg = std::integral_constant<std::size_t, 0>;
     /// Set when the expression was refused (an exploding copy, already diagnosed): its
@@ -72,56 +223,6 @@ constexpr std::size_t largest_of(const std::array<std::size_t, K>& size) {
     return best;
 }
 
-/// The entry list (All = false) or the distinct list (All = true) of expression E.
-template <bool All, class E>
-struct list_of {
-    using type = typename fragment<E>::exprs;
-};
-
-template <class E>
-struct list_of<true, E> {
-    using type = typename fragment<E>::distinct;
-};
-
-/// Whether entry E of an argument's list is already in Cur (pure entries are shared; in a
-/// distinct list every entry is).
-template <bool All, class Cur, class E, bool Shared = All || is_pure<E>::value>
-struct already_in : std::false_type {};
-
-template <bool All, class Cur, class E>
-struct already_in<All, Cur, E, true> : std::bool_constant<in_list<Cur, E>> {};
-
-/// Cur followed by the entries of List that Cur does not hold yet.
-template <bool All, class Cur, class List>
-struct append_new;
-
-template <bool All, class Cur, class... E>
-struct append_new<All, Cur, type_list<E...>> {
-    using mask = value_c<std::array<bool, sizeof...(E)>{!already_in<All, Cur, E>::value...}>;
-    using type = concat_t<Cur, filter_t<type_list<E...>, mask>>;
-};
-
-/// Cur followed by argument A's entries that Cur does not hold: none when A is itself shared
-/// and held (then so is everything under it), else those of its list.
-template <bool All, class Cur, class A, bool Held = already_in<All, Cur, A>::value>
-struct add_arg {
-    using type = typename append_new<All, Cur, typename list_of<All, A>::type>::type;
-};
-
-template <bool All, class Cur, class A>
-struct add_arg<All, Cur, A, true> {
-    using type = Cur;
-};
-
-template <bool All, class Cur, class... A>
-struct add_args {
-    using type = Cur;
-};
-
-template <bool All, class Cur, class A, class... Rest>
-struct add_args<All, Cur, A, Rest...>
-    : add_args<All, typename add_arg<All, Cur, A>::type, Rest...> {};
-
 /// The arguments other than the First-th, in order.
 template <std::size_t First, class Args, class Seq>
 struct others_of;
@@ -131,36 +232,62 @@ struct others_of<First, type_list<A...>, std::index_sequence<I...>> {
     using type = concat_t<std::conditional_t<I == First, type_list<>, type_list<A>>...>;
 };
 
-/// The list of node N: its First-th argument's list, then the other arguments' new entries
-/// in order, then N.
-template <bool All, class N, std::size_t First, class Args, class Others>
-struct node_list;
+/// An upper bound of the entries a node adds (the sizes of its other arguments' lists, + 1).
+template <bool All, class Others>
+struct added_cap;
 
-template <bool All, class N, std::size_t First, class Args, class... O>
-struct node_list<All, N, First, Args, type_list<O...>> {
-    using type =
-        concat_t<typename add_args<All, typename list_of<All, at_t<Args, First>>::type, O...>::type,
-                 type_list<N>>;
+template <bool All, class... O>
+struct added_cap<All, type_list<O...>> {
+    static constexpr std::size_t value =
+        (std::size_t{1} + ... + (All ? fragment<O>::info.dsize : fragment<O>::info.size));
+};
+
+template <bool All, class First, class Others, class N>
+struct node_added;
+
+template <bool All, class First, class... O, class N>
+struct node_added<All, First, type_list<O...>, N> {
+    static constexpr auto value = merge_added<All, added_cap<All, type_list<O...>>::value>(
+        &fragment<First>::info, std::array<const frag_info*, sizeof...(O)>{&fragment<O>::info...},
+        entry_ref{entry_hash<N>, N::pure_c::value});
 };
 
 template <class N, class Args>
 struct node_fragment;
 
 template <class N, class... A>
-struct node_fragment<N, type_list<A...>> {
-    using first_arg = std::integral_constant<
-        std::size_t, largest_of<sizeof...(A)>({list_size<typename fragment<A>::exprs>::value...})>;
+struct node_fragment<N, type_list<A...>> : type_bind<entry_hash<N>, N> {
+    using first_arg =
+        std::integral_constant<std::size_t, largest_of<sizeof...(A)>({fragment<A>::info.size...})>;
     using others =
         typename others_of<first_arg::value, type_list<A...>, std::index_sequence_for<A...>>::type;
-    using exprs = typename node_list<false, N, first_arg::value, type_list<A...>, others>::type;
-    /// The distinct subexpression types (a pure node's are its entries).
-    using distinct = typename std::conditional_t<
-        N::pure_c::value, type_id<exprs>,
-        node_list<true, N, first_arg::value, type_list<A...>, others>>::type;
+    using first = at_t<type_list<A...>, first_arg::value>;
+    using entries = node_added<false, first, others, N>;
+    /// The distinct subexpressions (a pure node's are its entries).
+    using all = std::conditional_t<N::pure_c::value, entries, node_added<true, first, others, N>>;
+    static constexpr frag_info info = [] {
+        frag_info f{&fragment<first>::info,
+                    entries::value.items.data(),
+                    entries::value.count,
+                    all::value.items.data(),
+                    all::value.count,
+                    fragment<first>::info.size + entries::value.count,
+                    fragment<first>::info.dsize + all::value.count,
+                    fragment<first>::info.depth + 1,
+                    entry_ref{entry_hash<N>, N::pure_c::value},
+                    fragment<first>::info.bloom,
+                    fragment<first>::info.dbloom};
+        for (std::size_t k = 0; k < entries::value.count; ++k) {
+            if (entries::value.items[k].pure) bloom_add(f.bloom, entries::value.items[k].hash);
+        }
+        for (std::size_t k = 0; k < all::value.count; ++k) {
+            bloom_add(f.dbloom, all::value.items[k].hash);
+        }
+        return f;
+    }();
     /// The plan copies impure subexpressions so often that it is refused (see make_node).
-    using refused_c =
-        std::bool_constant<(!N::pure_c::value && list_size<exprs>::value > copy_budget &&
-                            list_size<exprs>::value > copy_factor * list_size<distinct>::value)>;
+    using refused_c = std::bool_constant<(!N::pure_c::value && info.size > copy_budget &&
+                                          info.size > copy_factor * info.dsize)>;
 };
 
 /// The fragment of a node one of whose arguments was refused: the node alone, refused too.
@@ -180,6 +307,24 @@ requires is_node<N>::value struct fragment<N>
     : std::conditional_t<any_refused<typename N::args>::value, refused_fragment<N>,
                          node_fragment<N, typename N::args>> {
 };
+
+/// The entry list (All = false) or the distinct list (All = true) of expression E, as types:
+/// read once, at a plan's root (walk_list), each type found from its hash (type_key).
+template <bool All, class E,
+          class Seq =
+              std::make_index_sequence<All ? fragment<E>::info.dsize : fragment<E>::info.size>>
+struct list_types;
+
+template <bool All, class E, std::size_t... J>
+struct list_types<All, E, std::index_sequence<J...>> {
+    static constexpr std::array<std::uint64_t, sizeof...(J)> hashes =
+        list_hashes<All, sizeof...(J)>(&fragment<E>::info);
+    using type = type_list<entry_type_t<hashes[J]>...>;
+};
+
+/// The entries of expression E's plan, arguments before the ops that read them.
+template <class E>
+using exprs_t = typename list_types<false, E>::type;
 
 }  // namespace detail
 }  // namespace ctgrad

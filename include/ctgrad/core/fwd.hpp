@@ -7,6 +7,7 @@
 #include <cstdint>      // std::intmax_t
 #include <type_traits>  // std::integral_constant, std::remove_cvref_t
 
+#include <ctgrad/detail/args_key.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
 
 namespace ctgrad {
@@ -31,33 +32,29 @@ namespace detail {
 template <class... T>
 struct type_list;
 
-/// The identity of an argument list: a closure type of its own for every list `Args...`,
-/// which gives back the list (`decltype(Id{}())`). See node.
-// A generic lambda: a closure with a plain call operator would have its conversion to a
-// function pointer and that function defined with it, two more functions named after the
-// argument list per node.
-template <class... Args>
-inline constexpr auto args_id = [](auto...) -> type_list<Args...> { return {}; };
-
 }  // namespace detail
 
-/// The node types of expressions. `node<Op, Args...>` names `node_c<Op, Id>`, where `Id` is a
-/// closure type that stands for the argument list (detail::args_id): the node's template
-/// arguments are its op and that identity, not its argument types. Two things depend on it:
-/// - argument-dependent lookup on an expression (every `a * b` a user writes) visits the types
-///   of a class template's arguments, and clang 14 does so once per path through a DAG of
-///   subexpressions, not once per type;
+/// The node types of expressions. `node<Op, Args...>` names `node_c<Op, Key>`, where `Key` is
+/// `detail::args_key<H>`, a name of constant length for the argument list (H a hash of the
+/// arguments' printed names, mapped back to the list by the first use; detail/args_key.hpp).
+/// The node's template arguments are its op and that key, not its argument types, so a node's
+/// type prints and mangles in constant size however deep its subexpression is:
+/// - every function and variable named after a node (the operator the user called,
+///   make_node, a plan's tables) has a short name: a chain of n steps costs O(n) bytes of
+///   names, not O(n^2) (mangling those names was most of g++'s time on long chains);
+/// - argument-dependent lookup on an expression (every `a * b` a user writes) visits the
+///   types of a class template's arguments, and clang 14 (and g++ when hashing template
+///   arguments) did so once per path through a DAG of subexpressions;
 /// - clang names the LLVM type of every class it generates code for by the class's printed
-///   name, which for a node would spell its whole expression tree, once per path.
-/// Both were exponential in the depth of a DAG (a 16-level one took minutes to compile); with
-/// the identity, a node prints and is looked up in constant size. Code matches nodes through
-/// their members (`op`, `args`, `arity`, `pure`), never by deducing `node<Op, Args...>`, which
-/// is not deducible.
-template <class Op, class Id>
+///   name, which would spell the whole expression tree.
+/// Code matches nodes through their members (`op`, `args`, `arity`, `pure`), never by
+/// deducing `node<Op, Args...>`, which is not deducible.
+template <class Op, class Key>
 struct node_c;
 
 template <class Op, class... Args>
-using node = node_c<Op, std::remove_const_t<decltype(detail::args_id<Args...>)>>;
+using node = node_c<
+    Op, typename detail::args_bind<detail::list_hash<Args...>(), detail::type_list<Args...>>::key>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.
 template <std::size_t I>

@@ -122,7 +122,7 @@ constexpr E rebuild(const Tuple& src) {
 
 }  // namespace detail
 
-/// What a node is and holds; `node_c<Op, Id>` (the node type, see node in core/fwd.hpp) derives
+/// What a node is and holds; `node_c<Op, Key>` (the node type, see node in core/fwd.hpp) derives
 /// from `node_base<Op, Args...>`. A node stores only the run-time constants
 /// of its subexpressions, flat, in depth-first order (`constants`): a pure node (every leaf a
 /// variable or an exact literal) stores nothing, as its type determines it; an impure one holds
@@ -203,11 +203,11 @@ struct node_base_of<Op, type_list<Args...>> {
 
 }  // namespace detail
 
-/// The node type: an application of the op `Op` to the argument list that `Id` stands for
-/// (`node<Op, Args...>` in code; see core/fwd.hpp).
-template <class Op, class Id>
-struct node_c : detail::node_base_of<Op, decltype(Id{}())>::type {
-    using detail::node_base_of<Op, decltype(Id{}())>::type::type;
+/// The node type: an application of the op `Op` to the argument list that `Key` stands for
+/// (`node<Op, Args...>` in code; see core/fwd.hpp and detail/args_key.hpp).
+template <class Op, class Key>
+struct node_c : detail::node_base_of<Op, typename detail::list_of_key<Key>::type>::type {
+    using detail::node_base_of<Op, typename detail::list_of_key<Key>::type>::type::type;
 };
 
 namespace detail {
@@ -247,9 +247,8 @@ constexpr auto make_node(A... a) {
                       "at the call (var<\"c\"> ... c = 0.5); then every use is shared. See "
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
-        static_cast<void>(sizeof(subexpression_holding_a_number_is_reused<
-                                 Op, detail::list_size<typename F::exprs>::value,
-                                 detail::list_size<typename F::distinct>::value>));
+        static_cast<void>(
+            sizeof(subexpression_holding_a_number_is_reused<Op, F::info.size, F::info.dsize>));
     }
     if constexpr (N::pure_c::value) {
         // Value-initialisation of a trivial class: no constructor named after N is instantiated.

@@ -148,6 +148,11 @@ struct concat<type_list<A...>> {
     using type = type_list<A...>;
 };
 
+template <class... A, class... B, class... C>
+struct concat<type_list<A...>, type_list<B...>, type_list<C...>> {
+    using type = type_list<A..., B..., C...>;
+};
+
 template <class... A, class... B, class... Rest>
 struct concat<type_list<A...>, type_list<B...>, Rest...> : concat<type_list<A..., B...>, Rest...> {
 };

@@ -1,0 +1,149 @@
+/// @file
+/// args_key<H>: a name of constant length for a list of types (a node's argument list).
+///
+/// A node's type must determine its whole subexpression (for a pure expression the type *is*
+/// the value), but if its name spelled that subexpression, every function and variable named
+/// after a node (the operator the user called, make_node, the plan's members...) would have a
+/// name as long as the expression's depth: a chain of n steps puts O(n^2) bytes of names into
+/// the compiler's symbol table, and g++ spends most of the compile mangling them. So a node's
+/// argument list is named by a 64-bit hash of the arguments' (already short) printed names,
+/// `args_key<H>`, and the key is mapped back to the list by a friend function that the first
+/// use of the list defines (`args_of(args_key<H>)`, found by argument-dependent lookup). Names
+/// of node types, and so of everything named after them, are then of constant length; nothing
+/// walks a subexpression to hash it (each argument is one printed name), and nothing is looked
+/// up per path through a DAG.
+///
+/// Properties:
+/// - the same list gives the same key in every translation unit built by the same compiler
+///   (the hash depends on the printed type names only), so node types agree across a program;
+/// - two different lists with the same hash in one translation unit are a compile error
+///   (`args_of(args_key<H>)` defined twice), never a silent confusion; across translation
+///   units a collision would need two 64-bit hashes of different lists to agree (about n^2 /
+///   2^65 for n distinct lists).
+#pragma once
+
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t
+#include <string_view>  // std::string_view
+#include <type_traits>  // std::remove_pointer_t
+#include <utility>      // std::index_sequence
+
+namespace ctgrad::detail {
+
+/// FNV-1a over the printed name of this function, which spells T... (each argument a short
+/// name: a node prints as its op and its args_key), then a finaliser (splitmix64's) so that
+/// nearby strings give unrelated keys.
+template <class... T>
+constexpr std::uint64_t list_hash() noexcept {
+    const std::string_view s = __PRETTY_FUNCTION__;
+    std::uint64_t h = 14695981039346656037ull;
+    for (const char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+// The friend below is a plain function on purpose (defined by args_bind, see there).
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+/// The key of a list whose hash is H (see the file comment).
+template <std::uint64_t H>
+struct args_key {
+    friend constexpr auto args_of(args_key) noexcept;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/// Defines `args_of(args_key<H>)` to give back a pointer to List; `key` is the key. Naming
+/// `args_bind<H, List>::key` instantiates it, which binds the key to the list (once per list).
+template <std::uint64_t H, class List>
+struct args_bind {
+    using key = args_key<H>;
+    friend constexpr auto args_of(args_key<H>) noexcept { return static_cast<List*>(nullptr); }
+};
+
+/// The list a key stands for.
+template <class Key>
+struct list_of_key {
+    using type = std::remove_pointer_t<decltype(args_of(Key{}))>;
+};
+
+}  // namespace ctgrad::detail
+
+namespace ctgrad::detail {
+
+template <class... T>
+struct type_list;
+
+// --- a long list indexed in constant time: the plan's entries by position and by type ---
+//
+// at_t on a type_list deduces an index from a class with one base per element, which costs
+// the list's length per lookup (g++ tries every base): a plan's sweeps look up every entry,
+// so that was quadratic in the plan's size. A plan instead registers its entries once, keyed
+// by the hash of its root (a short number), and each lookup is one call found by
+// argument-dependent lookup: `entry_at(at_key<H, J>)` gives the J-th entry, `entry_pos(
+// pos_key<H, E>)` the position of the pure entry E (pure entries occur once in a plan).
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+template <std::uint64_t H, std::size_t J>
+struct at_key {
+    friend constexpr auto entry_at(at_key) noexcept;
+};
+
+template <std::uint64_t H, class E>
+struct pos_key {
+    friend constexpr auto entry_pos(pos_key) noexcept;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <std::uint64_t H, std::size_t J, class E>
+struct at_bind {
+    friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
+};
+
+template <std::uint64_t H, std::size_t J, class E, bool Unique>
+struct pos_bind {};
+
+template <std::uint64_t H, std::size_t J, class E>
+struct pos_bind<H, J, E, true> {
+    friend constexpr auto entry_pos(pos_key<H, E>) noexcept {
+        return static_cast<char(*)[J + 1]>(nullptr);
+    }
+};
+
+/// Registers the list type_list<E...> under H: the J-th element, and the position of each
+/// element whose Unique flag is set (it must occur once). A type: instantiating it binds.
+template <std::uint64_t H, class Seq, class List, class Unique>
+struct list_registry;
+
+template <std::uint64_t H, std::size_t... J, class... E, bool... U>
+struct list_registry<H, std::index_sequence<J...>, type_list<E...>,
+                     std::integer_sequence<bool, U...>> {
+    using type = std::integer_sequence<std::size_t, (sizeof(at_bind<H, J, E>) +
+                                                     sizeof(pos_bind<H, J, E, U>))...>;
+};
+
+/// The J-th element of the list registered under H.
+template <std::uint64_t H, std::size_t J>
+using registered_at = std::remove_pointer_t<decltype(entry_at(at_key<H, J>{}))>;
+
+/// The position of the unique element E of the list registered under H.
+template <std::uint64_t H, class E>
+struct registered_pos
+    : std::integral_constant<std::size_t, sizeof(*entry_pos(pos_key<H, E>{})) - 1> {};
+
+}  // namespace ctgrad::detail
