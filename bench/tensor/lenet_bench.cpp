@@ -9,10 +9,6 @@
 #include <functional>
 #include <memory>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>  // the FMA peak (conv_fma_peak/avx512)
-#endif
-
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn.hpp>
 
@@ -131,43 +127,6 @@ BENCHMARK(conv_kernel<1, 28, 6, 2, 1, true>)->Name("conv1_relu_pool_grad_kernel_
 BENCHMARK(conv_kernel<6, 14, 16, 0, 0, true>)->Name("conv2_relu_pool_forward_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 1, true>)->Name("conv2_relu_pool_grad_kernel_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 2, true>)->Name("conv2_relu_pool_grad_image_64/ctgrad");
-
-// One core's f32 FMA peak in the same run and with the same clock as the convolution kernels
-// (CPU time, interleaved with them under --benchmark_enable_random_interleaving), so "% of
-// peak" is a ratio of two numbers measured together: 16 independent chains of acc = acc·a + b
-// on AVX-512 vectors (bench/tools/fma_peak.cpp's loop, as intrinsics: ISO C++ mode does not
-// contract a·b + c). Skipped without AVX-512.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((noinline, target("avx512f,fma"))) float fma_chains(long iterations, float a,
-                                                                  float b) {
-    __m512 acc[16];
-    for (int c = 0; c < 16; ++c) acc[c] = _mm512_set1_ps(float(c));
-    const __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b);
-    for (long i = 0; i < iterations; ++i) {
-#pragma GCC unroll 16
-        for (int c = 0; c < 16; ++c) acc[c] = _mm512_fmadd_ps(acc[c], va, vb);
-    }
-    __m512 s = acc[0];
-    for (int c = 1; c < 16; ++c) s = _mm512_add_ps(s, acc[c]);
-    return _mm512_reduce_add_ps(s);
-}
-
-void fma_peak(benchmark::State& state) {
-    if (!__builtin_cpu_supports("avx512f")) {
-        state.SkipWithError("no AVX-512");
-        return;
-    }
-    constexpr long iterations = 100'000;
-    float sink = 0;
-    for (auto _ : state) {
-        sink += fma_chains(iterations, 0.999999f, 1e-7f);
-        benchmark::DoNotOptimize(sink);
-    }
-    state.counters["GFLOPS"] = benchmark::Counter(2.0 * 16 * 16 * double(iterations),
-                                                  benchmark::Counter::kIsIterationInvariantRate);
-}
-BENCHMARK(fma_peak)->Name("conv_fma_peak/avx512");
-#endif
 
 // --- runtime graph ---
 
