@@ -566,9 +566,9 @@ CTGRAD_KERNELS_INLINE void row_kernel_body(const T* __restrict a, std::size_t ra
 
 #if CTGRAD_KERNELS_SHUFFLE
 /// The flat stream of one row (M = 1) times a large, vector-aligned B [K, N] whose rows are not
-/// a whole number of vectors: B is read as one contiguous array of K·N numbers in whole W-lane vectors, so no
-/// load splits a cache line when B is aligned (a row kernel's vectors of a 100-float row start
-/// at 16-byte steps, and 3 of 4 of them cross a line). The lanes repeat their columns every
+/// a whole number of vectors: B is read as one contiguous array of K·N numbers in whole W-lane
+/// vectors, so no load splits a cache line (a row kernel's vectors of a 100-float row start at
+/// 16-byte steps, and 3 of 4 of them cross a line). The lanes repeat their columns every
 /// P = W / gcd(N, W) rows, V = P·N / W vectors (N = 100, W = 16: 4 rows, 25 vectors); vector v
 /// of a period multiplies lanes of rows r = (v·W + l) / N, so its A factor is one broadcast, or
 /// a blend of two or three where it crosses a row boundary (a shuffle of the period's P
@@ -856,7 +856,6 @@ inline isa choose_isa() noexcept {
     return isa::target;
 }
 
-/// gemm with the kernels of I (which must be `supported`).
 /// Whether this build carries the AVX2 and AVX-512 copies of the kernels (x86-64 without
 /// -mavx512f, vector extensions, no CTGRAD_KERNELS_VECTOR_BYTES or CTGRAD_KERNELS_NO_DISPATCH).
 inline constexpr bool dispatches = CTGRAD_KERNELS_DISPATCH != 0;
@@ -874,6 +873,7 @@ inline void on_isa(isa i, F&& f) {
     f(std::integral_constant<isa, isa::target>{});
 }
 
+/// gemm with the kernels of i (which must be `supported`).
 template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool Acc>
 inline void gemm_on(isa i, const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha) {
     on_isa(i, [&](auto I) {
