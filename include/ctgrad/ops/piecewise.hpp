@@ -5,8 +5,11 @@
 /// argument.
 #pragma once
 
+#include <bit>          // std::bit_cast
+#include <concepts>     // std::floating_point
+#include <cstdint>      // std::uint32_t, std::uint64_t
 #include <string_view>  // std::string_view
-#include <type_traits>  // std::is_arithmetic_v, std::is_constant_evaluated
+#include <type_traits>  // std::conditional_t, std::is_arithmetic_v, std::is_constant_evaluated
 #include <utility>
 
 #include <cmath>  // std::fabs
@@ -47,6 +50,16 @@ struct relu_op {
     static constexpr auto value(auto x) { return x <= decltype(x)(0) ? decltype(x)(0) : x; }
     static constexpr auto partial(arg_t<0>, auto x, auto) {
         return x > decltype(x)(0) ? decltype(x)(1) : decltype(x)(0);
+    }
+    /// In the tensor engine's loops: [x > 0] converted from the comparison, with no branch (the
+    /// conditional form above became compare-and-jump around adj·0, which kept the backward
+    /// loop scalar); the loop then multiplies the adjoint by it in vectors.
+    template <std::floating_point T>
+        requires(sizeof(T) == 4 || sizeof(T) == 8)
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
+        using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+        const U mask = U(0) - U(x > T(0));  // all ones where x > 0
+        return std::bit_cast<T>(mask & std::bit_cast<U>(T(1)));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
         return make_node<greater_op>(x, lit<0>);

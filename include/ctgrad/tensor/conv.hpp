@@ -519,16 +519,23 @@ struct conv2d_op {
             } else if constexpr (Pool != 0) {
                 pool_epilogue<d, Bias, Save, g::OWs>(y, bias, on, Save ? where + n * per : where);
             } else {
-                for (std::size_t o = 0; o < d::O; ++o) {
-                    const T bo = Bias ? bias[o] : T(0);
-                    for (std::size_t i = 0; i < d::OH; ++i) {
-                        const T* r = y + (o * d::OH + i) * g::OWs;
-                        T* dst = on + (o * d::OH + i) * d::OW;
-                        for (std::size_t j = 0; j < d::OW; ++j) {
-                            const T v = Bias ? r[j] + bo : r[j];
-                            dst[j] = Relu ? relu_of(v) : v;
-                        }
-                    }
+                bias_relu<d, Bias, g::OWs>(y, bias, on);
+            }
+        }
+    }
+
+    /// dst [O, OH, OW] = b + y, relu'd when Relu, for y rows Stride numbers apart (y = dst with
+    /// Stride = OW: in place).
+    template <class d, bool Bias, std::size_t Stride, class T>
+    static constexpr void bias_relu(const T* y, const T* bias, T* dst) {
+        for (std::size_t o = 0; o < d::O; ++o) {
+            const T bo = Bias ? bias[o] : T(0);
+            for (std::size_t i = 0; i < d::OH; ++i) {
+                const T* r = y + (o * d::OH + i) * Stride;
+                T* out = dst + (o * d::OH + i) * d::OW;
+                for (std::size_t j = 0; j < d::OW; ++j) {
+                    const T v = Bias ? r[j] + bo : r[j];
+                    out[j] = Relu ? relu_of(v) : v;
                 }
             }
         }
@@ -564,11 +571,7 @@ struct conv2d_op {
                 }
             } else if constexpr (Pool == 0) {
                 kernels::matmul<d::O, d::R, d::Q>(k, col, yn);
-                for (std::size_t o = 0; o < d::O; ++o) {
-                    T* r = yn + o * d::Q;
-                    const T bo = Bias ? bias[o] : T(0);
-                    for (std::size_t q = 0; q < d::Q; ++q) r[q] = relu_of(Bias ? r[q] + bo : r[q]);
-                }
+                bias_relu<d, Bias, d::OW>(yn, bias, yn);
             } else {
                 kernels::matmul<d::O, d::R, d::Q>(k, col, y);
                 pool_epilogue<d, Bias, Save>(y, bias, yn, Save ? where + n * per : where);

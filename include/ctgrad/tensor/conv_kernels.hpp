@@ -55,12 +55,17 @@ inline constexpr bool available = CTGRAD_CONV_DIRECT != 0;
 /// The widest kernel row the direct kernels take.
 inline constexpr std::size_t max_kernel_width = 8;
 
+/// The widest vector the direct kernels take, in numbers (16 floats with AVX-512): every padded
+/// row is a whole number of such vectors for every instruction set, and each entry of ∂K has
+/// this many partial sums (one vector of any instruction set).
+inline constexpr std::size_t lanes = 16;
+
 /// The padded layouts of one image (row strides in multiples of 16 numbers: whole vectors of
 /// every instruction set, for float and double).
 template <std::size_t C, std::size_t H, std::size_t W, std::size_t O, std::size_t KH,
           std::size_t KW, std::size_t P>
 struct geometry {
-    static constexpr std::size_t lanes = 16;
+    static constexpr std::size_t lanes = conv_kernels::lanes;
     static constexpr std::size_t round(std::size_t n) { return (n + lanes - 1) / lanes * lanes; }
     static constexpr std::size_t Hp = H + 2 * P, Wp = W + 2 * P;
     static constexpr std::size_t OH = Hp - KH + 1, OW = Wp - KW + 1;
@@ -85,9 +90,6 @@ namespace detail {
 using kernels::isa;
 using kernels::detail::isa_traits;
 using kernels::detail::lanes_on;
-
-/// Lanes of a partial sum of ∂K (`grad_kernel`): one vector of any instruction set.
-inline constexpr std::size_t lanes = 16;
 
 /// The blocks of n rows of at most cap each, as equal as they go: their size.
 constexpr std::size_t even_block(std::size_t n, std::size_t cap) {
@@ -382,7 +384,7 @@ CTGRAD_CONV_INLINE void select(V& r, const M& m, const V& a, const V& b) {
 template <class G, class T, std::size_t Wl, std::size_t O, bool Relu, bool Bias, bool Save>
 CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bias,
                                    T* __restrict out, T* __restrict where) {
-    static_assert(Wl <= G::lanes,
+    static_assert(Wl <= lanes,
                   "ctgrad: the direct convolution kernels take vectors of at "
                   "most 16 numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large");
     using V = vec<T, Wl>;
@@ -439,7 +441,7 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
 template <class G, class T, std::size_t Wl, std::size_t O>
 CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict where,
                                      T* __restrict dyp) {
-    static_assert(Wl <= G::lanes,
+    static_assert(Wl <= lanes,
                   "ctgrad: the direct convolution kernels take vectors of at "
                   "most 16 numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large");
     using V = vec<T, Wl>;
@@ -533,50 +535,36 @@ CTGRAD_CONV_ENTRY(isa::avx512, __attribute__((noinline, target("avx512f,avx2,fma
 }  // namespace detail
 
 #if CTGRAD_CONV_DIRECT
+static_assert(CTGRAD_CONV_DISPATCH == kernels::detail::dispatches,
+              "ctgrad: the convolution and matrix kernels must be compiled for the same "
+              "instruction sets");
+
 /// y [O, OH, OWs] = K ⋆ xp of one image (no bias), xp [C, Hp, Wxs] zero outside the image.
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void forward(const T* __restrict xp, const T* __restrict k, T* __restrict y) {
-    using detail::entry;
-    using kernels::isa;
-#if CTGRAD_CONV_DISPATCH
-    const isa i = kernels::active_isa();
-    if (i == isa::avx512) return entry<isa::avx512>::forward<G, T, C, O, KH, KW>(xp, k, y);
-    if (i == isa::avx2) return entry<isa::avx2>::forward<G, T, C, O, KH, KW>(xp, k, y);
-#endif
-    entry<isa::target>::forward<G, T, C, O, KH, KW>(xp, k, y);
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template forward<G, T, C, O, KH, KW>(xp, k, y);
+    });
 }
 
-/// The partial sums of dK [O, C, KH, KW] (detail::lanes numbers per entry, zeroed by the caller
-/// and summed across by `finish_grad_kernel`) += Σ dY·xp of one image, dY in the padded layout
-/// dyp (zero outside it).
+/// The partial sums of dK [O, C, KH, KW] (`lanes` numbers per entry, zeroed by the caller and
+/// summed across by the caller) += Σ dY·xp of one image, dY in the padded layout dyp (zero
+/// outside it).
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void grad_kernel(const T* __restrict xp, const T* __restrict dyp, T* __restrict dk) {
-    using detail::entry;
-    using kernels::isa;
-#if CTGRAD_CONV_DISPATCH
-    const isa i = kernels::active_isa();
-    if (i == isa::avx512) return entry<isa::avx512>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
-    if (i == isa::avx2) return entry<isa::avx2>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
-#endif
-    entry<isa::target>::grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_kernel<G, T, C, O, KH, KW>(xp, dyp, dk);
+    });
 }
 
 /// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY (padded layout dyp).
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
           std::size_t KH, std::size_t KW, std::size_t P>
 void grad_image(const T* __restrict dyp, const T* __restrict k, T* __restrict dx) {
-    using detail::entry;
-    using kernels::isa;
-#if CTGRAD_CONV_DISPATCH
-    const isa i = kernels::active_isa();
-    if (i == isa::avx512) {
-        return entry<isa::avx512>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
-    }
-    if (i == isa::avx2) {
-        return entry<isa::avx2>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
-    }
-#endif
-    entry<isa::target>::grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_image<G, T, Acc, C, H, W, O, KH, KW, P>(
+            dyp, k, dx);
+    });
 }
 #endif
 
@@ -589,31 +577,18 @@ inline constexpr bool has_pool2 = CTGRAD_CONV_POOL2 != 0;
 template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
 void pool2(const T* __restrict y, const T* __restrict bias, T* __restrict out,
            T* __restrict where) {
-    using detail::entry;
-    using kernels::isa;
-#if CTGRAD_CONV_DISPATCH
-    const isa i = kernels::active_isa();
-    if (i == isa::avx512) {
-        return entry<isa::avx512>::pool2<G, T, O, Relu, Bias, Save>(y, bias, out, where);
-    }
-    if (i == isa::avx2) {
-        return entry<isa::avx2>::pool2<G, T, O, Relu, Bias, Save>(y, bias, out, where);
-    }
-#endif
-    entry<isa::target>::pool2<G, T, O, Relu, Bias, Save>(y, bias, out, where);
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template pool2<G, T, O, Relu, Bias, Save>(y, bias, out,
+                                                                                     where);
+    });
 }
 
 /// ∂Y of one image through the fused 2 × 2 pooling into dyp (see detail::unpool2_body).
 template <class G, class T, std::size_t O>
 void unpool2(const T* __restrict g, const T* __restrict where, T* __restrict dyp) {
-    using detail::entry;
-    using kernels::isa;
-#if CTGRAD_CONV_DISPATCH
-    const isa i = kernels::active_isa();
-    if (i == isa::avx512) return entry<isa::avx512>::unpool2<G, T, O>(g, where, dyp);
-    if (i == isa::avx2) return entry<isa::avx2>::unpool2<G, T, O>(g, where, dyp);
-#endif
-    entry<isa::target>::unpool2<G, T, O>(g, where, dyp);
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template unpool2<G, T, O>(g, where, dyp);
+    });
 }
 #endif
 
@@ -638,7 +613,7 @@ void unpool2(const T*, const T*, T*) {}
 
 /// Numbers of the partial sums of a ∂K of Count entries.
 template <std::size_t Count>
-inline constexpr std::size_t partial_sums = Count* detail::lanes;
+inline constexpr std::size_t partial_sums = Count* lanes;
 
 }  // namespace ctgrad::conv_kernels
 
