@@ -109,7 +109,10 @@ demo() {
 
 run_tests() {
     install_missing "${BASE_PKGS[@]}" "${TEST_PKGS[@]}"
-    configure build
+    # -O2 without debug information (asserts stay on): g++'s -g costs a third of the tests'
+    # compile time (bench/README.md, "Test-suite build time"); the sanitizer build keeps -g
+    # for file:line in its reports (clang++ pays little for it).
+    configure build -Ddebug=false
     CXX=clang++ configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbenchmarks=false -Dcpp_args=-fno-sanitize-recover=all
     local status=0
