@@ -102,6 +102,17 @@ struct fused_case {
         }
     }
 
+    /// Every input uniform in [−1, 1] (real numbers: no ties, no exact zeros).
+    static std::unique_ptr<data> real_data(unsigned seed) {
+        std::mt19937 rng(seed);
+        auto d = std::make_unique<data>();
+        fill_uniform(d->x, rng, -1, 1);
+        fill_uniform(d->k, rng, -1, 1);
+        fill_uniform(d->b, rng, -1, 1);
+        fill_uniform(d->r, rng, -1, 1);
+        return d;
+    }
+
     /// Integer inputs: the fused and unfused forms agree exactly (values, gradients, ties).
     static void exact(unsigned seed) {
         std::mt19937 rng(seed);
@@ -140,12 +151,7 @@ struct fused_case {
     /// terms of the sum (a wrong index or a lost term is an error of order 1).
     static void reference(unsigned seed) {
         using ctgrad::test::as_doubles;
-        std::mt19937 rng(seed);
-        auto d = std::make_unique<data>();
-        fill_uniform(d->x, rng, -1, 1);
-        fill_uniform(d->k, rng, -1, 1);
-        fill_uniform(d->b, rng, -1, 1);
-        fill_uniform(d->r, rng, -1, 1);
+        const auto d = real_data(seed);
         const ctgrad::test::naive_conv g(N, C, H, W, O, KH, KW, S, P);
         const ctgrad::test::naive_relu_pool rp{g, Relu, Pool};
         const auto x = as_doubles(d->x), k = as_doubles(d->k), b = as_doubles(d->b),
@@ -202,12 +208,7 @@ struct fused_case {
 
     /// Real inputs: the fused op's gradient against central differences (double).
     static void finite_differences(unsigned seed) {
-        std::mt19937 rng(seed);
-        auto d = std::make_unique<data>();
-        fill_uniform(d->x, rng, -1, 1);
-        fill_uniform(d->k, rng, -1, 1);
-        fill_uniform(d->b, rng, -1, 1);
-        fill_uniform(d->r, rng, -1, 1);
+        const auto d = real_data(seed);
         const auto loss = ctgrad::sum(fused * R);
         if constexpr (Bias) {
             check_fd(loss, wrt(X, K, B), X = d->x, K = d->k, B = d->b, R = d->r);
