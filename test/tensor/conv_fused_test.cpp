@@ -5,8 +5,9 @@
 // (exact, integer inputs), against plain reference loops (float, real inputs) and against
 // central differences (double). Geometries hit the kernels' edges: rows wider than three
 // vectors, odd and non-square sizes, kernels wider than the direct kernels take (GEMM path),
-// stride 2, windows of 3, no bias. One executable in three TUs (they compile in parallel):
-// this one, LeNet's two blocks; conv_fused_shapes_test.cpp; conv_fused_gemm_test.cpp.
+// stride 2, windows of 3, no bias. One executable in six TUs of one to three cases each (they
+// compile in parallel, each well under a minute in the sanitizer build): this one, LeNet's two
+// blocks; conv_fused_{wide,shapes,relu,window,gemm}_test.cpp.
 #define BOOST_TEST_MODULE tensor_conv_fused
 #include <boost/test/unit_test.hpp>
 
