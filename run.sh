@@ -5,7 +5,10 @@
 #                    Fashion-MNIST with the MLP, then with the LeNet-style CNN (test accuracies),
 #                    short benchmark comparisons
 #   ./run.sh test    the same set-up, then every test: a g++ build (build/) and a clang++
-#                    AddressSanitizer + UBSan build (build-san/); ends with `N passed, N failed`
+#                    AddressSanitizer + UBSan build (build-san/); ends with `N passed, N failed`.
+#                    It builds what the tests run (ninja's meson-test-prereq: tests, examples,
+#                    the header checks), not the benchmarks: `./run.sh bench` builds and runs
+#                    them (`ninja -C build meson-benchmark-prereq` builds them alone)
 #   ./run.sh bench   the full benchmark run (repetitions, medians, ratios) into bench/results/;
 #                    also installs the optional peers OpenBLAS, LibTorch (large) and dlib
 #
@@ -28,7 +31,7 @@ BENCH_PKGS=(valgrind           # instruction counts (callgrind)
             libceres-dev)      # the `ceres` impl of the Jacobian benchmarks (optional peer)
 
 usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -106,12 +109,16 @@ demo() {
 
 run_tests() {
     install_missing "${BASE_PKGS[@]}" "${TEST_PKGS[@]}"
-    configure build
+    # -O2 without debug information (asserts stay on): g++'s -g costs a third of the tests'
+    # compile time (bench/README.md, "Test-suite build time"); the sanitizer build keeps -g
+    # for file:line in its reports (clang++ pays little for it).
+    configure build -Ddebug=false
     CXX=clang++ configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbenchmarks=false -Dcpp_args=-fno-sanitize-recover=all
     local status=0
     for dir in build build-san; do
-        build "$dir" || status=1
+        # Only what the tests need: the benchmark suites are not run here (./run.sh bench).
+        build "$dir" meson-test-prereq || status=1
         rm -f "$dir"/test/*.report.xml
         echo "== testing $dir"
         # ASan and UBSan abort on the first finding; leak checking is on.

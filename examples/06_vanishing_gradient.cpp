@@ -24,6 +24,7 @@
 #include <ctgrad/ctgrad.hpp>
 
 #include "support/cli.hpp"
+#include "support/layer_gradients.hpp"
 
 namespace nn = ctgrad::nn;
 using ctgrad::tensor;
@@ -52,23 +53,7 @@ constexpr auto batch_norm_net(std::index_sequence<L...>) {
 constexpr auto X = ctgrad::var<"X", tensor<float, batch, inputs>>;
 constexpr auto Y = ctgrad::var<"Y", tensor<float, batch, 1>>;
 
-/// A fixed regression task: y = sin(x0 + x1·x2) + 0.5·x3·x4 over x uniform in [−1, 1]⁸, one
-/// batch per step drawn from a seeded generator (the same batches for every network).
-struct task {
-    std::mt19937 gen{2026};
-    std::uniform_real_distribution<float> u{-1.0f, 1.0f};
-    std::unique_ptr<tensor<float, batch, inputs>> x =
-        std::make_unique<tensor<float, batch, inputs>>();
-    std::unique_ptr<tensor<float, batch, 1>> y = std::make_unique<tensor<float, batch, 1>>();
-
-    void next() {
-        for (std::size_t r = 0; r < batch; ++r) {
-            for (std::size_t k = 0; k < inputs; ++k) (*x)(r, k) = u(gen);
-            const auto& v = *x;
-            (*y)(r, 0) = std::sin(v(r, 0) + v(r, 1) * v(r, 2)) + 0.5f * v(r, 3) * v(r, 4);
-        }
-    }
-};
+using task = example::regression_task<batch, inputs>;
 
 struct result {
     std::array<double, depth> norms{};
@@ -84,38 +69,17 @@ result run(const char* name, Net net, nn::init::scheme init, int steps, float lr
     task data;
     data.next();
     result r;
-    {
-        const auto g = prog.gradient(params, state, X = *data.x, Y = *data.y);
-        [&]<std::size_t... L>(std::index_sequence<L...>) {
-            ((r.norms[L] =
-                  [&] {
-                      double s = 0;
-                      for (float e : g[hidden<L>::W]) s += double(e) * double(e);
-                      return std::sqrt(s);
-                  }()),
-             ...);
-        }
-        (std::make_index_sequence<depth>{});
-    }
-    std::printf("\n%s\n  |dC/dW| per layer at initialization (layer 0 first):\n   ", name);
-    for (double n : r.norms) std::printf(" %.1e", n);
-    std::printf("\n  first/last: %.1e\n  training loss (SGD, lr %.2f):",
-                r.norms[0] / r.norms[depth - 1], double(lr));
-    // the average loss of each block of steps (one batch is noisy)
-    const int block = steps >= 6 ? steps / 6 : 1;
-    double sum = 0;
-    for (int step = 0; step < steps; ++step) {
+    r.norms = example::layer_gradient_norms<hidden, depth>(
+        prog.gradient(params, state, X = *data.x, Y = *data.y));
+    example::print_layer_norms(name, r.norms, lr);
+    const auto losses = example::train_in_sixths(steps, [&] {
         data.next();
         const auto g = prog.gradient(params, state, X = *data.x, Y = *data.y);
-        sum += g.value;
-        if (step == 0) r.first_loss = g.value;
-        if ((step + 1) % block == 0) {
-            std::printf(" %.4f", sum / block);
-            r.last_loss = sum / block;
-            sum = 0;
-        }
         nn::sgd_step(params, g, lr);
-    }
+        return double(g.value);
+    });
+    r.first_loss = losses.first;
+    r.last_loss = losses.last;
     // held out: fresh batches through the inference network (batch normalisation with its
     // running estimates; the same network otherwise)
     // (a network without batch normalisation is the same expression in both modes: its

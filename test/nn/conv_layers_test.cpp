@@ -16,6 +16,7 @@
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn.hpp>
 
+#include "support/conv.hpp"
 #include "support/counting_new.hpp"
 #include "support/tensor_fd.hpp"
 
@@ -24,15 +25,10 @@ namespace tt = boost::test_tools;
 using ctgrad::tensor;
 using ctgrad::wrt;
 using ctgrad::test::check_fd;
+using ctgrad::test::fill_uniform;
 using std::size_t;
 
 namespace {
-
-template <class T, size_t... D>
-void fill_uniform(tensor<T, D...>& t, std::mt19937& rng, double lo, double hi) {
-    std::uniform_real_distribution<double> u(lo, hi);
-    for (auto& e : t) e = static_cast<T>(u(rng));
-}
 
 using c1 = nn::conv2d<"c1", 2, 3, 3, 1, 1, double>;
 using c2 = nn::conv2d<"c2", 3, 4, 3, 2, 0, double>;

@@ -15,69 +15,18 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/conv.hpp"
 #include "support/tensor_fd.hpp"
 
 namespace tt = boost::test_tools;
 using ctgrad::tensor;
 using ctgrad::wrt;
 using ctgrad::test::check_fd;
+using ctgrad::test::fill_uniform;
+using ctgrad::test::naive_conv;
 using std::size_t;
 
 namespace {
-
-template <class T, size_t... D>
-void fill_uniform(tensor<T, D...>& t, std::mt19937& rng, double lo, double hi) {
-    std::uniform_real_distribution<double> u(lo, hi);
-    for (auto& e : t) e = static_cast<T>(u(rng));
-}
-
-/// The definition: y[n,o,i,j] = b[o] + Σ_{c,u,v} k[o,c,u,v]·x[n,c,S·i+u−P,S·j+v−P] (0 outside),
-/// and the reverse products of a loss Σ r·y: dx, dk, db — by direct loops, in double.
-struct naive_conv {
-    size_t N, C, H, W, O, KH, KW, S, P, OH, OW;
-    naive_conv(size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh, size_t kw, size_t s,
-               size_t p)
-        : N(n),
-          C(c),
-          H(h),
-          W(w),
-          O(o),
-          KH(kh),
-          KW(kw),
-          S(s),
-          P(p),
-          OH((h + 2 * p - kh) / s + 1),
-          OW((w + 2 * p - kw) / s + 1) {}
-
-    template <class F>
-    void each(F f) const {  // f(y index, x index, k index, o) for every product term
-        for (size_t n = 0; n < N; ++n)
-            for (size_t o = 0; o < O; ++o)
-                for (size_t i = 0; i < OH; ++i)
-                    for (size_t j = 0; j < OW; ++j)
-                        for (size_t c = 0; c < C; ++c)
-                            for (size_t u = 0; u < KH; ++u)
-                                for (size_t v = 0; v < KW; ++v) {
-                                    const long ih = long(S * i + u) - long(P);
-                                    const long iw = long(S * j + v) - long(P);
-                                    if (ih < 0 || iw < 0 || ih >= long(H) || iw >= long(W))
-                                        continue;
-                                    const size_t yi = ((n * O + o) * OH + i) * OW + j;
-                                    const size_t xi =
-                                        ((n * C + c) * H + size_t(ih)) * W + size_t(iw);
-                                    const size_t ki = ((o * C + c) * KH + u) * KW + v;
-                                    f(yi, xi, ki);
-                                }
-    }
-    std::vector<double> forward(const double* x, const double* k, const double* b) const {
-        std::vector<double> y(N * O * OH * OW, 0.0);
-        for (size_t n = 0; n < N; ++n)
-            for (size_t o = 0; o < O; ++o)
-                for (size_t q = 0; q < OH * OW; ++q) y[(n * O + o) * OH * OW + q] = b ? b[o] : 0.0;
-        each([&](size_t yi, size_t xi, size_t ki) { y[yi] += k[ki] * x[xi]; });
-        return y;
-    }
-};
 
 template <size_t N, size_t C, size_t H, size_t W, size_t O, size_t KH, size_t KW, size_t S,
           size_t P>
@@ -115,19 +64,12 @@ void check_conv_case(unsigned seed) {
     double lr = 0;
     for (size_t e = 0; e < yr.size(); ++e) lr += yr[e] * r.data()[e];
     BOOST_TEST(g.value == lr, tt::tolerance(1e-12));
-    std::vector<double> dx(x.size(), 0.0), dk(k.size(), 0.0), db(O, 0.0);
-    ref.each([&](size_t yi, size_t xi, size_t ki) {
-        dx[xi] += k.data()[ki] * r.data()[yi];
-        dk[ki] += x.data()[xi] * r.data()[yi];
-    });
-    for (size_t n = 0; n < N; ++n)
-        for (size_t o = 0; o < O; ++o)
-            for (size_t q = 0; q < OH * OW; ++q) db[o] += r.data()[(n * O + o) * OH * OW + q];
-    for (size_t e = 0; e < dx.size(); ++e)
-        BOOST_TEST(g[X].data()[e] == dx[e], tt::tolerance(1e-12));
-    for (size_t e = 0; e < dk.size(); ++e)
-        BOOST_TEST(g[K].data()[e] == dk[e], tt::tolerance(1e-12));
-    for (size_t o = 0; o < O; ++o) BOOST_TEST(g[B](o) == db[o], tt::tolerance(1e-12));
+    const auto want = ref.backward(x.data(), k.data(), r.data());
+    for (size_t e = 0; e < want.dx.size(); ++e)
+        BOOST_TEST(g[X].data()[e] == want.dx[e], tt::tolerance(1e-12));
+    for (size_t e = 0; e < want.dk.size(); ++e)
+        BOOST_TEST(g[K].data()[e] == want.dk[e], tt::tolerance(1e-12));
+    for (size_t o = 0; o < O; ++o) BOOST_TEST(g[B](o) == want.db[o], tt::tolerance(1e-12));
 
     // without bias, and with the image used twice (its adjoint accumulates from two vjps)
     check_fd(ctgrad::sum(ctgrad::conv2d<S, P>(X, K) * R), wrt(X, K), X = x, K = k, R = r);
@@ -194,7 +136,8 @@ BOOST_AUTO_TEST_CASE(conv2d_float_lenet_sizes_against_the_reference) {
     fill_uniform(k, rng, -1, 1);
     fill_uniform(b, rng, -1, 1);
     fill_uniform(r, rng, -1, 1);
-    std::vector<double> xd(x.begin(), x.end()), kd(k.begin(), k.end()), bd(b.begin(), b.end());
+    const auto xd = ctgrad::test::as_doubles(x), kd = ctgrad::test::as_doubles(k),
+               bd = ctgrad::test::as_doubles(b), rd = ctgrad::test::as_doubles(r);
     const naive_conv ref(N, 6, 14, 14, 16, 5, 5, 1, 0);
     const auto yr = ref.forward(xd.data(), kd.data(), bd.data());
     const auto y = ctgrad::value(ctgrad::conv2d(X, K, B), X = x, K = k, B = b);
@@ -207,15 +150,11 @@ BOOST_AUTO_TEST_CASE(conv2d_float_lenet_sizes_against_the_reference) {
         lr += yr[e] * double(r.data()[e]);
     }
     BOOST_TEST(double(g.value) == lr, tt::tolerance(1e-4));
-    std::vector<double> dx(x.size(), 0.0), dk(k.size(), 0.0);
-    ref.each([&](size_t yi, size_t xi, size_t ki) {
-        dx[xi] += kd[ki] * double(r.data()[yi]);
-        dk[ki] += xd[xi] * double(r.data()[yi]);
-    });
-    for (size_t e = 0; e < dx.size(); ++e)
-        BOOST_TEST(std::abs(g[X].data()[e] - dx[e]) <= 1e-4, "dX " << e);
-    for (size_t e = 0; e < dk.size(); ++e)
-        BOOST_TEST(std::abs(g[K].data()[e] - dk[e]) <= 1e-3, "dK " << e);  // a sum of 300 products
+    const auto want = ref.backward(xd.data(), kd.data(), rd.data());
+    for (size_t e = 0; e < want.dx.size(); ++e)
+        BOOST_TEST(std::abs(g[X].data()[e] - want.dx[e]) <= 1e-4, "dX " << e);
+    for (size_t e = 0; e < want.dk.size(); ++e)  // a sum of 300 products
+        BOOST_TEST(std::abs(g[K].data()[e] - want.dk[e]) <= 1e-3, "dK " << e);
 }
 
 // --- pooling ---
