@@ -204,7 +204,8 @@ BOOST_AUTO_TEST_CASE(adam_in_ranges_equals_the_whole_step) {
     // for Adam with value clipping and for AdamW; clipping by norm is refused
     pack whole = make_pack(p0), ranged = make_pack(p0), w_whole = make_pack(p0),
          w_ranged = make_pack(p0);
-    nn::adam a1(whole, {.lr = 0.01, .clip_value = 0.25}), a2(ranged, {.lr = 0.01, .clip_value = 0.25});
+    nn::adam a1(whole, {.lr = 0.01, .clip_value = 0.25}),
+        a2(ranged, {.lr = 0.01, .clip_value = 0.25});
     nn::adamw b1(w_whole, {{.lr = 0.02}, 0.1}), b2(w_ranged, {{.lr = 0.02}, 0.1});
     for (int s = 0; s < 3; ++s) {
         const pack g = make_pack(grads[s]);

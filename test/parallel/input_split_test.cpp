@@ -98,8 +98,8 @@ auto make_split(par::thread_pool& pool, par::reduction r = par::reduction::mean)
 template <std::size_t Shards, class T, class D>
 auto& split_gradient(D& dp, const problem<T>& p) {
     using n = net<T, batch / Shards>;
-    return dp.gradient(par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1,
-                       n::b1 = p.b1, n::W2 = p.w2, n::b2 = p.b2);
+    return dp.gradient(par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1, n::b1 = p.b1,
+                       n::W2 = p.w2, n::b2 = p.b2);
 }
 
 }  // namespace
@@ -204,7 +204,8 @@ BOOST_AUTO_TEST_CASE(a_shard_that_throws_changes_nothing) {
     auto w1 = p.w1;
     const auto sgd = [&](auto v, std::size_t first, std::size_t m) {
         if constexpr (std::is_same_v<decltype(v), std::remove_const_t<decltype(n::W1)>>) {
-            for (std::size_t i = 0; i < m; ++i) w1.data()[first + i] -= dp.result()[v].data()[first + i];
+            for (std::size_t i = 0; i < m; ++i)
+                w1.data()[first + i] -= dp.result()[v].data()[first + i];
         }
     };
     dp.run([](std::size_t) {}, sgd, par::rows(n::X, *p.x), par::rows(n::Y, *p.y), n::W1 = p.w1,
@@ -247,7 +248,8 @@ BOOST_AUTO_TEST_CASE(sgd_step_matches_the_one_program_step) {
             const float v = dp.sgd_step(0.5f, par::rows(n3::X, *q.x), par::rows(n3::Y, *q.y),
                                         n3::W1 = std::ref(q.w1), n3::b1 = std::ref(q.b1),
                                         n3::W2 = std::ref(q.w2), n3::b2 = std::ref(q.b2));
-            BOOST_TEST(std::abs(v - losses[std::size_t(s)]) <= 1e-6f * std::abs(losses[std::size_t(s)]));
+            BOOST_TEST(std::abs(v - losses[std::size_t(s)]) <=
+                       1e-6f * std::abs(losses[std::size_t(s)]));
         }
         BOOST_TEST(relative_difference(q.w1, ref.w1) <= 1e-6);
         BOOST_TEST(relative_difference(q.b1, ref.b1) <= 1e-6);

@@ -271,9 +271,10 @@ int thread_level(int argc, char** argv, int asked) {
                             mpi::thread_level_name(provided) + ") accepts it");
         if (provided >= MPI_THREAD_MULTIPLE) {
             // nothing above MULTIPLE to refuse: the refusal itself is not tested on this MPI
-            std::printf("rank %d: skipped: MPI gives MPI_THREAD_MULTIPLE when asked for %s; no "
-                        "level to refuse\n",
-                        rank, mpi::thread_level_name(asked).c_str());
+            std::printf(
+                "rank %d: skipped: MPI gives MPI_THREAD_MULTIPLE when asked for %s; no "
+                "level to refuse\n",
+                rank, mpi::thread_level_name(asked).c_str());
             MPI_Finalize();
             return failures == 0 ? 77 : 1;
         }
@@ -321,8 +322,9 @@ int main(int argc, char** argv) try {
     rank_ = world.rank();
     if (argc == 3 && std::string(argv[1]) == "train") return train(world, argv[2]);
     if (argc == 3 && std::string(argv[1]) == "data") return read_data(world, argv[2]);
-    std::fprintf(stderr, "usage: test_parallel_mpi train CHECKPOINT | data DIR | thread-level | "
-                         "thread-level-funneled\n");
+    std::fprintf(stderr,
+                 "usage: test_parallel_mpi train CHECKPOINT | data DIR | thread-level | "
+                 "thread-level-funneled\n");
     return 2;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "rank %d: %s\n", rank_, e.what());

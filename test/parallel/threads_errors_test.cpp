@@ -144,8 +144,7 @@ BOOST_AUTO_TEST_CASE(writable_bindings_of_variables_the_network_only_reads_are_a
     par::thread_pool pool(2);
     auto dp = par::make_data_parallel<2>(pool, loss, ctgrad::wrt(W));
     const auto by_value = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = p.w));
-    const auto by_ref =
-        bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = std::ref(p.w)));
+    const auto by_ref = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = std::ref(p.w)));
     ctgrad::tensor_view<float, in, out> view(p.w.data());
     const auto by_view = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = view));
     BOOST_TEST(by_ref == by_value);

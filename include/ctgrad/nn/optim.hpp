@@ -392,14 +392,13 @@ public:
         }
         scalar_type decay = scalar_type(0);
         if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
-        k_ = adam_coefficients_at(++t_, static_cast<const adam_options<scalar_type>&>(*this),
-                                  decay);
+        k_ =
+            adam_coefficients_at(++t_, static_cast<const adam_options<scalar_type>&>(*this), decay);
     }
 
     /// Elements [first, first + count) of parameter v (after begin_step).
     template <class List, class G, class Var>
-    void step_range(parameters<List>& p, const G& g, Var v, std::size_t first,
-                    std::size_t count) {
+    void step_range(parameters<List>& p, const G& g, Var v, std::size_t first, std::size_t count) {
         const clipper<scalar_type> clip{this->clip_value, scalar_type(1)};
         adam_elements(p[v].data() + first, g[v].data() + first, m_[v].data() + first,
                       v_[v].data() + first, count,

@@ -50,8 +50,9 @@ constexpr auto input_layer(variable<XN, tensor<T, S, I>>, variable<WN, tensor<TW
                            variable<ZN, tensor<TZ, SZ, HZ>>) {
     static_assert(std::is_same_v<T, TW> && std::is_same_v<T, TZ>,
                   "ctgrad::parallel::input_layer: X, W and Z must have one element type");
-    static_assert(I == IW, "ctgrad::parallel::input_layer: X [S, I] and W [I, H] do not "
-                           "multiply: X's columns differ from W's rows");
+    static_assert(I == IW,
+                  "ctgrad::parallel::input_layer: X [S, I] and W [I, H] do not "
+                  "multiply: X's columns differ from W's rows");
     static_assert(S == SZ && H == HZ,
                   "ctgrad::parallel::input_layer: Z must have the shape of X·W, [S, H]");
     return input_layer_t<variable<XN, tensor<T, S, I>>, variable<WN, tensor<T, I, H>>,
@@ -115,9 +116,9 @@ public:
     using scalar_type = typename X::kind::value_type;
     using gradient_type = flat_gradient<scalar_type, W, V...>;
     static constexpr std::size_t shards = Shards;
-    static constexpr std::size_t rows = X::kind::shape[0];   // of a shard
-    static constexpr std::size_t in = X::kind::shape[1];     // W's rows
-    static constexpr std::size_t out = W::kind::shape[1];    // W's columns
+    static constexpr std::size_t rows = X::kind::shape[0];  // of a shard
+    static constexpr std::size_t in = X::kind::shape[1];    // W's rows
+    static constexpr std::size_t out = W::kind::shape[1];   // W's columns
     /// W's rows are split into this many parts, each computed whole by one thread: two per
     /// shard, so that a faster thread can take more of them, of at least 32 rows.
     static constexpr std::size_t parts = [] {
@@ -207,28 +208,30 @@ private:
 
     /// Whether variable Var is bound to writable memory among A...
     template <class Var, class... A>
-    static constexpr bool bound_writable =
-        (... || (detail::is_binding_of<Var::name, A> && detail::is_writable_binding<A>::value));
+    static constexpr bool bound_writable = (... || (detail::is_binding_of<Var::name, A> &&
+                                                    detail::is_writable_binding<A>::value));
 
     template <class P, std::size_t... I, class... A>
     scalar_type sgd_bound(P& prepare, scalar_type lr, std::index_sequence<I...>, const A&... a) {
         static_assert((... || (is_w<A>::value && detail::is_writable_binding<A>::value)),
                       "ctgrad::parallel::input_split::sgd_step: bind the input layer's weight W "
                       "with std::ref (`W = std::ref(w)`) so that it can be changed in place");
-        static_assert((... && bound_writable<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>,
-                                             A...>),
-                      "ctgrad::parallel::input_split::sgd_step: bind every parameter of wrt(...) "
-                      "with std::ref so that it can be changed in place");
+        static_assert(
+            (... && bound_writable<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>, A...>),
+            "ctgrad::parallel::input_split::sgd_step: bind every parameter of wrt(...) "
+            "with std::ref so that it can be changed in place");
         using T = scalar_type;
         const std::array<T*, sizeof...(V) + 1> p{
-            const_cast<T*>(static_cast<const T*>(detail::find_data<
-                named<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>::name>::template is>(
-                a...)))...,
+            const_cast<T*>(static_cast<const T*>(
+                detail::find_data<named<
+                    ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>::name>::template is>(
+                    a...)))...,
             nullptr};
         const auto update = [&](auto var, std::size_t first, std::size_t count) {
             using Var = decltype(var);
             if constexpr (!std::is_same_v<Var, W>) {
-                constexpr std::size_t v = ctgrad::detail::index_of_v<ctgrad::detail::type_list<V...>, Var>;
+                constexpr std::size_t v =
+                    ctgrad::detail::index_of_v<ctgrad::detail::type_list<V...>, Var>;
                 T* pd = p[v] + first;
                 const T* gd = grad_[var].data() + first;
                 for (std::size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
@@ -272,13 +275,13 @@ private:
         auto job = [&](std::size_t t, std::size_t n) {
             std::exception_ptr error;
             try {
-                for (std::size_t k; (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) <
-                                    Shards;) {
+                for (std::size_t k;
+                     (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
                     prepare(k);
                     T* zk = z_.data() + k * rows * out;
                     kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
-                    const auto g = programs_[k].gradient(
-                        Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
+                    const auto g = programs_[k].gradient(Z{} = tensor_view<const T, rows, out>(zk),
+                                                         detail::for_shard(a, k)...);
                     values_[k] = g.value;
                     // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
                     // the other, [Shards·rows, out], for one weight product over the batch
@@ -379,8 +382,7 @@ private:
 /// input_split with the types deduced (reduction::mean unless told otherwise).
 template <std::size_t Shards, class X, class W, class Z, class E, class... V>
 input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> make_input_split(
-    thread_pool& pool, input_layer_t<X, W, Z>, E head, wrt_t<V...>,
-    reduction r = reduction::mean) {
+    thread_pool& pool, input_layer_t<X, W, Z>, E head, wrt_t<V...>, reduction r = reduction::mean) {
     return input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>>(pool, head, r);
 }
 

@@ -442,8 +442,9 @@ struct failure_flag : std::atomic<bool> {
 /// Elements reduced before they are handed to the update: 16 KB of S, so that the chunk of
 /// every shard and of the result fit in L1 together.
 template <class S, std::size_t Shards>
-inline constexpr std::size_t reduce_chunk =
-    4096 / sizeof(S) * 4 / (Shards + 1) > 64 ? 4096 / sizeof(S) * 4 / (Shards + 1) : 64;
+inline constexpr std::size_t reduce_chunk = 4096 / sizeof(S) * 4 / (Shards + 1) > 64
+                                                ? 4096 / sizeof(S) * 4 / (Shards + 1)
+                                                : 64;
 
 /// Thread t of n: the elements [t·N/n, (t + 1)·N/n) of the concatenated gradients of V...
 /// (`src[v][k]`: variable v's gradient in shard k), summed over the shards in shard order

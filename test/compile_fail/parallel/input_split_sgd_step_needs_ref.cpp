@@ -13,9 +13,9 @@ constexpr auto b = ctgrad::var<"b", ctgrad::tensor<float, 2>>;
 
 float f(ctgrad::parallel::thread_pool& pool, const ctgrad::tensor<float, 8, 3>& x,
         ctgrad::tensor<float, 3, 2>& w, ctgrad::tensor<float, 2>& c) {
-    auto dp = ctgrad::parallel::make_input_split<2>(pool, ctgrad::parallel::input_layer(X, W, Z),
-                                                    ctgrad::sum(ctgrad::tanh(Z + b)),
-                                                    ctgrad::wrt(b));
+    auto dp =
+        ctgrad::parallel::make_input_split<2>(pool, ctgrad::parallel::input_layer(X, W, Z),
+                                              ctgrad::sum(ctgrad::tanh(Z + b)), ctgrad::wrt(b));
 #ifndef CTGRAD_CF_CONTROL
     return dp.sgd_step(0.1f, ctgrad::parallel::rows(X, x), W = w, b = std::ref(c));
 #else
