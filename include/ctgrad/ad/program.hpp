@@ -80,6 +80,14 @@ public:
         }
     }
 
+    /// The gradients' memory, and the offset in it of the gradient of each variable of List (a
+    /// detail::type_list, such as a parameter pack's variables), in List's order (none for one
+    /// this gradient does not report): one table per list, so that nn::sgd_step reads every
+    /// parameter's gradient without a function per parameter named after the network.
+    template <class List>
+    static constexpr auto offsets_of = tensor_ad::gradient_offsets<Sched, List>();
+    constexpr const scalar_type* data() const noexcept { return ws_; }
+
 private:
     template <class G>
     static constexpr auto view_of(const scalar_type* p) {
