@@ -825,9 +825,9 @@ struct forward_kernel_of;
 template <class Sched, std::size_t J, class... Args>
 struct forward_kernel_of<Sched, J, detail::type_list<Args...>> {
     using E = typename Sched::plan::template expr<J>;
-    static constexpr bool saving =
-        Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0;
-    using type = forward_kernel<typename E::op, saving, workspace<Sched>::offsets.val_off[J],
+    using type = forward_kernel<typename E::op,
+                                (Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0),
+                                workspace<Sched>::offsets.val_off[J],
                                 detail::shape_of_t<E>,
                                 typename kernel_args_of<Sched, J, true>::shapes, Args...>;
 };
@@ -921,60 +921,58 @@ struct backward_step<Sched, K, 2> {
 };
 
 /// The vjp of argument I of kernel entry K.
-template <class Sched, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I]>
+template <class Sched, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I],
+          std::size_t C = Sched::t.child[K][I]>
 struct vjp_desc {
-    static constexpr std::size_t c = Sched::t.child[K][I];
     using type = vjp_of<I, E == edge::assign ? kernels::mode::assign : kernels::mode::accumulate,
-                        false, a_ws<workspace<Sched>::offsets.adj_off[c]>>;
+                        false, a_ws<workspace<Sched>::offsets.adj_off[C]>>;
 };
 
-template <class Sched, std::size_t K, std::size_t I>
-struct vjp_desc<Sched, K, I, edge::update> {
-    static constexpr std::size_t c = Sched::t.child[K][I];
+template <class Sched, std::size_t K, std::size_t I, std::size_t C>
+struct vjp_desc<Sched, K, I, edge::update, C> {
     using type = vjp_of<I, kernels::mode::accumulate, true,
-                        a_mut<sources<typename Sched::plan>::slots.slot[c]>>;
+                        a_mut<sources<typename Sched::plan>::slots.slot[C]>>;
 };
 
-template <class Sched, std::size_t K, class Seq>
+/// The arguments of kernel entry k that take a vjp (those not skipped), in order, then their
+/// number at [A].
+template <std::size_t N, std::size_t A>
+constexpr std::array<std::size_t, A + 1> kept_args(const tables<N, A>& t, std::size_t k) {
+    std::array<std::size_t, A + 1> r{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < t.arity[k]; ++i) {
+        if (t.edges[k][i] != edge::skip) r[n++] = i;
+    }
+    r[A] = n;
+    return r;
+}
+
+template <class Sched, std::size_t K,
+          class Seq = std::make_index_sequence<kept_args(Sched::t, K)[Sched::A]>>
+struct kept_of;
+
+template <class Sched, std::size_t K, std::size_t... M>
+struct kept_of<Sched, K, std::index_sequence<M...>> {
+    using type = std::index_sequence<kept_args(Sched::t, K)[M]...>;
+};
+
+template <class Sched, std::size_t K, class Kept = typename kept_of<Sched, K>::type>
 struct kernel_vjps;
 
-template <class Sched, std::size_t K, std::size_t... I>
-struct kernel_vjps<Sched, K, std::index_sequence<I...>> {
+/// The backward kernel step of entry K with the vjps of its kept arguments.
+template <class Sched, std::size_t K, std::size_t... Kept>
+struct kernel_vjps<Sched, K, std::index_sequence<Kept...>> {
     using E = typename Sched::plan::template expr<K>;
     using args = kernel_args_of<Sched, K, false>;
-    static constexpr std::size_t val_off =
-        Sched::t.mat_val[K] ? workspace<Sched>::offsets.val_off[K] : none;
-
-    template <class Shapes, class Args, class... V>
-    using make_t = backward_kernel<typename E::op, detail::shape_of_t<E>, Shapes,
-                                   workspace<Sched>::offsets.adj_off[K], val_off, Args, V...>;
-
-    /// The vjps of the arguments that take one (skipped ones dropped).
-    template <std::size_t... Kept>
-    static auto with(std::index_sequence<Kept...>)
-        -> make_t<typename args::shapes, typename args::args,
-                  typename vjp_desc<Sched, K, Kept>::type...>;
-
-    static constexpr std::array<std::size_t, sizeof...(I) + 1> kept = [] {
-        std::array<std::size_t, sizeof...(I) + 1> k{};
-        std::size_t n = 0;
-        for (const std::size_t i : {I...}) {
-            if (Sched::t.edges[K][i] != edge::skip) k[n++] = i;
-        }
-        k[sizeof...(I)] = n;
-        return k;
-    }();
-
-    template <std::size_t... M>
-    static auto kept_seq(std::index_sequence<M...>) -> std::index_sequence<kept[M]...>;
-
-    using type =
-        decltype(with(decltype(kept_seq(std::make_index_sequence<kept[sizeof...(I)]>{})){}));
+    using type = backward_kernel<typename E::op, detail::shape_of_t<E>, typename args::shapes,
+                                 workspace<Sched>::offsets.adj_off[K],
+                                 Sched::t.mat_val[K] ? workspace<Sched>::offsets.val_off[K] : none,
+                                 typename args::args, typename vjp_desc<Sched, K, Kept>::type...>;
 };
 
 template <class Sched, std::size_t K>
 struct backward_step<Sched, K, 3> {
-    using type = typename kernel_vjps<Sched, K, std::make_index_sequence<Sched::t.arity[K]>>::type;
+    using type = typename kernel_vjps<Sched, K>::type;
 };
 
 /// The in-place update of variable entry J in an SGD step (not updated by its consumer's vjp).
