@@ -34,7 +34,11 @@ constexpr decltype(auto) expand_bundles(F&& f) {
 
 template <class F, class A, class... R>
 constexpr decltype(auto) expand_bundles(F&& f, const A& a, const R&... r) {
-    if constexpr (binding_bundle<A>) {
+    if constexpr (binding_bundle<A> && !any_true_v<binding_bundle<R>...>) {
+        // the usual call, `prog.gradient(params, X = x, Y = y)`: one lambda, not one per
+        // argument nested in each other (each such lambda's name spells the ones around it)
+        return a.bind([&](const auto&... ab) -> decltype(auto) { return f(ab..., r...); });
+    } else if constexpr (binding_bundle<A>) {
         return a.bind([&](const auto&... ab) -> decltype(auto) {
             return expand_bundles(
                 [&](const auto&... rest) -> decltype(auto) { return f(ab..., rest...); }, r...);

@@ -103,14 +103,15 @@ public:
     /// `params.bind([&](const auto&... b) { return prog.gradient(b..., X = x); })`.
     template <class F>
     decltype(auto) bind(F&& f) const {
-        return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+        // one pack expansion over the tensors (hana::at_c<I> would be a function per parameter
+        // named after the whole pack)
+        return boost::hana::unpack(*p_, [&](auto&... t) -> decltype(auto) {
             if constexpr (Writable) {
-                return f((V{} = std::ref(boost::hana::at_c<I>(*p_)))...);
+                return f((V{} = std::ref(t))...);
             } else {
-                return f((V{} = boost::hana::at_c<I>(*p_))...);
+                return f((V{} = t)...);
             }
-        }
-        (std::index_sequence_for<V...>{});
+        });
     }
 
     /// Sets every tensor to its initial value (see detail::initial_value): 1 for running
