@@ -305,7 +305,9 @@ void sgd_step(parameters<List>& p, const G& g, S lr) {
         p.for_each([&](auto v, auto& t) {
             using T = typename std::remove_cvref_t<decltype(t)>::value_type;
             const auto d = g[v];
-            detail::sgd_update(t.data(), d.data(), t.size(), static_cast<T>(lr));
+            if constexpr (requires { d.data(); }) {  // else g[v] has reported a missing variable
+                detail::sgd_update(t.data(), d.data(), t.size(), static_cast<T>(lr));
+            }
         });
     }
 }
