@@ -34,7 +34,11 @@ constexpr decltype(auto) expand_bundles(F&& f) {
 
 template <class F, class A, class... R>
 constexpr decltype(auto) expand_bundles(F&& f, const A& a, const R&... r) {
-    if constexpr (binding_bundle<A>) {
+    if constexpr (binding_bundle<A> && !any_true_v<binding_bundle<R>...>) {
+        // the usual call, `prog.gradient(params, X = x, Y = y)`: one lambda, not one per
+        // argument nested in each other (each such lambda's name spells the ones around it)
+        return a.bind([&](const auto&... ab) -> decltype(auto) { return f(ab..., r...); });
+    } else if constexpr (binding_bundle<A>) {
         return a.bind([&](const auto&... ab) -> decltype(auto) {
             return expand_bundles(
                 [&](const auto&... rest) -> decltype(auto) { return f(ab..., rest...); }, r...);
@@ -79,6 +83,14 @@ public:
             }
         }
     }
+
+    /// The gradients' memory, and the offset in it of the gradient of each variable of List (a
+    /// detail::type_list, such as a parameter pack's variables), in List's order (none for one
+    /// this gradient does not report): one table per list, so that nn::sgd_step reads every
+    /// parameter's gradient without a function per parameter named after the network.
+    template <class List>
+    static constexpr auto offsets_of = tensor_ad::gradient_offsets<Sched, List>();
+    constexpr const scalar_type* data() const noexcept { return ws_; }
 
 private:
     template <class G>

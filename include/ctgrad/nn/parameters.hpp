@@ -14,10 +14,11 @@
 #include <random>       // std::mt19937_64, distributions
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::remove_cvref_t
-#include <utility>      // std::index_sequence
+#include <utility>      // std::as_const, std::index_sequence
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
+#include <boost/hana/unpack.hpp>
 
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
@@ -102,14 +103,15 @@ public:
     /// `params.bind([&](const auto&... b) { return prog.gradient(b..., X = x); })`.
     template <class F>
     decltype(auto) bind(F&& f) const {
-        return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+        // one pack expansion over the tensors (hana::at_c<I> would be a function per parameter
+        // named after the whole pack)
+        return boost::hana::unpack(*p_, [&](auto&... t) -> decltype(auto) {
             if constexpr (Writable) {
-                return f((V{} = std::ref(boost::hana::at_c<I>(*p_)))...);
+                return f((V{} = std::ref(t))...);
             } else {
-                return f((V{} = boost::hana::at_c<I>(*p_))...);
+                return f((V{} = t)...);
             }
-        }
-        (std::index_sequence_for<V...>{});
+        });
     }
 
     /// Sets every tensor to its initial value (see detail::initial_value): 1 for running
@@ -122,24 +124,17 @@ public:
         });
     }
 
-    /// Calls f(variable, tensor&) for every parameter, in order.
+    /// Calls f(variable, tensor&) for every parameter, in order. One pack expansion over the
+    /// tensors (no function per parameter named after the whole pack: such names would grow
+    /// quadratically with a network's depth; f is instantiated per parameter, so give it a
+    /// short name, as nn::sgd_step and init::initialize do).
     template <class F>
     void for_each(F&& f) {
-        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-            std::index_sequence<I...>) {
-            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{},
-               boost::hana::at_c<I>(*p_)),
-             ...);
-        });
+        visit(*p_, f);
     }
     template <class F>
     void for_each(F&& f) const {
-        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-            std::index_sequence<I...>) {
-            (f(ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{},
-               boost::hana::at_c<I>(*p_)),
-             ...);
-        });
+        visit(std::as_const(*p_), f);
     }
 
 private:
@@ -155,6 +150,15 @@ private:
         } else {
             return ctgrad::detail::index_of_v<variables, variable<Name, Kind>>;
         }
+    }
+
+    template <class Storage, class F>
+    static void visit(Storage& s, F& f) {
+        boost::hana::unpack(s, [&](auto&... t) {
+            // a braced list, not a fold: evaluated in order, and no operand limit (clang's 256)
+            const int done[] = {0, (f(V{}, t), 0)...};
+            static_cast<void>(done);
+        });
     }
 
     std::unique_ptr<storage> p_;
@@ -190,6 +194,43 @@ enum class scheme {
     he_normal,       ///< N(0, 2/in)
 };
 
+namespace detail {
+/// Fills one tensor of n numbers: a matrix or kernel (Matrix) by scheme s with fans in and out,
+/// anything else with `initial`. Named after the element type only.
+template <class T>
+void fill(T* d, std::size_t n, bool matrix, double in, double out, double initial, scheme s,
+          std::mt19937_64& gen) {
+    if (!matrix) {
+        for (std::size_t e = 0; e < n; ++e) d[e] = static_cast<T>(initial);
+        return;
+    }
+    const bool uniform = s == scheme::xavier_uniform || s == scheme::he_uniform;
+    const bool he = s == scheme::he_uniform || s == scheme::he_normal;
+    const double var = he ? 2.0 / in : 2.0 / (in + out);
+    if (uniform) {
+        const double a = std::sqrt(3.0 * var);
+        std::uniform_real_distribution<double> dist(-a, a);
+        for (std::size_t e = 0; e < n; ++e) d[e] = static_cast<T>(dist(gen));
+    } else {
+        std::normal_distribution<double> dist(0.0, std::sqrt(var));
+        for (std::size_t e = 0; e < n; ++e) d[e] = static_cast<T>(dist(gen));
+    }
+}
+
+/// What initialize does per parameter: a class named after nothing of the network, so that its
+/// per-parameter instantiations have short names.
+struct initializer {
+    scheme s;
+    std::mt19937_64* gen;
+
+    template <class V, class Tn>
+    void operator()(V, Tn& t) const {
+        fill(t.data(), t.size(), Tn::rank >= 2, static_cast<double>(fan_in<Tn>),
+             static_cast<double>(fan_out<Tn>), nn::detail::initial_value<V>(), s, *gen);
+    }
+};
+}  // namespace detail
+
 /// Initializes every matrix parameter by `s` and sets every vector to its initial value (biases
 /// and shifts 0, batch-norm scales 1; see detail::initial_value), from a
 /// std::mt19937_64 seeded with `seed` (the same seed gives the same parameters with the
@@ -197,28 +238,7 @@ enum class scheme {
 template <class List>
 void initialize(parameters<List>& p, scheme s, std::uint64_t seed) {
     std::mt19937_64 gen(seed);
-    p.for_each([&](auto v, auto& t) {
-        using Tn = std::remove_cvref_t<decltype(t)>;
-        using T = typename Tn::value_type;
-        if constexpr (Tn::rank < 2) {
-            const T x = static_cast<T>(detail::initial_value<decltype(v)>());
-            for (auto& e : t) e = x;
-        } else {
-            const double in = static_cast<double>(fan_in<Tn>);
-            const double out = static_cast<double>(fan_out<Tn>);
-            const bool uniform = s == scheme::xavier_uniform || s == scheme::he_uniform;
-            const bool he = s == scheme::he_uniform || s == scheme::he_normal;
-            const double var = he ? 2.0 / in : 2.0 / (in + out);
-            if (uniform) {
-                const double a = std::sqrt(3.0 * var);
-                std::uniform_real_distribution<double> d(-a, a);
-                for (auto& e : t) e = static_cast<T>(d(gen));
-            } else {
-                std::normal_distribution<double> d(0.0, std::sqrt(var));
-                for (auto& e : t) e = static_cast<T>(d(gen));
-            }
-        }
-    });
+    p.for_each(detail::initializer{s, &gen});
 }
 
 template <class List>
@@ -233,19 +253,63 @@ void he(parameters<List>& p, std::uint64_t seed) {
 
 }  // namespace init
 
+namespace detail {
+/// p ← p − step·g over n numbers. Named after the element type only.
+template <class T>
+void sgd_update(T* p, const T* g, std::size_t n, T step) {
+    for (std::size_t i = 0; i < n; ++i) p[i] -= step * g[i];
+}
+
+/// What sgd_step does per parameter, from gradients at `ws + offsets[i]` (the i-th parameter of
+/// the pack): a class named after the element type only.
+template <class T>
+struct sgd_visitor {
+    const T* ws;
+    const std::size_t* offsets;
+    T step;
+    std::size_t i = 0;
+
+    template <class V, class Tn>
+    void operator()(V, Tn& t) {
+        sgd_update(t.data(), ws + offsets[i++], t.size(), step);
+    }
+};
+
+/// Whether G (a program's gradient_view) lays out the gradients of every variable of List in one
+/// workspace: then sgd_step reads them through one table of offsets.
+template <class List, class G>
+constexpr bool offsets_for_all() {
+    if constexpr (requires { G::template offsets_of<List>; }) {
+        for (const std::size_t o : G::template offsets_of<List>) {
+            if (o == tensor_ad::none) return false;
+        }
+        return true;
+    } else {
+        return false;
+    }
+}
+}  // namespace detail
+
 /// One step of plain gradient descent: p ← p − lr·∇p for every parameter, from a gradient
 /// that holds all of them (program::gradient's view, or gradient's result). One fused loop
 /// per tensor; no allocation.
 template <class List, class G, class S>
 void sgd_step(parameters<List>& p, const G& g, S lr) {
-    p.for_each([&](auto v, auto& t) {
-        using T = typename std::remove_cvref_t<decltype(t)>::value_type;
-        const auto d = g[v];
-        const T* gd = d.data();
-        T* pd = t.data();
-        const T step = static_cast<T>(lr);
-        for (std::size_t i = 0; i < t.size(); ++i) pd[i] -= step * gd[i];
-    });
+    if constexpr (detail::offsets_for_all<List, G>()) {
+        using T = typename G::scalar_type;
+        p.for_each(detail::sgd_visitor<T>{g.data(), G::template offsets_of<List>.data(),
+                                          static_cast<T>(lr)});
+    } else {
+        // a gradient result that owns its tensors, or a view that lacks a parameter (g[v] then
+        // names the variable in its error)
+        p.for_each([&](auto v, auto& t) {
+            using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+            const auto d = g[v];
+            if constexpr (requires { d.data(); }) {  // else g[v] has reported a missing variable
+                detail::sgd_update(t.data(), d.data(), t.size(), static_cast<T>(lr));
+            }
+        });
+    }
 }
 
 }  // namespace ctgrad::nn

@@ -22,6 +22,7 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
+#include <string_view>  // std::string_view
 #include <type_traits>  // std::conditional_t, std::is_const_v
 #include <utility>      // std::index_sequence
 
@@ -637,23 +638,27 @@ struct leaf_desc {
                                               v_ws<workspace<Sched>::offsets.val_off[J], Sh>>>;
 };
 
-/// The invariants of the forward loop of entry L (Forward) or of the backward loop rooted at L.
-template <class Sched, std::size_t L, bool Forward>
-struct loop_of {
-    using inv = loop_invariants<Sched, L, Forward>;
+/// The invariants of the forward loop of entry L (Forward) or of the backward loop rooted at L
+/// (loop_facts' row for it): a type, with no member named after the schedule.
+template <class Sched, std::size_t L, bool Forward,
+          class Seq = std::make_index_sequence<
+              loop_facts<Sched>::invariants.count[loop_row(L, Forward)]>>
+struct loop_of;
 
-    static constexpr std::size_t slot(std::size_t e) {
-        for (std::size_t m = 0; m < inv::list.count; ++m) {
-            if (inv::list.entry[m] == e) return m;
-        }
-        return none;
-    }
-
-    template <std::size_t... M>
-    static auto list(std::index_sequence<M...>)
-        -> invs<typename leaf_desc<Sched, inv::list.entry[M]>::type...>;
-    using type = decltype(list(std::make_index_sequence<inv::list.count>{}));
+template <class Sched, std::size_t L, bool Forward, std::size_t... M>
+struct loop_of<Sched, L, Forward, std::index_sequence<M...>> {
+    using type = invs<typename leaf_desc<
+        Sched,
+        loop_facts<Sched>::invariants.entry[loop_facts<Sched>::invariants.start[loop_row(
+                                                L, Forward)] +
+                                            M]>::type...>;
 };
+
+/// The invariant slot of entry J in loop (L, Forward), or none.
+template <class Sched>
+constexpr std::size_t invariant_slot(std::size_t l, bool forward, std::size_t j) {
+    return list_slot(loop_facts<Sched>::invariants, loop_row(l, forward), j);
+}
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward, int Mode>
 struct value_desc_of;
@@ -664,7 +669,7 @@ struct value_desc_of;
 template <class Sched, std::size_t J, std::size_t L, bool Forward,
           int Mode = Sched::t.val_inline[J]                         ? 0
                      : (stored_by_consumer(Sched::t, J) && Forward) ? 1
-                     : loop_of<Sched, L, Forward>::slot(J) != none  ? 2
+                     : invariant_slot<Sched>(L, Forward, J) != none ? 2
                                                                     : 3>
 struct value_desc {
     using type = typename value_desc_of<Sched, J, L, Forward, Mode>::type;
@@ -698,7 +703,7 @@ struct value_desc_of<Sched, J, L, Forward, 1> {
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
 struct value_desc_of<Sched, J, L, Forward, 2> {
-    using type = v_inv<loop_of<Sched, L, Forward>::slot(J)>;
+    using type = v_inv<invariant_slot<Sched>(L, Forward, J)>;
 };
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
@@ -706,83 +711,48 @@ struct value_desc_of<Sched, J, L, Forward, 3> {
     using type = typename leaf_desc<Sched, J>::type;
 };
 
-/// The adjoints of scalars that the loop rooted at K accumulates in lane-wise locals (their
-/// slots), and whether the loop's positions write distinct elements.
-template <class Sched, std::size_t K>
-struct scalar_targets {
-    static constexpr const auto& t = Sched::t;
+/// The adjoints of scalars that the loop rooted at K accumulates in lane-wise locals: the
+/// accumulator slot of entry j (or none), and the flush of the slots at the end of the loop.
+template <class Sched>
+constexpr std::size_t target_slot(std::size_t k, std::size_t j) {
+    return list_slot(loop_facts<Sched>::targets.slots, k, j);
+}
 
-    /// The stored adjoints the loop writes (with repeats).
-    static constexpr std::size_t hits = [] {
-        std::size_t n = 0;
-        collect_target_list(t, K, nullptr, n);
-        return n;
-    }();
+template <class Sched, std::size_t K,
+          class Seq = std::make_index_sequence<loop_facts<Sched>::targets.slots.count[K]>>
+struct flush_of;
 
-    struct result {
-        std::array<std::size_t, hits + 1> entry{};  // slot m accumulates entry[m]
-        std::size_t count = 0;
-        bool independent = true;  // no two positions of a row write one element
-    };
-
-    static constexpr result slots = [] {
-        result r{};
-        std::array<std::size_t, hits + 1> hit{};
-        std::size_t n = 0;
-        collect_target_list(t, K, hit.data(), n);
-        constexpr auto& cols = plan_extents<typename Sched::plan>::cols;
-        const std::size_t loop_cols = cols[t.kinds[K] == kind::reduce ? t.child[K][0] : K];
-        for (std::size_t h = 0; h < n; ++h) {
-            const std::size_t j = hit[h];
-            if (t.count[j] == 1 && t.domain[K] > 1) {
-                bool seen = false;
-                for (std::size_t m = 0; m < r.count; ++m) seen = seen || r.entry[m] == j;
-                if (!seen) r.entry[r.count++] = j;
-            } else if (cols[j] != loop_cols) {
-                // a column broadcast over the loop's rows: every element of a row adds into the
-                // same element of this adjoint
-                r.independent = false;
-            }
-        }
-        return r;
-    }();
-
-    /// The accumulator slot of entry j, or none.
-    static constexpr std::size_t slot(std::size_t j) {
-        for (std::size_t m = 0; m < slots.count; ++m) {
-            if (slots.entry[m] == j) return m;
-        }
-        return none;
-    }
-
-    template <std::size_t... M>
-    static auto flush(std::index_sequence<M...>)
-        -> flush_to<workspace<Sched>::offsets.adj_off[slots.entry[M]]...>;
-    using flush_type = decltype(flush(std::make_index_sequence<slots.count>{}));
+template <class Sched, std::size_t K, std::size_t... M>
+struct flush_of<Sched, K, std::index_sequence<M...>> {
+    using type = flush_to<workspace<Sched>::offsets.adj_off[loop_facts<Sched>::targets.slots
+                                                                .entry[loop_facts<Sched>::targets
+                                                                           .slots.start[K] +
+                                                                       M]]...>;
 };
 
 template <class Sched, std::size_t L, std::size_t K>
 struct push_desc;
 
 /// Where the contribution of entry K to its argument I goes, in the loop rooted at L.
-template <class Sched, std::size_t L, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I]>
+template <class Sched, std::size_t L, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I],
+          std::size_t C = Sched::t.child[K][I], std::size_t Slot = target_slot<Sched>(L, C)>
 struct edge_desc {
-    static constexpr std::size_t c = Sched::t.child[K][I];
-    static constexpr std::size_t slot = scalar_targets<Sched, L>::slot(c);
-    using type =
-        std::conditional_t<slot != none, e_acc<slot>,
-                           e_write<E == edge::assign, workspace<Sched>::offsets.adj_off[c],
-                                   detail::shape_of_t<typename Sched::plan::template expr<c>>>>;
+    using type = std::conditional_t<
+        Slot != none, e_acc<Slot>,
+        e_write<E == edge::assign, workspace<Sched>::offsets.adj_off[C],
+                detail::shape_of_t<typename Sched::plan::template expr<C>>>>;
 };
 
-template <class Sched, std::size_t L, std::size_t K, std::size_t I>
-struct edge_desc<Sched, L, K, I, edge::skip> {
+template <class Sched, std::size_t L, std::size_t K, std::size_t I, std::size_t C,
+          std::size_t Slot>
+struct edge_desc<Sched, L, K, I, edge::skip, C, Slot> {
     using type = e_skip;
 };
 
-template <class Sched, std::size_t L, std::size_t K, std::size_t I>
-struct edge_desc<Sched, L, K, I, edge::inline_push> {
-    using type = e_push<typename push_desc<Sched, L, Sched::t.child[K][I]>::type>;
+template <class Sched, std::size_t L, std::size_t K, std::size_t I, std::size_t C,
+          std::size_t Slot>
+struct edge_desc<Sched, L, K, I, edge::inline_push, C, Slot> {
+    using type = e_push<typename push_desc<Sched, L, C>::type>;
 };
 
 template <class Sched, std::size_t L, std::size_t K, class Seq>
@@ -802,13 +772,14 @@ struct push_desc {
 };
 
 /// The adjoints zeroed before loop root K (K = N: when the backward pass starts).
-template <class Sched, std::size_t K>
-struct zeros_desc {
-    using z = typename Sched::template zeroed<K>;
-    template <std::size_t... Z>
-    static auto list(std::index_sequence<Z...>) -> zeros<
-        zero<workspace<Sched>::offsets.adj_off[z::list[Z]], Sched::t.count[z::list[Z]]>...>;
-    using type = decltype(list(std::make_index_sequence<z::count>{}));
+template <class Sched, std::size_t K,
+          class Seq = std::make_index_sequence<Sched::zeros.start[K + 1] - Sched::zeros.start[K]>>
+struct zeros_desc;
+
+template <class Sched, std::size_t K, std::size_t... Z>
+struct zeros_desc<Sched, K, std::index_sequence<Z...>> {
+    using type = zeros<zero<workspace<Sched>::offsets.adj_off[Sched::zeros.entry[Sched::zeros.start[K] + Z]],
+                            Sched::t.count[Sched::zeros.entry[Sched::zeros.start[K] + Z]]>...>;
 };
 
 /// Argument I of kernel entry J as a pointer: a source, the writable memory of a variable (an op
@@ -854,9 +825,9 @@ struct forward_kernel_of;
 template <class Sched, std::size_t J, class... Args>
 struct forward_kernel_of<Sched, J, detail::type_list<Args...>> {
     using E = typename Sched::plan::template expr<J>;
-    static constexpr bool saving =
-        Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0;
-    using type = forward_kernel<typename E::op, saving, workspace<Sched>::offsets.val_off[J],
+    using type = forward_kernel<typename E::op,
+                                (Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0),
+                                workspace<Sched>::offsets.val_off[J],
                                 detail::shape_of_t<E>,
                                 typename kernel_args_of<Sched, J, true>::shapes, Args...>;
 };
@@ -931,8 +902,8 @@ struct backward_step<Sched, K, 1> {
     using type = backward_elementwise<
         D, typename zeros_desc<Sched, K>::type, workspace<Sched>::offsets.adj_off[K],
         typename value_desc<Sched, K, K, false>::type, typename push_desc<Sched, K, K>::type,
-        typename loop_of<Sched, K, false>::type, typename scalar_targets<Sched, K>::flush_type,
-        scalar_targets<Sched, K>::slots.independent>;
+        typename loop_of<Sched, K, false>::type, typename flush_of<Sched, K>::type,
+        loop_facts<Sched>::targets.independent[K]>;
 };
 
 template <class Sched, std::size_t K>
@@ -946,64 +917,62 @@ struct backward_step<Sched, K, 2> {
         std::conditional_t<e == edge::inline_push, typename value_desc<Sched, c0, K, false>::type,
                            void>,
         typename edge_desc<Sched, K, K, 0>::type, typename loop_of<Sched, K, false>::type,
-        typename scalar_targets<Sched, K>::flush_type, scalar_targets<Sched, K>::slots.independent>;
+        typename flush_of<Sched, K>::type, loop_facts<Sched>::targets.independent[K]>;
 };
 
 /// The vjp of argument I of kernel entry K.
-template <class Sched, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I]>
+template <class Sched, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I],
+          std::size_t C = Sched::t.child[K][I]>
 struct vjp_desc {
-    static constexpr std::size_t c = Sched::t.child[K][I];
     using type = vjp_of<I, E == edge::assign ? kernels::mode::assign : kernels::mode::accumulate,
-                        false, a_ws<workspace<Sched>::offsets.adj_off[c]>>;
+                        false, a_ws<workspace<Sched>::offsets.adj_off[C]>>;
 };
 
-template <class Sched, std::size_t K, std::size_t I>
-struct vjp_desc<Sched, K, I, edge::update> {
-    static constexpr std::size_t c = Sched::t.child[K][I];
+template <class Sched, std::size_t K, std::size_t I, std::size_t C>
+struct vjp_desc<Sched, K, I, edge::update, C> {
     using type = vjp_of<I, kernels::mode::accumulate, true,
-                        a_mut<sources<typename Sched::plan>::slots.slot[c]>>;
+                        a_mut<sources<typename Sched::plan>::slots.slot[C]>>;
 };
 
-template <class Sched, std::size_t K, class Seq>
+/// The arguments of kernel entry k that take a vjp (those not skipped), in order, then their
+/// number at [A].
+template <std::size_t N, std::size_t A>
+constexpr std::array<std::size_t, A + 1> kept_args(const tables<N, A>& t, std::size_t k) {
+    std::array<std::size_t, A + 1> r{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < t.arity[k]; ++i) {
+        if (t.edges[k][i] != edge::skip) r[n++] = i;
+    }
+    r[A] = n;
+    return r;
+}
+
+template <class Sched, std::size_t K,
+          class Seq = std::make_index_sequence<kept_args(Sched::t, K)[Sched::A]>>
+struct kept_of;
+
+template <class Sched, std::size_t K, std::size_t... M>
+struct kept_of<Sched, K, std::index_sequence<M...>> {
+    using type = std::index_sequence<kept_args(Sched::t, K)[M]...>;
+};
+
+template <class Sched, std::size_t K, class Kept = typename kept_of<Sched, K>::type>
 struct kernel_vjps;
 
-template <class Sched, std::size_t K, std::size_t... I>
-struct kernel_vjps<Sched, K, std::index_sequence<I...>> {
+/// The backward kernel step of entry K with the vjps of its kept arguments.
+template <class Sched, std::size_t K, std::size_t... Kept>
+struct kernel_vjps<Sched, K, std::index_sequence<Kept...>> {
     using E = typename Sched::plan::template expr<K>;
     using args = kernel_args_of<Sched, K, false>;
-    static constexpr std::size_t val_off =
-        Sched::t.mat_val[K] ? workspace<Sched>::offsets.val_off[K] : none;
-
-    template <class Shapes, class Args, class... V>
-    using make_t = backward_kernel<typename E::op, detail::shape_of_t<E>, Shapes,
-                                   workspace<Sched>::offsets.adj_off[K], val_off, Args, V...>;
-
-    /// The vjps of the arguments that take one (skipped ones dropped).
-    template <std::size_t... Kept>
-    static auto with(std::index_sequence<Kept...>)
-        -> make_t<typename args::shapes, typename args::args,
-                  typename vjp_desc<Sched, K, Kept>::type...>;
-
-    static constexpr std::array<std::size_t, sizeof...(I) + 1> kept = [] {
-        std::array<std::size_t, sizeof...(I) + 1> k{};
-        std::size_t n = 0;
-        for (const std::size_t i : {I...}) {
-            if (Sched::t.edges[K][i] != edge::skip) k[n++] = i;
-        }
-        k[sizeof...(I)] = n;
-        return k;
-    }();
-
-    template <std::size_t... M>
-    static auto kept_seq(std::index_sequence<M...>) -> std::index_sequence<kept[M]...>;
-
-    using type =
-        decltype(with(decltype(kept_seq(std::make_index_sequence<kept[sizeof...(I)]>{})){}));
+    using type = backward_kernel<typename E::op, detail::shape_of_t<E>, typename args::shapes,
+                                 workspace<Sched>::offsets.adj_off[K],
+                                 Sched::t.mat_val[K] ? workspace<Sched>::offsets.val_off[K] : none,
+                                 typename args::args, typename vjp_desc<Sched, K, Kept>::type...>;
 };
 
 template <class Sched, std::size_t K>
 struct backward_step<Sched, K, 3> {
-    using type = typename kernel_vjps<Sched, K, std::make_index_sequence<Sched::t.arity[K]>>::type;
+    using type = typename kernel_vjps<Sched, K>::type;
 };
 
 /// The in-place update of variable entry J in an SGD step (not updated by its consumer's vjp).
@@ -1374,6 +1343,50 @@ template <class Sched, class V>
 constexpr std::size_t entry_of() {
     using P = typename Sched::plan;
     return P::variable_entry[detail::index_of_v<typename P::variables, V>];
+}
+
+/// The names of the variables V..., then an empty name.
+template <class... V>
+constexpr std::array<std::string_view, sizeof...(V) + 1> names_of(detail::type_list<V...>) {
+    return {std::string_view(V::name.view())..., std::string_view{}};
+}
+
+/// The position of `name` among the first n of `names`, searched from `hint` on (lists in the
+/// same order cost one comparison each), or none.
+template <std::size_t M>
+constexpr std::size_t find_name(const std::array<std::string_view, M>& names, std::size_t n,
+                                std::string_view name, std::size_t hint) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t at = (hint + k) % n;
+        if (names[at] == name) return at;
+    }
+    return none;
+}
+
+/// The workspace offsets of the gradients of the variables of List (a type_list), in its order
+/// (none for a variable the schedule does not report): one table for a whole parameter pack, so
+/// that reading every parameter's gradient instantiates nothing per parameter.
+template <class Sched, class List>
+constexpr auto gradient_offsets() {
+    using P = typename Sched::plan;
+    constexpr auto plan_names = names_of(typename P::variables{});
+    constexpr auto reported_names = names_of(typename reported<P, typename Sched::wrt>::type{});
+    constexpr auto wanted_names = names_of(List{});
+    constexpr std::size_t n = wanted_names.size() - 1;
+    std::array<std::size_t, n + 1> off{};
+    std::size_t hint_p = 0, hint_r = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        off[k] = none;
+        const std::size_t r =
+            find_name(reported_names, reported_names.size() - 1, wanted_names[k], hint_r);
+        if (r == none) continue;
+        hint_r = r + 1;
+        const std::size_t v = find_name(plan_names, plan_names.size() - 1, wanted_names[k], hint_p);
+        hint_p = v + 1;
+        off[k] = workspace<Sched>::offsets.adj_off[P::variable_entry[v]];
+    }
+    off[n] = 0;
+    return off;
 }
 
 template <class Sched, class V, class G>

@@ -532,18 +532,6 @@ struct schedule {
         }
         return z;
     }();
-
-    /// The adjoints zeroed before loop root K (K = N: when the backward pass starts), in entry
-    /// order.
-    template <std::size_t K>
-    struct zeroed {
-        static constexpr std::size_t count = zeros.start[K + 1] - zeros.start[K];
-        static constexpr std::array<std::size_t, count> list = [] {
-            std::array<std::size_t, count> l{};
-            for (std::size_t z = 0; z < count; ++z) l[z] = zeros.entry[zeros.start[K] + z];
-            return l;
-        }();
-    };
 };
 
 /// Whether entry j's value is stored but computed by the loop that reads it in the forward sweep
@@ -607,32 +595,121 @@ constexpr void loop_scalar_reads(const tables<N, A>& t, std::size_t j, bool forw
     }
 }
 
-/// The loop-invariant scalars of the forward loop of entry J (Forward) or of the backward loop
-/// rooted at J (loop_scalar_reads), each once, in order of first use.
-template <class Sched, std::size_t J, bool Forward>
-struct loop_invariants {
-    static constexpr const auto& t = Sched::t;
+/// The loops of a sweep: the forward loop of entry j (an elementwise entry or a reduction whose
+/// value is materialised by its own loop) and the backward loop rooted at k (an elementwise or
+/// reduction loop root).
+template <std::size_t N, std::size_t A>
+constexpr bool has_forward_loop(const tables<N, A>& t, std::size_t j) {
+    return t.mat_val[j] && !stored_by_consumer(t, j) &&
+           (t.kinds[j] == kind::elementwise || t.kinds[j] == kind::reduce);
+}
 
-    static constexpr std::size_t bound = [] {
-        std::size_t n = 0;
-        loop_scalar_reads(t, J, Forward, nullptr, n);
-        return n;
+template <std::size_t N, std::size_t A>
+constexpr bool has_backward_loop(const tables<N, A>& t, std::size_t k) {
+    return is_loop_root(t, k) && (t.kinds[k] == kind::elementwise || t.kinds[k] == kind::reduce);
+}
+
+/// Loop (j, forward)'s row in a loop table: 2j + forward.
+constexpr std::size_t loop_row(std::size_t j, bool forward) { return 2 * j + (forward ? 1 : 0); }
+
+/// A flat list per loop: loop row r has count[r] entries, entry[start[r]] onwards.
+template <std::size_t Rows, std::size_t Size>
+struct loop_lists {
+    std::array<std::size_t, Rows> start{};
+    std::array<std::size_t, Rows> count{};
+    std::array<std::size_t, Size + 1> entry{};
+};
+
+/// Position of entry e in row r of a loop list, or none.
+template <std::size_t Rows, std::size_t Size>
+constexpr std::size_t list_slot(const loop_lists<Rows, Size>& l, std::size_t r, std::size_t e) {
+    for (std::size_t m = 0; m < l.count[r]; ++m) {
+        if (l.entry[l.start[r] + m] == e) return m;
+    }
+    return none;
+}
+
+/// The per-loop facts of a schedule, computed once for all its loops: the loop-invariant scalars
+/// of every loop (loop_scalar_reads, each once, in order of first use), and for every backward
+/// loop root the adjoints of scalars it accumulates in lane-wise locals and whether its positions
+/// write distinct elements. One class per schedule with a few tables, not one per loop: a static
+/// member per loop is a variable named after the whole schedule (names quadratic in a network's
+/// depth, bench/README.md "Compile time that scales").
+template <class Sched>
+struct loop_facts {
+    static constexpr const auto& t = Sched::t;
+    static constexpr std::size_t N = Sched::N;
+
+    /// Upper bounds of the list sizes (loop_scalar_reads, collect_target_list with repeats).
+    struct bounds {
+        std::size_t invariants = 0;
+        std::size_t targets = 0;
+    };
+    static constexpr bounds sizes = [] {
+        bounds b{};
+        for (std::size_t j = 0; j < N; ++j) {
+            if (has_forward_loop(t, j)) loop_scalar_reads(t, j, true, nullptr, b.invariants);
+            if (has_backward_loop(t, j)) {
+                loop_scalar_reads(t, j, false, nullptr, b.invariants);
+                collect_target_list(t, j, nullptr, b.targets);
+            }
+        }
+        return b;
     }();
 
-    struct result {
-        std::array<std::size_t, bound> entry{};
-        std::size_t count = 0;
+    using invariant_lists = loop_lists<2 * N, sizes.invariants>;
+
+    static constexpr invariant_lists invariants = [] {
+        invariant_lists l{};
+        std::array<std::size_t, sizes.invariants + 1> all{};
+        std::size_t used = 0;
+        for (std::size_t r = 0; r < 2 * N; ++r) {
+            const std::size_t j = r / 2;
+            const bool forward = r % 2 == 1;
+            l.start[r] = used;
+            if (!(forward ? has_forward_loop(t, j) : has_backward_loop(t, j))) continue;
+            std::size_t n = 0;
+            loop_scalar_reads(t, j, forward, all.data(), n);
+            for (std::size_t k = 0; k < n; ++k) {
+                bool seen = false;
+                for (std::size_t m = 0; m < l.count[r]; ++m) {
+                    seen = seen || l.entry[used + m] == all[k];
+                }
+                if (!seen) l.entry[used + l.count[r]++] = all[k];
+            }
+            used += l.count[r];
+        }
+        return l;
+    }();
+
+    struct target_lists {
+        loop_lists<N, sizes.targets> slots;  // slot m of loop k accumulates entry[start[k] + m]
+        std::array<bool, N> independent{};   // no two positions of a row write one element
     };
 
-    static constexpr result list = [] {
-        std::array<std::size_t, bound> all{};
-        std::size_t n = 0;
-        loop_scalar_reads(t, J, Forward, all.data(), n);
-        result r{};
-        for (std::size_t k = 0; k < n; ++k) {
-            bool seen = false;
-            for (std::size_t m = 0; m < r.count; ++m) seen = seen || r.entry[m] == all[k];
-            if (!seen) r.entry[r.count++] = all[k];
+    static constexpr target_lists targets = [] {
+        target_lists r{};
+        std::array<std::size_t, sizes.targets + 1> hit{};
+        constexpr auto& cols = plan_extents<typename Sched::plan>::cols;
+        std::size_t used = 0;
+        for (std::size_t k = 0; k < N; ++k) {
+            r.slots.start[k] = used;
+            r.independent[k] = true;
+            if (!has_backward_loop(t, k)) continue;
+            std::size_t n = 0;
+            collect_target_list(t, k, hit.data(), n);
+            const std::size_t loop_cols = cols[t.kinds[k] == kind::reduce ? t.child[k][0] : k];
+            for (std::size_t h = 0; h < n; ++h) {
+                const std::size_t j = hit[h];
+                if (t.count[j] == 1 && t.domain[k] > 1) {
+                    if (list_slot(r.slots, k, j) == none) r.slots.entry[used + r.slots.count[k]++] = j;
+                } else if (cols[j] != loop_cols) {
+                    // a column broadcast over the loop's rows: every element of a row adds into
+                    // the same element of this adjoint
+                    r.independent[k] = false;
+                }
+            }
+            used += r.slots.count[k];
         }
         return r;
     }();

@@ -69,84 +69,88 @@ constexpr void backward_reads(const tables<N, A>& t, std::size_t m, std::size_t 
 }
 
 /// The buffers of a schedule: value j is buffer j, the adjoint of j buffer N + j; their sizes
-/// (0: no buffer), lifetimes, and the order in which they are placed (by first step).
+/// (0: no buffer), lifetimes, the order in which they are placed (by first step) and the order in
+/// which they die (by last step).
 template <std::size_t N>
 struct buffers {
     std::array<lifetime, 2 * N> life{};
     std::array<std::size_t, 2 * N> size{};
     std::array<std::size_t, 2 * N> order{};
+    std::array<std::size_t, 2 * N> death{};
     std::size_t placed = 0;
 };
 
-/// Placement so far: offsets of the buffers placed, those still alive (by increasing offset), the
-/// size of the workspace.
+/// Placement so far: offsets of the buffers placed, the free intervals between the live ones
+/// [gap_start[g], gap_end[g]) by increasing offset (the last one open: gap_end none), how many
+/// buffers of the death order have been freed, the size of the workspace.
 template <std::size_t N>
 struct placement {
     std::array<std::size_t, 2 * N> offset{};
-    std::array<std::size_t, 2 * N> live{};
-    std::size_t nlive = 0;
+    std::array<std::size_t, 2 * N + 1> gap_start{};
+    std::array<std::size_t, 2 * N + 1> gap_end{none};
+    std::size_t ngaps = 1;
+    std::size_t freed = 0;
     std::size_t total = 0;
-    std::size_t first_death = none;  // the earliest last step among the live buffers
-    std::size_t packed = 0;          // live[0, packed) lie end to end from offset 0: no gap to scan
 };
 
-/// Places buffers order[from, to) first-fit among the buffers still alive. Each call is evaluated
-/// on its own (workspace::placed_until), so that a plan of any size stays within the compilers'
+/// Places buffers order[from, to) first-fit among the buffers still alive: each at the start of
+/// the first free interval (by offset) that holds it, free intervals being the gaps between live
+/// buffers, each live buffer taking [offset, offset + size rounded up to align). A buffer dies
+/// (its interval is freed, merged with the free neighbours) before the first buffer that starts
+/// after its last step is placed. The cost is the number of free intervals per buffer, which
+/// stays small (buffers die in about the reverse order they were made), not the number of live
+/// buffers: a network's gradients, live to the end, are never scanned. Each call is evaluated on
+/// its own (workspace::placed_until), so that a plan of any size stays within the compilers'
 /// limits on one constant evaluation (clang: 1 048 576 steps).
 template <std::size_t N>
 constexpr placement<N> place_range(const buffers<N>& bs, placement<N> p, std::size_t from,
                                    std::size_t to, std::size_t align) {
     const auto& life = bs.life;
     const auto& size = bs.size;
-    auto& offset = p.offset;
-    auto& live = p.live;
-    const auto end_of = [&](std::size_t l) {  // the aligned end of live[l]
-        const std::size_t e = offset[live[l]] + size[live[l]];
-        return (e + align - 1) / align * align;
+    const auto aligned = [&](std::size_t e) { return (e + align - 1) / align * align; };
+    const auto remove_gap = [&](std::size_t g) {
+        for (std::size_t h = g; h + 1 < p.ngaps; ++h) {
+            p.gap_start[h] = p.gap_start[h + 1];
+            p.gap_end[h] = p.gap_end[h + 1];
+        }
+        --p.ngaps;
     };
-    const auto extend_packed = [&] {
-        while (p.packed < p.nlive &&
-               offset[live[p.packed]] == (p.packed == 0 ? 0 : end_of(p.packed - 1))) {
-            ++p.packed;
+    const auto release = [&](std::size_t b) {  // frees [offset, aligned end) of live buffer b
+        const std::size_t lo = p.offset[b], hi = aligned(p.offset[b] + size[b]);
+        std::size_t g = 0;  // the first gap after b (there is one: the last gap is open)
+        while (p.gap_start[g] < lo) ++g;
+        if (g > 0 && p.gap_end[g - 1] == lo) {
+            // joins the gap before; and that one the gap after if b filled the space between
+            if (p.gap_start[g] == hi) {
+                p.gap_end[g - 1] = p.gap_end[g];
+                remove_gap(g);
+            } else {
+                p.gap_end[g - 1] = hi;
+            }
+        } else if (p.gap_start[g] == hi) {
+            p.gap_start[g] = lo;
+        } else {
+            for (std::size_t h = p.ngaps; h > g; --h) {
+                p.gap_start[h] = p.gap_start[h - 1];
+                p.gap_end[h] = p.gap_end[h - 1];
+            }
+            p.gap_start[g] = lo;
+            p.gap_end[g] = hi;
+            ++p.ngaps;
         }
     };
     for (std::size_t o = from; o < to && o < bs.placed; ++o) {
         const std::size_t b = bs.order[o];
-        if (p.first_death != none && p.first_death < life[b].first) {
-            // some live buffer is dead by now: drop the dead ones (only then: most of the live
-            // buffers, the gradients, live until the end, and scanning them is what costs)
-            std::size_t keep = 0;
-            p.first_death = none;
-            for (std::size_t l = 0; l < p.nlive; ++l) {
-                const std::size_t last = life[live[l]].last;
-                if (last >= life[b].first) {
-                    live[keep++] = live[l];
-                    p.first_death =
-                        p.first_death == none || last < p.first_death ? last : p.first_death;
-                }
-            }
-            p.nlive = keep;
-            p.packed = 0;
-            extend_packed();
+        // the buffers dead by b's first step (all placed already: they started before it)
+        while (p.freed < bs.placed && life[bs.death[p.freed]].last < life[b].first) {
+            release(bs.death[p.freed++]);
         }
-        // first fit: the first gap between live buffers (by offset) that holds b; none in the
-        // packed prefix (each buffer there starts where the previous one ends)
-        std::size_t pos = p.packed;
-        std::size_t at = pos == 0 ? 0 : end_of(pos - 1);
-        for (; pos < p.nlive; ++pos) {
-            const std::size_t other = live[pos];
-            if (at + size[b] <= offset[other]) break;
-            const std::size_t next = offset[other] + size[other];
-            at = at > next ? at : next;
-            at = (at + align - 1) / align * align;
-        }
-        offset[b] = at;
-        for (std::size_t l = p.nlive; l > pos; --l) live[l] = live[l - 1];
-        live[pos] = b;
-        ++p.nlive;
-        p.first_death =
-            p.first_death == none || life[b].last < p.first_death ? life[b].last : p.first_death;
-        extend_packed();
+        std::size_t g = 0;
+        while (p.gap_end[g] != none && p.gap_start[g] + size[b] > p.gap_end[g]) ++g;
+        const std::size_t at = p.gap_start[g];
+        p.offset[b] = at;
+        p.gap_start[g] = aligned(at + size[b]);
+        if (p.gap_end[g] != none && p.gap_start[g] >= p.gap_end[g]) remove_gap(g);
         p.total = at + size[b] > p.total ? at + size[b] : p.total;
     }
     return p;
@@ -214,6 +218,11 @@ constexpr buffers<N> buffers_of(const tables<N, A>& t, const std::array<std::siz
         placed = start[end + 1];
     }
     out.placed = placed;
+    // the same buffers in order of their last step
+    std::array<std::size_t, end + 2> stop{};
+    for (std::size_t o = 0; o < placed; ++o) ++stop[life[order[o]].last + 1];
+    for (std::size_t s = 0; s <= end; ++s) stop[s + 1] += stop[s];
+    for (std::size_t o = 0; o < placed; ++o) out.death[stop[life[order[o]].last]++] = order[o];
     return out;
 }
 
