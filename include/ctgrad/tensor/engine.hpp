@@ -641,17 +641,15 @@ struct leaf_desc {
 /// The invariants of the forward loop of entry L (Forward) or of the backward loop rooted at L
 /// (loop_facts' row for it): a type, with no member named after the schedule.
 template <class Sched, std::size_t L, bool Forward,
-          class Seq = std::make_index_sequence<
-              loop_facts<Sched>::invariants.count[loop_row(L, Forward)]>>
+          class Seq =
+              std::make_index_sequence<loop_facts<Sched>::invariants.count[loop_row(L, Forward)]>>
 struct loop_of;
 
 template <class Sched, std::size_t L, bool Forward, std::size_t... M>
 struct loop_of<Sched, L, Forward, std::index_sequence<M...>> {
     using type = invs<typename leaf_desc<
-        Sched,
-        loop_facts<Sched>::invariants.entry[loop_facts<Sched>::invariants.start[loop_row(
-                                                L, Forward)] +
-                                            M]>::type...>;
+        Sched, loop_facts<Sched>::invariants
+                   .entry[loop_facts<Sched>::invariants.start[loop_row(L, Forward)] + M]>::type...>;
 };
 
 /// The invariant slot of entry J in loop (L, Forward), or none.
@@ -724,10 +722,10 @@ struct flush_of;
 
 template <class Sched, std::size_t K, std::size_t... M>
 struct flush_of<Sched, K, std::index_sequence<M...>> {
-    using type = flush_to<workspace<Sched>::offsets.adj_off[loop_facts<Sched>::targets.slots
-                                                                .entry[loop_facts<Sched>::targets
-                                                                           .slots.start[K] +
-                                                                       M]]...>;
+    using type =
+        flush_to<workspace<Sched>::offsets
+                     .adj_off[loop_facts<Sched>::targets.slots
+                                  .entry[loop_facts<Sched>::targets.slots.start[K] + M]]...>;
 };
 
 template <class Sched, std::size_t L, std::size_t K>
@@ -737,20 +735,18 @@ struct push_desc;
 template <class Sched, std::size_t L, std::size_t K, std::size_t I, edge E = Sched::t.edges[K][I],
           std::size_t C = Sched::t.child[K][I], std::size_t Slot = target_slot<Sched>(L, C)>
 struct edge_desc {
-    using type = std::conditional_t<
-        Slot != none, e_acc<Slot>,
-        e_write<E == edge::assign, workspace<Sched>::offsets.adj_off[C],
-                detail::shape_of_t<typename Sched::plan::template expr<C>>>>;
+    using type =
+        std::conditional_t<Slot != none, e_acc<Slot>,
+                           e_write<E == edge::assign, workspace<Sched>::offsets.adj_off[C],
+                                   detail::shape_of_t<typename Sched::plan::template expr<C>>>>;
 };
 
-template <class Sched, std::size_t L, std::size_t K, std::size_t I, std::size_t C,
-          std::size_t Slot>
+template <class Sched, std::size_t L, std::size_t K, std::size_t I, std::size_t C, std::size_t Slot>
 struct edge_desc<Sched, L, K, I, edge::skip, C, Slot> {
     using type = e_skip;
 };
 
-template <class Sched, std::size_t L, std::size_t K, std::size_t I, std::size_t C,
-          std::size_t Slot>
+template <class Sched, std::size_t L, std::size_t K, std::size_t I, std::size_t C, std::size_t Slot>
 struct edge_desc<Sched, L, K, I, edge::inline_push, C, Slot> {
     using type = e_push<typename push_desc<Sched, L, C>::type>;
 };
@@ -778,8 +774,9 @@ struct zeros_desc;
 
 template <class Sched, std::size_t K, std::size_t... Z>
 struct zeros_desc<Sched, K, std::index_sequence<Z...>> {
-    using type = zeros<zero<workspace<Sched>::offsets.adj_off[Sched::zeros.entry[Sched::zeros.start[K] + Z]],
-                            Sched::t.count[Sched::zeros.entry[Sched::zeros.start[K] + Z]]>...>;
+    using type =
+        zeros<zero<workspace<Sched>::offsets.adj_off[Sched::zeros.entry[Sched::zeros.start[K] + Z]],
+                   Sched::t.count[Sched::zeros.entry[Sched::zeros.start[K] + Z]]>...>;
 };
 
 /// Argument I of kernel entry J as a pointer: a source, the writable memory of a variable (an op
@@ -825,11 +822,11 @@ struct forward_kernel_of;
 template <class Sched, std::size_t J, class... Args>
 struct forward_kernel_of<Sched, J, detail::type_list<Args...>> {
     using E = typename Sched::plan::template expr<J>;
-    using type = forward_kernel<typename E::op,
-                                (Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0),
-                                workspace<Sched>::offsets.val_off[J],
-                                detail::shape_of_t<E>,
-                                typename kernel_args_of<Sched, J, true>::shapes, Args...>;
+    using type =
+        forward_kernel<typename E::op,
+                       (Sched::t.active[J] && plan_extents<typename Sched::plan>::saved[J] > 0),
+                       workspace<Sched>::offsets.val_off[J], detail::shape_of_t<E>,
+                       typename kernel_args_of<Sched, J, true>::shapes, Args...>;
 };
 
 /// What the forward step of entry J is: nothing (0), an elementwise loop (1), a reduction (2), a

@@ -610,7 +610,9 @@ constexpr bool has_backward_loop(const tables<N, A>& t, std::size_t k) {
 }
 
 /// Loop (j, forward)'s row in a loop table: 2j + forward.
-constexpr std::size_t loop_row(std::size_t j, bool forward) { return 2 * j + (forward ? 1 : 0); }
+constexpr std::size_t loop_row(std::size_t j, bool forward) {
+    return 2 * j + (forward ? 1 : 0);
+}
 
 /// A flat list per loop: loop row r has count[r] entries, entry[start[r]] onwards.
 template <std::size_t Rows, std::size_t Size>
@@ -702,7 +704,8 @@ struct loop_facts {
             for (std::size_t h = 0; h < n; ++h) {
                 const std::size_t j = hit[h];
                 if (t.count[j] == 1 && t.domain[k] > 1) {
-                    if (list_slot(r.slots, k, j) == none) r.slots.entry[used + r.slots.count[k]++] = j;
+                    if (list_slot(r.slots, k, j) == none)
+                        r.slots.entry[used + r.slots.count[k]++] = j;
                 } else if (cols[j] != loop_cols) {
                     // a column broadcast over the loop's rows: every element of a row adds into
                     // the same element of this adjoint
