@@ -44,3 +44,32 @@ BOOST_AUTO_TEST_CASE(a_family_of_variables_in_a_pack) {
 BOOST_AUTO_TEST_CASE(names_print_as_written) {
     BOOST_TEST(ctgrad::to_string(x<10> * ctgrad::var<"y">) == "x10 * y");
 }
+
+// Node types are keyed by a hash of their arguments (detail/args_key.hpp). Variables whose
+// names share a long prefix must give different keys with both compilers: clang++ prints only
+// the first ten characters of a variable's name in __PRETTY_FUNCTION__ ("bn.running..."), so
+// a hash of the printed name made `m + v` and `m + m` one type (a redefinition error).
+namespace long_prefix {
+constexpr auto m = ctgrad::var<"bn.running_mean">;
+constexpr auto v = ctgrad::var<"bn.running_var">;
+constexpr auto p = ctgrad::var<"layer_0123456789.weight_a">;
+constexpr auto q = ctgrad::var<"layer_0123456789.weight_b">;
+template <class A, class B>
+inline constexpr bool same = std::is_same_v<std::remove_cvref_t<A>, std::remove_cvref_t<B>>;
+static_assert(!same<decltype(m + v), decltype(m + m)>);
+static_assert(!same<decltype(m + v), decltype(v + m)>);
+static_assert(!same<decltype(p * q), decltype(q * p)>);
+static_assert(same<decltype(p * q), decltype(p * q)>);
+constexpr auto f = m * v + p * q + m * m;
+static_assert(ctgrad::gradient(f, m = 1.0, v = 2.0, p = 3.0, q = 4.0)[q] == 3.0);
+static_assert(ctgrad::gradient(f, m = 1.0, v = 2.0, p = 3.0, q = 4.0)[m] == 4.0);
+}  // namespace long_prefix
+
+BOOST_AUTO_TEST_CASE(variables_with_a_long_common_prefix_are_distinct) {
+    using namespace long_prefix;
+    double x = 1.5;
+    const auto g = ctgrad::gradient(f, m = x, v = 2.0, p = 3.0, q = 4.0);
+    BOOST_TEST(g[m] == 2 * x + 2.0);
+    BOOST_TEST(g[v] == x);
+    BOOST_TEST(g[p] == 4.0);
+}

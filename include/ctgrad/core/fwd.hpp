@@ -18,6 +18,15 @@ struct scalar_kind {};
 template <fixed_string Name, class Kind = scalar_kind>
 struct variable;
 
+/// A variable's hash spells every character of its name (its printed name need not:
+/// detail::type_hash).
+template <fixed_string Name, class Kind>
+struct detail::type_hash<variable<Name, Kind>> {
+    static constexpr std::uint64_t value = detail::mix64(
+        detail::fnv1a(detail::fnv1a(detail::fnv1a_offset, "ctgrad::variable:"), Name.view()) ^
+        detail::type_hash<Kind>::value);
+};
+
 template <std::intmax_t Num, std::intmax_t Den = 1>
 struct literal;
 

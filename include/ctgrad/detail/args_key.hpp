@@ -30,22 +30,51 @@
 
 namespace ctgrad::detail {
 
-/// FNV-1a over the printed name of this function, which spells T... (each argument a short
-/// name: a node prints as its op and its args_key), then a finaliser (splitmix64's) so that
-/// nearby strings give unrelated keys.
-template <class... T>
-constexpr std::uint64_t list_hash() noexcept {
-    const std::string_view s = __PRETTY_FUNCTION__;
-    std::uint64_t h = 14695981039346656037ull;
+/// FNV-1a of the characters of s, continuing from h.
+constexpr std::uint64_t fnv1a(std::uint64_t h, std::string_view s) noexcept {
     for (const char c : s) {
         h ^= static_cast<unsigned char>(c);
         h *= 1099511628211ull;
     }
+    return h;
+}
+
+inline constexpr std::uint64_t fnv1a_offset = 14695981039346656037ull;
+
+/// splitmix64's finaliser: nearby inputs give unrelated keys.
+constexpr std::uint64_t mix64(std::uint64_t h) noexcept {
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 27;
     h *= 0x94d049bb133111ebull;
     h ^= h >> 31;
+    return h;
+}
+
+/// FNV-1a over the printed name of this function, which spells T (a short name: a node
+/// prints as its op and its args_key).
+template <class T>
+constexpr std::uint64_t printed_hash() noexcept {
+    return mix64(fnv1a(fnv1a_offset, __PRETTY_FUNCTION__));
+}
+
+/// The hash of one type. By default its printed name; a type whose printed name can elide
+/// part of it specialises this with a hash of its parts. clang++ prints at most ten elements
+/// of an array inside a class-type template argument and then "...", so two variables whose
+/// names share their first ten characters ("bn.running_mean", "bn.running_var") print
+/// alike: variables are hashed from every character of their name (core/fwd.hpp).
+template <class T>
+struct type_hash {
+    static constexpr std::uint64_t value = printed_hash<T>();
+};
+
+/// The hash of a list of types: each type's hash, combined in order.
+template <class... T>
+constexpr std::uint64_t list_hash() noexcept {
+    // An array and a loop, not a fold: clang++ refuses folds over more than 256 arguments.
+    const std::uint64_t parts[sizeof...(T) + 1] = {type_hash<T>::value..., 0};
+    std::uint64_t h = mix64(fnv1a_offset ^ sizeof...(T));
+    for (std::size_t i = 0; i < sizeof...(T); ++i) h = mix64((h ^ parts[i]) * 1099511628211ull);
     return h;
 }
 
