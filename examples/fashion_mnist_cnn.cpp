@@ -312,8 +312,11 @@ int main(int argc, char** argv) try {
         const double secs = bar.seconds();
         bar.end_epoch();
         last_loss = loss_sum / double(batches);
-        std::printf("epoch %d: loss %.4f, train accuracy %.1f%%, test accuracy %.1f%%, %.1f s\n",
-                    epoch, loss_sum / double(batches), 100 * train_acc, 100 * test_acc, secs);
+        char train_text[32] = "not measured";  // --train-accuracy 0
+        if (opt.train_accuracy)
+            std::snprintf(train_text, sizeof train_text, "%.1f%%", 100 * train_acc);
+        std::printf("epoch %d: loss %.4f, train accuracy %s, test accuracy %.1f%%, %.1f s\n", epoch,
+                    loss_sum / double(batches), train_text, 100 * test_acc, secs);
         if (!opt.checkpoint.empty()) ctgrad::io::save(opt.checkpoint, params, optimizer, state);
         csv << epoch << ',' << loss_sum / double(batches) << ',' << train_acc << ',' << test_acc
             << ',' << secs << std::endl;  // flushed: a long run can be followed
