@@ -61,6 +61,13 @@ struct type_list;
 template <class Op, class Key>
 struct node_c;
 
+/// A node's hash: its op's and its key's (a node's printed name is short, but this saves a
+/// function per node type: one per op).
+template <class Op, std::uint64_t H>
+struct detail::type_hash<node_c<Op, detail::args_key<H>>> {
+    static constexpr std::uint64_t value = detail::mix64(detail::type_hash<Op>::value ^ H);
+};
+
 template <class Op, class... Args>
 using node = node_c<
     Op, typename detail::args_bind<detail::list_hash<Args...>(), detail::type_list<Args...>>::key>;
