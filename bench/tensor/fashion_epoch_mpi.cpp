@@ -1,7 +1,7 @@
 // The Fashion-MNIST epoch of fashion_epoch.hpp across MPI processes (ctgrad/parallel/mpi.hpp):
 //
 //   mpirun -np 2 build/bench/fashion_epoch_mpi [--repetitions R] [--threads T] [--batch G]
-//                                              [--fused 0|1]
+//                                              [--fused 0|1] [--split-wait 0|1]
 //
 // Every rank reads the training set, then R times: the He-uniform initial parameters of
 // mlp_cases (the same on every rank), one epoch of plain SGD at 0.05·G/64 over global batches
@@ -10,7 +10,10 @@
 // (parallel::data_parallel: 1 shard, or 2 shards on 2 threads with --threads 2), one
 // MPI_Allreduce averaging it, the same SGD update everywhere: with --fused 1 (the default)
 // mpi::average_then divides and updates chunk by chunk after the allreduce, one pass; with
-// --fused 0 mpi::average divides, then the update makes a second pass. The
+// --fused 0 mpi::average divides, then the update makes a second pass. With --split-wait 1 an
+// MPI_Barrier before each step's allreduce separates the time a rank waits for the other
+// ranks to finish their gradient ("wait": their skew) from the allreduce itself (a diagnostic:
+// the barrier adds one synchronisation per step). The
 // samples after the last full global batch are left out (distributed_batches drops the
 // remainder), so an epoch is 59968 samples at G = 64 (937 steps) and 59904 at G = 256 (234). The time of a repetition is the slowest rank's (MPI_Barrier
 // before, MPI_Allreduce MAX after); rank 0 prints each, their median, samples/s and the epoch
@@ -45,9 +48,11 @@ struct rank_trainer {
     inner t;
     const mpi::communicator* world;
     bool fused = true;
+    bool split_wait = false;
 
-    /// Seconds spent in each phase of the steps (gradient, allreduce, update), this rank.
-    std::array<double, 3> phase{};
+    /// Seconds spent in each phase of the steps (gradient, allreduce, update, and with
+    /// split_wait the barrier before the allreduce), this rank.
+    std::array<double, 4> phase{};
 
     float step(params& p, const typename local_case::data& d, float lr) {
         using clock = std::chrono::steady_clock;
@@ -55,7 +60,13 @@ struct rank_trainer {
         auto& g =
             t.dp.gradient(par::rows(inner::X, d.x), par::rows(inner::Y, d.y), inner::W1 = p.w1,
                           inner::b1 = p.b1, inner::W2 = p.w2, inner::b2 = p.b2);
-        const auto t1 = clock::now();
+        auto t1 = clock::now();
+        if (split_wait) {
+            world->barrier();
+            const auto tb = clock::now();
+            phase[3] += std::chrono::duration<double>(tb - t1).count();
+            t1 = tb;
+        }
         auto t2 = t1;
         if (fused) {
             // the allreduce, then the division by the ranks and the SGD update chunk by chunk
@@ -88,11 +99,12 @@ struct rank_trainer {
 };
 
 template <size_t Local, size_t Shards, size_t Threads>
-int run(const mpi::communicator& world, const dataset& data, int repetitions, bool fused) {
+int run(const mpi::communicator& world, const dataset& data, int repetitions, bool fused,
+        bool split_wait) {
     // plain SGD at 0.05 for a global batch of 64, scaled linearly with the global batch
     const float lr = learning_rate * float(Local * size_t(world.size())) / float(batch);
     using trainer = rank_trainer<Local, Shards, Threads>;
-    auto tr = std::make_unique<trainer>(trainer{{}, &world, fused});
+    auto tr = std::make_unique<trainer>(trainer{{}, &world, fused, split_wait});
     auto d = std::make_unique<typename trainer::local_case::data>();
     auto p = std::make_unique<params>();
     std::vector<double> times;
@@ -124,16 +136,19 @@ int run(const mpi::communicator& world, const dataset& data, int repetitions, bo
         mean_loss = total / double(samples);
         times.push_back(slowest);
         // where the time went: each phase's largest total over the ranks
-        std::array<double, 4> mine{gather, tr->phase[0], tr->phase[1], tr->phase[2]}, most{};
+        std::array<double, 5> mine{gather, tr->phase[0], tr->phase[1], tr->phase[2], tr->phase[3]},
+            most{};
         mpi::detail::check(
-            MPI_Allreduce(mine.data(), most.data(), 4, MPI_DOUBLE, MPI_MAX, world.get()),
+            MPI_Allreduce(mine.data(), most.data(), 5, MPI_DOUBLE, MPI_MAX, world.get()),
             "MPI_Allreduce");
         if (world.rank() == 0) {
+            char wait[40] = "";
+            if (split_wait) std::snprintf(wait, sizeof wait, "wait %.1f, ", 1e3 * most[4]);
             std::printf(
                 "repetition %d: %.1f ms, %.0f samples/s, epoch loss %.6f (ms, slowest rank: "
-                "gather %.1f, gradient %.1f, allreduce %.1f, update %.1f)\n",
+                "gather %.1f, gradient %.1f, %sallreduce %.1f, update %.1f)\n",
                 rep + 1, 1e3 * slowest, double(samples) / slowest, mean_loss, 1e3 * most[0],
-                1e3 * most[1], 1e3 * most[2], 1e3 * most[3]);
+                1e3 * most[1], wait, 1e3 * most[2], 1e3 * most[3]);
         }
     }
     std::sort(times.begin(), times.end());
@@ -166,6 +181,7 @@ int main(int argc, char** argv) try {
     size_t threads = 1;
     size_t global = 64;
     bool fused = true;
+    bool split_wait = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
         if (k == "--repetitions") {
@@ -176,6 +192,8 @@ int main(int argc, char** argv) try {
             global = std::stoul(argv[i + 1]);
         } else if (k == "--fused") {
             fused = std::stoi(argv[i + 1]) != 0;
+        } else if (k == "--split-wait") {
+            split_wait = std::stoi(argv[i + 1]) != 0;
         } else {
             throw std::invalid_argument("unknown option " + k);
         }
@@ -188,17 +206,17 @@ int main(int argc, char** argv) try {
     });
     switch (int(global) * 100 + world.size() * 10 + int(threads)) {
     case 6411:
-        return run<64, 1, 1>(world, *data, repetitions, fused);
+        return run<64, 1, 1>(world, *data, repetitions, fused, split_wait);
     case 6412:
-        return run<64, 2, 2>(world, *data, repetitions, fused);
+        return run<64, 2, 2>(world, *data, repetitions, fused, split_wait);
     case 6421:
-        return run<32, 1, 1>(world, *data, repetitions, fused);
+        return run<32, 1, 1>(world, *data, repetitions, fused, split_wait);
     case 6422:
-        return run<32, 2, 2>(world, *data, repetitions, fused);
+        return run<32, 2, 2>(world, *data, repetitions, fused, split_wait);
     case 25611:
-        return run<256, 1, 1>(world, *data, repetitions, fused);
+        return run<256, 1, 1>(world, *data, repetitions, fused, split_wait);
     case 25621:
-        return run<128, 1, 1>(world, *data, repetitions, fused);
+        return run<128, 1, 1>(world, *data, repetitions, fused, split_wait);
     default:
         throw std::invalid_argument(
             "run with a global batch (--batch) of 64 on 1 or 2 processes and 1 or 2 threads, "
