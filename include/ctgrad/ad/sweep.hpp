@@ -91,6 +91,51 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
     using type = typename common_number<all>::type;
 };
 
+/// common_number's choice as a rank: 3 long double, 2 double, 1 float, 0 none of them.
+template <class T>
+inline constexpr int number_rank = std::is_same_v<T, long double> ? 3
+                                   : std::is_same_v<T, double>    ? 2
+                                   : std::is_same_v<T, float>     ? 1
+                                                                  : 0;
+
+template <class List>
+struct constants_rank;
+
+template <class... T>
+struct constants_rank<ctgrad::detail::type_list<T...>> {
+    static constexpr int value = [] {
+        const int r[] = {number_rank<T>..., 0};
+        int m = 0;
+        for (const int k : r) m = k > m ? k : m;
+        return m;
+    }();
+};
+
+/// The same for the bindings of one call (every call site's set): the numbers bound to the
+/// plan's variables (each found once, by name, in one evaluation) and the root's run-time
+/// constants, without a class per entry named after the set (a set of hundreds of bindings has
+/// a name as long, and a plan hundreds of entries).
+template <class Plan, class... B, std::size_t... J>
+struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J...>> {
+    static constexpr int rank = [] {
+        constexpr int bound[] = {
+            number_rank<std::remove_cvref_t<decltype(std::declval<const B&>().get())>>..., 0};
+        const int constants =
+            constants_rank<ctgrad::detail::constants_of_t<typename Plan::root>>::value;
+        return []<class... V>(ctgrad::detail::type_list<V...>, const int(&r)[sizeof...(B) + 1],
+                              int m) {
+            constexpr std::size_t at[] = {
+                ctgrad::detail::binding_set<B...>::find(V::name.view())..., 0};
+            for (std::size_t i = 0; i < sizeof...(V); ++i) {
+                if (at[i] != ctgrad::detail::npos && r[at[i]] > m) m = r[at[i]];
+            }
+            return m;
+        }(typename Plan::variables{}, bound, constants);
+    }();
+    using type = std::conditional_t<rank == 3, long double,
+                                    std::conditional_t<rank == 1, float, double>>;
+};
+
 /// True when every variable of the plan is bound (no diagnostic).
 template <class Plan, class Set>
 constexpr bool all_bound_quietly() {

@@ -89,6 +89,23 @@ constexpr void bloom_add(bloom_t& b, std::uint64_t h) {
     b[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
 }
 
+/// The levels of a chain of first arguments (the leaf at depth 1, each node above it one
+/// deeper) are grouped in blocks of block_levels, each with a small filter of the shared entries
+/// its levels add, so that a lookup hops over blocks instead of walking every level (a shared
+/// entry added deep in a long chain, such as a recurrence's weight, is looked up at every step:
+/// a walk made the chain quadratic).
+inline constexpr std::size_t block_levels = 32;
+inline constexpr std::size_t block_words = 16;
+using block_bloom_t = std::array<std::uint64_t, block_words>;
+
+constexpr bool bloom_maybe(const block_bloom_t& b, std::uint64_t h) {
+    return ((b[(h >> 6) % block_words] >> (h & 63u)) & 1u) != 0;
+}
+
+constexpr void bloom_add(block_bloom_t& b, std::uint64_t h) {
+    b[(h >> 6) % block_words] |= std::uint64_t{1} << (h & 63u);
+}
+
 /// What a fragment is, as numbers and pointers (a constexpr value per expression type, named
 /// after that type: short names): its first argument's fragment, the entries it adds after that
 /// argument's list (All = false: `added`; All = true: `dadded`), the sizes of its lists, the
@@ -108,6 +125,11 @@ struct frag_info {
     entry_ref self{};
     bloom_t bloom{};   // of the shared entries of the entry list
     bloom_t dbloom{};  // of the distinct list
+    /// The last level of the previous block (nullptr in the first block), and filters of the
+    /// shared entries added by the levels of this block up to this one (see block_levels).
+    const frag_info* block = nullptr;
+    block_bloom_t block_bloom{};
+    block_bloom_t block_dbloom{};
 };
 
 /// Calls f on each entry of the entry list (All = false) or distinct list (All = true) of the
@@ -133,18 +155,29 @@ constexpr bool shared_entry(const entry_ref& e) {
     return All || e.pure;
 }
 
-/// Whether the list of `top` holds the shared entry h: a loop down the chain of first
-/// arguments (no allocation, no callback: the compilers' constant evaluators are slow at both),
-/// skipped when the chain's filter (bloom) says h is absent.
+/// Whether level p itself (not its first argument's list) adds the shared entry h.
+template <bool All>
+constexpr bool level_adds(const frag_info* p, std::uint64_t h) {
+    if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
+    const entry_ref* a = All ? p->dadded : p->added;
+    const std::size_t m = All ? p->n_dadded : p->n_added;
+    for (std::size_t k = 0; k < m; ++k) {
+        if (a[k].hash == h && shared_entry<All>(a[k])) return true;
+    }
+    return false;
+}
+
+/// Whether the list of `top` holds the shared entry h: skipped when the chain's filter (bloom)
+/// says h is absent, else a hop from block to block down the chain of first arguments, walking
+/// the levels of a block only when its filter may hold h (no allocation, no callback: the
+/// compilers' constant evaluators are slow at both).
 template <bool All>
 constexpr bool list_holds(const frag_info* top, std::uint64_t h) {
     if (!bloom_maybe(All ? top->dbloom : top->bloom, h)) return false;
-    for (const frag_info* p = top; p != nullptr; p = p->first) {
-        if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
-        const entry_ref* a = All ? p->dadded : p->added;
-        const std::size_t m = All ? p->n_dadded : p->n_added;
-        for (std::size_t k = 0; k < m; ++k) {
-            if (a[k].hash == h && shared_entry<All>(a[k])) return true;
+    for (const frag_info* p = top; p != nullptr; p = p->block) {
+        if (!bloom_maybe(All ? p->block_dbloom : p->block_bloom, h)) continue;
+        for (const frag_info* q = p; q != p->block; q = q->first) {
+            if (level_adds<All>(q, h)) return true;
         }
     }
     return false;
@@ -199,8 +232,12 @@ struct leaf_fragment : type_bind<entry_hash<E>, E> {
         frag_info f{
             nullptr, nullptr, 0, nullptr, 0, 1, 1, 1, entry_ref{entry_hash<E>, is_pure<E>::value},
             {},      {}};
-        if (is_pure<E>::value) bloom_add(f.bloom, entry_hash<E>);
+        if (is_pure<E>::value) {
+            bloom_add(f.bloom, entry_hash<E>);
+            bloom_add(f.block_bloom, entry_hash<E>);
+        }
         bloom_add(f.dbloom, entry_hash<E>);
+        bloom_add(f.block_dbloom, entry_hash<E>);
         return f;
     }();
     /// Which argument's entries come first (the largest argument's; 0 for a leaf).
@@ -277,11 +314,23 @@ struct node_fragment<N, type_list<A...>> : type_bind<entry_hash<N>, N> {
                     entry_ref{entry_hash<N>, N::pure_c::value},
                     fragment<first>::info.bloom,
                     fragment<first>::info.dbloom};
+        // The first level of a block starts its filters; the others continue their first's.
+        if ((f.depth - 1) % block_levels == 0) {
+            f.block = f.first;
+        } else {
+            f.block = f.first->block;
+            f.block_bloom = f.first->block_bloom;
+            f.block_dbloom = f.first->block_dbloom;
+        }
         for (std::size_t k = 0; k < entries::value.count; ++k) {
-            if (entries::value.items[k].pure) bloom_add(f.bloom, entries::value.items[k].hash);
+            if (entries::value.items[k].pure) {
+                bloom_add(f.bloom, entries::value.items[k].hash);
+                bloom_add(f.block_bloom, entries::value.items[k].hash);
+            }
         }
         for (std::size_t k = 0; k < all::value.count; ++k) {
             bloom_add(f.dbloom, all::value.items[k].hash);
+            bloom_add(f.block_dbloom, all::value.items[k].hash);
         }
         return f;
     }();
