@@ -91,6 +91,51 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
     using type = typename common_number<all>::type;
 };
 
+/// common_number's choice as a rank: 3 long double, 2 double, 1 float, 0 none of them.
+template <class T>
+inline constexpr int number_rank = std::is_same_v<T, long double> ? 3
+                                   : std::is_same_v<T, double>    ? 2
+                                   : std::is_same_v<T, float>     ? 1
+                                                                  : 0;
+
+template <class List>
+struct constants_rank;
+
+template <class... T>
+struct constants_rank<ctgrad::detail::type_list<T...>> {
+    static constexpr int value = [] {
+        const int r[] = {number_rank<T>..., 0};
+        int m = 0;
+        for (const int k : r) m = k > m ? k : m;
+        return m;
+    }();
+};
+
+/// The same for the bindings of one call (every call site's set): the numbers bound to the
+/// plan's variables (each found once, by name, in one evaluation) and the root's run-time
+/// constants, without a class per entry named after the set (a set of hundreds of bindings has
+/// a name as long, and a plan hundreds of entries).
+template <class Plan, class... B, std::size_t... J>
+struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J...>> {
+    static constexpr int rank = [] {
+        constexpr int bound[] = {
+            number_rank<std::remove_cvref_t<decltype(std::declval<const B&>().get())>>..., 0};
+        const int constants =
+            constants_rank<ctgrad::detail::constants_of_t<typename Plan::root>>::value;
+        return []<class... V>(ctgrad::detail::type_list<V...>, const int(&r)[sizeof...(B) + 1],
+                              int m) {
+            constexpr std::size_t at[] = {
+                ctgrad::detail::binding_set<B...>::find(V::name.view())..., 0};
+            for (std::size_t i = 0; i < sizeof...(V); ++i) {
+                if (at[i] != ctgrad::detail::npos && r[at[i]] > m) m = r[at[i]];
+            }
+            return m;
+        }(typename Plan::variables{}, bound, constants);
+    }();
+    using type = std::conditional_t<rank == 3, long double,
+                                    std::conditional_t<rank == 1, float, double>>;
+};
+
 /// True when every variable of the plan is bound (no diagnostic).
 template <class Plan, class Set>
 constexpr bool all_bound_quietly() {
@@ -196,9 +241,10 @@ struct value_step<Plan, J, E, std::enable_if_t<is_constant_v<E>>> {
     using type = constant_number<Plan::constant_slot[J]>;
 };
 
-/// The adjoint of entry J pushed to its arguments C...: argument I's contribution is made when
-/// bit I of Active is set, and assigns (instead of adding) when bit I of Assign is.
-template <class Op, std::size_t J, std::uint64_t Active, std::uint64_t Assign, std::size_t... C>
+/// The adjoint of entry J pushed to its arguments, the entries C...: the contributions to the
+/// arguments I... (the active ones), each assigning (instead of adding) when bit I of Assign is
+/// set.
+template <class Op, std::size_t J, std::uint64_t Assign, class Args, class Active>
 struct op_adjoint {};
 
 /// Nothing to push (an inactive entry or a leaf).
@@ -217,29 +263,30 @@ struct unmasked {
 template <class Mask = unmasked, class S, class A, std::size_t N>
 constexpr void push(no_adjoint, const std::array<S, N>&, std::array<A, N>&) {}
 
-/// Entry J's adjoint a[J] pushed to its arguments: each local partial (a number S) times the
-/// adjoint (a number, or a vector of lanes A), through Mask, assigned or added.
-template <class Mask = unmasked, class S, class A, std::size_t N, class Op, std::size_t J,
-          std::uint64_t Active, std::uint64_t Assign, std::size_t... C>
-constexpr void push(op_adjoint<Op, J, Active, Assign, C...>, const std::array<S, N>& v,
-                    std::array<A, N>& a) {
+/// The contribution of entry J to its I-th argument (entry c[I] of C...): the local partial (a
+/// number S) times the adjoint (a number, or a vector of lanes A), through Mask, assigned or
+/// added.
+template <class Mask, class Op, std::size_t J, std::size_t I, bool Assign, class S, class A,
+          std::size_t N, std::size_t... C>
+constexpr void contribute(std::index_sequence<C...>, const std::array<S, N>& v,
+                          std::array<A, N>& a) {
     constexpr std::size_t c[] = {C...};
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (
-            [&] {
-                if constexpr ((Active >> I) & 1u) {
-                    const A d = Mask::template apply<J>(
-                        static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J]);
-                    if constexpr ((Assign >> I) & 1u) {
-                        a[c[I]] = d;
-                    } else {
-                        a[c[I]] += d;
-                    }
-                }
-            }(),
-            ...);
+    const A d = Mask::template apply<J>(static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J]);
+    if constexpr (Assign) {
+        a[c[I]] = d;
+    } else {
+        a[c[I]] += d;
     }
-    (std::make_index_sequence<sizeof...(C)>{});
+}
+
+/// Entry J's adjoint a[J] pushed to its active arguments (one function per contribution, no
+/// closure: a sweep instantiates a few functions per entry, each named after numbers only).
+template <class Mask = unmasked, class S, class A, std::size_t N, class Op, std::size_t J,
+          std::uint64_t Assign, std::size_t... C, std::size_t... I>
+constexpr void push(op_adjoint<Op, J, Assign, std::index_sequence<C...>, std::index_sequence<I...>>,
+                    const std::array<S, N>& v, std::array<A, N>& a) {
+    (contribute<Mask, Op, J, I, ((Assign >> I) & 1u) != 0>(std::index_sequence<C...>{}, v, a),
+     ...);
 }
 
 /// The tables of the reverse sweep from the plan's root: Plan's own `active` and `assigns`.
@@ -249,6 +296,28 @@ struct root_tables {};
 template <class Plan, class Tables>
 using tables_t = std::conditional_t<std::is_same_v<Tables, root_tables>, Plan, Tables>;
 
+/// The positions of the set bits among the low K bits of Mask, as an index sequence (a class
+/// named after two numbers: shared by every entry with the same mask).
+template <std::uint64_t Mask, std::size_t K>
+struct set_bits {
+    static constexpr std::size_t count = [] {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < K; ++i) n += (Mask >> i) & 1u;
+        return n;
+    }();
+    static constexpr std::array<std::size_t, count + 1> at = [] {
+        std::array<std::size_t, count + 1> p{};
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < K; ++i) {
+            if ((Mask >> i) & 1u) p[n++] = i;
+        }
+        return p;
+    }();
+    template <std::size_t... P>
+    static std::index_sequence<at[P]...> positions(std::index_sequence<P...>);
+    using type = decltype(positions(std::make_index_sequence<count>{}));
+};
+
 template <class Plan, std::size_t J, class Seq, class Tables = root_tables>
 struct op_adjoint_of;
 
@@ -256,10 +325,13 @@ template <class Plan, std::size_t J, std::size_t... I, class Tables>
 struct op_adjoint_of<Plan, J, std::index_sequence<I...>, Tables> {
     static_assert(sizeof...(I) <= 64, "ctgrad: an op with more than 64 arguments");
     using T = tables_t<Plan, Tables>;
-    using type =
-        op_adjoint<typename Plan::template expr<J>::op, J,
-                   ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u),
-                   ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u), Plan::child[J][I]...>;
+    static constexpr std::uint64_t active =
+        ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u);
+    using type = op_adjoint<
+        typename Plan::template expr<J>::op, J,
+        ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u),
+        std::index_sequence<Plan::child[J][I]...>,
+        typename set_bits<active, sizeof...(I)>::type>;
 };
 
 template <class Plan, std::size_t J, class Tables = root_tables,

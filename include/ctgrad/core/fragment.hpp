@@ -48,7 +48,7 @@ inline constexpr std::size_t copy_factor = 8;
 /// The hash of one type (detail/args_key.hpp): every entry of a plan has a short printed name
 /// (a node prints as its op and args_key), so this is one short function per distinct type.
 template <class E>
-inline constexpr std::uint64_t entry_hash = list_hash<E>();
+inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -77,8 +77,13 @@ struct entry_ref {
     bool pure = false;
 };
 
-/// A filter of the shared hashes of a list (one bit per hash): a clear bit proves absence.
-inline constexpr std::size_t bloom_words = 64;
+/// The levels of a chain of first arguments (the leaf at depth 1, each node above it one
+/// deeper) are grouped in blocks of block_levels, each with a small filter (one bit per hash; a
+/// clear bit proves absence) of the shared entries its levels add, so that a lookup hops over
+/// blocks instead of walking every level. (A walk made long chains quadratic: a shared entry
+/// added deep in a chain, such as a recurrence's weight, is looked up again at every step.)
+inline constexpr std::size_t block_levels = 32;
+inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
 
 constexpr bool bloom_maybe(const bloom_t& b, std::uint64_t h) {
@@ -106,8 +111,11 @@ struct frag_info {
     std::size_t dsize = 1;
     std::size_t depth = 1;
     entry_ref self{};
-    bloom_t bloom{};   // of the shared entries of the entry list
-    bloom_t dbloom{};  // of the distinct list
+    /// The last level of the previous block (nullptr in the first block), and filters of the
+    /// shared entries added by the levels of this block up to this one (see block_levels).
+    const frag_info* block = nullptr;
+    bloom_t block_bloom{};
+    bloom_t block_dbloom{};
 };
 
 /// Calls f on each entry of the entry list (All = false) or distinct list (All = true) of the
@@ -133,18 +141,27 @@ constexpr bool shared_entry(const entry_ref& e) {
     return All || e.pure;
 }
 
-/// Whether the list of `top` holds the shared entry h: a loop down the chain of first
-/// arguments (no allocation, no callback: the compilers' constant evaluators are slow at both),
-/// skipped when the chain's filter (bloom) says h is absent.
+/// Whether level p itself (not its first argument's list) adds the shared entry h.
+template <bool All>
+constexpr bool level_adds(const frag_info* p, std::uint64_t h) {
+    if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
+    const entry_ref* a = All ? p->dadded : p->added;
+    const std::size_t m = All ? p->n_dadded : p->n_added;
+    for (std::size_t k = 0; k < m; ++k) {
+        if (a[k].hash == h && shared_entry<All>(a[k])) return true;
+    }
+    return false;
+}
+
+/// Whether the list of `top` holds the shared entry h: a hop from block to block down the chain
+/// of first arguments, walking the levels of a block only when its filter may hold h (no allocation, no callback: the
+/// compilers' constant evaluators are slow at both).
 template <bool All>
 constexpr bool list_holds(const frag_info* top, std::uint64_t h) {
-    if (!bloom_maybe(All ? top->dbloom : top->bloom, h)) return false;
-    for (const frag_info* p = top; p != nullptr; p = p->first) {
-        if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
-        const entry_ref* a = All ? p->dadded : p->added;
-        const std::size_t m = All ? p->n_dadded : p->n_added;
-        for (std::size_t k = 0; k < m; ++k) {
-            if (a[k].hash == h && shared_entry<All>(a[k])) return true;
+    for (const frag_info* p = top; p != nullptr; p = p->block) {
+        if (!bloom_maybe(All ? p->block_dbloom : p->block_bloom, h)) continue;
+        for (const frag_info* q = p; q != p->block; q = q->first) {
+            if (level_adds<All>(q, h)) return true;
         }
     }
     return false;
@@ -192,17 +209,49 @@ constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
     return h;
 }
 
+/// The fragment facts of a leaf (plain functions, not templates: nothing is instantiated per
+/// expression type to compute them, only evaluated).
+constexpr frag_info leaf_info(entry_ref self) {
+    frag_info f{};
+    f.self = self;
+    if (self.pure) bloom_add(f.block_bloom, self.hash);
+    bloom_add(f.block_dbloom, self.hash);
+    return f;
+}
+
+/// The fragment facts of a node: its first argument's fragment, the entries it adds to the
+/// entry list and to the distinct list, itself.
+constexpr frag_info node_info(const frag_info* first, const entry_ref* added, std::size_t n_added,
+                              const entry_ref* dadded, std::size_t n_dadded, entry_ref self) {
+    frag_info f{};
+    f.first = first;
+    f.added = added;
+    f.n_added = n_added;
+    f.dadded = dadded;
+    f.n_dadded = n_dadded;
+    f.size = first->size + n_added;
+    f.dsize = first->dsize + n_dadded;
+    f.depth = first->depth + 1;
+    f.self = self;
+    // The first level of a block starts its filters; the others continue their first's.
+    if ((f.depth - 1) % block_levels == 0) {
+        f.block = first;
+    } else {
+        f.block = first->block;
+        f.block_bloom = first->block_bloom;
+        f.block_dbloom = first->block_dbloom;
+    }
+    for (std::size_t k = 0; k < n_added; ++k) {
+        if (added[k].pure) bloom_add(f.block_bloom, added[k].hash);
+    }
+    for (std::size_t k = 0; k < n_dadded; ++k) bloom_add(f.block_dbloom, dadded[k].hash);
+    return f;
+}
+
 /// The fragment of a leaf (variable, literal, run-time constant): itself.
 template <class E>
 struct leaf_fragment : type_bind<entry_hash<E>, E> {
-    static constexpr frag_info info = [] {
-        frag_info f{
-            nullptr, nullptr, 0, nullptr, 0, 1, 1, 1, entry_ref{entry_hash<E>, is_pure<E>::value},
-            {},      {}};
-        if (is_pure<E>::value) bloom_add(f.bloom, entry_hash<E>);
-        bloom_add(f.dbloom, entry_hash<E>);
-        return f;
-    }();
+    static constexpr frag_info info = leaf_info(entry_ref{entry_hash<E>, is_pure<E>::value});
     /// Which argument's entries come first (the largest argument's; 0 for a leaf).
     using first_arg = std::integral_constant<std::size_t, 0>;
     /// Set when the expression was refused (an exploding copy, already diagnosed): its
@@ -265,26 +314,10 @@ struct node_fragment<N, type_list<A...>> : type_bind<entry_hash<N>, N> {
     using entries = node_added<false, first, others, N>;
     /// The distinct subexpressions (a pure node's are its entries).
     using all = std::conditional_t<N::pure_c::value, entries, node_added<true, first, others, N>>;
-    static constexpr frag_info info = [] {
-        frag_info f{&fragment<first>::info,
-                    entries::value.items.data(),
-                    entries::value.count,
-                    all::value.items.data(),
-                    all::value.count,
-                    fragment<first>::info.size + entries::value.count,
-                    fragment<first>::info.dsize + all::value.count,
-                    fragment<first>::info.depth + 1,
-                    entry_ref{entry_hash<N>, N::pure_c::value},
-                    fragment<first>::info.bloom,
-                    fragment<first>::info.dbloom};
-        for (std::size_t k = 0; k < entries::value.count; ++k) {
-            if (entries::value.items[k].pure) bloom_add(f.bloom, entries::value.items[k].hash);
-        }
-        for (std::size_t k = 0; k < all::value.count; ++k) {
-            bloom_add(f.dbloom, all::value.items[k].hash);
-        }
-        return f;
-    }();
+    static constexpr frag_info info =
+        node_info(&fragment<first>::info, entries::value.items.data(), entries::value.count,
+                  all::value.items.data(), all::value.count,
+                  entry_ref{entry_hash<N>, N::pure_c::value});
     /// The plan copies impure subexpressions so often that it is refused (see make_node).
     using refused_c = std::bool_constant<(!N::pure_c::value && info.size > copy_budget &&
                                           info.size > copy_factor * info.dsize)>;

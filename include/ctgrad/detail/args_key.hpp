@@ -166,9 +166,15 @@ struct list_registry<H, std::index_sequence<J...>, type_list<E...>,
                                                      sizeof(pos_bind<H, J, E, U>))...>;
 };
 
-/// The J-th element of the list registered under H.
+/// The J-th element of the list registered under H: a class, so that the lookup (a call
+/// resolved by argument-dependent lookup) is made once per entry, however often it is named.
 template <std::uint64_t H, std::size_t J>
-using registered_at = std::remove_pointer_t<decltype(entry_at(at_key<H, J>{}))>;
+struct registered_at_c {
+    using type = std::remove_pointer_t<decltype(entry_at(at_key<H, J>{}))>;
+};
+
+template <std::uint64_t H, std::size_t J>
+using registered_at = typename registered_at_c<H, J>::type;
 
 /// The position of the unique element E of the list registered under H.
 template <std::uint64_t H, class E>
