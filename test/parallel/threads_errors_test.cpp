@@ -2,7 +2,8 @@
 // program) makes data_parallel::run rethrow on the caller with nothing reduced, no update
 // called and the gradient and parameters left as they were, on the first call (no shard
 // gradient exists yet) and on later ones (the other shards' are stale), for every thread count;
-// the data_parallel works again afterwards. A pool whose k-th worker fails to start throws from
+// the data_parallel works again afterwards. Adam stepping on the threads (begin_step, then
+// step_range in the update) keeps its step count and moments when a shard throws. A pool whose k-th worker fails to start throws from
 // its constructor after stopping and joining the workers it started (no thread left waiting).
 // A small network, so that this TU compiles fast.
 #define BOOST_TEST_MODULE parallel_threads_errors
@@ -15,9 +16,11 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
+#include <ctgrad/nn/optim.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
 namespace par = ctgrad::parallel;
@@ -107,6 +110,47 @@ BOOST_AUTO_TEST_CASE(a_failing_shard_reduces_nothing_and_updates_nothing) {
         a_failing_shard_changes_nothing<2>(threads, 0);
         a_failing_shard_changes_nothing<3>(threads, 2);
     }
+}
+
+BOOST_AUTO_TEST_CASE(adam_on_the_threads_loses_nothing_to_a_failing_shard) {
+    // opt.begin_step() before the call, step_range in the update; a shard throws: the step
+    // count, the moments and the parameters stay as they were, and the run continues as one
+    // that never saw the failure, bit for bit
+    using pack = ctgrad::nn::parameters<ctgrad::detail::type_list<std::remove_cvref_t<decltype(W)>>>;
+    problem<2> p;
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<2>(pool, loss, ctgrad::wrt(W));
+    pack ok, failing;
+    ok[W] = p.w;
+    failing[W] = p.w;
+    ctgrad::nn::adam a(ok, {.lr = 0.05}), b(failing, {.lr = 0.05});
+    const auto adam_step = [&](ctgrad::nn::adam<pack>& opt, pack& params, bool fail) {
+        opt.begin_step();
+        dp.run(
+            [&](std::size_t k) {
+                if (fail && k == 1) throw std::runtime_error("shard failed");
+            },
+            [&](auto v, std::size_t first, std::size_t count) {
+                opt.step_range(params, dp.result(), v, first, count);
+            },
+            par::rows(X, p.x), par::rows(Y, p.y), W = params[W]);
+    };
+    for (std::size_t s = 0; s < 3; ++s) {
+        adam_step(a, ok, false);
+        const auto w = bytes(failing[W]), m = bytes(b.first_moment()[W]),
+                   v = bytes(b.second_moment()[W]);
+        BOOST_CHECK_THROW(adam_step(b, failing, true), std::runtime_error);
+        BOOST_TEST(b.steps() == s);
+        BOOST_TEST(bytes(failing[W]) == w);
+        BOOST_TEST(bytes(b.first_moment()[W]) == m);
+        BOOST_TEST(bytes(b.second_moment()[W]) == v);
+        adam_step(b, failing, false);
+        BOOST_TEST(b.steps() == s + 1);
+        BOOST_TEST(bytes(failing[W]) == bytes(ok[W]));
+        BOOST_TEST(bytes(b.first_moment()[W]) == bytes(a.first_moment()[W]));
+        BOOST_TEST(bytes(b.second_moment()[W]) == bytes(a.second_moment()[W]));
+    }
+    BOOST_TEST(bytes(ok[W]) != bytes(p.w));  // it moved
 }
 
 BOOST_AUTO_TEST_CASE(a_worker_that_fails_to_start_leaves_no_thread_behind) {
