@@ -3,7 +3,10 @@
 // called and the gradient and parameters left as they were, on the first call (no shard
 // gradient exists yet) and on later ones (the other shards' are stale), for every thread count;
 // the data_parallel works again afterwards. Adam stepping on the threads (begin_step, then
-// step_range in the update) keeps its step count and moments when a shard throws. A pool whose k-th worker fails to start throws from
+// step_range in the update) keeps its step count and moments when a shard throws. A writable
+// nn::state pack whose variables the loss only reads (inference-mode batch norm) is accepted
+// (packs are checked variable by variable; the misuse, a pack the loss writes, is refused at
+// compile time: test/compile_fail/parallel/writable_pack_in_shards.cpp). A pool whose k-th worker fails to start throws from
 // its constructor after stopping and joining the workers it started (no thread left waiting).
 // A small network, so that this TU compiles fast.
 #define BOOST_TEST_MODULE parallel_threads_errors
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
+#include <ctgrad/nn.hpp>
 #include <ctgrad/nn/optim.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
@@ -193,4 +197,50 @@ BOOST_AUTO_TEST_CASE(writable_bindings_of_variables_the_network_only_reads_are_a
     const auto by_view = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = view));
     BOOST_TEST(by_ref == by_value);
     BOOST_TEST(by_view == by_value);
+}
+
+BOOST_AUTO_TEST_CASE(a_state_pack_the_loss_only_reads_is_accepted) {
+    // batch norm in inference mode reads its running estimates: the state pack (bound with
+    // std::ref) is shared by the shards; the result is the mean of one program's gradients over
+    // the two halves, and the state is left as it was
+    namespace nn = ctgrad::nn;
+    using bn = nn::batch_norm<"bn", out, float>;
+    constexpr auto net = nn::sequential(nn::dense<"fc", in, out, float>{}, bn{});
+    constexpr auto bloss = ctgrad::softmax_cross_entropy(net.inference(X), Y);
+    problem<2> p;
+    nn::parameters_of<decltype(net)> params;
+    nn::init::he(params, 5);
+    nn::state_of<decltype(net)> st;
+    for (std::size_t c = 0; c < out; ++c) {
+        st[bn::running_mean](c) = 0.25f * float(c + 1);
+        st[bn::running_var](c) = 0.5f + float(c);
+    }
+    const auto st0 = bytes(st[bn::running_mean]), sv0 = bytes(st[bn::running_var]);
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<2>(pool, bloss, params.wrt());
+    const auto& g = dp.gradient(params, st, par::rows(X, p.x), par::rows(Y, p.y));
+    ctgrad::program one(bloss, params.wrt());
+    float value = 0;
+    std::vector<float> want(params.count(), 0.0f);
+    for (std::size_t k = 0; k < 2; ++k) {
+        const ctgrad::tensor_view<const float, shard, in> xk(p.x.data() + k * shard * in);
+        const ctgrad::tensor_view<const float, shard, out> yk(p.y.data() + k * shard * out);
+        const auto& gk = one.gradient(params, st, X = xk, Y = yk);
+        value += gk.value / 2;
+        std::size_t i = 0;
+        params.for_each([&](auto v, const auto&) {
+            for (const float e : gk[v]) want[i++] += e / 2;
+        });
+    }
+    BOOST_TEST(g.value == value, boost::test_tools::tolerance(1e-6f));
+    std::size_t i = 0;
+    params.for_each([&](auto v, const auto&) {
+        for (const float e : dp.result()[v]) {
+            BOOST_TEST(e == want[i], boost::test_tools::tolerance(1e-5f));
+            ++i;
+        }
+    });
+    BOOST_TEST(i == params.count());
+    BOOST_TEST(bytes(st[bn::running_mean]) == st0);
+    BOOST_TEST(bytes(st[bn::running_var]) == sv0);
 }

@@ -263,8 +263,8 @@ private:
         static_assert(!ctgrad::detail::any_true_v<detail::binds_written<E, A>::value...>,
                       "ctgrad::parallel::input_split: a variable that the network writes "
                       "(dropout's step, batch-norm running estimates) is bound to writable "
-                      "memory: every shard would write it at once; bind it read-only "
-                      "(docs/parallel.md)");
+                      "memory (std::ref, or an nn::state pack): every shard would write it at "
+                      "once; bind it read-only (docs/parallel.md)");
         using T = scalar_type;
         const T* x = static_cast<const T*>(detail::find_data<is_x>(a...));
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
