@@ -444,6 +444,40 @@ struct failure_flag : std::atomic<bool> {
     failure_flag& operator=(failure_flag&&) noexcept { return *this; }
 };
 
+/// The job that data_parallel and input_split run on each thread of the pool: `shards()` (this
+/// thread's shard gradients), the barrier, then `reduce()` (this thread's part of the reduction
+/// and update). A shard that throws sets `failed` before the barrier; then no thread reduces
+/// (another shard's gradient may be missing, or stale from the last call) and the error is
+/// rethrown on this thread (pool::run rethrows it on the caller): the gradient and whatever
+/// the update writes are left as they were. `failed` is cleared by the caller before the job.
+template <class Pool, class Shards, class Reduce>
+void shard_job(Pool& pool, failure_flag& failed, Shards&& shards, Reduce&& reduce) {
+    std::exception_ptr error;
+    try {
+        shards();
+    } catch (...) {
+        error = std::current_exception();
+        failed.store(true, std::memory_order_relaxed);
+    }
+    pool.arrive_and_wait();  // every shard done (the barrier orders `failed` too)
+    if (!error && !failed.load(std::memory_order_relaxed)) {
+        try {
+            reduce();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
+}
+
+/// The loss over the batch from the shards' values, added in shard order: their mean or sum.
+template <std::size_t Shards, class R, class S>
+S shard_value(const std::array<S, Shards>& values, R red) {
+    S v = values[0];
+    for (std::size_t k = 1; k < Shards; ++k) v += values[k];
+    return red == R::mean && Shards > 1 ? v / S(Shards) : v;
+}
+
 /// Elements reduced before they are handed to the update: 16 KB of S, so that the chunk of
 /// every shard and of the result fit in L1 together.
 template <class S, std::size_t Shards>
@@ -565,37 +599,26 @@ public:
         // pool::run rethrows the error: the gradient and the parameters stay as they were.
         failed_.store(false, std::memory_order_relaxed);
         auto job = [&](std::size_t t, std::size_t n) {
-            std::exception_ptr error;
-            try {
-                for (std::size_t k = t; k < Shards; k += n) {
-                    prepare(k);
-                    const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
-                    values_[k] = g.value;
-                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-                        std::index_sequence<I...>) {
-                        ((src_[I][k] =
-                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
-                         ...);
-                    });
-                }
-            } catch (...) {
-                error = std::current_exception();
-                failed_.store(true, std::memory_order_relaxed);
-            }
-            pool_->arrive_and_wait();  // every shard done (the barrier orders failed_ too)
-            if (!error && !failed_.load(std::memory_order_relaxed)) {
-                try {
-                    reduce_slice(t, n, update);
-                } catch (...) {
-                    error = std::current_exception();
-                }
-            }
-            if (error) std::rethrow_exception(error);
+            detail::shard_job(
+                *pool_, failed_,
+                [&] {
+                    for (std::size_t k = t; k < Shards; k += n) {
+                        prepare(k);
+                        const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
+                        values_[k] = g.value;
+                        ctgrad::detail::static_for_chunks<sizeof...(V)>(
+                            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                                ((src_[I][k] = g[ctgrad::detail::at_t<
+                                                     ctgrad::detail::type_list<V...>, I>{}]
+                                                   .data()),
+                                 ...);
+                            });
+                    }
+                },
+                [&] { reduce_slice(t, n, update); });
         };
         pool_->run(job);
-        scalar_type v = values_[0];
-        for (std::size_t k = 1; k < Shards; ++k) v += values_[k];
-        grad_.value = red_ == reduction::mean && Shards > 1 ? v / scalar_type(Shards) : v;
+        grad_.value = detail::shard_value(values_, red_);
         return grad_;
     }
 
