@@ -2,8 +2,9 @@
 // files hold the counter as the integer in its element's bits, bit for bit; version-1 files,
 // written when the counter was a float count (1.0f after one step), are converted on load
 // instead of reading 937.0f as 1 148 338 176 steps; a version-1 file that already held the
-// counter as bits keeps it; Adam's step count ("adam.step", also a tensor [1] named *.step, but
-// in the optimizer's pack, a double value in every version) is not touched.
+// counter as bits keeps it; Adam's step count ("adam.step", also a tensor [1] named *.step, a
+// double value in every version) and a user's state variable named "x.step" are not touched:
+// counters are known by their declaration (ctgrad::dropout_counter), not their name.
 #define BOOST_TEST_MODULE io_checkpoint_counter
 #include <boost/test/unit_test.hpp>
 
@@ -123,16 +124,44 @@ void make_v1(const fs::path& file, std::string_view name, T element) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(counters_are_recognised_by_name_kind_and_shape) {
+BOOST_AUTO_TEST_CASE(counters_are_recognised_by_their_declaration) {
     static_assert(ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(drop::step)>>());
     static_assert(ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(ddrop::step)>>());
+    static_assert(ctgrad::detail::is_dropout_counter<
+                  std::remove_cvref_t<decltype(ctgrad::dropout_counter<"c", double>)>>());
     static_assert(
         !ctgrad::detail::is_dropout_counter<std::remove_cvref_t<decltype(bn::running_mean)>>());
+    // the name is not the tag: a plain variable named like the layer's counter is not one
     static_assert(!ctgrad::detail::is_dropout_counter<
-                  ctgrad::variable<"x.step", ctgrad::tensor<float, 2>>>());  // not [1]
+                  ctgrad::variable<"drop.step", ctgrad::tensor<float, 1>>>());
     static_assert(!ctgrad::detail::is_dropout_counter<
-                  ctgrad::variable<"x.steps", ctgrad::tensor<float, 1>>>());
+                  ctgrad::variable<"x.step", ctgrad::tensor<float, 1>>>());
+    // a pack lists (and `pack[v]` finds) a tagged counter as the plain variable
+    static_assert(ctgrad::detail::list_contains_v<
+                  state_t::variables, ctgrad::variable<"drop.step", ctgrad::tensor<float, 1>>>);
     BOOST_TEST(true);
+}
+
+// A user's state variable that happens to be named "x.step" (a tensor [1] of float, like a
+// counter) holds a number: a version-1 file's 937.0f stays 937.0f (read as a counter it was
+// converted to the integer 937 in the element's bits, a subnormal float).
+BOOST_AUTO_TEST_CASE(a_user_variable_named_step_is_not_a_counter) {
+    scratch s;
+    constexpr auto xs = ctgrad::var<"x.step", ctgrad::tensor<float, 1>>;
+    using user_state = nn::state<ctgrad::detail::type_list<std::remove_cvref_t<decltype(xs)>>>;
+    user_state st;
+    const fs::path file = s.dir / "user.ckpt";
+    for (const float x : {1.0f, 937.0f, 2.5f}) {
+        st[xs](0) = x;
+        io::save(file, st);
+        user_state back;
+        io::load(file, back);
+        BOOST_TEST(back[xs](0) == x);  // version 2
+        make_v1(file, "x.step", x);
+        user_state back1;
+        io::load(file, back1);
+        BOOST_TEST(back1[xs](0) == x);  // version 1: not converted
+    }
 }
 
 BOOST_AUTO_TEST_CASE(version_2_keeps_the_counter_bit_for_bit) {

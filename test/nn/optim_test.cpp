@@ -232,6 +232,35 @@ BOOST_AUTO_TEST_CASE(adam_in_ranges_equals_the_whole_step) {
     BOOST_TEST(by_norm.steps() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_begun_step_that_no_range_applied_is_not_counted) {
+    // begin_step, then the gradient throws before any step_range (a shard's error on the
+    // threads): the step count and the moments stay as they were, and the next begin_step
+    // begins the same step again; the run equals one that never saw the failure, bit for bit
+    pack ok = make_pack(p0), failing = make_pack(p0);
+    nn::adam a(ok, {.lr = 0.01}), b(failing, {.lr = 0.01});
+    for (int s = 0; s < 3; ++s) {
+        const pack g = make_pack(grads[s]);
+        a.begin_step();
+        a.step_range(ok, g, fc::weight{}, 0, 6);
+        a.step_range(ok, g, fc::bias{}, 0, 3);
+        const vec m = flat(b.first_moment()), v = flat(b.second_moment());
+        b.begin_step();  // ... and the gradient threw
+        BOOST_TEST(b.steps() == std::size_t(s));
+        BOOST_TEST(flat(b.first_moment()) == m, tt::per_element());
+        BOOST_TEST(flat(b.second_moment()) == v, tt::per_element());
+        b.begin_step();
+        b.step_range(failing, g, fc::bias{}, 0, 3);
+        b.step_range(failing, g, fc::weight{}, 0, 6);
+        BOOST_TEST(b.steps() == std::size_t(s + 1));
+        BOOST_TEST(flat(failing) == flat(ok), tt::per_element());
+        BOOST_TEST(flat(b.first_moment()) == flat(a.first_moment()), tt::per_element());
+    }
+    // a begun step dropped by a whole step: counted once
+    b.begin_step();
+    b.step(failing, make_pack(grads[0]));
+    BOOST_TEST(b.steps() == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(clipping_by_global_norm_and_by_value) {
     const pack g = make_pack(grads[0]);
     const double n = norm(grads[0]);

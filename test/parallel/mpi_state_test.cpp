@@ -3,7 +3,8 @@
 // unsigned integer in its element's bits (tensor/dropout.hpp); averaged as a float it was
 // flushed to 0 under DAZ (a count below 2^23 is a subnormal float), or turned into a quiet NaN
 // (counts from 0x7f800001 on are signalling NaNs). average() now reduces counters as integers
-// (the mean, rounded down) and the other state tensors as floats.
+// (the mean, rounded down) and the other state tensors as floats; a counter is known by its
+// declaration (ctgrad::dropout_counter, as nn::dropout declares it), not by its name.
 //
 // Plain main, not Boost.Test: every rank prints its checks; the exit status is 0 only when all
 // of them held (mpirun returns non-zero when any rank does).
@@ -86,6 +87,16 @@ int main(int argc, char** argv) try {
             mpi::average(s, world);
         }
         check(ctgrad::dropout_step(s[ddrop::step]) == n, "a double counter of 2^40 + 5 steps");
+    }
+    // a user's state variable named like a counter ("x.step", a float tensor [1]) is a number,
+    // averaged as a float (counters are known by their declaration, ctgrad::dropout_counter)
+    {
+        constexpr auto xs = ctgrad::var<"x.step", ctgrad::tensor<float, 1>>;
+        nn::state<ctgrad::detail::type_list<std::remove_cvref_t<decltype(xs)>>> s;
+        s[xs](0) = 1.5f + float(world.rank());
+        mpi::average(s, world);
+        check(s[xs](0) == 1.5f + float(world.size() - 1) / 2.0f,
+              "a user variable named x.step is averaged as a float");
     }
     return failures == 0 ? 0 : 1;
 } catch (const std::exception& e) {

@@ -2,7 +2,11 @@
 // program) makes data_parallel::run rethrow on the caller with nothing reduced, no update
 // called and the gradient and parameters left as they were, on the first call (no shard
 // gradient exists yet) and on later ones (the other shards' are stale), for every thread count;
-// the data_parallel works again afterwards. A pool whose k-th worker fails to start throws from
+// the data_parallel works again afterwards. Adam stepping on the threads (begin_step, then
+// step_range in the update) keeps its step count and moments when a shard throws. A writable
+// nn::state pack whose variables the loss only reads (inference-mode batch norm) is accepted
+// (packs are checked variable by variable; the misuse, a pack the loss writes, is refused at
+// compile time: test/compile_fail/parallel/writable_pack_in_shards.cpp). A pool whose k-th worker fails to start throws from
 // its constructor after stopping and joining the workers it started (no thread left waiting).
 // A small network, so that this TU compiles fast.
 #define BOOST_TEST_MODULE parallel_threads_errors
@@ -15,9 +19,12 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
+#include <ctgrad/nn.hpp>
+#include <ctgrad/nn/optim.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
 namespace par = ctgrad::parallel;
@@ -109,6 +116,47 @@ BOOST_AUTO_TEST_CASE(a_failing_shard_reduces_nothing_and_updates_nothing) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(adam_on_the_threads_loses_nothing_to_a_failing_shard) {
+    // opt.begin_step() before the call, step_range in the update; a shard throws: the step
+    // count, the moments and the parameters stay as they were, and the run continues as one
+    // that never saw the failure, bit for bit
+    using pack = ctgrad::nn::parameters<ctgrad::detail::type_list<std::remove_cvref_t<decltype(W)>>>;
+    problem<2> p;
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<2>(pool, loss, ctgrad::wrt(W));
+    pack ok, failing;
+    ok[W] = p.w;
+    failing[W] = p.w;
+    ctgrad::nn::adam a(ok, {.lr = 0.05}), b(failing, {.lr = 0.05});
+    const auto adam_step = [&](ctgrad::nn::adam<pack>& opt, pack& params, bool fail) {
+        opt.begin_step();
+        dp.run(
+            [&](std::size_t k) {
+                if (fail && k == 1) throw std::runtime_error("shard failed");
+            },
+            [&](auto v, std::size_t first, std::size_t count) {
+                opt.step_range(params, dp.result(), v, first, count);
+            },
+            par::rows(X, p.x), par::rows(Y, p.y), W = params[W]);
+    };
+    for (std::size_t s = 0; s < 3; ++s) {
+        adam_step(a, ok, false);
+        const auto w = bytes(failing[W]), m = bytes(b.first_moment()[W]),
+                   v = bytes(b.second_moment()[W]);
+        BOOST_CHECK_THROW(adam_step(b, failing, true), std::runtime_error);
+        BOOST_TEST(b.steps() == s);
+        BOOST_TEST(bytes(failing[W]) == w);
+        BOOST_TEST(bytes(b.first_moment()[W]) == m);
+        BOOST_TEST(bytes(b.second_moment()[W]) == v);
+        adam_step(b, failing, false);
+        BOOST_TEST(b.steps() == s + 1);
+        BOOST_TEST(bytes(failing[W]) == bytes(ok[W]));
+        BOOST_TEST(bytes(b.first_moment()[W]) == bytes(a.first_moment()[W]));
+        BOOST_TEST(bytes(b.second_moment()[W]) == bytes(a.second_moment()[W]));
+    }
+    BOOST_TEST(bytes(ok[W]) != bytes(p.w));  // it moved
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_that_fails_to_start_leaves_no_thread_behind) {
     // worker 2 of 4 fails to start (as std::jthread's constructor throws std::system_error):
     // the constructor stops and joins workers 1 (started) and throws; nothing hangs
@@ -149,4 +197,50 @@ BOOST_AUTO_TEST_CASE(writable_bindings_of_variables_the_network_only_reads_are_a
     const auto by_view = bytes(dp.gradient(par::rows(X, p.x), par::rows(Y, p.y), W = view));
     BOOST_TEST(by_ref == by_value);
     BOOST_TEST(by_view == by_value);
+}
+
+BOOST_AUTO_TEST_CASE(a_state_pack_the_loss_only_reads_is_accepted) {
+    // batch norm in inference mode reads its running estimates: the state pack (bound with
+    // std::ref) is shared by the shards; the result is the mean of one program's gradients over
+    // the two halves, and the state is left as it was
+    namespace nn = ctgrad::nn;
+    using bn = nn::batch_norm<"bn", out, float>;
+    constexpr auto net = nn::sequential(nn::dense<"fc", in, out, float>{}, bn{});
+    constexpr auto bloss = ctgrad::softmax_cross_entropy(net.inference(X), Y);
+    problem<2> p;
+    nn::parameters_of<decltype(net)> params;
+    nn::init::he(params, 5);
+    nn::state_of<decltype(net)> st;
+    for (std::size_t c = 0; c < out; ++c) {
+        st[bn::running_mean](c) = 0.25f * float(c + 1);
+        st[bn::running_var](c) = 0.5f + float(c);
+    }
+    const auto st0 = bytes(st[bn::running_mean]), sv0 = bytes(st[bn::running_var]);
+    par::thread_pool pool(2);
+    auto dp = par::make_data_parallel<2>(pool, bloss, params.wrt());
+    const auto& g = dp.gradient(params, st, par::rows(X, p.x), par::rows(Y, p.y));
+    ctgrad::program one(bloss, params.wrt());
+    float value = 0;
+    std::vector<float> want(params.count(), 0.0f);
+    for (std::size_t k = 0; k < 2; ++k) {
+        const ctgrad::tensor_view<const float, shard, in> xk(p.x.data() + k * shard * in);
+        const ctgrad::tensor_view<const float, shard, out> yk(p.y.data() + k * shard * out);
+        const auto& gk = one.gradient(params, st, X = xk, Y = yk);
+        value += gk.value / 2;
+        std::size_t i = 0;
+        params.for_each([&](auto v, const auto&) {
+            for (const float e : gk[v]) want[i++] += e / 2;
+        });
+    }
+    BOOST_TEST(g.value == value, boost::test_tools::tolerance(1e-6f));
+    std::size_t i = 0;
+    params.for_each([&](auto v, const auto&) {
+        for (const float e : dp.result()[v]) {
+            BOOST_TEST(e == want[i], boost::test_tools::tolerance(1e-5f));
+            ++i;
+        }
+    });
+    BOOST_TEST(i == params.count());
+    BOOST_TEST(bytes(st[bn::running_mean]) == st0);
+    BOOST_TEST(bytes(st[bn::running_var]) == sv0);
 }

@@ -148,4 +148,38 @@ struct variable {
 template <fixed_string Name, class Kind = scalar_kind>
 inline constexpr variable<Name, Kind> var{};
 
+/// A variable V carrying a role Tag in its type, for the code that reads a pack of tensors
+/// (nn::state) and must know what a tensor holds beyond its kind: dropout's step counter
+/// (ctgrad::dropout_counter) is an integer in its element's bits, which checkpoints and
+/// parallel::mpi::average treat as such. A tagged variable binds (`v = std::ref(t)`) and indexes
+/// packs (`state[v]`) as V does; expressions hold V itself (the op that declares the role
+/// strips the tag), and packs list V (detail::untagged_t). The tag is the declaration's, not
+/// the name's: a plain `var<"x.step", tensor<float, 1>>` has no role.
+template <class V, class Tag>
+struct tagged_variable : V {
+    using variable_type = V;
+    using tag = Tag;
+    using V::operator=;
+};
+
+namespace detail {
+/// V without its role tag (V itself for a plain variable).
+template <class V>
+struct untagged {
+    using type = V;
+};
+template <class V, class Tag>
+struct untagged<tagged_variable<V, Tag>> {
+    using type = V;
+};
+template <class V>
+using untagged_t = typename untagged<V>::type;
+
+/// Whether V is a variable tagged with Tag.
+template <class V, class Tag>
+inline constexpr bool has_tag_v = false;
+template <class V, class Tag>
+inline constexpr bool has_tag_v<tagged_variable<V, Tag>, Tag> = true;
+}  // namespace detail
+
 }  // namespace ctgrad

@@ -33,9 +33,9 @@
 /// temporary file is fsync'ed before the rename and the directory after it, so a completed
 /// save also survives a power loss.
 ///
-/// Versions: 2 is 1 with dropout step counters (state tensors [1] named "<layer>.step",
-/// ctgrad::detail::is_dropout_counter) stored as the unsigned integer in their element's bits
-/// (tensor/dropout.hpp). Version-1 files are read as well: before the counter moved into the
+/// Versions: 2 is 1 with dropout step counters (state variables declared with
+/// ctgrad::dropout_counter, known by their type: ctgrad::detail::is_dropout_counter) stored as
+/// the unsigned integer in their element's bits (tensor/dropout.hpp). Version-1 files are read as well: before the counter moved into the
 /// element's bits, a version-1 file held it as a float count (1.0f after one step), which read
 /// as bits would be over 10^9 steps; such a count (a whole number ≥ 1) is converted on load,
 /// and anything else (a count already held as bits) is kept as is. Saving always writes
@@ -354,13 +354,6 @@ void replace_atomically(const std::filesystem::path& file, Write&& write, Error&
     }
 }
 
-/// Whether P is a pack of layer state (nn::state: batch norm's running estimates, dropout's
-/// step counters).
-template <class P>
-inline constexpr bool is_state_pack = false;
-template <class List>
-inline constexpr bool is_state_pack<nn::parameters<List, true>> = true;
-
 /// Checks magic, version, structure and checksum; returns the records and sets `version`.
 inline std::vector<record> parse(const std::filesystem::path& file,
                                  const std::vector<unsigned char>& b, std::uint32_t& version) {
@@ -559,12 +552,11 @@ void load(const std::filesystem::path& file, First& first, Rest&... rest) {
     // Validated: decoding cannot fail from here on.
     std::size_t k = 0;
     const auto get_pack = [&](auto& pack) {
-        // dropout counters are layer state (nn::state packs), not e.g. Adam's "adam.step"
-        constexpr bool layer_state = detail::is_state_pack<std::remove_cvref_t<decltype(pack)>>;
         pack.for_each([&](auto v, auto& t) {
             using T = typename std::remove_cvref_t<decltype(t)>::value_type;
             detail::decode<T>(buf.data() + records[k].data, t.data(), t.size());
-            if constexpr (layer_state && ctgrad::detail::is_dropout_counter<decltype(v)>()) {
+            // dropout counters by their type (not e.g. Adam's "adam.step" or a user's "x.step")
+            if constexpr (ctgrad::detail::is_dropout_counter<decltype(v)>()) {
                 if (version == 1) {
                     ctgrad::set_dropout_step(t,
                                              ctgrad::detail::dropout_counter_from_v1(t.data()[0]));

@@ -206,12 +206,12 @@ struct batch_norm2d {
 /// Inverted dropout with drop probability PNum/PDen (default 1/2) and mask seed Seed: in
 /// training (`layer(x)`) each element is zeroed with that probability and the others scaled by
 /// 1/(1 − p); at inference (`layer.inference(x)`) the identity. Its state is the step counter
-/// "Name.step" [1] (starts at 0; an nn::state pack holds it), which makes every step's mask new
+/// "Name.step" [1] (a ctgrad::dropout_counter; starts at 0; an nn::state pack holds it), which makes every step's mask new
 /// and a run reproducible from Seed.
 template <fixed_string Name, std::intmax_t PNum = 1, std::intmax_t PDen = 2, class T = float,
           std::uint64_t Seed = 0x5eed>
 struct dropout {
-    static constexpr auto step = var<joined_name<Name, ".step">, tensor<T, 1>>;
+    static constexpr auto step = dropout_counter<joined_name<Name, ".step">, T>;
     using parameters = ctgrad::detail::type_list<>;
     using state = ctgrad::detail::type_list<std::remove_cvref_t<decltype(step)>>;
 

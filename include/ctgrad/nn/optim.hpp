@@ -32,6 +32,7 @@
 #pragma once
 
 #include <algorithm>    // std::min, std::clamp
+#include <atomic>       // std::atomic (adam_state::pending_)
 #include <cmath>        // std::sqrt, std::pow, std::cos
 #include <cstddef>      // std::size_t
 #include <numbers>      // std::numbers::pi
@@ -375,6 +376,7 @@ public:
         const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
         scalar_type decay = scalar_type(0);
         if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
+        pending_.clear();  // a begun step that no range applied is dropped
         adam_step(p, g, m_, v_, ++t_, static_cast<const adam_options<scalar_type>&>(*this), decay);
     }
 
@@ -383,7 +385,10 @@ public:
     /// `begin_step()` once, then `step_range(p, g, v, first, count)` for disjoint ranges
     /// [first, first + count) of the parameters v that together cover every parameter, from
     /// any threads at once. The same arithmetic as step(p, g) element by element. Clipping by
-    /// norm needs the whole gradient first: begin_step refuses it (std::logic_error).
+    /// norm needs the whole gradient first: begin_step refuses it (std::logic_error). The step
+    /// is counted by the first step_range, not by begin_step: when the gradient throws before
+    /// any range is updated (a shard's error), the optimizer is left as it was (step count and
+    /// moments), and the next begin_step begins the same step again.
     void begin_step() {
         if (this->clip_norm > scalar_type(0)) {
             throw std::logic_error(
@@ -392,13 +397,15 @@ public:
         }
         scalar_type decay = scalar_type(0);
         if constexpr (requires { this->weight_decay; }) decay = this->weight_decay;
-        k_ =
-            adam_coefficients_at(++t_, static_cast<const adam_options<scalar_type>&>(*this), decay);
+        k_ = adam_coefficients_at(t_ + 1, static_cast<const adam_options<scalar_type>&>(*this),
+                                  decay);
+        pending_.set();
     }
 
     /// Elements [first, first + count) of parameter v (after begin_step).
     template <class List, class G, class Var>
     void step_range(parameters<List>& p, const G& g, Var v, std::size_t first, std::size_t count) {
+        if (pending_.take()) ++t_;  // one thread, once per step; the others only read k_
         const clipper<scalar_type> clip{this->clip_value, scalar_type(1)};
         adam_elements(p[v].data() + first, g[v].data() + first, m_[v].data() + first,
                       v_[v].data() + first, count,
@@ -427,6 +434,7 @@ public:
         zero(m_);
         zero(v_);
         t_ = 0;
+        pending_.clear();
     }
 
 private:
@@ -436,11 +444,32 @@ private:
         for_each_prefixed<"adam.m.">(self.m_, f);
         for_each_prefixed<"adam.v.">(self.v_, f);
         visit_count<"adam.step">(self.t_, f);
+        if constexpr (!std::is_const_v<Self>) self.pending_.clear();  // loaded: nothing begun
     }
+
+    /// Whether a step was begun (begin_step) and not yet counted: set by the caller, taken by
+    /// the first step_range of any thread. Copied as its value (the optimizer stays copyable).
+    struct pending_flag {
+        std::atomic<bool> on{false};
+        pending_flag() = default;
+        pending_flag(const pending_flag& o) : on(o.on.load()) {}
+        pending_flag& operator=(const pending_flag& o) {
+            on.store(o.on.load());
+            return *this;
+        }
+        void set() { on.store(true, std::memory_order_relaxed); }
+        void clear() { on.store(false, std::memory_order_relaxed); }
+        /// True for exactly one caller after set() (a load first: no write per range after it).
+        bool take() {
+            return on.load(std::memory_order_relaxed) &&
+                   on.exchange(false, std::memory_order_relaxed);
+        }
+    };
 
     P m_, v_;
     std::size_t t_ = 0;
     adam_coefficients<scalar_type> k_{};  // of the step begun by begin_step
+    pending_flag pending_;
 };
 
 }  // namespace detail

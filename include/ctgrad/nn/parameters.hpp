@@ -61,10 +61,11 @@ struct not_a_parameter_of_this_pack;
 template <class... V, bool Writable>
 class parameters<ctgrad::detail::type_list<V...>, Writable> {
 public:
-    using variables = ctgrad::detail::type_list<V...>;
+    /// The variables without their role tags (ctgrad::tagged_variable): what `pack[v]` looks up.
+    using variables = ctgrad::detail::type_list<ctgrad::detail::untagged_t<V>...>;
     using storage = boost::hana::basic_tuple<typename V::kind...>;
     /// The variables, as `gradient(..., wrt(...))` and `program(loss, wrt(...))` take them.
-    using wrt_type = wrt_t<V...>;
+    using wrt_type = wrt_t<ctgrad::detail::untagged_t<V>...>;
     static constexpr bool binding_bundle = true;
 
     parameters() : p_(std::make_unique<storage>()) {
@@ -124,7 +125,8 @@ public:
         });
     }
 
-    /// Calls f(variable, tensor&) for every parameter, in order. One pack expansion over the
+    /// Calls f(variable, tensor&) for every parameter, in order (the variable as listed, with
+    /// its role tag if it has one: see ctgrad::detail::is_dropout_counter). One pack expansion over the
     /// tensors (no function per parameter named after the whole pack: such names would grow
     /// quadratically with a network's depth; f is instantiated per parameter, so give it a
     /// short name, as nn::sgd_step and init::initialize do).

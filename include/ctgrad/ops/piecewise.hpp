@@ -44,6 +44,19 @@ struct greater_equal_op {
     static constexpr auto value(auto a, auto b) { return a >= b ? decltype(a)(1) : decltype(a)(0); }
 };
 
+namespace detail_piecewise {
+/// 1 where `c`, else 0, as T built from the comparison's bits (no branch): the tensor engine's
+/// loops multiply the adjoint by it in vectors. The conditional form `c ? 1 : 0` became
+/// compare-and-jump around adj·0 in those loops, which kept them scalar.
+template <std::floating_point T>
+    requires(sizeof(T) == 4 || sizeof(T) == 8)
+[[gnu::always_inline]] constexpr T indicator(bool c) {
+    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    const U mask = U(0) - U(c);  // all ones where c
+    return std::bit_cast<T>(mask & std::bit_cast<U>(T(1)));
+}
+}  // namespace detail_piecewise
+
 /// max(x, 0), NaN-propagating.  d/dx = [x > 0], so relu'(0) = 0.
 struct relu_op {
     static constexpr std::string_view name = "relu";
@@ -57,9 +70,7 @@ struct relu_op {
     template <std::floating_point T>
         requires(sizeof(T) == 4 || sizeof(T) == 8)
     [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
-        using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-        const U mask = U(0) - U(x > T(0));  // all ones where x > 0
-        return std::bit_cast<T>(mask & std::bit_cast<U>(T(1)));
+        return detail_piecewise::indicator<T>(x > T(0));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
         return make_node<greater_op>(x, lit<0>);
@@ -83,6 +94,13 @@ struct abs_op {
         using T = decltype(x);
         return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
     }
+    /// In the tensor engine's loops: [x > 0] − [x < 0] from the comparisons' bits, no branch
+    /// (same values: 0 at ±0 and NaN).
+    template <std::floating_point T>
+        requires(sizeof(T) == 4 || sizeof(T) == 8)
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T x, T) {
+        return detail_piecewise::indicator<T>(x > T(0)) - detail_piecewise::indicator<T>(x < T(0));
+    }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& x) {
         return make_node<greater_op>(x, lit<0>) - make_node<greater_op>(lit<0>, x);
     }
@@ -97,6 +115,18 @@ struct max_op {
     }
     static constexpr auto partial(arg_t<1>, auto a, auto b, auto y) {
         return a >= b ? decltype(y)(0) : decltype(y)(1);
+    }
+    /// In the tensor engine's loops: the same indicators from the comparison's bits, no branch
+    /// (a NaN argument sends the gradient to b, as above).
+    template <std::floating_point T>
+        requires(sizeof(T) == 4 || sizeof(T) == 8)
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T a, T b, T) {
+        return detail_piecewise::indicator<T>(a >= b);
+    }
+    template <std::floating_point T>
+        requires(sizeof(T) == 4 || sizeof(T) == 8)
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<1>, T a, T b, T) {
+        return detail_piecewise::indicator<T>(!(a >= b));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& a, const auto& b) {
         return make_node<greater_equal_op>(a, b);
@@ -115,6 +145,18 @@ struct min_op {
     }
     static constexpr auto partial(arg_t<1>, auto a, auto b, auto y) {
         return a <= b ? decltype(y)(0) : decltype(y)(1);
+    }
+    /// In the tensor engine's loops: the same indicators from the comparison's bits, no branch
+    /// (a NaN argument sends the gradient to b, as above).
+    template <std::floating_point T>
+        requires(sizeof(T) == 4 || sizeof(T) == 8)
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<0>, T a, T b, T) {
+        return detail_piecewise::indicator<T>(a <= b);
+    }
+    template <std::floating_point T>
+        requires(sizeof(T) == 4 || sizeof(T) == 8)
+    [[gnu::always_inline]] static constexpr T loop_partial(arg_t<1>, T a, T b, T) {
+        return detail_piecewise::indicator<T>(!(a <= b));
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto& a, const auto& b) {
         return make_node<greater_equal_op>(b, a);

@@ -25,7 +25,6 @@
 #include <array>        // std::array
 #include <atomic>       // std::atomic
 #include <cstddef>      // std::size_t
-#include <exception>    // std::exception_ptr
 #include <type_traits>  // std::remove_cvref_t, std::is_same_v
 #include <utility>      // std::index_sequence
 
@@ -263,8 +262,8 @@ private:
         static_assert(!ctgrad::detail::any_true_v<detail::binds_written<E, A>::value...>,
                       "ctgrad::parallel::input_split: a variable that the network writes "
                       "(dropout's step, batch-norm running estimates) is bound to writable "
-                      "memory: every shard would write it at once; bind it read-only "
-                      "(docs/parallel.md)");
+                      "memory (std::ref, or an nn::state pack): every shard would write it at "
+                      "once; bind it read-only (docs/parallel.md)");
         using T = scalar_type;
         const T* x = static_cast<const T*>(detail::find_data<is_x>(a...));
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
@@ -273,46 +272,37 @@ private:
         next_shard_.store(0, std::memory_order_relaxed);  // published by pool::run
         next_part_.store(0, std::memory_order_relaxed);
         auto job = [&](std::size_t t, std::size_t n) {
-            std::exception_ptr error;
-            try {
-                for (std::size_t k;
-                     (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
-                    prepare(k);
-                    T* zk = z_.data() + k * rows * out;
-                    kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
-                    const auto g = programs_[k].gradient(Z{} = tensor_view<const T, rows, out>(zk),
-                                                         detail::for_shard(a, k)...);
-                    values_[k] = g.value;
-                    // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
-                    // the other, [Shards·rows, out], for one weight product over the batch
-                    const T* dz = g[Z{}].data();
-                    for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
-                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-                        std::index_sequence<I...>) {
-                        ((src_[I][k] =
-                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
-                         ...);
-                    });
-                }
-            } catch (...) {
-                error = std::current_exception();
-                failed_.store(true, std::memory_order_relaxed);
-            }
-            pool_->arrive_and_wait();  // every shard done (orders failed_ too)
-            if (!error && !failed_.load(std::memory_order_relaxed)) {
-                try {
+            detail::shard_job(
+                *pool_, failed_,
+                [&] {
+                    for (std::size_t k;
+                         (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
+                        prepare(k);
+                        T* zk = z_.data() + k * rows * out;
+                        kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
+                        const auto g = programs_[k].gradient(
+                            Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
+                        values_[k] = g.value;
+                        // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
+                        // the other, [Shards·rows, out], for one weight product over the batch
+                        const T* dz = g[Z{}].data();
+                        for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
+                        ctgrad::detail::static_for_chunks<sizeof...(V)>(
+                            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                                ((src_[I][k] = g[ctgrad::detail::at_t<
+                                                     ctgrad::detail::type_list<V...>, I>{}]
+                                                   .data()),
+                                 ...);
+                            });
+                    }
+                },
+                [&] {
                     weight_rows(x, update);
                     detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
-                } catch (...) {
-                    error = std::current_exception();
-                }
-            }
-            if (error) std::rethrow_exception(error);
+                });
         };
         pool_->run(job);
-        T v = values_[0];
-        for (std::size_t k = 1; k < Shards; ++k) v += values_[k];
-        grad_.value = red_ == reduction::mean && Shards > 1 ? v / T(Shards) : v;
+        grad_.value = detail::shard_value(values_, red_);
         return grad_;
     }
 

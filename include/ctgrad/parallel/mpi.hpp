@@ -296,8 +296,9 @@ void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
 }
 
 /// Averages every tensor of a pack over the ranks (batch-norm running estimates: one
-/// MPI_Allreduce per tensor). A dropout step counter (an integer in its element's bits,
-/// ctgrad::detail::is_dropout_counter) is averaged as the integer it is, rounded down: as
+/// MPI_Allreduce per tensor). A dropout step counter (an integer in its element's bits: a
+/// variable declared with ctgrad::dropout_counter, as nn::dropout does; known by its type,
+/// ctgrad::detail::is_dropout_counter, not its name) is averaged as the integer it is, rounded down: as
 /// floats its bits would be flushed to 0 under DAZ, rounded, or quieted as NaN payloads.
 template <class List, bool W>
 void average(nn::parameters<List, W>& p, const communicator& c) {

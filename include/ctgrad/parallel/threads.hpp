@@ -376,9 +376,23 @@ inline constexpr auto written_variables = [] {
     return v;
 }();
 
+/// Whether an op of E writes the variable named Name (false for a name E does not use).
+template <class E, fixed_string Name>
+constexpr bool writes_named() {
+    return []<class... Var>(ctgrad::detail::type_list<Var...>) {
+        std::size_t i = 0;
+        bool hit = false;
+        ((hit = hit || (Var::name.view() == Name.view() && written_variables<E>[i]), ++i), ...);
+        return hit;
+    }(typename ad::plan<E>::variables{});
+}
+
 /// Whether argument A of a shard binds writable memory to a variable that an op of E writes
 /// (then every shard would write it at once). A writable binding of a variable the program
-/// only reads (`W = std::ref(w)`, a tensor_view of non-const) is fine.
+/// only reads (`W = std::ref(w)`, a tensor_view of non-const) is fine; so is a writable pack
+/// (nn::state, which binds every tensor with std::ref) none of whose variables the program
+/// writes (e.g. batch norm's running estimates read by an inference-mode network): a pack is
+/// checked variable by variable.
 template <class E, class A>
 struct binds_written : std::false_type {};
 template <class E, fixed_string Name, class V>
@@ -387,22 +401,13 @@ struct binds_written<E, binding<Name, V>> {
         if constexpr (!is_writable_binding<binding<Name, V>>::value) {
             return false;
         } else {
-            using P = ad::plan<E>;
-            return []<class... Var>(ctgrad::detail::type_list<Var...>) {
-                std::size_t i = 0;
-                bool hit = false;
-                ((hit = hit || (Var::name.view() == Name.view() && written_variables<E>[i]), ++i),
-                 ...);
-                return hit;
-            }(typename P::variables{});
+            return writes_named<E, Name>();
         }
     }();
 };
-
-template <class A>
-struct is_writable_pack : std::false_type {};
-template <class List>
-struct is_writable_pack<nn::parameters<List, true>> : std::true_type {};
+template <class E, class... V>
+struct binds_written<E, nn::parameters<ctgrad::detail::type_list<V...>, true>>
+    : std::bool_constant<ctgrad::detail::any_true_v<writes_named<E, V::name>()...>> {};
 
 template <fixed_string Name, class T, std::size_t S, std::size_t... D, std::size_t Rows>
 constexpr auto for_split(const row_split<variable<Name, tensor<T, S, D...>>, T, Rows>& a,
@@ -438,6 +443,40 @@ struct failure_flag : std::atomic<bool> {
     failure_flag(failure_flag&&) noexcept : std::atomic<bool>(false) {}
     failure_flag& operator=(failure_flag&&) noexcept { return *this; }
 };
+
+/// The job that data_parallel and input_split run on each thread of the pool: `shards()` (this
+/// thread's shard gradients), the barrier, then `reduce()` (this thread's part of the reduction
+/// and update). A shard that throws sets `failed` before the barrier; then no thread reduces
+/// (another shard's gradient may be missing, or stale from the last call) and the error is
+/// rethrown on this thread (pool::run rethrows it on the caller): the gradient and whatever
+/// the update writes are left as they were. `failed` is cleared by the caller before the job.
+template <class Pool, class Shards, class Reduce>
+void shard_job(Pool& pool, failure_flag& failed, Shards&& shards, Reduce&& reduce) {
+    std::exception_ptr error;
+    try {
+        shards();
+    } catch (...) {
+        error = std::current_exception();
+        failed.store(true, std::memory_order_relaxed);
+    }
+    pool.arrive_and_wait();  // every shard done (the barrier orders `failed` too)
+    if (!error && !failed.load(std::memory_order_relaxed)) {
+        try {
+            reduce();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
+}
+
+/// The loss over the batch from the shards' values, added in shard order: their mean or sum.
+template <std::size_t Shards, class R, class S>
+S shard_value(const std::array<S, Shards>& values, R red) {
+    S v = values[0];
+    for (std::size_t k = 1; k < Shards; ++k) v += values[k];
+    return red == R::mean && Shards > 1 ? v / S(Shards) : v;
+}
 
 /// Elements reduced before they are handed to the update: 16 KB of S, so that the chunk of
 /// every shard and of the result fit in L1 together.
@@ -549,53 +588,37 @@ public:
         static_assert(ctgrad::detail::all_true_v<detail::split_fits<A, Shards>...>,
                       "ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not "
                       "hold exactly Shards shards of its variable's rows");
-        static_assert(!ctgrad::detail::any_true_v<detail::is_writable_pack<A>::value...>,
-                      "ctgrad::parallel::data_parallel: a writable pack (nn::state: batch-norm "
-                      "running estimates) would be updated by every shard at once; run the "
-                      "batch-norm network on one thread, or without its state "
-                      "(docs/parallel.md)");
         static_assert(!ctgrad::detail::any_true_v<detail::binds_written<E, A>::value...>,
                       "ctgrad::parallel::data_parallel: a variable that the network writes "
                       "(dropout's step, batch-norm running estimates) is bound to writable "
-                      "memory: every shard would write it at once; bind it read-only (a "
-                      "tensor, a tensor_view of const, std::cref), or run that network on one "
-                      "thread (docs/parallel.md)");
+                      "memory (std::ref, or an nn::state pack): every shard would write it at "
+                      "once; bind it read-only (a tensor, a tensor_view of const, std::cref), "
+                      "or run that network on one thread (docs/parallel.md)");
         // A shard that throws (prepare, or its program) sets failed_ before the barrier; then
         // no thread reduces (another shard's gradient may be missing or stale) or updates, and
         // pool::run rethrows the error: the gradient and the parameters stay as they were.
         failed_.store(false, std::memory_order_relaxed);
         auto job = [&](std::size_t t, std::size_t n) {
-            std::exception_ptr error;
-            try {
-                for (std::size_t k = t; k < Shards; k += n) {
-                    prepare(k);
-                    const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
-                    values_[k] = g.value;
-                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-                        std::index_sequence<I...>) {
-                        ((src_[I][k] =
-                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
-                         ...);
-                    });
-                }
-            } catch (...) {
-                error = std::current_exception();
-                failed_.store(true, std::memory_order_relaxed);
-            }
-            pool_->arrive_and_wait();  // every shard done (the barrier orders failed_ too)
-            if (!error && !failed_.load(std::memory_order_relaxed)) {
-                try {
-                    reduce_slice(t, n, update);
-                } catch (...) {
-                    error = std::current_exception();
-                }
-            }
-            if (error) std::rethrow_exception(error);
+            detail::shard_job(
+                *pool_, failed_,
+                [&] {
+                    for (std::size_t k = t; k < Shards; k += n) {
+                        prepare(k);
+                        const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
+                        values_[k] = g.value;
+                        ctgrad::detail::static_for_chunks<sizeof...(V)>(
+                            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                                ((src_[I][k] = g[ctgrad::detail::at_t<
+                                                     ctgrad::detail::type_list<V...>, I>{}]
+                                                   .data()),
+                                 ...);
+                            });
+                    }
+                },
+                [&] { reduce_slice(t, n, update); });
         };
         pool_->run(job);
-        scalar_type v = values_[0];
-        for (std::size_t k = 1; k < Shards; ++k) v += values_[k];
-        grad_.value = red_ == reduction::mean && Shards > 1 ? v / scalar_type(Shards) : v;
+        grad_.value = detail::shard_value(values_, red_);
         return grad_;
     }
 

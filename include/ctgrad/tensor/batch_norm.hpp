@@ -20,6 +20,7 @@
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::intmax_t
 #include <string_view>  // std::string_view
+#include <type_traits>  // std::is_same_v
 #include <utility>      // std::move
 
 #include <ctgrad/core/concepts.hpp>
@@ -42,6 +43,108 @@ struct batch_norm_options {
     std::intmax_t momentum_num = 1, momentum_den = 10;
 };
 
+namespace detail {
+
+/// The shape checks of the batch-norm ops (batch_norm_op [N, C], batch_norm2d_op [N, C, H, W]):
+/// an input A of rank Rank whose features or channels are axis 1, per-channel arguments Vec...
+/// that are vectors [C], and at least two values per channel in training mode. One readable
+/// static_assert per problem, and the shapes named in 'tensor_op_shape_mismatch<Op, A, Vec...>'.
+/// Returns A (the op's result shape).
+template <class Op, std::size_t Rank, class A, class... Vec>
+constexpr auto batch_norm_result() {
+    if constexpr (A::rank != Rank) {
+        static_assert(A::rank == Rank,
+                      "ctgrad::batch_norm, batch_norm2d: the input must be a batch [N, C] "
+                      "(batch_norm) or images [N, C, H, W] (batch_norm2d); the shapes are named "
+                      "in 'tensor_op_shape_mismatch<...>' below");
+        static_cast<void>(shape_error<Op, A, Vec...>());
+    } else {
+        constexpr std::size_t C = A::dims[1];
+        constexpr bool vectors = (std::is_same_v<Vec, shape<C>> && ...);
+        static_assert(vectors,
+                      "ctgrad::batch_norm, batch_norm2d: the running mean and variance (and "
+                      "batch_norm2d's gamma and beta) must be vectors [C] of the input's C "
+                      "features or channels (axis 1); the shapes are named in "
+                      "'tensor_op_shape_mismatch<...>' below");
+        static_assert(!vectors || A::count / C >= 2,
+                      "ctgrad::batch_norm, batch_norm2d: training mode needs at least two values "
+                      "per feature or channel (a batch of at least two rows; N·H·W ≥ 2 for "
+                      "images): the variance of one value is zero and every output would be 0; "
+                      "use the inference form (nn::sequential_t::inference) for one sample");
+        if constexpr (!vectors || A::count / C < 2) {
+            static_cast<void>(shape_error<Op, A, Vec...>());
+        }
+    }
+    return A{};
+}
+
+/// What the batch-norm ops share: the checks of their options O, ε, the batch moments of every
+/// channel, and the update of the running estimates.
+template <batch_norm_options O>
+struct batch_norm_common {
+    static_assert(O.eps_num > 0 && O.eps_den > 0,
+                  "ctgrad::batch_norm_options: epsilon must be positive (it keeps a feature or "
+                  "channel of equal values from dividing by zero)");
+    static_assert(O.momentum_num >= 0 && O.momentum_den > 0 && O.momentum_num <= O.momentum_den,
+                  "ctgrad::batch_norm_options: the momentum of the running estimates must be in "
+                  "[0, 1]");
+
+    template <class S>
+    static constexpr S eps = S(O.eps_num) / S(O.eps_den);
+
+    /// μ_c and σ²_c of every channel c of x [N, C, HW] (HW = 1 for a batch [N, C]), two passes:
+    /// the variance from the centred values, which stays accurate when |μ| ≫ σ, unlike
+    /// E[x²] − μ². Each sum adds image by image, pixel by pixel (so batch_norm2d of images and
+    /// batch_norm of their channels-last rows add in the same order).
+    template <std::size_t N, std::size_t C, std::size_t HW, class S>
+    static constexpr void moments(const S* x, std::array<S, C>& mean, std::array<S, C>& var) {
+        for (std::size_t c = 0; c < C; ++c) mean[c] = S(0), var[c] = S(0);
+        for (std::size_t n = 0; n < N; ++n) {
+            for (std::size_t c = 0; c < C; ++c) {
+                const S* xc = x + (n * C + c) * HW;
+                S m = mean[c];
+                for (std::size_t p = 0; p < HW; ++p) m += xc[p];
+                mean[c] = m;
+            }
+        }
+        for (std::size_t c = 0; c < C; ++c) mean[c] /= S(N * HW);
+        for (std::size_t n = 0; n < N; ++n) {
+            for (std::size_t c = 0; c < C; ++c) {
+                const S* xc = x + (n * C + c) * HW;
+                const S mu = mean[c];
+                S v = var[c];
+                for (std::size_t p = 0; p < HW; ++p) {
+                    const S d = xc[p] - mu;
+                    v += d * d;
+                }
+                var[c] = v;
+            }
+        }
+        for (std::size_t c = 0; c < C; ++c) var[c] /= S(N * HW);
+    }
+
+    /// 1/√(σ² + ε) of every channel into inv.
+    template <std::size_t C, class S>
+    static constexpr void inverse_deviations(const std::array<S, C>& var, S* inv) {
+        for (std::size_t c = 0; c < C; ++c) inv[c] = S(1) / math::sqrt(var[c] + eps<S>);
+    }
+
+    /// running ← (1 − m)·running + m·batch, with the unbiased variance of Count values per
+    /// channel (σ²·Count/(Count − 1)).
+    template <std::size_t Count, std::size_t C, class S>
+    static constexpr void update_running(const std::array<S, C>& mean, const std::array<S, C>& var,
+                                         S* running_mean, S* running_var) {
+        const S m = S(O.momentum_num) / S(O.momentum_den);
+        const S unbiased = S(Count) / S(Count - 1);
+        for (std::size_t c = 0; c < C; ++c) {
+            running_mean[c] = (S(1) - m) * running_mean[c] + m * mean[c];
+            running_var[c] = (S(1) - m) * running_var[c] + m * var[c] * unbiased;
+        }
+    }
+};
+
+}  // namespace detail
+
 namespace ops {
 
 /// x̂ = (x − μ)/√(σ² + ε) per column of x [N, C], with the batch's μ, σ² (see the file
@@ -51,36 +154,14 @@ namespace ops {
 /// every row, so each dx_rc collects three terms):
 ///     dx_rc = inv/N · (N·dy_rc − Σ_r dy_rc − x̂_rc·Σ_r dy_rc·x̂_rc).
 template <batch_norm_options O>
-struct batch_norm_op {
+struct batch_norm_op : detail::batch_norm_common<O> {
     static constexpr std::string_view name = "batch_norm";
     static constexpr bool tensor_op = true;
-    static_assert(O.eps_num > 0 && O.eps_den > 0,
-                  "ctgrad::batch_norm: epsilon must be positive (it keeps a column of equal "
-                  "values from dividing by zero)");
-    static_assert(O.momentum_num >= 0 && O.momentum_den > 0 && O.momentum_num <= O.momentum_den,
-                  "ctgrad::batch_norm: the momentum of the running estimates must be in [0, 1]");
+    using common = detail::batch_norm_common<O>;
 
     template <class A, class M, class V>
     static constexpr auto result_of() {
-        constexpr bool ok =
-            A::rank == 2 && std::is_same_v<M, shape<A::cols>> && std::is_same_v<V, shape<A::cols>>;
-        if constexpr (ok && A::rows >= 2) {
-            return A{};
-        } else if constexpr (!ok) {
-            static_assert(ok,
-                          "ctgrad::batch_norm: the input must be a batch [N, C] and the running "
-                          "mean and variance vectors [C]; the shapes are named in "
-                          "'tensor_op_shape_mismatch<ctgrad::ops::batch_norm_op<...>, ...>' below");
-            static_cast<void>(detail::shape_error<batch_norm_op, A, M, V>());
-            return A{};
-        } else {
-            static_assert(A::rows >= 2,
-                          "ctgrad::batch_norm: training mode needs a batch of at least two rows "
-                          "(the variance of one sample is zero and every output would be 0); "
-                          "use the inference form (nn::sequential_t::inference) for one sample");
-            static_cast<void>(detail::shape_error<batch_norm_op, A, M, V>());
-            return A{};
-        }
+        return detail::batch_norm_result<batch_norm_op, 2, A, M, V>();
     }
     template <class A, class M, class V>
     using result = decltype(result_of<A, M, V>());
@@ -88,27 +169,6 @@ struct batch_norm_op {
     /// Arguments 1 and 2 (the running estimates) are written by the forward pass.
     template <std::size_t I>
     static constexpr bool writes_state = I == 1 || I == 2;
-
-    template <class S>
-    static constexpr S eps = S(O.eps_num) / S(O.eps_den);
-
-    /// μ and σ² of every column of x [N, C] (two passes: the variance from the centred values,
-    /// which stays accurate when |μ| ≫ σ, unlike E[x²] − μ²).
-    template <std::size_t N, std::size_t C, class S>
-    static constexpr void moments(const S* x, std::array<S, C>& mean, std::array<S, C>& var) {
-        for (std::size_t c = 0; c < C; ++c) mean[c] = S(0), var[c] = S(0);
-        for (std::size_t r = 0; r < N; ++r) {
-            for (std::size_t c = 0; c < C; ++c) mean[c] += x[r * C + c];
-        }
-        for (std::size_t c = 0; c < C; ++c) mean[c] /= S(N);
-        for (std::size_t r = 0; r < N; ++r) {
-            for (std::size_t c = 0; c < C; ++c) {
-                const S d = x[r * C + c] - mean[c];
-                var[c] += d * d;
-            }
-        }
-        for (std::size_t c = 0; c < C; ++c) var[c] /= S(N);
-    }
 
     /// What the gradient sweep's forward pass keeps after x̂ for the vjp: 1/√(σ² + ε) per column.
     template <class A, class M, class V>
@@ -130,17 +190,12 @@ struct batch_norm_op {
     static constexpr void normalize(S* out, const S* x, S* running_mean, S* running_var, S* inv) {
         constexpr std::size_t N = A::rows, C = A::cols;
         std::array<S, C> mean{}, var{};
-        moments<N, C>(x, mean, var);
-        for (std::size_t c = 0; c < C; ++c) inv[c] = S(1) / math::sqrt(var[c] + eps<S>);
+        common::template moments<N, C, 1>(x, mean, var);
+        common::inverse_deviations(var, inv);
         for (std::size_t r = 0; r < N; ++r) {
             for (std::size_t c = 0; c < C; ++c) out[r * C + c] = (x[r * C + c] - mean[c]) * inv[c];
         }
-        const S m = S(O.momentum_num) / S(O.momentum_den);
-        const S unbiased = S(N) / S(N - 1);
-        for (std::size_t c = 0; c < C; ++c) {
-            running_mean[c] = (S(1) - m) * running_mean[c] + m * mean[c];
-            running_var[c] = (S(1) - m) * running_var[c] + m * var[c] * unbiased;
-        }
+        common::template update_running<N>(mean, var, running_mean, running_var);
     }
 
     template <std::size_t I>

@@ -17,7 +17,6 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <string_view>  // std::string_view
-#include <type_traits>  // std::is_same_v
 #include <utility>      // std::move
 
 #include <ctgrad/core/concepts.hpp>
@@ -38,39 +37,14 @@ namespace ops {
 /// of x̂: dx = inv/M · (M·g − Σg − x̂·Σ g·x̂), dγ_c = Σ dy·x̂, dβ_c = Σ dy (sums over the
 /// channel's M values).
 template <batch_norm_options O>
-struct batch_norm2d_op {
+struct batch_norm2d_op : detail::batch_norm_common<O> {
     static constexpr std::string_view name = "batch_norm2d";
     static constexpr bool tensor_op = true;
-    static_assert(O.eps_num > 0 && O.eps_den > 0,
-                  "ctgrad::batch_norm2d: epsilon must be positive (it keeps a channel of equal "
-                  "values from dividing by zero)");
-    static_assert(O.momentum_num >= 0 && O.momentum_den > 0 && O.momentum_num <= O.momentum_den,
-                  "ctgrad::batch_norm2d: the momentum of the running estimates must be in [0, 1]");
+    using common = detail::batch_norm_common<O>;
 
     template <class A, class G, class B, class M, class V>
     static constexpr auto result_of() {
-        if constexpr (A::rank == 4) {
-            using vec = shape<A::dims[1]>;
-            constexpr bool ok = std::is_same_v<G, vec> && std::is_same_v<B, vec> &&
-                                std::is_same_v<M, vec> && std::is_same_v<V, vec>;
-            static_assert(ok,
-                          "ctgrad::batch_norm2d: gamma, beta and the running mean and variance "
-                          "must be vectors [C] of the images' C channels; the shapes are named "
-                          "in 'tensor_op_shape_mismatch<...>' below");
-            static_assert(A::dims[0] * A::dims[2] * A::dims[3] >= 2,
-                          "ctgrad::batch_norm2d: training mode needs at least two values per "
-                          "channel (N·H·W ≥ 2)");
-            if constexpr (!ok || A::dims[0] * A::dims[2] * A::dims[3] < 2) {
-                static_cast<void>(detail::shape_error<batch_norm2d_op, A, G, B, M, V>());
-            }
-            return A{};
-        } else {
-            static_assert(A::rank == 4,
-                          "ctgrad::batch_norm2d: the input must be images [N, C, H, W]; the "
-                          "shapes are named in 'tensor_op_shape_mismatch<...>' below");
-            static_cast<void>(detail::shape_error<batch_norm2d_op, A, G, B, M, V>());
-            return A{};
-        }
+        return detail::batch_norm_result<batch_norm2d_op, 4, A, G, B, M, V>();
     }
     template <class A, class G, class B, class M, class V>
     using result = decltype(result_of<A, G, B, M, V>());
@@ -79,41 +53,9 @@ struct batch_norm2d_op {
     template <std::size_t I>
     static constexpr bool writes_state = I == 3 || I == 4;
 
-    template <class S>
-    static constexpr S eps = S(O.eps_num) / S(O.eps_den);
-
     /// x̂ [N, C, H, W] and 1/√(σ² + ε) [C], after the output.
     template <class A, class G, class B, class M, class V>
     static constexpr std::size_t saved = A::count + A::dims[1];
-
-    /// μ_c and σ²_c of every channel (two passes, as batch_norm_op::moments), in the order
-    /// batch_norm_op sums the rows of the channels-last view: image by image, pixel by pixel.
-    template <std::size_t N, std::size_t C, std::size_t HW, class S>
-    static constexpr void moments(const S* x, std::array<S, C>& mean, std::array<S, C>& var) {
-        for (std::size_t c = 0; c < C; ++c) mean[c] = S(0), var[c] = S(0);
-        for (std::size_t n = 0; n < N; ++n) {
-            for (std::size_t c = 0; c < C; ++c) {
-                const S* xc = x + (n * C + c) * HW;
-                S m = mean[c];
-                for (std::size_t p = 0; p < HW; ++p) m += xc[p];
-                mean[c] = m;
-            }
-        }
-        for (std::size_t c = 0; c < C; ++c) mean[c] /= S(N * HW);
-        for (std::size_t n = 0; n < N; ++n) {
-            for (std::size_t c = 0; c < C; ++c) {
-                const S* xc = x + (n * C + c) * HW;
-                const S mu = mean[c];
-                S v = var[c];
-                for (std::size_t p = 0; p < HW; ++p) {
-                    const S d = xc[p] - mu;
-                    v += d * d;
-                }
-                var[c] = v;
-            }
-        }
-        for (std::size_t c = 0; c < C; ++c) var[c] /= S(N * HW);
-    }
 
     /// y into out (and x̂ into xhat when Save), 1/√(σ² + ε) into inv, the running estimates
     /// updated.
@@ -122,8 +64,8 @@ struct batch_norm2d_op {
                                     const S* beta, S* running_mean, S* running_var) {
         constexpr std::size_t N = A::dims[0], C = A::dims[1], HW = A::dims[2] * A::dims[3];
         std::array<S, C> mean{}, var{};
-        moments<N, C, HW>(x, mean, var);
-        for (std::size_t c = 0; c < C; ++c) inv[c] = S(1) / math::sqrt(var[c] + eps<S>);
+        common::template moments<N, C, HW>(x, mean, var);  // batch_norm's order (file comment)
+        common::inverse_deviations(var, inv);
         for (std::size_t n = 0; n < N; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
                 const std::size_t first = (n * C + c) * HW;
@@ -136,12 +78,7 @@ struct batch_norm2d_op {
                 }
             }
         }
-        const S m = S(O.momentum_num) / S(O.momentum_den);
-        const S unbiased = S(N * HW) / S(N * HW - 1);
-        for (std::size_t c = 0; c < C; ++c) {
-            running_mean[c] = (S(1) - m) * running_mean[c] + m * mean[c];
-            running_var[c] = (S(1) - m) * running_var[c] + m * var[c] * unbiased;
-        }
+        common::template update_running<N * HW>(mean, var, running_mean, running_var);
     }
 
     template <class Out, class A, class G, class B, class M, class V, class S>

@@ -4,8 +4,9 @@
 /// inference is the identity. The mask is a pure function of a seed (a template argument), a
 /// step counter and the element's index (SplitMix64 of the three), so a run is reproducible from
 /// its seed, nothing is allocated, and no generator object lives outside the expression: the
-/// counter is a state tensor [1] (like batch normalisation's running estimates, bound writable)
-/// that every training forward pass increments, giving each step a new mask. The counter is an
+/// counter is a state tensor [1] (like batch normalisation's running estimates, bound writable),
+/// declared with ctgrad::dropout_counter (a tagged variable), that every training forward pass
+/// increments, giving each step a new mask. The counter is an
 /// unsigned integer stored in the element's bits (std::bit_cast: 32 bits in a float, 64 in a
 /// double), so it never stalls as a float count would at 2^24 (it wraps after 2^32 steps in
 /// float); a zero-initialised tensor is step 0, and `dropout_step(t)` / `set_dropout_step(t, n)`
@@ -21,6 +22,7 @@
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/node.hpp>
+#include <ctgrad/core/var.hpp>
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/shape.hpp>
 
@@ -42,23 +44,17 @@ constexpr T dropout_counter_write(std::uint64_t n) {
     return std::bit_cast<T>(static_cast<dropout_counter_t<T>>(n));
 }
 
-/// Whether the state variable V is a dropout step counter: a tensor [1] of float or double named
-/// "<layer>.step" (nn::dropout's state). Code that treats state tensors as numbers must treat
-/// these as the integers they hold: parallel::mpi::average reduces them as integers,
-/// io::load converts the float counts of version-1 checkpoints.
+/// The role tag of dropout's step counter (ctgrad::dropout_counter).
+struct dropout_counter_tag {};
+
+/// Whether the state variable V is a dropout step counter: a variable declared with
+/// ctgrad::dropout_counter (nn::dropout's state), known by its type, not its name. Code that
+/// treats state tensors as numbers must treat these as the integers they hold:
+/// parallel::mpi::average reduces them as integers, io::load converts the float counts of
+/// version-1 checkpoints.
 template <class V>
 constexpr bool is_dropout_counter() {
-    using K = typename V::kind;
-    if constexpr (requires {
-                      K::rank;
-                      typename K::value_type;
-                  }) {
-        using T = typename K::value_type;
-        if constexpr (K::rank == 1 && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
-            return K::shape[0] == 1 && V::name.view().ends_with(".step");
-        }
-    }
-    return false;
+    return has_tag_v<V, dropout_counter_tag>;
 }
 
 /// The count a version-1 checkpoint's dropout counter element `t` stands for. Before the
@@ -77,6 +73,14 @@ constexpr std::uint64_t dropout_counter_from_v1(T t) {
 }
 
 }  // namespace detail
+
+/// Dropout's step counter, a tensor variable [1] of float or double named Name, tagged as a
+/// counter (its element holds an unsigned integer in its bits): `constexpr auto step =
+/// ctgrad::dropout_counter<"drop.step">;`, bound writable (`step = std::ref(t)`) and held by
+/// nn::state packs like any state variable. ctgrad::dropout takes only such a variable.
+template <fixed_string Name, class T = float>
+inline constexpr tagged_variable<variable<Name, tensor<T, 1>>, detail::dropout_counter_tag>
+    dropout_counter{};
 
 /// The step count held in a dropout counter tensor [1] (e.g. `state[d1::step]`).
 template <class Tensor>
@@ -176,14 +180,24 @@ struct dropout_op {
 }  // namespace ops
 
 /// Inverted dropout of x in training mode with drop probability PNum/PDen and mask seed Seed;
-/// `step` is a tensor variable [1] bound writable (std::ref), the step counter (see the file
-/// comment). At inference, use x itself.
+/// `step` is the step counter (see the file comment), declared with ctgrad::dropout_counter and
+/// bound writable (std::ref). At inference, use x itself.
 template <std::uint64_t Seed, std::intmax_t PNum, std::intmax_t PDen, expression X, class Step>
-constexpr auto dropout(X x, Step step) {
-    static_assert(is_variable_v<Step> && std::is_same_v<detail::shape_of_t<Step>, shape<1>>,
-                  "ctgrad::dropout: the step counter must be a tensor variable [1] (the op "
-                  "increments it), not an expression");
-    return make_node<ops::dropout_op<Seed, PNum, PDen>>(std::move(x), step);
+constexpr auto dropout(X x, Step) {
+    static_assert(detail::is_dropout_counter<Step>(),
+                  "ctgrad::dropout: the step counter must be a variable declared with "
+                  "ctgrad::dropout_counter<\"name\", T> (a tensor [1] the op increments, tagged "
+                  "so that checkpoints and mpi::average treat it as the integer it holds), not "
+                  "a plain variable or an expression");
+    if constexpr (detail::is_dropout_counter<Step>()) {
+        using T = typename Step::kind::value_type;
+        static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                      "ctgrad::dropout_counter: the element type must be float or double");
+        return make_node<ops::dropout_op<Seed, PNum, PDen>>(std::move(x),
+                                                            detail::untagged_t<Step>{});
+    } else {
+        return x;
+    }
 }
 
 }  // namespace ctgrad

@@ -6,7 +6,7 @@
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;
 constexpr auto W = ctgrad::var<"W", ctgrad::tensor<float, 3, 2>>;
-constexpr auto S = ctgrad::var<"step", ctgrad::tensor<float, 1>>;
+constexpr auto S = ctgrad::dropout_counter<"step">;
 
 float f(ctgrad::parallel::thread_pool& pool, const ctgrad::tensor<float, 8, 3>& x,
         const ctgrad::tensor<float, 3, 2>& w, ctgrad::tensor<float, 1>& step) {

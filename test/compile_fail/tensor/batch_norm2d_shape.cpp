@@ -1,6 +1,6 @@
 // batch_norm2d of images whose channel count is not the size of gamma, beta and the running
 // estimates.
-// expect: ctgrad::batch_norm2d: gamma, beta and the running mean and variance must be vectors [C]
+// expect: ctgrad::batch_norm, batch_norm2d: the running mean and variance (and batch_norm2d's gamma and beta) must be vectors [C]
 // expect: tensor_op_shape_mismatch<ctgrad::ops::batch_norm2d_op<
 #include <ctgrad/ctgrad.hpp>
 

@@ -1,5 +1,5 @@
 // Training-mode batch normalisation of a batch of one row, whose variance is zero.
-// expect: ctgrad::batch_norm: training mode needs a batch of at least two rows
+// expect: ctgrad::batch_norm, batch_norm2d: training mode needs at least two values per feature or channel (a batch of at least two rows
 #include <ctgrad/ctgrad.hpp>
 
 #ifndef CTGRAD_CF_CONTROL

@@ -1,5 +1,5 @@
 // Running estimates whose size is not the number of features (columns) of the batch.
-// expect: ctgrad::batch_norm: the input must be a batch [N, C] and the running mean and variance vectors [C]
+// expect: ctgrad::batch_norm, batch_norm2d: the running mean and variance (and batch_norm2d's gamma and beta) must be vectors [C]
 // expect: tensor_op_shape_mismatch<ctgrad::ops::batch_norm_op<
 #include <ctgrad/ctgrad.hpp>
 
