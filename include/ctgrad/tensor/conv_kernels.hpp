@@ -73,16 +73,28 @@ struct geometry {
     static constexpr std::size_t OWs = (OW + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
     static constexpr std::size_t Wps = round(Wp);  ///< padded-image columns computed by dX
     static constexpr std::size_t wide = OWs > Wps ? OWs : Wps;
-    static constexpr std::size_t Wxs = wide + KW - 1;                ///< row stride of xp
-    static constexpr std::size_t RY = OH + 2 * (KH - 1);             ///< rows of dyp
-    static constexpr std::size_t WYs = wide + 2 * (KW - 1) + lanes;  ///< row stride of dyp
+    /// row stride of xp: whole vectors, so that the ∂K kernel's unshifted loads are aligned
+    static constexpr std::size_t Wxs = round(wide + KW - 1);
+    static constexpr std::size_t RY = OH + 2 * (KH - 1);  ///< rows of dyp
+    /// the column of dyp where dY's rows start: one vector of zeros to their left (the ∂X
+    /// kernel reads up to KW − 1 < lanes columns before it), so that ∂K's loads of dY are aligned
+    static constexpr std::size_t DA = lanes;
+    static constexpr std::size_t WYs = DA + wide + lanes;  ///< row stride of dyp
     static constexpr std::size_t xp_size = C * Hp * Wxs;
     static constexpr std::size_t y_size = O * OH * OWs;
     static constexpr std::size_t dyp_size = O * RY * WYs;
-    /// dY[o, i, j] is dyp[o·RY·WYs + (i + KH − 1)·WYs + KW − 1 + j].
+    /// dY[o, i, j] is dyp[o·RY·WYs + (i + KH − 1)·WYs + DA + j].
     static constexpr std::size_t dy_at(std::size_t o, std::size_t i, std::size_t j) {
-        return (o * RY + i + KH - 1) * WYs + KW - 1 + j;
+        return (o * RY + i + KH - 1) * WYs + DA + j;
     }
+    /// Whether ∂K runs channels-last (`grad_kernel_cl`): vectors along the output channels
+    /// instead of along dY's rows, when they fill more lanes (LeNet's conv2: 16 channels fill
+    /// a 16-float vector, its 10-wide rows only 10 of 16 lanes) and each dY number meets enough
+    /// weights (C·KH·KW ≥ 16) to pay for transposing dY.
+    static constexpr std::size_t Os = round(O);  ///< output channels, padded to whole vectors
+    static constexpr bool dk_channels_last = O * round(OW) > OW * Os && C * KH * KW >= 16;
+    static constexpr std::size_t dyc_size = OH * OW * Os;      ///< dY [OH, OW, Os]
+    static constexpr std::size_t dkc_size = C * KH * KW * Os;  ///< ∂K [C, KH, KW, Os]
 };
 
 namespace detail {
@@ -114,6 +126,19 @@ CTGRAD_CONV_INLINE void in_register(V& v) {
     __asm__("" : "+v"(v));
 #else
     static_cast<void>(v);
+#endif
+}
+
+/// Hides where p points from the optimiser: the weights a loop iteration reads through it are
+/// then loaded (and broadcast) by their own multiply-adds, rather than carried from iteration
+/// to iteration in scalar registers (GCC's predictive commoning of x[j + v] and x[j + 1 + v − 1]
+/// spills 15 of them per iteration in the channels-last ∂K block).
+template <class P>
+CTGRAD_CONV_INLINE void opaque(P*& p) {
+#if defined(__x86_64__)
+    __asm__("" : "+r"(p));
+#else
+    static_cast<void>(p);
 #endif
 }
 
@@ -247,6 +272,85 @@ CTGRAD_CONV_INLINE void grad_kernel_body(const T* __restrict xp, const T* __rest
     }
 }
 
+/// Accumulators the channels-last ∂K block may hold on instruction set I (its other operands:
+/// one vector of dY per channel vector, the weights' broadcasts folded into the multiply-adds).
+template <isa I>
+inline constexpr std::size_t budget_cl = isa_traits<I>::registers >= 32 ? 26 : 12;
+
+/// Channels-last ∂K of kernel rows u0 .. u0 + UB of input channel c: dk[c, u, v, 0 .. Os) +=
+/// Σ_{i, j} dyc[i, j, 0 .. Os)·xp[c, i + u, j + v], OV vectors of output channels.
+template <class G, class T, std::size_t Wl, std::size_t KH, std::size_t KW, std::size_t OV,
+          std::size_t UB>
+CTGRAD_CONV_INLINE void grad_kernel_cl_block(const T* __restrict xp, const T* __restrict dyc,
+                                             T* __restrict dk, std::size_t c, std::size_t u0) {
+    vec<T, Wl> acc[UB][KW][OV];
+#pragma GCC unroll 8
+    for (std::size_t u = 0; u < UB; ++u) {
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < KW; ++v) {
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) acc[u][v][ov] = vec<T, Wl>{};
+        }
+    }
+    for (std::size_t i = 0; i < G::OH; ++i) {
+        const T* xr = xp + (c * G::Hp + i + u0) * G::Wxs;
+        const T* gr = dyc + i * G::OW * G::Os;
+        for (std::size_t j = 0; j < G::OW; ++j) {
+            vec<T, Wl> g[OV];
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) load<Wl>(g[ov], gr + j * G::Os + ov * Wl);
+            const T* xj = xr + j;
+            opaque(xj);
+#pragma GCC unroll 8
+            for (std::size_t u = 0; u < UB; ++u) {
+#pragma GCC unroll 8
+                for (std::size_t v = 0; v < KW; ++v) {
+                    const T w = xj[u * G::Wxs + v];
+#pragma GCC unroll 4
+                    for (std::size_t ov = 0; ov < OV; ++ov) acc[u][v][ov] += g[ov] * w;
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t u = 0; u < UB; ++u) {
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < KW; ++v) {
+            T* d = dk + ((c * KH + u0 + u) * KW + v) * G::Os;
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) {
+                vec<T, Wl> old;
+                load<Wl>(old, d + ov * Wl);
+                old += acc[u][v][ov];
+                store<Wl>(d + ov * Wl, old);
+            }
+        }
+    }
+}
+
+/// dk [C, KH, KW, Os] += Σ dY·xp of one image, channels-last: dY in dyc [OH, OW, Os] (its
+/// lanes for channels O .. Os zero).
+template <class G, class T, isa I, std::size_t C, std::size_t KH, std::size_t KW>
+CTGRAD_CONV_INLINE void grad_kernel_cl_body(const T* __restrict xp, const T* __restrict dyc,
+                                            T* __restrict dk) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
+    constexpr std::size_t OV = G::Os / Wl;
+    constexpr std::size_t cap = budget_cl<I> / (OV * KW) > 0 ? budget_cl<I> / (OV * KW) : 1;
+    constexpr std::size_t UB = even_block(KH, cap);
+    for (std::size_t c = 0; c < C; ++c) {
+        std::size_t u0 = 0;
+        for (; u0 + UB <= KH; u0 += UB) {
+            grad_kernel_cl_block<G, T, Wl, KH, KW, OV, UB>(xp, dyc, dk, c, u0);
+        }
+        if constexpr (KH % UB != 0) {
+            grad_kernel_cl_block<G, T, Wl, KH, KW, OV, KH % UB>(xp, dyc, dk, c, KH - KH % UB);
+        }
+    }
+}
+
 /// Rows h .. h + HB (padded-image coordinates) of dX for channels c0 .. c0 + CB, JV vectors a
 /// row, stored into rows [CB][HB][Wps] of buf.
 template <class G, class T, std::size_t Wl, std::size_t C, std::size_t O, std::size_t KH,
@@ -262,11 +366,15 @@ CTGRAD_CONV_INLINE void grad_image_block(const T* __restrict dyp, const T* __res
             for (std::size_t jv = 0; jv < JV; ++jv) acc[c][r][jv] = vec<T, Wl>{};
         }
     }
+    // only the kernel rows u that meet a row of dY (0 ≤ h + r − u < OH for some r < HB): the
+    // others would multiply dyp's zero rows
+    const std::size_t u_lo = h + 1 > G::OH ? h + 1 - G::OH : 0;
+    const std::size_t u_end = h + HB < KH ? h + HB : KH;
     for (std::size_t o = 0; o < O; ++o) {
-        for (std::size_t u = 0; u < KH; ++u) {
+        for (std::size_t u = u_lo; u < u_end; ++u) {
             const T* kr = k + (o * C + c0) * KH * KW + u * KW;
             // dY row h + r − u is dyp row h + r − u + KH − 1
-            const T* gr = dyp + (o * G::RY + h + KH - 1 - u) * G::WYs + KW - 1;
+            const T* gr = dyp + (o * G::RY + h + KH - 1 - u) * G::WYs + G::DA;
 #pragma GCC unroll 8
             for (std::size_t v = 0; v < KW; ++v) {
                 vec<T, Wl> g[HB][JV];
@@ -495,6 +603,11 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
                                            T* __restrict dk) {                                    \
             grad_kernel_body<G, T, ISA, C, O, KH, KW>(xp, dyp, dk);                               \
         }                                                                                         \
+        template <class G, class T, std::size_t C, std::size_t KH, std::size_t KW>                \
+        ATTRIBUTES static void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc,    \
+                                              T* __restrict dk) {                                 \
+            grad_kernel_cl_body<G, T, ISA, C, KH, KW>(xp, dyc, dk);                               \
+        }                                                                                         \
         template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,        \
                   std::size_t O, std::size_t KH, std::size_t KW, std::size_t P>                   \
         ATTRIBUTES static void grad_image(const T* __restrict dyp, const T* __restrict k,         \
@@ -557,6 +670,15 @@ void grad_kernel(const T* __restrict xp, const T* __restrict dyp, T* __restrict 
     });
 }
 
+/// dK [C, KH, KW, G::Os] (zeroed by the caller) += Σ dY·xp of one image, channels-last (when
+/// G::dk_channels_last): dY in dyc [OH, OW, Os], its lanes of channels O .. Os zero.
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc, T* __restrict dk) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_kernel_cl<G, T, C, KH, KW>(xp, dyc, dk);
+    });
+}
+
 /// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY (padded layout dyp).
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
           std::size_t KH, std::size_t KW, std::size_t P>
@@ -599,6 +721,8 @@ template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::s
 void forward(const T*, const T*, T*) {}
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void grad_kernel(const T*, const T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel_cl(const T*, const T*, T*) {}
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
           std::size_t KH, std::size_t KW, std::size_t P>
 void grad_image(const T*, const T*, T*) {}
