@@ -543,9 +543,18 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
     }
 }
 
+/// The vector 0, 1, ..., W − 1.
+template <class T, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void lane_index(V& out, std::index_sequence<L...>) {
+    out = V{static_cast<T>(L)...};
+}
+
 /// ∂Y of one image through the 2 × 2 pooling into the interior of dyp (G::dy_at): g at each
 /// window's kept position (where), 0 elsewhere; every interior number (and the padding columns
-/// the vectors cover, with 0) is written.
+/// the vectors cover, with 0) is written. Each row of g and where is read as whole vectors
+/// straight from them (the lanes past the row's end masked out: their where set to −1), except
+/// near the image's end, where a vector would read past it: there through a scratch row (not
+/// everywhere: a vector load of numbers just stored one by one waits for the stores to retire).
 template <class G, class T, std::size_t Wl, std::size_t O>
 CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict where,
                                      T* __restrict dyp) {
@@ -555,31 +564,46 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
     using V = vec<T, Wl>;
     constexpr auto idx = std::make_index_sequence<Wl>{};
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
-    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3);
-    alignas(64) T grow[chunks * Wl], wrow[chunks * Wl];
-    for (std::size_t j = PW; j < chunks * Wl; ++j) grow[j] = T(0), wrow[j] = T(-1);
+    constexpr std::size_t total = O * PH * PW;
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
+    V lane;
+    lane_index<T>(lane, idx);
+    alignas(64) T grow[Wl], wrow[Wl];
     for (std::size_t o = 0; o < O; ++o) {
         for (std::size_t pi = 0; pi < PH; ++pi) {
-            for (std::size_t j = 0; j < PW; ++j) {
-                grow[j] = g[(o * PH + pi) * PW + j];
-                wrow[j] = where[(o * PH + pi) * PW + j];
-            }
+            const std::size_t q = (o * PH + pi) * PW;
             T* d0 = dyp + G::dy_at(o, 2 * pi, 0);
             T* d1 = dyp + G::dy_at(o, 2 * pi + 1, 0);
             for (std::size_t t = 0; t < chunks; ++t) {
-                V gv, wv, p, q, lo, hi;
-                load<Wl>(gv, grow + t * Wl);
-                load<Wl>(wv, wrow + t * Wl);
+                const std::size_t at = q + t * Wl;
+                V gv, wv, p, q2, lo, hi;
+                if (at + Wl <= total) {
+                    load<Wl>(gv, g + at);
+                    load<Wl>(wv, where + at);
+                } else {
+                    for (std::size_t j = 0; j < Wl; ++j) {
+                        const bool in = t * Wl + j < PW;
+                        grow[j] = in ? g[at + j] : T(0);
+                        wrow[j] = in ? where[at + j] : T(-1);
+                    }
+                    load<Wl>(gv, grow);
+                    load<Wl>(wv, wrow);
+                }
+                // (the mask kept in a register: GCC otherwise folds it into inserts of −1
+                // into the last lanes, one extract and insert per lane pair)
+                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
+                in_register(inside);
+                select(wv, inside, wv, none);
                 select(p, wv == zero, gv, zero);
-                select(q, wv == one, gv, zero);
-                interleave<0>(lo, p, q, idx);
-                interleave<1>(hi, p, q, idx);
+                select(q2, wv == one, gv, zero);
+                interleave<0>(lo, p, q2, idx);
+                interleave<1>(hi, p, q2, idx);
                 store<Wl>(d0 + 2 * t * Wl, lo);
                 store<Wl>(d0 + 2 * t * Wl + Wl, hi);
                 select(p, wv == two, gv, zero);
-                select(q, wv == three, gv, zero);
-                interleave<0>(lo, p, q, idx);
-                interleave<1>(hi, p, q, idx);
+                select(q2, wv == three, gv, zero);
+                interleave<0>(lo, p, q2, idx);
+                interleave<1>(hi, p, q2, idx);
                 store<Wl>(d1 + 2 * t * Wl, lo);
                 store<Wl>(d1 + 2 * t * Wl + Wl, hi);
             }
