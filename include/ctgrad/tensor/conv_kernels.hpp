@@ -12,11 +12,17 @@
 ///   register block of output channels × row vectors, one broadcast of K and one load of xp per
 ///   tap and vector (no col matrix);
 /// - `grad_kernel`: dK[o, c, u, v] += Σ_{i, j} dY[o, i, j]·xp[c, i + u, j + v] for dY in the
-///   padded layout dyp [O, OH + 2(KH − 1), WYs]: a register block of output channels × kernel
-///   columns, summed along the rows and reduced across lanes once per image;
+///   padded layout dyp [O, OH + 2(KH − 1), WYs] (rows starting one vector in, so that its loads
+///   are aligned): a register block of output channels × kernel columns, summed along the rows
+///   and reduced across lanes once per image;
+/// - `grad_kernel_cl`: the same, channels-last, when the output channels fill more lanes than
+///   dY's rows (`geometry::dk_channels_last`, LeNet's conv2: 16 channels, 10-wide rows): dY
+///   [OH, OW, Os] and dK [C, KH, KW, Os], a register block of kernel taps × channel vectors,
+///   one vector of dY and one broadcast weight (folded into the multiply-add) per tap;
 /// - `grad_image`: the transposed convolution dX[c, h, w] (+)= Σ_{o, u, v} K[o, c, u, v]·
 ///   dY[o, h − u, w − v] (in padded-image coordinates, the padding's rows and columns dropped),
-///   a register block of input channels × two rows.
+///   a register block of input channels × two rows, skipping the kernel rows that meet only
+///   dyp's zero rows.
 ///
 /// The blocks fit the register file: at most 24 accumulators with 32 vector registers, 12 with
 /// 16. A convolution takes this path when its stride is 1 and its kernel at most 8 wide; the
