@@ -127,15 +127,27 @@ void register_conv2d() {
                 for (std::size_t e = 0; e < geo::xp_size; ++e) xp[e] = T(0);
                 for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
                 for (std::size_t n = 0; n < N; ++n) {
-                    op::template unfold<d, T, geo>(dy + n * O * Q, nullptr, nullptr, dyp);
                     op::template pad_direct<d, geo>(x + n * img, xp);
-                    ck::grad_kernel<geo, T, C, O, K, K>(xp, dyp, acc);
+                    if constexpr (geo::dk_channels_last) {  // dK [C, KH, KW, Os], dY [OH, OW, Os]
+                        T* dyc = acc + geo::dkc_size;
+                        op::template unfold<d, T, geo, true>(dy + n * O * Q, nullptr, nullptr, dyc);
+                        ck::grad_kernel_cl<geo, T, C, O, K, K>(xp, dyc, acc);
+                    } else {
+                        op::template unfold<d, T, geo>(dy + n * O * Q, nullptr, nullptr, dyp);
+                        ck::grad_kernel<geo, T, C, O, K, K>(xp, dyp, acc);
+                    }
                 }
-                constexpr std::size_t lanes = L::kacc / (O * R);
-                for (std::size_t e = 0; e < O * R; ++e) {
-                    T s = T(0);
-                    for (std::size_t l = 0; l < lanes; ++l) s += acc[e * lanes + l];
-                    dk[e] += s;
+                if constexpr (geo::dk_channels_last) {
+                    for (std::size_t o = 0; o < O; ++o) {
+                        for (std::size_t r = 0; r < R; ++r) dk[o * R + r] += acc[r * geo::Os + o];
+                    }
+                } else {
+                    constexpr std::size_t lanes = ck::lanes;
+                    for (std::size_t e = 0; e < O * R; ++e) {
+                        T s = T(0);
+                        for (std::size_t l = 0; l < lanes; ++l) s += acc[e * lanes + l];
+                        dk[e] += s;
+                    }
                 }
             },
             std::vector<T>(L::dy + geo::xp_size + L::kacc)});

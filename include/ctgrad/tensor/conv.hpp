@@ -394,7 +394,10 @@ struct conv2d_op {
         static constexpr std::size_t gemm = y + d::R * d::Q + d::padded;
         static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
         /// the partial sums of ∂K of the direct kernels
-        static constexpr std::size_t kacc = conv_kernels::partial_sums<d::O * d::R>;
+        /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os])
+        static constexpr std::size_t kacc =
+            geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
+                                  : conv_kernels::partial_sums<d::O * d::R>;
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
@@ -611,26 +614,28 @@ struct conv2d_op {
     /// ∂Y of one image [O, OH, OW] from the fused op's adjoint g and value v (and positions):
     /// g where v > 0 (relu), or g at each window's kept position and 0 elsewhere (pooling).
     /// Into dy [O, OH, OW], or with Geo into the padded layout of the direct kernels (Geo::dy_at;
-    /// also the plain convolution's ∂Y, copied).
-    template <class d, class T, class Geo = void>
+    /// also the plain convolution's ∂Y, copied), or with Geo and ChannelsLast into the
+    /// channels-last layout [OH, OW, Geo::Os] of their ∂K (the channels O .. Os not written).
+    template <class d, class T, class Geo = void, bool ChannelsLast = false>
     static constexpr void unfold(const T* g, const T* v, const T* where, T* dy) {
-        constexpr auto at = [](std::size_t o, std::size_t i) {
+        constexpr auto at = [](std::size_t o, std::size_t i, std::size_t j) {
             if constexpr (std::is_void_v<Geo>) {
-                return (o * d::OH + i) * d::OW;
+                return (o * d::OH + i) * d::OW + j;
+            } else if constexpr (ChannelsLast) {
+                return (i * d::OW + j) * Geo::Os + o;
             } else {
-                return Geo::dy_at(o, i, 0);
+                return Geo::dy_at(o, i, j);
             }
         };
         if constexpr (Pool == 0) {
             for (std::size_t o = 0; o < d::O; ++o) {
                 for (std::size_t i = 0; i < d::OH; ++i) {
                     const std::size_t e = (o * d::OH + i) * d::OW;
-                    T* row = dy + at(o, i);
                     for (std::size_t j = 0; j < d::OW; ++j) {
                         if constexpr (Relu) {
-                            row[j] = v[e + j] > T(0) ? g[e + j] : T(0);
+                            dy[at(o, i, j)] = v[e + j] > T(0) ? g[e + j] : T(0);
                         } else {
-                            row[j] = g[e + j];
+                            dy[at(o, i, j)] = g[e + j];
                         }
                     }
                 }
@@ -642,10 +647,9 @@ struct conv2d_op {
                     const T* gr = g + (o * PH + pi) * PW;
                     const T* wr = where + (o * PH + pi) * PW;
                     for (std::size_t u = 0; u < Pool; ++u) {
-                        T* row = dy + at(o, Pool * pi + u);
                         for (std::size_t pj = 0; pj < PW; ++pj) {
                             for (std::size_t v = 0; v < Pool; ++v) {
-                                row[Pool * pj + v] =
+                                dy[at(o, Pool * pi + u, Pool * pj + v)] =
                                     wr[pj] == static_cast<T>(u * Pool + v) ? gr[pj] : T(0);
                             }
                         }
@@ -690,7 +694,9 @@ struct conv2d_op {
                     }
                 };
                 T* xp = ybuf + L::dy;
-                for (std::size_t e = 0; e < g::dyp_size; ++e) ybuf[e] = T(0);
+                if constexpr (I == 0 || !g::dk_channels_last) {
+                    for (std::size_t e = 0; e < g::dyp_size; ++e) ybuf[e] = T(0);
+                }
                 if constexpr (I == 0) {
                     constexpr std::size_t img = d::C * d::H * d::W;
                     for (std::size_t n = 0; n < d::N; ++n) {
@@ -699,9 +705,26 @@ struct conv2d_op {
                                                  d::H, d::W, d::O, d::KH, d::KW, P>(ybuf, k,
                                                                                     dst + n * img);
                     }
+                } else if constexpr (g::dk_channels_last) {
+                    T* acc = xp + g::xp_size;
+                    T* dyc = acc + g::dkc_size;
+                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                    for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        // ∂Y straight into the channels-last layout (rows and columns a
+                        // floor-pooling drops stay 0)
+                        unfold<d, T, g, true>(dout + n * per, out + n * per, where + n * per, dyc);
+                        pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+                        conv_kernels::grad_kernel_cl<g, T, d::C, d::O, d::KH, d::KW>(xp, dyc, acc);
+                    }
+                    for (std::size_t o = 0; o < d::O; ++o) {
+                        for (std::size_t r = 0; r < d::R; ++r) {
+                            detail::put<Mode>(dst[o * d::R + r], acc[r * g::Os + o]);
+                        }
+                    }
                 } else {
                     T* acc = xp + g::xp_size;
-                    constexpr std::size_t lanes = L::kacc / (d::O * d::R);
+                    constexpr std::size_t lanes = conv_kernels::lanes;
                     for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
                     for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
                     for (std::size_t n = 0; n < d::N; ++n) {

@@ -12,11 +12,17 @@
 ///   register block of output channels × row vectors, one broadcast of K and one load of xp per
 ///   tap and vector (no col matrix);
 /// - `grad_kernel`: dK[o, c, u, v] += Σ_{i, j} dY[o, i, j]·xp[c, i + u, j + v] for dY in the
-///   padded layout dyp [O, OH + 2(KH − 1), WYs]: a register block of output channels × kernel
-///   columns, summed along the rows and reduced across lanes once per image;
+///   padded layout dyp [O, OH + 2(KH − 1), WYs] (rows starting one vector in, so that its loads
+///   are aligned): a register block of output channels × kernel columns, summed along the rows
+///   and reduced across lanes once per image;
+/// - `grad_kernel_cl`: the same, channels-last, when the output channels fill more lanes than
+///   dY's rows (`geometry::dk_channels_last`, LeNet's conv2: 16 channels, 10-wide rows): dY
+///   [OH, OW, Os] and dK [C, KH, KW, Os], a register block of kernel taps × channel vectors,
+///   one vector of dY and one broadcast weight (folded into the multiply-add) per tap;
 /// - `grad_image`: the transposed convolution dX[c, h, w] (+)= Σ_{o, u, v} K[o, c, u, v]·
 ///   dY[o, h − u, w − v] (in padded-image coordinates, the padding's rows and columns dropped),
-///   a register block of input channels × two rows.
+///   a register block of input channels × two rows, skipping the kernel rows that meet only
+///   dyp's zero rows.
 ///
 /// The blocks fit the register file: at most 24 accumulators with 32 vector registers, 12 with
 /// 16. A convolution takes this path when its stride is 1 and its kernel at most 8 wide; the
@@ -73,16 +79,28 @@ struct geometry {
     static constexpr std::size_t OWs = (OW + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
     static constexpr std::size_t Wps = round(Wp);  ///< padded-image columns computed by dX
     static constexpr std::size_t wide = OWs > Wps ? OWs : Wps;
-    static constexpr std::size_t Wxs = wide + KW - 1;                ///< row stride of xp
-    static constexpr std::size_t RY = OH + 2 * (KH - 1);             ///< rows of dyp
-    static constexpr std::size_t WYs = wide + 2 * (KW - 1) + lanes;  ///< row stride of dyp
+    /// row stride of xp: whole vectors, so that the ∂K kernel's unshifted loads are aligned
+    static constexpr std::size_t Wxs = round(wide + KW - 1);
+    static constexpr std::size_t RY = OH + 2 * (KH - 1);  ///< rows of dyp
+    /// the column of dyp where dY's rows start: one vector of zeros to their left (the ∂X
+    /// kernel reads up to KW − 1 < lanes columns before it), so that ∂K's loads of dY are aligned
+    static constexpr std::size_t DA = lanes;
+    static constexpr std::size_t WYs = DA + wide + lanes;  ///< row stride of dyp
     static constexpr std::size_t xp_size = C * Hp * Wxs;
     static constexpr std::size_t y_size = O * OH * OWs;
     static constexpr std::size_t dyp_size = O * RY * WYs;
-    /// dY[o, i, j] is dyp[o·RY·WYs + (i + KH − 1)·WYs + KW − 1 + j].
+    /// dY[o, i, j] is dyp[o·RY·WYs + (i + KH − 1)·WYs + DA + j].
     static constexpr std::size_t dy_at(std::size_t o, std::size_t i, std::size_t j) {
-        return (o * RY + i + KH - 1) * WYs + KW - 1 + j;
+        return (o * RY + i + KH - 1) * WYs + DA + j;
     }
+    /// Whether ∂K runs channels-last (`grad_kernel_cl`): vectors along the output channels
+    /// instead of along dY's rows, when they fill more lanes (LeNet's conv2: 16 channels fill
+    /// a 16-float vector, its 10-wide rows only 10 of 16 lanes) and each dY number meets enough
+    /// weights (C·KH·KW ≥ 16) to pay for transposing dY.
+    static constexpr std::size_t Os = round(O);  ///< output channels, padded to whole vectors
+    static constexpr bool dk_channels_last = O * round(OW) > OW * Os && C * KH * KW >= 16;
+    static constexpr std::size_t dyc_size = OH * OW * Os;      ///< dY [OH, OW, Os]
+    static constexpr std::size_t dkc_size = C * KH * KW * Os;  ///< ∂K [C, KH, KW, Os]
 };
 
 namespace detail {
@@ -114,6 +132,19 @@ CTGRAD_CONV_INLINE void in_register(V& v) {
     __asm__("" : "+v"(v));
 #else
     static_cast<void>(v);
+#endif
+}
+
+/// Hides where p points from the optimiser: the weights a loop iteration reads through it are
+/// then loaded (and broadcast) by their own multiply-adds, rather than carried from iteration
+/// to iteration in scalar registers (GCC's predictive commoning of x[j + v] and x[j + 1 + v − 1]
+/// spills 15 of them per iteration in the channels-last ∂K block).
+template <class P>
+CTGRAD_CONV_INLINE void opaque(P*& p) {
+#if defined(__x86_64__)
+    __asm__("" : "+r"(p));
+#else
+    static_cast<void>(p);
 #endif
 }
 
@@ -247,6 +278,85 @@ CTGRAD_CONV_INLINE void grad_kernel_body(const T* __restrict xp, const T* __rest
     }
 }
 
+/// Accumulators the channels-last ∂K block may hold on instruction set I (its other operands:
+/// one vector of dY per channel vector, the weights' broadcasts folded into the multiply-adds).
+template <isa I>
+inline constexpr std::size_t budget_cl = isa_traits<I>::registers >= 32 ? 26 : 12;
+
+/// Channels-last ∂K of kernel rows u0 .. u0 + UB of input channel c: dk[c, u, v, 0 .. Os) +=
+/// Σ_{i, j} dyc[i, j, 0 .. Os)·xp[c, i + u, j + v], OV vectors of output channels.
+template <class G, class T, std::size_t Wl, std::size_t KH, std::size_t KW, std::size_t OV,
+          std::size_t UB>
+CTGRAD_CONV_INLINE void grad_kernel_cl_block(const T* __restrict xp, const T* __restrict dyc,
+                                             T* __restrict dk, std::size_t c, std::size_t u0) {
+    vec<T, Wl> acc[UB][KW][OV];
+#pragma GCC unroll 8
+    for (std::size_t u = 0; u < UB; ++u) {
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < KW; ++v) {
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) acc[u][v][ov] = vec<T, Wl>{};
+        }
+    }
+    for (std::size_t i = 0; i < G::OH; ++i) {
+        const T* xr = xp + (c * G::Hp + i + u0) * G::Wxs;
+        const T* gr = dyc + i * G::OW * G::Os;
+        for (std::size_t j = 0; j < G::OW; ++j) {
+            vec<T, Wl> g[OV];
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) load<Wl>(g[ov], gr + j * G::Os + ov * Wl);
+            const T* xj = xr + j;
+            opaque(xj);
+#pragma GCC unroll 8
+            for (std::size_t u = 0; u < UB; ++u) {
+#pragma GCC unroll 8
+                for (std::size_t v = 0; v < KW; ++v) {
+                    const T w = xj[u * G::Wxs + v];
+#pragma GCC unroll 4
+                    for (std::size_t ov = 0; ov < OV; ++ov) acc[u][v][ov] += g[ov] * w;
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t u = 0; u < UB; ++u) {
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < KW; ++v) {
+            T* d = dk + ((c * KH + u0 + u) * KW + v) * G::Os;
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) {
+                vec<T, Wl> old;
+                load<Wl>(old, d + ov * Wl);
+                old += acc[u][v][ov];
+                store<Wl>(d + ov * Wl, old);
+            }
+        }
+    }
+}
+
+/// dk [C, KH, KW, Os] += Σ dY·xp of one image, channels-last: dY in dyc [OH, OW, Os] (its
+/// lanes for channels O .. Os zero).
+template <class G, class T, isa I, std::size_t C, std::size_t KH, std::size_t KW>
+CTGRAD_CONV_INLINE void grad_kernel_cl_body(const T* __restrict xp, const T* __restrict dyc,
+                                            T* __restrict dk) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
+    constexpr std::size_t OV = G::Os / Wl;
+    constexpr std::size_t cap = budget_cl<I> / (OV * KW) > 0 ? budget_cl<I> / (OV * KW) : 1;
+    constexpr std::size_t UB = even_block(KH, cap);
+    for (std::size_t c = 0; c < C; ++c) {
+        std::size_t u0 = 0;
+        for (; u0 + UB <= KH; u0 += UB) {
+            grad_kernel_cl_block<G, T, Wl, KH, KW, OV, UB>(xp, dyc, dk, c, u0);
+        }
+        if constexpr (KH % UB != 0) {
+            grad_kernel_cl_block<G, T, Wl, KH, KW, OV, KH % UB>(xp, dyc, dk, c, KH - KH % UB);
+        }
+    }
+}
+
 /// Rows h .. h + HB (padded-image coordinates) of dX for channels c0 .. c0 + CB, JV vectors a
 /// row, stored into rows [CB][HB][Wps] of buf.
 template <class G, class T, std::size_t Wl, std::size_t C, std::size_t O, std::size_t KH,
@@ -262,11 +372,15 @@ CTGRAD_CONV_INLINE void grad_image_block(const T* __restrict dyp, const T* __res
             for (std::size_t jv = 0; jv < JV; ++jv) acc[c][r][jv] = vec<T, Wl>{};
         }
     }
+    // only the kernel rows u that meet a row of dY (0 ≤ h + r − u < OH for some r < HB): the
+    // others would multiply dyp's zero rows
+    const std::size_t u_lo = h + 1 > G::OH ? h + 1 - G::OH : 0;
+    const std::size_t u_end = h + HB < KH ? h + HB : KH;
     for (std::size_t o = 0; o < O; ++o) {
-        for (std::size_t u = 0; u < KH; ++u) {
+        for (std::size_t u = u_lo; u < u_end; ++u) {
             const T* kr = k + (o * C + c0) * KH * KW + u * KW;
             // dY row h + r − u is dyp row h + r − u + KH − 1
-            const T* gr = dyp + (o * G::RY + h + KH - 1 - u) * G::WYs + KW - 1;
+            const T* gr = dyp + (o * G::RY + h + KH - 1 - u) * G::WYs + G::DA;
 #pragma GCC unroll 8
             for (std::size_t v = 0; v < KW; ++v) {
                 vec<T, Wl> g[HB][JV];
@@ -435,9 +549,18 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
     }
 }
 
+/// The vector 0, 1, ..., W − 1.
+template <class T, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void lane_index(V& out, std::index_sequence<L...>) {
+    out = V{static_cast<T>(L)...};
+}
+
 /// ∂Y of one image through the 2 × 2 pooling into the interior of dyp (G::dy_at): g at each
 /// window's kept position (where), 0 elsewhere; every interior number (and the padding columns
-/// the vectors cover, with 0) is written.
+/// the vectors cover, with 0) is written. Each row of g and where is read as whole vectors
+/// straight from them (the lanes past the row's end masked out: their where set to −1), except
+/// near the image's end, where a vector would read past it: there through a scratch row (not
+/// everywhere: a vector load of numbers just stored one by one waits for the stores to retire).
 template <class G, class T, std::size_t Wl, std::size_t O>
 CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict where,
                                      T* __restrict dyp) {
@@ -447,31 +570,46 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
     using V = vec<T, Wl>;
     constexpr auto idx = std::make_index_sequence<Wl>{};
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
-    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3);
-    alignas(64) T grow[chunks * Wl], wrow[chunks * Wl];
-    for (std::size_t j = PW; j < chunks * Wl; ++j) grow[j] = T(0), wrow[j] = T(-1);
+    constexpr std::size_t total = O * PH * PW;
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
+    V lane;
+    lane_index<T>(lane, idx);
+    alignas(64) T grow[Wl], wrow[Wl];
     for (std::size_t o = 0; o < O; ++o) {
         for (std::size_t pi = 0; pi < PH; ++pi) {
-            for (std::size_t j = 0; j < PW; ++j) {
-                grow[j] = g[(o * PH + pi) * PW + j];
-                wrow[j] = where[(o * PH + pi) * PW + j];
-            }
+            const std::size_t q = (o * PH + pi) * PW;
             T* d0 = dyp + G::dy_at(o, 2 * pi, 0);
             T* d1 = dyp + G::dy_at(o, 2 * pi + 1, 0);
             for (std::size_t t = 0; t < chunks; ++t) {
-                V gv, wv, p, q, lo, hi;
-                load<Wl>(gv, grow + t * Wl);
-                load<Wl>(wv, wrow + t * Wl);
+                const std::size_t at = q + t * Wl;
+                V gv, wv, p, q2, lo, hi;
+                if (at + Wl <= total) {
+                    load<Wl>(gv, g + at);
+                    load<Wl>(wv, where + at);
+                } else {
+                    for (std::size_t j = 0; j < Wl; ++j) {
+                        const bool in = t * Wl + j < PW;
+                        grow[j] = in ? g[at + j] : T(0);
+                        wrow[j] = in ? where[at + j] : T(-1);
+                    }
+                    load<Wl>(gv, grow);
+                    load<Wl>(wv, wrow);
+                }
+                // (the mask kept in a register: GCC otherwise folds it into inserts of −1
+                // into the last lanes, one extract and insert per lane pair)
+                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
+                in_register(inside);
+                select(wv, inside, wv, none);
                 select(p, wv == zero, gv, zero);
-                select(q, wv == one, gv, zero);
-                interleave<0>(lo, p, q, idx);
-                interleave<1>(hi, p, q, idx);
+                select(q2, wv == one, gv, zero);
+                interleave<0>(lo, p, q2, idx);
+                interleave<1>(hi, p, q2, idx);
                 store<Wl>(d0 + 2 * t * Wl, lo);
                 store<Wl>(d0 + 2 * t * Wl + Wl, hi);
                 select(p, wv == two, gv, zero);
-                select(q, wv == three, gv, zero);
-                interleave<0>(lo, p, q, idx);
-                interleave<1>(hi, p, q, idx);
+                select(q2, wv == three, gv, zero);
+                interleave<0>(lo, p, q2, idx);
+                interleave<1>(hi, p, q2, idx);
                 store<Wl>(d1 + 2 * t * Wl, lo);
                 store<Wl>(d1 + 2 * t * Wl + Wl, hi);
             }
@@ -494,6 +632,11 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
         ATTRIBUTES static void grad_kernel(const T* __restrict xp, const T* __restrict dyp,       \
                                            T* __restrict dk) {                                    \
             grad_kernel_body<G, T, ISA, C, O, KH, KW>(xp, dyp, dk);                               \
+        }                                                                                         \
+        template <class G, class T, std::size_t C, std::size_t KH, std::size_t KW>                \
+        ATTRIBUTES static void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc,    \
+                                              T* __restrict dk) {                                 \
+            grad_kernel_cl_body<G, T, ISA, C, KH, KW>(xp, dyc, dk);                               \
         }                                                                                         \
         template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,        \
                   std::size_t O, std::size_t KH, std::size_t KW, std::size_t P>                   \
@@ -557,6 +700,15 @@ void grad_kernel(const T* __restrict xp, const T* __restrict dyp, T* __restrict 
     });
 }
 
+/// dK [C, KH, KW, G::Os] (zeroed by the caller) += Σ dY·xp of one image, channels-last (when
+/// G::dk_channels_last): dY in dyc [OH, OW, Os], its lanes of channels O .. Os zero.
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc, T* __restrict dk) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_kernel_cl<G, T, C, KH, KW>(xp, dyc, dk);
+    });
+}
+
 /// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY (padded layout dyp).
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
           std::size_t KH, std::size_t KW, std::size_t P>
@@ -599,6 +751,8 @@ template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::s
 void forward(const T*, const T*, T*) {}
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void grad_kernel(const T*, const T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
+void grad_kernel_cl(const T*, const T*, T*) {}
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
           std::size_t KH, std::size_t KW, std::size_t P>
 void grad_image(const T*, const T*, T*) {}
