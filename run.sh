@@ -115,8 +115,8 @@ run_tests() {
     # The sanitizer build at -O0 with line tables only (file:line in ASan/UBSan reports, asserts
     # on): clang++ compiles the instrumented tests 2.5-3.5 times faster than at its former -O2 -g,
     # which made it two thirds of this command's time; the tests that train networks
-    # long enough for -O0 to show are compiled at -O1 in it (ctgrad_san_run_heavy in
-    # test/meson.build and examples/meson.build). Every test still runs in both builds, every
+    # long enough for -O0 to show are compiled at -O1 in it (san_run_heavy_options, meson.build;
+    # used in test/ and examples/). Every test still runs in both builds, every
     # one of them instrumented (bench/README.md, "Test-suite build time, sanitizer build at -O0").
     CXX=clang++ configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbenchmarks=false -Doptimization=0 -Ddebug=false \
