@@ -137,8 +137,9 @@ BOOST_AUTO_TEST_CASE(counters_are_recognised_by_their_declaration) {
     static_assert(!ctgrad::detail::is_dropout_counter<
                   ctgrad::variable<"x.step", ctgrad::tensor<float, 1>>>());
     // a pack lists (and `pack[v]` finds) a tagged counter as the plain variable
-    static_assert(ctgrad::detail::list_contains_v<
-                  state_t::variables, ctgrad::variable<"drop.step", ctgrad::tensor<float, 1>>>);
+    static_assert(
+        ctgrad::detail::list_contains_v<state_t::variables,
+                                        ctgrad::variable<"drop.step", ctgrad::tensor<float, 1>>>);
     BOOST_TEST(true);
 }
 

@@ -120,7 +120,8 @@ BOOST_AUTO_TEST_CASE(adam_on_the_threads_loses_nothing_to_a_failing_shard) {
     // opt.begin_step() before the call, step_range in the update; a shard throws: the step
     // count, the moments and the parameters stay as they were, and the run continues as one
     // that never saw the failure, bit for bit
-    using pack = ctgrad::nn::parameters<ctgrad::detail::type_list<std::remove_cvref_t<decltype(W)>>>;
+    using pack =
+        ctgrad::nn::parameters<ctgrad::detail::type_list<std::remove_cvref_t<decltype(W)>>>;
     problem<2> p;
     par::thread_pool pool(2);
     auto dp = par::make_data_parallel<2>(pool, loss, ctgrad::wrt(W));

@@ -9,7 +9,8 @@
 #include "support/conv_reference.hpp"
 
 template <std::size_t C, std::size_t H, std::size_t O, std::size_t K, std::size_t P>
-constexpr bool channels_last = ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>::dk_channels_last;
+constexpr bool channels_last =
+    ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>::dk_channels_last;
 
 BOOST_AUTO_TEST_CASE(relu_pool) {
     static_assert(channels_last<3, 11, 32, 4, 0> && channels_last<2, 9, 24, 3, 1>);

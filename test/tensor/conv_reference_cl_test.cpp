@@ -13,7 +13,8 @@
 #include "support/conv_reference.hpp"
 
 template <std::size_t C, std::size_t H, std::size_t O, std::size_t K, std::size_t P>
-constexpr bool channels_last = ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>::dk_channels_last;
+constexpr bool channels_last =
+    ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>::dk_channels_last;
 
 // which shapes take the channels-last ∂K
 static_assert(channels_last<6, 14, 16, 5, 0>);   // LeNet's conv2: 10-wide rows, 16 channels

@@ -71,10 +71,10 @@ void check(unsigned seed) {
     constexpr auto Zv = Z<T, R, C>;
     constexpr auto Yv = Y<T, R, C>;
     const auto ga = ctgrad::gradient(ctgrad::sum(ctgrad::abs(Xv) * Yv), wrt(Xv), Xv = *x, Yv = *y);
-    const auto gmax = ctgrad::gradient(ctgrad::sum(ctgrad::max(Xv, Zv) * Yv), wrt(Xv, Zv),
-                                       Xv = *x, Zv = *z, Yv = *y);
-    const auto gmin = ctgrad::gradient(ctgrad::sum(ctgrad::min(Xv, Zv) * Yv), wrt(Xv, Zv),
-                                       Xv = *x, Zv = *z, Yv = *y);
+    const auto gmax = ctgrad::gradient(ctgrad::sum(ctgrad::max(Xv, Zv) * Yv), wrt(Xv, Zv), Xv = *x,
+                                       Zv = *z, Yv = *y);
+    const auto gmin = ctgrad::gradient(ctgrad::sum(ctgrad::min(Xv, Zv) * Yv), wrt(Xv, Zv), Xv = *x,
+                                       Zv = *z, Yv = *y);
     int bad = 0;
     const auto expect = [&](const char* what, size_t i, T got, T want) {
         if (!same(got, want) && bad++ < 8) {
@@ -129,10 +129,10 @@ void finite_differences(unsigned seed) {
     const auto run = [&](const char* what, const auto& f) {
         const auto g = ctgrad::gradient(f, wrt(Xv, Zv), Xv = *x, Zv = *z, Yv = *y);
         for (size_t i = 0; i < R * C; ++i) {
-            BOOST_TEST(g[Xv].data()[i] == fd(f, *x, i), what << " dX " << i
-                                                            << boost::test_tools::tolerance(1e-6));
-            BOOST_TEST(g[Zv].data()[i] == fd(f, *z, i), what << " dZ " << i
-                                                            << boost::test_tools::tolerance(1e-6));
+            BOOST_TEST(g[Xv].data()[i] == fd(f, *x, i),
+                       what << " dX " << i << boost::test_tools::tolerance(1e-6));
+            BOOST_TEST(g[Zv].data()[i] == fd(f, *z, i),
+                       what << " dZ " << i << boost::test_tools::tolerance(1e-6));
         }
     };
     // (+ 0·Z: every case differentiable in Z, so one wrt list serves all)
@@ -151,16 +151,16 @@ constexpr tensor<double, 1, 4> xc{{-1.0, 0.0, -0.0, 2.0}};
 constexpr tensor<double, 1, 4> zc{{-1.0, -0.0, 1.0, 1.0}};  // ties at 0 and 1; x < z; x > z
 constexpr tensor<double, 1, 4> yc{{3.0, 4.0, 5.0, 6.0}};
 constexpr auto gac = ctgrad::gradient(ctgrad::sum(ctgrad::abs(Xc) * Yc), wrt(Xc), Xc = xc, Yc = yc);
-static_assert(gac[Xc].data()[0] == -3.0 && gac[Xc].data()[1] == 0.0 &&
-              gac[Xc].data()[2] == 0.0 && gac[Xc].data()[3] == 6.0);
-constexpr auto gmaxc = ctgrad::gradient(ctgrad::sum(ctgrad::max(Xc, Zc) * Yc), wrt(Xc, Zc),
-                                        Xc = xc, Zc = zc, Yc = yc);
+static_assert(gac[Xc].data()[0] == -3.0 && gac[Xc].data()[1] == 0.0 && gac[Xc].data()[2] == 0.0 &&
+              gac[Xc].data()[3] == 6.0);
+constexpr auto gmaxc =
+    ctgrad::gradient(ctgrad::sum(ctgrad::max(Xc, Zc) * Yc), wrt(Xc, Zc), Xc = xc, Zc = zc, Yc = yc);
 static_assert(gmaxc[Xc].data()[0] == 3.0 && gmaxc[Xc].data()[1] == 4.0 &&
               gmaxc[Xc].data()[2] == 0.0 && gmaxc[Xc].data()[3] == 6.0);
 static_assert(gmaxc[Zc].data()[0] == 0.0 && gmaxc[Zc].data()[1] == 0.0 &&
               gmaxc[Zc].data()[2] == 5.0 && gmaxc[Zc].data()[3] == 0.0);
-constexpr auto gminc = ctgrad::gradient(ctgrad::sum(ctgrad::min(Xc, Zc) * Yc), wrt(Xc, Zc),
-                                        Xc = xc, Zc = zc, Yc = yc);
+constexpr auto gminc =
+    ctgrad::gradient(ctgrad::sum(ctgrad::min(Xc, Zc) * Yc), wrt(Xc, Zc), Xc = xc, Zc = zc, Yc = yc);
 static_assert(gminc[Xc].data()[0] == 3.0 && gminc[Xc].data()[1] == 4.0 &&
               gminc[Xc].data()[2] == 5.0 && gminc[Xc].data()[3] == 0.0);
 static_assert(gminc[Zc].data()[0] == 0.0 && gminc[Zc].data()[1] == 0.0 &&

@@ -132,8 +132,8 @@ struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J.
             return m;
         }(typename Plan::variables{}, bound, constants);
     }();
-    using type = std::conditional_t<rank == 3, long double,
-                                    std::conditional_t<rank == 1, float, double>>;
+    using type =
+        std::conditional_t<rank == 3, long double, std::conditional_t<rank == 1, float, double>>;
 };
 
 /// True when every variable of the plan is bound (no diagnostic).
@@ -285,8 +285,7 @@ template <class Mask = unmasked, class S, class A, std::size_t N, class Op, std:
           std::uint64_t Assign, std::size_t... C, std::size_t... I>
 constexpr void push(op_adjoint<Op, J, Assign, std::index_sequence<C...>, std::index_sequence<I...>>,
                     const std::array<S, N>& v, std::array<A, N>& a) {
-    (contribute<Mask, Op, J, I, ((Assign >> I) & 1u) != 0>(std::index_sequence<C...>{}, v, a),
-     ...);
+    (contribute<Mask, Op, J, I, ((Assign >> I) & 1u) != 0>(std::index_sequence<C...>{}, v, a), ...);
 }
 
 /// The tables of the reverse sweep from the plan's root: Plan's own `active` and `assigns`.
@@ -328,10 +327,8 @@ struct op_adjoint_of<Plan, J, std::index_sequence<I...>, Tables> {
     static constexpr std::uint64_t active =
         ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u);
     using type = op_adjoint<
-        typename Plan::template expr<J>::op, J,
-        ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u),
-        std::index_sequence<Plan::child[J][I]...>,
-        typename set_bits<active, sizeof...(I)>::type>;
+        typename Plan::template expr<J>::op, J, ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u),
+        std::index_sequence<Plan::child[J][I]...>, typename set_bits<active, sizeof...(I)>::type>;
 };
 
 template <class Plan, std::size_t J, class Tables = root_tables,

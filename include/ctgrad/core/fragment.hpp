@@ -314,10 +314,9 @@ struct node_fragment<N, type_list<A...>> : type_bind<entry_hash<N>, N> {
     using entries = node_added<false, first, others, N>;
     /// The distinct subexpressions (a pure node's are its entries).
     using all = std::conditional_t<N::pure_c::value, entries, node_added<true, first, others, N>>;
-    static constexpr frag_info info =
-        node_info(&fragment<first>::info, entries::value.items.data(), entries::value.count,
-                  all::value.items.data(), all::value.count,
-                  entry_ref{entry_hash<N>, N::pure_c::value});
+    static constexpr frag_info info = node_info(
+        &fragment<first>::info, entries::value.items.data(), entries::value.count,
+        all::value.items.data(), all::value.count, entry_ref{entry_hash<N>, N::pure_c::value});
     /// The plan copies impure subexpressions so often that it is refused (see make_node).
     using refused_c = std::bool_constant<(!N::pure_c::value && info.size > copy_budget &&
                                           info.size > copy_factor * info.dsize)>;

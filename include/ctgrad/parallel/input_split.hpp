@@ -287,13 +287,13 @@ private:
                         // the other, [Shards·rows, out], for one weight product over the batch
                         const T* dz = g[Z{}].data();
                         for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
-                        ctgrad::detail::static_for_chunks<sizeof...(V)>(
-                            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                                ((src_[I][k] = g[ctgrad::detail::at_t<
-                                                     ctgrad::detail::type_list<V...>, I>{}]
-                                                   .data()),
-                                 ...);
-                            });
+                        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+                            std::index_sequence<I...>) {
+                            ((src_[I][k] =
+                                  g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}]
+                                      .data()),
+                             ...);
+                        });
                     }
                 },
                 [&] {

@@ -606,13 +606,13 @@ public:
                         prepare(k);
                         const auto g = programs_[k].gradient(detail::for_shard(a, k)...);
                         values_[k] = g.value;
-                        ctgrad::detail::static_for_chunks<sizeof...(V)>(
-                            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                                ((src_[I][k] = g[ctgrad::detail::at_t<
-                                                     ctgrad::detail::type_list<V...>, I>{}]
-                                                   .data()),
-                                 ...);
-                            });
+                        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+                            std::index_sequence<I...>) {
+                            ((src_[I][k] =
+                                  g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}]
+                                      .data()),
+                             ...);
+                        });
                     }
                 },
                 [&] { reduce_slice(t, n, update); });

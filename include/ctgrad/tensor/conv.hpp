@@ -395,9 +395,9 @@ struct conv2d_op {
         static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
         /// the partial sums of ∂K of the direct kernels
         /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os])
-        static constexpr std::size_t kacc =
-            geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
-                                  : conv_kernels::partial_sums<d::O * d::R>;
+        static constexpr std::size_t kacc = geo::dk_channels_last
+                                                ? geo::dkc_size + geo::dyc_size
+                                                : conv_kernels::partial_sums<d::O * d::R>;
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };

@@ -98,7 +98,7 @@ struct geometry {
     /// a 16-float vector, its 10-wide rows only 10 of 16 lanes) and each dY number meets enough
     /// weights (C·KH·KW ≥ 16) to pay for transposing dY.
     static constexpr std::size_t Os = round(O);  ///< output channels, padded to whole vectors
-    static constexpr bool dk_channels_last = O * round(OW) > OW * Os && C * KH * KW >= 16;
+    static constexpr bool dk_channels_last = O * round(OW) > OW* Os&& C* KH* KW >= 16;
     static constexpr std::size_t dyc_size = OH * OW * Os;      ///< dY [OH, OW, Os]
     static constexpr std::size_t dkc_size = C * KH * KW * Os;  ///< ∂K [C, KH, KW, Os]
 };

@@ -12,7 +12,8 @@ namespace nn = ctgrad::nn;
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;
 constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<float, 4, 2>>;
-constexpr auto net = nn::sequential(nn::dense<"fc", 3, 2, float>{}, nn::batch_norm<"bn", 2, float>{});
+constexpr auto net =
+    nn::sequential(nn::dense<"fc", 3, 2, float>{}, nn::batch_norm<"bn", 2, float>{});
 #ifndef CTGRAD_CF_CONTROL
 constexpr auto loss = ctgrad::softmax_cross_entropy(net(X), Y);
 #else

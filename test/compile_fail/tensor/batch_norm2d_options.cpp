@@ -17,7 +17,8 @@ constexpr ctgrad::batch_norm_options opts{.momentum_num = 1, .momentum_den = 2};
 #endif
 
 float f(const ctgrad::tensor<float, 2, 3, 4, 4>& x, const ctgrad::tensor<float, 3>& g,
-        const ctgrad::tensor<float, 3>& b, ctgrad::tensor<float, 3>& m, ctgrad::tensor<float, 3>& v) {
+        const ctgrad::tensor<float, 3>& b, ctgrad::tensor<float, 3>& m,
+        ctgrad::tensor<float, 3>& v) {
     return ctgrad::value(ctgrad::sum(ctgrad::batch_norm2d<opts>(X, G, B, M, V)), X = x, G = g,
                          B = b, M = std::ref(m), V = std::ref(v));
 }
