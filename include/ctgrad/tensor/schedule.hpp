@@ -328,7 +328,9 @@ struct tables {
     std::array<bool, N> zero_at_start{};       // never written: zeroed when the backward starts
 };
 
-template <class Plan, class Wrt, bool Backward>
+/// The facts of the entries (from their types), computed once per plan and Wrt for the three
+/// schedules of a program (gradient, value, SGD step), which take their decisions from a copy.
+template <class Plan, class Wrt>
 struct facts_of {
     static constexpr std::size_t N = Plan::size;
     static constexpr std::size_t A = Plan::max_arity;
@@ -352,6 +354,8 @@ struct facts_of {
         }
         return t;
     }
+
+    static constexpr tables<N, A> value = make();
 };
 
 /// Facts of the entries of a plan that the sweeps use but its schedules do not copy around: the
@@ -461,7 +465,7 @@ struct schedule {
     static constexpr std::size_t align = 64 / sizeof(S) > 0 ? 64 / sizeof(S) : 1;
 
     static constexpr tables<N, A> compute() {
-        tables<N, A> t = facts_of<Plan, Wrt, Backward>::make();
+        tables<N, A> t = facts_of<Plan, Wrt>::value;
         // activity: depends on a wanted variable through ops that pass derivatives
         for (std::size_t j = 0; j < N; ++j) {
             t.active[j] = t.kinds[j] == kind::variable && t.wanted[j];
