@@ -62,7 +62,7 @@ struct hvp_result {
 
     template <fixed_string Name, class Kind>
     constexpr S operator[](variable<Name, Kind>) const {
-        if constexpr (detail::list_contains_v<Variables, variable<Name, Kind>>) {
+        if constexpr (detail::in_list<Variables, variable<Name, Kind>>) {
             return product[detail::index_of_v<Variables, variable<Name, Kind>>];
         } else {
             return S(0);

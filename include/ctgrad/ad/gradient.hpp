@@ -33,7 +33,7 @@ struct gradient_result {
     /// ∂f/∂x for the variable x (0 when f does not contain x).
     template <fixed_string Name, class Kind>
     constexpr S operator[](variable<Name, Kind>) const {
-        if constexpr (detail::list_contains_v<Variables, variable<Name, Kind>>) {
+        if constexpr (detail::in_list<Variables, variable<Name, Kind>>) {
             return partials[detail::index_of_v<Variables, variable<Name, Kind>>];
         } else {
             return S(0);

@@ -28,8 +28,8 @@ struct hessian_result {
 
     template <fixed_string A, class KA, fixed_string B, class KB>
     constexpr S operator()(variable<A, KA>, variable<B, KB>) const {
-        if constexpr (detail::list_contains_v<Variables, variable<A, KA>> &&
-                      detail::list_contains_v<Variables, variable<B, KB>>) {
+        if constexpr (detail::in_list<Variables, variable<A, KA>> &&
+                      detail::in_list<Variables, variable<B, KB>>) {
             return second[detail::index_of_v<Variables, variable<A, KA>>]
                          [detail::index_of_v<Variables, variable<B, KB>>];
         } else {

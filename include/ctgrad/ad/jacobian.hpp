@@ -181,7 +181,7 @@ struct jacobian_result {
 
     /// The first column of the variable x (of its element 0 for a tensor variable).
     template <fixed_string Name, class Kind>
-        requires detail::list_contains_v<Variables, variable<Name, Kind>>
+        requires detail::in_list<Variables, variable<Name, Kind>>
     static constexpr std::size_t column(variable<Name, Kind>) noexcept {
         return detail::column_layout<
             Variables>::first[detail::index_of_v<Variables, variable<Name, Kind>>];
@@ -191,7 +191,7 @@ struct jacobian_result {
     /// variable X, ∂f_i/∂X: a tensor_view of X's shape into row i.
     template <fixed_string Name, class Kind>
     constexpr auto operator()(std::size_t i, variable<Name, Kind> x) const {
-        constexpr bool listed = detail::list_contains_v<Variables, variable<Name, Kind>>;
+        constexpr bool listed = detail::in_list<Variables, variable<Name, Kind>>;
         if constexpr (detail::is_tensor_kind<Kind>::value && !listed) {
             static_assert(listed,
                           "ctgrad::jacobian_result: the tensor variable is not among the "
@@ -263,7 +263,7 @@ constexpr std::array<S, Plan::size> output_reverse(const std::array<S, Plan::siz
 template <class Plan, class Vars, std::size_t K>
 constexpr std::size_t entry_of_variable() {
     using V = ctgrad::detail::at_t<Vars, K>;
-    if constexpr (ctgrad::detail::list_contains_v<typename Plan::variables, V>) {
+    if constexpr (ctgrad::detail::in_list<typename Plan::variables, V>) {
         return Plan::variable_entry[ctgrad::detail::index_of_v<typename Plan::variables, V>];
     } else {
         return ctgrad::detail::no_entry;
@@ -533,7 +533,7 @@ constexpr void copy_adjoint(J& j, std::size_t r, const typename Sched::scalar* w
     using P = typename Sched::plan;
     constexpr std::size_t col = ctgrad::detail::column_layout<Vars>::first[K];
     constexpr std::size_t n = ctgrad::detail::columns_of<V>;
-    if constexpr (ctgrad::detail::list_contains_v<typename P::variables, V>) {
+    if constexpr (ctgrad::detail::in_list<typename P::variables, V>) {
         constexpr std::size_t at =
             tensor_ad::workspace<Sched>::offsets
                 .adj_off[P::variable_entry[ctgrad::detail::index_of_v<typename P::variables, V>]];

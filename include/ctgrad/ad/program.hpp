@@ -68,7 +68,7 @@ public:
     constexpr auto operator[](variable<Name, Kind>) const {
         // The check is instantiated only when it fails: a function named after the variable
         // list for every variable asked for would be names quadratic in a network's depth.
-        if constexpr (!detail::list_contains_v<variables, variable<Name, Kind>>) {
+        if constexpr (!detail::in_list<variables, variable<Name, Kind>>) {
             detail::check_reported<variables, Name, Kind>();
             return value;
         } else {
@@ -116,9 +116,11 @@ public:
     using expression_type = E;
     using plan = ad::plan<E>;
     using scalar_type = tensor_ad::element_t<plan>;
-    using gradient_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, true>;
-    using value_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, false>;
-    using step_schedule = tensor_ad::schedule<plan, Wrt, scalar_type, true, true>;
+    // the schedules name Wrt by a hash of its variables (short names, see keyed_wrt)
+    using wrt_key = tensor_ad::keyed_wrt_t<Wrt>;
+    using gradient_schedule = tensor_ad::schedule<plan, wrt_key, scalar_type, true>;
+    using value_schedule = tensor_ad::schedule<plan, wrt_key, scalar_type, false>;
+    using step_schedule = tensor_ad::schedule<plan, wrt_key, scalar_type, true, true>;
     using shape_type = detail::shape_of_t<E>;
 
     /// Bytes of workspace the gradient sweep uses (values kept for the backward pass, adjoints,

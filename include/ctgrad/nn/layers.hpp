@@ -19,6 +19,7 @@
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
+#include <boost/hana/unpack.hpp>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/literal.hpp>
@@ -154,15 +155,53 @@ inline constexpr activation<fn::leaky_relu<Num, Den>> leaky_relu{};
 
 namespace detail {
 
+/// Whether no type occurs twice in the list (one lookup per element, a concept: nothing named
+/// after the list per element).
+template <class List>
+struct all_distinct;
+
+template <class... T>
+struct all_distinct<ctgrad::detail::type_list<T...>> {
+    // an array and a loop, not a fold: a network has hundreds of parameters (clang limits a
+    // fold to 256 operands)
+    static constexpr bool value = [] {
+        const bool each[] = {ctgrad::detail::in_list<ctgrad::detail::type_list<T...>, T>..., true};
+        for (const bool b : each) {
+            if (!b) return false;
+        }
+        return true;
+    }();
+};
+
+template <bool Distinct, class... L>
+struct union_impl {
+    using type = ctgrad::detail::concat_t<L...>;
+};
+
 template <class... L>
-struct params_of {
+struct union_impl<false, L...> {
+    using type = ctgrad::detail::merge_unique_t<L...>;
+};
+
+/// The union of lists of distinct types, in order of first appearance. Usually no type is in
+/// two of the lists (each layer has its own parameters) and the union is their concatenation,
+/// checked in one pass; a layer used twice takes the list-by-list merge. Merging list by list
+/// always would instantiate a filter per layer named after the lists merged so far (names
+/// quadratic in a network's depth).
+template <class... L>
+struct union_of {
+    using all = ctgrad::detail::concat_t<L...>;
+    using type = typename union_impl<all_distinct<all>::value, L...>::type;
+};
+
+template <>
+struct union_of<> {
     using type = ctgrad::detail::type_list<>;
 };
 
-template <class L, class... Rest>
-struct params_of<L, Rest...> {
-    using type =
-        ctgrad::detail::merge_unique_t<typename L::parameters, typename params_of<Rest...>::type>;
+template <class... L>
+struct params_of {
+    using type = typename union_of<typename L::parameters...>::type;
 };
 
 /// The state variables of a layer (none unless it declares `using state = ...`).
@@ -180,13 +219,7 @@ struct state_list<L> {
 
 template <class... L>
 struct state_of {
-    using type = ctgrad::detail::type_list<>;
-};
-
-template <class L, class... Rest>
-struct state_of<L, Rest...> {
-    using type = ctgrad::detail::merge_unique_t<typename state_list<L>::type,
-                                                typename state_of<Rest...>::type>;
+    using type = typename union_of<typename state_list<L>::type...>::type;
 };
 
 /// A layer's inference expression: layer.inference(a) where the layer has one, else layer(a).
@@ -196,6 +229,28 @@ constexpr auto infer(const L& layer, A a) {
         return layer.inference(std::move(a));
     } else {
         return layer(std::move(a));
+    }
+}
+
+/// An expression passed through layers by a fold: `(piped<A>{a} | ... | layer_step{l})`.
+template <class A>
+struct piped {
+    A a;
+};
+
+template <bool Inference, class L>
+struct layer_step {
+    const L& layer;
+};
+
+template <class A, bool Inference, class L>
+constexpr auto operator|(piped<A> p, layer_step<Inference, L> s) {
+    if constexpr (Inference) {
+        using R = decltype(infer(s.layer, std::move(p.a)));
+        return piped<R>{infer(s.layer, std::move(p.a))};
+    } else {
+        using R = decltype(s.layer(std::move(p.a)));
+        return piped<R>{s.layer(std::move(p.a))};
     }
 }
 
@@ -223,9 +278,19 @@ struct sequential_t {
     }
 
 private:
+    // Up to 192 layers: one fold over the layers (a pipe, see detail::piped), so the functions
+    // instantiated per layer are named after that layer and the expression so far, not after
+    // the whole network (a recursion apply<I> named after sequential_t<L...> for each I makes
+    // names quadratic in the depth). Longer: the recursion (clang limits a fold to 256 operands).
     template <std::size_t I, bool Inference, class A>
     constexpr auto apply(A a) const {
-        if constexpr (I == sizeof...(L)) {
+        if constexpr (I == 0 && sizeof...(L) <= 192) {
+            return boost::hana::unpack(layers, [&](const L&... l) {
+                return (detail::piped<A>{std::move(a)} | ... |
+                        detail::layer_step<Inference, L>{l})
+                    .a;
+            });
+        } else if constexpr (I == sizeof...(L)) {
             return a;
         } else if constexpr (Inference) {
             return apply<I + 1, true>(detail::infer(boost::hana::at_c<I>(layers), std::move(a)));

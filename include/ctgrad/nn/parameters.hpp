@@ -142,7 +142,7 @@ public:
 private:
     template <fixed_string Name, class Kind>
     static constexpr std::size_t index() {
-        constexpr bool has = ctgrad::detail::list_contains_v<variables, variable<Name, Kind>>;
+        constexpr bool has = ctgrad::detail::in_list<variables, variable<Name, Kind>>;
         if constexpr (!has) {
             static_assert(has,
                           "ctgrad::nn::parameters: this pack has no such parameter (the variable "

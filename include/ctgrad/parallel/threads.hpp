@@ -288,7 +288,7 @@ public:
 private:
     template <fixed_string Name, class Kind>
     static constexpr std::size_t index() {
-        constexpr bool has = ctgrad::detail::list_contains_v<variables, variable<Name, Kind>>;
+        constexpr bool has = ctgrad::detail::in_list<variables, variable<Name, Kind>>;
         if constexpr (!has) {
             static_assert(has,
                           "ctgrad::parallel::flat_gradient: no gradient of this variable (it is "

@@ -1272,7 +1272,7 @@ struct gradient_type<variable<Name, tensor<T, D...>>, S> {
 
 template <class Wrt, class... V>
 struct wanted_mask {
-    static constexpr std::array<bool, sizeof...(V)> value{wanted<Wrt, V>()...};
+    static constexpr std::array<bool, sizeof...(V)> value{wanted_c<Wrt, V>::value...};
 };
 
 template <class Wrt, class List>
@@ -1298,8 +1298,8 @@ struct gradient_has_no_entry_for_variable;
 namespace detail {
 template <class Variables, fixed_string Name, class Kind>
 constexpr void check_reported() {
-    if constexpr (!list_contains_v<Variables, variable<Name, Kind>>) {
-        static_assert(list_contains_v<Variables, variable<Name, Kind>>,
+    if constexpr (!in_list<Variables, variable<Name, Kind>>) {
+        static_assert(in_list<Variables, variable<Name, Kind>>,
                       "ctgrad: this gradient has no entry for the variable: it is not a variable "
                       "of the expression, or not listed in wrt(...) (the variable is named in "
                       "'gradient_has_no_entry_for_variable<...>' below)");
@@ -1323,7 +1323,7 @@ struct tensor_gradient_result<S, detail::type_list<V...>, detail::type_list<G...
 
     template <fixed_string Name, class Kind>
     constexpr const auto& operator[](variable<Name, Kind>) const {
-        if constexpr (detail::list_contains_v<variables, variable<Name, Kind>>) {
+        if constexpr (detail::in_list<variables, variable<Name, Kind>>) {
             return boost::hana::at_c<detail::index_of_v<variables, variable<Name, Kind>>>(grads);
         } else {
             detail::check_reported<variables, Name, Kind>();  // only when it fails (names)
@@ -1438,7 +1438,7 @@ constexpr auto value_of(const E& f, const Set& set) {
 }
 
 template <class Plan, class Wrt, bool Backward>
-using schedule_for = schedule<Plan, Wrt, element_t<Plan>, Backward>;
+using schedule_for = schedule<Plan, keyed_wrt_t<Wrt>, element_t<Plan>, Backward>;
 
 }  // namespace tensor_ad
 }  // namespace ctgrad

@@ -28,6 +28,7 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t
 #include <type_traits>  // std::is_same_v
 #include <utility>      // std::index_sequence
 
@@ -36,6 +37,7 @@
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/core/shape.hpp>
 #include <ctgrad/core/var.hpp>
+#include <ctgrad/detail/args_key.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/ops.hpp>
 #include <ctgrad/tensor/ops.hpp>
@@ -59,6 +61,34 @@ constexpr wrt_t<variable<Names, Kinds>...> wrt(variable<Names, Kinds>...) {
 }
 
 namespace tensor_ad {
+
+/// A wrt_t<V...> named by a hash of its variables (see detail/args_key.hpp): `list` is V....
+/// Schedules are parameterised by this key, not by wrt_t<V...>: everything named after a
+/// schedule (the engine's functions, the workspace's and the tables' variables) would otherwise
+/// spell every parameter of the network, names whose total size is quadratic in its depth.
+template <std::uint64_t H>
+struct wrt_key {
+    using list = typename detail::list_of_key<detail::args_key<H>>::type::list;
+};
+
+/// The key of Wrt (all_variables stays itself).
+template <class Wrt>
+struct keyed_wrt {
+    using type = Wrt;
+};
+
+template <class... V>
+struct keyed_wrt<wrt_t<V...>> {
+    // salted: a wrt list and a node's argument list with the same types get different keys
+    static constexpr std::uint64_t hash =
+        detail::mix64(detail::list_hash<V...>() ^ 0x7772742d6b6579ull);
+    // naming args_bind<...>::key binds the key to the list (before wrt_key<hash>::list is read)
+    using bound = typename detail::args_bind<hash, wrt_t<V...>>::key;
+    using type = wrt_key<hash>;
+};
+
+template <class Wrt>
+using keyed_wrt_t = typename keyed_wrt<Wrt>::type;
 
 enum class kind : unsigned char { variable, constant, elementwise, reduce, kernel };
 
@@ -109,7 +139,7 @@ struct is_kernel_node<E, true>
 
 /// Elementwise ops cheap enough to recompute in the backward pass rather than store.
 template <class Op>
-inline constexpr bool cheap = detail::list_contains_v<
+inline constexpr bool cheap = detail::in_list<
     detail::type_list<ops::neg_op, ops::add_op, ops::sub_op, ops::mul_op, ops::square_op,
                       ops::relu_op, ops::abs_op, ops::max_op, ops::min_op, ops::greater_op,
                       ops::greater_equal_op>,
@@ -254,7 +284,7 @@ template <class Wrt, class E, bool = is_variable_v<E>>
 struct wanted_c : std::false_type {};
 
 template <class Wrt, class E>
-struct wanted_c<Wrt, E, true> : std::bool_constant<detail::list_contains_v<typename Wrt::list, E>> {
+struct wanted_c<Wrt, E, true> : std::bool_constant<detail::in_list<typename Wrt::list, E>> {
 };
 
 template <class E>
@@ -298,7 +328,9 @@ struct tables {
     std::array<bool, N> zero_at_start{};       // never written: zeroed when the backward starts
 };
 
-template <class Plan, class Wrt, bool Backward>
+/// The facts of the entries (from their types), computed once per plan and Wrt for the three
+/// schedules of a program (gradient, value, SGD step), which take their decisions from a copy.
+template <class Plan, class Wrt>
 struct facts_of {
     static constexpr std::size_t N = Plan::size;
     static constexpr std::size_t A = Plan::max_arity;
@@ -322,6 +354,8 @@ struct facts_of {
         }
         return t;
     }
+
+    static constexpr tables<N, A> value = make();
 };
 
 /// Facts of the entries of a plan that the sweeps use but its schedules do not copy around: the
@@ -431,7 +465,7 @@ struct schedule {
     static constexpr std::size_t align = 64 / sizeof(S) > 0 ? 64 / sizeof(S) : 1;
 
     static constexpr tables<N, A> compute() {
-        tables<N, A> t = facts_of<Plan, Wrt, Backward>::make();
+        tables<N, A> t = facts_of<Plan, Wrt>::value;
         // activity: depends on a wanted variable through ops that pass derivatives
         for (std::size_t j = 0; j < N; ++j) {
             t.active[j] = t.kinds[j] == kind::variable && t.wanted[j];
