@@ -37,8 +37,9 @@ BOOST_AUTO_TEST_CASE(parameters_in_order_of_first_use) {
 BOOST_AUTO_TEST_CASE(a_layer_used_twice_shares_its_parameters) {
     constexpr auto net = nn::sequential(sq{}, nn::tanh, a{}, sq{}, nn::sequential(a{}, sq{}));
     using params = nn::parameters_t<decltype(net)>;
-    static_assert(std::is_same_v<params, ctgrad::detail::type_list<sq::weight, sq::bias,
-                                                                   a::weight, a::bias>>);
+    static_assert(
+        std::is_same_v<params,
+                       ctgrad::detail::type_list<sq::weight, sq::bias, a::weight, a::bias>>);
     // and the value is the composition, the shared layer applied with the same numbers
     nn::parameters_of<decltype(net)> p;
     nn::init::xavier(p, 5);

@@ -286,8 +286,7 @@ private:
     constexpr auto apply(A a) const {
         if constexpr (I == 0 && sizeof...(L) <= 192) {
             return boost::hana::unpack(layers, [&](const L&... l) {
-                return (detail::piped<A>{std::move(a)} | ... |
-                        detail::layer_step<Inference, L>{l})
+                return (detail::piped<A>{std::move(a)} | ... | detail::layer_step<Inference, L>{l})
                     .a;
             });
         } else if constexpr (I == sizeof...(L)) {

@@ -139,11 +139,11 @@ struct is_kernel_node<E, true>
 
 /// Elementwise ops cheap enough to recompute in the backward pass rather than store.
 template <class Op>
-inline constexpr bool cheap = detail::in_list<
-    detail::type_list<ops::neg_op, ops::add_op, ops::sub_op, ops::mul_op, ops::square_op,
-                      ops::relu_op, ops::abs_op, ops::max_op, ops::min_op, ops::greater_op,
-                      ops::greater_equal_op>,
-    Op>;
+inline constexpr bool cheap =
+    detail::in_list<detail::type_list<ops::neg_op, ops::add_op, ops::sub_op, ops::mul_op,
+                                      ops::square_op, ops::relu_op, ops::abs_op, ops::max_op,
+                                      ops::min_op, ops::greater_op, ops::greater_equal_op>,
+                    Op>;
 
 template <class E, bool = is_node<E>::value>
 struct cheap_c : std::true_type {};
@@ -284,8 +284,7 @@ template <class Wrt, class E, bool = is_variable_v<E>>
 struct wanted_c : std::false_type {};
 
 template <class Wrt, class E>
-struct wanted_c<Wrt, E, true> : std::bool_constant<detail::in_list<typename Wrt::list, E>> {
-};
+struct wanted_c<Wrt, E, true> : std::bool_constant<detail::in_list<typename Wrt::list, E>> {};
 
 template <class E>
 struct wanted_c<all_variables, E, true> : std::true_type {};
