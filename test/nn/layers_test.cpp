@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn.hpp>
@@ -130,4 +131,70 @@ BOOST_AUTO_TEST_CASE(fused_sgd_step_equals_gradient_then_update) {
         }
     });
     BOOST_TEST(prog.step_workspace_bytes < prog.workspace_bytes);  // no buffer for ∂/∂W
+}
+
+namespace {
+// The SGD step's workspace is laid out from the gradient schedule's buffers minus the adjoints it
+// does not store (tensor_ad::step_buffers_of): the same buffers and offsets as from the step
+// schedule's own tables.
+template <class Prog>
+constexpr bool step_layout_is_its_own() {
+    namespace ta = ctgrad::tensor_ad;
+    using S = typename Prog::step_schedule;
+    constexpr std::size_t N = S::N;
+    constexpr auto own = ta::buffers_of(S::t, ta::plan_extents<typename S::plan>::saved, true);
+    constexpr auto& all = ta::workspace<S>::all;
+    constexpr auto& l = ta::workspace<S>::offsets;
+    const auto p = ta::place_range(own, ta::placement<N>{}, 0, own.placed, S::align);
+    bool same = own.placed == all.placed && own.placed == l.buffers && p.total == l.total;
+    for (std::size_t o = 0; o < own.placed; ++o) {
+        same = same && own.order[o] == all.order[o] && own.death[o] == all.death[o];
+    }
+    for (std::size_t b = 0; b < 2 * N; ++b) {
+        same = same && own.size[b] == all.size[b];
+        if (own.size[b] != 0)
+            same = same && p.offset[b] == (b < N ? l.val_off[b] : l.adj_off[b - N]);
+    }
+    return same;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(step_workspace_from_the_gradient_schedule) {
+    constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<double, 4, 2>>;
+    using p_t = nn::parameters_of<decltype(net)>;
+    const auto loss = ctgrad::sum(ctgrad::square(net(X) - Y));
+    using prog1 = decltype(ctgrad::program(loss, p_t{}.wrt()));
+    static_assert(step_layout_is_its_own<prog1>());
+    // a weight read twice (not updated in place), softmax cross-entropy, a deeper network
+    constexpr auto Y3 = ctgrad::var<"Y", ctgrad::tensor<double, 4, 3>>;
+    using fc3 = nn::dense<"fc3", 3, 3, double>;
+    constexpr auto deep = nn::sequential(fc3{}, nn::tanh, fc3{}, nn::tanh, fc1{}, nn::tanh, fc2{});
+    const auto loss2 = ctgrad::softmax_cross_entropy(deep(X), Y) + ctgrad::sum(fc3{}(X)-Y3);
+    using prog2 = decltype(ctgrad::program(loss2));
+    static_assert(step_layout_is_its_own<prog2>());
+    static_assert(prog2::step_workspace_bytes < prog2::workspace_bytes);
+    BOOST_TEST(prog1::step_workspace_bytes < prog1::workspace_bytes);
+}
+
+namespace {
+template <std::size_t L>
+using narrow = nn::dense<ctgrad::indexed_name<"n", L>, 3, 3, double>;
+
+template <std::size_t... L>
+constexpr auto narrow_net(std::index_sequence<L...>) {
+    return nn::sequential(nn::sequential(narrow<L>{}, nn::tanh)...,
+                          nn::dense<"last", 3, 2, double>{});
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(step_workspace_shares_the_gradient_placement) {
+    // deep enough that the step's placement starts from the gradient schedule's first chunks
+    constexpr auto deep = narrow_net(std::make_index_sequence<40>{});
+    constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<double, 4, 2>>;
+    using p_t = nn::parameters_of<decltype(deep)>;
+    const auto loss = ctgrad::softmax_cross_entropy(deep(X), Y);
+    using prog = decltype(ctgrad::program(loss, p_t{}.wrt()));
+    static_assert(ctgrad::tensor_ad::workspace<typename prog::step_schedule>::shared_chunks > 0);
+    static_assert(step_layout_is_its_own<prog>());
+    BOOST_TEST(prog::step_workspace_bytes <= prog::workspace_bytes);
 }

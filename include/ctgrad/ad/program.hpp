@@ -230,7 +230,8 @@ private:
     static constexpr std::size_t max_elements() {
         std::size_t n = tensor_ad::workspace<gradient_schedule>::elements;
         const std::size_t v = tensor_ad::workspace<value_schedule>::elements;
-        const std::size_t s = tensor_ad::workspace<step_schedule>::elements;
+        // the step's size without its schedule (built when sgd_step is called): the same layout
+        const std::size_t s = tensor_ad::step_workspace<gradient_schedule>::elements;
         n = v > n ? v : n;
         return s > n ? s : n;
     }

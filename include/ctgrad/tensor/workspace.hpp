@@ -10,7 +10,7 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <new>          // std::align_val_t
-#include <type_traits>  // std::is_constant_evaluated
+#include <type_traits>  // std::is_constant_evaluated, std::conditional_t, std::is_void_v
 #include <utility>      // std::exchange
 
 #include <ctgrad/tensor/schedule.hpp>
@@ -272,22 +272,92 @@ private:
     std::size_t n_ = 0;
 };
 
-/// The workspace of schedule Sched: its layout, and its size in elements and bytes.
-template <class Sched>
-struct workspace {
+/// The buffers of an SGD step's schedule from those of its gradient schedule (t, bs): the same
+/// buffers, lifetimes and orders but for the adjoints of the parameters the step updates in place
+/// (schedule::compute, `fused`: a variable read by one kernel op through an argument that passes
+/// and updates), which it does not store. So the program's constructor sizes its workspace
+/// without computing the step's own tables.
+template <std::size_t N, std::size_t A>
+constexpr buffers<N> step_buffers_of(const tables<N, A>& t, buffers<N> bs) {
+    std::array<bool, 2 * N> drop{};
+    for (std::size_t k = 0; k < N; ++k) {
+        for (std::size_t i = 0; i < t.arity[k]; ++i) {
+            const std::size_t c = t.child[k][i];
+            if (t.kinds[c] == kind::variable && t.active[c] && t.consumers[c] == 1 &&
+                t.kinds[k] == kind::kernel && t.passes[k][i] && t.updates[k][i]) {
+                drop[N + c] = true;
+            }
+        }
+    }
+    std::size_t n = 0, m = 0;
+    for (std::size_t o = 0; o < bs.placed; ++o) {
+        if (!drop[bs.order[o]]) bs.order[n++] = bs.order[o];
+        if (!drop[bs.death[o]]) bs.death[m++] = bs.death[o];
+    }
+    for (std::size_t o = n; o < bs.placed; ++o) bs.order[o] = bs.death[o] = 0;
+    for (std::size_t b = 0; b < 2 * N; ++b) {
+        if (drop[b]) bs.size[b] = 0;
+    }
+    bs.placed = n;
+    return bs;
+}
+
+/// Where a workspace's buffers come from: schedule Sched's own tables (Shared = void), or for an
+/// SGD step the buffers of its gradient schedule Shared (step_buffers_of), whose placement it
+/// starts from; so the program's constructor sizes its workspace without instantiating the step's
+/// schedule (built only when sgd_step is called).
+template <class Sched, class Shared = void>
+struct buffer_source {
     static constexpr std::size_t N = Sched::N;
-    static constexpr buffers<N> all =
-        buffers_of(Sched::t, plan_extents<typename Sched::plan>::saved, Sched::backward);
+    static constexpr std::size_t align = Sched::align;
+    using scalar = typename Sched::scalar;
+    using shared = Shared;
+};
+
+template <class Source>
+struct placed;
+
+template <class Sched>
+constexpr buffers<Sched::N> buffers_of_source(buffer_source<Sched, void>) {
+    return buffers_of(Sched::t, plan_extents<typename Sched::plan>::saved, Sched::backward);
+}
+
+template <class Gradient>
+constexpr buffers<Gradient::N> buffers_of_source(buffer_source<Gradient, Gradient>) {
+    return step_buffers_of(Gradient::t, placed<buffer_source<Gradient>>::all);
+}
+
+/// The layout of the buffers of Source: their placement and its size in elements and bytes.
+template <class Source>
+struct placed {
+    static constexpr std::size_t N = Source::N;
+    static constexpr buffers<N> all = buffers_of_source(Source{});
 
     /// Buffers placed per constant evaluation.
     static constexpr std::size_t chunk = 64;
+
+    /// How many chunks an SGD step's placement takes from its gradient schedule's: those before
+    /// the first buffer the step drops (the same buffers in the same order, and the same ones
+    /// freed: the dropped adjoints live to the end, so they are freed after any other).
+    static constexpr std::size_t shared_chunks = [] {
+        if constexpr (std::is_void_v<typename Source::shared>) {
+            return std::size_t{0};
+        } else {
+            constexpr auto& g = placed<buffer_source<typename Source::shared>>::all;
+            std::size_t o = 0;
+            while (o < all.placed && all.order[o] == g.order[o]) ++o;
+            return o / chunk;
+        }
+    }();
 
     template <std::size_t C>
     static constexpr placement<N> place_until() {
         if constexpr (C == 0) {
             return {};
+        } else if constexpr (C == shared_chunks) {
+            return placed<buffer_source<typename Source::shared>>::template placed_until<C>;
         } else {
-            return place_range(all, placed_until<C - 1>, (C - 1) * chunk, C * chunk, Sched::align);
+            return place_range(all, placed_until<C - 1>, (C - 1) * chunk, C * chunk, Source::align);
         }
     }
 
@@ -308,8 +378,25 @@ struct workspace {
     }();
 
     static constexpr std::size_t elements = offsets.total;
-    static constexpr std::size_t bytes = offsets.total * sizeof(typename Sched::scalar);
+    static constexpr std::size_t bytes = offsets.total * sizeof(typename Source::scalar);
 };
+
+/// The gradient schedule of the same plan, variables and numbers as the SGD step's Sched.
+template <class Sched>
+using gradient_schedule_of =
+    schedule<typename Sched::plan, typename Sched::wrt, typename Sched::scalar, true>;
+
+/// The workspace of an SGD step whose gradient schedule is Gradient, without instantiating the
+/// step's schedule: the same layout as workspace<step schedule>.
+template <class Gradient>
+using step_workspace = placed<buffer_source<Gradient, Gradient>>;
+
+/// The workspace of schedule Sched: its layout, and its size in elements and bytes.
+template <class Sched>
+struct workspace
+    : placed<std::conditional_t<
+          Sched::update, buffer_source<gradient_schedule_of<Sched>, gradient_schedule_of<Sched>>,
+          buffer_source<Sched>>> {};
 
 }  // namespace tensor_ad
 }  // namespace ctgrad
