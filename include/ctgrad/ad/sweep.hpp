@@ -136,8 +136,7 @@ struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J.
         const int constants =
             constants_rank<ctgrad::detail::constants_of_t<typename Plan::root>>::value;
         constexpr const auto& at =
-            variable_positions<ctgrad::detail::binding_set<B...>,
-                               typename Plan::variables>::value;
+            variable_positions<ctgrad::detail::binding_set<B...>, typename Plan::variables>::value;
         int m = constants;
         for (std::size_t i = 0; i + 1 < at.size(); ++i) {
             if (at[i] != ctgrad::detail::npos && bound[at[i]] > m) m = bound[at[i]];

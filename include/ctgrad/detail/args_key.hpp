@@ -150,7 +150,7 @@ template <std::uint64_t H, std::size_t J, class E>
 struct entry_bind<H, J, E, true> {
     friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
     friend constexpr auto entry_pos(pos_key<H, E>) noexcept {
-        return static_cast<char (*)[J + 1]>(nullptr);
+        return static_cast<char(*)[J + 1]>(nullptr);
     }
 };
 
