@@ -80,6 +80,19 @@ struct common_number<ctgrad::detail::type_list<T...>> {
         std::conditional_t<any_double, double, std::conditional_t<any_float, float, double>>>;
 };
 
+/// The position in the binding set Set of each variable of the list Vars (npos for an unbound
+/// one), and a 0 after them: computed once per call site and read by every step that needs it
+/// (the checks, the scalar type, the reads of the bound numbers). Each was a search of the set
+/// per variable, evaluated again by each of those steps.
+template <class Set, class Vars>
+struct variable_positions;
+
+template <class Set, class... V>
+struct variable_positions<Set, ctgrad::detail::type_list<V...>> {
+    static constexpr std::array<std::size_t, sizeof...(V) + 1> value{Set::find(V::name.view())...,
+                                                                     0};
+};
+
 template <class Plan, class Set, class Seq = std::make_index_sequence<Plan::size>>
 struct scalar_of;
 
@@ -122,15 +135,13 @@ struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J.
             number_rank<std::remove_cvref_t<decltype(std::declval<const B&>().get())>>..., 0};
         const int constants =
             constants_rank<ctgrad::detail::constants_of_t<typename Plan::root>>::value;
-        return []<class... V>(ctgrad::detail::type_list<V...>, const int(&r)[sizeof...(B) + 1],
-                              int m) {
-            constexpr std::size_t at[] = {
-                ctgrad::detail::binding_set<B...>::find(V::name.view())..., 0};
-            for (std::size_t i = 0; i < sizeof...(V); ++i) {
-                if (at[i] != ctgrad::detail::npos && r[at[i]] > m) m = r[at[i]];
-            }
-            return m;
-        }(typename Plan::variables{}, bound, constants);
+        constexpr const auto& at =
+            variable_positions<ctgrad::detail::binding_set<B...>, typename Plan::variables>::value;
+        int m = constants;
+        for (std::size_t i = 0; i + 1 < at.size(); ++i) {
+            if (at[i] != ctgrad::detail::npos && bound[at[i]] > m) m = bound[at[i]];
+        }
+        return m;
     }();
     using type =
         std::conditional_t<rank == 3, long double, std::conditional_t<rank == 1, float, double>>;
@@ -139,14 +150,12 @@ struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J.
 /// True when every variable of the plan is bound (no diagnostic).
 template <class Plan, class Set>
 constexpr bool all_bound_quietly() {
-    // One evaluation over every name (no variable template per variable named after the set).
-    return []<class... V>(ctgrad::detail::type_list<V...>) {
-        constexpr std::array<std::size_t, sizeof...(V) + 1> at{Set::find(V::name.view())..., 0};
-        for (std::size_t i = 0; i < sizeof...(V); ++i) {
-            if (at[i] == ctgrad::detail::npos) return false;
-        }
-        return true;
-    }(typename Plan::variables{});
+    // One table for every name (no variable template per variable named after the set).
+    constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
+    for (std::size_t i = 0; i + 1 < at.size(); ++i) {
+        if (at[i] == ctgrad::detail::npos) return false;
+    }
+    return true;
 }
 
 /// True when every variable of the plan is bound (a static_assert names each one not).
@@ -347,7 +356,7 @@ struct adjoint_step<Plan, J, Tables, true> {
 template <class Plan, class S, class Set>
 constexpr std::array<S, Plan::variable_count> bound_values_of_set(const Set& set) {
     return [&]<class... V>(ctgrad::detail::type_list<V...>) {
-        constexpr std::array<std::size_t, sizeof...(V) + 1> at{Set::find(V::name.view())..., 0};
+        constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             // The storage element of basic_tuple (boost/hana/basic_tuple.hpp): ebo_get is
             // named after the index and the binding's type only.

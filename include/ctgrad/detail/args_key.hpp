@@ -139,16 +139,16 @@ struct pos_key {
 #pragma GCC diagnostic pop
 #endif
 
-template <std::uint64_t H, std::size_t J, class E>
-struct at_bind {
+/// Binds entry J of the list registered under H: its type, and (when Unique) its position by
+/// its type. One class per entry, both friends in it (one instantiation, not two).
+template <std::uint64_t H, std::size_t J, class E, bool Unique>
+struct entry_bind {
     friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
 };
 
-template <std::uint64_t H, std::size_t J, class E, bool Unique>
-struct pos_bind {};
-
 template <std::uint64_t H, std::size_t J, class E>
-struct pos_bind<H, J, E, true> {
+struct entry_bind<H, J, E, true> {
+    friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
     friend constexpr auto entry_pos(pos_key<H, E>) noexcept {
         return static_cast<char(*)[J + 1]>(nullptr);
     }
@@ -162,8 +162,7 @@ struct list_registry;
 template <std::uint64_t H, std::size_t... J, class... E, bool... U>
 struct list_registry<H, std::index_sequence<J...>, type_list<E...>,
                      std::integer_sequence<bool, U...>> {
-    using type = std::integer_sequence<std::size_t, (sizeof(at_bind<H, J, E>) +
-                                                     sizeof(pos_bind<H, J, E, U>))...>;
+    using type = std::integer_sequence<std::size_t, sizeof(entry_bind<H, J, E, U>)...>;
 };
 
 /// The J-th element of the list registered under H: a class, so that the lookup (a call
