@@ -425,6 +425,17 @@ constexpr void simulate_loop(tables<N, A>& t, std::size_t root, std::size_t m, s
     }
 }
 
+/// Whether an SGD step updates argument i of entry k in place: a parameter read by that single
+/// kernel op, which passes it and can add −lr·∂/∂W straight into it (matmul: W += −lr·Aᵀ·dC), so
+/// the step keeps no buffer for its ∂. The one criterion of schedule's `fused` and of
+/// workspace.hpp's step_buffers_of.
+template <std::size_t N, std::size_t A>
+constexpr bool updated_in_place(const tables<N, A>& t, std::size_t k, std::size_t i) {
+    const std::size_t c = t.child[k][i];
+    return t.kinds[c] == kind::variable && t.active[c] && t.consumers[c] == 1 &&
+           t.kinds[k] == kind::kernel && t.passes[k][i] && t.updates[k][i];
+}
+
 template <std::size_t N, std::size_t A>
 constexpr bool is_loop_root(const tables<N, A>& t, std::size_t k) {
     return t.active[k] && t.mat_adj[k] &&
@@ -507,9 +518,8 @@ struct schedule {
         if constexpr (Update) {
             for (std::size_t k = 0; k < N; ++k) {
                 for (std::size_t i = 0; i < t.arity[k]; ++i) {
-                    const std::size_t c = t.child[k][i];
-                    if (t.kinds[c] == kind::variable && t.active[c] && t.consumers[c] == 1 &&
-                        t.kinds[k] == kind::kernel && t.passes[k][i] && t.updates[k][i]) {
+                    if (updated_in_place(t, k, i)) {
+                        const std::size_t c = t.child[k][i];
                         t.fused[c] = true;
                         t.mat_adj[c] = false;
                     }

@@ -282,11 +282,7 @@ constexpr buffers<N> step_buffers_of(const tables<N, A>& t, buffers<N> bs) {
     std::array<bool, 2 * N> drop{};
     for (std::size_t k = 0; k < N; ++k) {
         for (std::size_t i = 0; i < t.arity[k]; ++i) {
-            const std::size_t c = t.child[k][i];
-            if (t.kinds[c] == kind::variable && t.active[c] && t.consumers[c] == 1 &&
-                t.kinds[k] == kind::kernel && t.passes[k][i] && t.updates[k][i]) {
-                drop[N + c] = true;
-            }
+            if (updated_in_place(t, k, i)) drop[N + t.child[k][i]] = true;
         }
     }
     std::size_t n = 0, m = 0;
