@@ -279,15 +279,17 @@ struct a_layout {
 };
 
 /// The micro-kernel: C[0:MR, 0:nc] (row stride ldc) = α·Σ_{k<kc} A(i, k)·B(k, 0:nc), added to C
-/// when LoadC, for A(i, k) = a[i·ra + k·ka] and B(k, j) = b[k·ldb + j]. B is read NV vectors
-/// of W lanes wide: its columns past nc, if any, must be readable (the zero padding of a copied
-/// panel); only the first nc columns of C are written, (NV - 1)·W < nc <= NV·W. Always inlined
-/// into `entry<I>::micro_kernel`, which is compiled for the instruction set.
-template <class T, std::size_t W, std::size_t MR, std::size_t NV, bool LoadC>
+/// when load_c, for A(i, k) = a[i·ra + k·ka] and B(k, j) = b[k·ldb + j] (load_c is a run-time
+/// flag: it only chooses how the MR·NV results are stored, once per call, so one compiled kernel
+/// serves both and a TU compiles half as many). B is read NV vectors of W lanes wide: its
+/// columns past nc, if any, must be readable (the zero padding of a copied panel); only the
+/// first nc columns of C are written, (NV - 1)·W < nc <= NV·W. Always inlined into
+/// `entry<I>::micro_kernel`, which is compiled for the instruction set.
+template <class T, std::size_t W, std::size_t MR, std::size_t NV>
 CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict a, std::size_t ra,
                                              std::size_t ka, const T* __restrict b, std::size_t ldb,
                                              T* __restrict c, std::size_t ldc, std::size_t nc,
-                                             T alpha) {
+                                             T alpha, bool load_c) {
     vec<T, W> acc[MR][NV];
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < MR; ++i) {
@@ -314,7 +316,7 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
         for (std::size_t v = 0; v < NV; ++v) {
             vec<T, W> r = acc[i][v] * alpha;
             if ((v + 1) * W <= nc) {
-                if constexpr (LoadC) {
+                if (load_c) {
                     vec<T, W> old;
                     load<W>(old, ci + v * W);
                     r += old;
@@ -324,7 +326,7 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
                 T part[W];
                 store<W>(part, r);
                 for (std::size_t l = 0; l < W && v * W + l < nc; ++l) {
-                    if constexpr (LoadC) {
+                    if (load_c) {
                         ci[v * W + l] += part[l];
                     } else {
                         ci[v * W + l] = part[l];
@@ -686,19 +688,19 @@ CTGRAD_KERNELS_INLINE void rows_body(const T* __restrict a, std::size_t ra, std:
 }
 
 /// The two compiled functions of one instruction set: the micro-kernel and the panel copy, not
-/// inlined (their strides are run-time values, so one compiled micro-kernel per (T, MR, NV,
-/// LoadC) serves every product size), compiled for I. Everything above them is always
-/// inlined into them; everything below only computes addresses and calls them.
+/// inlined (their strides are run-time values, so one compiled micro-kernel per (T, MR, NV)
+/// serves every product size, assigning or accumulating), compiled for I. Everything above them
+/// is always inlined into them; everything below only computes addresses and calls them.
 #define CTGRAD_KERNELS_ENTRY(ISA, ATTRIBUTES)                                                      \
     template <>                                                                                    \
     struct entry<ISA> {                                                                            \
-        template <class T, std::size_t MR, std::size_t NV, bool LoadC>                             \
+        template <class T, std::size_t MR, std::size_t NV>                                         \
         ATTRIBUTES static void micro_kernel(std::size_t kc, const T* __restrict a, std::size_t ra, \
                                             std::size_t ka, const T* __restrict b,                 \
                                             std::size_t ldb, T* __restrict c, std::size_t ldc,     \
-                                            std::size_t nc, T alpha) {                             \
-            micro_kernel_body<T, lanes_on<T, ISA>, MR, NV, LoadC>(kc, a, ra, ka, b, ldb, c, ldc,   \
-                                                                  nc, alpha);                      \
+                                            std::size_t nc, T alpha, bool load_c) {                \
+            micro_kernel_body<T, lanes_on<T, ISA>, MR, NV>(kc, a, ra, ka, b, ldb, c, ldc, nc,      \
+                                                           alpha, load_c);                         \
         }                                                                                          \
         template <class T, bool Trans>                                                             \
         ATTRIBUTES static void copy_panel(const T* __restrict b, std::size_t ldb, std::size_t kc,  \
@@ -724,19 +726,21 @@ CTGRAD_KERNELS_ENTRY(isa::avx512, __attribute__((noinline, target("avx512f,avx2,
 #undef CTGRAD_KERNELS_ENTRY
 
 /// Runs the micro-kernel over all M rows of one column panel of NV vectors (nc columns of C):
-/// full blocks of block_rows rows, then one block of the M % block_rows rows left.
-template <class T, isa I, class ALay, std::size_t M, std::size_t NV, bool LoadC>
+/// full blocks of block_rows rows, then one block of the M % block_rows rows left (load_c: add
+/// to C).
+template <class T, isa I, class ALay, std::size_t M, std::size_t NV>
 inline void panel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T* c,
-                       std::size_t ldc, std::size_t nc, T alpha) {
+                       std::size_t ldc, std::size_t nc, T alpha, bool load_c) {
     constexpr std::size_t MR = block_rows<I>;
     for (std::size_t i0 = 0; i0 + MR <= M; i0 += MR) {
-        entry<I>::template micro_kernel<T, MR, NV, LoadC>(
-            kc, a + i0 * ALay::row, ALay::row, ALay::k, b, ldb, c + i0 * ldc, ldc, nc, alpha);
+        entry<I>::template micro_kernel<T, MR, NV>(kc, a + i0 * ALay::row, ALay::row, ALay::k, b,
+                                                   ldb, c + i0 * ldc, ldc, nc, alpha, load_c);
     }
     if constexpr (M % MR != 0) {
         constexpr std::size_t i0 = M - M % MR;
-        entry<I>::template micro_kernel<T, M % MR, NV, LoadC>(
-            kc, a + i0 * ALay::row, ALay::row, ALay::k, b, ldb, c + i0 * ldc, ldc, nc, alpha);
+        entry<I>::template micro_kernel<T, M % MR, NV>(kc, a + i0 * ALay::row, ALay::row, ALay::k,
+                                                       b, ldb, c + i0 * ldc, ldc, nc, alpha,
+                                                       load_c);
     }
 }
 
@@ -762,11 +766,11 @@ struct blocking {
 
 /// C (+)= α·A·op(B) over k0 <= k < k0 + kc, for A at ALay and op(B)(k, j) = b[k·N + j]
 /// (TransB false: full panels are read in place) or b[j·K + k] (TransB true: every panel is
-/// copied, transposed). LoadC: add to C (otherwise assign).
-template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB,
-          bool LoadC>
-inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::size_t kc,
-                    T* panel) {
+/// copied, transposed). load_c: add to C (otherwise assign; a run-time flag, so the first k
+/// block and the others are one compiled loop).
+template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB>
+inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::size_t kc, T* panel,
+                    bool load_c) {
     using bl = blocking<T, I, K, N>;
     using e = entry<I>;
     constexpr std::size_t NR = bl::NR;
@@ -774,10 +778,10 @@ inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::
     for (std::size_t j0 = 0; j0 < bl::full_panels * NR; j0 += NR) {
         if constexpr (TransB) {
             e::template copy_panel<T, true>(b + j0 * K + k0, K, kc, NR, NR, panel, NR);
-            panel_rows<T, I, ALay, M, bl::NV, LoadC>(kc, ak, panel, NR, c + j0, N, NR, alpha);
+            panel_rows<T, I, ALay, M, bl::NV>(kc, ak, panel, NR, c + j0, N, NR, alpha, load_c);
         } else {
-            panel_rows<T, I, ALay, M, bl::NV, LoadC>(kc, ak, b + k0 * N + j0, N, c + j0, N, NR,
-                                                     alpha);
+            panel_rows<T, I, ALay, M, bl::NV>(kc, ak, b + k0 * N + j0, N, c + j0, N, NR, alpha,
+                                              load_c);
         }
     }
     if constexpr (bl::rest != 0) {
@@ -789,8 +793,8 @@ inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::
             e::template copy_panel<T, false>(b + k0 * N + j0, N, kc, bl::rest, bl::rest_nv * bl::W,
                                              panel, NR);
         }
-        panel_rows<T, I, ALay, M, bl::rest_nv, LoadC>(kc, ak, panel, NR, c + j0, N, bl::rest,
-                                                      alpha);
+        panel_rows<T, I, ALay, M, bl::rest_nv>(kc, ak, panel, NR, c + j0, N, bl::rest, alpha,
+                                               load_c);
     }
 }
 
@@ -807,11 +811,11 @@ inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, 
         using bl = blocking<T, I, K, N>;
         constexpr bool copies = TransB || bl::rest != 0;
         alignas(64) T panel[copies ? bl::kc_big * bl::NR : 1];
-        k_block<T, I, ALay, M, K, N, TransB, Acc>(a, b, c, alpha, 0, bl::kc_big, panel);
+        k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, 0, bl::kc_big, panel, Acc);
         std::size_t k0 = bl::kc_big;
         for (std::size_t blk = 1; blk < bl::k_blocks; ++blk) {
             const std::size_t kc = blk < bl::n_big ? bl::kc_big : bl::kc_big - 1;
-            k_block<T, I, ALay, M, K, N, TransB, true>(a, b, c, alpha, k0, kc, panel);
+            k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, k0, kc, panel, true);
             k0 += kc;
         }
     }
