@@ -428,12 +428,11 @@ struct conv2d_op {
                     buf.data() + L::geo::y_size);
                 return;
             }
-        }
-        if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
+        } else if constexpr (scratch * sizeof(T) <= stack_scratch_bytes) {
             if (!std::is_constant_evaluated()) {
                 std::array<T, scratch> buf;  // uninitialised: every number is written first
-                lowered<d, bias, false>(out, x, k, bp, static_cast<T*>(nullptr), buf.data(),
-                                        buf.data() + ys);
+                lowered<d, bias, false, false>(out, x, k, bp, static_cast<T*>(nullptr), buf.data(),
+                                               buf.data() + ys);
                 return;
             }
         }
@@ -485,8 +484,9 @@ struct conv2d_op {
                 return;
             }
         }
-        lowered<d, sizeof...(B) == 1, true>(out, x, k, bp, where, where + L::where,
-                                            where + L::where + L::y);
+        // (with the direct kernels, only constant evaluation gets here)
+        lowered<d, sizeof...(B) == 1, true, L::direct>(out, x, k, bp, where, where + L::where,
+                                                       where + L::where + L::y);
     }
 
     /// x [C, H, W] into the interior of xp [C, Hp, Wxs] (geometry g), whose border is zero.
@@ -544,6 +544,25 @@ struct conv2d_op {
         }
     }
 
+    /// C (+)= A·B for A [M, K] (TransA: Aᵀ, A stored [K, M]), B [K, N], C [M, N]: the matrix
+    /// kernels, or with Plain the plain loop they run in constant evaluation. A convolution on
+    /// the direct kernels lowers to products only in constant evaluation: Plain keeps the
+    /// run-time matrix kernels of those shapes (every instruction set's copy) out of the
+    /// program, which would never call them.
+    template <bool Plain, std::size_t M, std::size_t K, std::size_t N,
+              kernels::mode Mode = kernels::mode::assign, bool TransA = false, class T>
+    static constexpr void product(const T* a, const T* b, T* c) {
+        constexpr bool acc = Mode == kernels::mode::accumulate;
+        if constexpr (Plain) {
+            kernels::detail::simple<M, K, N, acc>(a, TransA ? 1 : K, TransA ? M : 1, b, N, 1, c,
+                                                  T(1));
+        } else if constexpr (TransA) {
+            kernels::matmul_tn<M, K, N, Mode>(a, b, c);
+        } else {
+            kernels::matmul<M, K, N, Mode>(a, b, c);
+        }
+    }
+
     /// max(v, 0) as ops::relu_op (NaN kept).
     template <class T>
     static constexpr T relu_of(T v) {
@@ -552,8 +571,9 @@ struct conv2d_op {
 
     /// The forward of every image: col_n (scratch col [R·Q + padded]), its product with K and
     /// what follows it: the bias (and relu) into the result, or with pooling the product into y
-    /// [O·Q] first and the pooled maxima (and their positions, Save) into the result.
-    template <class d, bool Bias, bool Save, class T>
+    /// [O·Q] first and the pooled maxima (and their positions, Save) into the result. Plain:
+    /// the products by the plain loop (see `product`).
+    template <class d, bool Bias, bool Save, bool Plain, class T>
     static constexpr void lowered(T* out, const T* x, const T* k, const T* bias, T* where, T* y,
                                   T* col) {
         T* xp = col + d::R * d::Q;
@@ -568,15 +588,15 @@ struct conv2d_op {
                     for (std::size_t o = 0; o < d::O; ++o) {
                         for (std::size_t q = 0; q < d::Q; ++q) yn[o * d::Q + q] = bias[o];
                     }
-                    kernels::matmul<d::O, d::R, d::Q, kernels::mode::accumulate>(k, col, yn);
+                    product<Plain, d::O, d::R, d::Q, kernels::mode::accumulate>(k, col, yn);
                 } else {
-                    kernels::matmul<d::O, d::R, d::Q>(k, col, yn);
+                    product<Plain, d::O, d::R, d::Q>(k, col, yn);
                 }
             } else if constexpr (Pool == 0) {
-                kernels::matmul<d::O, d::R, d::Q>(k, col, yn);
+                product<Plain, d::O, d::R, d::Q>(k, col, yn);
                 bias_relu<d, Bias, d::OW>(yn, bias, yn);
             } else {
-                kernels::matmul<d::O, d::R, d::Q>(k, col, y);
+                product<Plain, d::O, d::R, d::Q>(k, col, y);
                 pool_epilogue<d, Bias, Save>(y, bias, yn, Save ? where + n * per : where);
             }
         }
@@ -747,7 +767,7 @@ struct conv2d_op {
                 for (std::size_t e = 0; e < d::N * img; ++e) dst[e] = T(0);
             }
             for (std::size_t n = 0; n < d::N; ++n) {
-                kernels::matmul_tn<d::R, d::O, d::Q>(k, dy(n), col);
+                product<L::direct, d::R, d::O, d::Q, kernels::mode::assign, true>(k, dy(n), col);
                 conv_detail::col2im_add<d::C, d::H, d::W, d::KH, d::KW, S, P, d::OH, d::OW>(
                     col, dst + n * img);
             }
@@ -758,9 +778,9 @@ struct conv2d_op {
                 patches<d, true>(x, n, col, xp);
                 const T* g = dy(n);
                 if (Mode == kernels::mode::assign && n == 0) {
-                    kernels::matmul<d::O, d::Q, d::R>(g, col, dst);
+                    product<L::direct, d::O, d::Q, d::R>(g, col, dst);
                 } else {
-                    kernels::matmul<d::O, d::Q, d::R, kernels::mode::accumulate>(g, col, dst);
+                    product<L::direct, d::O, d::Q, d::R, kernels::mode::accumulate>(g, col, dst);
                 }
             }
         } else {  // ∂b[o] = Σ_n Σ_q ∂Y[n, o, q]
