@@ -798,8 +798,27 @@ inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::
     }
 }
 
-/// C (+)= α·A·op(B) with the kernels of I: the k blocks, the first one assigning C unless Acc,
-/// the others adding.
+/// C (+)= α·A·op(B) with the kernels of I in k blocks, the first one assigning C unless acc, the
+/// others adding. Not inlined, and acc a run-time flag: one compiled loop nest per product shape
+/// and instruction set serves both modes (a network's weight gradients are assigned by its
+/// gradient program and accumulated by its SGD step).
+template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB>
+CTGRAD_KERNELS_NOINLINE void blocked(const T* __restrict a, const T* __restrict b, T* __restrict c,
+                                     T alpha, bool acc) {
+    using bl = blocking<T, I, K, N>;
+    constexpr bool copies = TransB || bl::rest != 0;
+    alignas(64) T panel[copies ? bl::kc_big * bl::NR : 1];
+    k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, 0, bl::kc_big, panel, acc);
+    std::size_t k0 = bl::kc_big;
+    for (std::size_t blk = 1; blk < bl::k_blocks; ++blk) {
+        const std::size_t kc = blk < bl::n_big ? bl::kc_big : bl::kc_big - 1;
+        k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, k0, kc, panel, true);
+        k0 += kc;
+    }
+}
+
+/// C (+)= α·A·op(B) with the kernels of I: the row kernel for fewer rows than a register block,
+/// the k blocks otherwise; Acc: add to C (otherwise assign).
 template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB,
           bool Acc>
 inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha) {
@@ -808,16 +827,7 @@ inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, 
         // the row kernel reads B in place, in one pass, with no panel copy and no k blocks.
         entry<I>::template rows<T, M, K, N, Acc>(a, ALay::row, ALay::k, b, c, alpha);
     } else {
-        using bl = blocking<T, I, K, N>;
-        constexpr bool copies = TransB || bl::rest != 0;
-        alignas(64) T panel[copies ? bl::kc_big * bl::NR : 1];
-        k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, 0, bl::kc_big, panel, Acc);
-        std::size_t k0 = bl::kc_big;
-        for (std::size_t blk = 1; blk < bl::k_blocks; ++blk) {
-            const std::size_t kc = blk < bl::n_big ? bl::kc_big : bl::kc_big - 1;
-            k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, k0, kc, panel, true);
-            k0 += kc;
-        }
+        blocked<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, Acc);
     }
 }
 
