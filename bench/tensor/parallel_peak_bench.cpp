@@ -102,9 +102,12 @@ __attribute__((noinline, target("avx2,fma"))) float fma_avx2(long n, float a, fl
 int fma_lanes() {
 #if CTGRAD_PEAK_X86
     switch (ctgrad::kernels::active_isa()) {
-    case ctgrad::kernels::isa::avx512: return 16;
-    case ctgrad::kernels::isa::avx2: return 8;
-    default: break;
+    case ctgrad::kernels::isa::avx512:
+        return 16;
+    case ctgrad::kernels::isa::avx2:
+        return 8;
+    default:
+        break;
     }
 #if defined(__AVX512F__)
     return 16;
@@ -138,8 +141,8 @@ void fma_peak(benchmark::State& state) {
     }
     for (size_t t = 0; t < Threads; ++t) benchmark::DoNotOptimize(sink[t]);
     const double flop = 2.0 * fma_lanes() * chains * double(fma_iterations);
-    state.counters["GFLOP/s"] = benchmark::Counter(flop * 1e-9 * double(state.iterations()),
-                                                   benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flop * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 /// Elements of each of a thread's three buffers (96 KB of float each; 288 KB a thread).
@@ -161,15 +164,14 @@ void l2_stream(benchmark::State& state) {
         pool.run([&](size_t t, size_t n) {
             const size_t lo = t * stream_passes / n, hi = (t + 1) * stream_passes / n;
             for (size_t p = lo; p < hi; ++p) {
-                stream_pass(buf[3 * t].data(), buf[3 * t + 1].data(), buf[3 * t + 2].data(),
-                            0.5f);
+                stream_pass(buf[3 * t].data(), buf[3 * t + 1].data(), buf[3 * t + 2].data(), 0.5f);
             }
         });
         benchmark::ClobberMemory();
     }
     const double bytes = 3.0 * sizeof(float) * double(stream_elements) * double(stream_passes);
-    state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9 * double(state.iterations()),
-                                                benchmark::Counter::kIsRate);
+    state.counters["GB/s"] =
+        benchmark::Counter(bytes * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 }  // namespace
