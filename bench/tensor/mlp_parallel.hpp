@@ -105,11 +105,10 @@ struct trainer {
 };
 
 /// The same steps with the first layer's weight gradient split over the threads
-/// (parallel::input_split): the threads compute X·W1 in blocks of rows, each shard runs the
-/// head (everything after X·W1) on its rows and keeps dZ1; then the threads compute the parts
-/// of W1's rows of dW1 = Xᵀ·dZ1 over the whole batch and add their update into W1 (dW1 is
-/// never stored, instead of written once per shard and reduced); blocks, shards and parts are
-/// taken from counters, so a faster core takes more.
+/// (parallel::input_split): each shard runs the head (everything after X·W1) on its rows and
+/// keeps dZ1; then each thread computes its half of W1's rows of dW1 = Xᵀ·dZ1 over the whole
+/// batch and adds their update into W1 (dW1 is never stored, instead of written once per shard
+/// and reduced).
 template <class Case, size_t Shards, size_t Threads>
 struct split_trainer {
     using base = trainer<Case, Shards, Threads>;

@@ -7,10 +7,9 @@
 //                     (the update fused into the weight-gradient products), one thread
 //   ctgrad_2t         mlp_parallel::trainer: 2 shards of 128 rows on 2 threads, the shard
 //                     gradients averaged (each thread half of them), then the SGD update
-//   ctgrad_2t_split   mlp_parallel::split_trainer (parallel::input_split): X·W1 in blocks of 64
-//                     rows, then 2 shards of 128 rows run the layers after it, then dW1 = Xᵀ·dZ1
-//                     over the 256 rows in 16 parts of W1's rows, added into W1 (dW1 never
-//                     stored); the threads take blocks, shards and parts from counters
+//   ctgrad_2t_split   mlp_parallel::split_trainer: 2 shards of 128 rows run the layers after
+//                     X·W1 (parallel::input_split); each thread then computes half of W1's rows
+//                     of dW1 = Xᵀ·dZ1 over the 256 rows and updates them (dW1 written once)
 //   ctgrad_2shards_1t the same 2 shards on 1 thread (what sharding costs without a second core)
 //   ctgrad_split_1t   ctgrad_2t_split's work on 1 thread (what the split costs without a
 //                     second core)

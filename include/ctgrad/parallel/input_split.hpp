@@ -95,16 +95,13 @@ class input_split;
 
 /// Data-parallel gradients of a network whose input layer is Layer (input_layer(X, W, Z)) and
 /// whose rest is the head E, a loss of Z and the other variables (the shard's rows of X·W in Z):
-/// per step, in three phases separated by barriers, each of work items that the threads take
-/// in turn from an atomic counter (so a thread that starts late or runs on a busier core takes
-/// fewer): the blocks of `forward_rows` rows of Z = X·W over the whole batch; the shards' heads
-/// (shard k's gradient, dZ_k included); the parts of W's rows (`parts`, fixed at compile time),
-/// each part's rows of dW = Σ_k X_kᵀ·dZ_k in shard order, and thread t a slice of the other
-/// gradients (summed in shard order), each handed to the update as
-/// data_parallel::gradient_then does. (With a prepare, a first phase prepares the shards.)
-/// Every item is computed whole by one thread at bounds fixed at compile time, so the result
-/// does not depend on the thread count, bit for bit; it equals the one-program gradient up to
-/// the order of the sums.
+/// per step, the threads take the shards in turn (an atomic counter: a thread that starts late
+/// or runs on a busier core takes fewer), and for shard k compute Z_k = X_k·W and the head's
+/// gradient, dZ_k included; after a barrier, they take the parts of W's rows in turn (`parts`,
+/// fixed at compile time) and compute each part's rows of dW, Σ_k X_kᵀ·dZ_k in shard order,
+/// and thread t a slice of the other gradients (summed in shard order), and hand each to the
+/// update as data_parallel::gradient_then does. The result does not depend on the thread count, bit for
+/// bit; it equals the one-program gradient up to the order of the sums.
 template <std::size_t Shards, class X, class W, class Z, class E, class... V>
 class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> {
     static_assert(Shards >= 1, "ctgrad::parallel::input_split: at least one shard");
@@ -121,27 +118,13 @@ public:
     static constexpr std::size_t rows = X::kind::shape[0];  // of a shard
     static constexpr std::size_t in = X::kind::shape[1];    // W's rows
     static constexpr std::size_t out = W::kind::shape[1];   // W's columns
-    /// W's rows are split into this many parts, each computed whole by one thread, taken in
-    /// turn from a counter so that a faster thread takes more of them: about 48 rows each (the
-    /// bounds multiples of 8, the micro-kernels' rows), and at least two per shard when that
-    /// leaves 32 rows or more to a part.
+    /// W's rows are split into this many parts, each computed whole by one thread: two per
+    /// shard, so that a faster thread can take more of them, of at least 32 rows.
     static constexpr std::size_t parts = [] {
         std::size_t p = 2 * Shards;
         while (p > 1 && in / p < 32) --p;
-        return in / 48 > p ? in / 48 : p;
+        return p;
     }();
-    /// The first row of part P (part P is rows [part_row(P), part_row(P + 1))).
-    static constexpr std::size_t part_row(std::size_t p) {
-        if (p >= parts) return in;
-        const std::size_t r = p * in / parts;
-        return in >= 8 * parts ? r / 8 * 8 : r;
-    }
-    /// The forward product Z = X·W over the whole batch is computed in blocks of this many
-    /// rows, taken in turn from a counter (as the parts of dW), before the shards' heads. (Each
-    /// block packs W's panels anew: 32-row blocks cost ~5% more on one thread for the 784-100
-    /// layer at batch 256, 128-row blocks balance two threads less finely.)
-    static constexpr std::size_t forward_rows = 64;
-    static constexpr std::size_t forward_blocks = (Shards * rows + forward_rows - 1) / forward_rows;
 
     input_split(thread_pool& pool, E head, reduction r = reduction::mean)
         : input_split(pool, head, r, std::make_index_sequence<Shards>{}) {}
@@ -286,79 +269,41 @@ private:
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
         w_ = w;
         failed_.store(false, std::memory_order_relaxed);
-        next_prepare_.store(0, std::memory_order_relaxed);  // published by pool::run
-        next_block_.store(0, std::memory_order_relaxed);
-        next_shard_.store(0, std::memory_order_relaxed);
+        next_shard_.store(0, std::memory_order_relaxed);  // published by pool::run
         next_part_.store(0, std::memory_order_relaxed);
         auto job = [&](std::size_t t, std::size_t n) {
-            // Z = X·W over the whole batch, in blocks of rows that the threads take in turn
-            const auto forward = [&] {
-                for (std::size_t b;
-                     (b = next_block_.fetch_add(1, std::memory_order_relaxed)) < forward_blocks;) {
-                    forward_block(b, x, w);
-                }
-            };
-            // the shards' heads: each keeps its dZ_k in place of Z_k
-            const auto heads = [&] {
-                for (std::size_t k;
-                     (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
-                    T* zk = z_.data() + k * rows * out;
-                    const auto g = programs_[k].gradient(Z{} = tensor_view<const T, rows, out>(zk),
-                                                         detail::for_shard(a, k)...);
-                    values_[k] = g.value;
-                    // dZ_k replaces Z_k (read by the head only): the shards' dZ one after the
-                    // other, [Shards·rows, out], for one weight product over the batch
-                    const T* dz = g[Z{}].data();
-                    for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
-                    ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
-                        std::index_sequence<I...>) {
-                        ((src_[I][k] =
-                              g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}].data()),
-                         ...);
-                    });
-                }
-            };
-            // dW's parts (the threads take them in turn), and this thread's slice of the rest
-            const auto weights = [&] {
-                weight_rows(x, update);
-                detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
-            };
-            if constexpr (prepares<P>) {
-                // the shards' rows are ready (prepare) before any block of the product reads them
-                const auto prepare_all = [&] {
+            detail::shard_job(
+                *pool_, failed_,
+                [&] {
                     for (std::size_t k;
-                         (k = next_prepare_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
+                         (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
                         prepare(k);
+                        T* zk = z_.data() + k * rows * out;
+                        kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
+                        const auto g = programs_[k].gradient(
+                            Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
+                        values_[k] = g.value;
+                        // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
+                        // the other, [Shards·rows, out], for one weight product over the batch
+                        const T* dz = g[Z{}].data();
+                        for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
+                        ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
+                            std::index_sequence<I...>) {
+                            ((src_[I][k] =
+                                  g[ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>{}]
+                                      .data()),
+                             ...);
+                        });
                     }
-                };
-                detail::phased_job(*pool_, failed_, prepare_all, forward, heads, weights);
-            } else {
-                detail::phased_job(*pool_, failed_, forward, heads, weights);
-            }
+                },
+                [&] {
+                    weight_rows(x, update);
+                    detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
+                });
         };
         pool_->run(job);
         grad_.value = detail::shard_value(values_, red_);
         return grad_;
-    }
-
-    /// Whether P is a prepare to call (not the empty one of gradient/gradient_then).
-    template <class P>
-    static constexpr bool prepares = !std::is_same_v<std::remove_cvref_t<P>, no_prepare>;
-
-    /// Block b of Z = X·W: rows [b·forward_rows, ...) of the batch (shard after shard in z_).
-    void forward_block(std::size_t b, const scalar_type* x, const scalar_type* w) {
-        [&]<std::size_t... B>(std::index_sequence<B...>) {
-            static_cast<void>(((b == B ? (forward_rows_of<B>(x, w), true) : false) || ...));
-        }
-        (std::make_index_sequence<forward_blocks>{});
-    }
-
-    template <std::size_t B>
-    void forward_rows_of(const scalar_type* x, const scalar_type* w) {
-        constexpr std::size_t batch = Shards * rows;
-        constexpr std::size_t r0 = B * forward_rows;
-        constexpr std::size_t r1 = r0 + forward_rows < batch ? r0 + forward_rows : batch;
-        kernels::matmul<r1 - r0, in, out>(x + r0 * in, w, z_.data() + r0 * out);
     }
 
     /// The parts of dW's rows this thread takes, in turn with the others: dW[r0:r1, :] =
@@ -376,7 +321,7 @@ private:
     template <std::size_t P, class F>
     void weight_part(const scalar_type* x, F& f) {
         using T = scalar_type;
-        constexpr std::size_t r0 = part_row(P), r1 = part_row(P + 1), m = r1 - r0;
+        constexpr std::size_t r0 = P * in / parts, r1 = (P + 1) * in / parts, m = r1 - r0;
         const T s = scale();
         const kernels::isa isa = kernels::active_isa();
         // A(i, j) = x[j·in + r0 + i]: rows r0..r1 of Xᵀ over the whole batch, read in place;
@@ -410,14 +355,13 @@ private:
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
-    /// The next shard to prepare, block of X·W, shard's head and part of W's rows that a
-    /// thread takes (reset per call).
+    /// The next shard, and the next part of W's rows, that a thread takes (reset per call).
     struct counter : std::atomic<std::size_t> {
         counter() noexcept : std::atomic<std::size_t>(0) {}
         counter(counter&&) noexcept : std::atomic<std::size_t>(0) {}
         counter& operator=(counter&&) noexcept { return *this; }
     };
-    counter next_prepare_, next_block_, next_shard_, next_part_;
+    counter next_shard_, next_part_;
     const scalar_type* w_ = nullptr;  // W's data in the running call
     bool fused_ = false;              // the running call is an sgd_step (W updated in place)
     scalar_type fused_lr_{};

@@ -444,37 +444,30 @@ struct failure_flag : std::atomic<bool> {
     failure_flag& operator=(failure_flag&&) noexcept { return *this; }
 };
 
-/// A job of phases on each thread of the pool: `phases...` in order, with a barrier between
-/// consecutive phases (every thread calls it the same number of times). A phase that throws
-/// sets `failed` before the next barrier; then no thread runs a later phase (its input may be
-/// missing, or stale from the last call) and the error is rethrown on this thread (pool::run
-/// rethrows it on the caller): whatever the later phases write (the gradient, the update) is
-/// left as it was. `failed` is cleared by the caller before the job.
-template <class Pool, class... Phases>
-void phased_job(Pool& pool, failure_flag& failed, Phases&&... phases) {
-    std::exception_ptr error;
-    bool first = true;
-    const auto one = [&](auto& phase) {
-        if (!first) pool.arrive_and_wait();  // the barrier orders `failed` too
-        first = false;
-        if (error || failed.load(std::memory_order_relaxed)) return;
-        try {
-            phase();
-        } catch (...) {
-            error = std::current_exception();
-            failed.store(true, std::memory_order_relaxed);
-        }
-    };
-    (one(phases), ...);
-    if (error) std::rethrow_exception(error);
-}
-
-/// The job that data_parallel runs on each thread of the pool: `shards()` (this thread's shard
-/// gradients), the barrier, then `reduce()` (this thread's part of the reduction and update),
-/// as phased_job: a shard that throws means no thread reduces.
+/// The job that data_parallel and input_split run on each thread of the pool: `shards()` (this
+/// thread's shard gradients), the barrier, then `reduce()` (this thread's part of the reduction
+/// and update). A shard that throws sets `failed` before the barrier; then no thread reduces
+/// (another shard's gradient may be missing, or stale from the last call) and the error is
+/// rethrown on this thread (pool::run rethrows it on the caller): the gradient and whatever
+/// the update writes are left as they were. `failed` is cleared by the caller before the job.
 template <class Pool, class Shards, class Reduce>
 void shard_job(Pool& pool, failure_flag& failed, Shards&& shards, Reduce&& reduce) {
-    phased_job(pool, failed, shards, reduce);
+    std::exception_ptr error;
+    try {
+        shards();
+    } catch (...) {
+        error = std::current_exception();
+        failed.store(true, std::memory_order_relaxed);
+    }
+    pool.arrive_and_wait();  // every shard done (the barrier orders `failed` too)
+    if (!error && !failed.load(std::memory_order_relaxed)) {
+        try {
+            reduce();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
 }
 
 /// The loss over the batch from the shards' values, added in shard order: their mean or sum.
