@@ -22,6 +22,9 @@
 //
 //   build/bench/parallel_bench --benchmark_filter=mlp_step --benchmark_repetitions=10
 //       --benchmark_min_time=0.2 --benchmark_enable_random_interleaving=true
+//
+// and with `|fma_peak|l2_stream` in the filter (parallel_peak_bench.cpp) for what the two cores
+// give in the same minutes.
 #include "mlp_bench.hpp"
 #include "mlp_parallel.hpp"
 
