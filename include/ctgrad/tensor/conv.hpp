@@ -37,6 +37,7 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
+#include <cstdint>      // std::uintptr_t
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::is_same_v, std::is_constant_evaluated
 #include <utility>      // std::move
@@ -394,10 +395,12 @@ struct conv2d_op {
         static constexpr std::size_t gemm = y + d::R * d::Q + d::padded;
         static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
         /// the partial sums of ∂K of the direct kernels
-        /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os])
-        static constexpr std::size_t kacc = geo::dk_channels_last
-                                                ? geo::dkc_size + geo::dyc_size
-                                                : conv_kernels::partial_sums<d::O * d::R>;
+        /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
+        /// geo::dk_shifted, then the shifted copies of the image, 64-byte aligned)
+        static constexpr std::size_t kacc =
+            geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
+                                  : conv_kernels::partial_sums<d::O * d::R> +
+                                        (geo::dk_shifted ? geo::xs_size + geo::lanes : 0);
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
@@ -688,7 +691,8 @@ struct conv2d_op {
                 // ∂Y of image n into the padded layout, whose border stays 0
                 auto unfold_direct = [&](std::size_t n) {
                     if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-                        conv_kernels::unpool2<g, T, d::O>(dout + n * per, where + n * per, ybuf);
+                        conv_kernels::unpool2<g, T, d::O>(dout + n * per, where + n * per, ybuf,
+                                                          n + 1 < d::N ? per : 0);
                     } else {
                         unfold<d, T, g>(dout + n * per, out + n * per, where + n * per, ybuf);
                     }
@@ -721,6 +725,32 @@ struct conv2d_op {
                         for (std::size_t r = 0; r < d::R; ++r) {
                             detail::put<Mode>(dst[o * d::R + r], acc[r * g::Os + o]);
                         }
+                    }
+                } else if constexpr (g::dk_shifted) {
+                    // ∂Y dense ([O, OH, OWs], its zero columns and dropped rows from the clear
+                    // above) and the image's shifted copies (on a 64-byte boundary)
+                    using gd = conv_kernels::dense_dy<g>;
+                    T* acc = xp + g::xp_size;
+                    T* xs = acc + conv_kernels::partial_sums<d::O * d::R>;
+                    xs += (64 - reinterpret_cast<std::uintptr_t>(xs) % 64) % 64 / sizeof(T);
+                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                            conv_kernels::unpool2<gd, T, d::O>(dout + n * per, where + n * per,
+                                                               ybuf, n + 1 < d::N ? per : 0);
+                        } else {
+                            unfold<d, T, gd>(dout + n * per, out + n * per, where + n * per, ybuf);
+                        }
+                        conv_kernels::grad_kernel_shifted<gd, T, d::C, d::H, d::W, d::O, d::KH,
+                                                          d::KW, P>(x + n * d::C * d::H * d::W,
+                                                                    ybuf, xs, acc);
+                    }
+                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                        T s = T(0);
+                        for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
+                            s += acc[e * conv_kernels::lanes + l];
+                        }
+                        detail::put<Mode>(dst[e], s);
                     }
                 } else {
                     T* acc = xp + g::xp_size;
