@@ -36,6 +36,7 @@
 #pragma once
 
 #include <array>        // std::array
+#include <bit>          // std::bit_cast
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uintptr_t
 #include <string_view>  // std::string_view
@@ -614,6 +615,19 @@ struct conv2d_op {
         }
     }
 
+    /// v where keep, +0 elsewhere (for float and double without a branch: GCC turns `keep ? v : 0`
+    /// in unfold's loops into a jump, mispredicted at the random kept positions of a pooling —
+    /// 16% of the LeNet step in conv2's ∂K; NaN and ∞ kept as they are)
+    template <class T>
+    static constexpr T kept(bool keep, T v) {
+        if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+            using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+            return std::bit_cast<T>(static_cast<U>(std::bit_cast<U>(v) & (U(0) - U(keep))));
+        } else {
+            return keep ? v : T(0);
+        }
+    }
+
     /// ∂Y of one image [O, OH, OW] from the fused op's adjoint g and value v (and positions):
     /// g where v > 0 (relu), or g at each window's kept position and 0 elsewhere (pooling).
     /// Into dy [O, OH, OW], or with Geo into the padded layout of the direct kernels (Geo::dy_at;
@@ -636,7 +650,7 @@ struct conv2d_op {
                     const std::size_t e = (o * d::OH + i) * d::OW;
                     for (std::size_t j = 0; j < d::OW; ++j) {
                         if constexpr (Relu) {
-                            dy[at(o, i, j)] = v[e + j] > T(0) ? g[e + j] : T(0);
+                            dy[at(o, i, j)] = kept(v[e + j] > T(0), g[e + j]);
                         } else {
                             dy[at(o, i, j)] = g[e + j];
                         }
@@ -653,7 +667,7 @@ struct conv2d_op {
                         for (std::size_t pj = 0; pj < PW; ++pj) {
                             for (std::size_t v = 0; v < Pool; ++v) {
                                 dy[at(o, Pool * pi + u, Pool * pj + v)] =
-                                    wr[pj] == static_cast<T>(u * Pool + v) ? gr[pj] : T(0);
+                                    kept(wr[pj] == static_cast<T>(u * Pool + v), gr[pj]);
                             }
                         }
                     }
@@ -803,9 +817,9 @@ struct conv2d_op {
                         if constexpr (!fused) {
                             s += dout[at + q];
                         } else if constexpr (Pool == 0) {
-                            s += out[at + q] > T(0) ? dout[at + q] : T(0);
+                            s += kept(out[at + q] > T(0), dout[at + q]);
                         } else {
-                            s += where[at + q] >= T(0) ? dout[at + q] : T(0);
+                            s += kept(where[at + q] >= T(0), dout[at + q]);
                         }
                     }
                 }
