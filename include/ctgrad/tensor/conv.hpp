@@ -36,7 +36,9 @@
 #pragma once
 
 #include <array>        // std::array
+#include <bit>          // std::bit_cast
 #include <cstddef>      // std::size_t
+#include <cstdint>      // std::uintptr_t
 #include <string_view>  // std::string_view
 #include <type_traits>  // std::is_same_v, std::is_constant_evaluated
 #include <utility>      // std::move
@@ -394,10 +396,12 @@ struct conv2d_op {
         static constexpr std::size_t gemm = y + d::R * d::Q + d::padded;
         static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
         /// the partial sums of ∂K of the direct kernels
-        /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os])
-        static constexpr std::size_t kacc = geo::dk_channels_last
-                                                ? geo::dkc_size + geo::dyc_size
-                                                : conv_kernels::partial_sums<d::O * d::R>;
+        /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
+        /// geo::dk_shifted, then the shifted copies of the image, 64-byte aligned)
+        static constexpr std::size_t kacc =
+            geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
+                                  : conv_kernels::partial_sums<d::O * d::R> +
+                                        (geo::dk_shifted ? geo::xs_size + geo::lanes : 0);
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
@@ -631,6 +635,19 @@ struct conv2d_op {
         }
     }
 
+    /// v where keep, +0 elsewhere (for float and double without a branch: GCC turns `keep ? v : 0`
+    /// in unfold's loops into a jump, mispredicted at the random kept positions of a pooling —
+    /// 16% of the LeNet step in conv2's ∂K; NaN and ∞ kept as they are)
+    template <class T>
+    static constexpr T kept(bool keep, T v) {
+        if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+            using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+            return std::bit_cast<T>(static_cast<U>(std::bit_cast<U>(v) & (U(0) - U(keep))));
+        } else {
+            return keep ? v : T(0);
+        }
+    }
+
     /// ∂Y of one image [O, OH, OW] from the fused op's adjoint g and value v (and positions):
     /// g where v > 0 (relu), or g at each window's kept position and 0 elsewhere (pooling).
     /// Into dy [O, OH, OW], or with Geo into the padded layout of the direct kernels (Geo::dy_at;
@@ -653,7 +670,7 @@ struct conv2d_op {
                     const std::size_t e = (o * d::OH + i) * d::OW;
                     for (std::size_t j = 0; j < d::OW; ++j) {
                         if constexpr (Relu) {
-                            dy[at(o, i, j)] = v[e + j] > T(0) ? g[e + j] : T(0);
+                            dy[at(o, i, j)] = kept(v[e + j] > T(0), g[e + j]);
                         } else {
                             dy[at(o, i, j)] = g[e + j];
                         }
@@ -670,7 +687,7 @@ struct conv2d_op {
                         for (std::size_t pj = 0; pj < PW; ++pj) {
                             for (std::size_t v = 0; v < Pool; ++v) {
                                 dy[at(o, Pool * pi + u, Pool * pj + v)] =
-                                    wr[pj] == static_cast<T>(u * Pool + v) ? gr[pj] : T(0);
+                                    kept(wr[pj] == static_cast<T>(u * Pool + v), gr[pj]);
                             }
                         }
                     }
@@ -708,7 +725,8 @@ struct conv2d_op {
                 // ∂Y of image n into the padded layout, whose border stays 0
                 auto unfold_direct = [&](std::size_t n) {
                     if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-                        conv_kernels::unpool2<g, T, d::O>(dout + n * per, where + n * per, ybuf);
+                        conv_kernels::unpool2<g, T, d::O>(dout + n * per, where + n * per, ybuf,
+                                                          n + 1 < d::N ? per : 0);
                     } else {
                         unfold<d, T, g>(dout + n * per, out + n * per, where + n * per, ybuf);
                     }
@@ -741,6 +759,32 @@ struct conv2d_op {
                         for (std::size_t r = 0; r < d::R; ++r) {
                             detail::put<Mode>(dst[o * d::R + r], acc[r * g::Os + o]);
                         }
+                    }
+                } else if constexpr (g::dk_shifted) {
+                    // ∂Y dense ([O, OH, OWs], its zero columns and dropped rows from the clear
+                    // above) and the image's shifted copies (on a 64-byte boundary)
+                    using gd = conv_kernels::dense_dy<g>;
+                    T* acc = xp + g::xp_size;
+                    T* xs = acc + conv_kernels::partial_sums<d::O * d::R>;
+                    xs += (64 - reinterpret_cast<std::uintptr_t>(xs) % 64) % 64 / sizeof(T);
+                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                            conv_kernels::unpool2<gd, T, d::O>(dout + n * per, where + n * per,
+                                                               ybuf, n + 1 < d::N ? per : 0);
+                        } else {
+                            unfold<d, T, gd>(dout + n * per, out + n * per, where + n * per, ybuf);
+                        }
+                        conv_kernels::grad_kernel_shifted<gd, T, d::C, d::H, d::W, d::O, d::KH,
+                                                          d::KW, P>(x + n * d::C * d::H * d::W,
+                                                                    ybuf, xs, acc);
+                    }
+                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                        T s = T(0);
+                        for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
+                            s += acc[e * conv_kernels::lanes + l];
+                        }
+                        detail::put<Mode>(dst[e], s);
                     }
                 } else {
                     T* acc = xp + g::xp_size;
@@ -793,9 +837,9 @@ struct conv2d_op {
                         if constexpr (!fused) {
                             s += dout[at + q];
                         } else if constexpr (Pool == 0) {
-                            s += out[at + q] > T(0) ? dout[at + q] : T(0);
+                            s += kept(out[at + q] > T(0), dout[at + q]);
                         } else {
-                            s += where[at + q] >= T(0) ? dout[at + q] : T(0);
+                            s += kept(where[at + q] >= T(0), dout[at + q]);
                         }
                     }
                 }

@@ -101,6 +101,20 @@ struct geometry {
     static constexpr bool dk_channels_last = O * round(OW) > OW* Os&& C* KH* KW >= 16;
     static constexpr std::size_t dyc_size = OH * OW * Os;      ///< dY [OH, OW, Os]
     static constexpr std::size_t dkc_size = C * KH * KW * Os;  ///< ∂K [C, KH, KW, Os]
+    /// The shifted copies of the padded image that `grad_kernel_shifted` reads, one band of BH
+    /// rows of dY at a time: xs [C, KW, XR, Wrs] with xs[c, v, r, j] = xp[c, i0 + r, j + v] for
+    /// the band starting at dY row i0 (rows of Wrs numbers: whole vectors of every instruction
+    /// set covering dY's rows; copies XSv apart: one cache line more than a copy, so that the
+    /// copies of a row do not all fall into one set of the L1 cache).
+    static constexpr std::size_t BH = OH < 14 ? OH : 14;
+    static constexpr std::size_t XR = BH + KH - 1, Wrs = round(OW), XSv = XR * Wrs + lanes;
+    static constexpr std::size_t xs_size = C * KW * XSv;
+    /// Whether the row-layout ∂K runs on the shifted copies (`grad_kernel_shifted`): building
+    /// them costs one pass over the image per kernel column, where the kernel would otherwise
+    /// read each shifted image vector (most of them split across two cache lines) once per
+    /// kernel row and block of output channels; taken when they stay small (≤ 32 KB of floats,
+    /// so that they stay in L1 beside dY and ∂K's partial sums: LeNet's conv1, 11.5 KB).
+    static constexpr bool dk_shifted = !dk_channels_last && KW > 1 && xs_size <= 8192;
 };
 
 namespace detail {
@@ -273,6 +287,166 @@ CTGRAD_CONV_INLINE void grad_kernel_body(const T* __restrict xp, const T* __rest
             }
             if constexpr (O % OB != 0) {
                 grad_kernel_block<G, T, Wl, C, KH, KW, O % OB>(xp, dyp, dk, c, u, O - O % OB);
+            }
+        }
+    }
+}
+
+/// dst[0 .. L) = src[0 .. L), straight-line (vectorised by the compiler for the caller's
+/// instruction set).
+template <class T, std::size_t... L>
+CTGRAD_CONV_INLINE void copy_run(T* __restrict dst, const T* __restrict src,
+                                 std::index_sequence<L...>) {
+    ((dst[L] = src[L]), ...);
+}
+
+/// One image row x[c, i, 0 .. W) into its KW shifted copies xs + v·XSv: xs[j] = x[c, i, j + v − P]
+/// for the columns j < Wrs where that is inside the row (the others are never written: zero).
+template <class G, class T, std::size_t W, std::size_t P, std::size_t... V>
+CTGRAD_CONV_INLINE void shift_row(const T* __restrict xr, T* __restrict xs,
+                                  std::index_sequence<V...>) {
+    (
+        [&] {
+            constexpr std::size_t to = V < P ? P - V : 0, from = V > P ? V - P : 0;
+            constexpr std::size_t n = W - from < G::Wrs - to ? W - from : G::Wrs - to;
+            copy_run(xs + V * G::XSv + to, xr + from, std::make_index_sequence<n>{});
+        }(),
+        ...);
+}
+
+/// The shifted copies (geometry::xs_size) of padded-image rows i0 .. i0 + rows + KH − 1 of one
+/// image x [C, H, W], from x itself: rows of the padding as zeros, the image's through shift_row.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t H, std::size_t W,
+          std::size_t KW, std::size_t P>
+CTGRAD_CONV_INLINE void shift_band(const T* __restrict x, T* __restrict xs, std::size_t i0,
+                                   std::size_t rows) {
+    constexpr std::size_t JV = (G::OW + Wl - 1) / Wl;
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t r = 0; r < rows + G::XR - G::BH; ++r) {
+            T* dst = xs + c * KW * G::XSv + r * G::Wrs;
+            const std::size_t at = i0 + r;  // the padded image's row
+            if (at >= P && at < P + H) {
+                shift_row<G, T, W, P>(x + (c * H + at - P) * W, dst,
+                                      std::make_index_sequence<KW>{});
+            } else {
+                for (std::size_t v = 0; v < KW; ++v) {
+#pragma GCC unroll 8
+                    for (std::size_t jv = 0; jv < JV; ++jv) {
+                        store<Wl>(dst + v * G::XSv + jv * Wl, vec<T, Wl>{});
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// dK[o0 .. o0 + OB, c, taps t0 .. t0 + TB) += Σ_{i, j} dY[o, i0 + i, j]·xs[c, v, i + u, j]
+/// (tap t = u·KW + v; i < rows of the band) as vectors of partial sums: the implicit-im2col
+/// product of dY's rows and the shifted copies, every load aligned; OB + TB loads per OB·TB
+/// multiply-adds.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t OB, std::size_t TB>
+CTGRAD_CONV_INLINE void grad_kernel_shifted_block(const T* __restrict xs,
+                                                  const T* __restrict dyp, T* __restrict dk,
+                                                  std::size_t c, std::size_t t0, std::size_t o0,
+                                                  std::size_t i0, std::size_t rows) {
+    constexpr std::size_t JV = (G::OW + Wl - 1) / Wl;
+    vec<T, Wl> acc[OB][TB];
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OB; ++o) {
+#pragma GCC unroll 8
+        for (std::size_t t = 0; t < TB; ++t) acc[o][t] = vec<T, Wl>{};
+    }
+    const T* xt[TB];
+#pragma GCC unroll 8
+    for (std::size_t t = 0; t < TB; ++t) {
+        const std::size_t u = (t0 + t) / KW, v = (t0 + t) % KW;
+        xt[t] = xs + (c * KW + v) * G::XSv + u * G::Wrs;
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+#pragma GCC unroll 1
+        for (std::size_t jv = 0; jv < JV; ++jv) {
+            vec<T, Wl> g[OB];
+#pragma GCC unroll 8
+            for (std::size_t o = 0; o < OB; ++o) {
+                load<Wl>(g[o], dyp + G::dy_at(o0 + o, i0 + i, jv * Wl));
+                in_register(g[o]);
+            }
+#pragma GCC unroll 8
+            for (std::size_t t = 0; t < TB; ++t) {
+                vec<T, Wl> xv;
+                load<Wl>(xv, xt[t] + i * G::Wrs + jv * Wl);
+                in_register(xv);
+#pragma GCC unroll 8
+                for (std::size_t o = 0; o < OB; ++o) acc[o][t] += g[o] * xv;
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OB; ++o) {
+        T* d = dk + (((o0 + o) * C + c) * KH * KW + t0) * lanes;
+#pragma GCC unroll 8
+        for (std::size_t t = 0; t < TB; ++t) {
+            vec<T, Wl> old;
+            load<Wl>(old, d + t * lanes);
+            old += acc[o][t];
+            store<Wl>(d + t * lanes, old);
+        }
+    }
+}
+
+/// Output channels a shifted ∂K block takes at most on instruction set I (its accumulators:
+/// budget<I>, its other registers: OB vectors of dY and one of the image).
+template <isa I>
+inline constexpr std::size_t shifted_ob = isa_traits<I>::registers >= 32 ? 6 : 3;
+
+/// The blocks of taps (TB a block, the last R % TB) for output channels o0 .. o0 + OB.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t OB, std::size_t TB>
+CTGRAD_CONV_INLINE void grad_kernel_shifted_taps(const T* __restrict xs, const T* __restrict dyp,
+                                                 T* __restrict dk, std::size_t c, std::size_t o0,
+                                                 std::size_t i0, std::size_t rows) {
+    constexpr std::size_t R = KH * KW;
+    std::size_t t0 = 0;
+    for (; t0 + TB <= R; t0 += TB) {
+        grad_kernel_shifted_block<G, T, Wl, C, KH, KW, OB, TB>(xs, dyp, dk, c, t0, o0, i0, rows);
+    }
+    if constexpr (R % TB != 0) {
+        grad_kernel_shifted_block<G, T, Wl, C, KH, KW, OB, R % TB>(xs, dyp, dk, c, R - R % TB, o0,
+                                                                   i0, rows);
+    }
+}
+
+/// The partial sums of dK [O, C, KH, KW] += Σ dY·xp of one image (as grad_kernel_body), from
+/// shifted copies of x [C, H, W] (not padded) built into xs one band of G::BH rows of dY at a
+/// time: register blocks of output channels × kernel taps.
+template <class G, class T, isa I, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+CTGRAD_CONV_INLINE void grad_kernel_shifted_body(const T* __restrict x, const T* __restrict dyp,
+                                                 T* __restrict xs, T* __restrict dk) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
+    constexpr std::size_t OB = even_block(O, shifted_ob<I>);
+    constexpr std::size_t TB = budget<I> / OB < KH * KW ? budget<I> / OB : KH * KW;
+    // the next image in the batch (x is the first of N contiguous images; past the last one the
+    // prefetches touch nothing: they do not fault)
+    for (std::size_t e = 0; e < C * H * W; e += 64 / sizeof(T)) {
+        __builtin_prefetch(x + C * H * W + e);
+    }
+    for (std::size_t i0 = 0; i0 < G::OH; i0 += G::BH) {
+        const std::size_t rows = G::OH - i0 < G::BH ? G::OH - i0 : G::BH;
+        shift_band<G, T, Wl, C, H, W, KW, P>(x, xs, i0, rows);
+        for (std::size_t c = 0; c < C; ++c) {
+            std::size_t o0 = 0;
+            for (; o0 + OB <= O; o0 += OB) {
+                grad_kernel_shifted_taps<G, T, Wl, C, KH, KW, OB, TB>(xs, dyp, dk, c, o0, i0,
+                                                                      rows);
+            }
+            if constexpr (O % OB != 0) {
+                grad_kernel_shifted_taps<G, T, Wl, C, KH, KW, O % OB, TB>(xs, dyp, dk, c,
+                                                                          O - O % OB, i0, rows);
             }
         }
     }
@@ -559,11 +733,12 @@ CTGRAD_CONV_INLINE void lane_index(V& out, std::index_sequence<L...>) {
 /// window's kept position (where), 0 elsewhere; every interior number (and the padding columns
 /// the vectors cover, with 0) is written. Each row of g and where is read as whole vectors
 /// straight from them (the lanes past the row's end masked out: their where set to −1), except
-/// near the image's end, where a vector would read past it: there through a scratch row (not
+/// where a vector would read past the image's end and the `readable` numbers after it (the
+/// last image of a batch): there through a scratch row (not
 /// everywhere: a vector load of numbers just stored one by one waits for the stores to retire).
 template <class G, class T, std::size_t Wl, std::size_t O>
 CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict where,
-                                     T* __restrict dyp) {
+                                     T* __restrict dyp, std::size_t readable) {
     static_assert(Wl <= lanes,
                   "ctgrad: the direct convolution kernels take vectors of at "
                   "most 16 numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large");
@@ -583,7 +758,7 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
             for (std::size_t t = 0; t < chunks; ++t) {
                 const std::size_t at = q + t * Wl;
                 V gv, wv, p, q2, lo, hi;
-                if (at + Wl <= total) {
+                if (at + Wl <= total + readable) {
                     load<Wl>(gv, g + at);
                     load<Wl>(wv, where + at);
                 } else {
@@ -633,6 +808,12 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
                                            T* __restrict dk) {                                    \
             grad_kernel_body<G, T, ISA, C, O, KH, KW>(xp, dyp, dk);                               \
         }                                                                                         \
+        template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,   \
+                  std::size_t KH, std::size_t KW, std::size_t P>                                  \
+        ATTRIBUTES static void grad_kernel_shifted(const T* __restrict x, const T* __restrict dyp, \
+                                                   T* __restrict xs, T* __restrict dk) {          \
+            grad_kernel_shifted_body<G, T, ISA, C, H, W, O, KH, KW, P>(x, dyp, xs, dk);           \
+        }                                                                                         \
         template <class G, class T, std::size_t C, std::size_t KH, std::size_t KW>                \
         ATTRIBUTES static void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc,    \
                                               T* __restrict dk) {                                 \
@@ -656,8 +837,8 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
     }                                                                                 \
     template <class G, class T, std::size_t O>                                        \
     ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,  \
-                                   T* __restrict dyp) {                               \
-        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp);                       \
+                                   T* __restrict dyp, std::size_t readable) {         \
+        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);             \
     }
 #else
 #define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)
@@ -700,6 +881,30 @@ void grad_kernel(const T* __restrict xp, const T* __restrict dyp, T* __restrict 
     });
 }
 
+/// The geometry G with dY dense in y's layout [O, OH, OWs] (the columns from OW on zero) instead
+/// of dyp's: the layout `grad_kernel_shifted` reads (dyp's rows, one vector of zeros on each
+/// side of dY, put the rows of all output channels into half the sets of the L1 cache).
+template <class G>
+struct dense_dy : G {
+    static constexpr std::size_t dy_at(std::size_t o, std::size_t i, std::size_t j) {
+        return (o * G::OH + i) * G::OWs + j;
+    }
+};
+
+/// The same partial sums as grad_kernel for one image x [C, H, W] (not padded), from its shifted
+/// copies built into xs (G::xs_size numbers, zeroed by the caller before the first image,
+/// 64-byte aligned for speed; when G::dk_shifted), dY in the layout of G (dense_dy<geometry> in
+/// the convolution).
+template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_kernel_shifted(const T* __restrict x, const T* __restrict dyp, T* __restrict xs,
+                         T* __restrict dk) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_kernel_shifted<G, T, C, H, W, O, KH, KW,
+                                                                        P>(x, dyp, xs, dk);
+    });
+}
+
 /// dK [C, KH, KW, G::Os] (zeroed by the caller) += Σ dY·xp of one image, channels-last (when
 /// G::dk_channels_last): dY in dyc [OH, OW, Os], its lanes of channels O .. Os zero.
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
@@ -735,11 +940,15 @@ void pool2(const T* __restrict y, const T* __restrict bias, T* __restrict out,
     });
 }
 
-/// ∂Y of one image through the fused 2 × 2 pooling into dyp (see detail::unpool2_body).
+/// ∂Y of one image through the fused 2 × 2 pooling into dyp (see detail::unpool2_body);
+/// `readable` numbers of g and where after the image's may be read (the next image's: its lanes
+/// are masked out), so that the last vectors of a row need no scratch row (whose vector load
+/// waits for the numbers stored into it one by one: a fifth of unpool2's time in LeNet's conv1).
 template <class G, class T, std::size_t O>
-void unpool2(const T* __restrict g, const T* __restrict where, T* __restrict dyp) {
+void unpool2(const T* __restrict g, const T* __restrict where, T* __restrict dyp,
+             std::size_t readable = 0) {
     kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
-        detail::entry<decltype(I)::value>::template unpool2<G, T, O>(g, where, dyp);
+        detail::entry<decltype(I)::value>::template unpool2<G, T, O>(g, where, dyp, readable);
     });
 }
 #endif
@@ -751,6 +960,9 @@ template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::s
 void forward(const T*, const T*, T*) {}
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void grad_kernel(const T*, const T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_kernel_shifted(const T*, const T*, T*, T*) {}
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void grad_kernel_cl(const T*, const T*, T*) {}
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
@@ -762,7 +974,7 @@ void grad_image(const T*, const T*, T*) {}
 template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
 void pool2(const T*, const T*, T*, T*) {}
 template <class G, class T, std::size_t O>
-void unpool2(const T*, const T*, T*) {}
+void unpool2(const T*, const T*, T*, std::size_t = 0) {}
 #endif
 
 /// Numbers of the partial sums of a ∂K of Count entries.
