@@ -159,26 +159,17 @@ void bench_w1_read(benchmark::State& state) {
 }
 
 #ifdef CTGRAD_HAVE_LIBTORCH
-template <std::size_t B>
-void bench_libtorch(benchmark::State& state) {
-    mlp_libtorch::use_one_thread();
-    const auto& d = data();
-    const torch::InferenceMode guard;
+/// A copy of a parameter tensor (rows, cols; cols 0: a vector) as a LibTorch float tensor.
+torch::Tensor torch_copy(const float* data, std::size_t rows, std::size_t cols = 0) {
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-    const auto& p = *d.params;
-    const torch::Tensor W1 =
-        torch::from_blob(const_cast<float*>(p[fc1::W].data()), {long(pixels), long(hidden)}, opts)
-            .clone();
-    const torch::Tensor b1 =
-        torch::from_blob(const_cast<float*>(p[fc1::b].data()), {long(hidden)}, opts).clone();
-    const torch::Tensor W2 =
-        torch::from_blob(const_cast<float*>(p[fc2::W].data()), {long(hidden), long(classes)}, opts)
-            .clone();
-    const torch::Tensor b2 =
-        torch::from_blob(const_cast<float*>(p[fc2::b].data()), {long(classes)}, opts).clone();
-    const torch::Tensor x =
-        torch::from_blob(const_cast<float*>(d.images.data()), {long(B), long(pixels)}, opts);
-    const auto forward = [&] { return torch::addmm(b2, torch::addmm(b1, x, W1).relu_(), W2); };
+    if (cols == 0) return torch::from_blob(const_cast<float*>(data), {long(rows)}, opts).clone();
+    return torch::from_blob(const_cast<float*>(data), {long(rows), long(cols)}, opts).clone();
+}
+
+/// Times forward() (logits of B samples, one LibTorch thread, under torch::InferenceMode) after
+/// checking its logits against the reference.
+template <std::size_t B, class Forward>
+void bench_torch(benchmark::State& state, const Forward& forward) {
     {
         const torch::Tensor logits = forward().contiguous();
         std::vector<float> got(logits.data_ptr<float>(), logits.data_ptr<float>() + B * classes);
@@ -195,6 +186,22 @@ void bench_libtorch(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * B);
 }
 
+template <std::size_t B>
+void bench_libtorch(benchmark::State& state) {
+    mlp_libtorch::use_one_thread();
+    const auto& d = data();
+    const torch::InferenceMode guard;
+    const auto& p = *d.params;
+    const torch::Tensor W1 = torch_copy(p[fc1::W].data(), pixels, hidden);
+    const torch::Tensor b1 = torch_copy(p[fc1::b].data(), hidden);
+    const torch::Tensor W2 = torch_copy(p[fc2::W].data(), hidden, classes);
+    const torch::Tensor b2 = torch_copy(p[fc2::b].data(), classes);
+    const torch::Tensor x =
+        torch::from_blob(const_cast<float*>(d.images.data()), {long(B), long(pixels)},
+                         torch::TensorOptions().dtype(torch::kFloat32));
+    bench_torch<B>(state, [&] { return torch::addmm(b2, torch::addmm(b1, x, W1).relu_(), W2); });
+}
+
 /// One sample through matrix-vector products: h = relu(b1 + W1ᵀ·x), logits = b2 + W2ᵀ·h, with
 /// W1ᵀ [100, 784] and W2ᵀ [10, 100] made contiguous once (the layout of torch::nn::Linear's
 /// weight), torch::addmv and relu_ under torch::InferenceMode, one thread.
@@ -202,37 +209,14 @@ void bench_libtorch_addmv(benchmark::State& state) {
     mlp_libtorch::use_one_thread();
     const auto& d = data();
     const torch::InferenceMode guard;
-    const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
     const auto& p = *d.params;
-    const torch::Tensor W1t =
-        torch::from_blob(const_cast<float*>(p[fc1::W].data()), {long(pixels), long(hidden)}, opts)
-            .t()
-            .contiguous();
-    const torch::Tensor b1 =
-        torch::from_blob(const_cast<float*>(p[fc1::b].data()), {long(hidden)}, opts).clone();
-    const torch::Tensor W2t =
-        torch::from_blob(const_cast<float*>(p[fc2::W].data()), {long(hidden), long(classes)}, opts)
-            .t()
-            .contiguous();
-    const torch::Tensor b2 =
-        torch::from_blob(const_cast<float*>(p[fc2::b].data()), {long(classes)}, opts).clone();
-    const torch::Tensor x =
-        torch::from_blob(const_cast<float*>(d.images.data()), {long(pixels)}, opts);
-    const auto forward = [&] { return torch::addmv(b2, W2t, torch::addmv(b1, W1t, x).relu_()); };
-    {
-        const torch::Tensor logits = forward().contiguous();
-        std::vector<float> got(logits.data_ptr<float>(), logits.data_ptr<float>() + classes);
-        if (!agree(got, reference<1>())) {
-            state.SkipWithError("logits differ from the reference");
-            return;
-        }
-    }
-    for (auto _ : state) {
-        torch::Tensor logits = forward();
-        benchmark::DoNotOptimize(logits.data_ptr<float>());
-        benchmark::ClobberMemory();
-    }
-    state.SetItemsProcessed(state.iterations());
+    const torch::Tensor W1t = torch_copy(p[fc1::W].data(), pixels, hidden).t().contiguous();
+    const torch::Tensor b1 = torch_copy(p[fc1::b].data(), hidden);
+    const torch::Tensor W2t = torch_copy(p[fc2::W].data(), hidden, classes).t().contiguous();
+    const torch::Tensor b2 = torch_copy(p[fc2::b].data(), classes);
+    const torch::Tensor x = torch::from_blob(const_cast<float*>(d.images.data()), {long(pixels)},
+                                             torch::TensorOptions().dtype(torch::kFloat32));
+    bench_torch<1>(state, [&] { return torch::addmv(b2, W2t, torch::addmv(b1, W1t, x).relu_()); });
 }
 #endif
 

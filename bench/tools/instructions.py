@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Instructions per value + gradient of every scalar case and impl, counted by callgrind.
 
-    instructions.py PATH/TO/instructions [--calls N] [--cases a,b]
+    instructions.py PATH/TO/instructions [--calls N] [--cases a,b] [--impls ctgrad,hand,...]
 
 Runs `valgrind --tool=callgrind --toggle-collect=*measured*` on the driver
 (bench/scalar/instructions.cpp) once per case and impl, so only the measured call and what it
@@ -39,32 +39,63 @@ def count(driver, case, impl, calls):
     return total / calls, libm / calls
 
 
+def ratio_columns(impls):
+    """(heading, numerator, denominator) of every ratio column the chosen impls allow: ctgrad /
+    hand, runtime_graph / ctgrad, then every further impl (ceres...) / ctgrad. A column whose two
+    impls are not both chosen is left out, so any subset of impls gives a table."""
+    cols = []
+    if "ctgrad" in impls and "hand" in impls:
+        cols.append(("ctgrad / hand", "ctgrad", "hand"))
+    if "ctgrad" in impls:
+        cols += [(f"{e} / ctgrad", e, "ctgrad") for e in impls if e not in ("ctgrad", "hand")]
+    return cols
+
+
+def table(cases, impls, count_of):
+    """The Markdown table's lines; count_of(case, impl) = (all, libm) instructions per call."""
+    cols = ratio_columns(impls)
+    lines = ["| case | " + " | ".join(impls) + " |" + "".join(f" {h} |" for h, _, _ in cols),
+             "|---|" + "---|" * (len(impls) + len(cols))]
+    worst = None
+    for case in cases:
+        n = {impl: count_of(case, impl) for impl in impls}
+        cells = " | ".join(f"{t:.0f} ({t - m:.0f})" for t, m in (n[i] for i in impls))
+        ratios = ""
+        for heading, num, den in cols:
+            r = n[num][0] / n[den][0]
+            if heading == "ctgrad / hand":
+                worst = r if worst is None else max(worst, r)
+                ratios += f" {r:.3f} |"
+            elif num == "runtime_graph":
+                # in parentheses: the same ratio outside libm (the graph's own overhead)
+                own = (n[num][0] - n[num][1]) / (n[den][0] - n[den][1])
+                ratios += f" {r:.1f} ({own:.0f}) |"
+            else:
+                ratios += f" {r:.2f} |"
+        lines.append(f"| {case} | {cells} |{ratios}")
+    if worst is not None:
+        lines += ["", f"worst ctgrad / hand: {worst:.3f}"]
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("driver")
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--impls", default=",".join(IMPLS),
-                    help="the first three are ctgrad, hand and runtime_graph; more (ceres for"
-                         " bench/jacobian/instructions.cpp) add columns")
+                    help="any of ctgrad, hand, runtime_graph (and ceres for"
+                         " bench/jacobian/instructions.cpp), in column order; a ratio column"
+                         " appears when both its impls are chosen")
     args = ap.parse_args()
     impls = args.impls.split(",")
-    extra = impls[3:]
+    if len(set(impls)) != len(impls) or "" in impls:
+        ap.error(f"--impls {args.impls!r}: each impl once, comma-separated")
     print("Instructions per value + gradient (in parentheses: outside libm, i.e. without the"
           " exp/log/tanh/erfc calls every impl makes).\n")
-    print("| case | " + " | ".join(impls) + " | ctgrad / hand | runtime_graph / ctgrad |"
-          + "".join(f" {e} / ctgrad |" for e in extra))
-    print("|---|" + "---|" * (len(impls) + 2 + len(extra)))
-    worst = 0.0
-    for case in args.cases.split(","):
-        n = {impl: count(args.driver, case, impl, args.calls) for impl in impls}
-        ratio = n["ctgrad"][0] / n["hand"][0]
-        worst = max(worst, ratio)
-        cells = " | ".join(f"{t:.0f} ({t - m:.0f})" for t, m in (n[i] for i in impls))
-        own = (n["runtime_graph"][0] - n["runtime_graph"][1]) / (n["ctgrad"][0] - n["ctgrad"][1])
-        print(f"| {case} | {cells} | {ratio:.3f} | {n['runtime_graph'][0] / n['ctgrad'][0]:.1f}"
-              f" ({own:.0f}) |" + "".join(f" {n[e][0] / n['ctgrad'][0]:.2f} |" for e in extra))
-    print(f"\nworst ctgrad / hand: {worst:.3f}")
+    for line in table(args.cases.split(","), impls,
+                      lambda case, impl: count(args.driver, case, impl, args.calls)):
+        print(line)
     return 0
 
 

@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE ad_many_bindings
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include <boost/test/unit_test.hpp>
@@ -102,6 +103,28 @@ constexpr bool unique_with(std::size_t dup, std::index_sequence<I...>) {
     return set::first_duplicate() == dup;
 }
 static_assert(unique_with(n, all));  // the extra v0 at the end is the duplicate
+
+// The Hessian's unit seed finds each variable's position in one hash table built per variable
+// list (ad/dual_sweep.hpp): every one of 300 names at its place, a name not in the list npos,
+// a name listed twice at its first place, an empty list.
+template <std::size_t... I>
+constexpr bool positions_found(std::index_sequence<I...>) {
+    using vars = ctgrad::detail::type_list<std::remove_cvref_t<decltype(v<I>)>...,
+                                           std::remove_cvref_t<decltype(v<7>)>>;
+    using table = ctgrad::ad::detail::position_table<vars>;
+    const std::size_t got[] = {
+        ctgrad::ad::detail::position_of<vars, ctgrad::indexed_name<"v", I>>...};
+    for (std::size_t i = 0; i < sizeof...(I); ++i) {
+        if (got[i] != i) {
+            return false;
+        }
+    }
+    return table::find("v300") == ctgrad::detail::npos && table::find("") == ctgrad::detail::npos &&
+           table::find("v") == ctgrad::detail::npos && table::find("v7") == 7;
+}
+static_assert(positions_found(all));
+static_assert(ctgrad::ad::detail::position_table<ctgrad::detail::type_list<>>::find("v0") ==
+              ctgrad::detail::npos);
 
 }  // namespace
 

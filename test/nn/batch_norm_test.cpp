@@ -206,6 +206,62 @@ BOOST_AUTO_TEST_CASE(layer_names_parameters_and_state) {
     for (double v : s[bn1::running_var]) BOOST_TEST(v == 1.0);
 }
 
+namespace {
+// A layer of the user's with a learnable scale named like batch normalisation's (ReZero /
+// LayerScale name theirs "gamma" and start it at 0): x * res.gamma, elementwise per feature.
+template <size_t F>
+struct rezero {
+    static constexpr auto gamma = ctgrad::var<"res.gamma", tensor<double, F>>;
+    using parameters = ctgrad::detail::type_list<std::remove_cvref_t<decltype(gamma)>>;
+    template <ctgrad::expression A>
+    constexpr auto operator()(A a) const {
+        return std::move(a) * gamma;  // [N, F] * [F]: broadcast over the rows
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(initial_values_follow_the_layers_declarations_not_the_names) {
+    // A dense layer named "gamma" and a user layer whose parameter is "res.gamma": initialised
+    // like any dense layer / vector (random matrix, zero vectors); batch_norm's and
+    // batch_norm2d's scale and running variance start at 1 (their layers tag them).
+    using user_fc = nn::dense<"gamma", In, Hidden, double>;
+    constexpr auto user_net = nn::sequential(user_fc{}, rezero<Hidden>{}, bn1{}, nn::sigmoid);
+    nn::parameters_of<decltype(user_net)> p;
+    nn::init::xavier(p, 4);
+    for (double g : p[rezero<Hidden>::gamma]) BOOST_TEST(g == 0.0);
+    for (double b : p[user_fc::b]) BOOST_TEST(b == 0.0);
+    size_t nonzero = 0;
+    for (double w : p[user_fc::W]) nonzero += w != 0.0 && std::abs(w) < 1.0;
+    BOOST_TEST(nonzero == In * Hidden);  // Xavier-uniform, a = sqrt(6 / (In + Hidden)) < 1
+    for (double g : p[bn1::gamma]) BOOST_TEST(g == 1.0);
+    nn::parameters_of<decltype(user_net)> q;  // a fresh pack: zeros until initialised
+    for (double g : q[bn1::gamma]) BOOST_TEST(g == 0.0);
+
+    // State: a plain variable named like a running variance starts at 0 (reset() too).
+    constexpr auto ema_var = ctgrad::var<"ema.running_var", tensor<double, C>>;
+    nn::state<ctgrad::detail::type_list<std::remove_cvref_t<decltype(ema_var)>>> ema;
+    for (double v : ema[ema_var]) BOOST_TEST(v == 0.0);
+    using bn2d = nn::batch_norm2d<"bn2d", C, double>;
+    nn::state_of<decltype(nn::sequential(bn2d{}))> s2;
+    for (double v : s2[bn2d::running_var]) BOOST_TEST(v == 1.0);
+    for (double m : s2[bn2d::running_mean]) BOOST_TEST(m == 0.0);
+    s2[bn2d::running_var].data()[0] = 5.0;
+    s2.reset();
+    BOOST_TEST(s2[bn2d::running_var].data()[0] == 1.0);
+    nn::parameters_of<decltype(nn::sequential(bn2d{}))> p2;
+    nn::init::he(p2, 5);
+    for (double g : p2[bn2d::gamma]) BOOST_TEST(g == 1.0);
+    for (double b : p2[bn2d::beta]) BOOST_TEST(b == 0.0);
+    // The packs index and bind by the plain variables (the tags only in the layers' lists).
+    static_assert(std::is_same_v<
+                  nn::parameters_of<decltype(user_net)>::variables,
+                  ctgrad::detail::type_list<std::remove_cvref_t<decltype(user_fc::W)>,
+                                            std::remove_cvref_t<decltype(user_fc::b)>,
+                                            std::remove_cvref_t<decltype(rezero<Hidden>::gamma)>,
+                                            std::remove_cvref_t<decltype(bn1::gamma)>,
+                                            std::remove_cvref_t<decltype(bn1::beta)>>>);
+}
+
 BOOST_AUTO_TEST_CASE(network_with_batch_norm_central_differences) {
     nn::parameters_of<decltype(net)> p;
     nn::init::xavier(p, 2);

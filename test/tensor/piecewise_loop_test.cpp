@@ -12,7 +12,6 @@
 
 #include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <random>
@@ -20,10 +19,13 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/same_bits.hpp"
+
 namespace {
 
 using ctgrad::tensor;
 using ctgrad::wrt;
+using ctgrad::test::same_bits;
 using std::size_t;
 
 template <class T, size_t R, size_t C>
@@ -32,13 +34,6 @@ template <class T, size_t R, size_t C>
 constexpr auto Z = ctgrad::var<"Z", tensor<T, R, C>>;
 template <class T, size_t R, size_t C>
 constexpr auto Y = ctgrad::var<"Y", tensor<T, R, C>>;
-
-/// Same bits, or both NaN.
-template <class T>
-bool same(T a, T b) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-    return std::memcmp(&a, &b, sizeof(T)) == 0;
-}
 
 template <class T>
 T indicator(bool c) {
@@ -77,7 +72,7 @@ void check(unsigned seed) {
                                        Zv = *z, Yv = *y);
     int bad = 0;
     const auto expect = [&](const char* what, size_t i, T got, T want) {
-        if (!same(got, want) && bad++ < 8) {
+        if (!same_bits(got, want) && bad++ < 8) {
             BOOST_TEST_MESSAGE(what << " at x = " << x->data()[i] << ", z = " << z->data()[i]
                                     << ", y = " << y->data()[i] << ": " << got << ", expected "
                                     << want);

@@ -8,9 +8,7 @@
 #define BOOST_TEST_MODULE tensor_relu_loop
 #include <boost/test/unit_test.hpp>
 
-#include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <random>
@@ -18,23 +16,19 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "support/same_bits.hpp"
+
 namespace {
 
 using ctgrad::tensor;
 using ctgrad::wrt;
+using ctgrad::test::same_bits;
 using std::size_t;
 
 template <class T, size_t R, size_t C>
 constexpr auto X = ctgrad::var<"X", tensor<T, R, C>>;
 template <class T, size_t R, size_t C>
 constexpr auto Y = ctgrad::var<"Y", tensor<T, R, C>>;
-
-/// Same bits, or both NaN.
-template <class T>
-bool same(T a, T b) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-    return std::memcmp(&a, &b, sizeof(T)) == 0;
-}
 
 template <class T, size_t R, size_t C>
 void check(unsigned seed) {
@@ -63,11 +57,11 @@ void check(unsigned seed) {
         const T want = yi * (xi > T(0) ? T(1) : T(0));
         const T z = xi * T(2) + T(0.5);
         const T want_h = (yi * (z > T(0) ? T(1) : T(0))) * T(2);
-        if (!same(g[Xv].data()[i], want) && bad++ < 5) {
+        if (!same_bits(g[Xv].data()[i], want) && bad++ < 5) {
             BOOST_TEST_MESSAGE("relu(X) at x = " << xi << ", y = " << yi << ": " << g[Xv].data()[i]
                                                  << ", expected " << want);
         }
-        if (!same(h[Xv].data()[i], want_h) && bad++ < 5) {
+        if (!same_bits(h[Xv].data()[i], want_h) && bad++ < 5) {
             BOOST_TEST_MESSAGE("relu(2X + 0.5) at x = " << xi << ", y = " << yi << ": "
                                                         << h[Xv].data()[i] << ", expected "
                                                         << want_h);

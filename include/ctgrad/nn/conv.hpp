@@ -180,15 +180,9 @@ constexpr residual_projection_t<Block, Projection> residual(Block block, Project
 /// view.
 template <fixed_string Name, std::size_t C, class T = float,
           batch_norm_options O = batch_norm_options{}>
-struct batch_norm2d {
-    static constexpr auto gamma = var<joined_name<Name, ".gamma">, tensor<T, C>>;
-    static constexpr auto beta = var<joined_name<Name, ".beta">, tensor<T, C>>;
-    static constexpr auto running_mean = var<joined_name<Name, ".running_mean">, tensor<T, C>>;
-    static constexpr auto running_var = var<joined_name<Name, ".running_var">, tensor<T, C>>;
-    using parameters = ctgrad::detail::type_list<std::remove_cvref_t<decltype(gamma)>,
-                                                 std::remove_cvref_t<decltype(beta)>>;
-    using state = ctgrad::detail::type_list<std::remove_cvref_t<decltype(running_mean)>,
-                                            std::remove_cvref_t<decltype(running_var)>>;
+struct batch_norm2d : detail::batch_norm_variables<Name, C, T> {
+    using base = detail::batch_norm_variables<Name, C, T>;
+    using base::beta, base::gamma, base::running_mean, base::running_var;
 
     template <expression A>
     constexpr auto operator()(A a) const {

@@ -66,6 +66,36 @@ struct dense {
     }
 };
 
+namespace detail {
+/// The role tag of a variable whose tensor starts at 1, not 0 (nn::parameters' reset and
+/// init::initialize read it: detail::initial_value): batch normalisation's scale and running
+/// variance, declared so by their layers. Known by the type, not the name: a parameter of
+/// yours named "….gamma" starts at 0 like any vector.
+struct starts_at_one_tag {};
+
+/// V tagged to start at 1.
+template <class V>
+using starting_at_one = ctgrad::tagged_variable<V, starts_at_one_tag>;
+
+/// The variables of a batch-normalisation layer named Name over C features (nn::batch_norm,
+/// nn::batch_norm2d): scale "Name.gamma" and shift "Name.beta" (parameters), running estimates
+/// "Name.running_mean" and "Name.running_var" (state). The members are plain variables; the
+/// lists carry the scale's and running variance's role (they start at 1).
+template <fixed_string Name, std::size_t C, class T>
+struct batch_norm_variables {
+    static constexpr auto gamma = var<joined_name<Name, ".gamma">, tensor<T, C>>;
+    static constexpr auto beta = var<joined_name<Name, ".beta">, tensor<T, C>>;
+    static constexpr auto running_mean = var<joined_name<Name, ".running_mean">, tensor<T, C>>;
+    static constexpr auto running_var = var<joined_name<Name, ".running_var">, tensor<T, C>>;
+    using parameters =
+        ctgrad::detail::type_list<starting_at_one<std::remove_cvref_t<decltype(gamma)>>,
+                                  std::remove_cvref_t<decltype(beta)>>;
+    using state =
+        ctgrad::detail::type_list<std::remove_cvref_t<decltype(running_mean)>,
+                                  starting_at_one<std::remove_cvref_t<decltype(running_var)>>>;
+};
+}  // namespace detail
+
 /// Batch normalisation of the features of a batch [N, C] (see tensor/batch_norm.hpp): learnable
 /// scale "Name.gamma" (starts at 1) and shift "Name.beta" (starts at 0), state
 /// "Name.running_mean" (starts at 0) and "Name.running_var" (starts at 1). Training mode
@@ -74,15 +104,9 @@ struct dense {
 /// its activation, as in the paper: `dense<"fc1", 784, 100>{}, batch_norm<"bn1", 100>{}, relu`.
 template <fixed_string Name, std::size_t C, class T = float,
           batch_norm_options O = batch_norm_options{}>
-struct batch_norm {
-    static constexpr auto gamma = var<joined_name<Name, ".gamma">, tensor<T, C>>;
-    static constexpr auto beta = var<joined_name<Name, ".beta">, tensor<T, C>>;
-    static constexpr auto running_mean = var<joined_name<Name, ".running_mean">, tensor<T, C>>;
-    static constexpr auto running_var = var<joined_name<Name, ".running_var">, tensor<T, C>>;
-    using parameters = detail::type_list<std::remove_cvref_t<decltype(gamma)>,
-                                         std::remove_cvref_t<decltype(beta)>>;
-    using state = detail::type_list<std::remove_cvref_t<decltype(running_mean)>,
-                                    std::remove_cvref_t<decltype(running_var)>>;
+struct batch_norm : detail::batch_norm_variables<Name, C, T> {
+    using base = detail::batch_norm_variables<Name, C, T>;
+    using base::beta, base::gamma, base::running_mean, base::running_var;
     static constexpr std::size_t features = C;
     static constexpr batch_norm_options options = O;
 
@@ -101,7 +125,7 @@ struct batch_norm {
 /// A layer without parameters that applies F (an elementwise function or softmax).
 template <class F>
 struct activation {
-    using parameters = detail::type_list<>;
+    using parameters = ctgrad::detail::type_list<>;
 
     template <expression A>
     constexpr auto operator()(A a) const {

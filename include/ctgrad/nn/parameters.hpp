@@ -12,7 +12,6 @@
 #include <functional>   // std::ref
 #include <memory>       // std::unique_ptr
 #include <random>       // std::mt19937_64, distributions
-#include <string_view>  // std::string_view
 #include <type_traits>  // std::remove_cvref_t
 #include <utility>      // std::as_const, std::index_sequence
 
@@ -40,13 +39,13 @@ template <class List>
 using state = parameters<List, true>;
 
 namespace detail {
-/// The value a vector parameter or state tensor starts at: 1 for batch normalisation's scale
-/// ("*.gamma") and running variance ("*.running_var"), 0 for everything else (biases, shifts,
-/// running means).
+/// The value a vector parameter or state tensor starts at: 1 for a variable listed with the
+/// role tag starts_at_one_tag (batch normalisation's scale "*.gamma" and running variance
+/// "*.running_var", as the layers list them), 0 for everything else (biases, shifts, running
+/// means, and a variable of yours whatever its name). Known by the type, not the name.
 template <class V>
 constexpr double initial_value() {
-    constexpr std::string_view n = V::name.view();
-    return n.ends_with(".gamma") || n.ends_with(".running_var") ? 1.0 : 0.0;
+    return ctgrad::detail::has_tag_v<V, starts_at_one_tag> ? 1.0 : 0.0;
 }
 }  // namespace detail
 
