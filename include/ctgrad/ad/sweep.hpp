@@ -352,19 +352,16 @@ struct adjoint_step<Plan, J, Tables, true> {
                                         Tables>::type;
 };
 
-/// bound_values for a binding_set: each number read from the set's storage at its position.
+/// bound_values for a binding_set: every binding read once, in the set's order
+/// (binding_set::numbers), then each variable's number taken at its position.
 template <class Plan, class S, class Set>
 constexpr std::array<S, Plan::variable_count> bound_values_of_set(const Set& set) {
-    return [&]<class... V>(ctgrad::detail::type_list<V...>) {
-        constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            // The storage element of basic_tuple (boost/hana/basic_tuple.hpp): ebo_get is
-            // named after the index and the binding's type only.
-            return std::array<S, sizeof...(V)>{static_cast<S>(
-                boost::hana::detail::ebo_get<boost::hana::detail::bti<at[I]>>(set.items).get())...};
-        }
-        (std::make_index_sequence<sizeof...(V)>{});
-    }(typename Plan::variables{});
+    constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
+    const std::array<S, Set::size + 1> all = set.template numbers<S>();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<S, Plan::variable_count>{all[at[I]]...};
+    }
+    (std::make_index_sequence<Plan::variable_count>{});
 }
 
 /// The numbers bound to the plan's variables, in the plan's order, as S. Each is read from the
