@@ -280,11 +280,22 @@ template <class Mask, class Op, std::size_t J, std::size_t I, bool Assign, class
 constexpr void contribute(std::index_sequence<C...>, const std::array<S, N>& v,
                           std::array<A, N>& a) {
     constexpr std::size_t c[] = {C...};
-    const A d = Mask::template apply<J>(static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J]);
-    if constexpr (Assign) {
-        a[c[I]] = d;
+    const auto local = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J];
+    // unmasked: no identity function instantiated per entry (Mask::apply<J> is one per J)
+    if constexpr (std::is_same_v<Mask, unmasked>) {
+        const A d = local;
+        if constexpr (Assign) {
+            a[c[I]] = d;
+        } else {
+            a[c[I]] += d;
+        }
     } else {
-        a[c[I]] += d;
+        const A d = Mask::template apply<J>(local);
+        if constexpr (Assign) {
+            a[c[I]] = d;
+        } else {
+            a[c[I]] += d;
+        }
     }
 }
 
