@@ -50,16 +50,26 @@ inline constexpr std::size_t copy_factor = 8;
 template <class E>
 inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
 
-/// The key of the type whose entry_hash is H (bound by the type's fragment, type_bind; see
-/// key_decl in detail/args_key.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+/// The type whose entry_hash is H (bound by the type's fragment; detail/args_key.hpp).
 template <std::uint64_t H>
-struct type_key : key_decl<H % key_buckets, type_key<H>> {};
+struct type_key {
+    friend constexpr auto entry_type(type_key) noexcept;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 template <std::uint64_t H, class E>
-struct type_bind : key_def<H % key_buckets, type_key<H>, E> {};
+struct type_bind {
+    friend constexpr auto entry_type(type_key<H>) noexcept { return static_cast<E*>(nullptr); }
+};
 
 template <std::uint64_t H>
-using entry_type_t = typename key_get<H % key_buckets, type_key<H>>::type;
+using entry_type_t = std::remove_pointer_t<decltype(entry_type(type_key<H>{}))>;
 
 /// One entry of a list, as the merge sees it.
 struct entry_ref {

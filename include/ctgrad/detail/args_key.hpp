@@ -78,91 +78,33 @@ constexpr std::uint64_t list_hash() noexcept {
     return h;
 }
 
-// --- the friend functions that map a key (a class named after numbers) to a type ---
-//
-// A key class declares a friend function taking the key, `key_target_B(Key)`, and naming
-// `key_def<B, Key, T>` defines it to return a T*: the one way C++ lets an instantiation bind a
-// type to a name that other code can look up later. Both compilers keep every friend function
-// of one name in one list per namespace, and scan that list when another is declared and at
-// every call (argument-dependent lookup), so n keys sharing one name cost O(n^2): on a 256-step
-// chain (about 4 000 keys) that scan was a tenth of the compile. The friends are therefore
-// spread over key_buckets names, key_target_0 ... key_target_63, by a hash of the key (the
-// bucket B); each list is 64 times shorter.
-
-inline constexpr std::size_t key_buckets = 64;
-
-/// Declares `key_target_B(Key)`; a key class Key derives from key_decl<B, Key>, which makes the
-/// friend visible to argument-dependent lookup on Key.
-template <std::size_t B, class Key>
-struct key_decl;
-
-/// Defines `key_target_B(Key)` to return a T* (instantiating it binds Key to T, once).
-template <std::size_t B, class Key, class T>
-struct key_def;
-
-/// The type bound to Key: `key_get<B, Key>::type`.
-template <std::size_t B, class Key>
-struct key_get;
-
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-// The friends below are plain functions on purpose (defined by key_def, see there).
+// The friend below is a plain function on purpose (defined by args_bind, see there).
 #pragma GCC diagnostic ignored "-Wnon-template-friend"
 #endif
-#define CTGRAD_KEY_BUCKET(b)                                                                    \
-    template <class Key>                                                                        \
-    struct key_decl<b, Key> {                                                                   \
-        friend constexpr auto key_target_##b(Key) noexcept;                                     \
-    };                                                                                          \
-    template <class Key, class T>                                                               \
-    struct key_def<b, Key, T> {                                                                 \
-        friend constexpr auto key_target_##b(Key) noexcept { return static_cast<T*>(nullptr); } \
-    };                                                                                          \
-    template <class Key>                                                                        \
-    struct key_get<b, Key> {                                                                    \
-        using type = std::remove_pointer_t<decltype(key_target_##b(Key{}))>;                    \
-    };
-#define CTGRAD_KEY_BUCKETS8(b)                                                                \
-    CTGRAD_KEY_BUCKET(b##0)                                                                     \
-    CTGRAD_KEY_BUCKET(b##1)                                                                     \
-    CTGRAD_KEY_BUCKET(b##2)                                                                     \
-    CTGRAD_KEY_BUCKET(b##3)                                                                     \
-    CTGRAD_KEY_BUCKET(b##4)                                                                     \
-    CTGRAD_KEY_BUCKET(b##5)                                                                     \
-    CTGRAD_KEY_BUCKET(b##6)                                                                     \
-    CTGRAD_KEY_BUCKET(b##7)
-// buckets 0 ... 63, written in octal (00 ... 077)
-CTGRAD_KEY_BUCKETS8(0)
-CTGRAD_KEY_BUCKETS8(01)
-CTGRAD_KEY_BUCKETS8(02)
-CTGRAD_KEY_BUCKETS8(03)
-CTGRAD_KEY_BUCKETS8(04)
-CTGRAD_KEY_BUCKETS8(05)
-CTGRAD_KEY_BUCKETS8(06)
-CTGRAD_KEY_BUCKETS8(07)
-#undef CTGRAD_KEY_BUCKETS8
-#undef CTGRAD_KEY_BUCKET
+/// The key of a list whose hash is H (see the file comment).
+template <std::uint64_t H>
+struct args_key {
+    friend constexpr auto args_of(args_key) noexcept;
+};
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-/// The key of a list whose hash is H (see the file comment).
-template <std::uint64_t H>
-struct args_key : key_decl<H % key_buckets, args_key<H>> {};
-
-/// Binds `args_key<H>` to List; `key` is the key. Naming `args_bind<H, List>::key` instantiates
-/// it, which binds the key to the list (once per list).
+/// Defines `args_of(args_key<H>)` to give back a pointer to List; `key` is the key. Naming
+/// `args_bind<H, List>::key` instantiates it, which binds the key to the list (once per list).
 template <std::uint64_t H, class List>
-struct args_bind : key_def<H % key_buckets, args_key<H>, List> {
+struct args_bind {
     using key = args_key<H>;
+    friend constexpr auto args_of(args_key<H>) noexcept { return static_cast<List*>(nullptr); }
 };
 
 /// The list a key stands for.
 template <class Key>
-struct list_of_key;
-
-template <std::uint64_t H>
-struct list_of_key<args_key<H>> : key_get<H % key_buckets, args_key<H>> {};
+struct list_of_key {
+    using type = std::remove_pointer_t<decltype(args_of(Key{}))>;
+};
 
 }  // namespace ctgrad::detail
 
@@ -177,29 +119,40 @@ struct type_list;
 // the list's length per lookup (g++ tries every base): a plan's sweeps look up every entry,
 // so that was quadratic in the plan's size. A plan instead registers its entries once, keyed
 // by the hash of its root (a short number), and each lookup is one call found by
-// argument-dependent lookup (see key_decl): `at_key<H, J>` gives the J-th entry, `pos_key<H,
-// E>` the position of the pure entry E (pure entries occur once in a plan).
+// argument-dependent lookup: `entry_at(at_key<H, J>)` gives the J-th entry, `entry_pos(
+// pos_key<H, E>)` the position of the pure entry E (pure entries occur once in a plan).
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
 template <std::uint64_t H, std::size_t J>
-inline constexpr std::size_t at_bucket = (H + J) % key_buckets;
-
-template <std::uint64_t H, std::size_t J>
-struct at_key : key_decl<at_bucket<H, J>, at_key<H, J>> {};
+struct at_key {
+    friend constexpr auto entry_at(at_key) noexcept;
+};
 
 template <std::uint64_t H, class E>
-inline constexpr std::size_t pos_bucket = (H ^ type_hash<E>::value) % key_buckets;
-
-template <std::uint64_t H, class E>
-struct pos_key : key_decl<pos_bucket<H, E>, pos_key<H, E>> {};
+struct pos_key {
+    friend constexpr auto entry_pos(pos_key) noexcept;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /// Binds entry J of the list registered under H: its type, and (when Unique) its position by
-/// its type (as the type char[J + 1]). One class per entry.
+/// its type. One class per entry, both friends in it (one instantiation, not two).
 template <std::uint64_t H, std::size_t J, class E, bool Unique>
-struct entry_bind : key_def<at_bucket<H, J>, at_key<H, J>, E> {};
+struct entry_bind {
+    friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
+};
 
 template <std::uint64_t H, std::size_t J, class E>
-struct entry_bind<H, J, E, true> : key_def<at_bucket<H, J>, at_key<H, J>, E>,
-                                   key_def<pos_bucket<H, E>, pos_key<H, E>, char[J + 1]> {};
+struct entry_bind<H, J, E, true> {
+    friend constexpr auto entry_at(at_key<H, J>) noexcept { return static_cast<E*>(nullptr); }
+    friend constexpr auto entry_pos(pos_key<H, E>) noexcept {
+        return static_cast<char(*)[J + 1]>(nullptr);
+    }
+};
 
 /// Registers the list type_list<E...> under H: the J-th element, and the position of each
 /// element whose Unique flag is set (it must occur once). A type: instantiating it binds.
@@ -215,7 +168,9 @@ struct list_registry<H, std::index_sequence<J...>, type_list<E...>,
 /// The J-th element of the list registered under H: a class, so that the lookup (a call
 /// resolved by argument-dependent lookup) is made once per entry, however often it is named.
 template <std::uint64_t H, std::size_t J>
-struct registered_at_c : key_get<at_bucket<H, J>, at_key<H, J>> {};
+struct registered_at_c {
+    using type = std::remove_pointer_t<decltype(entry_at(at_key<H, J>{}))>;
+};
 
 template <std::uint64_t H, std::size_t J>
 using registered_at = typename registered_at_c<H, J>::type;
@@ -223,8 +178,6 @@ using registered_at = typename registered_at_c<H, J>::type;
 /// The position of the unique element E of the list registered under H.
 template <std::uint64_t H, class E>
 struct registered_pos
-    : std::integral_constant<std::size_t,
-                             sizeof(typename key_get<pos_bucket<H, E>, pos_key<H, E>>::type) - 1> {
-};
+    : std::integral_constant<std::size_t, sizeof(*entry_pos(pos_key<H, E>{})) - 1> {};
 
 }  // namespace ctgrad::detail
