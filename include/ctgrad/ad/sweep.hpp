@@ -280,11 +280,22 @@ template <class Mask, class Op, std::size_t J, std::size_t I, bool Assign, class
 constexpr void contribute(std::index_sequence<C...>, const std::array<S, N>& v,
                           std::array<A, N>& a) {
     constexpr std::size_t c[] = {C...};
-    const A d = Mask::template apply<J>(static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J]);
-    if constexpr (Assign) {
-        a[c[I]] = d;
+    const auto local = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J];
+    // unmasked: no identity function instantiated per entry (Mask::apply<J> is one per J)
+    if constexpr (std::is_same_v<Mask, unmasked>) {
+        const A d = local;
+        if constexpr (Assign) {
+            a[c[I]] = d;
+        } else {
+            a[c[I]] += d;
+        }
     } else {
-        a[c[I]] += d;
+        const A d = Mask::template apply<J>(local);
+        if constexpr (Assign) {
+            a[c[I]] = d;
+        } else {
+            a[c[I]] += d;
+        }
     }
 }
 
@@ -352,19 +363,16 @@ struct adjoint_step<Plan, J, Tables, true> {
                                         Tables>::type;
 };
 
-/// bound_values for a binding_set: each number read from the set's storage at its position.
+/// bound_values for a binding_set: every binding read once, in the set's order
+/// (binding_set::numbers), then each variable's number taken at its position.
 template <class Plan, class S, class Set>
 constexpr std::array<S, Plan::variable_count> bound_values_of_set(const Set& set) {
-    return [&]<class... V>(ctgrad::detail::type_list<V...>) {
-        constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            // The storage element of basic_tuple (boost/hana/basic_tuple.hpp): ebo_get is
-            // named after the index and the binding's type only.
-            return std::array<S, sizeof...(V)>{static_cast<S>(
-                boost::hana::detail::ebo_get<boost::hana::detail::bti<at[I]>>(set.items).get())...};
-        }
-        (std::make_index_sequence<sizeof...(V)>{});
-    }(typename Plan::variables{});
+    constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
+    const std::array<S, Set::size + 1> all = set.template numbers<S>();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<S, Plan::variable_count>{all[at[I]]...};
+    }
+    (std::make_index_sequence<Plan::variable_count>{});
 }
 
 /// The numbers bound to the plan's variables, in the plan's order, as S. Each is read from the
