@@ -1455,23 +1455,81 @@ constexpr std::array<bool, A> writes_state_of() {
 /// state (an op's forward pass updates it).
 enum class needs : unsigned char { read, update, state };
 
-/// The generated sweeps of one schedule for one call: the context (the workspace, the bindings'
-/// memory, the run-time constants) and the steps. The one class named after the plan, the
-/// expression and the bindings; its members run the steps in order.
-template <class Sched, class Root, class Set>
-struct engine {
+/// The state of one call of a schedule's sweeps (the context: the workspace, the bindings'
+/// memory, the run-time constants) and the functions that run the steps in order. Named after the
+/// schedule only (a plan key and a wrt key: a short name), not after the expression or the
+/// bindings, so that these per-call functions have names of constant length; `engine` binds the
+/// call's memory.
+template <class Sched>
+struct sweep_state {
     using P = typename Sched::plan;
     using S = typename Sched::scalar;
-    static constexpr std::size_t N = Sched::N;
-    static constexpr std::size_t V = P::variables::size;
     static constexpr std::size_t sources_count = sources<P>::count;
     static constexpr std::size_t slots = sources_count > 0 ? sources_count : 1;
-    static constexpr const auto& t = Sched::t;
 
     std::array<S, slots> numbers{};
     std::array<const S*, slots> src{};
     std::array<S*, slots> mut{};
     context<S> cx;
+
+    constexpr sweep_state(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
+    sweep_state(const sweep_state&) = delete;
+    sweep_state& operator=(const sweep_state&) = delete;
+
+    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
+    /// code named after the plan is this loop, not one function per chunk of steps).
+    template <class Table>
+    constexpr void run_all() {
+        for (std::size_t k = 0; k < Table::count; ++k) {
+            cx.arg = Table::args.value.data() + Table::args.start[k];
+            Table::steps[k](cx);
+        }
+    }
+
+    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
+
+    constexpr void backward() {
+        cx.arg = seed_of<Sched>::numbers.data();
+        seed_of<Sched>::type::run(cx);
+        run_all<step_table<Sched, backward_step_of, S>>();
+    }
+
+    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
+    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
+
+    /// The value of the root (a scalar).
+    constexpr S root_value() const {
+        context<S> at_root = cx;
+        at_root.arg = root_of<Sched>::numbers.data();
+        return val<typename root_of<Sched>::type>::template at<shape<>>(at_root, 0, 0, 0,
+                                                                        inv_values<S, 0>{});
+    }
+
+    /// The stored elements of the root (a tensor).
+    constexpr const S* root_data() const {
+        if constexpr (is_variable_v<typename P::template expr<Sched::root>>) {
+            return src[sources<P>::slots.slot[Sched::root]];
+        } else {
+            return cx.ws + workspace<Sched>::offsets.val_off[Sched::root];
+        }
+    }
+};
+
+/// The generated sweeps of one schedule for one call: binds the call's memory (bound variables,
+/// run-time constants of the expression Root) into the sweep_state it is, whose members run the
+/// steps. The one class named after the plan, the expression and the bindings (its constructor).
+template <class Sched, class Root, class Set>
+struct engine : sweep_state<Sched> {
+    using base = sweep_state<Sched>;
+    using P = typename Sched::plan;
+    using S = typename Sched::scalar;
+    static constexpr std::size_t N = Sched::N;
+    static constexpr std::size_t V = P::variables::size;
+    static constexpr std::size_t slots = base::slots;
+    static constexpr const auto& t = Sched::t;
+    using base::mut;
+    using base::numbers;
+    using base::src;
 
     /// The binding of each variable slot (positions in Set).
     static constexpr std::array<std::size_t, V + 1> binding_of =
@@ -1562,8 +1620,7 @@ struct engine {
         }
     }
 
-    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0))
-        : cx{ws, src.data(), mut.data(), lr} {
+    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
         static_cast<void>(check_bindings());
         boost::hana::unpack(set.items, [&](const auto&... b) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -1587,45 +1644,6 @@ struct engine {
 
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
-
-    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
-    /// code named after the plan is this loop, not one function per chunk of steps).
-    template <class Table>
-    constexpr void run_all() {
-        for (std::size_t k = 0; k < Table::count; ++k) {
-            cx.arg = Table::args.value.data() + Table::args.start[k];
-            Table::steps[k](cx);
-        }
-    }
-
-
-    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
-
-    constexpr void backward() {
-        cx.arg = seed_of<Sched>::numbers.data();
-        seed_of<Sched>::type::run(cx);
-        run_all<step_table<Sched, backward_step_of, S>>();
-    }
-
-    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
-    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
-
-    /// The value of the root (a scalar).
-    constexpr S root_value() const {
-        context<S> at_root = cx;
-        at_root.arg = root_of<Sched>::numbers.data();
-        return val<typename root_of<Sched>::type>::template at<shape<>>(at_root, 0, 0, 0,
-                                                                        inv_values<S, 0>{});
-    }
-
-    /// The stored elements of the root (a tensor).
-    constexpr const S* root_data() const {
-        if constexpr (is_variable_v<typename P::template expr<Sched::root>>) {
-            return src[sources<P>::slots.slot[Sched::root]];
-        } else {
-            return cx.ws + workspace<Sched>::offsets.val_off[Sched::root];
-        }
-    }
 };
 
 // --- results ---
