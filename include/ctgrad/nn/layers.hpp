@@ -297,7 +297,8 @@ private:
             return (detail::piped<A>{std::move(a)} | ... |
                     detail::step_of<Inference>(boost::hana::at_c<Begin + I>(layers)))
                 .a;
-        }(std::make_index_sequence<n>{});
+        }
+        (std::make_index_sequence<n>{});
         if constexpr (Begin + n == sizeof...(L)) {
             return r;
         } else {

@@ -801,8 +801,8 @@ template <class Op, bool Saving, std::size_t Out, class Shape, class ArgShapes, 
 struct lift<forward_kernel<Op, Saving, Out, Shape, ArgShapes, Args...>, Acc> {
     using o = append<Acc, Out>;
     using l = lift_all<typename o::type, Args...>;
-    using type = typename forward_kernel_with<Op, Saving, o::at, Shape, ArgShapes,
-                                              typename l::types>::type;
+    using type =
+        typename forward_kernel_with<Op, Saving, o::at, Shape, ArgShapes, typename l::types>::type;
     using acc = typename l::acc;
 };
 
@@ -812,10 +812,10 @@ struct lift<backward_elementwise<D, Zeros, AdjOff, Y, Node, Inv, Flush, Independ
     using z = lift<Zeros, Acc>;
     using o = append<typename z::acc, AdjOff>;
     using l = lift_all<typename o::type, Y, Node, Inv, Flush>;
-    using type = backward_elementwise<
-        D, typename z::type, o::at, detail::at_t<typename l::types, 0>,
-        detail::at_t<typename l::types, 1>, detail::at_t<typename l::types, 2>,
-        detail::at_t<typename l::types, 3>, Independent>;
+    using type =
+        backward_elementwise<D, typename z::type, o::at, detail::at_t<typename l::types, 0>,
+                             detail::at_t<typename l::types, 1>, detail::at_t<typename l::types, 2>,
+                             detail::at_t<typename l::types, 3>, Independent>;
     using acc = typename l::acc;
 };
 
@@ -825,10 +825,10 @@ struct lift<backward_reduce<D, Zeros, AdjOff, Mean, Arg, Edge, Inv, Flush, Indep
     using z = lift<Zeros, Acc>;
     using o = append<typename z::acc, AdjOff>;
     using l = lift_all<typename o::type, Arg, Edge, Inv, Flush>;
-    using type = backward_reduce<
-        D, typename z::type, o::at, Mean, detail::at_t<typename l::types, 0>,
-        detail::at_t<typename l::types, 1>, detail::at_t<typename l::types, 2>,
-        detail::at_t<typename l::types, 3>, Independent>;
+    using type =
+        backward_reduce<D, typename z::type, o::at, Mean, detail::at_t<typename l::types, 0>,
+                        detail::at_t<typename l::types, 1>, detail::at_t<typename l::types, 2>,
+                        detail::at_t<typename l::types, 3>, Independent>;
     using acc = typename l::acc;
 };
 
@@ -1332,8 +1332,7 @@ struct step_table {
 
     template <std::size_t... J>
     static constexpr std::array<step_function<S>, count + 1> steps_of(std::index_sequence<J...>) {
-        const step_function<S> all[] = {&lifted<Step<Sched, J>>::type::template run<S>...,
-                                         nullptr};
+        const step_function<S> all[] = {&lifted<Step<Sched, J>>::type::template run<S>..., nullptr};
         std::array<step_function<S>, count + 1> f{};
         std::size_t n = 0;
         for (std::size_t j = 0; j < N; ++j) {
