@@ -10,7 +10,7 @@
 #include <ctgrad/nn.hpp>
 
 // nn::sequential's parameter union (one pass when no layer repeats, merged otherwise) and its
-// application (one fold up to 192 layers, a recursion beyond).
+// application (one fold per 128 layers).
 
 namespace nn = ctgrad::nn;
 
@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(a_layer_used_twice_shares_its_parameters) {
 }
 
 BOOST_AUTO_TEST_CASE(long_sequentials_apply_every_layer) {
-    // 150 layers: the fold; 200 layers: the recursion (past the 192-layer fold)
+    // 150 and 200 layers: two folds (128 + 22, 128 + 72)
     constexpr auto net150 = tanh_layers(std::make_index_sequence<150>{});
     constexpr auto net200 = tanh_layers(std::make_index_sequence<200>{});
     ctgrad::tensor<double, 2, 3> x{};
@@ -83,4 +83,16 @@ BOOST_AUTO_TEST_CASE(long_sequentials_apply_every_layer) {
         BOOST_TEST(v150.data()[i] == e150, boost::test_tools::tolerance(1e-12));
         BOOST_TEST(v200.data()[i] == e200, boost::test_tools::tolerance(1e-12));
     }
+}
+
+BOOST_AUTO_TEST_CASE(folds_of_128_layers_compose) {
+    // 257 layers: three folds (128 + 128 + 1), the same expression as 129 layers after 128
+    constexpr auto net257 = tanh_layers(std::make_index_sequence<257>{});
+    constexpr auto net128 = tanh_layers(std::make_index_sequence<128>{});
+    constexpr auto net129 = tanh_layers(std::make_index_sequence<129>{});
+    using whole = decltype(net257(X));
+    using parts = decltype(net129(net128(X)));
+    static_assert(std::is_same_v<whole, parts>);
+    static_assert(!std::is_same_v<whole, decltype(net128(net128(X)))>);
+    BOOST_TEST((std::is_same_v<decltype(nn::sequential(net128, net129)(X)), whole>));
 }

@@ -19,7 +19,6 @@
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
-#include <boost/hana/unpack.hpp>
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/literal.hpp>
@@ -278,6 +277,11 @@ constexpr auto operator|(piped<A> p, layer_step<Inference, L> s) {
     }
 }
 
+template <bool Inference, class L>
+constexpr layer_step<Inference, L> step_of(const L& layer) {
+    return {layer};
+}
+
 }  // namespace detail
 
 /// Layers applied in order: `sequential(a, b, c)(x)` is c(b(a(x))). Its parameters are the
@@ -302,23 +306,27 @@ struct sequential_t {
     }
 
 private:
-    // Up to 192 layers: one fold over the layers (a pipe, see detail::piped), so the functions
-    // instantiated per layer are named after that layer and the expression so far, not after
-    // the whole network (a recursion apply<I> named after sequential_t<L...> for each I makes
-    // names quadratic in the depth). Longer: the recursion (clang limits a fold to 256 operands).
-    template <std::size_t I, bool Inference, class A>
+    /// Layers per fold: clang limits a fold expression to 256 operands.
+    static constexpr std::size_t chunk = 128;
+
+    // The layers [Begin, Begin + chunk) in one fold over them (a pipe, see detail::piped), so the
+    // functions instantiated per layer are named after that layer and the expression so far, not
+    // after the whole network (a recursion apply<I> named after sequential_t<L...> for each I
+    // makes names quadratic in the depth); the next chunk from the result. A network of n layers
+    // makes ceil(n / 128) of these functions.
+    template <std::size_t Begin, bool Inference, class A>
     constexpr auto apply(A a) const {
-        if constexpr (I == 0 && sizeof...(L) <= 192) {
-            return boost::hana::unpack(layers, [&](const L&... l) {
-                return (detail::piped<A>{std::move(a)} | ... | detail::layer_step<Inference, L>{l})
-                    .a;
-            });
-        } else if constexpr (I == sizeof...(L)) {
-            return a;
-        } else if constexpr (Inference) {
-            return apply<I + 1, true>(detail::infer(boost::hana::at_c<I>(layers), std::move(a)));
+        constexpr std::size_t n = sizeof...(L) - Begin < chunk ? sizeof...(L) - Begin : chunk;
+        auto r = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return (detail::piped<A>{std::move(a)} | ... |
+                    detail::step_of<Inference>(boost::hana::at_c<Begin + I>(layers)))
+                .a;
+        }
+        (std::make_index_sequence<n>{});
+        if constexpr (Begin + n == sizeof...(L)) {
+            return r;
         } else {
-            return apply<I + 1, false>(boost::hana::at_c<I>(layers)(std::move(a)));
+            return apply<Begin + n, Inference>(std::move(r));
         }
     }
 };

@@ -67,14 +67,16 @@ namespace tensor_ad {
 
 /// The run-time state of one call: the workspace, the sources (per source slot: the memory of a
 /// bound variable, or a number: a scalar bound by value, a run-time constant), the writable
-/// memory of variables bound with std::ref (per variable slot, null otherwise), and the step
-/// size of an SGD step.
+/// memory of variables bound with std::ref (per variable slot, null otherwise), the step size of
+/// an SGD step, and the numbers of the step that runs (`arg`: its workspace offsets and source
+/// slots, see `lifted` below; a step's type holds only positions in this array).
 template <class S>
 struct context {
     S* ws;
     const S* const* src;
     S* const* mut;
     S lr;
+    const std::size_t* arg = nullptr;
 };
 
 /// Independent partial sums per reduction: the loops over columns run in blocks of this many,
@@ -202,7 +204,7 @@ struct val<v_src<Slot, Shape>> {
     template <class D, class S, class Inv>
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv&) {
-        return cx.src[Slot][detail::broadcast_index<Shape, D>(r, c, i)];
+        return cx.src[cx.arg[Slot]][detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
 
@@ -219,7 +221,7 @@ struct val<v_ws<Off, Shape>> {
     template <class D, class S, class Inv>
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv&) {
-        return cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)];
+        return cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
 
@@ -247,7 +249,7 @@ struct val<v_store<Off, Shape, Op, A...>> {
     static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                           const Inv& inv) {
         const S y = static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
-        cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)] = y;
+        cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)] = y;
         return y;
     }
 };
@@ -310,7 +312,7 @@ struct contribute<e_write<Assign, Off, Shape>> {
     template <class D, class S, class Inv, class Acc>
     static constexpr void to(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
                              std::size_t, S d, S, const Inv&, Acc&) {
-        S& dst = cx.ws[Off + detail::broadcast_index<Shape, D>(r, c, i)];
+        S& dst = cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)];
         if constexpr (Assign) {
             dst = d;
         } else {
@@ -381,7 +383,7 @@ struct flush_to {
     static constexpr void run(const context<S>& cx, const Acc& acc) {
         if constexpr (count > 0) {
             constexpr std::size_t off[] = {Off...};
-            for (std::size_t m = 0; m < count; ++m) cx.ws[off[m]] += lane_sum(acc.v[m]);
+            for (std::size_t m = 0; m < count; ++m) cx.ws[cx.arg[off[m]]] += lane_sum(acc.v[m]);
         }
     }
 };
@@ -400,7 +402,7 @@ struct zeros<zero<Off, Count>...> {
         if constexpr (sizeof...(Off) > 0) {
             constexpr std::size_t off[] = {Off...}, count[] = {Count...};
             for (std::size_t z = 0; z < sizeof...(Off); ++z) {
-                S* p = cx.ws + off[z];
+                S* p = cx.ws + cx.arg[off[z]];
                 for (std::size_t e = 0; e < count[z]; ++e) p[e] = S(0);
             }
         }
@@ -420,7 +422,7 @@ template <class D, std::size_t Out, class Body, class Inv>
 struct forward_elementwise {
     template <class S>
     static constexpr void run(const context<S>& cx) {
-        S* out = cx.ws + Out;
+        S* out = cx.ws + cx.arg[Out];
         const auto inv = Inv::template open<D>(cx);
         loop<D, lanes_for<S, D>>(
             [&](std::size_t r, std::size_t c, std::size_t i, std::size_t)
@@ -440,7 +442,7 @@ struct forward_reduce {
                 CTGRAD_ALWAYS_INLINE { acc[l] += val<Arg>::template at<D>(cx, r, c, i, inv); });
         S s = lane_sum(acc);
         if constexpr (Mean) s /= static_cast<S>(D::count);
-        cx.ws[Out] = s;
+        cx.ws[cx.arg[Out]] = s;
     }
 };
 
@@ -455,15 +457,15 @@ struct a_ws {};
 
 template <class S, std::size_t Slot>
 constexpr const S* pointer(const context<S>& cx, a_src<Slot>) {
-    return cx.src[Slot];
+    return cx.src[cx.arg[Slot]];
 }
 template <class S, std::size_t Slot>
 constexpr S* pointer(const context<S>& cx, a_mut<Slot>) {
-    return cx.mut[Slot];
+    return cx.mut[cx.arg[Slot]];
 }
 template <class S, std::size_t Off>
 constexpr const S* pointer(const context<S>& cx, a_ws<Off>) {
-    return cx.ws + Off;
+    return cx.ws + cx.arg[Off];
 }
 
 /// Forward: the kernel of Op (Saving: keeping numbers for its vjp after its value) with result
@@ -476,9 +478,10 @@ struct forward_kernel<Op, Saving, Out, Shape, detail::type_list<ArgShapes...>, A
     template <class S>
     static constexpr void run(const context<S>& cx) {
         if constexpr (Saving) {
-            Op::template forward_saving<Shape, ArgShapes...>(cx.ws + Out, pointer(cx, Args{})...);
+            Op::template forward_saving<Shape, ArgShapes...>(cx.ws + cx.arg[Out],
+                                                             pointer(cx, Args{})...);
         } else {
-            Op::template forward<Shape, ArgShapes...>(cx.ws + Out, pointer(cx, Args{})...);
+            Op::template forward<Shape, ArgShapes...>(cx.ws + cx.arg[Out], pointer(cx, Args{})...);
         }
     }
 };
@@ -492,7 +495,7 @@ struct backward_elementwise {
     static constexpr void run(const context<S>& cx) {
         constexpr std::size_t L = lanes_for<S, D>;
         Zeros::run(cx);
-        const S* adj = cx.ws + AdjOff;
+        const S* adj = cx.ws + cx.arg[AdjOff];
         const auto inv = Inv::template open<D>(cx);
         accumulators<S, Flush::count, L> acc;
         loop<D, L, Independent>(
@@ -513,7 +516,7 @@ struct backward_reduce {
     static constexpr void run(const context<S>& cx) {
         constexpr std::size_t L = lanes_for<S, D>;
         Zeros::run(cx);
-        S g = cx.ws[AdjOff];
+        S g = cx.ws[cx.arg[AdjOff]];
         if constexpr (Mean) g /= static_cast<S>(D::count);
         const auto inv = Inv::template open<D>(cx);
         accumulators<S, Flush::count, L> acc;
@@ -548,13 +551,13 @@ struct backward_kernel<Op, Shape, detail::type_list<ArgShapes...>, AdjOff, ValOf
                        detail::type_list<Args...>, Vjps...> {
     template <class S, std::size_t I, kernels::mode Mode, bool Update, class Dst>
     static constexpr void one(const context<S>& cx, vjp_of<I, Mode, Update, Dst>) {
-        S* val = ValOff == none ? nullptr : cx.ws + ValOff;
+        S* val = ValOff == none ? nullptr : cx.ws + cx.arg[ValOff];
         S* dst = const_cast<S*>(pointer(cx, Dst{}));  // an adjoint buffer or a writable variable
         if constexpr (Update) {
-            Op::template vjp<I, Mode, Shape, ArgShapes...>(dst, cx.ws + AdjOff, val,
+            Op::template vjp<I, Mode, Shape, ArgShapes...>(dst, cx.ws + cx.arg[AdjOff], val,
                                                            pointer(cx, Args{})..., -cx.lr);
         } else {
-            Op::template vjp<I, Mode, Shape, ArgShapes...>(dst, cx.ws + AdjOff, val,
+            Op::template vjp<I, Mode, Shape, ArgShapes...>(dst, cx.ws + cx.arg[AdjOff], val,
                                                            pointer(cx, Args{})...);
         }
     }
@@ -571,7 +574,7 @@ struct seed {
     template <class S>
     static constexpr void run(const context<S>& cx) {
         Zeros::run(cx);
-        cx.ws[RootAdj] = S(1);
+        cx.ws[cx.arg[RootAdj]] = S(1);
     }
 };
 
@@ -581,10 +584,321 @@ template <std::size_t Slot, std::size_t AdjOff, std::size_t Count>
 struct update_step {
     template <class S>
     static constexpr void run(const context<S>& cx) {
-        S* p = cx.mut[Slot];
-        const S* g = cx.ws + AdjOff;
+        S* p = cx.mut[cx.arg[Slot]];
+        const S* g = cx.ws + cx.arg[AdjOff];
         for (std::size_t e = 0; e < Count; ++e) p[e] -= cx.lr * g[e];
     }
+};
+
+// --- a step's numbers out of its type ---
+
+// The descriptions above are built with the numbers of one entry of one schedule in them
+// (workspace offsets, source slots: v_ws<Off, ...>, a_src<Slot>, ...). Compiled as they are,
+// every layer of a network would be a function of its own that differs from the others only in
+// these constants: a 128-layer network's 388 steps, compiled one by one (half of g++'s time).
+// `lift` moves the numbers into an array (`nums`) and leaves in the type, in their place, their
+// positions in it; the steps read them at run time through `context::arg`. Steps that do the
+// same work on other buffers then have the same type, hence one function: the layers of a
+// network share their forward loop, their backward loop and their kernel calls, in every
+// schedule. What stays in the type is what shapes the code: ops, shapes, lanes, which
+// arguments are stored, inlined, accumulated or skipped.
+
+/// The numbers of a step, in the order `lift` meets them.
+template <std::size_t... A>
+struct nums {};
+
+template <class Acc, std::size_t X>
+struct append;
+
+template <std::size_t... A, std::size_t X>
+struct append<nums<A...>, X> {
+    using type = nums<A..., X>;
+    static constexpr std::size_t at = sizeof...(A);
+};
+
+template <class Acc, std::size_t... X>
+struct append_all;
+
+template <std::size_t... A, std::size_t... X>
+struct append_all<nums<A...>, X...> {
+    using type = nums<A..., X...>;
+    static constexpr std::size_t at = sizeof...(A);
+};
+
+/// T with its numbers replaced by their positions in `acc` (Acc followed by T's numbers). Types
+/// that hold no numbers (ops, shapes, literals, invariant and accumulator slots) are left as
+/// they are.
+template <class T, class Acc>
+struct lift {
+    using type = T;
+    using acc = Acc;
+};
+
+/// The lifted types of T..., in order (`types`, a type_list), and the numbers after them.
+template <class Acc, class... T>
+struct lift_all {
+    using types = detail::type_list<>;
+    using acc = Acc;
+};
+
+template <class Acc, class T, class... R>
+struct lift_all<Acc, T, R...> {
+    using first = lift<T, Acc>;
+    using rest = lift_all<typename first::acc, R...>;
+    using types = detail::concat_t<detail::type_list<typename first::type>, typename rest::types>;
+    using acc = typename rest::acc;
+};
+
+/// F<Prefix..., X...> for the types X... of a type_list.
+template <template <class...> class F, class List, class... Prefix>
+struct apply_list;
+
+template <template <class...> class F, class... X, class... Prefix>
+struct apply_list<F, detail::type_list<X...>, Prefix...> {
+    using type = F<Prefix..., X...>;
+};
+
+template <std::size_t Slot, class Shape, class Acc>
+struct lift<v_src<Slot, Shape>, Acc> {
+    using type = v_src<append<Acc, Slot>::at, Shape>;
+    using acc = typename append<Acc, Slot>::type;
+};
+
+template <std::size_t Off, class Shape, class Acc>
+struct lift<v_ws<Off, Shape>, Acc> {
+    using type = v_ws<append<Acc, Off>::at, Shape>;
+    using acc = typename append<Acc, Off>::type;
+};
+
+template <class Op, class... A, class Acc>
+struct lift<v_op<Op, A...>, Acc> {
+    using l = lift_all<Acc, A...>;
+    using type = typename apply_list<v_op, typename l::types, Op>::type;
+    using acc = typename l::acc;
+};
+
+template <std::size_t Off, class Shape, class Op, class List>
+struct v_store_of;
+
+template <std::size_t Off, class Shape, class Op, class... A>
+struct v_store_of<Off, Shape, Op, detail::type_list<A...>> {
+    using type = v_store<Off, Shape, Op, A...>;
+};
+
+template <std::size_t Off, class Shape, class Op, class... A, class Acc>
+struct lift<v_store<Off, Shape, Op, A...>, Acc> {
+    using o = append<Acc, Off>;
+    using l = lift_all<typename o::type, A...>;
+    using type = typename v_store_of<o::at, Shape, Op, typename l::types>::type;
+    using acc = typename l::acc;
+};
+
+template <class... V, class Acc>
+struct lift<invs<V...>, Acc> {
+    using l = lift_all<Acc, V...>;
+    using type = typename apply_list<invs, typename l::types>::type;
+    using acc = typename l::acc;
+};
+
+template <bool Assign, std::size_t Off, class Shape, class Acc>
+struct lift<e_write<Assign, Off, Shape>, Acc> {
+    using type = e_write<Assign, append<Acc, Off>::at, Shape>;
+    using acc = typename append<Acc, Off>::type;
+};
+
+template <class Node, class Acc>
+struct lift<e_push<Node>, Acc> {
+    using l = lift<Node, Acc>;
+    using type = e_push<typename l::type>;
+    using acc = typename l::acc;
+};
+
+template <class Value, class Edge, class Acc>
+struct lift<p_arg<Value, Edge>, Acc> {
+    using l = lift_all<Acc, Value, Edge>;
+    using type = typename apply_list<p_arg, typename l::types>::type;
+    using acc = typename l::acc;
+};
+
+template <class Op, class... Args, class Acc>
+struct lift<p_node<Op, Args...>, Acc> {
+    using l = lift_all<Acc, Args...>;
+    using type = typename apply_list<p_node, typename l::types, Op>::type;
+    using acc = typename l::acc;
+};
+
+template <class... X, class Acc>
+struct lift<detail::type_list<X...>, Acc> {
+    using l = lift_all<Acc, X...>;
+    using type = typename l::types;
+    using acc = typename l::acc;
+};
+
+template <std::size_t... Off, class Acc>
+struct lift<flush_to<Off...>, Acc> {
+    template <std::size_t... M>
+    static flush_to<append_all<Acc, Off...>::at + M...> positions(std::index_sequence<M...>);
+    using type = decltype(positions(std::make_index_sequence<sizeof...(Off)>{}));
+    using acc = typename append_all<Acc, Off...>::type;
+};
+
+template <std::size_t... Off, std::size_t... Count, class Acc>
+struct lift<zeros<zero<Off, Count>...>, Acc> {
+    static constexpr std::size_t counts[] = {Count..., 0};
+    template <std::size_t... M>
+    static zeros<zero<append_all<Acc, Off...>::at + M, counts[M]>...> positions(
+        std::index_sequence<M...>);
+    using type = decltype(positions(std::make_index_sequence<sizeof...(Off)>{}));
+    using acc = typename append_all<Acc, Off...>::type;
+};
+
+template <std::size_t Slot, class Acc>
+struct lift<a_src<Slot>, Acc> {
+    using type = a_src<append<Acc, Slot>::at>;
+    using acc = typename append<Acc, Slot>::type;
+};
+
+template <std::size_t Slot, class Acc>
+struct lift<a_mut<Slot>, Acc> {
+    using type = a_mut<append<Acc, Slot>::at>;
+    using acc = typename append<Acc, Slot>::type;
+};
+
+template <std::size_t Off, class Acc>
+struct lift<a_ws<Off>, Acc> {
+    using type = a_ws<append<Acc, Off>::at>;
+    using acc = typename append<Acc, Off>::type;
+};
+
+template <class D, std::size_t Out, class Body, class Inv, class Acc>
+struct lift<forward_elementwise<D, Out, Body, Inv>, Acc> {
+    using o = append<Acc, Out>;
+    using l = lift_all<typename o::type, Body, Inv>;
+    using type = forward_elementwise<D, o::at, detail::at_t<typename l::types, 0>,
+                                     detail::at_t<typename l::types, 1>>;
+    using acc = typename l::acc;
+};
+
+template <class D, std::size_t Out, bool Mean, class Arg, class Inv, class Acc>
+struct lift<forward_reduce<D, Out, Mean, Arg, Inv>, Acc> {
+    using o = append<Acc, Out>;
+    using l = lift_all<typename o::type, Arg, Inv>;
+    using type = forward_reduce<D, o::at, Mean, detail::at_t<typename l::types, 0>,
+                                detail::at_t<typename l::types, 1>>;
+    using acc = typename l::acc;
+};
+
+template <class Op, bool Saving, std::size_t Out, class Shape, class ArgShapes, class List>
+struct forward_kernel_with;
+
+template <class Op, bool Saving, std::size_t Out, class Shape, class ArgShapes, class... Args>
+struct forward_kernel_with<Op, Saving, Out, Shape, ArgShapes, detail::type_list<Args...>> {
+    using type = forward_kernel<Op, Saving, Out, Shape, ArgShapes, Args...>;
+};
+
+template <class Op, bool Saving, std::size_t Out, class Shape, class ArgShapes, class... Args,
+          class Acc>
+struct lift<forward_kernel<Op, Saving, Out, Shape, ArgShapes, Args...>, Acc> {
+    using o = append<Acc, Out>;
+    using l = lift_all<typename o::type, Args...>;
+    using type =
+        typename forward_kernel_with<Op, Saving, o::at, Shape, ArgShapes, typename l::types>::type;
+    using acc = typename l::acc;
+};
+
+template <class D, class Zeros, std::size_t AdjOff, class Y, class Node, class Inv, class Flush,
+          bool Independent, class Acc>
+struct lift<backward_elementwise<D, Zeros, AdjOff, Y, Node, Inv, Flush, Independent>, Acc> {
+    using z = lift<Zeros, Acc>;
+    using o = append<typename z::acc, AdjOff>;
+    using l = lift_all<typename o::type, Y, Node, Inv, Flush>;
+    using type =
+        backward_elementwise<D, typename z::type, o::at, detail::at_t<typename l::types, 0>,
+                             detail::at_t<typename l::types, 1>, detail::at_t<typename l::types, 2>,
+                             detail::at_t<typename l::types, 3>, Independent>;
+    using acc = typename l::acc;
+};
+
+template <class D, class Zeros, std::size_t AdjOff, bool Mean, class Arg, class Edge, class Inv,
+          class Flush, bool Independent, class Acc>
+struct lift<backward_reduce<D, Zeros, AdjOff, Mean, Arg, Edge, Inv, Flush, Independent>, Acc> {
+    using z = lift<Zeros, Acc>;
+    using o = append<typename z::acc, AdjOff>;
+    using l = lift_all<typename o::type, Arg, Edge, Inv, Flush>;
+    using type =
+        backward_reduce<D, typename z::type, o::at, Mean, detail::at_t<typename l::types, 0>,
+                        detail::at_t<typename l::types, 1>, detail::at_t<typename l::types, 2>,
+                        detail::at_t<typename l::types, 3>, Independent>;
+    using acc = typename l::acc;
+};
+
+template <std::size_t I, kernels::mode Mode, bool Update, class Dst, class Acc>
+struct lift<vjp_of<I, Mode, Update, Dst>, Acc> {
+    using l = lift<Dst, Acc>;
+    using type = vjp_of<I, Mode, Update, typename l::type>;
+    using acc = typename l::acc;
+};
+
+template <class Op, class Shape, class ArgShapes, std::size_t AdjOff, std::size_t ValOff,
+          class ArgList, class VjpList>
+struct backward_kernel_with;
+
+template <class Op, class Shape, class ArgShapes, std::size_t AdjOff, std::size_t ValOff,
+          class ArgList, class... Vjps>
+struct backward_kernel_with<Op, Shape, ArgShapes, AdjOff, ValOff, ArgList,
+                            detail::type_list<Vjps...>> {
+    using type = backward_kernel<Op, Shape, ArgShapes, AdjOff, ValOff, ArgList, Vjps...>;
+};
+
+/// (A kernel's value offset may be none: no value stored; it stays none.)
+template <class Acc, std::size_t Off>
+struct append_unless_none : append<Acc, Off> {};
+
+template <class Acc>
+struct append_unless_none<Acc, none> {
+    using type = Acc;
+    static constexpr std::size_t at = none;
+};
+
+template <class Op, class Shape, class ArgShapes, std::size_t AdjOff, std::size_t ValOff,
+          class ArgList, class... Vjps, class Acc>
+struct lift<backward_kernel<Op, Shape, ArgShapes, AdjOff, ValOff, ArgList, Vjps...>, Acc> {
+    using a = append<Acc, AdjOff>;
+    using v = append_unless_none<typename a::type, ValOff>;
+    using args = lift<ArgList, typename v::type>;
+    using l = lift_all<typename args::acc, Vjps...>;
+    using type = typename backward_kernel_with<Op, Shape, ArgShapes, a::at, v::at,
+                                               typename args::type, typename l::types>::type;
+    using acc = typename l::acc;
+};
+
+template <class Zeros, std::size_t RootAdj, class Acc>
+struct lift<seed<Zeros, RootAdj>, Acc> {
+    using z = lift<Zeros, Acc>;
+    using type = seed<typename z::type, append<typename z::acc, RootAdj>::at>;
+    using acc = typename append<typename z::acc, RootAdj>::type;
+};
+
+template <std::size_t Slot, std::size_t AdjOff, std::size_t Count, class Acc>
+struct lift<update_step<Slot, AdjOff, Count>, Acc> {
+    using type = update_step<append_all<Acc, Slot, AdjOff>::at,
+                             append_all<Acc, Slot, AdjOff>::at + 1, Count>;
+    using acc = typename append_all<Acc, Slot, AdjOff>::type;
+};
+
+template <std::size_t... A>
+constexpr std::array<std::size_t, sizeof...(A) + 1> values_of(nums<A...>) {
+    return {A..., 0};
+}
+
+/// Step (or value description) T with its numbers taken out: `type` runs with
+/// `context::arg` = `values.data()`.
+template <class T>
+struct lifted {
+    using l = lift<T, nums<>>;
+    using type = typename l::type;
+    static constexpr auto values = values_of(typename l::acc{});
+    static constexpr std::size_t size = values.size() - 1;
 };
 
 // --- from a schedule to the steps (type computations only: no function is named after the plan
@@ -1018,7 +1332,7 @@ struct step_table {
 
     template <std::size_t... J>
     static constexpr std::array<step_function<S>, count + 1> steps_of(std::index_sequence<J...>) {
-        const step_function<S> all[] = {&Step<Sched, J>::template run<S>..., nullptr};
+        const step_function<S> all[] = {&lifted<Step<Sched, J>>::type::template run<S>..., nullptr};
         std::array<step_function<S>, count + 1> f{};
         std::size_t n = 0;
         for (std::size_t j = 0; j < N; ++j) {
@@ -1028,6 +1342,56 @@ struct step_table {
     }
     static constexpr std::array<step_function<S>, count + 1> steps =
         steps_of(std::make_index_sequence<N>{});
+
+    /// The numbers of every step (lifted<...>::values), one after the other, and where the
+    /// numbers of step k start.
+    template <std::size_t... J>
+    static constexpr std::array<std::size_t, N + 1> sizes_of(std::index_sequence<J...>) {
+        return {lifted<Step<Sched, J>>::size..., 0};
+    }
+    static constexpr std::size_t total = [] {
+        constexpr auto sizes = sizes_of(std::make_index_sequence<N>{});
+        std::size_t n = 0;
+        for (std::size_t j = 0; j < N; ++j) n += active[j] ? sizes[j] : 0;
+        return n;
+    }();
+
+    struct numbers {
+        std::array<std::size_t, total + 1> value{};
+        std::array<std::size_t, count + 1> start{};
+    };
+
+    template <std::size_t... J>
+    static constexpr numbers numbers_of(std::index_sequence<J...>) {
+        const std::size_t* const all[] = {lifted<Step<Sched, J>>::values.data()..., nullptr};
+        constexpr auto sizes = sizes_of(std::make_index_sequence<N>{});
+        numbers r{};
+        std::size_t n = 0, k = 0;
+        for (std::size_t j = 0; j < N; ++j) {
+            if (!active[j]) continue;
+            r.start[k++] = n;
+            for (std::size_t m = 0; m < sizes[j]; ++m) r.value[n++] = all[j][m];
+        }
+        return r;
+    }
+    static constexpr numbers args = numbers_of(std::make_index_sequence<N>{});
+};
+
+/// The seed of the backward sweep (zeroing, the root's adjoint set to 1) and the numbers it reads.
+template <class Sched>
+struct seed_of {
+    using step = lifted<seed<typename zeros_desc<Sched, Sched::N>::type,
+                             workspace<Sched>::offsets.adj_off[Sched::root]>>;
+    using type = typename step::type;
+    static constexpr auto numbers = step::values;
+};
+
+/// Where the root's value is read and the numbers it reads.
+template <class Sched>
+struct root_of {
+    using leaf = lifted<typename leaf_desc<Sched, Sched::root>::type>;
+    using type = typename leaf::type;
+    static constexpr auto numbers = leaf::values;
 };
 
 // --- binding the call's memory ---
@@ -1090,23 +1454,81 @@ constexpr std::array<bool, A> writes_state_of() {
 /// state (an op's forward pass updates it).
 enum class needs : unsigned char { read, update, state };
 
-/// The generated sweeps of one schedule for one call: the context (the workspace, the bindings'
-/// memory, the run-time constants) and the steps. The one class named after the plan, the
-/// expression and the bindings; its members run the steps in order.
-template <class Sched, class Root, class Set>
-struct engine {
+/// The state of one call of a schedule's sweeps (the context: the workspace, the bindings'
+/// memory, the run-time constants) and the functions that run the steps in order. Named after the
+/// schedule only (a plan key and a wrt key: a short name), not after the expression or the
+/// bindings, so that these per-call functions have names of constant length; `engine` binds the
+/// call's memory.
+template <class Sched>
+struct sweep_state {
     using P = typename Sched::plan;
     using S = typename Sched::scalar;
-    static constexpr std::size_t N = Sched::N;
-    static constexpr std::size_t V = P::variables::size;
     static constexpr std::size_t sources_count = sources<P>::count;
     static constexpr std::size_t slots = sources_count > 0 ? sources_count : 1;
-    static constexpr const auto& t = Sched::t;
 
     std::array<S, slots> numbers{};
     std::array<const S*, slots> src{};
     std::array<S*, slots> mut{};
     context<S> cx;
+
+    constexpr sweep_state(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
+    sweep_state(const sweep_state&) = delete;
+    sweep_state& operator=(const sweep_state&) = delete;
+
+    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
+    /// code named after the plan is this loop, not one function per chunk of steps).
+    template <class Table>
+    constexpr void run_all() {
+        for (std::size_t k = 0; k < Table::count; ++k) {
+            cx.arg = Table::args.value.data() + Table::args.start[k];
+            Table::steps[k](cx);
+        }
+    }
+
+    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
+
+    constexpr void backward() {
+        cx.arg = seed_of<Sched>::numbers.data();
+        seed_of<Sched>::type::run(cx);
+        run_all<step_table<Sched, backward_step_of, S>>();
+    }
+
+    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
+    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
+
+    /// The value of the root (a scalar).
+    constexpr S root_value() const {
+        context<S> at_root = cx;
+        at_root.arg = root_of<Sched>::numbers.data();
+        return val<typename root_of<Sched>::type>::template at<shape<>>(at_root, 0, 0, 0,
+                                                                        inv_values<S, 0>{});
+    }
+
+    /// The stored elements of the root (a tensor).
+    constexpr const S* root_data() const {
+        if constexpr (is_variable_v<typename P::template expr<Sched::root>>) {
+            return src[sources<P>::slots.slot[Sched::root]];
+        } else {
+            return cx.ws + workspace<Sched>::offsets.val_off[Sched::root];
+        }
+    }
+};
+
+/// The generated sweeps of one schedule for one call: binds the call's memory (bound variables,
+/// run-time constants of the expression Root) into the sweep_state it is, whose members run the
+/// steps. The one class named after the plan, the expression and the bindings (its constructor).
+template <class Sched, class Root, class Set>
+struct engine : sweep_state<Sched> {
+    using base = sweep_state<Sched>;
+    using P = typename Sched::plan;
+    using S = typename Sched::scalar;
+    static constexpr std::size_t N = Sched::N;
+    static constexpr std::size_t V = P::variables::size;
+    static constexpr std::size_t slots = base::slots;
+    static constexpr const auto& t = Sched::t;
+    using base::mut;
+    using base::numbers;
+    using base::src;
 
     /// The binding of each variable slot (positions in Set).
     static constexpr std::array<std::size_t, V + 1> binding_of =
@@ -1197,8 +1619,7 @@ struct engine {
         }
     }
 
-    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0))
-        : cx{ws, src.data(), mut.data(), lr} {
+    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
         static_cast<void>(check_bindings());
         boost::hana::unpack(set.items, [&](const auto&... b) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -1222,39 +1643,6 @@ struct engine {
 
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
-
-    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
-    /// code named after the plan is this loop, not one function per chunk of steps).
-    template <class Table>
-    constexpr void run_all() {
-        for (std::size_t k = 0; k < Table::count; ++k) Table::steps[k](cx);
-    }
-
-    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
-
-    constexpr void backward() {
-        seed<typename zeros_desc<Sched, N>::type,
-             workspace<Sched>::offsets.adj_off[Sched::root]>::run(cx);
-        run_all<step_table<Sched, backward_step_of, S>>();
-    }
-
-    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
-    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
-
-    /// The value of the root (a scalar).
-    constexpr S root_value() const {
-        return val<typename leaf_desc<Sched, Sched::root>::type>::template at<shape<>>(
-            cx, 0, 0, 0, inv_values<S, 0>{});
-    }
-
-    /// The stored elements of the root (a tensor).
-    constexpr const S* root_data() const {
-        if constexpr (is_variable_v<typename P::template expr<Sched::root>>) {
-            return src[sources<P>::slots.slot[Sched::root]];
-        } else {
-            return cx.ws + workspace<Sched>::offsets.val_off[Sched::root];
-        }
-    }
 };
 
 // --- results ---
