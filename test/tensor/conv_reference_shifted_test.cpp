@@ -19,7 +19,7 @@ using geo = ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>;
 static_assert(geo<1, 28, 6, 5, 2>::dk_shifted);    // LeNet's conv1
 static_assert(!geo<6, 14, 16, 5, 0>::dk_shifted);  // LeNet's conv2: channels-last
 static_assert(!geo<1, 9, 4, 1, 0>::dk_shifted);    // a 1 × 1 kernel: nothing to shift
-static_assert(!geo<4, 40, 3, 3, 1>::dk_shifted);   // copies of 4 channels of 40-wide rows: too large
+static_assert(!geo<4, 40, 3, 3, 1>::dk_shifted);  // copies of 4 channels of 40-wide rows: too large
 
 BOOST_AUTO_TEST_CASE(plain_and_relu) {
     static_assert(geo<1, 31, 7, 3, 1>::dk_shifted && geo<2, 17, 5, 2, 0>::dk_shifted &&

@@ -105,12 +105,13 @@ struct binding_set {
 
     template <class S, std::size_t... K>
     constexpr std::array<S, sizeof...(B) + 1> numbers_at(std::index_sequence<K...>) const {
-        return {number_as<S>(
-                    boost::hana::detail::ebo_get<boost::hana::detail::bti<K>>(
-                        static_cast<const boost::hana::detail::ebo<boost::hana::detail::bti<K>, B>&>(
-                            items))
-                        .get())...,
-                S{}};
+        return {
+            number_as<S>(
+                boost::hana::detail::ebo_get<boost::hana::detail::bti<K>>(
+                    static_cast<const boost::hana::detail::ebo<boost::hana::detail::bti<K>, B>&>(
+                        items))
+                    .get())...,
+            S{}};
     }
 
     template <class S, class T>

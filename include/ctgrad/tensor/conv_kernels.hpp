@@ -346,10 +346,10 @@ CTGRAD_CONV_INLINE void shift_band(const T* __restrict x, T* __restrict xs, std:
 /// multiply-adds.
 template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
           std::size_t OB, std::size_t TB>
-CTGRAD_CONV_INLINE void grad_kernel_shifted_block(const T* __restrict xs,
-                                                  const T* __restrict dyp, T* __restrict dk,
-                                                  std::size_t c, std::size_t t0, std::size_t o0,
-                                                  std::size_t i0, std::size_t rows) {
+CTGRAD_CONV_INLINE void grad_kernel_shifted_block(const T* __restrict xs, const T* __restrict dyp,
+                                                  T* __restrict dk, std::size_t c, std::size_t t0,
+                                                  std::size_t o0, std::size_t i0,
+                                                  std::size_t rows) {
     constexpr std::size_t JV = (G::OW + Wl - 1) / Wl;
     vec<T, Wl> acc[OB][TB];
 #pragma GCC unroll 8
@@ -441,8 +441,7 @@ CTGRAD_CONV_INLINE void grad_kernel_shifted_body(const T* __restrict x, const T*
         for (std::size_t c = 0; c < C; ++c) {
             std::size_t o0 = 0;
             for (; o0 + OB <= O; o0 += OB) {
-                grad_kernel_shifted_taps<G, T, Wl, C, KH, KW, OB, TB>(xs, dyp, dk, c, o0, i0,
-                                                                      rows);
+                grad_kernel_shifted_taps<G, T, Wl, C, KH, KW, OB, TB>(xs, dyp, dk, c, o0, i0, rows);
             }
             if constexpr (O % OB != 0) {
                 grad_kernel_shifted_taps<G, T, Wl, C, KH, KW, O % OB, TB>(xs, dyp, dk, c,
@@ -795,37 +794,37 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
 
 /// The compiled kernels of one instruction set (not inlined: one function per convolution and
 /// instruction set).
-#define CTGRAD_CONV_ENTRY(ISA, ATTRIBUTES)                                                        \
-    template <>                                                                                   \
-    struct entry<ISA> {                                                                           \
-        template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW> \
-        ATTRIBUTES static void forward(const T* __restrict xp, const T* __restrict k,             \
-                                       T* __restrict y) {                                         \
-            forward_body<G, T, ISA, C, O, KH, KW>(xp, k, y);                                      \
-        }                                                                                         \
-        template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW> \
-        ATTRIBUTES static void grad_kernel(const T* __restrict xp, const T* __restrict dyp,       \
-                                           T* __restrict dk) {                                    \
-            grad_kernel_body<G, T, ISA, C, O, KH, KW>(xp, dyp, dk);                               \
-        }                                                                                         \
-        template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,   \
-                  std::size_t KH, std::size_t KW, std::size_t P>                                  \
+#define CTGRAD_CONV_ENTRY(ISA, ATTRIBUTES)                                                         \
+    template <>                                                                                    \
+    struct entry<ISA> {                                                                            \
+        template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>  \
+        ATTRIBUTES static void forward(const T* __restrict xp, const T* __restrict k,              \
+                                       T* __restrict y) {                                          \
+            forward_body<G, T, ISA, C, O, KH, KW>(xp, k, y);                                       \
+        }                                                                                          \
+        template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>  \
+        ATTRIBUTES static void grad_kernel(const T* __restrict xp, const T* __restrict dyp,        \
+                                           T* __restrict dk) {                                     \
+            grad_kernel_body<G, T, ISA, C, O, KH, KW>(xp, dyp, dk);                                \
+        }                                                                                          \
+        template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,    \
+                  std::size_t KH, std::size_t KW, std::size_t P>                                   \
         ATTRIBUTES static void grad_kernel_shifted(const T* __restrict x, const T* __restrict dyp, \
-                                                   T* __restrict xs, T* __restrict dk) {          \
-            grad_kernel_shifted_body<G, T, ISA, C, H, W, O, KH, KW, P>(x, dyp, xs, dk);           \
-        }                                                                                         \
-        template <class G, class T, std::size_t C, std::size_t KH, std::size_t KW>                \
-        ATTRIBUTES static void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc,    \
-                                              T* __restrict dk) {                                 \
-            grad_kernel_cl_body<G, T, ISA, C, KH, KW>(xp, dyc, dk);                               \
-        }                                                                                         \
-        template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,        \
-                  std::size_t O, std::size_t KH, std::size_t KW, std::size_t P>                   \
-        ATTRIBUTES static void grad_image(const T* __restrict dyp, const T* __restrict k,         \
-                                          T* __restrict dx) {                                     \
-            grad_image_body<G, T, ISA, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);                   \
-        }                                                                                         \
-        CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                                  \
+                                                   T* __restrict xs, T* __restrict dk) {           \
+            grad_kernel_shifted_body<G, T, ISA, C, H, W, O, KH, KW, P>(x, dyp, xs, dk);            \
+        }                                                                                          \
+        template <class G, class T, std::size_t C, std::size_t KH, std::size_t KW>                 \
+        ATTRIBUTES static void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc,     \
+                                              T* __restrict dk) {                                  \
+            grad_kernel_cl_body<G, T, ISA, C, KH, KW>(xp, dyc, dk);                                \
+        }                                                                                          \
+        template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,         \
+                  std::size_t O, std::size_t KH, std::size_t KW, std::size_t P>                    \
+        ATTRIBUTES static void grad_image(const T* __restrict dyp, const T* __restrict k,          \
+                                          T* __restrict dx) {                                      \
+            grad_image_body<G, T, ISA, Acc, C, H, W, O, KH, KW, P>(dyp, k, dx);                    \
+        }                                                                                          \
+        CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                                   \
     };
 
 #if CTGRAD_CONV_POOL2
