@@ -220,6 +220,38 @@ struct rezero {
 };
 }  // namespace
 
+namespace {
+// A layer of yours that uses bn1's scale as its own parameter, listed as the plain variable
+// (bn1 lists it tagged to start at 1): x * bn1.gamma.
+struct scaled_by_bn1 {
+    using parameters = ctgrad::detail::type_list<std::remove_cvref_t<decltype(bn1::gamma)>>;
+    template <ctgrad::expression A>
+    constexpr auto operator()(A a) const {
+        return std::move(a) * bn1::gamma;
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_variable_listed_plain_and_tagged_is_one_parameter_that_keeps_its_role) {
+    // Whichever comes first, the union holds "bn1.gamma" once (the packs and wrt would
+    // otherwise list it twice and `pack[bn1::gamma]` would not find it), tagged: it starts at 1.
+    using gamma_t = std::remove_cvref_t<decltype(bn1::gamma)>;
+    using beta_t = std::remove_cvref_t<decltype(bn1::beta)>;
+    constexpr auto before = nn::sequential(scaled_by_bn1{}, bn1{}, nn::sigmoid);
+    constexpr auto after = nn::sequential(bn1{}, scaled_by_bn1{}, nn::sigmoid);
+    using pb = nn::parameters_of<decltype(before)>;
+    using pa = nn::parameters_of<decltype(after)>;
+    static_assert(std::is_same_v<pb::variables, ctgrad::detail::type_list<gamma_t, beta_t>>);
+    static_assert(std::is_same_v<pa::variables, ctgrad::detail::type_list<gamma_t, beta_t>>);
+    pb p;
+    pa q;
+    nn::init::xavier(p, 3);
+    nn::init::xavier(q, 3);
+    for (double g : p[bn1::gamma]) BOOST_TEST(g == 1.0);
+    for (double g : q[bn1::gamma]) BOOST_TEST(g == 1.0);
+    for (double b : p[bn1::beta]) BOOST_TEST(b == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(initial_values_follow_the_layers_declarations_not_the_names) {
     // A dense layer named "gamma" and a user layer whose parameter is "res.gamma": initialised
     // like any dense layer / vector (random matrix, zero vectors); batch_norm's and

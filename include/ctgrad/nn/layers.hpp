@@ -196,6 +196,47 @@ struct all_distinct<ctgrad::detail::type_list<T...>> {
     }();
 };
 
+/// One entry per variable of List (variables compared without their role tags), in order of
+/// first appearance; a variable listed both plain and tagged (a layer of yours that lists
+/// `decltype(bn1::gamma)` next to bn1, which lists it tagged to start at 1) keeps its first
+/// tagged form, so the union has one "bn1.gamma" and it keeps its role. Quadratic in the
+/// list's length, but only taken when some variable occurs twice (a layer used twice).
+template <class List>
+struct unique_by_variable;
+
+template <class... T>
+struct unique_by_variable<ctgrad::detail::type_list<T...>> {
+    static constexpr std::size_t n = sizeof...(T);
+    template <class U>
+    static constexpr bool same_row[n + 1] = {
+        std::is_same_v<ctgrad::detail::untagged_t<U>, ctgrad::detail::untagged_t<T>>..., false};
+    struct picked {
+        std::size_t at[n + 1];
+        std::size_t count;
+    };
+    static constexpr picked pick = [] {
+        const bool* const same[] = {same_row<T>..., nullptr};
+        const bool tagged[] = {!std::is_same_v<T, ctgrad::detail::untagged_t<T>>..., false};
+        picked r{};
+        for (std::size_t i = 0; i < n; ++i) {
+            bool first = true;
+            for (std::size_t j = 0; j < i; ++j) first = first && !same[i][j];
+            if (!first) continue;
+            std::size_t rep = i;
+            for (std::size_t j = n; j-- > i;) {
+                if (same[i][j] && tagged[j]) rep = j;  // the first tagged one wins
+            }
+            r.at[r.count++] = rep;
+        }
+        return r;
+    }();
+    template <std::size_t... I>
+    static ctgrad::detail::type_list<
+        ctgrad::detail::at_t<ctgrad::detail::type_list<T...>, pick.at[I]>...>
+        of(std::index_sequence<I...>);
+    using type = decltype(of(std::make_index_sequence<pick.count>{}));
+};
+
 template <bool Distinct, class... L>
 struct union_impl {
     using type = ctgrad::detail::concat_t<L...>;
@@ -203,18 +244,28 @@ struct union_impl {
 
 template <class... L>
 struct union_impl<false, L...> {
-    using type = ctgrad::detail::merge_unique_t<L...>;
+    using type = typename unique_by_variable<ctgrad::detail::concat_t<L...>>::type;
 };
 
-/// The union of lists of distinct types, in order of first appearance. Usually no type is in
-/// two of the lists (each layer has its own parameters) and the union is their concatenation,
-/// checked in one pass; a layer used twice takes the list-by-list merge. Merging list by list
+template <class List>
+struct untagged_list;
+
+template <class... T>
+struct untagged_list<ctgrad::detail::type_list<T...>> {
+    using type = ctgrad::detail::type_list<ctgrad::detail::untagged_t<T>...>;
+};
+
+/// The union of lists of variables, in order of first appearance, one entry per variable
+/// (plain and role-tagged forms of a variable are one: see unique_by_variable). Usually no
+/// variable is in two of the lists (each layer has its own parameters) and the union is their
+/// concatenation, checked in one pass; a layer used twice takes the merge. Merging list by list
 /// always would instantiate a filter per layer named after the lists merged so far (names
 /// quadratic in a network's depth).
 template <class... L>
 struct union_of {
     using all = ctgrad::detail::concat_t<L...>;
-    using type = typename union_impl<all_distinct<all>::value, L...>::type;
+    using type =
+        typename union_impl<all_distinct<typename untagged_list<all>::type>::value, L...>::type;
 };
 
 template <>
