@@ -16,6 +16,7 @@
 #include <ctgrad/ad/sweep.hpp>
 #include <ctgrad/core/binding.hpp>
 #include <ctgrad/core/fwd.hpp>
+#include <ctgrad/detail/args_key.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/math/dual.hpp>
@@ -31,11 +32,7 @@ namespace ad::detail {
 
 /// FNV-1a of a name (the hash of position_table below).
 constexpr std::uint64_t name_hash(std::string_view name) noexcept {
-    std::uint64_t h = 14695981039346656037ULL;
-    for (const char c : name) {
-        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    }
-    return h;
+    return ctgrad::detail::fnv1a(ctgrad::detail::fnv1a_offset, name);
 }
 
 /// The positions of the variables of the type list Vars by name: an open-addressing hash table
