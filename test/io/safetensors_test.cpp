@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include <boost/test/unit_test.hpp>
 
@@ -167,8 +168,11 @@ BOOST_AUTO_TEST_CASE(name_maps) {
     constexpr auto C1 = var<"c1.W", tensor<float, 2, 3, 1, 2>>;
     constexpr auto C1b = var<"c1.b", tensor<float, 2>>;
     constexpr auto L = var<"fc.W", tensor<float, 3, 2>>;
-    constexpr auto G = var<"bn.gamma", tensor<float, 2>>;
-    constexpr auto Bt = var<"bn.beta", tensor<float, 2>>;
+    // batch norm's scale and shift as its layers list them (tagged with their role: a plain
+    // variable named "bn.gamma" keeps its name, test pytorch_names_know_batch_norm_by_its_role)
+    using bn_vars = nn::detail::batch_norm_variables<"bn", 2, float>;
+    constexpr auto G = ctgrad::detail::at_t<bn_vars::parameters, 0>{};
+    constexpr auto Bt = ctgrad::detail::at_t<bn_vars::parameters, 1>{};
     constexpr auto M = var<"bn.running_mean", tensor<float, 2>>;
     pack_of<C1, C1b, L, G, Bt> p;
     pack_of<M> s;
@@ -232,6 +236,59 @@ BOOST_AUTO_TEST_CASE(name_maps) {
         "parameters c1.W and c1.b both map to the file name \"x\"");
     BOOST_CHECK_THROW(io::save_safetensors(t / "clash.safetensors", q2, clash), io::weights_error);
     BOOST_TEST(!fs::exists(t / "clash.safetensors"));
+}
+
+BOOST_AUTO_TEST_CASE(pytorch_names_know_batch_norm_by_its_role) {
+    // nn::batch_norm's scale and shift are PyTorch's BatchNorm "weight" and "bias"; a parameter
+    // of yours named "ls.gamma" / "ls.beta" (timm's LayerScale names its scale "gamma") keeps its
+    // name: PyTorch's state_dict calls it that too.
+    using bn = nn::batch_norm<"bn", 2, float>;
+    constexpr auto LG = var<"ls.gamma", tensor<float, 3>>;
+    constexpr auto LB = var<"ls.beta", tensor<float, 3>>;
+    using bn_vars = nn::detail::batch_norm_variables<"bn", 2, float>;
+    using mixed = nn::parameters<ctgrad::detail::type_list<
+        ctgrad::detail::at_t<bn_vars::parameters, 0>, ctgrad::detail::at_t<bn_vars::parameters, 1>,
+        std::remove_cvref_t<decltype(LG)>, std::remove_cvref_t<decltype(LB)>>>;
+    using layer_list = nn::parameters_t<decltype(nn::sequential(bn{}))>;
+    static_assert(io::detail::role_of<ctgrad::detail::at_t<layer_list, 0>>() ==
+                  io::parameter_role::batch_norm_scale);
+    static_assert(io::detail::role_of<ctgrad::detail::at_t<layer_list, 1>>() ==
+                  io::parameter_role::batch_norm_shift);
+    mixed p;
+    for (std::size_t i = 0; i < 2; ++i)
+        p[bn::gamma](i) = float(1 + i), p[bn::beta](i) = float(3 + i);
+    for (std::size_t i = 0; i < 3; ++i) p[LG](i) = float(5 + i), p[LB](i) = float(8 + i);
+    tmp_dir t;
+    io::save_safetensors(t / "pt.safetensors", p, io::pytorch_names);
+    // the file's names, read with the identity map
+    constexpr auto FW = var<"bn.weight", tensor<float, 2>>;
+    constexpr auto FB = var<"bn.bias", tensor<float, 2>>;
+    pack_of<FW, FB, LG, LB> f;
+    io::load_safetensors(t / "pt.safetensors", f);
+    BOOST_TEST(f[FW](1) == 2.0f);
+    BOOST_TEST(f[FB](0) == 3.0f);
+    BOOST_TEST(f[LG](2) == 7.0f);
+    BOOST_TEST(f[LB](0) == 8.0f);
+    // and back through pytorch_names
+    mixed q;
+    io::load_safetensors(t / "pt.safetensors", q, io::pytorch_names);
+    BOOST_TEST((snapshot(q) == snapshot(p)));
+    // a name map of yours that takes the role and forwards it
+    const auto seq = [](std::string_view n, std::size_t rank, io::parameter_role role) {
+        io::mapped_name m = io::pytorch_names(n, rank, role);
+        if (m.name.starts_with("bn.")) m.name = "1." + m.name.substr(3);
+        return m;
+    };
+    io::save_safetensors(t / "seq.safetensors", p, seq);
+    constexpr auto SW = var<"1.weight", tensor<float, 2>>;
+    constexpr auto SB = var<"1.bias", tensor<float, 2>>;
+    pack_of<SW, SB, LG, LB> g;
+    io::load_safetensors(t / "seq.safetensors", g);
+    BOOST_TEST(g[SW](0) == 1.0f);
+    BOOST_TEST(g[SB](1) == 4.0f);
+    // the role is read from the declaration: numpy's .npz writer takes the same map
+    static_assert(io::detail::role_of<std::remove_cvref_t<decltype(LG)>>() ==
+                  io::parameter_role::other);
 }
 
 BOOST_AUTO_TEST_CASE(bad_files) {

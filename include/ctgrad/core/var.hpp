@@ -175,11 +175,12 @@ struct untagged<tagged_variable<V, Tag>> {
 template <class V>
 using untagged_t = typename untagged<V>::type;
 
-/// Whether V is a variable tagged with Tag.
+/// Whether V is a variable tagged with Tag, or with a tag derived from Tag (a role that implies
+/// another: batch normalisation's scale is a batch-norm scale and starts at one).
 template <class V, class Tag>
 inline constexpr bool has_tag_v = false;
-template <class V, class Tag>
-inline constexpr bool has_tag_v<tagged_variable<V, Tag>, Tag> = true;
+template <class V, class T, class Tag>
+inline constexpr bool has_tag_v<tagged_variable<V, T>, Tag> = std::is_base_of_v<Tag, T>;
 }  // namespace detail
 
 }  // namespace ctgrad

@@ -21,9 +21,13 @@
 ///    (convolution kernels [O, C, KH, KW]) is `X.weight`, unchanged. `X.b` is `X.bias`;
 ///    batch normalisation's `X.gamma` / `X.beta` are `X.weight` / `X.bias`, its running
 ///    estimates keep their names. `*.num_batches_tracked` (BatchNorm's step counter, which
-///    ctgrad's momentum form does not use) is ignored.
-///  - any callable with the signature above, e.g. a lambda mapping "fc1" to nn.Sequential's "0":
-///    `[](std::string_view n, std::size_t r) { auto m = io::pytorch_names(n, r); ...; return m; }`.
+///    ctgrad's momentum form does not use) is ignored. Batch norm's scale and shift are known by
+///    their role (the layers list them tagged, io::parameter_role), not by their names: a
+///    parameter of yours named "ls.gamma" (timm's LayerScale) stays "ls.gamma".
+///  - any callable with the signature above, or with a third argument `io::parameter_role` (then
+///    it is told which tensors are batch norm's scale and shift), e.g. a lambda mapping "fc1" to
+///    nn.Sequential's "0": `[](std::string_view n, std::size_t r, io::parameter_role k) { auto m
+///    = io::pytorch_names(n, r, k); ...; return m; }`.
 ///
 /// Element types. Saving writes each tensor in its own type (float: F32 / '<f4', double: F64 /
 /// '<f8'). Loading converts exactly or refuses: a float parameter takes F16, BF16 or F32 data,
@@ -76,19 +80,36 @@ struct ctgrad_names_t {
 };
 inline constexpr ctgrad_names_t ctgrad_names{};
 
+/// What a pack's tensor is, beyond its name, for a name map that takes it as a third argument:
+/// batch normalisation's scale (`X.gamma` of nn::batch_norm / nn::batch_norm2d) or shift
+/// (`X.beta`), or anything else. Known from the variable's role tag in the layer's lists.
+enum class parameter_role { other, batch_norm_scale, batch_norm_shift };
+
 /// PyTorch's state_dict names (see the file comment): `fc1.W` [in, out] is `fc1.weight`
 /// [out, in]; `fc1.b` is `fc1.bias`; kernels of rank ≠ 2 keep their layout; batch norm's
-/// gamma/beta are weight/bias; `*.num_batches_tracked` is ignored.
+/// gamma/beta are weight/bias (by their role); `*.num_batches_tracked` is ignored.
 struct pytorch_names_t {
-    mapped_name operator()(std::string_view name, std::size_t rank) const {
+    mapped_name operator()(std::string_view name, std::size_t rank, parameter_role role) const {
         const auto swap_suffix = [&](std::string_view from, std::string_view to) {
             return std::string(name.substr(0, name.size() - from.size())) + std::string(to);
         };
+        if (role == parameter_role::batch_norm_scale && name.ends_with(".gamma")) {
+            return {swap_suffix(".gamma", ".weight"), false};
+        }
+        if (role == parameter_role::batch_norm_shift && name.ends_with(".beta")) {
+            return {swap_suffix(".beta", ".bias"), false};
+        }
         if (name.ends_with(".W")) return {swap_suffix(".W", ".weight"), rank == 2};
         if (name.ends_with(".b")) return {swap_suffix(".b", ".bias"), false};
-        if (name.ends_with(".gamma")) return {swap_suffix(".gamma", ".weight"), false};
-        if (name.ends_with(".beta")) return {swap_suffix(".beta", ".bias"), false};
         return {std::string(name), false};
+    }
+    /// Without the role (a name map of yours that calls this form): `.gamma` / `.beta` are taken
+    /// to be batch norm's, as before parameter_role existed. Prefer the three-argument form.
+    mapped_name operator()(std::string_view name, std::size_t rank) const {
+        const parameter_role role = name.ends_with(".gamma")  ? parameter_role::batch_norm_scale
+                                    : name.ends_with(".beta") ? parameter_role::batch_norm_shift
+                                                              : parameter_role::other;
+        return (*this)(name, rank, role);
     }
     bool ignores(std::string_view file_name) const {
         return file_name.ends_with(".num_batches_tracked");
@@ -96,10 +117,14 @@ struct pytorch_names_t {
 };
 inline constexpr pytorch_names_t pytorch_names{};
 
-/// A name map: `m(name, rank)` gives the file's name (see the file comment).
+/// A name map: `m(name, rank)` or `m(name, rank, role)` gives the file's name (see the file
+/// comment).
 template <class M>
 concept name_map = requires(const M& m, std::string_view n, std::size_t r) {
     { m(n, r) } -> std::convertible_to<mapped_name>;
+}
+|| requires(const M& m, std::string_view n, std::size_t r, parameter_role k) {
+    { m(n, r, k) } -> std::convertible_to<mapped_name>;
 };
 
 /// What a load does with tensors in the file that no parameter maps to (and the name map does
@@ -140,6 +165,28 @@ void for_each_tensor(P&& p, F&& f) {
     }
 }
 
+/// The role of a pack's variable V (from its role tag).
+template <class V>
+constexpr parameter_role role_of() {
+    if constexpr (ctgrad::detail::has_tag_v<V, nn::detail::batch_norm_scale_tag>) {
+        return parameter_role::batch_norm_scale;
+    } else if constexpr (ctgrad::detail::has_tag_v<V, nn::detail::batch_norm_shift_tag>) {
+        return parameter_role::batch_norm_shift;
+    } else {
+        return parameter_role::other;
+    }
+}
+
+/// names(name, rank, role) when the map takes the role, else names(name, rank).
+template <class M>
+mapped_name map_name(const M& names, std::string_view name, std::size_t rank, parameter_role role) {
+    if constexpr (requires { names(name, rank, role); }) {
+        return names(name, rank, role);
+    } else {
+        return names(name, rank);
+    }
+}
+
 /// The slots of the packs' tensors, in order, with their file names; throws when two parameters
 /// map to one file name or a map transposes a tensor that is not a matrix.
 template <class P, class M>
@@ -153,7 +200,7 @@ std::vector<weight_slot> slots_of(std::string_view fn, const std::filesystem::pa
                       "ctgrad::io: weight files hold float and double tensors only");
         weight_slot s;
         s.name = std::string(decltype(v)::name.view());
-        s.file = names(std::string_view(s.name), Tn::rank);
+        s.file = map_name(names, std::string_view(s.name), Tn::rank, role_of<decltype(v)>());
         s.dims.assign(Tn::shape.begin(), Tn::shape.end());
         s.file_dims = s.dims;
         if (s.file.transposed) {

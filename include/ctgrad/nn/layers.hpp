@@ -76,19 +76,26 @@ struct starts_at_one_tag {};
 template <class V>
 using starting_at_one = ctgrad::tagged_variable<V, starts_at_one_tag>;
 
+/// The role tags of batch normalisation's scale (which also starts at 1) and shift, as its
+/// layers list them: what io::pytorch_names maps to PyTorch's "weight" and "bias" (a parameter
+/// of yours named "….gamma" keeps its name in a file).
+struct batch_norm_scale_tag : starts_at_one_tag {};
+struct batch_norm_shift_tag {};
+
 /// The variables of a batch-normalisation layer named Name over C features (nn::batch_norm,
 /// nn::batch_norm2d): scale "Name.gamma" and shift "Name.beta" (parameters), running estimates
 /// "Name.running_mean" and "Name.running_var" (state). The members are plain variables; the
-/// lists carry the scale's and running variance's role (they start at 1).
+/// lists carry the roles: the scale and the shift are batch norm's (the scale and the running
+/// variance start at 1).
 template <fixed_string Name, std::size_t C, class T>
 struct batch_norm_variables {
     static constexpr auto gamma = var<joined_name<Name, ".gamma">, tensor<T, C>>;
     static constexpr auto beta = var<joined_name<Name, ".beta">, tensor<T, C>>;
     static constexpr auto running_mean = var<joined_name<Name, ".running_mean">, tensor<T, C>>;
     static constexpr auto running_var = var<joined_name<Name, ".running_var">, tensor<T, C>>;
-    using parameters =
-        ctgrad::detail::type_list<starting_at_one<std::remove_cvref_t<decltype(gamma)>>,
-                                  std::remove_cvref_t<decltype(beta)>>;
+    using parameters = ctgrad::detail::type_list<
+        ctgrad::tagged_variable<std::remove_cvref_t<decltype(gamma)>, batch_norm_scale_tag>,
+        ctgrad::tagged_variable<std::remove_cvref_t<decltype(beta)>, batch_norm_shift_tag>>;
     using state =
         ctgrad::detail::type_list<std::remove_cvref_t<decltype(running_mean)>,
                                   starting_at_one<std::remove_cvref_t<decltype(running_var)>>>;
