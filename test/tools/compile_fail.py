@@ -9,6 +9,8 @@ Compiles SOURCE twice with COMPILER ARGS -fsyntax-only:
      a different reason than the one it documents);
   2. with -DCTGRAD_CF_CONTROL: the corrected twin of the misuse must compile (so the test cannot
      pass because of a typo or a missing include).
+An optional `// errors: N` line requires exactly N diagnostics of kind "error:" (so that a
+misuse is reported once, without errors that follow from it).
 Exit status 0 when both hold; the diagnostics are printed either way.
 """
 import re
@@ -27,7 +29,9 @@ def main():
     split = sys.argv.index("--")
     source, compiler = sys.argv[1], sys.argv[split + 1:]
     with open(source, encoding="utf-8") as f:
-        expects = re.findall(r"^// expect: (.+?)\s*$", f.read(), re.M)
+        text = f.read()
+        expects = re.findall(r"^// expect: (.+?)\s*$", text, re.M)
+        counts = re.findall(r"^// errors: (\d+)\s*$", text, re.M)
     if not expects:
         sys.exit(f"{source}: no '// expect:' line")
     base = compiler + ["-fsyntax-only", "-x", "c++", source]
@@ -43,6 +47,11 @@ def main():
         for e in expects:
             if re.sub(r"\s+", " ", e) not in norm:
                 print(f"FAIL {source}: the diagnostics do not contain: {e}")
+                ok = False
+        errors = len(re.findall(r"(?:^|: )error: ", out, re.M))
+        for n in counts:
+            if errors != int(n):
+                print(f"FAIL {source}: {errors} errors, expected {n}")
                 ok = False
     print(out[-6000:])
 

@@ -52,11 +52,13 @@ namespace detail {
 // errors of its own to the one that matters.
 template <class E, class... B>
 struct call {
-    using plan = ad::plan<std::remove_cvref_t<E>>;
+    /// An expression refused when it was built (core/fragment.hpp) was diagnosed there; its
+    /// plan is not built (its tables would not be well-formed and add errors of their own): the
+    /// entry points see the plan of a constant instead, with no variables, as a placeholder.
+    static constexpr bool refused = fragment<std::remove_cvref_t<E>>::refused_c::value;
+    using plan = ad::plan<std::conditional_t<refused, constant<double>, std::remove_cvref_t<E>>>;
     using set = binding_set<std::remove_cvref_t<B>...>;
     static constexpr bool unique = no_duplicates_v<std::remove_cvref_t<B>...>;
-    /// An expression refused when it was built (core/fragment.hpp) was diagnosed there.
-    static constexpr bool refused = plan::fragment::refused_c::value;
     static constexpr bool ok = unique && !refused && ad::detail::all_bound_quietly<plan, set>();
 
     static constexpr void diagnose() {

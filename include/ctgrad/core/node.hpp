@@ -244,7 +244,10 @@ constexpr auto make_node(A... a) {
                       "subexpressions: each use of an `auto` subexpression is a copy, and "
                       "copies that hold numbers cannot be merged (their numbers may differ). "
                       "Write the number as an exact literal (0.5_c, 2_c) or as a variable bound "
-                      "at the call (var<\"c\"> ... c = 0.5); then every use is shared. See "
+                      "at the call (var<\"c\"> ... c = 0.5); then every use is shared. (Pieces "
+                      "of one type built one by one, each with its own number, as a template "
+                      "that sums 1024 terms c[i]*x does, count the same way: pass such numbers "
+                      "in a tensor.) See "
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
         static_cast<void>(

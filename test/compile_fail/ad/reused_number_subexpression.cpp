@@ -6,6 +6,7 @@
 // expect: copies a subexpression that holds a run-time number
 // expect: exact literal
 // expect: subexpression_holding_a_number_is_reused
+// errors: 2
 #include <ctgrad/ctgrad.hpp>
 
 using namespace ctgrad::literals;
