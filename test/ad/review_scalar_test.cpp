@@ -323,3 +323,49 @@ BOOST_AUTO_TEST_CASE(one_input_and_nine_inputs) {
     BOOST_TEST(close(J(1, a1), g2[a1], 1e-15));
     BOOST_TEST(close(J(1, a9), g2[a9], 1e-15));
 }
+
+BOOST_AUTO_TEST_CASE(xlogy_moves_where_its_first_argument_is_zero) {
+    // f = xlogy(x, y) = x·log y is 0 at x = 0, but its derivatives there are not: ∂x = log y,
+    // ∂x∂y = 1/y. jvp, hvp and hessian carry them (they were 0: the value's branch dropped the
+    // tangents).
+    const auto f = ctgrad::xlogy(x, y);
+    for (double b : {0.5, 2.0, 7.0}) {
+        BOOST_TEST_CONTEXT("y = " << b) {
+            const auto g = ctgrad::gradient(f, x = 0.0, y = b);
+            BOOST_TEST(g.value == 0.0);
+            BOOST_TEST(close(g[x], std::log(b), 1e-15));
+            BOOST_TEST(g[y] == 0.0);
+            const auto t = ctgrad::jvp(f, along(x = 1.0, y = 0.5), x = 0.0, y = b);
+            BOOST_TEST(t.value == 0.0);
+            BOOST_TEST(close(t.tangent, std::log(b), 1e-15));
+            const auto h = ctgrad::hessian(f, x = 0.0, y = b);
+            BOOST_TEST(h(x, x) == 0.0);
+            BOOST_TEST(close(h(x, y), 1 / b, 1e-15));
+            BOOST_TEST(close(h(y, x), 1 / b, 1e-15));
+            BOOST_TEST(h(y, y) == 0.0);  // −x/y² at x = 0
+            const auto hv = ctgrad::hvp(f, along(x = 1.0), x = 0.0, y = b);
+            BOOST_TEST(close(hv[y], 1 / b, 1e-15));
+            BOOST_TEST(hv[x] == 0.0);
+            // against central differences of the gradient (through x = 0)
+            const double hb = fd_step(b);
+            const double fxy = central_difference(
+                [&](double p) { return ctgrad::gradient(f, x = 0.0, y = p)[x]; }, b, hb);
+            const double fyx = central_difference(
+                [&](double p) { return ctgrad::gradient(f, x = p, y = b)[y]; }, 0.0, fd_step(0.0));
+            BOOST_TEST(fd_agrees(h(x, y), fxy, g[x], hb, 1e-5));
+            BOOST_TEST(fd_agrees(h(y, x), fyx, 1.0, fd_step(0.0), 1e-5));
+        }
+    }
+    // a constant first argument (a target of 0) at y = 0: everything 0, no NaN
+    const auto c = ctgrad::xlogy(0.0, y) + y;
+    const auto hc = ctgrad::hessian(c, y = 0.0);
+    BOOST_TEST(hc.value == 0.0);
+    BOOST_TEST(hc.gradient[y] == 1.0);
+    BOOST_TEST(hc(y, y) == 0.0);
+    BOOST_TEST(ctgrad::jvp(c, along(y = 1.0), y = 0.0).tangent == 1.0);
+}
+
+// the same in constant evaluation (both compilers: ctgrad's constexpr log)
+static_assert(ctgrad::hessian(ctgrad::xlogy(x, y), x = 0.0, y = 2.0)(x, y) == 0.5);
+static_assert(ctgrad::jvp(ctgrad::xlogy(x, y), along(x = 1.0), x = 0.0, y = 1.0).tangent == 0.0);
+static_assert(ctgrad::hvp(ctgrad::xlogy(x, y), along(x = 1.0), x = 0.0, y = 4.0)[y] == 0.25);

@@ -65,10 +65,25 @@ struct log1p_op {
 /// a·log b, with the value 0 wherever a = 0 (also at b = 0, where the product would be 0·(−inf)
 /// = NaN): the terms of cross-entropies, y·log p, that vanish for a zero target whatever p is.
 /// d/da = log b; d/db = a/b, also 0 where a = 0.
+///
+/// On dual numbers (jvp, hvp, hessian) the value is 0 where a = 0 but the tangents are not: a
+/// moves, so xlogy moves by a'·log b (and the partial a/b by a'/b); a tangent of a that is zero
+/// (a constant target) stays zero also at b = 0, where log b = −inf.
 struct xlogy_op {
     static constexpr std::string_view name = "xlogy";
     static constexpr auto value(auto a, auto b) {
+        if constexpr (math::is_dual_v<decltype(a)> && math::is_dual_v<decltype(b)>) {
+            if (a == decltype(a)(0)) return at_zero(a, math::log(b.v));
+        }
         return a == decltype(a)(0) ? decltype(a)(0) : a * math::log(b);
+    }
+    /// A dual whose value is 0 and whose tangents are a's scaled by k (0 where a's is 0).
+    template <class D, class S>
+    static constexpr D at_zero(const D& a, S k) {
+        D r(0);
+        math::detail::unrolled<D::size>(
+            [&](auto i) { r.t[i] = a.t[i] == S(0) ? S(0) : a.t[i] * k; });
+        return r;
     }
     template <std::floating_point T>
     [[gnu::always_inline]] static constexpr T loop_value(T a, T b) {
@@ -80,6 +95,9 @@ struct xlogy_op {
         return math::vec::log(b);
     }
     static constexpr auto partial(arg_t<1>, auto a, auto b, auto) {
+        if constexpr (math::is_dual_v<decltype(a)> && math::is_dual_v<decltype(b)>) {
+            if (a == decltype(a)(0)) return at_zero(a, detail::divide(decltype(b.v)(1), b.v));
+        }
         return a == decltype(a)(0) ? decltype(a)(0) : detail::divide(a, b);
     }
     static constexpr auto derivative(arg_t<0>, const auto&, const auto&, const auto& b) {
