@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(convs) {
     conv_case<1, 0, 1, 1, 1, 1, 1, 1>();    // 1x1 everything
     conv_case<1, 3, 1, 3, 2, 3, 2, 5>();    // kernel larger than the image, padded
     conv_case<2, 1, 3, 5, 9, 11, 7, 3>();   // prime channels
-    conv_case<1, 1, 2, 17, 5, 7, 19, 3>();  // many channels
+    conv_case<1, 1, 1, 13, 5, 7, 11, 3>();  // many channels (primes)
 }
 BOOST_AUTO_TEST_CASE(pools) {
     constexpr auto X = ctgrad::var<"X", tensor<double, 2, 3, 9, 11>>;
