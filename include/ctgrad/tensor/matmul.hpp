@@ -309,30 +309,46 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
             for (std::size_t v = 0; v < NV; ++v) acc[i][v] += bk[v] * ai;
         }
     }
+    // whole vectors but the last of each row; that one whole when nc = NV·W, else its first
+    // nc - (NV - 1)·W lanes through a tile on the stack (one loop for all MR rows)
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < MR; ++i) {
-        T* ci = c + i * ldc;
 #pragma GCC unroll 8
-        for (std::size_t v = 0; v < NV; ++v) {
+        for (std::size_t v = 0; v + 1 < NV; ++v) {
             vec<T, W> r = acc[i][v] * alpha;
-            if ((v + 1) * W <= nc) {
-                if (load_c) {
-                    vec<T, W> old;
-                    load<W>(old, ci + v * W);
-                    r += old;
-                }
-                store<W>(ci + v * W, r);
-            } else {
-                T part[W];
-                store<W>(part, r);
-                for (std::size_t l = 0; l < W && v * W + l < nc; ++l) {
-                    if (load_c) {
-                        ci[v * W + l] += part[l];
-                    } else {
-                        ci[v * W + l] = part[l];
-                    }
-                }
+            if (load_c) {
+                vec<T, W> old;
+                load<W>(old, c + i * ldc + v * W);
+                r += old;
             }
+            store<W>(c + i * ldc + v * W, r);
+        }
+    }
+    constexpr std::size_t last = (NV - 1) * W;
+    if (nc == NV * W) {
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < MR; ++i) {
+            vec<T, W> r = acc[i][NV - 1] * alpha;
+            if (load_c) {
+                vec<T, W> old;
+                load<W>(old, c + i * ldc + last);
+                r += old;
+            }
+            store<W>(c + i * ldc + last, r);
+        }
+    } else {
+        T part[MR][W];
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < MR; ++i) store<W>(part[i], acc[i][NV - 1] * alpha);
+        const std::size_t tail = nc - last;
+        for (std::size_t i = 0; i < MR; ++i) {
+            T* ci = c + i * ldc + last;
+            // fewer than W numbers: a plain loop (vectorised, it is masked code many times its
+            // size for the compiler to build, once per micro-kernel and instruction set)
+#if defined(__clang__)
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+#endif
+            for (std::size_t l = 0; l < tail; ++l) ci[l] = load_c ? ci[l] + part[i][l] : part[i][l];
         }
     }
 }
@@ -725,94 +741,107 @@ CTGRAD_KERNELS_ENTRY(isa::avx512, __attribute__((noinline, target("avx512f,avx2,
 #endif
 #undef CTGRAD_KERNELS_ENTRY
 
-/// Runs the micro-kernel over all M rows of one column panel of NV vectors (nc columns of C):
-/// full blocks of block_rows rows, then one block of the M % block_rows rows left (load_c: add
-/// to C).
-template <class T, isa I, class ALay, std::size_t M, std::size_t NV>
-inline void panel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T* c,
-                       std::size_t ldc, std::size_t nc, T alpha, bool load_c) {
-    constexpr std::size_t MR = block_rows<I>;
-    for (std::size_t i0 = 0; i0 + MR <= M; i0 += MR) {
-        entry<I>::template micro_kernel<T, MR, NV>(kc, a + i0 * ALay::row, ALay::row, ALay::k, b,
-                                                   ldb, c + i0 * ldc, ldc, nc, alpha, load_c);
-    }
-    if constexpr (M % MR != 0) {
-        constexpr std::size_t i0 = M - M % MR;
-        entry<I>::template micro_kernel<T, M % MR, NV>(kc, a + i0 * ALay::row, ALay::row, ALay::k,
-                                                       b, ldb, c + i0 * ldc, ldc, nc, alpha,
-                                                       load_c);
-    }
-}
-
-/// The columns of C in panels of NR = NV·W: the full panels, then the N % NR columns left in a
-/// panel of as few vectors as hold them. The sum over k in blocks of at most kc_max rows, so a
-/// copied kc×NR panel of B is at most panel_bytes; the blocks are nearly equal (kc_big rows, the
-/// last ones kc_big - 1).
-template <class T, isa I, std::size_t K, std::size_t N>
-struct blocking {
-    static constexpr std::size_t W = lanes_on<T, I>;
-    static constexpr std::size_t NV = block_vectors<I>;
-    static constexpr std::size_t NR = NV * W;
-    static constexpr std::size_t full_panels = N / NR;
-    static constexpr std::size_t rest = N % NR;
-    static constexpr std::size_t rest_nv = (rest + W - 1) / W;
-    static constexpr std::size_t kc_max = panel_bytes / (NR * sizeof(T)) > 0
-                                              ? panel_bytes / (NR * sizeof(T))
-                                              : 1;
-    static constexpr std::size_t k_blocks = (K + kc_max - 1) / kc_max;
-    static constexpr std::size_t kc_big = (K + k_blocks - 1) / k_blocks;
-    static constexpr std::size_t n_big = K - (kc_big - 1) * k_blocks;  // blocks of kc_big rows
+/// The sizes of one product as run-time values: C [m, n] (+)= α·A·op(B) summed over k, A(i, k) at
+/// a[i·ra + k·ka].
+struct product_dims {
+    std::size_t m, k, n, ra, ka;
 };
 
-/// C (+)= α·A·op(B) over k0 <= k < k0 + kc, for A at ALay and op(B)(k, j) = b[k·N + j]
-/// (TransB false: full panels are read in place) or b[j·K + k] (TransB true: every panel is
-/// copied, transposed). load_c: add to C (otherwise assign; a run-time flag, so the first k
-/// block and the others are one compiled loop).
-template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB>
-inline void k_block(const T* a, const T* b, T* c, T alpha, std::size_t k0, std::size_t kc, T* panel,
-                    bool load_c) {
-    using bl = blocking<T, I, K, N>;
-    using e = entry<I>;
-    constexpr std::size_t NR = bl::NR;
-    const T* ak = a + k0 * ALay::k;
-    for (std::size_t j0 = 0; j0 < bl::full_panels * NR; j0 += NR) {
-        if constexpr (TransB) {
-            e::template copy_panel<T, true>(b + j0 * K + k0, K, kc, NR, NR, panel, NR);
-            panel_rows<T, I, ALay, M, bl::NV>(kc, ak, panel, NR, c + j0, N, NR, alpha, load_c);
-        } else {
-            panel_rows<T, I, ALay, M, bl::NV>(kc, ak, b + k0 * N + j0, N, c + j0, N, NR, alpha,
-                                              load_c);
-        }
-    }
-    if constexpr (bl::rest != 0) {
-        constexpr std::size_t j0 = bl::full_panels * NR;
-        if constexpr (TransB) {
-            e::template copy_panel<T, true>(b + j0 * K + k0, K, kc, bl::rest, bl::rest_nv * bl::W,
-                                            panel, NR);
-        } else {
-            e::template copy_panel<T, false>(b + k0 * N + j0, N, kc, bl::rest, bl::rest_nv * bl::W,
-                                             panel, NR);
-        }
-        panel_rows<T, I, ALay, M, bl::rest_nv>(kc, ak, panel, NR, c + j0, N, bl::rest, alpha,
-                                               load_c);
+/// The micro-kernels of one product, chosen from its compile-time sizes: blocks of block_rows
+/// rows (`full`, `cols_left`) and of the M % block_rows rows left (`rows_left`, `both_left`),
+/// over panels of block_vectors vectors (`full`, `rows_left`) and of the N % NR columns left in
+/// as few vectors as hold them (`cols_left`, `both_left`); null where the product has no such
+/// block. A table of addresses, so that the k-block loop nest (`blocked`) is one compiled
+/// function per instruction set and layout of B, whatever the product's sizes, while every
+/// micro-kernel keeps its register block a compile-time shape.
+template <class T>
+struct micro_set {
+    using fn = void (*)(std::size_t, const T*, std::size_t, std::size_t, const T*, std::size_t, T*,
+                        std::size_t, std::size_t, T, bool);
+    fn full, rows_left, cols_left, both_left;
+};
+
+/// &entry<I>::micro_kernel<T, MR, NV>, or null for an empty block.
+template <class T, isa I, std::size_t MR, std::size_t NV>
+constexpr typename micro_set<T>::fn micro_kernel_for() {
+    if constexpr (MR == 0 || NV == 0) {
+        return nullptr;
+    } else {
+        return &entry<I>::template micro_kernel<T, MR, NV>;
     }
 }
 
-/// C (+)= α·A·op(B) with the kernels of I in k blocks, the first one assigning C unless acc, the
-/// others adding. Not inlined, and acc a run-time flag: one compiled loop nest per product shape
-/// and instruction set serves both modes (a network's weight gradients are assigned by its
-/// gradient program and accumulated by its SGD step).
-template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB>
-CTGRAD_KERNELS_NOINLINE void blocked(const T* __restrict a, const T* __restrict b, T* __restrict c,
+/// The micro-kernels of the products with M rows and N columns on I.
+template <class T, isa I, std::size_t M, std::size_t N>
+inline constexpr micro_set<T> micro_set_for = [] {
+    constexpr std::size_t MR = block_rows<I>, NV = block_vectors<I>, W = lanes_on<T, I>;
+    constexpr std::size_t rest_nv = (N % (NV * W) + W - 1) / W;
+    return micro_set<T>{micro_kernel_for<T, I, M >= MR ? MR : 0, N >= NV * W ? NV : 0>(),
+                        micro_kernel_for<T, I, M % MR, N >= NV * W ? NV : 0>(),
+                        micro_kernel_for<T, I, M >= MR ? MR : 0, rest_nv>(),
+                        micro_kernel_for<T, I, M % MR, rest_nv>()};
+}();
+
+/// C (+)= α·A·op(B) with the kernels of I, for op(B)(k, j) = b[k·n + j] (TransB false: full
+/// panels are read in place) or b[j·k + k'] (TransB true: every panel is copied, transposed):
+/// the columns of C in panels of NR = NV·W (the full panels, then the n % NR columns left in a
+/// zero-padded panel of as few vectors as hold them), the rows in blocks of MR (then the m % MR
+/// rows left), the sum over k in nearly equal blocks of at most kc_max rows, so that a copied
+/// kc × NR panel of B is at most panel_bytes. The first k block assigns C unless acc, the others
+/// add. Not inlined, sizes and acc run-time values: one compiled loop nest per instruction set
+/// and layout of B serves every product (its micro-kernels, ks, are compiled per register block).
+template <class T, isa I, bool TransB>
+CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& ks,
+                                     const T* __restrict a, const T* __restrict b, T* __restrict c,
                                      T alpha, bool acc) {
-    using bl = blocking<T, I, K, N>;
-    constexpr bool copies = TransB || bl::rest != 0;
-    alignas(64) T panel[copies ? bl::kc_big * bl::NR : 1];
-    k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, 0, bl::kc_big, panel, acc);
-    std::size_t k0 = bl::kc_big;
-    for (std::size_t blk = 1; blk < bl::k_blocks; ++blk) {
-        const std::size_t kc = blk < bl::n_big ? bl::kc_big : bl::kc_big - 1;
-        k_block<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, k0, kc, panel, true);
+    constexpr std::size_t W = lanes_on<T, I>;
+    constexpr std::size_t MR = block_rows<I>;
+    constexpr std::size_t NR = block_vectors<I> * W;
+    constexpr std::size_t kc_max = panel_bytes / (NR * sizeof(T)) > 0
+                                       ? panel_bytes / (NR * sizeof(T))
+                                       : 1;
+    const std::size_t M = d.m, K = d.k, N = d.n, ra = d.ra, ka = d.ka;
+    const std::size_t full_cols = N - N % NR, rest = N % NR, rest_pad = (rest + W - 1) / W * W;
+    const std::size_t full_rows = M - M % MR;
+    const std::size_t k_blocks = (K + kc_max - 1) / kc_max;
+    const std::size_t kc_big = (K + k_blocks - 1) / k_blocks;
+    const std::size_t n_big = K - (kc_big - 1) * k_blocks;  // blocks of kc_big rows
+    alignas(64) T panel[kc_max * NR];
+    // all M rows of one column panel (nc columns of C from cj): full blocks, then the rows left
+    const auto rows = [&](typename micro_set<T>::fn whole, typename micro_set<T>::fn left,
+                          std::size_t kc, const T* ak, const T* bp, std::size_t ldb, T* cj,
+                          std::size_t nc, bool load_c) {
+        for (std::size_t i0 = 0; i0 < full_rows; i0 += MR) {
+            whole(kc, ak + i0 * ra, ra, ka, bp, ldb, cj + i0 * N, N, nc, alpha, load_c);
+        }
+        if (full_rows < M) {
+            left(kc, ak + full_rows * ra, ra, ka, bp, ldb, cj + full_rows * N, N, nc, alpha,
+                 load_c);
+        }
+    };
+    std::size_t k0 = 0;
+    for (std::size_t blk = 0; blk < k_blocks; ++blk) {
+        const std::size_t kc = blk < n_big ? kc_big : kc_big - 1;
+        const bool load_c = acc || blk > 0;
+        const T* ak = a + k0 * ka;
+        for (std::size_t j0 = 0; j0 < full_cols; j0 += NR) {
+            if constexpr (TransB) {
+                entry<I>::template copy_panel<T, true>(b + j0 * K + k0, K, kc, NR, NR, panel, NR);
+                rows(ks.full, ks.rows_left, kc, ak, panel, NR, c + j0, NR, load_c);
+            } else {
+                rows(ks.full, ks.rows_left, kc, ak, b + k0 * N + j0, N, c + j0, NR, load_c);
+            }
+        }
+        if (rest != 0) {
+            if constexpr (TransB) {
+                entry<I>::template copy_panel<T, true>(b + full_cols * K + k0, K, kc, rest,
+                                                       rest_pad, panel, NR);
+            } else {
+                entry<I>::template copy_panel<T, false>(b + k0 * N + full_cols, N, kc, rest,
+                                                        rest_pad, panel, NR);
+            }
+            rows(ks.cols_left, ks.both_left, kc, ak, panel, NR, c + full_cols, rest, load_c);
+        }
         k0 += kc;
     }
 }
@@ -827,7 +856,8 @@ inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, 
         // the row kernel reads B in place, in one pass, with no panel copy and no k blocks.
         entry<I>::template rows<T, M, K, N, Acc>(a, ALay::row, ALay::k, b, c, alpha);
     } else {
-        blocked<T, I, ALay, M, K, N, TransB>(a, b, c, alpha, Acc);
+        static constexpr product_dims dims{M, K, N, ALay::row, ALay::k};
+        blocked<T, I, TransB>(dims, micro_set_for<T, I, M, N>, a, b, c, alpha, Acc);
     }
 }
 
