@@ -2,11 +2,16 @@
 // against one program over the whole batch (float within 1e-6 of the largest entry of each
 // gradient; a double program bounds both), bit-identical for every thread count and from run
 // to run, every element handed to the update exactly once, no allocation per step, a summed
-// loss, and a shard that throws leaving the gradient and the parameters as they were.
+// loss, a shard that throws leaving the gradient and the parameters as they were, and the
+// shards and W's rows handed out own items first with work stealing (a stalled thread's parts
+// taken by the other, the same bits).
 #define BOOST_TEST_MODULE parallel_input_split
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -14,6 +19,7 @@
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -266,4 +272,113 @@ BOOST_AUTO_TEST_CASE(sgd_step_matches_the_one_program_step) {
             BOOST_TEST(std::memcmp(first.data(), all.data(), all.size() * sizeof(float)) == 0);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(claims_hand_out_each_item_once_own_items_first) {
+    // parallel::detail::claims: thread t of n first takes its own items [t·N/n, (t+1)·N/n) in
+    // order, then those others left, and every item goes to exactly one thread, also when the
+    // threads race for them
+    const auto check = [](auto c, std::size_t n) {
+        constexpr std::size_t N = decltype(c)::value;
+        par::detail::claims<N> cl;
+        for (int round = 0; round < 2; ++round) {  // reset makes every item available again
+            cl.reset();
+            std::vector<int> taken(N, 0);
+            for (std::size_t t = 0; t < n; ++t) {
+                const std::size_t own = t * N / n, own_end = (t + 1) * N / n;
+                for (std::size_t i = own; i < own_end; ++i) {
+                    const std::size_t k = cl.next(t, n);
+                    BOOST_TEST(k == i);
+                    if (k < N) ++taken[k];
+                }
+            }
+            for (std::size_t k; (k = cl.next(n - 1, n)) < N;) ++taken[k];
+            BOOST_TEST(std::count(taken.begin(), taken.end(), 1) == std::ptrdiff_t(N));
+            // stealing: thread 0 alone, after the others took nothing, takes the others' items
+            // from the end of the next thread's range
+            cl.reset();
+            std::vector<std::size_t> order;
+            for (std::size_t k; (k = cl.next(0, n)) < N;) order.push_back(k);
+            BOOST_TEST(order.size() == N);
+            if (n >= 2 && 2 * N / n > N / n) {
+                BOOST_TEST(order[N / n] == 2 * N / n - 1);  // thread 1's last item first
+            }
+        }
+        // racing threads
+        for (int round = 0; round < 20; ++round) {
+            cl.reset();
+            std::vector<std::atomic<int>> count(N);
+            {
+                std::vector<std::jthread> threads;
+                for (std::size_t t = 0; t < n; ++t) {
+                    threads.emplace_back([&, t] {
+                        for (std::size_t k; (k = cl.next(t, n)) < N;) ++count[k];
+                    });
+                }
+            }
+            for (auto& k : count) BOOST_TEST(k.load() == 1);
+        }
+    };
+    for (std::size_t n : {1u, 2u, 3u, 4u, 7u}) {
+        check(std::integral_constant<std::size_t, 1>{}, n);
+        check(std::integral_constant<std::size_t, 2>{}, n);
+        check(std::integral_constant<std::size_t, 5>{}, n);
+        check(std::integral_constant<std::size_t, 8>{}, n);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_thread_leaves_its_weight_rows_to_the_others) {
+    // 160 input rows in 4 parts of W's rows (two per shard, 40 rows each): thread 1 owns parts
+    // 2 and 3; when it stalls after its first part, thread 0 takes part 3 (work stealing), and
+    // the gradient is the same bits as when every thread takes its own parts
+    constexpr std::size_t b = 64, i = 160, h = 24;
+    constexpr auto X = var<"X", tensor<float, b / 2, i>>;
+    constexpr auto Z = var<"Z", tensor<float, b / 2, h>>;
+    constexpr auto W = var<"W", tensor<float, i, h>>;
+    constexpr auto c = var<"c", tensor<float, h>>;
+    constexpr auto Xw = var<"X", tensor<float, b, i>>;
+    auto x = std::make_unique<tensor<float, b, i>>();
+    tensor<float, i, h> w{};
+    tensor<float, h> cv{};
+    std::mt19937 gen(11);
+    for (auto& v : *x) v = float(double(gen()) * 0x1p-31 - 1.0);
+    for (auto& v : w) v = float(0.1 * (double(gen()) * 0x1p-31 - 1.0));
+    for (auto& v : cv) v = float(0.1 * (double(gen()) * 0x1p-31 - 1.0));
+    ctgrad::program whole(ctgrad::sum(ctgrad::square(ctgrad::tanh(ctgrad::matmul(Xw, W) + c))),
+                          ctgrad::wrt(W, c));
+    const auto g1 = whole.gradient(Xw = *x, W = w, c = cv);
+
+    par::thread_pool pool(2);
+    auto dp = par::make_input_split<2>(pool, par::input_layer(X, W, Z),
+                                       ctgrad::sum(ctgrad::square(ctgrad::tanh(Z + c))),
+                                       ctgrad::wrt(c), par::reduction::sum);
+    static_assert(decltype(dp)::parts == 4);
+    const auto plain = [](auto, std::size_t, std::size_t) {};
+    const auto& g = dp.gradient_then(plain, par::rows(X, *x), W = w, c = cv);
+    BOOST_TEST(relative_difference(g[W], g1[W]) <= 1e-6);
+    BOOST_TEST(relative_difference(g[c], g1[c]) <= 1e-6);
+    const std::vector<float> first(g.data(), g.data() + g.size());
+
+    const auto caller = std::this_thread::get_id();
+    bool stole = false;
+    for (int attempt = 0; attempt < 5 && !stole; ++attempt) {
+        std::array<std::atomic<int>, 4> by_caller{}, by_worker{};
+        std::atomic<bool> stalled{false};
+        const auto slow = [&](auto v, std::size_t first_element, std::size_t) {
+            if constexpr (std::is_same_v<decltype(v), std::remove_const_t<decltype(W)>>) {
+                const std::size_t part = first_element / (i / 4 * h);
+                (std::this_thread::get_id() == caller ? by_caller : by_worker)[part] = 1;
+                if (std::this_thread::get_id() != caller && !stalled.exchange(true)) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                }
+            }
+        };
+        const auto& s = dp.gradient_then(slow, par::rows(X, *x), W = w, c = cv);
+        BOOST_TEST(std::memcmp(first.data(), s.data(), first.size() * sizeof(float)) == 0);
+        for (std::size_t p = 0; p < 4; ++p) BOOST_TEST(by_caller[p] + by_worker[p] == 1);
+        // the worker stalled in its first part: the caller did the three others
+        stole = by_worker[0] + by_worker[1] + by_worker[2] + by_worker[3] == 1 &&
+                by_caller[0] == 1 && by_caller[1] == 1;
+    }
+    BOOST_TEST(stole);
 }

@@ -88,6 +88,47 @@ constexpr auto find_data(const A&... a) {
     return found;
 }
 
+/// Items 0..N−1 handed out to the n threads of a job: thread t owns the items [t·N/n,
+/// (t+1)·N/n) and takes them in order, then the items other threads have not taken yet, from
+/// the end of the next thread's range on (work stealing). Each item is taken once (an atomic
+/// exchange per item); when the threads keep pace each takes only its own, the same items on
+/// every call, so the data of an item (W's rows, a shard's X and dZ) stays in that thread's
+/// cache from call to call; a slower or late thread leaves items to the others.
+template <std::size_t N>
+class claims {
+public:
+    claims() noexcept = default;
+    claims(claims&&) noexcept {}
+    claims& operator=(claims&&) noexcept { return *this; }
+
+    /// Before a job (published to the threads by the pool's start of the job).
+    void reset() noexcept {
+        for (auto& c : taken_) c.store(false, std::memory_order_relaxed);
+    }
+
+    /// The next item thread t of n takes, or N when none is left.
+    std::size_t next(std::size_t t, std::size_t n) noexcept {
+        for (std::size_t i = t * N / n, e = (t + 1) * N / n; i < e; ++i) {
+            if (take(i)) return i;
+        }
+        for (std::size_t o = 1; o < n; ++o) {
+            const std::size_t u = (t + o) % n;
+            for (std::size_t i = (u + 1) * N / n; i > u * N / n; --i) {
+                if (take(i - 1)) return i - 1;
+            }
+        }
+        return N;
+    }
+
+private:
+    bool take(std::size_t i) noexcept {
+        return !taken_[i].load(std::memory_order_relaxed) &&
+               !taken_[i].exchange(true, std::memory_order_relaxed);
+    }
+
+    std::array<std::atomic<bool>, N> taken_{};
+};
+
 }  // namespace detail
 
 template <std::size_t Shards, class Layer, class E, class Wrt>
@@ -95,10 +136,12 @@ class input_split;
 
 /// Data-parallel gradients of a network whose input layer is Layer (input_layer(X, W, Z)) and
 /// whose rest is the head E, a loss of Z and the other variables (the shard's rows of X·W in Z):
-/// per step, the threads take the shards in turn (an atomic counter: a thread that starts late
-/// or runs on a busier core takes fewer), and for shard k compute Z_k = X_k·W and the head's
-/// gradient, dZ_k included; after a barrier, they take the parts of W's rows in turn (`parts`,
-/// fixed at compile time) and compute each part's rows of dW, Σ_k X_kᵀ·dZ_k in shard order,
+/// per step, the threads take the shards (each its own first, then those another thread has
+/// not started: detail::claims, so a thread that starts late or runs on a busier core takes
+/// fewer), and for shard k compute Z_k = X_k·W and the head's gradient, dZ_k included; after a
+/// barrier, they take the parts of W's rows the same way (`parts`, fixed at compile time; a
+/// thread keeps the same rows of W from step to step when the threads keep pace) and compute
+/// each part's rows of dW, Σ_k X_kᵀ·dZ_k in shard order,
 /// and thread t a slice of the other gradients (summed in shard order), and hand each to the
 /// update as data_parallel::gradient_then does. The result does not depend on the thread count, bit for
 /// bit; it equals the one-program gradient up to the order of the sums.
@@ -269,14 +312,13 @@ private:
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
         w_ = w;
         failed_.store(false, std::memory_order_relaxed);
-        next_shard_.store(0, std::memory_order_relaxed);  // published by pool::run
-        next_part_.store(0, std::memory_order_relaxed);
+        shard_claims_.reset();  // published by pool::run
+        part_claims_.reset();
         auto job = [&](std::size_t t, std::size_t n) {
             detail::shard_job(
                 *pool_, failed_,
                 [&] {
-                    for (std::size_t k;
-                         (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
+                    for (std::size_t k; (k = shard_claims_.next(t, n)) < Shards;) {
                         prepare(k);
                         T* zk = z_.data() + k * rows * out;
                         kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
@@ -297,7 +339,7 @@ private:
                     }
                 },
                 [&] {
-                    weight_rows(x, update);
+                    weight_rows(x, t, n, update);
                     detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
                 });
         };
@@ -306,11 +348,12 @@ private:
         return grad_;
     }
 
-    /// The parts of dW's rows this thread takes, in turn with the others: dW[r0:r1, :] =
-    /// scale·Σ_k X_k[:, r0:r1]ᵀ·dZ_k (shard order), each then handed to f in chunks.
+    /// The parts of dW's rows thread t of n takes (its own first, then others' left over):
+    /// dW[r0:r1, :] = scale·Σ_k X_k[:, r0:r1]ᵀ·dZ_k (shard order), each then handed to f in
+    /// chunks.
     template <class F>
-    void weight_rows(const scalar_type* x, F& f) {
-        for (std::size_t p; (p = next_part_.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+    void weight_rows(const scalar_type* x, std::size_t t, std::size_t n, F& f) {
+        for (std::size_t p; (p = part_claims_.next(t, n)) < parts;) {
             [&]<std::size_t... P>(std::index_sequence<P...>) {
                 static_cast<void>(((p == P ? (weight_part<P>(x, f), true) : false) || ...));
             }
@@ -355,13 +398,9 @@ private:
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
-    /// The next shard, and the next part of W's rows, that a thread takes (reset per call).
-    struct counter : std::atomic<std::size_t> {
-        counter() noexcept : std::atomic<std::size_t>(0) {}
-        counter(counter&&) noexcept : std::atomic<std::size_t>(0) {}
-        counter& operator=(counter&&) noexcept { return *this; }
-    };
-    counter next_shard_, next_part_;
+    /// Which shards, and which parts of W's rows, the threads have taken (reset per call).
+    detail::claims<Shards> shard_claims_;
+    detail::claims<parts> part_claims_;
     const scalar_type* w_ = nullptr;  // W's data in the running call
     bool fused_ = false;              // the running call is an sgd_step (W updated in place)
     scalar_type fused_lr_{};
