@@ -328,9 +328,10 @@ BOOST_AUTO_TEST_CASE(claims_hand_out_each_item_once_own_items_first) {
 }
 
 BOOST_AUTO_TEST_CASE(a_slow_thread_leaves_its_weight_rows_to_the_others) {
-    // 160 input rows in 4 parts of W's rows (two per shard, 40 rows each): thread 1 owns parts
-    // 2 and 3; when it stalls after its first part, thread 0 takes part 3 (work stealing), and
-    // the gradient is the same bits as when every thread takes its own parts
+    // 160 input rows in 4 parts of W's rows (two per shard, 40 rows each): thread 0 owns parts
+    // 0 and 1; when it stalls after its first part (in the update, called by the thread that
+    // computed the part's last term), thread 1 computes its other part (work stealing), and
+    // the gradient is the same bits as when every thread takes its own
     constexpr std::size_t b = 64, i = 160, h = 24;
     constexpr auto X = var<"X", tensor<float, b / 2, i>>;
     constexpr auto Z = var<"Z", tensor<float, b / 2, h>>;
@@ -364,21 +365,62 @@ BOOST_AUTO_TEST_CASE(a_slow_thread_leaves_its_weight_rows_to_the_others) {
     for (int attempt = 0; attempt < 5 && !stole; ++attempt) {
         std::array<std::atomic<int>, 4> by_caller{}, by_worker{};
         std::atomic<bool> stalled{false};
+        // the caller (thread 0, owner of parts 0 and 1) stalls 200 ms in the update of the
+        // first part it finishes: the worker, spinning for terms, takes every other one
         const auto slow = [&](auto v, std::size_t first_element, std::size_t) {
             if constexpr (std::is_same_v<decltype(v), std::remove_const_t<decltype(W)>>) {
                 const std::size_t part = first_element / (i / 4 * h);
-                (std::this_thread::get_id() == caller ? by_caller : by_worker)[part] = 1;
-                if (std::this_thread::get_id() != caller && !stalled.exchange(true)) {
+                const bool on_caller = std::this_thread::get_id() == caller;
+                (on_caller ? by_caller : by_worker)[part] = 1;
+                if (on_caller && !stalled.exchange(true)) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(200));
                 }
             }
         };
         const auto& s = dp.gradient_then(slow, par::rows(X, *x), W = w, c = cv);
         BOOST_TEST(std::memcmp(first.data(), s.data(), first.size() * sizeof(float)) == 0);
-        for (std::size_t p = 0; p < 4; ++p) BOOST_TEST(by_caller[p] + by_worker[p] == 1);
-        // the worker stalled in its first part: the caller did the three others
-        stole = by_worker[0] + by_worker[1] + by_worker[2] + by_worker[3] == 1 &&
-                by_caller[0] == 1 && by_caller[1] == 1;
+        int caller_parts = 0, worker_parts = 0;
+        for (std::size_t p = 0; p < 4; ++p) {
+            BOOST_TEST(by_caller[p] + by_worker[p] == 1);
+            caller_parts += by_caller[p];
+            worker_parts += by_worker[p];
+        }
+        // the worker did three parts: one of them is the caller's own (0 or 1)
+        stole = caller_parts == 1 && worker_parts == 3;
     }
     BOOST_TEST(stole);
+}
+
+BOOST_AUTO_TEST_CASE(an_sgd_step_whose_shard_throws_changes_no_parameter) {
+    // sgd_step adds W's update into W by the last shard's terms, which wait for every head:
+    // a shard whose rows cannot be read (prepare throws) leaves every parameter as it was,
+    // on one thread and on two
+    using n = net<float, batch / 2>;
+    for (std::size_t threads : {1u, 2u}) {
+        problem<float> p(8);
+        par::thread_pool pool(threads);
+        auto dp = make_split<2, float>(pool);
+        const auto step = [&](auto&& prepare) {
+            return dp.sgd_step_with(prepare, 0.5f, par::rows(n::X, *p.x), par::rows(n::Y, *p.y),
+                                    n::W1 = std::ref(p.w1), n::b1 = std::ref(p.b1),
+                                    n::W2 = std::ref(p.w2), n::b2 = std::ref(p.b2));
+        };
+        const auto w0 = p.w1;
+        step([](std::size_t) {});
+        BOOST_TEST(relative_difference(p.w1, w0) > 0.0);  // a step changes W
+        const auto w1 = p.w1;
+        const auto b1 = p.b1;
+        const auto w2 = p.w2;
+        const auto b2 = p.b2;
+        for (std::size_t bad : {0u, 1u}) {
+            BOOST_CHECK_THROW(step([&](std::size_t k) {
+                                  if (k == bad) throw std::runtime_error("shard cannot read its rows");
+                              }),
+                              std::runtime_error);
+            BOOST_TEST(std::memcmp(w1.data(), p.w1.data(), w1.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(b1.data(), p.b1.data(), b1.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(w2.data(), p.w2.data(), w2.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(b2.data(), p.b2.data(), b2.size() * sizeof(float)) == 0);
+        }
+    }
 }
