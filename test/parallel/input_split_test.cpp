@@ -2,11 +2,16 @@
 // against one program over the whole batch (float within 1e-6 of the largest entry of each
 // gradient; a double program bounds both), bit-identical for every thread count and from run
 // to run, every element handed to the update exactly once, no allocation per step, a summed
-// loss, and a shard that throws leaving the gradient and the parameters as they were.
+// loss, a shard that throws leaving the gradient and the parameters as they were, and the
+// shards and W's rows handed out own items first with work stealing (a stalled thread's parts
+// taken by the other, the same bits).
 #define BOOST_TEST_MODULE parallel_input_split
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -14,6 +19,7 @@
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -264,6 +270,157 @@ BOOST_AUTO_TEST_CASE(sgd_step_matches_the_one_program_step) {
             first = all;
         } else {
             BOOST_TEST(std::memcmp(first.data(), all.data(), all.size() * sizeof(float)) == 0);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(claims_hand_out_each_item_once_own_items_first) {
+    // parallel::detail::claims: thread t of n first takes its own items [t·N/n, (t+1)·N/n) in
+    // order, then those others left, and every item goes to exactly one thread, also when the
+    // threads race for them
+    const auto check = [](auto c, std::size_t n) {
+        constexpr std::size_t N = decltype(c)::value;
+        par::detail::claims<N> cl;
+        for (int round = 0; round < 2; ++round) {  // reset makes every item available again
+            cl.reset();
+            std::vector<int> taken(N, 0);
+            for (std::size_t t = 0; t < n; ++t) {
+                const std::size_t own = t * N / n, own_end = (t + 1) * N / n;
+                for (std::size_t i = own; i < own_end; ++i) {
+                    const std::size_t k = cl.next(t, n);
+                    BOOST_TEST(k == i);
+                    if (k < N) ++taken[k];
+                }
+            }
+            for (std::size_t k; (k = cl.next(n - 1, n)) < N;) ++taken[k];
+            BOOST_TEST(std::count(taken.begin(), taken.end(), 1) == std::ptrdiff_t(N));
+            // stealing: thread 0 alone, after the others took nothing, takes the others' items
+            // from the end of the next thread's range
+            cl.reset();
+            std::vector<std::size_t> order;
+            for (std::size_t k; (k = cl.next(0, n)) < N;) order.push_back(k);
+            BOOST_TEST(order.size() == N);
+            if (n >= 2 && 2 * N / n > N / n) {
+                BOOST_TEST(order[N / n] == 2 * N / n - 1);  // thread 1's last item first
+            }
+        }
+        // racing threads
+        for (int round = 0; round < 20; ++round) {
+            cl.reset();
+            std::vector<std::atomic<int>> count(N);
+            {
+                std::vector<std::jthread> threads;
+                for (std::size_t t = 0; t < n; ++t) {
+                    threads.emplace_back([&, t] {
+                        for (std::size_t k; (k = cl.next(t, n)) < N;) ++count[k];
+                    });
+                }
+            }
+            for (auto& k : count) BOOST_TEST(k.load() == 1);
+        }
+    };
+    for (std::size_t n : {1u, 2u, 3u, 4u, 7u}) {
+        check(std::integral_constant<std::size_t, 1>{}, n);
+        check(std::integral_constant<std::size_t, 2>{}, n);
+        check(std::integral_constant<std::size_t, 5>{}, n);
+        check(std::integral_constant<std::size_t, 8>{}, n);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_thread_leaves_its_weight_rows_to_the_others) {
+    // 160 input rows in 4 parts of W's rows (two per shard, 40 rows each): thread 0 owns parts
+    // 0 and 1; when it stalls after its first part (in the update, called by the thread that
+    // computed the part's last term), thread 1 computes its other part (work stealing), and
+    // the gradient is the same bits as when every thread takes its own
+    constexpr std::size_t b = 64, i = 160, h = 24;
+    constexpr auto X = var<"X", tensor<float, b / 2, i>>;
+    constexpr auto Z = var<"Z", tensor<float, b / 2, h>>;
+    constexpr auto W = var<"W", tensor<float, i, h>>;
+    constexpr auto c = var<"c", tensor<float, h>>;
+    constexpr auto Xw = var<"X", tensor<float, b, i>>;
+    auto x = std::make_unique<tensor<float, b, i>>();
+    tensor<float, i, h> w{};
+    tensor<float, h> cv{};
+    std::mt19937 gen(11);
+    for (auto& v : *x) v = float(double(gen()) * 0x1p-31 - 1.0);
+    for (auto& v : w) v = float(0.1 * (double(gen()) * 0x1p-31 - 1.0));
+    for (auto& v : cv) v = float(0.1 * (double(gen()) * 0x1p-31 - 1.0));
+    ctgrad::program whole(ctgrad::sum(ctgrad::square(ctgrad::tanh(ctgrad::matmul(Xw, W) + c))),
+                          ctgrad::wrt(W, c));
+    const auto g1 = whole.gradient(Xw = *x, W = w, c = cv);
+
+    par::thread_pool pool(2);
+    auto dp = par::make_input_split<2>(pool, par::input_layer(X, W, Z),
+                                       ctgrad::sum(ctgrad::square(ctgrad::tanh(Z + c))),
+                                       ctgrad::wrt(c), par::reduction::sum);
+    static_assert(decltype(dp)::parts == 4);
+    const auto plain = [](auto, std::size_t, std::size_t) {};
+    const auto& g = dp.gradient_then(plain, par::rows(X, *x), W = w, c = cv);
+    BOOST_TEST(relative_difference(g[W], g1[W]) <= 1e-6);
+    BOOST_TEST(relative_difference(g[c], g1[c]) <= 1e-6);
+    const std::vector<float> first(g.data(), g.data() + g.size());
+
+    const auto caller = std::this_thread::get_id();
+    bool stole = false;
+    for (int attempt = 0; attempt < 5 && !stole; ++attempt) {
+        std::array<std::atomic<int>, 4> by_caller{}, by_worker{};
+        std::atomic<bool> stalled{false};
+        // the caller (thread 0, owner of parts 0 and 1) stalls 200 ms in the update of the
+        // first part it finishes: the worker, spinning for terms, takes every other one
+        const auto slow = [&](auto v, std::size_t first_element, std::size_t) {
+            if constexpr (std::is_same_v<decltype(v), std::remove_const_t<decltype(W)>>) {
+                const std::size_t part = first_element / (i / 4 * h);
+                const bool on_caller = std::this_thread::get_id() == caller;
+                (on_caller ? by_caller : by_worker)[part] = 1;
+                if (on_caller && !stalled.exchange(true)) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                }
+            }
+        };
+        const auto& s = dp.gradient_then(slow, par::rows(X, *x), W = w, c = cv);
+        BOOST_TEST(std::memcmp(first.data(), s.data(), first.size() * sizeof(float)) == 0);
+        int caller_parts = 0, worker_parts = 0;
+        for (std::size_t p = 0; p < 4; ++p) {
+            BOOST_TEST(by_caller[p] + by_worker[p] == 1);
+            caller_parts += by_caller[p];
+            worker_parts += by_worker[p];
+        }
+        // the worker did three parts: one of them is the caller's own (0 or 1)
+        stole = caller_parts == 1 && worker_parts == 3;
+    }
+    BOOST_TEST(stole);
+}
+
+BOOST_AUTO_TEST_CASE(an_sgd_step_whose_shard_throws_changes_no_parameter) {
+    // sgd_step adds W's update into W by the last shard's terms, which wait for every head:
+    // a shard whose rows cannot be read (prepare throws) leaves every parameter as it was,
+    // on one thread and on two
+    using n = net<float, batch / 2>;
+    for (std::size_t threads : {1u, 2u}) {
+        problem<float> p(8);
+        par::thread_pool pool(threads);
+        auto dp = make_split<2, float>(pool);
+        const auto step = [&](auto&& prepare) {
+            return dp.sgd_step_with(prepare, 0.5f, par::rows(n::X, *p.x), par::rows(n::Y, *p.y),
+                                    n::W1 = std::ref(p.w1), n::b1 = std::ref(p.b1),
+                                    n::W2 = std::ref(p.w2), n::b2 = std::ref(p.b2));
+        };
+        const auto w0 = p.w1;
+        step([](std::size_t) {});
+        BOOST_TEST(relative_difference(p.w1, w0) > 0.0);  // a step changes W
+        const auto w1 = p.w1;
+        const auto b1 = p.b1;
+        const auto w2 = p.w2;
+        const auto b2 = p.b2;
+        for (std::size_t bad : {0u, 1u}) {
+            BOOST_CHECK_THROW(step([&](std::size_t k) {
+                                  if (k == bad) throw std::runtime_error("shard cannot read its rows");
+                              }),
+                              std::runtime_error);
+            BOOST_TEST(std::memcmp(w1.data(), p.w1.data(), w1.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(b1.data(), p.b1.data(), b1.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(w2.data(), p.w2.data(), w2.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(b2.data(), p.b2.data(), b2.size() * sizeof(float)) == 0);
         }
     }
 }

@@ -88,6 +88,68 @@ constexpr auto find_data(const A&... a) {
     return found;
 }
 
+/// Items 0..N−1 handed out to the n threads of a job: thread t owns the items [t·N/n,
+/// (t+1)·N/n) and takes them in order, then the items other threads have not taken yet, from
+/// the end of the next thread's range on (work stealing). Each item is taken once (an atomic
+/// exchange per item); when the threads keep pace each takes only its own, the same items on
+/// every call, so the data of an item (W's rows, a shard's X and dZ) stays in that thread's
+/// cache from call to call; a slower or late thread leaves items to the others.
+template <std::size_t N>
+class claims {
+public:
+    claims() noexcept = default;
+    claims(claims&&) noexcept {}
+    claims& operator=(claims&&) noexcept { return *this; }
+
+    /// Before a job (published to the threads by the pool's start of the job).
+    void reset() noexcept {
+        for (auto& c : taken_) c.store(false, std::memory_order_relaxed);
+    }
+
+    /// The next item thread t of n takes, or N when none is left.
+    std::size_t next(std::size_t t, std::size_t n) noexcept {
+        for (std::size_t i = t * N / n, e = (t + 1) * N / n; i < e; ++i) {
+            if (take(i)) return i;
+        }
+        for (std::size_t o = 1; o < n; ++o) {
+            const std::size_t u = (t + o) % n;
+            for (std::size_t i = (u + 1) * N / n; i > u * N / n; --i) {
+                if (take(i - 1)) return i - 1;
+            }
+        }
+        return N;
+    }
+
+    /// Whether a thread has taken item i.
+    bool taken(std::size_t i) const noexcept { return taken_[i].load(std::memory_order_relaxed); }
+
+    /// Takes item i if no thread has: whether this call took it.
+    bool take(std::size_t i) noexcept {
+        return !taken_[i].load(std::memory_order_relaxed) &&
+               !taken_[i].exchange(true, std::memory_order_relaxed);
+    }
+
+private:
+    std::array<std::atomic<bool>, N> taken_{};
+};
+
+/// N flags set once per job (release) and read by other threads (acquire).
+template <std::size_t N>
+class flags {
+public:
+    flags() noexcept = default;
+    flags(flags&&) noexcept {}
+    flags& operator=(flags&&) noexcept { return *this; }
+    void reset() noexcept {
+        for (auto& f : set_) f.store(false, std::memory_order_relaxed);
+    }
+    void set(std::size_t i) noexcept { set_[i].store(true, std::memory_order_release); }
+    bool is_set(std::size_t i) const noexcept { return set_[i].load(std::memory_order_acquire); }
+
+private:
+    std::array<std::atomic<bool>, N> set_{};
+};
+
 }  // namespace detail
 
 template <std::size_t Shards, class Layer, class E, class Wrt>
@@ -95,12 +157,16 @@ class input_split;
 
 /// Data-parallel gradients of a network whose input layer is Layer (input_layer(X, W, Z)) and
 /// whose rest is the head E, a loss of Z and the other variables (the shard's rows of X·W in Z):
-/// per step, the threads take the shards in turn (an atomic counter: a thread that starts late
-/// or runs on a busier core takes fewer), and for shard k compute Z_k = X_k·W and the head's
-/// gradient, dZ_k included; after a barrier, they take the parts of W's rows in turn (`parts`,
-/// fixed at compile time) and compute each part's rows of dW, Σ_k X_kᵀ·dZ_k in shard order,
-/// and thread t a slice of the other gradients (summed in shard order), and hand each to the
-/// update as data_parallel::gradient_then does. The result does not depend on the thread count, bit for
+/// per step, the threads take the shards (each its own first, then those another thread has
+/// not started: detail::claims, so a thread that starts late or runs on a busier core takes
+/// fewer), and for shard k compute Z_k = X_k·W and the head's gradient, dZ_k included. Then,
+/// without a barrier, they take the terms X_k[:, r0:r1]ᵀ·dZ_k of dW's parts of rows (`parts`,
+/// fixed at compile time) as their inputs become ready (weight_terms: a thread done with its
+/// shard works on the ready shards' terms while a slower one finishes its head), the terms of
+/// a part added in shard order; the last shard's term of a part, which writes the gradient (or
+/// W, in sgd_step), waits for every head. After a barrier, thread t reduces a slice of the
+/// other gradients (summed in shard order); each is handed to the update as
+/// data_parallel::gradient_then does. The result does not depend on the thread count, bit for
 /// bit; it equals the one-program gradient up to the order of the sums.
 template <std::size_t Shards, class X, class W, class Z, class E, class... V>
 class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> {
@@ -184,7 +250,8 @@ private:
         : pool_(&pool),
           red_(r),
           programs_{((void)I, program_type(f))...},
-          z_(Shards * rows * out) {}
+          z_(Shards * rows * out),
+          dw_(Shards > 1 ? in * out : 1) {}
 
     struct no_prepare {
         void operator()(std::size_t) const noexcept {}
@@ -269,14 +336,15 @@ private:
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
         w_ = w;
         failed_.store(false, std::memory_order_relaxed);
-        next_shard_.store(0, std::memory_order_relaxed);  // published by pool::run
-        next_part_.store(0, std::memory_order_relaxed);
+        shard_claims_.reset();  // published by pool::run
+        term_claims_.reset();
+        head_done_.reset();
+        term_done_.reset();
         auto job = [&](std::size_t t, std::size_t n) {
             detail::shard_job(
                 *pool_, failed_,
                 [&] {
-                    for (std::size_t k;
-                         (k = next_shard_.fetch_add(1, std::memory_order_relaxed)) < Shards;) {
+                    for (std::size_t k; (k = shard_claims_.next(t, n)) < Shards;) {
                         prepare(k);
                         T* zk = z_.data() + k * rows * out;
                         kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
@@ -294,10 +362,11 @@ private:
                                       .data()),
                              ...);
                         });
+                        head_done_.set(k);
                     }
+                    weight_terms(x, t, n, update);
                 },
                 [&] {
-                    weight_rows(x, update);
                     detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
                 });
         };
@@ -306,36 +375,102 @@ private:
         return grad_;
     }
 
-    /// The parts of dW's rows this thread takes, in turn with the others: dW[r0:r1, :] =
-    /// scale·Σ_k X_k[:, r0:r1]ᵀ·dZ_k (shard order), each then handed to f in chunks.
+    /// The terms of dW thread t of n takes: term (k, p) = X_k[:, r0:r1]ᵀ·dZ_k for part p's rows
+    /// r0..r1, added in shard order, k = 0 .. Shards − 1, so dW[r0:r1, :] = scale·Σ_k X_kᵀ·dZ_k
+    /// (the same sums whoever computes a term). Thread t looks through its own list (for each
+    /// k, its own parts [t·parts/n, (t+1)·parts/n)), then the other threads' lists, and takes
+    /// the first term not taken whose inputs are ready (term_ready: shard k's head and term
+    /// (k − 1, p) done), spinning while terms are left and none is ready. No barrier after the
+    /// heads: a thread done with its shard computes the terms of the shards that are ready
+    /// (its own parts first, then the others') while a slower thread finishes its head; and
+    /// since a term is taken only when ready, no thread ever waits holding one. The terms before
+    /// the last shard's are added in dw_; the last shard's term writes part p's rows of the
+    /// gradient (or adds its update into W) only once every head has succeeded (W is then read
+    /// by no forward product, and a shard that throws leaves W and the gradient unchanged),
+    /// and hands them to f in chunks. Returns early when another thread failed.
     template <class F>
-    void weight_rows(const scalar_type* x, F& f) {
-        for (std::size_t p; (p = next_part_.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+    void weight_terms(const scalar_type* x, std::size_t t, std::size_t n, F& f) {
+        constexpr std::size_t terms = Shards * parts;
+        for (;;) {
+            bool left = false;
+            std::size_t q = terms;
+            for (std::size_t o = 0; o < n && q == terms; ++o) {
+                const std::size_t u = (t + o) % n;
+                const std::size_t p0 = u * parts / n, p1 = (u + 1) * parts / n;
+                for (std::size_t k = 0; k < Shards && q == terms; ++k) {
+                    for (std::size_t p = p0; p < p1; ++p) {
+                        const std::size_t i = p * Shards + k;
+                        if (term_claims_.taken(i)) continue;
+                        left = true;
+                        if (term_ready(i) && term_claims_.take(i)) {
+                            q = i;
+                            break;
+                        }
+                    }
+                }
+            }
+            if (q == terms) {
+                if (!left || failed_.load(std::memory_order_relaxed)) return;
+                detail::cpu_relax();  // terms left, none ready: a head or a term is running
+                continue;
+            }
+            const std::size_t p = q / Shards, k = q % Shards;
             [&]<std::size_t... P>(std::index_sequence<P...>) {
-                static_cast<void>(((p == P ? (weight_part<P>(x, f), true) : false) || ...));
+                static_cast<void>(((p == P ? (weight_term<P>(x, k, f), true) : false) || ...));
             }
             (std::make_index_sequence<parts>{});
+            term_done_.set(q);
         }
     }
 
+    /// Whether term i = p·Shards + k can start: shard k's head done, term (k − 1, p) done, and
+    /// for the last shard's term every head done.
+    bool term_ready(std::size_t i) const noexcept {
+        const std::size_t k = i % Shards;
+        if (!head_done_.is_set(k) || (k > 0 && !term_done_.is_set(i - 1))) return false;
+        if (k + 1 == Shards) {
+            for (std::size_t j = 0; j < Shards; ++j) {
+                if (!head_done_.is_set(j)) return false;
+            }
+        }
+        return true;
+    }
+
     template <std::size_t P, class F>
-    void weight_part(const scalar_type* x, F& f) {
+    void weight_term(const scalar_type* x, std::size_t k, F& f) {
         using T = scalar_type;
         constexpr std::size_t r0 = P * in / parts, r1 = (P + 1) * in / parts, m = r1 - r0;
         const T s = scale();
         const kernels::isa isa = kernels::active_isa();
-        // A(i, j) = x[j·in + r0 + i]: rows r0..r1 of Xᵀ over the whole batch, read in place;
-        // dZ of every shard, one after the other in z_: one product of K = Shards·rows
-        constexpr std::size_t batch = Shards * rows;
+        // A(i, j) = x[(k·rows + j)·in + r0 + i]: rows r0..r1 of X_kᵀ, read in place; B = dZ_k
         using a_lay = kernels::detail::a_layout<1, in>;
-        if (fused_) {
-            // W[r0:r1, :] += −lr·s·X[:, r0:r1]ᵀ·dZ, added by the product itself
-            kernels::detail::gemm_on<T, a_lay, m, batch, out, false, true>(
-                isa, x + r0, z_.data(), const_cast<T*>(w_) + r0 * out, -fused_lr_ * s);
+        const T* a = x + k * rows * in + r0;
+        const T* b = z_.data() + k * rows * out;
+        T* dw = dw_.data() + r0 * out;
+        if (k + 1 < Shards) {  // a term before the last: into dw_
+            if (k == 0) {
+                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, false>(isa, a, b, dw, s);
+            } else {
+                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, dw, s);
+            }
             return;
         }
-        kernels::detail::gemm_on<T, a_lay, m, batch, out, false, false>(
-            isa, x + r0, z_.data(), grad_[W{}].data() + r0 * out, s);
+        T* g = fused_ ? const_cast<T*>(w_) + r0 * out : grad_[W{}].data() + r0 * out;
+        if constexpr (Shards > 1) {
+            if (fused_) {  // W[r0:r1, :] += −lr·(dw + s·X_kᵀ·dZ_k), dW never stored
+                for (std::size_t e = 0; e < m * out; ++e) g[e] -= fused_lr_ * dw[e];
+            } else {
+                for (std::size_t e = 0; e < m * out; ++e) g[e] = dw[e];
+            }
+            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(
+                isa, a, b, g, fused_ ? -fused_lr_ * s : s);
+        } else if (fused_) {
+            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
+                                                                         -fused_lr_ * s);
+        } else {
+            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, false>(isa, a, b, g, s);
+        }
+        if (fused_) return;
         constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         for (std::size_t c = 0; c < m * out; c += chunk) {
             f(W{}, r0 * out + c, m * out - c < chunk ? m * out - c : chunk);
@@ -355,13 +490,14 @@ private:
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
-    /// The next shard, and the next part of W's rows, that a thread takes (reset per call).
-    struct counter : std::atomic<std::size_t> {
-        counter() noexcept : std::atomic<std::size_t>(0) {}
-        counter(counter&&) noexcept : std::atomic<std::size_t>(0) {}
-        counter& operator=(counter&&) noexcept { return *this; }
-    };
-    counter next_shard_, next_part_;
+    /// Which shards, and which parts of W's rows, the threads have taken (reset per call).
+    detail::claims<Shards> shard_claims_;
+    /// Terms (k, p) of dW taken (index p·Shards + k), shards' heads and terms done.
+    detail::claims<Shards * parts> term_claims_;
+    detail::flags<Shards> head_done_;
+    detail::flags<Shards * parts> term_done_;
+    /// Σ of the terms before the last shard's, [in, out] (unused with one shard).
+    tensor_ad::buffer<scalar_type> dw_;
     const scalar_type* w_ = nullptr;  // W's data in the running call
     bool fused_ = false;              // the running call is an sgd_step (W updated in place)
     scalar_type fused_lr_{};
