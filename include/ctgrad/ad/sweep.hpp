@@ -268,7 +268,9 @@ template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA, 
 
 /// What entry J of a reverse sweep pushes: whether it pushes at all (an active node whose op
 /// has partials), and bit I of `active` / `assign` for its I-th argument: the argument carries
-/// an adjoint / the contribution is the first to it (so it assigns instead of adding).
+/// an adjoint / the contribution is the first to it (so it assigns instead of adding). Passed
+/// to the push functions as three numbers (a reference to the table would make the compiler
+/// emit the table into the object).
 struct push_row {
     bool pushes = false;
     std::uint64_t active = 0;
@@ -294,20 +296,20 @@ template <class Mask, std::size_t MJ, class Op, std::size_t I, class S, class A,
                                                 const std::array<S, N>& v, std::array<A, N>& a,
                                                 std::size_t j,
                                                 const std::array<std::size_t, MA>& c,
-                                                const push_row& r) {
-    if (((r.active >> I) & 1u) == 0) return;
+                                                std::uint64_t active, std::uint64_t assign) {
+    if (((active >> I) & 1u) == 0) return;
     const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
     // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
     if constexpr (std::is_same_v<Mask, unmasked>) {
         const A d = local;
-        if (((r.assign >> I) & 1u) != 0) {
+        if (((assign >> I) & 1u) != 0) {
             a[c[I]] = d;
         } else {
             a[c[I]] += d;
         }
     } else {
         const A d = Mask::template apply<MJ>(local);
-        if (((r.assign >> I) & 1u) != 0) {
+        if (((assign >> I) & 1u) != 0) {
             a[c[I]] = d;
         } else {
             a[c[I]] += d;
@@ -318,8 +320,8 @@ template <class Mask, std::size_t MJ, class Op, std::size_t I, class S, class A,
 /// A leaf pushes nothing.
 template <class Mask, std::size_t MJ, class Step, class S, class A, std::size_t N, std::size_t MA>
 [[gnu::always_inline]] constexpr void push(Step, const std::array<S, N>&, std::array<A, N>&,
-                                           std::size_t, const std::array<std::size_t, MA>&,
-                                           const push_row&) {}
+                                           std::size_t, const std::array<std::size_t, MA>&, bool,
+                                           std::uint64_t, std::uint64_t) {}
 
 /// Entry j's adjoint a[j] pushed to its active arguments c[I]: one contribution per argument.
 template <class Mask, std::size_t MJ, class Op, std::size_t... I, class S, class A, std::size_t N,
@@ -327,10 +329,12 @@ template <class Mask, std::size_t MJ, class Op, std::size_t... I, class S, class
 [[gnu::always_inline]] constexpr void push(op_step<Op, std::index_sequence<I...>>,
                                            const std::array<S, N>& v, std::array<A, N>& a,
                                            std::size_t j, const std::array<std::size_t, MA>& c,
-                                           const push_row& r) {
+                                           bool pushes, std::uint64_t active,
+                                           std::uint64_t assign) {
     if constexpr (!locally_constant<Op>()) {
-        if (!r.pushes) return;
-        (contribute<Mask, MJ, Op, I>(std::index_sequence<I...>{}, v, a, j, c, r), ...);
+        if (!pushes) return;
+        (contribute<Mask, MJ, Op, I>(std::index_sequence<I...>{}, v, a, j, c, active, assign),
+         ...);
     }
 }
 
@@ -425,11 +429,13 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
 template <class Plan, std::size_t Seed, class Tables = detail::root_tables,
           class Mask = detail::unmasked, class S, class A>
 constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Plan::size>& a) {
-    constexpr const auto& rows = detail::push_rows<Plan, Tables>::value;
+    using rows = detail::push_rows<Plan, Tables>;
     constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
     ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (detail::push<Mask, named ? Seed - R : 0>(detail::step_t<Plan, Seed - R>{}, v, a, Seed - R,
-                                                  Plan::child[Seed - R], rows[Seed - R]),
+        (detail::push<Mask, named ? Seed - R : 0>(
+             detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
+             rows::value[Seed - R].pushes, rows::value[Seed - R].active,
+             rows::value[Seed - R].assign),
          ...);
     });
 }
