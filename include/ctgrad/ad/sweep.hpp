@@ -232,10 +232,9 @@ using step_t = typename step_of<typename Plan::template expr<J>>::type;
 /// run-time constant's among the root's constants, `c` the entries of a node's arguments.
 template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
 [[gnu::always_inline]] constexpr S evaluate(variable_step, const std::array<S, N>&,
-                                            const std::array<S, V>& bound,
-                                            const std::array<S, K>&,
-                                            const std::array<std::size_t, MA>&,
-                                            std::size_t rank, std::size_t) {
+                                            const std::array<S, V>& bound, const std::array<S, K>&,
+                                            const std::array<std::size_t, MA>&, std::size_t rank,
+                                            std::size_t) {
     return bound[rank];
 }
 
@@ -293,10 +292,10 @@ struct unmasked {
 template <class Mask, std::size_t MJ, class Op, std::size_t I, class S, class A, std::size_t N,
           std::size_t MA, std::size_t... K>
 [[gnu::always_inline]] constexpr void contribute(std::index_sequence<K...>,
-                                                const std::array<S, N>& v, std::array<A, N>& a,
-                                                std::size_t j,
-                                                const std::array<std::size_t, MA>& c,
-                                                std::uint64_t active, std::uint64_t assign) {
+                                                 const std::array<S, N>& v, std::array<A, N>& a,
+                                                 std::size_t j,
+                                                 const std::array<std::size_t, MA>& c,
+                                                 std::uint64_t active, std::uint64_t assign) {
     if (((active >> I) & 1u) == 0) return;
     const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
     // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
@@ -333,8 +332,7 @@ template <class Mask, std::size_t MJ, class Op, std::size_t... I, class S, class
                                            std::uint64_t assign) {
     if constexpr (!locally_constant<Op>()) {
         if (!pushes) return;
-        (contribute<Mask, MJ, Op, I>(std::index_sequence<I...>{}, v, a, j, c, active, assign),
-         ...);
+        (contribute<Mask, MJ, Op, I>(std::index_sequence<I...>{}, v, a, j, c, active, assign), ...);
     }
 }
 
@@ -432,10 +430,11 @@ constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Pl
     using rows = detail::push_rows<Plan, Tables>;
     constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
     ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (detail::push<Mask, named ? Seed - R : 0>(
-             detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
-             rows::value[Seed - R].pushes, rows::value[Seed - R].active,
-             rows::value[Seed - R].assign),
+        (detail::push < Mask,
+         named ? Seed - R
+               : 0 > (detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
+                      rows::value[Seed - R].pushes, rows::value[Seed - R].active,
+                      rows::value[Seed - R].assign),
          ...);
     });
 }
