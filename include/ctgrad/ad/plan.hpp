@@ -54,42 +54,37 @@ struct arities<ctgrad::detail::type_list<E...>> {
 };
 
 /// What the root's pass needs to know of one entry, for plans whose ops take at most MA
-/// arguments: its own facts, and for each argument the entry of a pure one (found by type:
-/// pure subexpressions occur once in a plan) and the number of run-time constants it holds.
+/// arguments: its own facts, and for each argument its hash (a pure argument's entry is found
+/// by it: pure subexpressions occur once in a plan), whether it is pure, and the number of
+/// run-time constants it holds.
 template <std::size_t MA>
 struct entry_row {
     std::size_t arity = 0;
     std::size_t first_arg = 0;  // whose entries come first in the plan (core/fragment.hpp)
     bool pure = true;
     bool constant = false;
-    std::array<std::size_t, MA> pure_child{};
+    std::array<std::uint64_t, MA> arg_hash{};
+    std::array<bool, MA> arg_pure{};
     std::array<std::size_t, MA> constants{};
 };
 
-/// The entry of the pure argument A in the plan registered under H (detail/args_key.hpp: one
-/// lookup, not a search of the plan's list), no_entry for an impure one.
-template <std::uint64_t H, class A, bool Pure = is_pure<A>::value>
-struct pure_entry : std::integral_constant<std::size_t, ctgrad::detail::no_entry> {};
-
-template <std::uint64_t H, class A>
-struct pure_entry<H, A, true> : ctgrad::detail::registered_pos<H, A> {};
-
 /// The row of entry E, as a value carried by a type (ctgrad::detail::value_c: its name spells
 /// the row's numbers, not E).
-template <std::size_t MA, std::uint64_t H, class E, class Args = void>
+template <std::size_t MA, class E, class Args = void>
 struct row_of {
     using type = ctgrad::detail::value_c<entry_row<MA>{
-        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}}>;
+        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}, {}}>;
 };
 
-template <std::size_t MA, std::uint64_t H, class E, class... A>
-struct row_of<MA, H, E, ctgrad::detail::type_list<A...>> {
+template <std::size_t MA, class E, class... A>
+struct row_of<MA, E, ctgrad::detail::type_list<A...>> {
     using type = ctgrad::detail::value_c<entry_row<MA>{
         sizeof...(A),
         ctgrad::detail::fragment<E>::first_arg::value,
         is_pure<E>::value,
         false,
-        {pure_entry<H, A>::value...},
+        {ctgrad::detail::entry_hash<A>...},
+        {is_pure<A>::value...},
         {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...}}>;
 };
 
@@ -103,25 +98,13 @@ requires is_node<E>::value struct args_or_void<E> {
     using type = typename E::args;
 };
 
-template <std::size_t MA, std::uint64_t H, class Keys>
+template <std::size_t MA, class Keys>
 struct rows;
 
-template <std::size_t MA, std::uint64_t H, class... E>
-struct rows<MA, H, ctgrad::detail::type_list<E...>> {
+template <std::size_t MA, class... E>
+struct rows<MA, ctgrad::detail::type_list<E...>> {
     static constexpr std::array<entry_row<MA>, sizeof...(E)> value{
-        row_of<MA, H, E, typename args_or_void<E>::type>::type::value...};
-};
-
-/// Registers a plan's entries under H (ctgrad::detail::list_registry): each by position, and
-/// each pure one by type.
-template <std::uint64_t H, class Keys>
-struct register_entries;
-
-template <std::uint64_t H, class... E>
-struct register_entries<H, ctgrad::detail::type_list<E...>> {
-    using type = typename ctgrad::detail::list_registry<
-        H, std::index_sequence_for<E...>, ctgrad::detail::type_list<E...>,
-        std::integer_sequence<bool, is_pure<E>::value...>>::type;
+        row_of<MA, E, typename args_or_void<E>::type>::type::value...};
 };
 
 template <class Plan, class Seq>
@@ -145,21 +128,41 @@ struct plan_tables {
 /// of a depth-first walk that visits a node's first_arg before its other arguments (in order)
 /// and the node after them: so a stack gives each impure entry its impure arguments.
 template <std::size_t N, std::size_t MA>
-constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& row) {
+constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& row,
+                                          const std::array<std::uint64_t, N>& hash) {
     plan_tables<N, MA> t{};
+    // The pure entries by hash (they occur once; entry hashes are mixed: open addressing).
+    std::size_t cap = 2;
+    while (cap < 2 * N) cap *= 2;
+    std::size_t* slot = new std::size_t[cap];
+    for (std::size_t k = 0; k < cap; ++k) slot[k] = ctgrad::detail::no_entry;
+    for (std::size_t j = 0; j < N; ++j) {
+        if (!row[j].pure) continue;
+        std::size_t k = hash[j] & (cap - 1);
+        while (slot[k] != ctgrad::detail::no_entry) k = (k + 1) & (cap - 1);
+        slot[k] = j;
+    }
+    const auto pure_at = [&](std::uint64_t h) {
+        std::size_t k = h & (cap - 1);
+        while (hash[slot[k]] != h) k = (k + 1) & (cap - 1);  // a pure argument is in the plan
+        return slot[k];
+    };
     std::array<std::size_t, N> stack{};
     std::size_t top = 0;
     for (std::size_t j = 0; j < N; ++j) {
         const entry_row<MA>& r = row[j];
-        for (std::size_t i = 0; i < r.arity; ++i) t.child[j][i] = r.pure_child[i];
+        for (std::size_t i = 0; i < r.arity; ++i) {
+            t.child[j][i] = r.arg_pure[i] ? pure_at(r.arg_hash[i]) : ctgrad::detail::no_entry;
+        }
         if (r.pure) continue;
         // the impure arguments were visited first_arg first, then in order: pop in reverse
         for (std::size_t k = r.arity; k-- > 0;) {
             const std::size_t i = k == 0 ? r.first_arg : (k <= r.first_arg ? k - 1 : k);
-            if (r.pure_child[i] == ctgrad::detail::no_entry) t.child[j][i] = stack[--top];
+            if (!r.arg_pure[i]) t.child[j][i] = stack[--top];
         }
         stack[top++] = j;
     }
+    delete[] slot;
     // constant slots: the root's constants are its arguments' in argument order, recursively
     std::array<std::size_t, N> base{};
     for (auto& s : t.constant_slot) s = ctgrad::detail::no_entry;
@@ -169,7 +172,7 @@ constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& ro
         if (r.constant) t.constant_slot[j] = base[j];
         std::size_t offset = base[j];
         for (std::size_t i = 0; i < r.arity; ++i) {
-            if (r.pure_child[i] == ctgrad::detail::no_entry) base[t.child[j][i]] = offset;
+            if (!r.arg_pure[i]) base[t.child[j][i]] = offset;
             offset += r.constants[i];
         }
     }
@@ -211,19 +214,17 @@ struct plan {
     using root = std::remove_cvref_t<Root>;
     using fragment = ctgrad::detail::fragment<root>;
     /// The entries' expression types, arguments before the ops that read them.
-    using keys = ctgrad::detail::exprs_t<root>;
+    using list = ctgrad::detail::list_types<false, root>;
+    using keys = typename list::type;
 
     static constexpr std::size_t size = ctgrad::detail::list_size<keys>::value;
 
-    /// The key under which the entries are registered: the hash of the root's type (a plan is
-    /// a function of its root).
-    using hash_c = std::integral_constant<std::uint64_t, ctgrad::detail::list_hash<root>()>;
-    /// The entries registered (by position and, for the pure ones, by type); see expr.
-    using registered = typename detail::register_entries<hash_c::value, keys>::type;
+    /// The hash of each entry's type (ctgrad::detail::entry_hash), in plan order.
+    static constexpr const std::array<std::uint64_t, size>& hashes = list::hashes;
 
-    /// The expression type of entry J (one lookup, not a search of the list).
+    /// The expression type of entry J (one lookup by its hash, not a search of the list).
     template <std::size_t J>
-    using expr = ctgrad::detail::registered_at<hash_c::value, J>;
+    using expr = typename ctgrad::detail::entry_type_c<hashes[J]>::type;
 
     template <std::size_t J>
     static constexpr std::size_t arity = detail::arity_of<expr<J>>::value;
@@ -239,7 +240,7 @@ struct plan {
         ctgrad::detail::list_size<ctgrad::detail::constants_of_t<root>>::value;
 
     static constexpr detail::plan_tables<size, max_arity> tables =
-        detail::build_tables<size, max_arity>(detail::rows<max_arity, hash_c::value, keys>::value);
+        detail::build_tables<size, max_arity>(detail::rows<max_arity, keys>::value, hashes);
 
     /// child[J][I]: the entry of the I-th argument of entry J.
     static constexpr const auto& child = tables.child;

@@ -176,88 +176,105 @@ using scalar_t = typename detail::scalar_of<Plan, Set>::type;
 
 namespace detail {
 
-// What one entry of a sweep does, as a small type: the generated statements are function
-// templates named after these (the op, the entry's own and its arguments' indices), never after
-// the plan or the expression, so that the code of an N-entry plan has names of constant length
-// and the compiler's cost stays linear in N (a name that spelled the plan, once per entry, is
-// quadratic: the compiler mangles every instantiated function's name).
+// What one entry of a sweep does, by its kind only: a sweep is a fold over the plan's entries
+// (each entry's type and position together), and each statement calls a function template named
+// after the entry's kind (the op and its arity; a variable; a run-time constant; an exact
+// constant), never after the entry's position or the plan, with the entry's numbers (its
+// position, its arguments' positions, which contributions it makes) as arguments that are
+// constants at the call. A chain of 768 entries then instantiates a handful of functions, not
+// a few per entry; the functions are always inlined (each call's arguments are constants, so the
+// compiler keeps every value and adjoint in registers as it did with a function per entry).
 
-/// The value of the plan's Rank-th variable.
-template <std::size_t Rank>
-struct variable_value {};
+/// A node whose op is Op, applied to arguments 0, 1, ..., arity - 1 (the index sequence).
+template <class Op, class Args>
+struct op_step {};
+
+/// A variable (its value is the bound number at its rank among the plan's variables).
+struct variable_step {};
 
 /// An exact constant (a literal or a named constant).
 template <class L>
-struct exact_value {};
+struct exact_step {};
 
-/// The run-time constant at Slot among the root's (core/fragment.hpp).
-template <std::size_t Slot>
-struct constant_number {};
+/// A run-time constant (its value is the root's constant at its slot).
+struct constant_step {};
 
-/// Op applied to the values of entries C...
-template <class Op, std::size_t... C>
-struct op_value {};
+template <class E>
+struct step_of {
+    using type = op_step<typename E::op, std::make_index_sequence<E::arity>>;
+};
 
-template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t Rank>
-constexpr S evaluate(variable_value<Rank>, const std::array<S, N>&, const std::array<S, V>& bound,
-                     const std::array<S, K>&) {
-    return bound[Rank];
+template <fixed_string Name, class Kind>
+struct step_of<variable<Name, Kind>> {
+    using type = variable_step;
+};
+
+template <class T>
+struct step_of<constant<T>> {
+    using type = constant_step;
+};
+
+template <std::intmax_t Num, std::intmax_t Den>
+struct step_of<literal<Num, Den>> {
+    using type = exact_step<literal<Num, Den>>;
+};
+
+template <class Tag>
+struct step_of<named_constant<Tag>> {
+    using type = exact_step<named_constant<Tag>>;
+};
+
+/// The step of the plan's entry J.
+template <class Plan, std::size_t J>
+using step_t = typename step_of<typename Plan::template expr<J>>::type;
+
+/// The value of an entry: `rank` is a variable's position among the plan's variables, `slot` a
+/// run-time constant's among the root's constants, `c` the entries of a node's arguments.
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
+[[gnu::always_inline]] constexpr S evaluate(variable_step, const std::array<S, N>&,
+                                            const std::array<S, V>& bound, const std::array<S, K>&,
+                                            const std::array<std::size_t, MA>&, std::size_t rank,
+                                            std::size_t) {
+    return bound[rank];
 }
 
-template <class S, std::size_t N, std::size_t V, std::size_t K, class L>
-constexpr S evaluate(exact_value<L>, const std::array<S, N>&, const std::array<S, V>&,
-                     const std::array<S, K>&) {
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA, class L>
+[[gnu::always_inline]] constexpr S evaluate(exact_step<L>, const std::array<S, N>&,
+                                            const std::array<S, V>&, const std::array<S, K>&,
+                                            const std::array<std::size_t, MA>&, std::size_t,
+                                            std::size_t) {
     return L::template as<S>();
 }
 
-template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t Slot>
-constexpr S evaluate(constant_number<Slot>, const std::array<S, N>&, const std::array<S, V>&,
-                     const std::array<S, K>& constants) {
-    return constants[Slot];
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
+[[gnu::always_inline]] constexpr S evaluate(constant_step, const std::array<S, N>&,
+                                            const std::array<S, V>&,
+                                            const std::array<S, K>& constants,
+                                            const std::array<std::size_t, MA>&, std::size_t,
+                                            std::size_t slot) {
+    return constants[slot];
 }
 
-template <class S, std::size_t N, std::size_t V, std::size_t K, class Op, std::size_t... C>
-constexpr S evaluate(op_value<Op, C...>, const std::array<S, N>& v, const std::array<S, V>&,
-                     const std::array<S, K>&) {
-    return static_cast<S>(Op::value(v[C]...));
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA, class Op,
+          std::size_t... I>
+[[gnu::always_inline]] constexpr S evaluate(op_step<Op, std::index_sequence<I...>>,
+                                            const std::array<S, N>& v, const std::array<S, V>&,
+                                            const std::array<S, K>&,
+                                            const std::array<std::size_t, MA>& c, std::size_t,
+                                            std::size_t) {
+    return static_cast<S>(Op::value(v[c[I]]...));
 }
 
-template <class Plan, std::size_t J, class E, class Seq>
-struct op_value_of;
-
-template <class Plan, std::size_t J, class E, std::size_t... I>
-struct op_value_of<Plan, J, E, std::index_sequence<I...>> {
-    using type = op_value<typename E::op, Plan::child[J][I]...>;
+/// What entry J of a reverse sweep pushes: whether it pushes at all (an active node whose op
+/// has partials), and bit I of `active` / `assign` for its I-th argument: the argument carries
+/// an adjoint / the contribution is the first to it (so it assigns instead of adding). Passed
+/// to the push functions as three numbers (a reference to the table would make the compiler
+/// emit the table into the object).
+struct push_row {
+    bool pushes = false;
+    std::uint64_t active = 0;
+    std::uint64_t assign = 0;
 };
-
-template <class Plan, std::size_t J, class E = typename Plan::template expr<J>, class = void>
-struct value_step {
-    using type = typename op_value_of<Plan, J, E, std::make_index_sequence<E::arity>>::type;
-};
-
-template <class Plan, std::size_t J, class E>
-struct value_step<Plan, J, E, std::enable_if_t<is_variable_v<E>>> {
-    using type = variable_value<Plan::variable_rank[J]>;
-};
-
-template <class Plan, std::size_t J, class E>
-struct value_step<Plan, J, E, std::enable_if_t<is_exact_constant_v<E>>> {
-    using type = exact_value<E>;
-};
-
-template <class Plan, std::size_t J, class E>
-struct value_step<Plan, J, E, std::enable_if_t<is_constant_v<E>>> {
-    using type = constant_number<Plan::constant_slot[J]>;
-};
-
-/// The adjoint of entry J pushed to its arguments, the entries C...: the contributions to the
-/// arguments I... (the active ones), each assigning (instead of adding) when bit I of Assign is
-/// set.
-template <class Op, std::size_t J, std::uint64_t Assign, class Args, class Active>
-struct op_adjoint {};
-
-/// Nothing to push (an inactive entry or a leaf).
-struct no_adjoint {};
 
 /// What a reverse sweep does to each contribution before it is added: nothing (a gradient), or
 /// masking lanes (the fused reverse sweeps of a Jacobian, ad/jacobian.hpp). Mask::apply<J>(d)
@@ -269,29 +286,29 @@ struct unmasked {
     }
 };
 
-template <class Mask = unmasked, class S, class A, std::size_t N>
-constexpr void push(no_adjoint, const std::array<S, N>&, std::array<A, N>&) {}
-
-/// The contribution of entry J to its I-th argument (entry c[I] of C...): the local partial (a
-/// number S) times the adjoint (a number, or a vector of lanes A), through Mask, assigned or
-/// added.
-template <class Mask, class Op, std::size_t J, std::size_t I, bool Assign, class S, class A,
-          std::size_t N, std::size_t... C>
-constexpr void contribute(std::index_sequence<C...>, const std::array<S, N>& v,
-                          std::array<A, N>& a) {
-    constexpr std::size_t c[] = {C...};
-    const auto local = static_cast<S>(Op::partial(arg<I>, v[C]..., v[J])) * a[J];
-    // unmasked: no identity function instantiated per entry (Mask::apply<J> is one per J)
+/// The contribution of entry j to its I-th argument (entry c[I]): the local partial (a number
+/// S) times the adjoint (a number, or a vector of lanes A), through Mask (for entry MJ: a mask
+/// other than unmasked names the entry), assigned or added.
+template <class Mask, std::size_t MJ, class Op, std::size_t I, class S, class A, std::size_t N,
+          std::size_t MA, std::size_t... K>
+[[gnu::always_inline]] constexpr void contribute(std::index_sequence<K...>,
+                                                 const std::array<S, N>& v, std::array<A, N>& a,
+                                                 std::size_t j,
+                                                 const std::array<std::size_t, MA>& c,
+                                                 std::uint64_t active, std::uint64_t assign) {
+    if (((active >> I) & 1u) == 0) return;
+    const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
+    // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
     if constexpr (std::is_same_v<Mask, unmasked>) {
         const A d = local;
-        if constexpr (Assign) {
+        if (((assign >> I) & 1u) != 0) {
             a[c[I]] = d;
         } else {
             a[c[I]] += d;
         }
     } else {
-        const A d = Mask::template apply<J>(local);
-        if constexpr (Assign) {
+        const A d = Mask::template apply<MJ>(local);
+        if (((assign >> I) & 1u) != 0) {
             a[c[I]] = d;
         } else {
             a[c[I]] += d;
@@ -299,13 +316,24 @@ constexpr void contribute(std::index_sequence<C...>, const std::array<S, N>& v,
     }
 }
 
-/// Entry J's adjoint a[J] pushed to its active arguments (one function per contribution, no
-/// closure: a sweep instantiates a few functions per entry, each named after numbers only).
-template <class Mask = unmasked, class S, class A, std::size_t N, class Op, std::size_t J,
-          std::uint64_t Assign, std::size_t... C, std::size_t... I>
-constexpr void push(op_adjoint<Op, J, Assign, std::index_sequence<C...>, std::index_sequence<I...>>,
-                    const std::array<S, N>& v, std::array<A, N>& a) {
-    (contribute<Mask, Op, J, I, ((Assign >> I) & 1u) != 0>(std::index_sequence<C...>{}, v, a), ...);
+/// A leaf pushes nothing.
+template <class Mask, std::size_t MJ, class Step, class S, class A, std::size_t N, std::size_t MA>
+[[gnu::always_inline]] constexpr void push(Step, const std::array<S, N>&, std::array<A, N>&,
+                                           std::size_t, const std::array<std::size_t, MA>&, bool,
+                                           std::uint64_t, std::uint64_t) {}
+
+/// Entry j's adjoint a[j] pushed to its active arguments c[I]: one contribution per argument.
+template <class Mask, std::size_t MJ, class Op, std::size_t... I, class S, class A, std::size_t N,
+          std::size_t MA>
+[[gnu::always_inline]] constexpr void push(op_step<Op, std::index_sequence<I...>>,
+                                           const std::array<S, N>& v, std::array<A, N>& a,
+                                           std::size_t j, const std::array<std::size_t, MA>& c,
+                                           bool pushes, std::uint64_t active,
+                                           std::uint64_t assign) {
+    if constexpr (!locally_constant<Op>()) {
+        if (!pushes) return;
+        (contribute<Mask, MJ, Op, I>(std::index_sequence<I...>{}, v, a, j, c, active, assign), ...);
+    }
 }
 
 /// The tables of the reverse sweep from the plan's root: Plan's own `active` and `assigns`.
@@ -315,52 +343,22 @@ struct root_tables {};
 template <class Plan, class Tables>
 using tables_t = std::conditional_t<std::is_same_v<Tables, root_tables>, Plan, Tables>;
 
-/// The positions of the set bits among the low K bits of Mask, as an index sequence (a class
-/// named after two numbers: shared by every entry with the same mask).
-template <std::uint64_t Mask, std::size_t K>
-struct set_bits {
-    static constexpr std::size_t count = [] {
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < K; ++i) n += (Mask >> i) & 1u;
-        return n;
-    }();
-    static constexpr std::array<std::size_t, count + 1> at = [] {
-        std::array<std::size_t, count + 1> p{};
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < K; ++i) {
-            if ((Mask >> i) & 1u) p[n++] = i;
-        }
-        return p;
-    }();
-    template <std::size_t... P>
-    static std::index_sequence<at[P]...> positions(std::index_sequence<P...>);
-    using type = decltype(positions(std::make_index_sequence<count>{}));
-};
-
-template <class Plan, std::size_t J, class Seq, class Tables = root_tables>
-struct op_adjoint_of;
-
-template <class Plan, std::size_t J, std::size_t... I, class Tables>
-struct op_adjoint_of<Plan, J, std::index_sequence<I...>, Tables> {
-    static_assert(sizeof...(I) <= 64, "ctgrad: an op with more than 64 arguments");
+/// The push rows of a reverse sweep over Plan with the tables Tables (one table per sweep).
+template <class Plan, class Tables>
+struct push_rows {
     using T = tables_t<Plan, Tables>;
-    static constexpr std::uint64_t active =
-        ((std::uint64_t{T::active[Plan::child[J][I]]} << I) | ... | 0u);
-    using type = op_adjoint<
-        typename Plan::template expr<J>::op, J, ((std::uint64_t{T::assigns[J][I]} << I) | ... | 0u),
-        std::index_sequence<Plan::child[J][I]...>, typename set_bits<active, sizeof...(I)>::type>;
-};
-
-template <class Plan, std::size_t J, class Tables = root_tables,
-          bool Pushes = tables_t<Plan, Tables>::active[J] && Plan::facts.differentiable[J]>
-struct adjoint_step {
-    using type = no_adjoint;
-};
-
-template <class Plan, std::size_t J, class Tables>
-struct adjoint_step<Plan, J, Tables, true> {
-    using type = typename op_adjoint_of<Plan, J, std::make_index_sequence<Plan::facts.arity[J]>,
-                                        Tables>::type;
+    static_assert(Plan::max_arity <= 64, "ctgrad: an op with more than 64 arguments");
+    static constexpr std::array<push_row, Plan::size> value = [] {
+        std::array<push_row, Plan::size> rows{};
+        for (std::size_t j = 0; j < Plan::size; ++j) {
+            rows[j].pushes = T::active[j] && Plan::facts.differentiable[j];
+            for (std::size_t i = 0; i < Plan::facts.arity[j]; ++i) {
+                rows[j].active |= std::uint64_t{T::active[Plan::child[j][i]]} << i;
+                rows[j].assign |= std::uint64_t{T::assigns[j][i]} << i;
+            }
+        }
+        return rows;
+    }();
 };
 
 /// bound_values for a binding_set: every binding read once, in the set's order
@@ -416,8 +414,8 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
     const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
     ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((v[J] =
-              detail::evaluate(typename detail::value_step<Plan, J>::type{}, v, bound, constants)),
+        ((v[J] = detail::evaluate(detail::step_t<Plan, J>{}, v, bound, constants, Plan::child[J],
+                                  Plan::variable_rank[J], Plan::constant_slot[J])),
          ...);
     });
     return v;
@@ -429,8 +427,14 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
 template <class Plan, std::size_t Seed, class Tables = detail::root_tables,
           class Mask = detail::unmasked, class S, class A>
 constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Plan::size>& a) {
+    using rows = detail::push_rows<Plan, Tables>;
+    constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
     ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (detail::push<Mask>(typename detail::adjoint_step<Plan, Seed - R, Tables>::type{}, v, a),
+        (detail::push < Mask,
+         named ? Seed - R
+               : 0 > (detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
+                      rows::value[Seed - R].pushes, rows::value[Seed - R].active,
+                      rows::value[Seed - R].assign),
          ...);
     });
 }

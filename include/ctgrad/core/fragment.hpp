@@ -71,6 +71,12 @@ struct type_bind {
 template <std::uint64_t H>
 using entry_type_t = std::remove_pointer_t<decltype(entry_type(type_key<H>{}))>;
 
+/// The same, as a class: the lookup is made once per type, however often it is named.
+template <std::uint64_t H>
+struct entry_type_c {
+    using type = entry_type_t<H>;
+};
+
 /// One entry of a list, as the merge sees it.
 struct entry_ref {
     std::uint64_t hash = 0;
