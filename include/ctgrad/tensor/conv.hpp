@@ -394,14 +394,24 @@ struct conv2d_op {
             Pool != 0 ? d::N * d::O * (d::OH / Pool) * (d::OW / Pool) : 0;
         static constexpr std::size_t y = fused ? d::O * d::Q : 0;
         static constexpr std::size_t gemm = y + d::R * d::Q + d::padded;
-        static constexpr std::size_t dy = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
+        /// (the channels-last unpooling's scratch: [OH/2 · OW/2, Os] twice)
+        static constexpr std::size_t cl_scratch =
+            geo::dx_channels_last || geo::dk_channels_last ? geo::OH * geo::OW * geo::Os / 2 : 0;
+        static constexpr std::size_t dy0 = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
+        static constexpr std::size_t dy = dy0 > cl_scratch ? dy0 : cl_scratch;
         /// the partial sums of ∂K of the direct kernels
         /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
         /// geo::dk_shifted, then the shifted copies of the image, 64-byte aligned)
-        static constexpr std::size_t kacc =
+        static constexpr std::size_t kacc_dk =
             geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
                                   : conv_kernels::partial_sums<d::O * d::R> +
                                         (geo::dk_shifted ? geo::xs_size + geo::lanes : 0);
+        /// (and the channels-last ∂X's, dx_cl: the kernel [C, KH, KW, Os] and the padded
+        /// channels-last dY, 64-byte aligned)
+        static constexpr bool dx_cl = geo::dx_channels_last && conv_kernels::has_pool2;
+        static constexpr std::size_t kacc_dx =
+            dx_cl ? geo::dkc_size + geo::dycp_size + geo::lanes : 0;
+        static constexpr std::size_t kacc = kacc_dk > kacc_dx ? kacc_dk : kacc_dx;
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
@@ -659,7 +669,7 @@ struct conv2d_op {
             if constexpr (std::is_void_v<Geo>) {
                 return (o * d::OH + i) * d::OW + j;
             } else if constexpr (ChannelsLast) {
-                return (i * d::OW + j) * Geo::Os + o;
+                return Geo::dyc_at(o, i, j);
             } else {
                 return Geo::dy_at(o, i, j);
             }
@@ -732,6 +742,38 @@ struct conv2d_op {
                     }
                 };
                 T* xp = ybuf + L::dy;
+                if constexpr (I == 0 && L::dx_cl) {
+                    // ∂X channels-last: the kernel as [C, KH, KW, Os] and ∂Y of each image into
+                    // the padded channels-last layout (its padding and lanes O .. Os stay 0)
+                    using gc = conv_kernels::padded_dyc<g>;
+                    T* kc = xp + g::xp_size;
+                    T* dyc = kc + g::dkc_size;
+                    dyc += (64 - reinterpret_cast<std::uintptr_t>(dyc) % 64) % 64 / sizeof(T);
+                    for (std::size_t e = 0; e < g::dkc_size; ++e) kc[e] = T(0);
+                    for (std::size_t e = 0; e < g::dycp_size; ++e) dyc[e] = T(0);
+                    for (std::size_t o = 0; o < d::O; ++o) {
+                        for (std::size_t c = 0; c < d::C; ++c) {
+                            for (std::size_t r = 0; r < d::KH * d::KW; ++r) {
+                                kc[(c * d::KH * d::KW + r) * g::Os + o] =
+                                    k[(o * d::C + c) * d::KH * d::KW + r];
+                            }
+                        }
+                    }
+                    constexpr std::size_t img = d::C * d::H * d::W;
+                    for (std::size_t n = 0; n < d::N; ++n) {
+                        if constexpr (Pool == 2) {
+                            conv_kernels::unpool2_cl<gc, T, d::O>(dout + n * per, where + n * per,
+                                                                  dyc, ybuf);
+                        } else {
+                            unfold<d, T, gc, true>(dout + n * per, out + n * per,
+                                                   where + n * per, dyc);
+                        }
+                        conv_kernels::grad_image_cl<g, T, Mode == kernels::mode::accumulate, d::C,
+                                                    d::H, d::W, d::KH, d::KW, P>(dyc, kc,
+                                                                                 dst + n * img);
+                    }
+                    return;
+                }
                 if constexpr (I == 0 || !g::dk_channels_last) {
                     for (std::size_t e = 0; e < g::dyp_size; ++e) ybuf[e] = T(0);
                 }
@@ -751,7 +793,13 @@ struct conv2d_op {
                     for (std::size_t n = 0; n < d::N; ++n) {
                         // ∂Y straight into the channels-last layout (rows and columns a
                         // floor-pooling drops stay 0)
-                        unfold<d, T, g, true>(dout + n * per, out + n * per, where + n * per, dyc);
+                        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                            conv_kernels::unpool2_cl<g, T, d::O>(dout + n * per, where + n * per,
+                                                                 dyc, ybuf);
+                        } else {
+                            unfold<d, T, g, true>(dout + n * per, out + n * per, where + n * per,
+                                                  dyc);
+                        }
                         pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
                         conv_kernels::grad_kernel_cl<g, T, d::C, d::O, d::KH, d::KW>(xp, dyc, acc);
                     }

@@ -101,6 +101,22 @@ struct geometry {
     static constexpr bool dk_channels_last = O * round(OW) > OW* Os&& C* KH* KW >= 16;
     static constexpr std::size_t dyc_size = OH * OW * Os;      ///< dY [OH, OW, Os]
     static constexpr std::size_t dkc_size = C * KH * KW * Os;  ///< ∂K [C, KH, KW, Os]
+    /// dY[o, i, j] in the channels-last layout dyc [OH, OW, Os].
+    static constexpr std::size_t dyc_at(std::size_t o, std::size_t i, std::size_t j) {
+        return (i * OW + j) * Os + o;
+    }
+    /// Whether ∂X runs channels-last (`grad_image_cl`): vectors along the output channels (the
+    /// index the transposed convolution sums over) instead of along dX's rows, when they fill
+    /// the lanes by a quarter better than a row of dY fills a padded row of dX (the row kernel
+    /// multiplies KW − 1 columns of zeros per row and tap: LeNet's conv2, 10 useful columns of 16
+    /// against 16 channels of 16) and each dX number meets enough taps (KH·KW ≥ 4) to pay for
+    /// summing its vector across.
+    static constexpr bool dx_channels_last = 4 * O * round(Wp) > 5 * OW * Os && KH * KW >= 4;
+    /// The padded channels-last dY of `grad_image_cl`: dycp [OH, OWc, Os], dY's rows with JA
+    /// columns of zeros on each side (a block of up to JA + 1 pixels of dX reads that far past
+    /// dY's columns).
+    static constexpr std::size_t JA = 3, OWc = OW + 2 * JA;
+    static constexpr std::size_t dycp_size = OH * OWc * Os;
     /// The shifted copies of the padded image that `grad_kernel_shifted` reads, one band of BH
     /// rows of dY at a time: xs [C, KW, XR, Wrs] with xs[c, v, r, j] = xp[c, i0 + r, j + v] for
     /// the band starting at dY row i0 (rows of Wrs numbers: whole vectors of every instruction
@@ -790,6 +806,228 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
         }
     }
 }
+
+/// ∂Y of one image through the fused 2 × 2 pooling into the channels-last layout of G
+/// (G::dyc_at: dyc or dycp): g at each window's kept position (where), 0 elsewhere, the
+/// channels as vectors; every number of the pooled windows and the lanes of channels O .. Os
+/// (with 0) are written, the rows and columns a floor-pooling drops not. g and where first
+/// transposed to [PH·PW, Os] with scalar copies (whole, so that the vector loads after them do
+/// not wait for the copies' stores), then per pooled position and vector of channels one select
+/// and store per window position.
+template <class G, class T, std::size_t Wl, std::size_t O>
+CTGRAD_CONV_INLINE void unpool2_cl_body(const T* __restrict g, const T* __restrict where,
+                                        T* __restrict dyc, T* __restrict scratch) {
+    using V = vec<T, Wl>;
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, Q = PH * PW, OV = G::Os / Wl;
+    T* gt = scratch;           // [Q, Os]
+    T* wt = scratch + Q * G::Os;  // [Q, Os]
+    for (std::size_t q = 0; q < Q; ++q) {
+        for (std::size_t o = 0; o < O; ++o) {
+            gt[q * G::Os + o] = g[o * Q + q];
+            wt[q * G::Os + o] = where[o * Q + q];
+        }
+        for (std::size_t o = O; o < G::Os; ++o) {
+            gt[q * G::Os + o] = T(0);
+            wt[q * G::Os + o] = T(-1);
+        }
+    }
+    const V zero = V{};
+    V pos[4];
+#pragma GCC unroll 4
+    for (std::size_t k = 0; k < 4; ++k) pos[k] = V{} + static_cast<T>(k);
+    for (std::size_t pi = 0; pi < PH; ++pi) {
+        for (std::size_t pj = 0; pj < PW; ++pj) {
+            const std::size_t q = pi * PW + pj;
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) {
+                V gv, wv;
+                load<Wl>(gv, gt + q * G::Os + ov * Wl);
+                load<Wl>(wv, wt + q * G::Os + ov * Wl);
+#pragma GCC unroll 4
+                for (std::size_t k = 0; k < 4; ++k) {
+                    V d;
+                    select(d, wv == pos[k], gv, zero);
+                    store<Wl>(dyc + G::dyc_at(ov * Wl, 2 * pi + k / 2, 2 * pj + k % 2), d);
+                }
+            }
+        }
+    }
+}
+
+/// Lane L of one half of a fold (Second: the second halves): the first half of each segment of
+/// S lanes of a, then of b.
+template <std::size_t S, std::size_t Wl, bool Second>
+constexpr std::size_t fold_lane(std::size_t L) {
+    const std::size_t h = Wl / 2, within = L % h;
+    return L / h * Wl + within / (S / 2) * S + (Second ? S / 2 : 0) + within % (S / 2);
+}
+template <std::size_t S, bool Second, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void fold_half(V& out, const V& a, const V& b, std::index_sequence<L...>) {
+    out = __builtin_shufflevector(a, b, fold_lane<S, sizeof...(L), Second>(L)...);
+}
+
+/// x[0 .. N) whose segments of S lanes each hold partial sums of one number into x[0 .. N/2)
+/// with segments of S/2 lanes (the numbers in order), down to one lane each: x[0] then holds
+/// the Wl sums across the lanes of the Wl vectors x, in order (2 shuffles and an add per pair).
+template <std::size_t S, std::size_t N, class V, std::size_t Wl>
+CTGRAD_CONV_INLINE void fold_sums(V (&x)[Wl]) {
+    constexpr auto idx = std::make_index_sequence<Wl>{};
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < N / 2; ++i) {
+        V a, b;
+        fold_half<S, false>(a, x[2 * i], x[2 * i + 1], idx);
+        fold_half<S, true>(b, x[2 * i], x[2 * i + 1], idx);
+        x[i] = a + b;
+    }
+    if constexpr (S > 2) fold_sums<S / 2, N / 2>(x);
+}
+
+/// Channels-last ∂X of dX row h, pixels w0 .. w0 + PB, channels c0 .. c0 + CB (unpadded
+/// coordinates): the vectors of partial sums over the output channels, red[c][w] =
+/// Σ_{u, v} kc[c0 + c, u, v]·dycp[h + P − u, w + P − v] (kernel rows u_lo .. u_end: those that
+/// meet a row of dY; kernel columns those that meet a column of dY for some pixel of the block,
+/// the others reading dycp's zero columns), Wl lanes each, red rows Wr vectors apart.
+template <class G, class T, std::size_t Wl, std::size_t KH, std::size_t KW, std::size_t P,
+          std::size_t Wr, std::size_t CB, std::size_t PB>
+CTGRAD_CONV_INLINE void grad_image_cl_block(const T* __restrict dyc, const T* __restrict kc,
+                                            T* __restrict red, std::size_t h, std::size_t w0,
+                                            std::size_t c0, std::size_t u_lo, std::size_t u_end) {
+    constexpr std::size_t OV = G::Os / Wl;
+    vec<T, Wl> acc[CB][PB];
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < CB; ++c) {
+#pragma GCC unroll 8
+        for (std::size_t p = 0; p < PB; ++p) acc[c][p] = vec<T, Wl>{};
+    }
+    const std::size_t wp = w0 + P;  // the block's first column in the padded image
+    const std::size_t v_lo = wp + 1 > G::OW ? wp + 1 - G::OW : 0;
+    const std::size_t v_end = wp + PB < KW ? wp + PB : KW;
+    for (std::size_t u = u_lo; u < u_end; ++u) {
+        // pixel p, kernel column v: dY column wp + p − v, at gr + (p − v)·Os
+        const T* gr = dyc + ((h + P - u) * G::OWc + G::JA + wp) * G::Os;
+        const T* kr = kc + (c0 * KH + u) * KW * G::Os;
+        for (std::size_t v = v_lo; v < v_end; ++v) {
+            // (hidden: GCC otherwise carries pixel p's vector of dY to pixel p + 1 of the next
+            // column, one register move per pixel on the multiply-adds' ports, for one load)
+            const T* gv = gr - v * G::Os;
+            opaque(gv);
+            const T* kv = kr + v * G::Os;
+#pragma GCC unroll 4
+            for (std::size_t ov = 0; ov < OV; ++ov) {
+                vec<T, Wl> g[PB];
+#pragma GCC unroll 8
+                for (std::size_t p = 0; p < PB; ++p) {
+                    load<Wl>(g[p], gv + p * G::Os + ov * Wl);
+                    in_register(g[p]);
+                }
+#pragma GCC unroll 8
+                for (std::size_t c = 0; c < CB; ++c) {
+                    vec<T, Wl> w;
+                    load<Wl>(w, kv + c * KH * KW * G::Os + ov * Wl);
+                    in_register(w);
+#pragma GCC unroll 8
+                    for (std::size_t p = 0; p < PB; ++p) acc[c][p] += w * g[p];
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < CB; ++c) {
+#pragma GCC unroll 8
+        for (std::size_t p = 0; p < PB; ++p) store<Wl>(red + (c * Wr + w0 + p) * Wl, acc[c][p]);
+    }
+}
+
+/// Channels-last ∂X block sizes on instruction set I: CB channels × PB pixels of a row (at most
+/// G::JA + 1).
+template <isa I>
+inline constexpr std::size_t dx_cl_pixels = isa_traits<I>::registers >= 32 ? 4 : 2;
+inline constexpr std::size_t dx_cl_channels = 6;
+
+/// dX rows of channels c0 .. c0 + CB: per row, the blocks of pixels into red [CB, Wr, Wl], then
+/// each run of Wl pixels summed across (fold_sums) into dX, a whole vector where it stays inside
+/// the channel's plane (its lanes past the row, from red's zero pixels, add 0 to the next row's
+/// first numbers, or are stored there before that row is), the plane's last row through a
+/// scratch vector.
+template <class G, class T, std::size_t Wl, bool Acc, std::size_t H, std::size_t W,
+          std::size_t KH, std::size_t KW, std::size_t P, std::size_t Wr, std::size_t CB,
+          std::size_t PB>
+CTGRAD_CONV_INLINE void grad_image_cl_channels(const T* __restrict dyc, const T* __restrict kc,
+                                               T* __restrict red, T* __restrict dx,
+                                               std::size_t c0) {
+    using V = vec<T, Wl>;
+    for (std::size_t h = 0; h < H; ++h) {
+        const std::size_t u_lo = h + P + 1 > G::OH ? h + P + 1 - G::OH : 0;
+        const std::size_t u_end = h + P + 1 < KH ? h + P + 1 : KH;
+        std::size_t w0 = 0;
+        for (; w0 + PB <= W; w0 += PB) {
+            grad_image_cl_block<G, T, Wl, KH, KW, P, Wr, CB, PB>(dyc, kc, red, h, w0, c0, u_lo,
+                                                                 u_end);
+        }
+        if constexpr (W % PB != 0) {
+            grad_image_cl_block<G, T, Wl, KH, KW, P, Wr, CB, W % PB>(dyc, kc, red, h, w0, c0,
+                                                                     u_lo, u_end);
+        }
+        for (std::size_t c = 0; c < CB; ++c) {
+            T* plane = dx + (c0 + c) * H * W;
+            for (std::size_t w = 0; w < W; w += Wl) {
+                V x[Wl];
+#pragma GCC unroll 16
+                for (std::size_t l = 0; l < Wl; ++l) load<Wl>(x[l], red + (c * Wr + w + l) * Wl);
+                fold_sums<Wl, Wl>(x);
+                const std::size_t at = h * W + w;
+                if (at + Wl <= H * W) {
+                    if constexpr (Acc) {
+                        V old;
+                        load<Wl>(old, plane + at);
+                        x[0] += old;
+                    }
+                    store<Wl>(plane + at, x[0]);
+                } else {
+                    alignas(64) T s[Wl];
+                    store<Wl>(s, x[0]);
+                    for (std::size_t l = 0; l < W - w; ++l) {
+                        if constexpr (Acc) {
+                            plane[at + l] += s[l];
+                        } else {
+                            plane[at + l] = s[l];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// dX [C, H, W] of one image (Acc: +=) = the transposed convolution of dY, channels-last: dY in
+/// dycp [OH, OWc, Os] (geometry::dycp_size; zero outside dY and in the lanes of channels
+/// O .. Os), the kernel as kc [C, KH, KW, Os] (kc[c, u, v, o] = K[o, c, u, v], zero for o ≥ O).
+template <class G, class T, isa I, bool Acc, std::size_t C, std::size_t H, std::size_t W,
+          std::size_t KH, std::size_t KW, std::size_t P>
+CTGRAD_CONV_INLINE void grad_image_cl_body(const T* __restrict dyc, const T* __restrict kc,
+                                           T* __restrict dx) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes && Wl >= 2 && G::Os % Wl == 0,
+                  "ctgrad: the direct convolution kernels take vectors of 2 to 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
+    constexpr std::size_t CB = even_block(C, dx_cl_channels);
+    constexpr std::size_t PB = dx_cl_pixels<I> < W ? dx_cl_pixels<I> : W;
+    static_assert(PB <= G::JA + 1, "ctgrad: a pixel block reads past dycp's zero columns");
+    constexpr std::size_t Wr = (W + Wl - 1) / Wl * Wl;
+    alignas(64) T red[CB * Wr * Wl];
+    // the pixels past the row: zero (the blocks never write them)
+    for (std::size_t c = 0; c < CB; ++c) {
+        for (std::size_t e = (c * Wr + W) * Wl; e < (c + 1) * Wr * Wl; ++e) red[e] = T(0);
+    }
+    std::size_t c0 = 0;
+    for (; c0 + CB <= C; c0 += CB) {
+        grad_image_cl_channels<G, T, Wl, Acc, H, W, KH, KW, P, Wr, CB, PB>(dyc, kc, red, dx, c0);
+    }
+    if constexpr (C % CB != 0) {
+        grad_image_cl_channels<G, T, Wl, Acc, H, W, KH, KW, P, Wr, C % CB, PB>(dyc, kc, red, dx,
+                                                                               c0);
+    }
+}
 #endif
 
 /// The compiled kernels of one instruction set (not inlined: one function per convolution and
@@ -838,6 +1076,17 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
     ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,  \
                                    T* __restrict dyp, std::size_t readable) {         \
         unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);             \
+    }                                                                                 \
+    template <class G, class T, std::size_t O>                                        \
+    ATTRIBUTES static void unpool2_cl(const T* __restrict g, const T* __restrict where, \
+                                      T* __restrict dyc, T* __restrict scratch) {     \
+        unpool2_cl_body<G, T, lanes_on<T, ISA>, O>(g, where, dyc, scratch);           \
+    }                                                                                 \
+    template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, \
+              std::size_t KH, std::size_t KW, std::size_t P>                          \
+    ATTRIBUTES static void grad_image_cl(const T* __restrict dyc, const T* __restrict kc, \
+                                         T* __restrict dx) {                          \
+        grad_image_cl_body<G, T, ISA, Acc, C, H, W, KH, KW, P>(dyc, kc, dx);          \
     }
 #else
 #define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)
@@ -890,6 +1139,15 @@ struct dense_dy : G {
     }
 };
 
+/// The geometry G with dY channels-last in the padded layout of `grad_image_cl`, dycp
+/// [OH, OWc, Os] (dY's rows with G::JA columns of zeros on each side) instead of dyc's.
+template <class G>
+struct padded_dyc : G {
+    static constexpr std::size_t dyc_at(std::size_t o, std::size_t i, std::size_t j) {
+        return (i * G::OWc + j + G::JA) * G::Os + o;
+    }
+};
+
 /// The same partial sums as grad_kernel for one image x [C, H, W] (not padded), from its shifted
 /// copies built into xs (G::xs_size numbers, zeroed by the caller before the first image,
 /// 64-byte aligned for speed; when G::dk_shifted), dY in the layout of G (dense_dy<geometry> in
@@ -939,6 +1197,28 @@ void pool2(const T* __restrict y, const T* __restrict bias, T* __restrict out,
     });
 }
 
+/// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY, channels-last (when
+/// G::dx_channels_last; see detail::grad_image_cl_body): dY in dycp [OH, OWc, Os] (zero outside
+/// it), the kernel as kc [C, KH, KW, Os].
+template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t KH,
+          std::size_t KW, std::size_t P>
+void grad_image_cl(const T* __restrict dyc, const T* __restrict kc, T* __restrict dx) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_image_cl<G, T, Acc, C, H, W, KH, KW, P>(
+            dyc, kc, dx);
+    });
+}
+
+/// ∂Y of one image through the fused 2 × 2 pooling into the channels-last layout of G (dyc or
+/// dycp, G::dyc_at; see detail::unpool2_cl_body), through scratch (2·(OH/2)·(OW/2)·Os numbers).
+template <class G, class T, std::size_t O>
+void unpool2_cl(const T* __restrict g, const T* __restrict where, T* __restrict dyc,
+                T* __restrict scratch) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template unpool2_cl<G, T, O>(g, where, dyc, scratch);
+    });
+}
+
 /// ∂Y of one image through the fused 2 × 2 pooling into dyp (see detail::unpool2_body);
 /// `readable` numbers of g and where after the image's may be read (the next image's: its lanes
 /// are masked out), so that the last vectors of a row need no scratch row (whose vector load
@@ -974,6 +1254,11 @@ template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
 void pool2(const T*, const T*, T*, T*) {}
 template <class G, class T, std::size_t O>
 void unpool2(const T*, const T*, T*, std::size_t = 0) {}
+template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t KH,
+          std::size_t KW, std::size_t P>
+void grad_image_cl(const T*, const T*, T*) {}
+template <class G, class T, std::size_t O>
+void unpool2_cl(const T*, const T*, T*, T*) {}
 #endif
 
 /// Numbers of the partial sums of a ∂K of Count entries.
