@@ -414,7 +414,8 @@ BOOST_AUTO_TEST_CASE(an_sgd_step_whose_shard_throws_changes_no_parameter) {
         const auto b2 = p.b2;
         for (std::size_t bad : {0u, 1u}) {
             BOOST_CHECK_THROW(step([&](std::size_t k) {
-                                  if (k == bad) throw std::runtime_error("shard cannot read its rows");
+                                  if (k == bad)
+                                      throw std::runtime_error("shard cannot read its rows");
                               }),
                               std::runtime_error);
             BOOST_TEST(std::memcmp(w1.data(), p.w1.data(), w1.size() * sizeof(float)) == 0);

@@ -366,9 +366,7 @@ private:
                     }
                     weight_terms(x, t, n, update);
                 },
-                [&] {
-                    detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update);
-                });
+                [&] { detail::reduce_range<Shards, V...>(grad_, src_, t, n, scale(), update); });
         };
         pool_->run(job);
         grad_.value = detail::shard_value(values_, red_);
@@ -466,7 +464,7 @@ private:
                 isa, a, b, g, fused_ ? -fused_lr_ * s : s);
         } else if (fused_) {
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
-                                                                         -fused_lr_ * s);
+                                                                          -fused_lr_ * s);
         } else {
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, false>(isa, a, b, g, s);
         }

@@ -397,7 +397,8 @@ struct conv2d_op {
         /// (the channels-last unpooling's scratch: [OH/2 · OW/2, Os] twice)
         static constexpr std::size_t cl_scratch =
             geo::dx_channels_last || geo::dk_channels_last ? geo::OH * geo::OW * geo::Os / 2 : 0;
-        static constexpr std::size_t dy0 = geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
+        static constexpr std::size_t dy0 =
+            geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
         static constexpr std::size_t dy = dy0 > cl_scratch ? dy0 : cl_scratch;
         /// the partial sums of ∂K of the direct kernels
         /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
@@ -765,8 +766,8 @@ struct conv2d_op {
                             conv_kernels::unpool2_cl<gc, T, d::O>(dout + n * per, where + n * per,
                                                                   dyc, ybuf);
                         } else {
-                            unfold<d, T, gc, true>(dout + n * per, out + n * per,
-                                                   where + n * per, dyc);
+                            unfold<d, T, gc, true>(dout + n * per, out + n * per, where + n * per,
+                                                   dyc);
                         }
                         conv_kernels::grad_image_cl<g, T, Mode == kernels::mode::accumulate, d::C,
                                                     d::H, d::W, d::KH, d::KW, P>(dyc, kc,

@@ -111,7 +111,7 @@ struct geometry {
     /// multiplies KW − 1 columns of zeros per row and tap: LeNet's conv2, 10 useful columns of 16
     /// against 16 channels of 16) and each dX number meets enough taps (KH·KW ≥ 4) to pay for
     /// summing its vector across.
-    static constexpr bool dx_channels_last = 4 * O * round(Wp) > 5 * OW * Os && KH * KW >= 4;
+    static constexpr bool dx_channels_last = 4 * O * round(Wp) > 5 * OW* Os&& KH* KW >= 4;
     /// The padded channels-last dY of `grad_image_cl`: dycp [OH, OWc, Os], dY's rows with JA
     /// columns of zeros on each side (a block of up to JA + 1 pixels of dX reads that far past
     /// dY's columns).
@@ -819,7 +819,7 @@ CTGRAD_CONV_INLINE void unpool2_cl_body(const T* __restrict g, const T* __restri
                                         T* __restrict dyc, T* __restrict scratch) {
     using V = vec<T, Wl>;
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, Q = PH * PW, OV = G::Os / Wl;
-    T* gt = scratch;           // [Q, Os]
+    T* gt = scratch;              // [Q, Os]
     T* wt = scratch + Q * G::Os;  // [Q, Os]
     for (std::size_t q = 0; q < Q; ++q) {
         for (std::size_t o = 0; o < O; ++o) {
@@ -949,9 +949,8 @@ inline constexpr std::size_t dx_cl_channels = 6;
 /// the channel's plane (its lanes past the row, from red's zero pixels, add 0 to the next row's
 /// first numbers, or are stored there before that row is), the plane's last row through a
 /// scratch vector.
-template <class G, class T, std::size_t Wl, bool Acc, std::size_t H, std::size_t W,
-          std::size_t KH, std::size_t KW, std::size_t P, std::size_t Wr, std::size_t CB,
-          std::size_t PB>
+template <class G, class T, std::size_t Wl, bool Acc, std::size_t H, std::size_t W, std::size_t KH,
+          std::size_t KW, std::size_t P, std::size_t Wr, std::size_t CB, std::size_t PB>
 CTGRAD_CONV_INLINE void grad_image_cl_channels(const T* __restrict dyc, const T* __restrict kc,
                                                T* __restrict red, T* __restrict dx,
                                                std::size_t c0) {
@@ -965,8 +964,8 @@ CTGRAD_CONV_INLINE void grad_image_cl_channels(const T* __restrict dyc, const T*
                                                                  u_end);
         }
         if constexpr (W % PB != 0) {
-            grad_image_cl_block<G, T, Wl, KH, KW, P, Wr, CB, W % PB>(dyc, kc, red, h, w0, c0,
-                                                                     u_lo, u_end);
+            grad_image_cl_block<G, T, Wl, KH, KW, P, Wr, CB, W % PB>(dyc, kc, red, h, w0, c0, u_lo,
+                                                                     u_end);
         }
         for (std::size_t c = 0; c < CB; ++c) {
             T* plane = dx + (c0 + c) * H * W;
@@ -1066,27 +1065,27 @@ CTGRAD_CONV_INLINE void grad_image_cl_body(const T* __restrict dyc, const T* __r
     };
 
 #if CTGRAD_CONV_POOL2
-#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                      \
-    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>       \
-    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,     \
-                                 T* __restrict out, T* __restrict where) {            \
-        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where); \
-    }                                                                                 \
-    template <class G, class T, std::size_t O>                                        \
-    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,  \
-                                   T* __restrict dyp, std::size_t readable) {         \
-        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);             \
-    }                                                                                 \
-    template <class G, class T, std::size_t O>                                        \
-    ATTRIBUTES static void unpool2_cl(const T* __restrict g, const T* __restrict where, \
-                                      T* __restrict dyc, T* __restrict scratch) {     \
-        unpool2_cl_body<G, T, lanes_on<T, ISA>, O>(g, where, dyc, scratch);           \
-    }                                                                                 \
-    template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, \
-              std::size_t KH, std::size_t KW, std::size_t P>                          \
+#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                          \
+    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>           \
+    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,         \
+                                 T* __restrict out, T* __restrict where) {                \
+        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where);     \
+    }                                                                                     \
+    template <class G, class T, std::size_t O>                                            \
+    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,      \
+                                   T* __restrict dyp, std::size_t readable) {             \
+        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);                 \
+    }                                                                                     \
+    template <class G, class T, std::size_t O>                                            \
+    ATTRIBUTES static void unpool2_cl(const T* __restrict g, const T* __restrict where,   \
+                                      T* __restrict dyc, T* __restrict scratch) {         \
+        unpool2_cl_body<G, T, lanes_on<T, ISA>, O>(g, where, dyc, scratch);               \
+    }                                                                                     \
+    template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,    \
+              std::size_t KH, std::size_t KW, std::size_t P>                              \
     ATTRIBUTES static void grad_image_cl(const T* __restrict dyc, const T* __restrict kc, \
-                                         T* __restrict dx) {                          \
-        grad_image_cl_body<G, T, ISA, Acc, C, H, W, KH, KW, P>(dyc, kc, dx);          \
+                                         T* __restrict dx) {                              \
+        grad_image_cl_body<G, T, ISA, Acc, C, H, W, KH, KW, P>(dyc, kc, dx);              \
     }
 #else
 #define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)

@@ -776,9 +776,18 @@ template <class T, isa I, std::size_t M, std::size_t N>
 inline constexpr micro_set<T> micro_set_for = [] {
     constexpr std::size_t MR = block_rows<I>, NV = block_vectors<I>, W = lanes_on<T, I>;
     constexpr std::size_t rest_nv = (N % (NV * W) + W - 1) / W;
-    return micro_set<T>{micro_kernel_for<T, I, M >= MR ? MR : 0, N >= NV * W ? NV : 0>(),
-                        micro_kernel_for<T, I, M % MR, N >= NV * W ? NV : 0>(),
-                        micro_kernel_for<T, I, M >= MR ? MR : 0, rest_nv>(),
+    return micro_set<T>{micro_kernel_for < T,
+                        I,
+                        M >= MR ? MR : 0,
+                        N >= NV * W ? NV : 0 > (),
+                        micro_kernel_for < T,
+                        I,
+                        M % MR,
+                        N >= NV * W ? NV : 0 > (),
+                        micro_kernel_for < T,
+                        I,
+                        M >= MR ? MR : 0,
+                        rest_nv > (),
                         micro_kernel_for<T, I, M % MR, rest_nv>()};
 }();
 
@@ -797,9 +806,8 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
     constexpr std::size_t W = lanes_on<T, I>;
     constexpr std::size_t MR = block_rows<I>;
     constexpr std::size_t NR = block_vectors<I> * W;
-    constexpr std::size_t kc_max = panel_bytes / (NR * sizeof(T)) > 0
-                                       ? panel_bytes / (NR * sizeof(T))
-                                       : 1;
+    constexpr std::size_t kc_max =
+        panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
     const std::size_t M = d.m, K = d.k, N = d.n, ra = d.ra, ka = d.ka;
     const std::size_t full_cols = N - N % NR, rest = N % NR, rest_pad = (rest + W - 1) / W * W;
     const std::size_t full_rows = M - M % MR;
