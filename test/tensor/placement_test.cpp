@@ -109,3 +109,20 @@ BOOST_AUTO_TEST_CASE(mixed_network_is_first_fit) {
     using p_t = nn::parameters_of<decltype(net)>;
     check_program<decltype(ctgrad::program(loss, p_t{}.wrt()))>();
 }
+
+BOOST_AUTO_TEST_CASE(aligned_sizes_are_first_fit) {
+    // buffers whose sizes are multiples of the alignment (16 floats): gaps they fill exactly
+    constexpr std::size_t w = 16;
+    constexpr auto X16 = ctgrad::var<"X", ctgrad::tensor<float, 2, w>>;
+    constexpr auto Y16 = ctgrad::var<"Y", ctgrad::tensor<float, 2, w>>;
+    using d1 = nn::dense<"d1", w, w>;
+    using d2 = nn::dense<"d2", w, w>;
+    using d3 = nn::dense<"d3", w, w>;
+    using d4 = nn::dense<"d4", w, w>;
+    constexpr auto net =
+        nn::sequential(d1{}, nn::tanh, d2{}, nn::tanh, d3{}, nn::sigmoid, d4{}, nn::tanh);
+    const auto loss = ctgrad::mean(ctgrad::square(net(X16) - Y16));
+    using p_t = nn::parameters_of<decltype(net)>;
+    check_program<decltype(ctgrad::program(loss, p_t{}.wrt()))>();
+    check_program<decltype(ctgrad::program(loss))>();
+}
