@@ -80,15 +80,19 @@ struct buffers {
     std::size_t placed = 0;
 };
 
-/// Placement so far: offsets of the buffers placed, the free intervals between the live ones
-/// [gap_start[g], gap_end[g]) by increasing offset (the last one open: gap_end none), how many
-/// buffers of the death order have been freed, the size of the workspace.
+/// Placement so far: offsets of the buffers placed; the free intervals between the live ones
+/// [gap_start[g], gap_end[g]), a list linked by increasing offset from gap `head` through
+/// gap_next (the last one open: gap_end none), `gaps` nodes used so far (a node is never reused:
+/// each release adds at most one, so 2N + 1 suffice); how many buffers of the death order have
+/// been freed, the size of the workspace.
 template <std::size_t N>
 struct placement {
     std::array<std::size_t, 2 * N> offset{};
     std::array<std::size_t, 2 * N + 1> gap_start{};
     std::array<std::size_t, 2 * N + 1> gap_end{none};
-    std::size_t ngaps = 1;
+    std::array<std::size_t, 2 * N + 1> gap_next{none};
+    std::size_t head = 0;
+    std::size_t gaps = 1;
     std::size_t freed = 0;
     std::size_t total = 0;
 };
@@ -97,46 +101,55 @@ struct placement {
 /// the first free interval (by offset) that holds it, free intervals being the gaps between live
 /// buffers, each live buffer taking [offset, offset + size rounded up to align). A buffer dies
 /// (its interval is freed, merged with the free neighbours) before the first buffer that starts
-/// after its last step is placed. The cost is the number of free intervals per buffer, which
-/// stays small (buffers die in about the reverse order they were made), not the number of live
-/// buffers: a network's gradients, live to the end, are never scanned. Each call is evaluated on
-/// its own (workspace::placed_until), so that a plan of any size stays within the compilers'
-/// limits on one constant evaluation (clang: 1 048 576 steps).
+/// after its last step is placed. The cost is the number of free intervals walked per buffer
+/// (those before the one it takes, or before the one it is freed next to), not the number of live
+/// buffers: a network's gradients, live to the end, are never scanned; and adding or removing a
+/// free interval is a link, not a shift of the intervals after it (the gaps a network's backward
+/// pass leaves grow with its depth: shifting them was quadratic). Each call is evaluated on its
+/// own (workspace::placed_until), so that a plan of any size stays within the compilers' limits
+/// on one constant evaluation (clang: 1 048 576 steps).
 template <std::size_t N>
 constexpr placement<N> place_range(const buffers<N>& bs, placement<N> p, std::size_t from,
                                    std::size_t to, std::size_t align) {
     const auto& life = bs.life;
     const auto& size = bs.size;
     const auto aligned = [&](std::size_t e) { return (e + align - 1) / align * align; };
-    const auto remove_gap = [&](std::size_t g) {
-        for (std::size_t h = g; h + 1 < p.ngaps; ++h) {
-            p.gap_start[h] = p.gap_start[h + 1];
-            p.gap_end[h] = p.gap_end[h + 1];
+    // unlinks gap g, after gap prev (none: g is the first)
+    const auto unlink = [&](std::size_t prev, std::size_t g) {
+        if (prev == none) {
+            p.head = p.gap_next[g];
+        } else {
+            p.gap_next[prev] = p.gap_next[g];
         }
-        --p.ngaps;
     };
     const auto release = [&](std::size_t b) {  // frees [offset, aligned end) of live buffer b
         const std::size_t lo = p.offset[b], hi = aligned(p.offset[b] + size[b]);
-        std::size_t g = 0;  // the first gap after b (there is one: the last gap is open)
-        while (p.gap_start[g] < lo) ++g;
-        if (g > 0 && p.gap_end[g - 1] == lo) {
+        // the first gap after b (there is one: the last gap is open), and the one before it
+        std::size_t prev = none, g = p.head;
+        while (p.gap_start[g] < lo) {
+            prev = g;
+            g = p.gap_next[g];
+        }
+        if (prev != none && p.gap_end[prev] == lo) {
             // joins the gap before; and that one the gap after if b filled the space between
             if (p.gap_start[g] == hi) {
-                p.gap_end[g - 1] = p.gap_end[g];
-                remove_gap(g);
+                p.gap_end[prev] = p.gap_end[g];
+                unlink(prev, g);
             } else {
-                p.gap_end[g - 1] = hi;
+                p.gap_end[prev] = hi;
             }
         } else if (p.gap_start[g] == hi) {
             p.gap_start[g] = lo;
         } else {
-            for (std::size_t h = p.ngaps; h > g; --h) {
-                p.gap_start[h] = p.gap_start[h - 1];
-                p.gap_end[h] = p.gap_end[h - 1];
+            const std::size_t n = p.gaps++;
+            p.gap_start[n] = lo;
+            p.gap_end[n] = hi;
+            p.gap_next[n] = g;
+            if (prev == none) {
+                p.head = n;
+            } else {
+                p.gap_next[prev] = n;
             }
-            p.gap_start[g] = lo;
-            p.gap_end[g] = hi;
-            ++p.ngaps;
         }
     };
     for (std::size_t o = from; o < to && o < bs.placed; ++o) {
@@ -145,12 +158,15 @@ constexpr placement<N> place_range(const buffers<N>& bs, placement<N> p, std::si
         while (p.freed < bs.placed && life[bs.death[p.freed]].last < life[b].first) {
             release(bs.death[p.freed++]);
         }
-        std::size_t g = 0;
-        while (p.gap_end[g] != none && p.gap_start[g] + size[b] > p.gap_end[g]) ++g;
+        std::size_t prev = none, g = p.head;
+        while (p.gap_end[g] != none && p.gap_start[g] + size[b] > p.gap_end[g]) {
+            prev = g;
+            g = p.gap_next[g];
+        }
         const std::size_t at = p.gap_start[g];
         p.offset[b] = at;
         p.gap_start[g] = aligned(at + size[b]);
-        if (p.gap_end[g] != none && p.gap_start[g] >= p.gap_end[g]) remove_gap(g);
+        if (p.gap_end[g] != none && p.gap_start[g] >= p.gap_end[g]) unlink(prev, g);
         p.total = at + size[b] > p.total ? at + size[b] : p.total;
     }
     return p;
