@@ -29,6 +29,7 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <string_view>  // std::string_view
 #include <type_traits>  // std::is_same_v
 #include <utility>      // std::index_sequence
 
@@ -55,9 +56,71 @@ struct wrt_t {
 /// Every variable of the expression (the default of gradient and program).
 struct all_variables {};
 
+/// Diagnostic type: left incomplete, instantiated next to the static_assert of wrt(...) so that
+/// the compiler prints the variable listed twice as a char pack.
+template <char... Name>
+struct variable_is_listed_twice_in_wrt;
+
+namespace detail {
+
+/// Whether each name is the first of its spelling (a name that repeats an earlier one is not).
+template <fixed_string... Names>
+constexpr std::array<bool, sizeof...(Names)> first_of_name() {
+    const std::string_view names[] = {Names.view()..., {}};
+    std::array<bool, sizeof...(Names)> first{};
+    for (std::size_t k = 0; k < sizeof...(Names); ++k) {
+        first[k] = true;
+        for (std::size_t j = 0; j < k; ++j) first[k] = first[k] && names[j] != names[k];
+    }
+    return first;
+}
+
+/// wrt_t of the first variable of each name among V, in order.
+template <class... V>
+constexpr auto wrt_of_first() {
+    constexpr std::size_t count = [] {
+        std::size_t c = 0;
+        for (bool f : first_of_name<V::name...>()) c += f;
+        return c;
+    }();
+    constexpr std::array<std::size_t, count> at = [] {
+        std::array<std::size_t, count> a{};
+        std::size_t c = 0;
+        const auto f = first_of_name<V::name...>();
+        for (std::size_t k = 0; k < sizeof...(V); ++k) {
+            if (f[k]) a[c++] = k;
+        }
+        return a;
+    }();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return wrt_t<at_t<type_list<V...>, at[I]>...>{};
+    }(std::make_index_sequence<count>{});
+}
+
+}  // namespace detail
+
+/// The list of variables of a gradient, program or Jacobian: each variable once. A variable
+/// listed twice is a compile error naming it (the engines gave it a column of zeros or dropped
+/// it); the list then goes on without the repeat, so that the error is reported once.
 template <fixed_string... Names, class... Kinds>
-constexpr wrt_t<variable<Names, Kinds>...> wrt(variable<Names, Kinds>...) {
-    return {};
+constexpr auto wrt(variable<Names, Kinds>...) {
+    constexpr std::array<bool, sizeof...(Names)> first = detail::first_of_name<Names...>();
+    constexpr std::size_t repeated = [&] {
+        for (std::size_t k = 0; k < first.size(); ++k) {
+            if (!first[k]) return k;
+        }
+        return first.size();
+    }();
+    if constexpr (repeated != sizeof...(Names)) {
+        static_assert(repeated == sizeof...(Names),
+                      "ctgrad::wrt: a variable is listed twice; list each variable once (the "
+                      "variable is named in 'variable_is_listed_twice_in_wrt<...>' below)");
+        using offender = detail::at_t<detail::type_list<variable<Names, Kinds>...>, repeated>;
+        static_cast<void>(sizeof(detail::spelled<offender::name, variable_is_listed_twice_in_wrt>));
+        return detail::wrt_of_first<variable<Names, Kinds>...>();
+    } else {
+        return wrt_t<variable<Names, Kinds>...>{};
+    }
 }
 
 namespace tensor_ad {
