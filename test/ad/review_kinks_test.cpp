@@ -511,3 +511,59 @@ static_assert(pow_h(a, a) == -10.0 && pow_h(a, b) == 4.0 && pow_h(b, b) == 14.0)
 static_assert(ctgrad::hvp(pow_f, along(a = 1.0, b = 1.0), a = -2.0, b = 1.0)[b] == 18.0);
 
 }  // namespace
+
+// --- Transcendental functions in constant expressions (ctgrad's constexpr math, which Clang
+// needs: it does not fold std:: math) against the run-time results (std::) and the hyper-dual
+// reference -----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr point smooth_at = {0.4, 0.3, 0.7, -0.2};
+constexpr auto smooth_h = ctgrad::hessian(f_smooth_small(a, b, c, e), a = smooth_at[0],
+                                          b = smooth_at[1], c = smooth_at[2], e = smooth_at[3]);
+constexpr auto pow_J = ctgrad::jacobian(
+    ctgrad::outputs(f_pow(a, b, c, e), f_sqrt_near_zero(a, b, c, e)), a = 0.7, b = 1.3, c = 1.8,
+    e = 0.6);
+constexpr auto pow_hv = ctgrad::hvp(f_pow(a, b, c, e), along(a = 1.0, b = -0.5, c = 0.0, e = 2.0),
+                                    a = 0.7, b = 1.3, c = 1.8, e = 0.6);
+static_assert(smooth_h.value > 0 && pow_J.value[0] > 0 && pow_hv.value > 0);
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(constant_evaluation_agrees_with_run_time_and_reference) {
+    double rv = 0;
+    grad4 rg{};
+    hess4 rh{};
+    reference(f_smooth_small, smooth_at, rv, rg, rh);
+    const hess4 ch = {{{smooth_h(a, a), smooth_h(a, b), smooth_h(a, c), smooth_h(a, e)},
+                       {smooth_h(b, a), smooth_h(b, b), smooth_h(b, c), smooth_h(b, e)},
+                       {smooth_h(c, a), smooth_h(c, b), smooth_h(c, c), smooth_h(c, e)},
+                       {smooth_h(e, a), smooth_h(e, b), smooth_h(e, c), smooth_h(e, e)}}};
+    BOOST_TEST(close(smooth_h.value, rv, 1e-14));
+    for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 4; ++j) {
+            BOOST_TEST(close(ch[i][j], rh[i][j], 1e-12), "h(" << i << ", " << j << ")");
+        }
+    }
+
+    const point pp = {0.7, 1.3, 1.8, 0.6};
+    double v0 = 0, v1 = 0;
+    grad4 g0{}, g1{};
+    reference(f_pow, pp, v0, g0, rh);
+    reference(f_sqrt_near_zero, pp, v1, g1, rh);
+    BOOST_TEST(close(pow_J.value[0], v0, 1e-14));
+    BOOST_TEST(close(pow_J.value[1], v1, 1e-14));
+    const grad4 j0 = {pow_J(0, a), pow_J(0, b), pow_J(0, c), pow_J(0, e)};
+    const grad4 j1 = {pow_J(1, a), pow_J(1, b), pow_J(1, c), pow_J(1, e)};
+    for (int k = 0; k < 4; ++k) {
+        BOOST_TEST(close(j0[k], g0[k], 1e-13), "row 0 column " << k);
+        BOOST_TEST(close(j1[k], g1[k], 1e-13), "row 1 column " << k);
+    }
+    // hvp at compile time equals hvp at run time
+    const auto rt = ctgrad::hvp(f_pow(a, b, c, e), along(a = 1.0, b = -0.5, c = 0.0, e = 2.0),
+                                a = 0.7, b = 1.3, c = 1.8, e = 0.6);
+    BOOST_TEST(close(pow_hv[a], rt[a], 1e-13));
+    BOOST_TEST(close(pow_hv[b], rt[b], 1e-13));
+    BOOST_TEST(close(pow_hv[c], rt[c], 1e-13));
+    BOOST_TEST(close(pow_hv[e], rt[e], 1e-13));
+}
