@@ -367,10 +367,9 @@ private:
                         const auto g = programs_[k].gradient(
                             Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
                         values_[k] = g.value;
-                        // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
-                        // the other, [Shards·rows, out], for one weight product over the batch
-                        const T* dz = g[Z{}].data();
-                        for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
+                        // dZ_k, read in place by W's terms (the program's gradient views
+                        // stay valid until its next call, the next step)
+                        dz_[k] = g[Z{}].data();
                         ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
                             std::index_sequence<I...>) {
                             ((src_[I][k] =
@@ -459,7 +458,7 @@ private:
         // A(i, j) = x[(k·rows + j)·in + r0 + i]: rows r0..r1 of X_kᵀ, read in place; B = dZ_k
         using a_lay = kernels::detail::a_layout<1, in>;
         const T* a = x + k * x_stride_ + r0;
-        const T* b = z_.data() + k * rows * out;
+        const T* b = dz_[k];
         T* dw = dw_.data() + r0 * out;
         if (k + 1 < Shards) {  // a term before the last: into dw_
             if (k == 0) {
@@ -499,8 +498,10 @@ private:
     thread_pool* pool_;
     reduction red_;
     std::array<program_type, Shards> programs_;
-    /// Z_k = X_k·W for shard k at k·rows·out, then dZ_k in its place.
+    /// Z_k = X_k·W for shard k at k·rows·out.
     tensor_ad::buffer<scalar_type> z_;
+    /// ∂Z_k: shard k's gradient of Z in its program's workspace.
+    std::array<const scalar_type*, Shards> dz_{};
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
