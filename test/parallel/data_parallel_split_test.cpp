@@ -97,12 +97,10 @@ struct as_double<ctgrad::variable<N, ctgrad::tensor<float, D...>>> {
 };
 
 // the choice (types only)
-using split2 = decltype(par::make_data_parallel<2>(std::declval<par::thread_pool&>(),
-                                                   loss<float, batch / 2>,
-                                                   std::declval<pack<float>&>().wrt()));
+using split2 = decltype(par::make_data_parallel<2>(
+    std::declval<par::thread_pool&>(), loss<float, batch / 2>, std::declval<pack<float>&>().wrt()));
 using replicate2 = decltype(par::make_data_parallel<2, par::strategy::replicate>(
-    std::declval<par::thread_pool&>(), loss<float, batch / 2>,
-    std::declval<pack<float>&>().wrt()));
+    std::declval<par::thread_pool&>(), loss<float, batch / 2>, std::declval<pack<float>&>().wrt()));
 using one_shard = decltype(par::make_data_parallel<1>(
     std::declval<par::thread_pool&>(), loss<float, batch>, std::declval<pack<float>&>().wrt()));
 static_assert(split2::splits_input_layer, "an MLP whose first layer dominates is split");
@@ -120,9 +118,8 @@ static_assert(!narrow_dp::splits_input_layer, "a first layer of fewer than 64 ro
 
 // a first layer that is not most of the parameters: replicated
 constexpr auto Xw = ctgrad::var<"X", ctgrad::tensor<float, 8, 64>>;
-constexpr auto wide =
-    nn::sequential(nn::dense<"a", 64, 8>{}, nn::relu, nn::dense<"b", 8, 400>{}, nn::relu,
-                   nn::dense<"c", 400, 5>{});
+constexpr auto wide = nn::sequential(nn::dense<"a", 64, 8>{}, nn::relu, nn::dense<"b", 8, 400>{},
+                                     nn::relu, nn::dense<"c", 400, 5>{});
 using wide_dp = decltype(par::make_data_parallel<2>(
     std::declval<par::thread_pool&>(), ctgrad::softmax_cross_entropy(wide(Xw), Ys),
     std::declval<nn::parameters_of<decltype(wide)>&>().wrt()));
@@ -131,7 +128,8 @@ static_assert(!wide_dp::splits_input_layer, "a first layer with less than half t
 // W read again after the first layer (tied weights): replicated
 constexpr auto Xt = ctgrad::var<"X", ctgrad::tensor<float, 8, 64>>;
 constexpr auto Wt = ctgrad::var<"W", ctgrad::tensor<float, 64, 64>>;
-constexpr auto tied = ctgrad::sum(ctgrad::square(ctgrad::matmul(ctgrad::tanh(ctgrad::matmul(Xt, Wt)), Wt)));
+constexpr auto tied =
+    ctgrad::sum(ctgrad::square(ctgrad::matmul(ctgrad::tanh(ctgrad::matmul(Xt, Wt)), Wt)));
 using tied_dp =
     decltype(par::make_data_parallel<2>(std::declval<par::thread_pool&>(), tied, ctgrad::wrt(Wt)));
 static_assert(!tied_dp::splits_input_layer, "W read after X·W");
@@ -289,10 +287,10 @@ BOOST_AUTO_TEST_CASE(x_bound_whole_reaches_every_shard) {
     auto dp = par::make_data_parallel<2>(pool, loss<float, batch / 2>, p.params.wrt());
     auto rp = par::make_data_parallel<2, par::strategy::replicate>(pool, loss<float, batch / 2>,
                                                                    p.params.wrt());
-    const auto& a = dp.gradient(p.params, X<float, batch / 2> = x,
-                                par::rows(Y<float, batch / 2>, *p.y));
-    const auto& r = rp.gradient(p.params, X<float, batch / 2> = x,
-                                par::rows(Y<float, batch / 2>, *p.y));
+    const auto& a =
+        dp.gradient(p.params, X<float, batch / 2> = x, par::rows(Y<float, batch / 2>, *p.y));
+    const auto& r =
+        rp.gradient(p.params, X<float, batch / 2> = x, par::rows(Y<float, batch / 2>, *p.y));
     BOOST_TEST(std::abs(a.value - r.value) <= 1e-6 * std::abs(r.value));
     p.params.for_each(
         [&](auto v, const auto&) { BOOST_TEST(relative_difference(a[v], r[v]) <= 1e-6); });

@@ -177,17 +177,17 @@ class input_split;
 template <std::size_t Shards, class X, class W, class Z, class E, class... V, class Gradient>
 class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>, Gradient> {
     static_assert(Shards >= 1, "ctgrad::parallel::input_split: at least one shard");
-    static_assert(!ctgrad::detail::any_true_v<
-                      std::is_same_v<ctgrad::detail::untagged_t<V>, W>...> &&
-                      !ctgrad::detail::any_true_v<std::is_same_v<V, Z>...>,
-                  "ctgrad::parallel::input_split: list the head's parameters in wrt(...), "
-                  "without the input layer's W (always differentiated) or Z");
+    static_assert(
+        !ctgrad::detail::any_true_v<std::is_same_v<ctgrad::detail::untagged_t<V>, W>...> &&
+            !ctgrad::detail::any_true_v<std::is_same_v<V, Z>...>,
+        "ctgrad::parallel::input_split: list the head's parameters in wrt(...), "
+        "without the input layer's W (always differentiated) or Z");
 
 public:
     using program_type = program<E, wrt_t<Z, V...>>;
     using scalar_type = typename X::kind::value_type;
-    using gradient_type = std::conditional_t<std::is_void_v<Gradient>,
-                                             flat_gradient<scalar_type, W, V...>, Gradient>;
+    using gradient_type =
+        std::conditional_t<std::is_void_v<Gradient>, flat_gradient<scalar_type, W, V...>, Gradient>;
     static_assert(gradient_type::count == 1 + sizeof...(V),
                   "ctgrad::parallel::input_split: the gradient type holds other variables than "
                   "W and wrt(...)'s");
@@ -273,8 +273,8 @@ private:
     };
 
     template <class A>
-    struct is_x : std::bool_constant<detail::is_split_of<X, A> ||
-                                     detail::is_binding_of<X::name, A>> {};
+    struct is_x
+        : std::bool_constant<detail::is_split_of<X, A> || detail::is_binding_of<X::name, A>> {};
     template <class A>
     struct is_x_split : std::bool_constant<detail::is_split_of<X, A>> {};
     template <class A>
@@ -536,11 +536,10 @@ namespace detail {
 template <class N>
 struct product_of_variables : std::false_type {};
 template <class N>
-requires(ctgrad::is_node<N>::value&& std::is_same_v<typename N::op, ops::matmul_op>) struct
-    product_of_variables<N>
+    requires(ctgrad::is_node<N>::value&& std::is_same_v<typename N::op, ops::matmul_op>)
+struct product_of_variables<N>
     : std::bool_constant<ctgrad::is_variable<ctgrad::detail::at_t<typename N::args, 0>>::value &&
-                         ctgrad::is_variable<ctgrad::detail::at_t<typename N::args, 1>>::value> {
-};
+                         ctgrad::is_variable<ctgrad::detail::at_t<typename N::args, 1>>::value> {};
 
 /// The input layer of loss E for data_parallel's split form (strategy): the first entry of E's
 /// plan that is a product X·W of a variable X not in wrt(V...) and a parameter W of wrt(V...)
@@ -558,9 +557,9 @@ struct input_layer_of {
         } else {
             using A = ctgrad::detail::at_t<typename N::args, 0>;
             using B = ctgrad::detail::at_t<typename N::args, 1>;
-            return (... || std::is_same_v<ctgrad::detail::untagged_t<V>, B>) &&
-                   !(... || std::is_same_v<ctgrad::detail::untagged_t<V>, A>) &&
-                   std::is_same_v<typename A::kind::value_type, typename B::kind::value_type> &&
+            return (... || std::is_same_v<ctgrad::detail::untagged_t<V>, B>)&&!(
+                       ... || std::is_same_v<ctgrad::detail::untagged_t<V>, A>)&&std::
+                       is_same_v<typename A::kind::value_type, typename B::kind::value_type> &&
                    2 * B::kind::size() >= total && B::kind::shape[0] >= 64;
         }
     }
@@ -569,10 +568,10 @@ struct input_layer_of {
         std::size_t found = P::size;
         ctgrad::detail::static_for_chunks<P::size>([&]<std::size_t... J>(
             std::index_sequence<J...>) {
-            static_cast<void>(((found == P::size && fits<typename P::template expr<J>>()
-                                    ? (found = J, true)
-                                    : false) ||
-                               ...));
+            static_cast<void>(
+                ((found == P::size && fits<typename P::template expr<J>>() ? (found = J, true)
+                                                                           : false) ||
+                 ...));
         });
         return found;
     }();
@@ -616,15 +615,14 @@ struct split_of {
     using X = ctgrad::detail::at_t<typename N::args, 0>;
     using W = ctgrad::detail::at_t<typename N::args, 1>;
     using T = typename X::kind::value_type;
-    using Z = variable<"ctgrad.parallel.input_split.Z",
-                       tensor<T, X::kind::shape[0], W::kind::shape[1]>>;
+    using Z =
+        variable<"ctgrad.parallel.input_split.Z", tensor<T, X::kind::shape[0], W::kind::shape[1]>>;
     using head_type = decltype(substitute<N, Z>(std::declval<const E&>()));
     /// Whether the head still reads W (then W's gradient is not the input layer's alone).
     static constexpr bool reads_w =
         ctgrad::detail::in_list<typename ad::plan<head_type>::variables, W>;
     using type = input_split<Shards, input_layer_t<X, W, Z>, head_type,
-                             typename as_wrt<wrt_without<W, V...>>::type,
-                             flat_gradient<T, V...>>;
+                             typename as_wrt<wrt_without<W, V...>>::type, flat_gradient<T, V...>>;
 };
 
 template <std::size_t Shards, class E, strategy How, class... V>
@@ -643,10 +641,10 @@ constexpr bool splits() {
 
 /// data_parallel's split form: an input_split built from the whole loss.
 template <std::size_t Shards, class E, class... V>
-using split_cut = split_of<Shards, E,
-                           typename input_layer_of<E, V...>::P::template expr<
-                               input_layer_of<E, V...>::index>,
-                           V...>;
+using split_cut =
+    split_of<Shards, E,
+             typename input_layer_of<E, V...>::P::template expr<input_layer_of<E, V...>::index>,
+             V...>;
 
 template <std::size_t Shards, class E, class... V>
 class split_form : public split_cut<Shards, E, V...>::type {
