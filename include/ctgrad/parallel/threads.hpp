@@ -11,6 +11,10 @@
 ///   from 1 to Shards: a run-time choice up to the compile-time maximum), and the shard
 ///   gradients reduced in a fixed order (shard 0 + shard 1 + ...) into one flat gradient that
 ///   the optimizers take. The result does not depend on the number of threads, bit for bit.
+///   When the loss's input layer X·W holds most of the parameters (an MLP's first layer), the
+///   default strategy computes it as parallel::input_split does (defined with data_parallel in
+///   parallel/input_split.hpp, included at the end of this header): the shards run the rest of
+///   the network, the threads W's gradient by parts of its rows over the whole batch.
 /// - `parallel::evaluator(pool, expr)` : independent batches evaluated on several threads (one
 ///   program per thread), for inference.
 ///
