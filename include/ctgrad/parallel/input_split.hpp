@@ -469,14 +469,23 @@ private:
             return;
         }
         T* g = fused_ ? const_cast<T*>(w_) + r0 * out : grad_[W{}].data() + r0 * out;
+        constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         if constexpr (Shards > 1) {
             if (fused_) {  // W[r0:r1, :] += −lr·(dw + s·X_kᵀ·dZ_k), dW never stored
                 for (std::size_t e = 0; e < m * out; ++e) g[e] -= fused_lr_ * dw[e];
-            } else {
-                for (std::size_t e = 0; e < m * out; ++e) g[e] = dw[e];
+                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
+                                                                              -fused_lr_ * s);
+                return;
             }
-            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(
-                isa, a, b, g, fused_ ? -fused_lr_ * s : s);
+            // the last term added into dw (the sums the gradient would get, in the same order),
+            // then copied to the gradient chunk by chunk, each handed to f while in L1
+            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, dw, s);
+            for (std::size_t c = 0; c < m * out; c += chunk) {
+                const std::size_t len = m * out - c < chunk ? m * out - c : chunk;
+                for (std::size_t e = c; e < c + len; ++e) g[e] = dw[e];
+                f(W{}, r0 * out + c, len);
+            }
+            return;
         } else if (fused_) {
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
                                                                           -fused_lr_ * s);
@@ -484,7 +493,6 @@ private:
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, false>(isa, a, b, g, s);
         }
         if (fused_) return;
-        constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         for (std::size_t c = 0; c < m * out; c += chunk) {
             f(W{}, r0 * out + c, m * out - c < chunk ? m * out - c : chunk);
         }
