@@ -13,7 +13,9 @@
 // otherwise. With P
 // processes (1, 2 or 4) each reads its own G/P rows of every global batch
 // (parallel::distributed_batches: the same shuffled order on every rank); with --threads 2 a
-// process splits its rows into 2 shards, one per thread (parallel::data_parallel); in one process
+// process splits its rows into 2 shards, one per thread (parallel::data_parallel, which for this
+// network splits off the first layer: the shards run the layers after X·W1 and the threads
+// compute W1's gradient by parts of its rows over all the rows, docs/parallel.md); in one process
 // each thread then also takes Adam's step on the slice of the gradient it reduced
 // (adam::begin_step, step_range). The gradients are averaged over the shards (in shard order) and
 // over the processes (one MPI_Allreduce per step), and every process takes the same Adam step,

@@ -1,6 +1,8 @@
 /// @file The two-layer training steps of mlp_cases.hpp on several threads with
-/// ctgrad/parallel/threads.hpp: the batch split into Shards shards of Batch/Shards rows, one
-/// compiled program per shard (parallel::data_parallel), the shards on the threads of a pool,
+/// ctgrad/parallel/threads.hpp: the batch split into Shards shards of Batch/Shards rows
+/// (parallel::data_parallel: with the default strategy the first layer's weight gradient split
+/// over the threads, as split_trainer below writes by hand; with strategy::replicate one
+/// compiled program of the whole loss per shard), the shards on the threads of a pool,
 /// the shard gradients averaged in shard order, each thread a slice of them, and each thread
 /// applies the SGD update p −= lr·g to the slice it reduced (data_parallel::gradient_then). Same interface as
 /// mlp_ctgrad::trainer (`step(params&, const data&, lr)`), for mlp_parallel_bench.cpp and
@@ -32,7 +34,8 @@ ctgrad::parallel::thread_pool& pool() {
 }
 
 /// The classifier and regression two-layer nets, Shards shards on Threads threads.
-template <class Case, size_t Shards, size_t Threads>
+template <class Case, size_t Shards, size_t Threads,
+          ctgrad::parallel::strategy How = ctgrad::parallel::strategy::automatic>
 struct trainer {
     static_assert(!Case::deep && Case::batch % Shards == 0);
     using T = typename Case::value_type;
@@ -57,10 +60,10 @@ struct trainer {
         Case::loss == mlp_cases::loss_kind::sum_squared_error ? ctgrad::parallel::reduction::sum
                                                               : ctgrad::parallel::reduction::mean;
 
-    decltype(ctgrad::parallel::make_data_parallel<Shards>(pool<Threads>(), loss(),
-                                                          ctgrad::wrt(W1, b1, W2, b2))) dp =
-        ctgrad::parallel::make_data_parallel<Shards>(pool<Threads>(), loss(),
-                                                     ctgrad::wrt(W1, b1, W2, b2), reduction);
+    decltype(ctgrad::parallel::make_data_parallel<Shards, How>(pool<Threads>(), loss(),
+                                                               ctgrad::wrt(W1, b1, W2, b2))) dp =
+        ctgrad::parallel::make_data_parallel<Shards, How>(pool<Threads>(), loss(),
+                                                          ctgrad::wrt(W1, b1, W2, b2), reduction);
 
     template <class G, class P>
     static void update(P& p, const G& g, T lr) {

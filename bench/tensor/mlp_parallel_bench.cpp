@@ -5,12 +5,17 @@
 //
 //   ctgrad_1t         mlp_ctgrad::trainer: one program over the 256 rows, program::sgd_step
 //                     (the update fused into the weight-gradient products), one thread
-//   ctgrad_2t         mlp_parallel::trainer: 2 shards of 128 rows on 2 threads, the shard
-//                     gradients averaged (each thread half of them), then the SGD update
+//   ctgrad_2t         mlp_parallel::trainer: parallel::make_data_parallel<2> as a user writes
+//                     it, 2 shards of 128 rows on 2 threads; it splits the first layer
+//                     (strategy::automatic: as ctgrad_2t_split, with gradient_then's update
+//                     instead of the fused sgd_step)
+//   ctgrad_2t_replicate  the same with strategy::replicate: each shard a whole program, the
+//                     shard gradients averaged (each thread half of them), then the SGD update
 //   ctgrad_2t_split   mlp_parallel::split_trainer: 2 shards of 128 rows run the layers after
 //                     X·W1 (parallel::input_split); each thread then computes half of W1's rows
 //                     of dW1 = Xᵀ·dZ1 over the 256 rows and updates them (dW1 written once)
-//   ctgrad_2shards_1t the same 2 shards on 1 thread (what sharding costs without a second core)
+//   ctgrad_2shards_1t ctgrad_2t's 2 shards (split form) on 1 thread (what sharding costs
+//                     without a second core)
 //   ctgrad_split_1t   ctgrad_2t_split's work on 1 thread (what the split costs without a
 //                     second core)
 //   libtorch_1t       mlp_libtorch.hpp's autograd step, at::set_num_threads(1) (and OpenBLAS 1)
@@ -40,6 +45,9 @@ template <class Case>
 using ctgrad_1t_impl = ctgrad_impl<Case>;
 template <class Case>
 using ctgrad_2t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 2>>;
+template <class Case>
+using ctgrad_2t_replicate_impl =
+    owning<Case, mlp_parallel::trainer<Case, 2, 2, ctgrad::parallel::strategy::replicate>>;
 template <class Case>
 using ctgrad_2t_split_impl = owning<Case, mlp_parallel::split_trainer<Case, 2, 2>>;
 template <class Case>
@@ -87,6 +95,7 @@ using libtorch_2t_impl = libtorch_threads_impl<Case, 2>;
 
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_1t, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_replicate, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_split, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_split_1t, mlp_step_256x784x100x10);

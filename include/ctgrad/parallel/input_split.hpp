@@ -30,6 +30,7 @@
 
 #include <ctgrad/parallel/threads.hpp>
 #include <ctgrad/tensor/matmul.hpp>
+#include <ctgrad/tensor/ops.hpp>
 
 namespace ctgrad::parallel {
 
@@ -152,7 +153,7 @@ private:
 
 }  // namespace detail
 
-template <std::size_t Shards, class Layer, class E, class Wrt>
+template <std::size_t Shards, class Layer, class E, class Wrt, class Gradient = void>
 class input_split;
 
 /// Data-parallel gradients of a network whose input layer is Layer (input_layer(X, W, Z)) and
@@ -168,18 +169,28 @@ class input_split;
 /// other gradients (summed in shard order); each is handed to the update as
 /// data_parallel::gradient_then does. The result does not depend on the thread count, bit for
 /// bit; it equals the one-program gradient up to the order of the sums.
-template <std::size_t Shards, class X, class W, class Z, class E, class... V>
-class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> {
+///
+/// Gradient, when not void, is the flat_gradient the result is written to: one of W and V...
+/// in another order (data_parallel's split form keeps the order of the loss's wrt(...)).
+///
+/// X may also be bound without rows(...) (every shard reads the same rows: X_k = X).
+template <std::size_t Shards, class X, class W, class Z, class E, class... V, class Gradient>
+class input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>, Gradient> {
     static_assert(Shards >= 1, "ctgrad::parallel::input_split: at least one shard");
-    static_assert(!ctgrad::detail::any_true_v<std::is_same_v<V, W>...> &&
-                      !ctgrad::detail::any_true_v<std::is_same_v<V, Z>...>,
-                  "ctgrad::parallel::input_split: list the head's parameters in wrt(...), "
-                  "without the input layer's W (always differentiated) or Z");
+    static_assert(
+        !ctgrad::detail::any_true_v<std::is_same_v<ctgrad::detail::untagged_t<V>, W>...> &&
+            !ctgrad::detail::any_true_v<std::is_same_v<V, Z>...>,
+        "ctgrad::parallel::input_split: list the head's parameters in wrt(...), "
+        "without the input layer's W (always differentiated) or Z");
 
 public:
     using program_type = program<E, wrt_t<Z, V...>>;
     using scalar_type = typename X::kind::value_type;
-    using gradient_type = flat_gradient<scalar_type, W, V...>;
+    using gradient_type =
+        std::conditional_t<std::is_void_v<Gradient>, flat_gradient<scalar_type, W, V...>, Gradient>;
+    static_assert(gradient_type::count == 1 + sizeof...(V),
+                  "ctgrad::parallel::input_split: the gradient type holds other variables than "
+                  "W and wrt(...)'s");
     static constexpr std::size_t shards = Shards;
     static constexpr std::size_t rows = X::kind::shape[0];  // of a shard
     static constexpr std::size_t in = X::kind::shape[1];    // W's rows
@@ -262,7 +273,10 @@ private:
     };
 
     template <class A>
-    struct is_x : std::bool_constant<detail::is_split_of<X, A>> {};
+    struct is_x
+        : std::bool_constant<detail::is_split_of<X, A> || detail::is_binding_of<X::name, A>> {};
+    template <class A>
+    struct is_x_split : std::bool_constant<detail::is_split_of<X, A>> {};
     template <class A>
     struct is_w : std::bool_constant<detail::is_binding_of<W::name, A>> {};
 
@@ -318,8 +332,8 @@ private:
     template <class P, class F, class... A>
     gradient_type& run_bound(P& prepare, F& update, const A&... a) {
         static_assert((std::size_t{0} + ... + std::size_t{is_x<A>::value}) == 1,
-                      "ctgrad::parallel::input_split: bind the input layer's X exactly once, "
-                      "with parallel::rows(X, x)");
+                      "ctgrad::parallel::input_split: bind the input layer's X exactly once "
+                      "(with parallel::rows(X, x) for a batch split over the shards)");
         static_assert((std::size_t{0} + ... + std::size_t{is_w<A>::value}) == 1,
                       "ctgrad::parallel::input_split: bind the input layer's weight W exactly "
                       "once");
@@ -333,6 +347,8 @@ private:
                       "once; bind it read-only (docs/parallel.md)");
         using T = scalar_type;
         const T* x = static_cast<const T*>(detail::find_data<is_x>(a...));
+        // shard k's rows of X: at k·rows·in of a split batch; the same X for every shard
+        x_stride_ = (... || is_x_split<A>::value) ? rows * in : 0;
         const T* w = static_cast<const T*>(detail::find_data<is_w>(a...));
         w_ = w;
         failed_.store(false, std::memory_order_relaxed);
@@ -347,14 +363,13 @@ private:
                     for (std::size_t k; (k = shard_claims_.next(t, n)) < Shards;) {
                         prepare(k);
                         T* zk = z_.data() + k * rows * out;
-                        kernels::matmul<rows, in, out>(x + k * rows * in, w, zk);
+                        kernels::matmul<rows, in, out>(x + k * x_stride_, w, zk);
                         const auto g = programs_[k].gradient(
                             Z{} = tensor_view<const T, rows, out>(zk), detail::for_shard(a, k)...);
                         values_[k] = g.value;
-                        // dZ_k replaces Z_k (read by the head only): the shards' dZ one after
-                        // the other, [Shards·rows, out], for one weight product over the batch
-                        const T* dz = g[Z{}].data();
-                        for (std::size_t e = 0; e < rows * out; ++e) zk[e] = dz[e];
+                        // dZ_k, read in place by W's terms (the program's gradient views
+                        // stay valid until its next call, the next step)
+                        dz_[k] = g[Z{}].data();
                         ctgrad::detail::static_for_chunks<sizeof...(V)>([&]<std::size_t... I>(
                             std::index_sequence<I...>) {
                             ((src_[I][k] =
@@ -442,8 +457,8 @@ private:
         const kernels::isa isa = kernels::active_isa();
         // A(i, j) = x[(k·rows + j)·in + r0 + i]: rows r0..r1 of X_kᵀ, read in place; B = dZ_k
         using a_lay = kernels::detail::a_layout<1, in>;
-        const T* a = x + k * rows * in + r0;
-        const T* b = z_.data() + k * rows * out;
+        const T* a = x + k * x_stride_ + r0;
+        const T* b = dz_[k];
         T* dw = dw_.data() + r0 * out;
         if (k + 1 < Shards) {  // a term before the last: into dw_
             if (k == 0) {
@@ -454,14 +469,23 @@ private:
             return;
         }
         T* g = fused_ ? const_cast<T*>(w_) + r0 * out : grad_[W{}].data() + r0 * out;
+        constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         if constexpr (Shards > 1) {
             if (fused_) {  // W[r0:r1, :] += −lr·(dw + s·X_kᵀ·dZ_k), dW never stored
                 for (std::size_t e = 0; e < m * out; ++e) g[e] -= fused_lr_ * dw[e];
-            } else {
-                for (std::size_t e = 0; e < m * out; ++e) g[e] = dw[e];
+                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
+                                                                              -fused_lr_ * s);
+                return;
             }
-            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(
-                isa, a, b, g, fused_ ? -fused_lr_ * s : s);
+            // the last term added into dw (the sums the gradient would get, in the same order),
+            // then copied to the gradient chunk by chunk, each handed to f while in L1
+            kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, dw, s);
+            for (std::size_t c = 0; c < m * out; c += chunk) {
+                const std::size_t len = m * out - c < chunk ? m * out - c : chunk;
+                for (std::size_t e = c; e < c + len; ++e) g[e] = dw[e];
+                f(W{}, r0 * out + c, len);
+            }
+            return;
         } else if (fused_) {
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
                                                                           -fused_lr_ * s);
@@ -469,7 +493,6 @@ private:
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, false>(isa, a, b, g, s);
         }
         if (fused_) return;
-        constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         for (std::size_t c = 0; c < m * out; c += chunk) {
             f(W{}, r0 * out + c, m * out - c < chunk ? m * out - c : chunk);
         }
@@ -483,8 +506,10 @@ private:
     thread_pool* pool_;
     reduction red_;
     std::array<program_type, Shards> programs_;
-    /// Z_k = X_k·W for shard k at k·rows·out, then dZ_k in its place.
+    /// Z_k = X_k·W for shard k at k·rows·out.
     tensor_ad::buffer<scalar_type> z_;
+    /// ∂Z_k: shard k's gradient of Z in its program's workspace.
+    std::array<const scalar_type*, Shards> dz_{};
     std::array<scalar_type, Shards> values_{};
     std::array<std::array<const scalar_type*, Shards>, sizeof...(V)> src_{};
     detail::failure_flag failed_;
@@ -497,6 +522,7 @@ private:
     /// Σ of the terms before the last shard's, [in, out] (unused with one shard).
     tensor_ad::buffer<scalar_type> dw_;
     const scalar_type* w_ = nullptr;  // W's data in the running call
+    std::size_t x_stride_ = 0;        // from shard k's rows of X to shard k + 1's
     bool fused_ = false;              // the running call is an sgd_step (W updated in place)
     scalar_type fused_lr_{};
     gradient_type grad_;
@@ -508,6 +534,184 @@ template <std::size_t Shards, class X, class W, class Z, class E, class... V>
 input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>> make_input_split(
     thread_pool& pool, input_layer_t<X, W, Z>, E head, wrt_t<V...>, reduction r = reduction::mean) {
     return input_split<Shards, input_layer_t<X, W, Z>, E, wrt_t<V...>>(pool, head, r);
+}
+
+// --- data_parallel: the replicated shards or the input split, chosen from the loss ---
+
+namespace detail {
+
+/// Whether node type N is X·W of two variables.
+template <class N>
+struct product_of_variables : std::false_type {};
+template <class N>
+    requires(ctgrad::is_node<N>::value&& std::is_same_v<typename N::op, ops::matmul_op>)
+struct product_of_variables<N>
+    : std::bool_constant<ctgrad::is_variable<ctgrad::detail::at_t<typename N::args, 0>>::value &&
+                         ctgrad::is_variable<ctgrad::detail::at_t<typename N::args, 1>>::value> {};
+
+/// The input layer of loss E for data_parallel's split form (strategy): the first entry of E's
+/// plan that is a product X·W of a variable X not in wrt(V...) and a parameter W of wrt(V...)
+/// holding at least half of their numbers, with at least 64 rows (so that W's gradient has 2
+/// parts of at least 32 rows). `index` is the plan's size when E has none.
+template <class E, class... V>
+struct input_layer_of {
+    using P = ad::plan<E>;
+    static constexpr std::size_t total = (std::size_t{0} + ... + V::kind::size());
+
+    template <class N>
+    static constexpr bool fits() {
+        if constexpr (!product_of_variables<N>::value) {
+            return false;
+        } else {
+            using A = ctgrad::detail::at_t<typename N::args, 0>;
+            using B = ctgrad::detail::at_t<typename N::args, 1>;
+            return (... || std::is_same_v<ctgrad::detail::untagged_t<V>, B>)&&!(
+                       ... || std::is_same_v<ctgrad::detail::untagged_t<V>, A>)&&std::
+                       is_same_v<typename A::kind::value_type, typename B::kind::value_type> &&
+                   2 * B::kind::size() >= total && B::kind::shape[0] >= 64;
+        }
+    }
+
+    static constexpr std::size_t index = [] {
+        std::size_t found = P::size;
+        ctgrad::detail::static_for_chunks<P::size>([&]<std::size_t... J>(
+            std::index_sequence<J...>) {
+            static_cast<void>(
+                ((found == P::size && fits<typename P::template expr<J>>() ? (found = J, true)
+                                                                           : false) ||
+                 ...));
+        });
+        return found;
+    }();
+};
+
+/// e with every subexpression of type Target replaced by variable Z (nodes rebuilt with the
+/// same ops; run-time constants carried over).
+template <class Target, class Z, class Ex>
+constexpr auto substitute(const Ex& e) {
+    if constexpr (std::is_same_v<Ex, Target>) {
+        return Z{};
+    } else if constexpr (ctgrad::is_node<Ex>::value) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return make_node<typename Ex::op>(substitute<Target, Z>(e.template child<I>())...);
+        }
+        (std::make_index_sequence<Ex::arity>{});
+    } else {
+        return e;
+    }
+}
+
+/// V... without W (compared untagged), as wrt_t.
+template <class W, class... V>
+using wrt_without = typename ctgrad::detail::concat<
+    ctgrad::detail::type_list<>,
+    std::conditional_t<std::is_same_v<ctgrad::detail::untagged_t<V>, W>,
+                       ctgrad::detail::type_list<>, ctgrad::detail::type_list<V>>...>::type;
+
+template <class List>
+struct as_wrt;
+template <class... V>
+struct as_wrt<ctgrad::detail::type_list<V...>> {
+    using type = wrt_t<V...>;
+};
+
+/// The loss E cut at its input layer N = X·W: X, W, the head (E with Z for X·W), and the
+/// input_split computing it into data_parallel's gradient type.
+template <std::size_t Shards, class E, class N, class... V>
+struct split_of {
+    using layer = N;
+    using X = ctgrad::detail::at_t<typename N::args, 0>;
+    using W = ctgrad::detail::at_t<typename N::args, 1>;
+    using T = typename X::kind::value_type;
+    using Z =
+        variable<"ctgrad.parallel.input_split.Z", tensor<T, X::kind::shape[0], W::kind::shape[1]>>;
+    using head_type = decltype(substitute<N, Z>(std::declval<const E&>()));
+    /// Whether the head still reads W (then W's gradient is not the input layer's alone).
+    static constexpr bool reads_w =
+        ctgrad::detail::in_list<typename ad::plan<head_type>::variables, W>;
+    using type = input_split<Shards, input_layer_t<X, W, Z>, head_type,
+                             typename as_wrt<wrt_without<W, V...>>::type, flat_gradient<T, V...>>;
+};
+
+template <std::size_t Shards, class E, strategy How, class... V>
+constexpr bool splits() {
+    if constexpr (How == strategy::replicate || Shards < 2) {
+        return false;
+    } else {
+        using L = input_layer_of<E, V...>;
+        if constexpr (L::index == L::P::size) {
+            return false;
+        } else {
+            return !split_of<Shards, E, typename L::P::template expr<L::index>, V...>::reads_w;
+        }
+    }
+}
+
+/// data_parallel's split form: an input_split built from the whole loss.
+template <std::size_t Shards, class E, class... V>
+using split_cut =
+    split_of<Shards, E,
+             typename input_layer_of<E, V...>::P::template expr<input_layer_of<E, V...>::index>,
+             V...>;
+
+template <std::size_t Shards, class E, class... V>
+class split_form : public split_cut<Shards, E, V...>::type {
+    using cut = split_cut<Shards, E, V...>;
+
+public:
+    split_form(thread_pool& pool, E f, reduction r = reduction::mean)
+        : cut::type(pool, substitute<typename cut::layer, typename cut::Z>(f), r) {}
+};
+
+template <std::size_t Shards, class E, class Wrt, strategy How>
+struct data_parallel_form;
+template <std::size_t Shards, class E, class... V, strategy How>
+struct data_parallel_form<Shards, E, wrt_t<V...>, How> {
+    static constexpr bool split = splits<Shards, E, How, V...>();
+    static_assert(How != strategy::split_input || split,
+                  "ctgrad::parallel::data_parallel<Shards, E, wrt, strategy::split_input>: the "
+                  "loss has no input layer to split: a product X·W of a variable X not in "
+                  "wrt(...) and a parameter W of wrt(...) with at least 64 rows and at least "
+                  "half of wrt(...)'s numbers, W read nowhere else, and at least 2 shards");
+    using type = typename std::conditional_t<split, split_form<Shards, E, V...>,
+                                             replicated<Shards, E, wrt_t<V...>>>;
+};
+
+}  // namespace detail
+
+/// Data-parallel gradients of loss E (whose batch variables have the shard's size) over Shards
+/// shards of a batch: `auto dp = parallel::make_data_parallel<2>(pool, loss, params.wrt());`
+/// then per step `const auto& g = dp.gradient(params, parallel::rows(X, x),
+/// parallel::rows(Y, y)); opt.step(params, g);`. Bindings other than rows(...) reach every
+/// shard unchanged. The threads compute the shards, then every thread sums a slice of the
+/// gradient over the shards, in shard order, so the result is the same bit for bit for every
+/// thread count. How the gradient is computed (`strategy`): with the default, a loss whose
+/// input layer X·W dominates (an MLP's first layer) is computed as input_split computes it
+/// (W's gradient by parts of its rows over the whole batch), any other as `replicate` (every
+/// shard a whole program). The members are those of detail::replicated / input_split:
+/// gradient, gradient_then, run, result, shard_value, threads, shard_program (in the split
+/// form, the program of the rest of the network after X·W), and, in the split form only,
+/// sgd_step.
+template <std::size_t Shards, class E, class... V, strategy How>
+class data_parallel<Shards, E, wrt_t<V...>, How>
+    : public detail::data_parallel_form<Shards, E, wrt_t<V...>, How>::type {
+    using base = typename detail::data_parallel_form<Shards, E, wrt_t<V...>, How>::type;
+
+public:
+    /// Whether the input layer is split (see strategy).
+    static constexpr bool splits_input_layer =
+        detail::data_parallel_form<Shards, E, wrt_t<V...>, How>::split;
+
+    data_parallel(thread_pool& pool, E f, reduction r = reduction::mean) : base(pool, f, r) {}
+};
+
+/// `parallel::make_data_parallel<Shards>(pool, loss, wrt)`: a data_parallel with the loss's
+/// and wrt's types deduced (reduction::mean unless told otherwise);
+/// `make_data_parallel<Shards, parallel::strategy::replicate>(...)` to choose the strategy.
+template <std::size_t Shards, strategy How = strategy::automatic, class E, class... V>
+data_parallel<Shards, E, wrt_t<V...>, How> make_data_parallel(thread_pool& pool, E f, wrt_t<V...>,
+                                                              reduction r = reduction::mean) {
+    return data_parallel<Shards, E, wrt_t<V...>, How>(pool, f, r);
 }
 
 }  // namespace ctgrad::parallel

@@ -11,6 +11,10 @@
 ///   from 1 to Shards: a run-time choice up to the compile-time maximum), and the shard
 ///   gradients reduced in a fixed order (shard 0 + shard 1 + ...) into one flat gradient that
 ///   the optimizers take. The result does not depend on the number of threads, bit for bit.
+///   When the loss's input layer X·W holds most of the parameters (an MLP's first layer), the
+///   default strategy computes it as parallel::input_split does (defined with data_parallel in
+///   parallel/input_split.hpp, included at the end of this header): the shards run the rest of
+///   the network, the threads W's gradient by parts of its rows over the whole batch.
 /// - `parallel::evaluator(pool, expr)` : independent batches evaluated on several threads (one
 ///   program per thread), for inference.
 ///
@@ -535,18 +539,37 @@ void reduce_range(G& g, const std::array<std::array<const S*, Shards>, sizeof...
 /// (sum(square(...))): their sum.
 enum class reduction { mean, sum };
 
-template <std::size_t Shards, class E, class Wrt>
+/// How a data_parallel computes the gradient of a step (docs/parallel.md):
+/// - `replicate`: every shard is a whole program of the loss (detail::replicated): each writes
+///   the gradient of every parameter for its rows, and the threads reduce them;
+/// - `split_input`: the loss's input layer X·W, W its largest parameter, is split off
+///   (parallel::input_split): the shards run the rest of the network and keep ∂(X·W), and the
+///   threads compute W's gradient by parts of its rows over the whole batch (W's gradient is
+///   written once, not once per shard and reduced);
+/// - `automatic` (the default): `split_input` when the loss has such a layer — a product X·W of
+///   a variable X not differentiated and a parameter W of wrt(...) holding at least half of
+///   wrt(...)'s numbers, with at least 64 rows, not read elsewhere — and there are at least 2
+///   shards; `replicate` otherwise.
+/// Both give the same gradient up to the order of the sums (within 1e-6 relative in float), each
+/// the same bits for every thread count and every run.
+enum class strategy { automatic, replicate, split_input };
+
+template <std::size_t Shards, class E, class Wrt, strategy How = strategy::automatic>
 class data_parallel;
 
-/// Data-parallel gradients of loss E (whose batch variables have the shard's size) over Shards
-/// shards of a batch: `auto dp = parallel::make_data_parallel<2>(pool, loss, params.wrt());`
-/// then per step `const auto& g = dp.gradient(params, parallel::rows(X, x),
-/// parallel::rows(Y, y)); opt.step(params, g);`. Bindings other than rows(...) reach every
-/// shard unchanged. Shard k runs on thread k mod T of the pool (T = pool.size(), any number ≥ 1);
-/// then every thread sums a slice of the gradient over the shards, in shard order, so the
-/// result is the same bit for bit for every T.
+namespace detail {
+template <std::size_t Shards, class E, class Wrt>
+class replicated;
+}  // namespace detail
+
+namespace detail {
+
+/// data_parallel's `strategy::replicate`: every shard a whole program of the loss E (whose
+/// batch variables have the shard's size). Shard k runs on thread k mod T of the pool (T =
+/// pool.size(), any number ≥ 1); then every thread sums a slice of the gradient over the
+/// shards, in shard order, so the result is the same bit for bit for every T.
 template <std::size_t Shards, class E, class... V>
-class data_parallel<Shards, E, wrt_t<V...>> {
+class replicated<Shards, E, wrt_t<V...>> {
     static_assert(Shards >= 1, "ctgrad::parallel::data_parallel: at least one shard");
 
 public:
@@ -555,8 +578,8 @@ public:
     using gradient_type = flat_gradient<scalar_type, V...>;
     static constexpr std::size_t shards = Shards;
 
-    data_parallel(thread_pool& pool, E f, reduction r = reduction::mean)
-        : data_parallel(pool, f, r, std::make_index_sequence<Shards>{}) {}
+    replicated(thread_pool& pool, E f, reduction r = reduction::mean)
+        : replicated(pool, f, r, std::make_index_sequence<Shards>{}) {}
 
     /// The gradient of the loss over the whole batch (every rows(...) binding holds Shards
     /// shards), reduced; valid until the next call.
@@ -633,7 +656,7 @@ public:
 
 private:
     template <std::size_t... I>
-    data_parallel(thread_pool& pool, const E& f, reduction r, std::index_sequence<I...>)
+    replicated(thread_pool& pool, const E& f, reduction r, std::index_sequence<I...>)
         : pool_(&pool), red_(r), programs_{((void)I, program_type(f))...} {}
 
     struct no_prepare {
@@ -663,13 +686,10 @@ private:
     gradient_type grad_;
 };
 
-/// `parallel::make_data_parallel<Shards>(pool, loss, wrt)`: a data_parallel with the loss's
-/// and wrt's types deduced (reduction::mean unless told otherwise).
-template <std::size_t Shards, class E, class... V>
-data_parallel<Shards, E, wrt_t<V...>> make_data_parallel(thread_pool& pool, E f, wrt_t<V...>,
-                                                         reduction r = reduction::mean) {
-    return data_parallel<Shards, E, wrt_t<V...>>(pool, f, r);
-}
+}  // namespace detail
+
+// data_parallel and make_data_parallel: at the end of parallel/input_split.hpp (included
+// below), which the split form needs.
 
 // --- inference ---
 
@@ -705,3 +725,7 @@ private:
 };
 
 }  // namespace ctgrad::parallel
+
+// data_parallel chooses between detail::replicated and input_split (parallel/input_split.hpp
+// includes this header first: its own part is skipped there).
+#include <ctgrad/parallel/input_split.hpp>
