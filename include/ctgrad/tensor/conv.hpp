@@ -529,11 +529,24 @@ struct conv2d_op {
         constexpr std::size_t per =
             Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool) : d::O * d::Q;
         if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-            // the convolution and the pooling in one kernel (AVX-512: y kept in registers)
+            // the convolution and the pooling in one kernel (AVX-512: y kept in registers; with
+            // the kernel channels-last, kc [C, KH, KW, Os], in y's place, when g says so)
+            const T* kk = k;
+            if constexpr (g::fwd_channels_last) {
+                if (conv_kernels::forward_pool2_channels_last<g>()) {
+                    for (std::size_t e = 0; e < g::dkc_size; ++e) y[e] = T(0);
+                    for (std::size_t o = 0; o < d::O; ++o) {
+                        for (std::size_t t = 0; t < d::C * d::KH * d::KW; ++t) {
+                            y[t * g::Os + o] = k[o * d::C * d::KH * d::KW + t];
+                        }
+                    }
+                    kk = y;
+                }
+            }
             for (std::size_t n = 0; n < d::N; ++n) {
                 pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
                 conv_kernels::forward_pool2<g, T, d::C, d::O, d::KH, d::KW, Relu, Bias, Save>(
-                    xp, k, bias, y, out + n * per, Save ? where + n * per : where);
+                    xp, kk, bias, y, out + n * per, Save ? where + n * per : where);
             }
         } else {
             for (std::size_t n = 0; n < d::N; ++n) {

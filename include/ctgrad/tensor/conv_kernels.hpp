@@ -131,6 +131,13 @@ struct geometry {
     /// kernel row and block of output channels; taken when they stay small (≤ 32 KB of floats,
     /// so that they stay in L1 beside dY and ∂K's partial sums: LeNet's conv1, 11.5 KB).
     static constexpr bool dk_shifted = !dk_channels_last && KW > 1 && xs_size <= 8192;
+    /// Whether the forward fused with the 2 × 2 pooling runs channels-last (with 32 vector
+    /// registers; detail::forward_pool2_cl_body): vectors along the output channels instead of
+    /// along y's rows, when they fill more lanes (LeNet's conv2: 16 channels, 10-wide rows), the
+    /// kernel channels-last fits where y would be (the caller's scratch) and a pooled row of
+    /// the stack buffers stays ≤ 8 KB of floats.
+    static constexpr bool fwd_channels_last = O * round(OW) > OW * Os && dkc_size <= y_size &&
+                                              OH >= 2 && OW >= 2 && (OW / 2) * Os <= 2048;
 };
 
 namespace detail {
@@ -738,6 +745,118 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
     }
 }
 
+/// The channels-last forward fused with the 2 × 2 pooling (`forward_pool2` when
+/// G::fwd_channels_last, with 32 vector registers), one block: pooled row pi, pooled columns q0 ..
+/// q0 + QB, output channels ov·Wl .. (ov + 1)·Wl. Its accumulators are y rows 2pi and 2pi + 1 ×
+/// the 2·QB y columns of those windows, each a vector of Wl output channels: per kernel tap one
+/// vector of kc [C, KH, KW, Os] and one broadcast number of xp per multiply-add (folded into it),
+/// every lane useful when O fills the vectors (LeNet's conv2: 16 channels, where a 10-wide row
+/// fills 10 of 16 lanes); summed in the order of forward_block (the same numbers). The windows'
+/// maxima (as pool2_body: bias, first maximum, relu) go to mrow / wrow [QB][Os] at q0.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t QB, bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_cl_block(const T* __restrict xp, const T* __restrict kc,
+                                               const T* __restrict bpad, T* __restrict mrow,
+                                               T* __restrict wrow, std::size_t pi,
+                                               std::size_t q0, std::size_t ov) {
+    using V = vec<T, Wl>;
+    V acc[2][2 * QB];
+#pragma GCC unroll 2
+    for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 2 * QB; ++j) acc[r][j] = V{};
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            const T* x0 = xp + (c * G::Hp + 2 * pi + u) * G::Wxs + 2 * q0;
+            // (hidden: GCC would carry x[j + v] to the next v in scalar registers and spill)
+            opaque(x0);
+            const T* kr = kc + ((c * KH + u) * KW) * G::Os + ov * Wl;
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < KW; ++v) {
+                V kv;
+                load<Wl>(kv, kr + v * G::Os);
+#pragma GCC unroll 2
+                for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 16
+                    for (std::size_t j = 0; j < 2 * QB; ++j) {
+                        acc[r][j] += kv * x0[r * G::Wxs + j + v];
+                    }
+                }
+            }
+        }
+    }
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
+    V b;
+    load<Wl>(b, bpad + ov * Wl);
+#pragma GCC unroll 8
+    for (std::size_t q = 0; q < QB; ++q) {
+        V e, m, at;
+        m = acc[0][2 * q];
+        if constexpr (Bias) m += b;
+        at = zero;
+        e = acc[0][2 * q + 1];
+        if constexpr (Bias) e += b;
+        select(at, e > m, one, at);
+        select(m, e > m, e, m);
+        e = acc[1][2 * q];
+        if constexpr (Bias) e += b;
+        select(at, e > m, two, at);
+        select(m, e > m, e, m);
+        e = acc[1][2 * q + 1];
+        if constexpr (Bias) e += b;
+        select(at, e > m, three, at);
+        select(m, e > m, e, m);
+        if constexpr (Relu) {
+            select(at, m > zero, at, none);
+            select(m, m <= zero, zero, m);
+        }
+        store<Wl>(mrow + (q0 + q) * G::Os + ov * Wl, m);
+        if constexpr (Save) store<Wl>(wrow + (q0 + q) * G::Os + ov * Wl, at);
+    }
+}
+
+/// The channels-last forward of one image fused with the 2 × 2 pooling: each pooled row through
+/// blocks of QB pooled columns (4·QB accumulators) per vector of output channels into mrow /
+/// wrow [PW, Os] on the stack, then transposed into out [O, PH, PW] (and where).
+template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
+          bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_cl_body(const T* __restrict xp, const T* __restrict kc,
+                                              const T* __restrict bias, T* __restrict out,
+                                              T* __restrict where) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, OV = G::Os / Wl;
+    constexpr std::size_t QB = even_block(PW, budget_cl<I> / 4 > 0 ? budget_cl<I> / 4 : 1);
+    alignas(64) T bpad[G::Os] = {};
+    if constexpr (Bias) {
+        for (std::size_t o = 0; o < O; ++o) bpad[o] = bias[o];
+    }
+    alignas(64) T mrow[PW * G::Os], wrow[Save ? PW * G::Os : 1];
+    for (std::size_t pi = 0; pi < PH; ++pi) {
+        for (std::size_t ov = 0; ov < OV; ++ov) {
+            std::size_t q0 = 0;
+            for (; q0 + QB <= PW; q0 += QB) {
+                forward_pool2_cl_block<G, T, Wl, C, KH, KW, QB, Relu, Bias, Save>(
+                    xp, kc, bpad, mrow, wrow, pi, q0, ov);
+            }
+            if constexpr (PW % QB != 0) {
+                forward_pool2_cl_block<G, T, Wl, C, KH, KW, PW % QB, Relu, Bias, Save>(
+                    xp, kc, bpad, mrow, wrow, pi, PW - PW % QB, ov);
+            }
+        }
+        for (std::size_t o = 0; o < O; ++o) {
+            T* orow = out + (o * PH + pi) * PW;
+#pragma GCC unroll 8
+            for (std::size_t q = 0; q < PW; ++q) orow[q] = mrow[q * G::Os + o];
+            if constexpr (Save) {
+                T* wr = where + (o * PH + pi) * PW;
+#pragma GCC unroll 8
+                for (std::size_t q = 0; q < PW; ++q) wr[q] = wrow[q * G::Os + o];
+            }
+        }
+    }
+}
+
 /// p[Off .. N) = lanes Off .. N of v, in pieces of 2^k lanes taken out of v by shuffles (a
 /// vector stored whole and read back in pieces waits for the store: GCC's memcpy of N lanes).
 template <std::size_t N, std::size_t Off, class T, class V>
@@ -881,7 +1000,9 @@ CTGRAD_CONV_INLINE void forward_pool2_chunk(const T* __restrict xp, const T* __r
 ///
 /// Taken with 32 vector registers (AVX-512: two rows × two vectors × 6 channels fill 24
 /// accumulators); with 16 the blocks get too small (LeNet's conv2 on AVX2: slower than the
-/// separate kernels), and this runs forward_body into y then pool2_body, as before.
+/// separate kernels), and this runs forward_body into y then pool2_body, as before. With 32
+/// registers and G::fwd_channels_last, k is the kernel channels-last, kc [C, KH, KW, Os]
+/// (conv_kernels::forward_pool2_channels_last), and forward_pool2_cl_body runs.
 template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
           bool Relu, bool Bias, bool Save>
 CTGRAD_CONV_INLINE void forward_pool2_body(const T* __restrict xp, const T* __restrict k,
@@ -895,6 +1016,8 @@ CTGRAD_CONV_INLINE void forward_pool2_body(const T* __restrict xp, const T* __re
     if constexpr (isa_traits<I>::registers < 32) {
         forward_body<G, T, I, C, O, KH, KW>(xp, k, y);
         pool2_body<G, T, Wl, O, Relu, Bias, Save>(y, bias, out, where);
+    } else if constexpr (G::fwd_channels_last) {
+        forward_pool2_cl_body<G, T, I, C, O, KH, KW, Relu, Bias, Save>(xp, k, bias, out, where);
     } else if constexpr (PH > 0 && PW > 0) {
         constexpr std::size_t chunks = (PW + Wl - 1) / Wl;
         constexpr std::size_t last = PW - (chunks - 1) * Wl;  // pooled columns of the last chunk
@@ -1377,6 +1500,19 @@ void pool2(const T* __restrict y, const T* __restrict bias, T* __restrict out,
         detail::entry<decltype(I)::value>::template pool2<G, T, O, Relu, Bias, Save>(y, bias, out,
                                                                                      where);
     });
+}
+
+/// Whether forward_pool2 of geometry G takes the kernel channels-last, kc [C, KH, KW, Os] (lanes
+/// O .. Os zero), on the instruction set this process runs: G::fwd_channels_last and 32 vector
+/// registers.
+template <class G>
+bool forward_pool2_channels_last() {
+    bool cl = false;
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        cl = G::fwd_channels_last &&
+             kernels::detail::isa_traits<decltype(I)::value>::registers >= 32;
+    });
+    return cl;
 }
 
 /// out [O, OH/2, OW/2] = the 2 × 2 max pooling of b + K ⋆ xp of one image (relu'd when Relu;
