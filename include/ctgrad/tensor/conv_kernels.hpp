@@ -11,6 +11,9 @@
 /// - `forward`: y [O, OH, OWs] = K ⋆ xp for the padded image xp [C, Hp, Wxs]: per output row, a
 ///   register block of output channels × row vectors, one broadcast of K and one load of xp per
 ///   tap and vector (no col matrix);
+/// - `forward_pool2`: the same fused with the 2 × 2 max pooling (bias, relu, kept positions), y
+///   kept in registers: blocks of two y rows, in rows or (`geometry::fwd_channels_last`) with
+///   vectors along the output channels; with 16 registers `forward` then `pool2`;
 /// - `grad_kernel`: dK[o, c, u, v] += Σ_{i, j} dY[o, i, j]·xp[c, i + u, j + v] for dY in the
 ///   padded layout dyp [O, OH + 2(KH − 1), WYs] (rows starting one vector in, so that its loads
 ///   are aligned): a register block of output channels × kernel columns, summed along the rows
