@@ -517,27 +517,48 @@ struct conv2d_op {
 
     /// The forward through the direct kernels: per image, the padded copy xp, y = K ⋆ xp
     /// [O, OH, OWs], then the bias (and relu) into the result or the pooled maxima (and, Save,
-    /// their positions).
+    /// their positions); with 2 × 2 pooling (and __builtin_shufflevector) the convolution and
+    /// the pooling in one kernel (conv_kernels::forward_pool2), y never stored.
     template <class d, class g, bool Bias, bool Save, class T>
     static void direct_forward(T* out, const T* x, const T* k, const T* bias, T* where, T* y,
                                T* xp) {
         for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
-        // The forward kernel writes whole vectors of each y row, the 2 × 2 pooling reads whole
-        // pairs of them (up to OWs columns): the columns between must hold numbers, not garbage.
+        // The forward kernel writes whole vectors of each y row, the pooling reads whole pairs
+        // of them (up to OWs columns): the columns between must hold numbers, not garbage.
         for (std::size_t e = 0; e < g::y_size; ++e) y[e] = T(0);
         constexpr std::size_t per =
             Pool != 0 ? d::O * (d::OH / Pool) * (d::OW / Pool) : d::O * d::Q;
-        for (std::size_t n = 0; n < d::N; ++n) {
-            pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
-            conv_kernels::forward<g, T, d::C, d::O, d::KH, d::KW>(xp, k, y);
-            T* on = out + n * per;
-            if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-                conv_kernels::pool2<g, T, d::O, Relu, Bias, Save>(y, bias, on,
-                                                                  Save ? where + n * per : where);
-            } else if constexpr (Pool != 0) {
-                pool_epilogue<d, Bias, Save, g::OWs>(y, bias, on, Save ? where + n * per : where);
-            } else {
-                bias_relu<d, Bias, g::OWs>(y, bias, on);
+        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+            // the convolution and the pooling in one kernel (AVX-512: y kept in registers; with
+            // the kernel channels-last, kc [C, KH, KW, Os], in y's place, when g says so)
+            const T* kk = k;
+            if constexpr (g::fwd_channels_last) {
+                if (conv_kernels::forward_pool2_channels_last<g>()) {
+                    for (std::size_t e = 0; e < g::dkc_size; ++e) y[e] = T(0);
+                    for (std::size_t o = 0; o < d::O; ++o) {
+                        for (std::size_t t = 0; t < d::C * d::KH * d::KW; ++t) {
+                            y[t * g::Os + o] = k[o * d::C * d::KH * d::KW + t];
+                        }
+                    }
+                    kk = y;
+                }
+            }
+            for (std::size_t n = 0; n < d::N; ++n) {
+                pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+                conv_kernels::forward_pool2<g, T, d::C, d::O, d::KH, d::KW, Relu, Bias, Save>(
+                    xp, kk, bias, y, out + n * per, Save ? where + n * per : where);
+            }
+        } else {
+            for (std::size_t n = 0; n < d::N; ++n) {
+                pad_direct<d, g>(x + n * d::C * d::H * d::W, xp);
+                conv_kernels::forward<g, T, d::C, d::O, d::KH, d::KW>(xp, k, y);
+                T* on = out + n * per;
+                if constexpr (Pool != 0) {
+                    pool_epilogue<d, Bias, Save, g::OWs>(y, bias, on,
+                                                         Save ? where + n * per : where);
+                } else {
+                    bias_relu<d, Bias, g::OWs>(y, bias, on);
+                }
             }
         }
     }

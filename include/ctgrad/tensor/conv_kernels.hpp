@@ -11,6 +11,9 @@
 /// - `forward`: y [O, OH, OWs] = K ⋆ xp for the padded image xp [C, Hp, Wxs]: per output row, a
 ///   register block of output channels × row vectors, one broadcast of K and one load of xp per
 ///   tap and vector (no col matrix);
+/// - `forward_pool2`: the same fused with the 2 × 2 max pooling (bias, relu, kept positions), y
+///   kept in registers: blocks of two y rows, in rows or (`geometry::fwd_channels_last`) with
+///   vectors along the output channels; with 16 registers `forward` then `pool2`;
 /// - `grad_kernel`: dK[o, c, u, v] += Σ_{i, j} dY[o, i, j]·xp[c, i + u, j + v] for dY in the
 ///   padded layout dyp [O, OH + 2(KH − 1), WYs] (rows starting one vector in, so that its loads
 ///   are aligned): a register block of output channels × kernel columns, summed along the rows
@@ -131,6 +134,13 @@ struct geometry {
     /// kernel row and block of output channels; taken when they stay small (≤ 32 KB of floats,
     /// so that they stay in L1 beside dY and ∂K's partial sums: LeNet's conv1, 11.5 KB).
     static constexpr bool dk_shifted = !dk_channels_last && KW > 1 && xs_size <= 8192;
+    /// Whether the forward fused with the 2 × 2 pooling runs channels-last (with 32 vector
+    /// registers; detail::forward_pool2_cl_body): vectors along the output channels instead of
+    /// along y's rows, when they fill more lanes (LeNet's conv2: 16 channels, 10-wide rows), the
+    /// kernel channels-last fits where y would be (the caller's scratch) and a pooled row of
+    /// the stack buffers stays ≤ 8 KB of floats.
+    static constexpr bool fwd_channels_last = O * round(OW) > OW * Os && dkc_size <= y_size &&
+                                              OH >= 2 && OW >= 2 && (OW / 2) * Os <= 2048;
 };
 
 namespace detail {
@@ -738,6 +748,297 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
     }
 }
 
+/// The channels-last forward fused with the 2 × 2 pooling (`forward_pool2` when
+/// G::fwd_channels_last, with 32 vector registers), one block: pooled row pi, pooled columns q0 ..
+/// q0 + QB, output channels ov·Wl .. (ov + 1)·Wl. Its accumulators are y rows 2pi and 2pi + 1 ×
+/// the 2·QB y columns of those windows, each a vector of Wl output channels: per kernel tap one
+/// vector of kc [C, KH, KW, Os] and one broadcast number of xp per multiply-add (folded into it),
+/// every lane useful when O fills the vectors (LeNet's conv2: 16 channels, where a 10-wide row
+/// fills 10 of 16 lanes); summed in the order of forward_block (the same numbers). The windows'
+/// maxima (as pool2_body: bias, first maximum, relu) go to mrow / wrow [QB][Os] at q0.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t QB, bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_cl_block(const T* __restrict xp, const T* __restrict kc,
+                                               const T* __restrict bpad, T* __restrict mrow,
+                                               T* __restrict wrow, std::size_t pi,
+                                               std::size_t q0, std::size_t ov) {
+    using V = vec<T, Wl>;
+    V acc[2][2 * QB];
+#pragma GCC unroll 2
+    for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 2 * QB; ++j) acc[r][j] = V{};
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            const T* x0 = xp + (c * G::Hp + 2 * pi + u) * G::Wxs + 2 * q0;
+            // (hidden: GCC would carry x[j + v] to the next v in scalar registers and spill)
+            opaque(x0);
+            const T* kr = kc + ((c * KH + u) * KW) * G::Os + ov * Wl;
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < KW; ++v) {
+                V kv;
+                load<Wl>(kv, kr + v * G::Os);
+#pragma GCC unroll 2
+                for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 16
+                    for (std::size_t j = 0; j < 2 * QB; ++j) {
+                        acc[r][j] += kv * x0[r * G::Wxs + j + v];
+                    }
+                }
+            }
+        }
+    }
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
+    V b;
+    load<Wl>(b, bpad + ov * Wl);
+#pragma GCC unroll 8
+    for (std::size_t q = 0; q < QB; ++q) {
+        V e, m, at;
+        m = acc[0][2 * q];
+        if constexpr (Bias) m += b;
+        at = zero;
+        e = acc[0][2 * q + 1];
+        if constexpr (Bias) e += b;
+        select(at, e > m, one, at);
+        select(m, e > m, e, m);
+        e = acc[1][2 * q];
+        if constexpr (Bias) e += b;
+        select(at, e > m, two, at);
+        select(m, e > m, e, m);
+        e = acc[1][2 * q + 1];
+        if constexpr (Bias) e += b;
+        select(at, e > m, three, at);
+        select(m, e > m, e, m);
+        if constexpr (Relu) {
+            select(at, m > zero, at, none);
+            select(m, m <= zero, zero, m);
+        }
+        store<Wl>(mrow + (q0 + q) * G::Os + ov * Wl, m);
+        if constexpr (Save) store<Wl>(wrow + (q0 + q) * G::Os + ov * Wl, at);
+    }
+}
+
+/// The channels-last forward of one image fused with the 2 × 2 pooling: each pooled row through
+/// blocks of QB pooled columns (4·QB accumulators) per vector of output channels into mrow /
+/// wrow [PW, Os] on the stack, then transposed into out [O, PH, PW] (and where).
+template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
+          bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_cl_body(const T* __restrict xp, const T* __restrict kc,
+                                              const T* __restrict bias, T* __restrict out,
+                                              T* __restrict where) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, OV = G::Os / Wl;
+    constexpr std::size_t QB = even_block(PW, budget_cl<I> / 4 > 0 ? budget_cl<I> / 4 : 1);
+    alignas(64) T bpad[G::Os] = {};
+    if constexpr (Bias) {
+        for (std::size_t o = 0; o < O; ++o) bpad[o] = bias[o];
+    }
+    alignas(64) T mrow[PW * G::Os], wrow[Save ? PW * G::Os : 1];
+    for (std::size_t pi = 0; pi < PH; ++pi) {
+        for (std::size_t ov = 0; ov < OV; ++ov) {
+            std::size_t q0 = 0;
+            for (; q0 + QB <= PW; q0 += QB) {
+                forward_pool2_cl_block<G, T, Wl, C, KH, KW, QB, Relu, Bias, Save>(
+                    xp, kc, bpad, mrow, wrow, pi, q0, ov);
+            }
+            if constexpr (PW % QB != 0) {
+                forward_pool2_cl_block<G, T, Wl, C, KH, KW, PW % QB, Relu, Bias, Save>(
+                    xp, kc, bpad, mrow, wrow, pi, PW - PW % QB, ov);
+            }
+        }
+        for (std::size_t o = 0; o < O; ++o) {
+            T* orow = out + (o * PH + pi) * PW;
+#pragma GCC unroll 8
+            for (std::size_t q = 0; q < PW; ++q) orow[q] = mrow[q * G::Os + o];
+            if constexpr (Save) {
+                T* wr = where + (o * PH + pi) * PW;
+#pragma GCC unroll 8
+                for (std::size_t q = 0; q < PW; ++q) wr[q] = wrow[q * G::Os + o];
+            }
+        }
+    }
+}
+
+/// p[Off .. N) = lanes Off .. N of v, in pieces of 2^k lanes taken out of v by shuffles (a
+/// vector stored whole and read back in pieces waits for the store: GCC's memcpy of N lanes).
+template <std::size_t N, std::size_t Off, class T, class V>
+CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
+    if constexpr (Off < N) {
+        constexpr std::size_t left = N - Off;
+        constexpr std::size_t piece = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        if constexpr (piece == 1) {
+            p[Off] = v[Off];
+        } else if constexpr (piece == sizeof(V) / sizeof(T)) {
+            store<piece>(p + Off, v);
+        } else {
+            [&]<std::size_t... L>(std::index_sequence<L...>) {
+                const vec<T, piece> part = __builtin_shufflevector(v, v, (Off + L)...);
+                store<piece>(p + Off, part);
+            }(std::make_index_sequence<piece>{});
+        }
+        store_lanes<N, Off + piece>(p, v);
+    }
+}
+
+/// The forward fused with the 2 × 2 max pooling (`forward_pool2`), one block: pooled row pi,
+/// pooled columns t·Wl .. t·Wl + Valid (chunk t) of output channels o0 .. o0 + OB. Its register
+/// block is y rows 2pi and 2pi + 1 × the NV vectors of each that the chunk's windows cover (2,
+/// or 1 when the pooled row ends in the first half of the chunk) × OB channels, summed in the
+/// order of forward_block (the same numbers); then pooled in registers as pool2_body pools y
+/// (bias, first maximum, relu) and stored straight into out [O, PH, PW] (and where): y never
+/// goes through memory.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t OB, std::size_t NV, std::size_t Valid, bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_block(const T* __restrict xp, const T* __restrict k,
+                                            const T* __restrict bias, T* __restrict out,
+                                            T* __restrict where, std::size_t pi, std::size_t t,
+                                            std::size_t o0) {
+    using V = vec<T, Wl>;
+    constexpr auto idx = std::make_index_sequence<Wl>{};
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2;
+    V acc[OB][2][NV];
+#pragma GCC unroll 16
+    for (std::size_t o = 0; o < OB; ++o) {
+#pragma GCC unroll 2
+        for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 2
+            for (std::size_t n = 0; n < NV; ++n) acc[o][r][n] = V{};
+        }
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t u = 0; u < KH; ++u) {
+            const T* x0 = xp + (c * G::Hp + 2 * pi + u) * G::Wxs + 2 * t * Wl;
+            // (row 1 at u is row 0 at u + 1: hidden, or GCC carries the KW·NV vectors from one
+            // u to the next and spills accumulators)
+            opaque(x0);
+            const T* kr = k + (o0 * C + c) * KH * KW + u * KW;
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < KW; ++v) {
+                V xv[2][NV];
+#pragma GCC unroll 2
+                for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 2
+                    for (std::size_t n = 0; n < NV; ++n) {
+                        load<Wl>(xv[r][n], x0 + r * G::Wxs + v + n * Wl);
+                        in_register(xv[r][n]);
+                    }
+                }
+#pragma GCC unroll 16
+                for (std::size_t o = 0; o < OB; ++o) {
+                    const T w = kr[o * C * KH * KW + v];
+#pragma GCC unroll 2
+                    for (std::size_t r = 0; r < 2; ++r) {
+#pragma GCC unroll 2
+                        for (std::size_t n = 0; n < NV; ++n) acc[o][r][n] += xv[r][n] * w;
+                    }
+                }
+            }
+        }
+    }
+    const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
+#pragma GCC unroll 16
+    for (std::size_t o = 0; o < OB; ++o) {
+        const V b = V{} + (Bias ? bias[o0 + o] : T(0));
+        const V& a0 = acc[o][0][0];
+        const V& a1 = acc[o][1][0];
+        const V& b0 = acc[o][0][NV - 1];  // (NV = 1: lanes past the pooled row, never stored)
+        const V& b1 = acc[o][1][NV - 1];
+        V e, m, at;
+        deinterleave<0>(m, a0, b0, idx);
+        if constexpr (Bias) m += b;
+        at = zero;
+        deinterleave<1>(e, a0, b0, idx);
+        if constexpr (Bias) e += b;
+        select(at, e > m, one, at);
+        select(m, e > m, e, m);
+        deinterleave<0>(e, a1, b1, idx);
+        if constexpr (Bias) e += b;
+        select(at, e > m, two, at);
+        select(m, e > m, e, m);
+        deinterleave<1>(e, a1, b1, idx);
+        if constexpr (Bias) e += b;
+        select(at, e > m, three, at);
+        select(m, e > m, e, m);
+        if constexpr (Relu) {
+            select(at, m > zero, at, none);
+            select(m, m <= zero, zero, m);
+        }
+        const std::size_t at_out = ((o0 + o) * PH + pi) * PW + t * Wl;
+        if (Valid == Wl || pi * PW + t * Wl + Wl <= PH * PW) {
+            // a whole vector: the lanes past the chunk land in later rows of the channel (written
+            // after this one: pooled rows are the outer loop)
+            store<Wl>(out + at_out, m);
+            if constexpr (Save) store<Wl>(where + at_out, at);
+        } else {
+            store_lanes<Valid, 0>(out + at_out, m);
+            if constexpr (Save) store_lanes<Valid, 0>(where + at_out, at);
+        }
+    }
+}
+
+/// The output channels of chunk t in blocks of OB (the last O % OB).
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t O, std::size_t KH,
+          std::size_t KW, std::size_t OB, std::size_t NV, std::size_t Valid, bool Relu, bool Bias,
+          bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_chunk(const T* __restrict xp, const T* __restrict k,
+                                            const T* __restrict bias, T* __restrict out,
+                                            T* __restrict where, std::size_t pi, std::size_t t) {
+    std::size_t o0 = 0;
+    for (; o0 + OB <= O; o0 += OB) {
+        forward_pool2_block<G, T, Wl, C, KH, KW, OB, NV, Valid, Relu, Bias, Save>(
+            xp, k, bias, out, where, pi, t, o0);
+    }
+    if constexpr (O % OB != 0) {
+        forward_pool2_block<G, T, Wl, C, KH, KW, O % OB, NV, Valid, Relu, Bias, Save>(
+            xp, k, bias, out, where, pi, t, O - O % OB);
+    }
+}
+
+/// The forward of one image fused with the 2 × 2 max pooling: out [O, OH/2, OW/2] = the pooled
+/// maxima of b + K ⋆ xp (relu'd when Relu; Save: where = their positions), the same numbers as
+/// forward_body then pool2_body without y. Pooled rows one at a time, in chunks of Wl pooled
+/// columns: the full chunks with two vectors per y row, the last with one when its windows end
+/// in the first vector (LeNet's conv2: 5 pooled columns of 10 y columns).
+///
+/// Taken with 32 vector registers (AVX-512: two rows × two vectors × 6 channels fill 24
+/// accumulators); with 16 the blocks get too small (LeNet's conv2 on AVX2: slower than the
+/// separate kernels), and this runs forward_body into y then pool2_body, as before. With 32
+/// registers and G::fwd_channels_last, k is the kernel channels-last, kc [C, KH, KW, Os]
+/// (conv_kernels::forward_pool2_channels_last), and forward_pool2_cl_body runs.
+template <class G, class T, isa I, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
+          bool Relu, bool Bias, bool Save>
+CTGRAD_CONV_INLINE void forward_pool2_body(const T* __restrict xp, const T* __restrict k,
+                                           const T* __restrict bias, T* __restrict y,
+                                           T* __restrict out, T* __restrict where) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2;
+    if constexpr (isa_traits<I>::registers < 32) {
+        forward_body<G, T, I, C, O, KH, KW>(xp, k, y);
+        pool2_body<G, T, Wl, O, Relu, Bias, Save>(y, bias, out, where);
+    } else if constexpr (G::fwd_channels_last) {
+        forward_pool2_cl_body<G, T, I, C, O, KH, KW, Relu, Bias, Save>(xp, k, bias, out, where);
+    } else if constexpr (PH > 0 && PW > 0) {
+        constexpr std::size_t chunks = (PW + Wl - 1) / Wl;
+        constexpr std::size_t last = PW - (chunks - 1) * Wl;  // pooled columns of the last chunk
+        constexpr std::size_t NVL = 2 * last > Wl ? 2 : 1;
+        constexpr std::size_t OBF = even_block(O, budget<I> / 4 > 0 ? budget<I> / 4 : 1);
+        constexpr std::size_t OBL =
+            even_block(O, budget<I> / (2 * NVL) > 0 ? budget<I> / (2 * NVL) : 1);
+        for (std::size_t pi = 0; pi < PH; ++pi) {
+            for (std::size_t t = 0; t + 1 < chunks; ++t) {
+                forward_pool2_chunk<G, T, Wl, C, O, KH, KW, OBF, 2, Wl, Relu, Bias, Save>(
+                    xp, k, bias, out, where, pi, t);
+            }
+            forward_pool2_chunk<G, T, Wl, C, O, KH, KW, OBL, NVL, last, Relu, Bias, Save>(
+                xp, k, bias, out, where, pi, chunks - 1);
+        }
+    }
+}
+
 /// The vector 0, 1, ..., W − 1.
 template <class T, class V, std::size_t... L>
 CTGRAD_CONV_INLINE void lane_index(V& out, std::index_sequence<L...>) {
@@ -1071,6 +1372,14 @@ CTGRAD_CONV_INLINE void grad_image_cl_body(const T* __restrict dyc, const T* __r
                                  T* __restrict out, T* __restrict where) {                \
         pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where);     \
     }                                                                                     \
+    template <class G, class T, std::size_t C, std::size_t O, std::size_t KH,            \
+              std::size_t KW, bool Relu, bool Bias, bool Save>                            \
+    ATTRIBUTES static void forward_pool2(const T* __restrict xp, const T* __restrict k,   \
+                                         const T* __restrict bias, T* __restrict y,       \
+                                         T* __restrict out, T* __restrict where) {        \
+        forward_pool2_body<G, T, ISA, C, O, KH, KW, Relu, Bias, Save>(xp, k, bias, y, out, \
+                                                                      where);             \
+    }                                                                                     \
     template <class G, class T, std::size_t O>                                            \
     ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,      \
                                    T* __restrict dyp, std::size_t readable) {             \
@@ -1196,6 +1505,34 @@ void pool2(const T* __restrict y, const T* __restrict bias, T* __restrict out,
     });
 }
 
+/// Whether forward_pool2 of geometry G takes the kernel channels-last, kc [C, KH, KW, Os] (lanes
+/// O .. Os zero), on the instruction set this process runs: G::fwd_channels_last and 32 vector
+/// registers.
+template <class G>
+bool forward_pool2_channels_last() {
+    bool cl = false;
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        cl = G::fwd_channels_last &&
+             kernels::detail::isa_traits<decltype(I)::value>::registers >= 32;
+    });
+    return cl;
+}
+
+/// out [O, OH/2, OW/2] = the 2 × 2 max pooling of b + K ⋆ xp of one image (relu'd when Relu;
+/// Save: where = the kept positions), without y: the same numbers as `forward` then `pool2`
+/// (see detail::forward_pool2_body; y [O, OH, OWs] is scratch, zero between OW and OWs, for
+/// the instruction sets that run forward then pool2).
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
+          bool Relu, bool Bias, bool Save>
+void forward_pool2(const T* __restrict xp, const T* __restrict k, const T* __restrict bias,
+                   T* __restrict y, T* __restrict out, T* __restrict where) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template forward_pool2<G, T, C, O, KH, KW, Relu, Bias,
+                                                                  Save>(xp, k, bias, y, out,
+                                                                        where);
+    });
+}
+
 /// dX [C, H, W] of one image = (Acc: +=) the transposed convolution of dY, channels-last (when
 /// G::dx_channels_last; see detail::grad_image_cl_body): dY in dycp [OH, OWc, Os] (zero outside
 /// it), the kernel as kc [C, KH, KW, Os].
@@ -1251,6 +1588,9 @@ void grad_image(const T*, const T*, T*) {}
 // Likewise without __builtin_shufflevector (`has_pool2` is false).
 template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
 void pool2(const T*, const T*, T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
+          bool Relu, bool Bias, bool Save>
+void forward_pool2(const T*, const T*, const T*, T*, T*, T*) {}
 template <class G, class T, std::size_t O>
 void unpool2(const T*, const T*, T*, std::size_t = 0) {}
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t KH,
