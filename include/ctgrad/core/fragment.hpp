@@ -50,23 +50,31 @@ inline constexpr std::size_t copy_factor = 8;
 template <class E>
 inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
 
-#if defined(__GNUC__) && !defined(__clang__)
+/// The type whose entry_hash is H (bound by the type's fragment, `type_bind<H, E>`). With
+/// clang++ spread over namespaces like the argument keys (detail/args_key.hpp): its scan of the
+/// friends of one name at each definition was quadratic (0.66 s of a 512-step chain's
+/// expressions). g++ keeps them under one name: with the buckets its plan (which names
+/// `type_key<plan::hashes[J]>` per entry) took ~80 MB more on a 256-step chain.
+#if defined(__clang__)
+template <std::uint64_t H>
+using type_key = typename key_bucket<key_bucket_of(H)>::template type_key<H>;
+
+template <std::uint64_t H, class E>
+using type_bind = typename key_bucket<key_bucket_of(H)>::template type_bind<H, E>;
+#else
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnon-template-friend"
-#endif
-/// The type whose entry_hash is H (bound by the type's fragment; detail/args_key.hpp).
 template <std::uint64_t H>
 struct type_key {
     friend constexpr auto entry_type(type_key) noexcept;
 };
-#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
-#endif
 
 template <std::uint64_t H, class E>
 struct type_bind {
     friend constexpr auto entry_type(type_key<H>) noexcept { return static_cast<E*>(nullptr); }
 };
+#endif
 
 template <std::uint64_t H>
 using entry_type_t = std::remove_pointer_t<decltype(entry_type(type_key<H>{}))>;
