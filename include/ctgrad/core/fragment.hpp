@@ -100,10 +100,6 @@ inline constexpr std::size_t block_levels = 32;
 inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
 
-constexpr bool bloom_maybe(const bloom_t& b, std::uint64_t h) {
-    return ((b[(h >> 6) % bloom_words] >> (h & 63u)) & 1u) != 0;
-}
-
 constexpr void bloom_add(bloom_t& b, std::uint64_t h) {
     b[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
 }
@@ -155,27 +151,26 @@ constexpr bool shared_entry(const entry_ref& e) {
     return All || e.pure;
 }
 
-/// Whether level p itself (not its first argument's list) adds the shared entry h.
-template <bool All>
-constexpr bool level_adds(const frag_info* p, std::uint64_t h) {
-    if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
-    const entry_ref* a = All ? p->dadded : p->added;
-    const std::size_t m = All ? p->n_dadded : p->n_added;
-    for (std::size_t k = 0; k < m; ++k) {
-        if (a[k].hash == h && shared_entry<All>(a[k])) return true;
-    }
-    return false;
-}
-
 /// Whether the list of `top` holds the shared entry h: a hop from block to block down the chain
-/// of first arguments, walking the levels of a block only when its filter may hold h (no allocation, no callback: the
-/// compilers' constant evaluators are slow at both).
+/// of first arguments, walking the levels of a block only when its filter may hold h (no
+/// allocation, no callback, no call per block or level: the compilers' constant evaluators are
+/// slow at all three, and g++ memoises each call of a constexpr function with its arguments).
 template <bool All>
 constexpr bool list_holds(const frag_info* top, std::uint64_t h) {
+    const std::size_t word = (h >> 6) % bloom_words;
+    const std::uint64_t bit = std::uint64_t{1} << (h & 63u);
     for (const frag_info* p = top; p != nullptr; p = p->block) {
-        if (!bloom_maybe(All ? p->block_dbloom : p->block_bloom, h)) continue;
+        if (((All ? p->block_dbloom[word] : p->block_bloom[word]) & bit) == 0) continue;
         for (const frag_info* q = p; q != p->block; q = q->first) {
-            if (level_adds<All>(q, h)) return true;
+            if (q->first == nullptr) {
+                if (q->self.hash == h && (All || q->self.pure)) return true;
+                continue;
+            }
+            const entry_ref* a = All ? q->dadded : q->added;
+            const std::size_t m = All ? q->n_dadded : q->n_added;
+            for (std::size_t k = 0; k < m; ++k) {
+                if (a[k].hash == h && (All || a[k].pure)) return true;
+            }
         }
     }
     return false;
