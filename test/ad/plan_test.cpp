@@ -1,6 +1,8 @@
 // The compile-time plan: unique subexpressions in topological order, type-level CSE only for
 // pure subexpressions, and the assign-then-accumulate table.
 #define BOOST_TEST_MODULE ad_plan
+#include <array>
+#include <cstdint>
 #include <type_traits>
 
 #include <boost/test/unit_test.hpp>
@@ -97,6 +99,38 @@ constexpr auto s2 = ctgrad::tanh(w * s1 + y);
 constexpr auto s3 = ctgrad::tanh(w * s2 + z);
 static_assert(plan_of<decltype(s3)>::size == 12);  // w, x, y, z, 3 products, 2 sums, 3 tanh
 static_assert(plan_of<decltype(s3)>::variable_count == 4);
+
+// The check that a plan's pure entries have distinct hashes (ad/plan.hpp, plan's static_assert
+// on build_tables' pure_hashes_distinct): a real 64-bit collision cannot be written in a test,
+// so build_tables is fed rows by hand. Three pure leaves and a pure sum of the first two;
+// with distinct hashes the sum's arguments are found; with the third leaf given the first's
+// hash (wherever it lands in the probe sequence: same slot, or one apart) the flag is down.
+using row2 = ctgrad::ad::detail::entry_row<2>;
+constexpr std::array<row2, 4> hand_rows{
+    row2{}, row2{}, row2{}, row2{2, 0, true, false, {11, 22}, {true, true}, {0, 0}}};
+constexpr auto distinct_tables =
+    ctgrad::ad::detail::build_tables<4, 2>(hand_rows, std::array<std::uint64_t, 4>{11, 22, 33, 44});
+static_assert(distinct_tables.pure_hashes_distinct);
+static_assert(distinct_tables.child[3][0] == 0 && distinct_tables.child[3][1] == 1);
+static_assert(!ctgrad::ad::detail::build_tables<4, 2>(
+                   hand_rows, std::array<std::uint64_t, 4>{11, 22, 11, 44})
+                   .pure_hashes_distinct);
+static_assert(ctgrad::ad::detail::build_tables<4, 2>(  // 19 and 11: one slot, two hashes
+                  hand_rows, std::array<std::uint64_t, 4>{11, 22, 44, 19})
+                  .pure_hashes_distinct);
+// An impure entry may repeat a hash (copies of one impure type): not a collision.
+constexpr std::array<row2, 3> impure_rows{row2{0, 0, false, true, {}, {}, {}},
+                                          row2{0, 0, false, true, {}, {}, {}}, row2{}};
+static_assert(ctgrad::ad::detail::build_tables<3, 2>(impure_rows,
+                                                      std::array<std::uint64_t, 3>{5, 5, 6})
+                  .pure_hashes_distinct);
+
+// Node keys are spread over namespaces by their hash (detail/args_key.hpp): a key's friend is
+// compared only with the keys of its bucket. Every bucket maps to its own namespace.
+static_assert(ctgrad::detail::key_bucket_of(0) == 0 && ctgrad::detail::key_bucket_of(7) == 7 &&
+              ctgrad::detail::key_bucket_of(8) == 10 && ctgrad::detail::key_bucket_of(63) == 77 &&
+              ctgrad::detail::key_bucket_of(64) == 0);
+static_assert(std::is_same_v<ctgrad::detail::args_key<9>, ctgrad::detail::keys11::args_key<9>>);
 
 }  // namespace
 

@@ -120,6 +120,9 @@ template <std::size_t N, std::size_t MA>
 struct plan_tables {
     std::array<std::array<std::size_t, MA>, N> child{};
     std::array<std::size_t, N> constant_slot{};
+    /// No two pure entries have the same hash (pure arguments are found by their hash alone:
+    /// two that shared one would be read as one subexpression; see plan's static_assert).
+    bool pure_hashes_distinct = true;
 };
 
 /// The argument entries and constant slots of a plan, from its rows, in one pass each way (a
@@ -139,7 +142,10 @@ constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& ro
     for (std::size_t j = 0; j < N; ++j) {
         if (!row[j].pure) continue;
         std::size_t k = hash[j] & (cap - 1);
-        while (slot[k] != ctgrad::detail::no_entry) k = (k + 1) & (cap - 1);
+        while (slot[k] != ctgrad::detail::no_entry) {
+            if (hash[slot[k]] == hash[j]) t.pure_hashes_distinct = false;
+            k = (k + 1) & (cap - 1);
+        }
         slot[k] = j;
     }
     const auto pure_at = [&](std::uint64_t h) {
@@ -241,6 +247,14 @@ struct plan {
 
     static constexpr detail::plan_tables<size, max_arity> tables =
         detail::build_tables<size, max_arity>(detail::rows<max_arity, keys>::value, hashes);
+
+    // A pure subexpression occurs once in a plan (core/fragment.hpp merges them by hash), so
+    // two pure entries with one hash are two distinct types whose 64-bit hashes collide.
+    static_assert(tables.pure_hashes_distinct,
+                  "ctgrad: two distinct pure subexpressions of this expression have the same "
+                  "64-bit type hash (ctgrad::detail::entry_hash), so the plan cannot tell them "
+                  "apart. This is a hash collision (about one chance in 2^64 per pair): rename "
+                  "a variable or reorder the arguments of one subexpression.");
 
     /// child[J][I]: the entry of the I-th argument of entry J.
     static constexpr const auto& child = tables.child;

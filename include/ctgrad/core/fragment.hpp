@@ -50,23 +50,31 @@ inline constexpr std::size_t copy_factor = 8;
 template <class E>
 inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
 
-#if defined(__GNUC__) && !defined(__clang__)
+/// The type whose entry_hash is H (bound by the type's fragment, `type_bind<H, E>`). With
+/// clang++ spread over namespaces like the argument keys (detail/args_key.hpp): its scan of the
+/// friends of one name at each definition was quadratic (0.66 s of a 512-step chain's
+/// expressions). g++ keeps them under one name: with the buckets its plan (which names
+/// `type_key<plan::hashes[J]>` per entry) took ~80 MB more on a 256-step chain.
+#if defined(__clang__)
+template <std::uint64_t H>
+using type_key = typename key_bucket<key_bucket_of(H)>::template type_key<H>;
+
+template <std::uint64_t H, class E>
+using type_bind = typename key_bucket<key_bucket_of(H)>::template type_bind<H, E>;
+#else
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnon-template-friend"
-#endif
-/// The type whose entry_hash is H (bound by the type's fragment; detail/args_key.hpp).
 template <std::uint64_t H>
 struct type_key {
     friend constexpr auto entry_type(type_key) noexcept;
 };
-#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
-#endif
 
 template <std::uint64_t H, class E>
 struct type_bind {
     friend constexpr auto entry_type(type_key<H>) noexcept { return static_cast<E*>(nullptr); }
 };
+#endif
 
 template <std::uint64_t H>
 using entry_type_t = std::remove_pointer_t<decltype(entry_type(type_key<H>{}))>;
@@ -91,10 +99,6 @@ struct entry_ref {
 inline constexpr std::size_t block_levels = 32;
 inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
-
-constexpr bool bloom_maybe(const bloom_t& b, std::uint64_t h) {
-    return ((b[(h >> 6) % bloom_words] >> (h & 63u)) & 1u) != 0;
-}
 
 constexpr void bloom_add(bloom_t& b, std::uint64_t h) {
     b[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
@@ -147,27 +151,26 @@ constexpr bool shared_entry(const entry_ref& e) {
     return All || e.pure;
 }
 
-/// Whether level p itself (not its first argument's list) adds the shared entry h.
-template <bool All>
-constexpr bool level_adds(const frag_info* p, std::uint64_t h) {
-    if (p->first == nullptr) return p->self.hash == h && shared_entry<All>(p->self);
-    const entry_ref* a = All ? p->dadded : p->added;
-    const std::size_t m = All ? p->n_dadded : p->n_added;
-    for (std::size_t k = 0; k < m; ++k) {
-        if (a[k].hash == h && shared_entry<All>(a[k])) return true;
-    }
-    return false;
-}
-
 /// Whether the list of `top` holds the shared entry h: a hop from block to block down the chain
-/// of first arguments, walking the levels of a block only when its filter may hold h (no allocation, no callback: the
-/// compilers' constant evaluators are slow at both).
+/// of first arguments, walking the levels of a block only when its filter may hold h (no
+/// allocation, no callback, no call per block or level: the compilers' constant evaluators are
+/// slow at all three, and g++ memoises each call of a constexpr function with its arguments).
 template <bool All>
 constexpr bool list_holds(const frag_info* top, std::uint64_t h) {
+    const std::size_t word = (h >> 6) % bloom_words;
+    const std::uint64_t bit = std::uint64_t{1} << (h & 63u);
     for (const frag_info* p = top; p != nullptr; p = p->block) {
-        if (!bloom_maybe(All ? p->block_dbloom : p->block_bloom, h)) continue;
+        if (((All ? p->block_dbloom[word] : p->block_bloom[word]) & bit) == 0) continue;
         for (const frag_info* q = p; q != p->block; q = q->first) {
-            if (level_adds<All>(q, h)) return true;
+            if (q->first == nullptr) {
+                if (q->self.hash == h && (All || q->self.pure)) return true;
+                continue;
+            }
+            const entry_ref* a = All ? q->dadded : q->added;
+            const std::size_t m = All ? q->n_dadded : q->n_added;
+            for (std::size_t k = 0; k < m; ++k) {
+                if (a[k].hash == h && (All || a[k].pure)) return true;
+            }
         }
     }
     return false;

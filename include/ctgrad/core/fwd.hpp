@@ -63,9 +63,9 @@ struct node_c;
 
 /// A node's hash: its op's and its key's (a node's printed name is short, but this saves a
 /// function per node type: one per op).
-template <class Op, std::uint64_t H>
-struct detail::type_hash<node_c<Op, detail::args_key<H>>> {
-    static constexpr std::uint64_t value = detail::mix64(detail::type_hash<Op>::value ^ H);
+template <class Op, class Key>
+struct detail::type_hash<node_c<Op, Key>> {
+    static constexpr std::uint64_t value = detail::mix64(detail::type_hash<Op>::value ^ Key::hash);
 };
 
 template <class Op, class... Args>

@@ -78,27 +78,108 @@ constexpr std::uint64_t list_hash() noexcept {
     return h;
 }
 
+/// Keys and the friend functions that bind them are spread over `key_buckets` namespaces
+/// (`keys0` ... `keys63`, by the low bits of the hash). Both compilers keep every friend of one
+/// name in one namespace in one overload set, and declaring or defining a friend compares it
+/// with each function of that set (g++: pushdecl -> decls_match; clang++: the redeclaration
+/// lookup): one set for every key of a translation unit made building n nodes cost O(n^2)
+/// (a 512-step chain spent ~1 s there with g++). With the keys spread over 64 namespaces, each
+/// set holds 1/64 of them, and nothing is instantiated per key beyond the key and its binding
+/// (the bucket is chosen by an alias of one class per bucket).
+inline constexpr std::uint64_t key_buckets = 64;
+
+template <std::uint64_t B>
+struct key_bucket;
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-// The friend below is a plain function on purpose (defined by args_bind, see there).
+// The friends below are plain functions on purpose (defined by args_bind / type_bind).
 #pragma GCC diagnostic ignored "-Wnon-template-friend"
 #endif
-/// The key of a list whose hash is H (see the file comment).
-template <std::uint64_t H>
-struct args_key {
-    friend constexpr auto args_of(args_key) noexcept;
-};
+// One bucket: `args_key<H>`, the key of a list whose hash is H, declares `args_of(args_key)`,
+// defined by `args_bind<H, List>` to give back a pointer to List (naming `args_bind<H,
+// List>::key` instantiates it, which binds the key to the list, once per list); `type_key<H>` /
+// `type_bind<H, E>` do the same for one type (core/fragment.hpp: the type whose hash is H).
+#define CTGRAD_DETAIL_KEY_BUCKET(B)                                                             \
+    namespace keys##B {                                                                         \
+    template <std::uint64_t H>                                                                  \
+    struct args_key {                                                                           \
+        static constexpr std::uint64_t hash = H;                                                \
+        friend constexpr auto args_of(args_key) noexcept;                                       \
+    };                                                                                          \
+    template <std::uint64_t H, class List>                                                      \
+    struct args_bind {                                                                          \
+        using key = args_key<H>;                                                                \
+        friend constexpr auto args_of(args_key<H>) noexcept {                                   \
+            return static_cast<List*>(nullptr);                                                 \
+        }                                                                                       \
+    };                                                                                          \
+    template <std::uint64_t H>                                                                  \
+    struct type_key {                                                                           \
+        friend constexpr auto entry_type(type_key) noexcept;                                    \
+    };                                                                                          \
+    template <std::uint64_t H, class E>                                                         \
+    struct type_bind {                                                                          \
+        friend constexpr auto entry_type(type_key<H>) noexcept {                                \
+            return static_cast<E*>(nullptr);                                                    \
+        }                                                                                       \
+    };                                                                                          \
+    }                                                                                           \
+    template <>                                                                                 \
+    struct key_bucket<B> {                                                                      \
+        template <std::uint64_t H>                                                              \
+        using args_key = keys##B::args_key<H>;                                                  \
+        template <std::uint64_t H, class List>                                                  \
+        using args_bind = keys##B::args_bind<H, List>;                                          \
+        template <std::uint64_t H>                                                              \
+        using type_key = keys##B::type_key<H>;                                                  \
+        template <std::uint64_t H, class E>                                                     \
+        using type_bind = keys##B::type_bind<H, E>;                                             \
+    };
+#define CTGRAD_DETAIL_KEY_BUCKETS8(B)                                                           \
+    CTGRAD_DETAIL_KEY_BUCKET(B##0)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##1)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##2)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##3)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##4)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##5)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##6)                                                              \
+    CTGRAD_DETAIL_KEY_BUCKET(B##7)
+CTGRAD_DETAIL_KEY_BUCKET(0)
+CTGRAD_DETAIL_KEY_BUCKET(1)
+CTGRAD_DETAIL_KEY_BUCKET(2)
+CTGRAD_DETAIL_KEY_BUCKET(3)
+CTGRAD_DETAIL_KEY_BUCKET(4)
+CTGRAD_DETAIL_KEY_BUCKET(5)
+CTGRAD_DETAIL_KEY_BUCKET(6)
+CTGRAD_DETAIL_KEY_BUCKET(7)
+CTGRAD_DETAIL_KEY_BUCKETS8(1)
+CTGRAD_DETAIL_KEY_BUCKETS8(2)
+CTGRAD_DETAIL_KEY_BUCKETS8(3)
+CTGRAD_DETAIL_KEY_BUCKETS8(4)
+CTGRAD_DETAIL_KEY_BUCKETS8(5)
+CTGRAD_DETAIL_KEY_BUCKETS8(6)
+CTGRAD_DETAIL_KEY_BUCKETS8(7)
+#undef CTGRAD_DETAIL_KEY_BUCKETS8
+#undef CTGRAD_DETAIL_KEY_BUCKET
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-/// Defines `args_of(args_key<H>)` to give back a pointer to List; `key` is the key. Naming
-/// `args_bind<H, List>::key` instantiates it, which binds the key to the list (once per list).
+/// The bucket of a hash: a number 0..63 written in octal digits (the namespaces are keys0..keys7
+/// and keys10..keys77, octal-named so that one macro writes eight of them).
+constexpr std::uint64_t key_bucket_of(std::uint64_t h) noexcept {
+    const std::uint64_t b = h % key_buckets;
+    return (b / 8) * 10 + b % 8;
+}
+
+/// The key of a list whose hash is H (see the file comment).
+template <std::uint64_t H>
+using args_key = typename key_bucket<key_bucket_of(H)>::template args_key<H>;
+
+/// Binds the key H to List; `args_bind<H, List>::key` is the key.
 template <std::uint64_t H, class List>
-struct args_bind {
-    using key = args_key<H>;
-    friend constexpr auto args_of(args_key<H>) noexcept { return static_cast<List*>(nullptr); }
-};
+using args_bind = typename key_bucket<key_bucket_of(H)>::template args_bind<H, List>;
 
 /// The list a key stands for.
 template <class Key>
