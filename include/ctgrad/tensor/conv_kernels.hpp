@@ -627,7 +627,7 @@ struct flat_masks {
 /// conv1): copy v is the image's H·W numbers as one run starting at P·OW + P − v, the columns
 /// that wrap into a neighbouring row masked to zero: per aligned vector of the copy one load,
 /// one and, one store (rather than KW unaligned runs per image row); the first and last vectors,
-/// which reach past the image, number by number. The padding's rows around the run are never
+/// which reach past the image, number by number (only their numbers inside the run). The padding's rows around the run are never
 /// written (zero from the caller's clear).
 template <class G, class T, std::size_t Wl, std::size_t H, std::size_t W, std::size_t P,
           std::size_t KW>
@@ -651,11 +651,11 @@ CTGRAD_CONV_INLINE void flat_image(const T* __restrict src, T* __restrict xf) {
                 load<Wl>(mk, mv + km * Wl);
                 xv = (vec<T, Wl>)((vec<I, Wl>)xv & mk);
                 store<Wl>(dst + at, xv);
-            } else {
-                for (std::size_t l = 0; l < Wl; ++l) {
-                    const std::size_t pos = at + l;
-                    const bool in = pos >= start && pos < start + n && mv[km * Wl + l] != 0;
-                    dst[pos] = in ? src[pos - start] : T(0);
+            } else {  // (only the lanes in the run: the others are padding, zero)
+                const std::size_t lo = at > start ? at : start;
+                const std::size_t hi = at + Wl < start + n ? at + Wl : start + n;
+                for (std::size_t pos = lo; pos < hi; ++pos) {
+                    dst[pos] = mv[km * Wl + pos - at] != 0 ? src[pos - start] : T(0);
                 }
             }
             km = km + 1 == M::period ? 0 : km + 1;
