@@ -1096,8 +1096,8 @@ CTGRAD_CONV_INLINE void unpool2_cl_body(const T* __restrict g, const T* __restri
 /// ∂Y of one image through the fused 2 × 2 pooling into the flat layout dyf (G::dyf_at), as
 /// unpool2_body does into dyp: each dY row written as whole pairs of vectors from its first
 /// column, the numbers past the row's end (zeros: masked lanes) landing in the next row or
-/// channel, which is written after it (so the rows in order: first all of row 2·pi, then all of
-/// row 2·pi + 1), past the last row at most 2·Wl − 1 numbers (geometry::dyf_size); the rows a
+/// channel, which is written after it (the chunks of a row pair last to first), past the last
+/// row at most 2·Wl − 1 numbers (geometry::dyf_size); the rows a
 /// floor-pooling drops are never written otherwise (zero from the caller's clear).
 template <class G, class T, std::size_t Wl, std::size_t O>
 CTGRAD_CONV_INLINE void unpool2_flat_body(const T* __restrict g, const T* __restrict where,
@@ -1113,43 +1113,41 @@ CTGRAD_CONV_INLINE void unpool2_flat_body(const T* __restrict g, const T* __rest
     V lane;
     lane_index<T>(lane, idx);
     alignas(64) T grow[Wl], wrow[Wl];
-    // (with one chunk a row, both rows from one load of g and where: row 2·pi's numbers past its
-    // end are then overwritten by row 2·pi + 1 right after)
-    constexpr std::size_t passes = chunks == 1 ? 1 : 2;
     for (std::size_t o = 0; o < O; ++o) {
         for (std::size_t pi = 0; pi < PH; ++pi) {
             const std::size_t q = (o * PH + pi) * PW;
-#pragma GCC unroll 2
-            for (std::size_t r = 0; r < passes; ++r) {
-                for (std::size_t t = 0; t < chunks; ++t) {
-                    const std::size_t at = q + t * Wl;
-                    V gv, wv, p, q2, lo, hi;
-                    if (at + Wl <= total + readable) {
-                        load<Wl>(gv, g + at);
-                        load<Wl>(wv, where + at);
-                    } else {
-                        for (std::size_t j = 0; j < Wl; ++j) {
-                            const bool in = t * Wl + j < PW;
-                            grow[j] = in ? g[at + j] : T(0);
-                            wrow[j] = in ? where[at + j] : T(-1);
-                        }
-                        load<Wl>(gv, grow);
-                        load<Wl>(wv, wrow);
+            // the chunks last to first, both rows from one load of g and where: row 2·pi's
+            // numbers past its end (from its last chunk, fewer than 2·Wl) are then overwritten by
+            // row 2·pi + 1's first chunk, stored last
+            for (std::size_t tr = 0; tr < chunks; ++tr) {
+                const std::size_t t = chunks - 1 - tr;
+                const std::size_t at = q + t * Wl;
+                V gv, wv, p, q2, lo, hi;
+                if (at + Wl <= total + readable) {
+                    load<Wl>(gv, g + at);
+                    load<Wl>(wv, where + at);
+                } else {
+                    for (std::size_t j = 0; j < Wl; ++j) {
+                        const bool in = t * Wl + j < PW;
+                        grow[j] = in ? g[at + j] : T(0);
+                        wrow[j] = in ? where[at + j] : T(-1);
                     }
-                    auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
-                    in_register(inside);
-                    select(wv, inside, wv, none);
+                    load<Wl>(gv, grow);
+                    load<Wl>(wv, wrow);
+                }
+                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
+                in_register(inside);
+                select(wv, inside, wv, none);
 #pragma GCC unroll 2
-                    for (std::size_t h = r; h < (passes == 1 ? 2 : r + 1); ++h) {
-                        T* d = dyf + G::dyf_at(o, 2 * pi + h, 0);
-                        const V first = V{} + static_cast<T>(2 * h), second = first + T(1);
-                        select(p, wv == first, gv, zero);
-                        select(q2, wv == second, gv, zero);
-                        interleave<0>(lo, p, q2, idx);
-                        interleave<1>(hi, p, q2, idx);
-                        store<Wl>(d + 2 * t * Wl, lo);
-                        store<Wl>(d + 2 * t * Wl + Wl, hi);
-                    }
+                for (std::size_t h = 0; h < 2; ++h) {
+                    T* d = dyf + G::dyf_at(o, 2 * pi + h, 0);
+                    const V first = V{} + static_cast<T>(2 * h), second = first + T(1);
+                    select(p, wv == first, gv, zero);
+                    select(q2, wv == second, gv, zero);
+                    interleave<0>(lo, p, q2, idx);
+                    interleave<1>(hi, p, q2, idx);
+                    store<Wl>(d + 2 * t * Wl, lo);
+                    store<Wl>(d + 2 * t * Wl + Wl, hi);
                 }
             }
         }
