@@ -1,13 +1,14 @@
 // The convolution op on shapes whose ∂K runs on shifted copies of the image
-// (conv_kernels::geometry::dk_shifted: the row-layout ∂K of LeNet's conv1 and of other shapes
-// with few channels; tensor/conv_kernels.hpp, grad_kernel_shifted) against plain loops, as
+// (conv_kernels::geometry::dk_shifted: the row-layout ∂K of shapes with few channels, and of
+// LeNet's conv1 with SSE2; tensor/conv_kernels.hpp, grad_kernel_shifted) against plain loops, as
 // conv_reference_test.cpp does (the harness: support/conv_reference.hpp): value, ∂X and ∂K,
 // assigning and accumulating, exactly on integers, for every instruction set (test/meson.build).
 // The shifted copies serve the shapes whose dY rows are whole vectors (OW a multiple of 16; the
-// others take the flat copies, conv_reference_flat_test.cpp). Bands of dY rows with a remainder,
+// others take the flat copies, conv_reference_flat_test.cpp, but with SSE2 these copies too). Bands of dY rows with a remainder,
 // even kernels, no padding and padding wider than the kernel, rows clipped to the copies' width,
 // blocks of output channels and of taps with remainders on AVX2 and AVX-512, batches of 1 to 3;
-// and one shape whose copies would be too large (the row kernel). The pooled shapes are in conv_reference_shifted_pool_test.cpp.
+// and one shape whose copies would be too large (the row kernel). The pooled shapes are in
+// conv_reference_shifted_pool_test.cpp.
 #define BOOST_TEST_MODULE tensor_conv_reference_shifted
 #include <boost/test/unit_test.hpp>
 

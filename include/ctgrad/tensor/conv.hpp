@@ -399,7 +399,8 @@ struct conv2d_op {
             geo::dx_channels_last || geo::dk_channels_last ? geo::OH * geo::OW * geo::Os / 2 : 0;
         static constexpr std::size_t dy0 =
             geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
-        static constexpr std::size_t dy1 = geo::dk_flat && dy0 < geo::dyf_size ? geo::dyf_size : dy0;
+        static constexpr std::size_t dy1 =
+            geo::dk_flat && dy0 < geo::dyf_size ? geo::dyf_size : dy0;  // (∂K's flat dY)
         static constexpr std::size_t dy = dy1 > cl_scratch ? dy1 : cl_scratch;
         /// the partial sums of ∂K of the direct kernels
         /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
@@ -407,8 +408,11 @@ struct conv2d_op {
         static constexpr std::size_t kacc_dk =
             geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
                                   : conv_kernels::partial_sums<d::O * d::R> +
-                                        (geo::dk_shifted ? geo::xs_size + geo::lanes : 0) +
-                                        (geo::dk_flat ? geo::xf_size + geo::lanes : 0);
+                                        (geo::dk_flat && geo::xf_size > geo::xs_size
+                                             ? geo::xf_size + geo::lanes
+                                         : geo::dk_shifted || geo::dk_flat_or_shifted
+                                             ? geo::xs_size + geo::lanes
+                                             : 0);
         /// (and the channels-last ∂X's, dx_cl: the kernel [C, KH, KW, Os] and the padded
         /// channels-last dY, 64-byte aligned)
         static constexpr bool dx_cl = geo::dx_channels_last && conv_kernels::has_pool2;
@@ -811,59 +815,71 @@ struct conv2d_op {
                             detail::put<Mode>(dst[o * d::R + r], acc[r * g::Os + o]);
                         }
                     }
-                } else if constexpr (g::dk_flat) {
-                    // ∂Y flat ([O, Qs]: rows of OW numbers, channels Qs apart; the numbers past
-                    // each channel's and the rows a floor-pooling drops stay 0 from this clear)
-                    // and the image's flat copies (on a 64-byte boundary; their padding stays 0)
-                    T* acc = xp + g::xp_size;
-                    T* xf = acc + conv_kernels::partial_sums<d::O * d::R>;
-                    xf += (64 - reinterpret_cast<std::uintptr_t>(xf) % 64) % 64 / sizeof(T);
-                    for (std::size_t e = 0; e < g::dyf_size; ++e) ybuf[e] = T(0);
-                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
-                    for (std::size_t n = 0; n < d::N; ++n) {
-                        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-                            conv_kernels::unpool2_flat<g, T, d::O>(dout + n * per, where + n * per,
+                } else if constexpr (g::dk_flat || g::dk_shifted) {
+                    // the flat copies, or the shifted ones (with SSE2's vectors where both fit)
+                    bool flat = false;
+                    if constexpr (g::dk_flat) {
+                        flat = !g::dk_flat_or_shifted || conv_kernels::flat_dk_active<T>();
+                    }
+                    if (flat) {
+                        if constexpr (g::dk_flat) {
+                            // ∂Y flat ([O, Qs]: rows of OW numbers, channels Qs apart; the
+                            // numbers past each channel's and the rows a floor-pooling drops
+                            // stay 0 from this clear) and the image's flat copies (on a 64-byte
+                            // boundary; their padding stays 0)
+                            T* acc = xp + g::xp_size;
+                            T* xf = acc + conv_kernels::partial_sums<d::O * d::R>;
+                            xf += (64 - reinterpret_cast<std::uintptr_t>(xf) % 64) % 64 / sizeof(T);
+                            for (std::size_t e = 0; e < g::dyf_size; ++e) ybuf[e] = T(0);
+                            for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                            for (std::size_t n = 0; n < d::N; ++n) {
+                                if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                                    conv_kernels::unpool2_flat<g, T, d::O>(dout + n * per,
+                                                                           where + n * per, ybuf,
+                                                                           n + 1 < d::N ? per : 0);
+                                } else {
+                                    unfold<d, T, conv_kernels::flat_dy<g>>(
+                                        dout + n * per, out + n * per, where + n * per, ybuf);
+                                }
+                                conv_kernels::grad_kernel_flat<g, T, d::C, d::H, d::W, d::O, d::KH,
+                                                               d::KW, P>(x + n * d::C * d::H * d::W,
+                                                                         ybuf, xf, acc);
+                            }
+                            for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                                T s = T(0);
+                                for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
+                                    s += acc[e * conv_kernels::lanes + l];
+                                }
+                                detail::put<Mode>(dst[e], s);
+                            }
+                        }
+                    } else if constexpr (g::dk_shifted || g::dk_flat_or_shifted) {
+                        // ∂Y dense ([O, OH, OWs], its zero columns and dropped rows from the
+                        // clear above) and the image's shifted copies (on a 64-byte boundary)
+                        using gd = conv_kernels::dense_dy<g>;
+                        T* acc = xp + g::xp_size;
+                        T* xs = acc + conv_kernels::partial_sums<d::O * d::R>;
+                        xs += (64 - reinterpret_cast<std::uintptr_t>(xs) % 64) % 64 / sizeof(T);
+                        for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                        for (std::size_t n = 0; n < d::N; ++n) {
+                            if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                                conv_kernels::unpool2<gd, T, d::O>(dout + n * per, where + n * per,
                                                                    ybuf, n + 1 < d::N ? per : 0);
-                        } else {
-                            unfold<d, T, conv_kernels::flat_dy<g>>(dout + n * per, out + n * per,
-                                                                   where + n * per, ybuf);
+                            } else {
+                                unfold<d, T, gd>(dout + n * per, out + n * per, where + n * per,
+                                                 ybuf);
+                            }
+                            conv_kernels::grad_kernel_shifted<gd, T, d::C, d::H, d::W, d::O, d::KH,
+                                                              d::KW, P>(x + n * d::C * d::H * d::W,
+                                                                        ybuf, xs, acc);
                         }
-                        conv_kernels::grad_kernel_flat<g, T, d::C, d::H, d::W, d::O, d::KH, d::KW,
-                                                       P>(x + n * d::C * d::H * d::W, ybuf, xf,
-                                                          acc);
-                    }
-                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
-                        T s = T(0);
-                        for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
-                            s += acc[e * conv_kernels::lanes + l];
+                        for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                            T s = T(0);
+                            for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
+                                s += acc[e * conv_kernels::lanes + l];
+                            }
+                            detail::put<Mode>(dst[e], s);
                         }
-                        detail::put<Mode>(dst[e], s);
-                    }
-                } else if constexpr (g::dk_shifted) {
-                    // ∂Y dense ([O, OH, OWs], its zero columns and dropped rows from the clear
-                    // above) and the image's shifted copies (on a 64-byte boundary)
-                    using gd = conv_kernels::dense_dy<g>;
-                    T* acc = xp + g::xp_size;
-                    T* xs = acc + conv_kernels::partial_sums<d::O * d::R>;
-                    xs += (64 - reinterpret_cast<std::uintptr_t>(xs) % 64) % 64 / sizeof(T);
-                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
-                    for (std::size_t n = 0; n < d::N; ++n) {
-                        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-                            conv_kernels::unpool2<gd, T, d::O>(dout + n * per, where + n * per,
-                                                               ybuf, n + 1 < d::N ? per : 0);
-                        } else {
-                            unfold<d, T, gd>(dout + n * per, out + n * per, where + n * per, ybuf);
-                        }
-                        conv_kernels::grad_kernel_shifted<gd, T, d::C, d::H, d::W, d::O, d::KH,
-                                                          d::KW, P>(x + n * d::C * d::H * d::W,
-                                                                    ybuf, xs, acc);
-                    }
-                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
-                        T s = T(0);
-                        for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
-                            s += acc[e * conv_kernels::lanes + l];
-                        }
-                        detail::put<Mode>(dst[e], s);
                     }
                 } else {
                     T* acc = xp + g::xp_size;

@@ -156,6 +156,9 @@ struct geometry {
     /// so that they stay in L1 beside dY and ∂K's partial sums: 11.5 KB for LeNet's
     /// conv1) and the flat copies are not taken.
     static constexpr bool dk_shifted = !dk_channels_last && KW > 1 && xs_size <= 8192 && !dk_flat;
+    /// Whether a flat ∂K runs on the shifted copies instead with 4-number vectors (SSE2: no
+    /// lanes idle in either, and the shifted kernel measured faster there; `flat_dk_active`).
+    static constexpr bool dk_flat_or_shifted = dk_flat && xs_size <= 8192;
 };
 
 namespace detail {
@@ -606,7 +609,9 @@ using mask_int = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
 /// the copy holds an image number (0 ≤ column + v − P < W); periodic in k with `period`.
 template <class G, class T, std::size_t Wl, std::size_t W, std::size_t P, std::size_t KW>
 struct flat_masks {
-    static constexpr std::size_t gcd(std::size_t a, std::size_t b) { return b == 0 ? a : gcd(b, a % b); }
+    static constexpr std::size_t gcd(std::size_t a, std::size_t b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
     static constexpr std::size_t period = G::OW / gcd(G::OW, Wl);
     struct table {
         alignas(64) mask_int<T> m[KW * period * Wl];
@@ -627,8 +632,8 @@ struct flat_masks {
 /// conv1): copy v is the image's H·W numbers as one run starting at P·OW + P − v, the columns
 /// that wrap into a neighbouring row masked to zero: per aligned vector of the copy one load,
 /// one and, one store (rather than KW unaligned runs per image row); the first and last vectors,
-/// which reach past the image, number by number (only their numbers inside the run). The padding's rows around the run are never
-/// written (zero from the caller's clear).
+/// which reach past the image, number by number (only their numbers inside the run). The
+/// padding's rows around the run are never written (zero from the caller's clear).
 template <class G, class T, std::size_t Wl, std::size_t H, std::size_t W, std::size_t P,
           std::size_t KW>
 CTGRAD_CONV_INLINE void flat_image(const T* __restrict src, T* __restrict xf) {
@@ -1448,6 +1453,17 @@ struct dense_dy : G {
         return (o * G::OH + i) * G::OWs + j;
     }
 };
+
+/// Whether the flat ∂K runs on the active instruction set (vectors of 8 numbers or more: AVX2 and
+/// AVX-512; with SSE2's 4 a geometry::dk_flat_or_shifted shape takes the shifted copies).
+template <class T>
+bool flat_dk_active() {
+    bool wide = true;
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        wide = kernels::detail::lanes_on<T, decltype(I)::value> >= 8;
+    });
+    return wide;
+}
 
 /// The geometry G with dY in the flat layout of `grad_kernel_flat` (G::dyf_at) instead of dyp's.
 template <class G>
