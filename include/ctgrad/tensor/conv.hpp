@@ -418,7 +418,11 @@ struct conv2d_op {
         static constexpr bool dx_cl = geo::dx_channels_last && conv_kernels::has_pool2;
         static constexpr std::size_t kacc_dx =
             dx_cl ? geo::dkc_size + geo::dycp_size + geo::lanes : 0;
-        static constexpr std::size_t kacc = kacc_dk > kacc_dx ? kacc_dk : kacc_dx;
+        /// (vjp_pair, when ∂K runs channels-last too: ∂K's partial sums beside them)
+        static constexpr bool pair = dx_cl && geo::dk_channels_last && Pool == 2;
+        static constexpr std::size_t kacc_pair = pair ? kacc_dx + geo::dkc_size : 0;
+        static constexpr std::size_t kacc0 = kacc_dk > kacc_dx ? kacc_dk : kacc_dx;
+        static constexpr std::size_t kacc = kacc0 > kacc_pair ? kacc0 : kacc_pair;
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
@@ -715,6 +719,65 @@ struct conv2d_op {
 
     template <std::size_t I>
     static constexpr bool has_vjp = true;
+
+    /// The engine calls vjp_pair for ∂X and ∂K when a sweep needs both (tensor/engine.hpp,
+    /// backward_kernel).
+    static constexpr bool shares_vjp_pair = true;
+
+    /// ∂X (into dx, in Mode0) and ∂K (into dk, in Mode1), as vjp<0> and vjp<1> one after the
+    /// other; when both run channels-last behind the fused 2 × 2 pooling (layout::pair: LeNet's
+    /// conv2) in one pass over the batch, ∂Y of each image unpooled once into the padded
+    /// channels-last layout and read by both kernels while it is in L1 (the same numbers, summed
+    /// in the same order, as the two calls).
+    template <kernels::mode Mode0, kernels::mode Mode1, class Out, class X, class K, class... B,
+              class T, class... Bp>
+    static constexpr void vjp_pair(T* dx, T* dk, const T* dout, const T* out, const T* x,
+                                   const T* k, const Bp*... b) {
+        using d = dims<X, K>;
+        using L = layout<X, K>;
+        if constexpr (L::direct && L::pair && conv_kernels::has_pool2) {
+            if (!std::is_constant_evaluated()) {
+                using g = typename L::geo;
+                using gc = conv_kernels::padded_dyc<g>;
+                constexpr std::size_t per = Out::count / d::N;
+                constexpr std::size_t img = d::C * d::H * d::W;
+                T* where = const_cast<T*>(out) + Out::count;
+                T* ybuf = where + L::where;
+                T* xp = ybuf + L::dy;
+                T* kc = xp + g::xp_size;
+                T* acc = kc + g::dkc_size;
+                T* dyc = acc + g::dkc_size;
+                dyc += (64 - reinterpret_cast<std::uintptr_t>(dyc) % 64) % 64 / sizeof(T);
+                for (std::size_t e = 0; e < 2 * g::dkc_size; ++e) kc[e] = T(0);
+                for (std::size_t e = 0; e < g::dycp_size; ++e) dyc[e] = T(0);
+                for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    for (std::size_t c = 0; c < d::C; ++c) {
+                        for (std::size_t r = 0; r < d::KH * d::KW; ++r) {
+                            kc[(c * d::KH * d::KW + r) * g::Os + o] =
+                                k[(o * d::C + c) * d::KH * d::KW + r];
+                        }
+                    }
+                }
+                for (std::size_t n = 0; n < d::N; ++n) {
+                    conv_kernels::unpool2_cl<gc, T, d::O>(dout + n * per, where + n * per, dyc,
+                                                          ybuf);
+                    conv_kernels::grad_image_cl<g, T, Mode0 == kernels::mode::accumulate, d::C,
+                                                d::H, d::W, d::KH, d::KW, P>(dyc, kc, dx + n * img);
+                    pad_direct<d, g>(x + n * img, xp);
+                    conv_kernels::grad_kernel_cl<gc, T, d::C, d::O, d::KH, d::KW>(xp, dyc, acc);
+                }
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    for (std::size_t r = 0; r < d::R; ++r) {
+                        detail::put<Mode1>(dk[o * d::R + r], acc[r * g::Os + o]);
+                    }
+                }
+                return;
+            }
+        }
+        vjp<0, Mode0, Out, X, K, B...>(dx, dout, out, x, k, b...);
+        vjp<1, Mode1, Out, X, K, B...>(dk, dout, out, x, k, b...);
+    }
 
     template <std::size_t I, kernels::mode Mode, class Out, class X, class K, class... B, class T,
               class... Bp>

@@ -731,7 +731,7 @@ CTGRAD_CONV_INLINE void grad_kernel_cl_block(const T* __restrict xp, const T* __
     }
     for (std::size_t i = 0; i < G::OH; ++i) {
         const T* xr = xp + (c * G::Hp + i + u0) * G::Wxs;
-        const T* gr = dyc + i * G::OW * G::Os;
+        const T* gr = dyc + G::dyc_at(0, i, 0);  // (dyc's or dycp's layout: padded_dyc)
         for (std::size_t j = 0; j < G::OW; ++j) {
             vec<T, Wl> g[OV];
 #pragma GCC unroll 4
