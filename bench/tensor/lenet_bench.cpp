@@ -108,9 +108,13 @@ void conv_kernel(benchmark::State& state) {
         } else if constexpr (Which == 1) {
             op::template vjp<1, ctgrad::kernels::mode::assign, YS, XS, KS, BS>(
                 dk.data(), dy.data(), y.data(), x.data(), k.data(), b.data());
-        } else {
+        } else if constexpr (Which == 2) {
             op::template vjp<0, ctgrad::kernels::mode::assign, YS, XS, KS, BS>(
                 dx.data(), dy.data(), y.data(), x.data(), k.data(), b.data());
+        } else {  // ∂X and ∂K in one call, as a training step runs them (vjp_pair)
+            op::template vjp_pair<ctgrad::kernels::mode::assign, ctgrad::kernels::mode::assign, YS,
+                                  XS, KS, BS>(dx.data(), dk.data(), dy.data(), y.data(), x.data(),
+                                              k.data(), b.data());
         }
         benchmark::ClobberMemory();
     }
@@ -127,6 +131,8 @@ BENCHMARK(conv_kernel<1, 28, 6, 2, 1, true>)->Name("conv1_relu_pool_grad_kernel_
 BENCHMARK(conv_kernel<6, 14, 16, 0, 0, true>)->Name("conv2_relu_pool_forward_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 1, true>)->Name("conv2_relu_pool_grad_kernel_64/ctgrad");
 BENCHMARK(conv_kernel<6, 14, 16, 0, 2, true>)->Name("conv2_relu_pool_grad_image_64/ctgrad");
+// (FLOPs of one convolution counted: ∂X and ∂K together are twice the GFLOPS shown)
+BENCHMARK(conv_kernel<6, 14, 16, 0, 3, true>)->Name("conv2_relu_pool_grad_pair_64/ctgrad");
 
 // --- runtime graph ---
 

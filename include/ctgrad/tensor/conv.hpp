@@ -399,20 +399,30 @@ struct conv2d_op {
             geo::dx_channels_last || geo::dk_channels_last ? geo::OH * geo::OW * geo::Os / 2 : 0;
         static constexpr std::size_t dy0 =
             geo::y_size > geo::dyp_size ? geo::y_size : geo::dyp_size;
-        static constexpr std::size_t dy = dy0 > cl_scratch ? dy0 : cl_scratch;
+        static constexpr std::size_t dy1 =
+            geo::dk_flat && dy0 < geo::dyf_size ? geo::dyf_size : dy0;  // (∂K's flat dY)
+        static constexpr std::size_t dy = dy1 > cl_scratch ? dy1 : cl_scratch;
         /// the partial sums of ∂K of the direct kernels
         /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
         /// geo::dk_shifted, then the shifted copies of the image, 64-byte aligned)
         static constexpr std::size_t kacc_dk =
             geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
                                   : conv_kernels::partial_sums<d::O * d::R> +
-                                        (geo::dk_shifted ? geo::xs_size + geo::lanes : 0);
+                                        (geo::dk_flat && geo::xf_size > geo::xs_size
+                                             ? geo::xf_size + geo::lanes
+                                         : geo::dk_shifted || geo::dk_flat_or_shifted
+                                             ? geo::xs_size + geo::lanes
+                                             : 0);
         /// (and the channels-last ∂X's, dx_cl: the kernel [C, KH, KW, Os] and the padded
         /// channels-last dY, 64-byte aligned)
         static constexpr bool dx_cl = geo::dx_channels_last && conv_kernels::has_pool2;
         static constexpr std::size_t kacc_dx =
             dx_cl ? geo::dkc_size + geo::dycp_size + geo::lanes : 0;
-        static constexpr std::size_t kacc = kacc_dk > kacc_dx ? kacc_dk : kacc_dx;
+        /// (vjp_pair, when ∂K runs channels-last too: ∂K's partial sums beside them)
+        static constexpr bool pair = dx_cl && geo::dk_channels_last && Pool == 2;
+        static constexpr std::size_t kacc_pair = pair ? kacc_dx + geo::dkc_size : 0;
+        static constexpr std::size_t kacc0 = kacc_dk > kacc_dx ? kacc_dk : kacc_dx;
+        static constexpr std::size_t kacc = kacc0 > kacc_pair ? kacc0 : kacc_pair;
         static constexpr std::size_t total =
             where + (direct && dy + geo::xp_size + kacc > gemm ? dy + geo::xp_size + kacc : gemm);
     };
@@ -731,6 +741,65 @@ struct conv2d_op {
     template <std::size_t I>
     static constexpr bool has_vjp = true;
 
+    /// The engine calls vjp_pair for ∂X and ∂K when a sweep needs both (tensor/engine.hpp,
+    /// backward_kernel).
+    static constexpr bool shares_vjp_pair = true;
+
+    /// ∂X (into dx, in Mode0) and ∂K (into dk, in Mode1), as vjp<0> and vjp<1> one after the
+    /// other; when both run channels-last behind the fused 2 × 2 pooling (layout::pair: LeNet's
+    /// conv2) in one pass over the batch, ∂Y of each image unpooled once into the padded
+    /// channels-last layout and read by both kernels while it is in L1 (the same numbers, summed
+    /// in the same order, as the two calls).
+    template <kernels::mode Mode0, kernels::mode Mode1, class Out, class X, class K, class... B,
+              class T, class... Bp>
+    static constexpr void vjp_pair(T* dx, T* dk, const T* dout, const T* out, const T* x,
+                                   const T* k, const Bp*... b) {
+        using d = dims<X, K>;
+        using L = layout<X, K>;
+        if constexpr (L::direct && L::pair && conv_kernels::has_pool2) {
+            if (!std::is_constant_evaluated()) {
+                using g = typename L::geo;
+                using gc = conv_kernels::padded_dyc<g>;
+                constexpr std::size_t per = Out::count / d::N;
+                constexpr std::size_t img = d::C * d::H * d::W;
+                T* where = const_cast<T*>(out) + Out::count;
+                T* ybuf = where + L::where;
+                T* xp = ybuf + L::dy;
+                T* kc = xp + g::xp_size;
+                T* acc = kc + g::dkc_size;
+                T* dyc = acc + g::dkc_size;
+                dyc += (64 - reinterpret_cast<std::uintptr_t>(dyc) % 64) % 64 / sizeof(T);
+                for (std::size_t e = 0; e < 2 * g::dkc_size; ++e) kc[e] = T(0);
+                for (std::size_t e = 0; e < g::dycp_size; ++e) dyc[e] = T(0);
+                for (std::size_t e = 0; e < g::xp_size; ++e) xp[e] = T(0);
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    for (std::size_t c = 0; c < d::C; ++c) {
+                        for (std::size_t r = 0; r < d::KH * d::KW; ++r) {
+                            kc[(c * d::KH * d::KW + r) * g::Os + o] =
+                                k[(o * d::C + c) * d::KH * d::KW + r];
+                        }
+                    }
+                }
+                for (std::size_t n = 0; n < d::N; ++n) {
+                    conv_kernels::unpool2_cl<gc, T, d::O>(dout + n * per, where + n * per, dyc,
+                                                          ybuf);
+                    conv_kernels::grad_image_cl<g, T, Mode0 == kernels::mode::accumulate, d::C,
+                                                d::H, d::W, d::KH, d::KW, P>(dyc, kc, dx + n * img);
+                    pad_direct<d, g>(x + n * img, xp);
+                    conv_kernels::grad_kernel_cl<gc, T, d::C, d::O, d::KH, d::KW>(xp, dyc, acc);
+                }
+                for (std::size_t o = 0; o < d::O; ++o) {
+                    for (std::size_t r = 0; r < d::R; ++r) {
+                        detail::put<Mode1>(dk[o * d::R + r], acc[r * g::Os + o]);
+                    }
+                }
+                return;
+            }
+        }
+        vjp<0, Mode0, Out, X, K, B...>(dx, dout, out, x, k, b...);
+        vjp<1, Mode1, Out, X, K, B...>(dk, dout, out, x, k, b...);
+    }
+
     template <std::size_t I, kernels::mode Mode, class Out, class X, class K, class... B, class T,
               class... Bp>
     static constexpr void vjp(T* dst, const T* dout, const T* out, const T* x, const T* k,
@@ -830,31 +899,71 @@ struct conv2d_op {
                             detail::put<Mode>(dst[o * d::R + r], acc[r * g::Os + o]);
                         }
                     }
-                } else if constexpr (g::dk_shifted) {
-                    // ∂Y dense ([O, OH, OWs], its zero columns and dropped rows from the clear
-                    // above) and the image's shifted copies (on a 64-byte boundary)
-                    using gd = conv_kernels::dense_dy<g>;
-                    T* acc = xp + g::xp_size;
-                    T* xs = acc + conv_kernels::partial_sums<d::O * d::R>;
-                    xs += (64 - reinterpret_cast<std::uintptr_t>(xs) % 64) % 64 / sizeof(T);
-                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
-                    for (std::size_t n = 0; n < d::N; ++n) {
-                        if constexpr (Pool == 2 && conv_kernels::has_pool2) {
-                            conv_kernels::unpool2<gd, T, d::O>(dout + n * per, where + n * per,
-                                                               ybuf, n + 1 < d::N ? per : 0);
-                        } else {
-                            unfold<d, T, gd>(dout + n * per, out + n * per, where + n * per, ybuf);
-                        }
-                        conv_kernels::grad_kernel_shifted<gd, T, d::C, d::H, d::W, d::O, d::KH,
-                                                          d::KW, P>(x + n * d::C * d::H * d::W,
-                                                                    ybuf, xs, acc);
+                } else if constexpr (g::dk_flat || g::dk_shifted) {
+                    // the flat copies, or the shifted ones (with SSE2's vectors where both fit)
+                    bool flat = false;
+                    if constexpr (g::dk_flat) {
+                        flat = !g::dk_flat_or_shifted || conv_kernels::flat_dk_active<T>();
                     }
-                    for (std::size_t e = 0; e < d::O * d::R; ++e) {
-                        T s = T(0);
-                        for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
-                            s += acc[e * conv_kernels::lanes + l];
+                    if (flat) {
+                        if constexpr (g::dk_flat) {
+                            // ∂Y flat ([O, Qs]: rows of OW numbers, channels Qs apart; the
+                            // numbers past each channel's and the rows a floor-pooling drops
+                            // stay 0 from this clear) and the image's flat copies (on a 64-byte
+                            // boundary; their padding stays 0)
+                            T* acc = xp + g::xp_size;
+                            T* xf = acc + conv_kernels::partial_sums<d::O * d::R>;
+                            xf += (64 - reinterpret_cast<std::uintptr_t>(xf) % 64) % 64 / sizeof(T);
+                            for (std::size_t e = 0; e < g::dyf_size; ++e) ybuf[e] = T(0);
+                            for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                            for (std::size_t n = 0; n < d::N; ++n) {
+                                if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                                    conv_kernels::unpool2_flat<g, T, d::O>(dout + n * per,
+                                                                           where + n * per, ybuf,
+                                                                           n + 1 < d::N ? per : 0);
+                                } else {
+                                    unfold<d, T, conv_kernels::flat_dy<g>>(
+                                        dout + n * per, out + n * per, where + n * per, ybuf);
+                                }
+                                conv_kernels::grad_kernel_flat<g, T, d::C, d::H, d::W, d::O, d::KH,
+                                                               d::KW, P>(x + n * d::C * d::H * d::W,
+                                                                         ybuf, xf, acc);
+                            }
+                            for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                                T s = T(0);
+                                for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
+                                    s += acc[e * conv_kernels::lanes + l];
+                                }
+                                detail::put<Mode>(dst[e], s);
+                            }
                         }
-                        detail::put<Mode>(dst[e], s);
+                    } else if constexpr (g::dk_shifted || g::dk_flat_or_shifted) {
+                        // ∂Y dense ([O, OH, OWs], its zero columns and dropped rows from the
+                        // clear above) and the image's shifted copies (on a 64-byte boundary)
+                        using gd = conv_kernels::dense_dy<g>;
+                        T* acc = xp + g::xp_size;
+                        T* xs = acc + conv_kernels::partial_sums<d::O * d::R>;
+                        xs += (64 - reinterpret_cast<std::uintptr_t>(xs) % 64) % 64 / sizeof(T);
+                        for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                        for (std::size_t n = 0; n < d::N; ++n) {
+                            if constexpr (Pool == 2 && conv_kernels::has_pool2) {
+                                conv_kernels::unpool2<gd, T, d::O>(dout + n * per, where + n * per,
+                                                                   ybuf, n + 1 < d::N ? per : 0);
+                            } else {
+                                unfold<d, T, gd>(dout + n * per, out + n * per, where + n * per,
+                                                 ybuf);
+                            }
+                            conv_kernels::grad_kernel_shifted<gd, T, d::C, d::H, d::W, d::O, d::KH,
+                                                              d::KW, P>(x + n * d::C * d::H * d::W,
+                                                                        ybuf, xs, acc);
+                        }
+                        for (std::size_t e = 0; e < d::O * d::R; ++e) {
+                            T s = T(0);
+                            for (std::size_t l = 0; l < conv_kernels::lanes; ++l) {
+                                s += acc[e * conv_kernels::lanes + l];
+                            }
+                            detail::put<Mode>(dst[e], s);
+                        }
                     }
                 } else {
                     T* acc = xp + g::xp_size;

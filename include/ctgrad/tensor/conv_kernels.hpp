@@ -33,6 +33,8 @@
 #pragma once
 
 #include <cstddef>  // std::size_t
+#include <cstdint>  // std::int32_t, std::int64_t
+#include <type_traits>  // std::conditional_t
 #include <utility>  // std::index_sequence
 
 #include <ctgrad/tensor/matmul.hpp>
@@ -128,12 +130,38 @@ struct geometry {
     static constexpr std::size_t BH = OH < 14 ? OH : 14;
     static constexpr std::size_t XR = BH + KH - 1, Wrs = round(OW), XSv = XR * Wrs + lanes;
     static constexpr std::size_t xs_size = C * KW * XSv;
+    /// The flat copies of `grad_kernel_flat`: dY dense and flat per output channel, dyf
+    /// [O, Qs] (Qs: OH·OW rounded up to whole vectors, the rest zero), and per input channel
+    /// and kernel column v one copy of the padded image with rows of OW numbers, xf [C, KW,
+    /// XFs] with xf[c, v, r·OW + j] = xp[c, r, j + v]: tap (u, v) is then the run of Qs numbers
+    /// at u·OW of copy v, and ∂K a product of flat runs, no lane idle (LeNet's conv1: 784
+    /// numbers, 49 vectors of 16; its rows of 28 fill 28 of 32 lanes). Copies XFs apart: whole
+    /// vectors and one cache line more than the numbers tap (KH − 1, v) reads.
+    static constexpr std::size_t Qs = round(OH * OW);
+    static constexpr std::size_t XFs = round((KH - 1) * OW + Qs) + lanes;
+    static constexpr std::size_t xf_size = C * KW * XFs;
+    /// dyf and the numbers the unpooling may write past its last row (less than 2·lanes).
+    static constexpr std::size_t dyf_size = O * Qs + 2 * lanes;
+    /// dY[o, i, j] in the flat layout dyf.
+    static constexpr std::size_t dyf_at(std::size_t o, std::size_t i, std::size_t j) {
+        return o * Qs + i * OW + j;
+    }
+    /// Whether the row-layout ∂K runs on the flat copies (`grad_kernel_flat`): when dY's rows
+    /// would leave lanes idle in whole-vector rows (OW not a multiple of 16) and the copies stay
+    /// small (≤ 32 KB of floats, in L1 beside dY: LeNet's conv1, 18 KB); otherwise the shifted
+    /// copies, whose loads are all aligned.
+    static constexpr bool dk_flat = !dk_channels_last && KW > 1 && OW % lanes != 0 &&
+                                    xf_size <= 8192;
     /// Whether the row-layout ∂K runs on the shifted copies (`grad_kernel_shifted`): building
     /// them costs one pass over the image per kernel column, where the kernel would otherwise
     /// read each shifted image vector (most of them split across two cache lines) once per
     /// kernel row and block of output channels; taken when they stay small (≤ 32 KB of floats,
-    /// so that they stay in L1 beside dY and ∂K's partial sums: LeNet's conv1, 11.5 KB).
-    static constexpr bool dk_shifted = !dk_channels_last && KW > 1 && xs_size <= 8192;
+    /// so that they stay in L1 beside dY and ∂K's partial sums: 11.5 KB for LeNet's
+    /// conv1) and the flat copies are not taken.
+    static constexpr bool dk_shifted = !dk_channels_last && KW > 1 && xs_size <= 8192 && !dk_flat;
+    /// Whether a flat ∂K runs on the shifted copies instead with 4-number vectors (SSE2: no
+    /// lanes idle in either, and the shifted kernel measured faster there; `flat_dk_active`).
+    static constexpr bool dk_flat_or_shifted = dk_flat && xs_size <= 8192;
     /// Whether the forward fused with the 2 × 2 pooling runs channels-last (with 32 vector
     /// registers; detail::forward_pool2_cl_body): vectors along the output channels instead of
     /// along y's rows, when they fill more lanes (LeNet's conv2: 16 channels, 10-wide rows), the
@@ -477,6 +505,220 @@ CTGRAD_CONV_INLINE void grad_kernel_shifted_body(const T* __restrict x, const T*
     }
 }
 
+// --- ∂K on flat copies (grad_kernel_flat; geometry::dk_flat) ---
+
+/// dK[o0 .. o0 + OB, c, taps t0 .. t0 + TB) += Σ_q dyf[o, q]·xf[c, v, u·OW + q] (tap t = u·KW + v,
+/// q < Qs) as vectors of partial sums: OB + TB loads per OB·TB multiply-adds, dY's aligned, the
+/// image's at u·OW (aligned when u·OW is a multiple of the vector). The smaller operand is held
+/// in registers and the other streamed through one (AVX-512, 6 × 4: 24 accumulators, 4 image
+/// vectors, 1 of dY; AVX2, 3 × 4: 12, 3 and 1).
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t OB, std::size_t TB>
+CTGRAD_CONV_INLINE void grad_kernel_flat_block(const T* __restrict xf, const T* __restrict dyf,
+                                               T* __restrict dk, std::size_t c, std::size_t t0,
+                                               std::size_t o0) {
+    constexpr std::size_t QV = G::Qs / Wl;
+    vec<T, Wl> acc[OB][TB];
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OB; ++o) {
+#pragma GCC unroll 8
+        for (std::size_t t = 0; t < TB; ++t) acc[o][t] = vec<T, Wl>{};
+    }
+    const T* xt[TB];
+#pragma GCC unroll 8
+    for (std::size_t t = 0; t < TB; ++t) {
+        const std::size_t u = (t0 + t) / KW, v = (t0 + t) % KW;
+        xt[t] = xf + (c * KW + v) * G::XFs + u * G::OW;
+    }
+    const T* gp = dyf + o0 * G::Qs;
+#pragma GCC unroll 1
+    for (std::size_t q = 0; q < QV * Wl; q += Wl) {
+        if constexpr (TB <= OB) {
+            vec<T, Wl> xv[TB];
+#pragma GCC unroll 8
+            for (std::size_t t = 0; t < TB; ++t) {
+                load<Wl>(xv[t], xt[t] + q);
+                in_register(xv[t]);
+            }
+#pragma GCC unroll 8
+            for (std::size_t o = 0; o < OB; ++o) {
+                vec<T, Wl> g;
+                load<Wl>(g, gp + o * G::Qs + q);
+                in_register(g);
+#pragma GCC unroll 8
+                for (std::size_t t = 0; t < TB; ++t) acc[o][t] += g * xv[t];
+            }
+        } else {
+            vec<T, Wl> g[OB];
+#pragma GCC unroll 8
+            for (std::size_t o = 0; o < OB; ++o) {
+                load<Wl>(g[o], gp + o * G::Qs + q);
+                in_register(g[o]);
+            }
+#pragma GCC unroll 8
+            for (std::size_t t = 0; t < TB; ++t) {
+                vec<T, Wl> xv;
+                load<Wl>(xv, xt[t] + q);
+                in_register(xv);
+#pragma GCC unroll 8
+                for (std::size_t o = 0; o < OB; ++o) acc[o][t] += g[o] * xv;
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OB; ++o) {
+        T* d = dk + (((o0 + o) * C + c) * KH * KW + t0) * lanes;
+#pragma GCC unroll 8
+        for (std::size_t t = 0; t < TB; ++t) {
+            vec<T, Wl> old;
+            load<Wl>(old, d + t * lanes);
+            old += acc[o][t];
+            store<Wl>(d + t * lanes, old);
+        }
+    }
+}
+
+/// The blocks of taps (TB a block, the last R % TB) for output channels o0 .. o0 + OB.
+template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::size_t KW,
+          std::size_t OB, std::size_t TB>
+CTGRAD_CONV_INLINE void grad_kernel_flat_taps(const T* __restrict xf, const T* __restrict dyf,
+                                              T* __restrict dk, std::size_t c, std::size_t o0) {
+    constexpr std::size_t R = KH * KW;
+    std::size_t t0 = 0;
+    for (; t0 + TB <= R; t0 += TB) {
+        grad_kernel_flat_block<G, T, Wl, C, KH, KW, OB, TB>(xf, dyf, dk, c, t0, o0);
+    }
+    if constexpr (R % TB != 0) {
+        grad_kernel_flat_block<G, T, Wl, C, KH, KW, OB, R % TB>(xf, dyf, dk, c, R - R % TB, o0);
+    }
+}
+
+/// One image row x[c, h, 0 .. W) into its KW flat copies (dst: padded row h + P of copy 0 of
+/// channel c): copy v gets x[c, h, s] at column s + P − v where that is inside 0 .. OW (the
+/// other columns are never written: zero).
+template <class G, class T, std::size_t W, std::size_t P, std::size_t... V>
+CTGRAD_CONV_INLINE void flat_row(const T* __restrict xr, T* __restrict dst,
+                                 std::index_sequence<V...>) {
+    (
+        [&] {
+            constexpr std::size_t to = V < P ? P - V : 0, from = V > P ? V - P : 0;
+            if constexpr (from < W && to < G::OW) {
+                constexpr std::size_t n = W - from < G::OW - to ? W - from : G::OW - to;
+                copy_run(dst + V * G::XFs + to, xr + from, std::make_index_sequence<n>{});
+            }
+        }(),
+        ...);
+}
+
+/// The integer of T's width (the lane masks of flat_image).
+template <class T>
+using mask_int = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
+/// Lane masks of the flat copies of a same-size convolution (W = OW, so that the image's rows
+/// are rows of the copies): lane l of vector k of copy v all ones where column (k·Wl + l) % OW of
+/// the copy holds an image number (0 ≤ column + v − P < W); periodic in k with `period`.
+template <class G, class T, std::size_t Wl, std::size_t W, std::size_t P, std::size_t KW>
+struct flat_masks {
+    static constexpr std::size_t gcd(std::size_t a, std::size_t b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+    static constexpr std::size_t period = G::OW / gcd(G::OW, Wl);
+    struct table {
+        alignas(64) mask_int<T> m[KW * period * Wl];
+    };
+    static constexpr table masks = [] {
+        table t{};
+        for (std::size_t v = 0; v < KW; ++v) {
+            for (std::size_t e = 0; e < period * Wl; ++e) {
+                const std::size_t col = e % G::OW;
+                t.m[v * period * Wl + e] = col + v >= P && col + v < W + P ? mask_int<T>(-1) : 0;
+            }
+        }
+        return t;
+    }();
+};
+
+/// The flat copies of channel c of x [C, H, W] when W = OW (a same-size convolution: LeNet's
+/// conv1): copy v is the image's H·W numbers as one run starting at P·OW + P − v, the columns
+/// that wrap into a neighbouring row masked to zero: per aligned vector of the copy one load,
+/// one and, one store (rather than KW unaligned runs per image row); the first and last vectors,
+/// which reach past the image, number by number (only their numbers inside the run). The
+/// padding's rows around the run are never written (zero from the caller's clear).
+template <class G, class T, std::size_t Wl, std::size_t H, std::size_t W, std::size_t P,
+          std::size_t KW>
+CTGRAD_CONV_INLINE void flat_image(const T* __restrict src, T* __restrict xf) {
+    using M = flat_masks<G, T, Wl, W, P, KW>;
+    using I = mask_int<T>;
+    constexpr std::size_t n = H * W;
+#pragma GCC unroll 1
+    for (std::size_t v = 0; v < KW; ++v) {
+        T* dst = xf + v * G::XFs;
+        const std::size_t start = P * G::OW + P - v;  // ≥ 0: KW − 1 = 2P, so v − P ≤ P
+        const std::size_t k0 = start / Wl, k1 = (start + n + Wl - 1) / Wl;
+        const I* mv = M::masks.m + v * M::period * Wl;
+        std::size_t km = k0 % M::period;
+        for (std::size_t k = k0; k < k1; ++k) {
+            const std::size_t at = k * Wl;
+            if (at >= start && at + Wl <= start + n) {
+                vec<T, Wl> xv;
+                vec<I, Wl> mk;
+                load<Wl>(xv, src + (at - start));
+                load<Wl>(mk, mv + km * Wl);
+                xv = (vec<T, Wl>)((vec<I, Wl>)xv & mk);
+                store<Wl>(dst + at, xv);
+            } else {  // (only the lanes in the run: the others are padding, zero)
+                const std::size_t lo = at > start ? at : start;
+                const std::size_t hi = at + Wl < start + n ? at + Wl : start + n;
+                for (std::size_t pos = lo; pos < hi; ++pos) {
+                    dst[pos] = mv[km * Wl + pos - at] != 0 ? src[pos - start] : T(0);
+                }
+            }
+            km = km + 1 == M::period ? 0 : km + 1;
+        }
+    }
+}
+
+/// The partial sums of dK [O, C, KH, KW] += Σ dY·xp of one image (as grad_kernel_body) from
+/// dY in the flat layout dyf (G::dyf_at) and the flat copies of x [C, H, W] (not padded) built
+/// into xf (only the image's rows: the padding's stay zero from the caller's clear): register
+/// blocks of output channels × kernel taps over the whole image.
+template <class G, class T, isa I, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+CTGRAD_CONV_INLINE void grad_kernel_flat_body(const T* __restrict x, const T* __restrict dyf,
+                                              T* __restrict xf, T* __restrict dk) {
+    constexpr std::size_t Wl = lanes_on<T, I>;
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at most 16 "
+                  "numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large for them");
+    constexpr std::size_t OB = even_block(O, shifted_ob<I>);
+    constexpr std::size_t TB = budget<I> / OB < KH * KW ? budget<I> / OB : KH * KW;
+    // the next image in the batch (past the last one the prefetches touch nothing)
+    for (std::size_t e = 0; e < C * H * W; e += 64 / sizeof(T)) {
+        __builtin_prefetch(x + C * H * W + e);
+    }
+    if constexpr (W == G::OW && G::OW >= Wl && flat_masks<G, T, Wl, W, P, KW>::period <= 16) {
+        for (std::size_t c = 0; c < C; ++c) {
+            flat_image<G, T, Wl, H, W, P, KW>(x + c * H * W, xf + c * KW * G::XFs);
+        }
+    } else {
+        for (std::size_t c = 0; c < C; ++c) {
+            for (std::size_t h = 0; h < H; ++h) {
+                flat_row<G, T, W, P>(x + (c * H + h) * W, xf + c * KW * G::XFs + (h + P) * G::OW,
+                                     std::make_index_sequence<KW>{});
+            }
+        }
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+        std::size_t o0 = 0;
+        for (; o0 + OB <= O; o0 += OB) {
+            grad_kernel_flat_taps<G, T, Wl, C, KH, KW, OB, TB>(xf, dyf, dk, c, o0);
+        }
+        if constexpr (O % OB != 0) {
+            grad_kernel_flat_taps<G, T, Wl, C, KH, KW, O % OB, TB>(xf, dyf, dk, c, O - O % OB);
+        }
+    }
+}
+
 /// Accumulators the channels-last ∂K block may hold on instruction set I (its other operands:
 /// one vector of dY per channel vector, the weights' broadcasts folded into the multiply-adds).
 template <isa I>
@@ -499,7 +741,7 @@ CTGRAD_CONV_INLINE void grad_kernel_cl_block(const T* __restrict xp, const T* __
     }
     for (std::size_t i = 0; i < G::OH; ++i) {
         const T* xr = xp + (c * G::Hp + i + u0) * G::Wxs;
-        const T* gr = dyc + i * G::OW * G::Os;
+        const T* gr = dyc + G::dyc_at(0, i, 0);  // (dyc's or dycp's layout: padded_dyc)
         for (std::size_t j = 0; j < G::OW; ++j) {
             vec<T, Wl> g[OV];
 #pragma GCC unroll 4
@@ -1155,6 +1397,69 @@ CTGRAD_CONV_INLINE void unpool2_cl_body(const T* __restrict g, const T* __restri
     }
 }
 
+// --- unpooling into the flat layout of grad_kernel_flat ---
+
+/// ∂Y of one image through the fused 2 × 2 pooling into the flat layout dyf (G::dyf_at), as
+/// unpool2_body does into dyp: each dY row written as whole pairs of vectors from its first
+/// column, the numbers past the row's end (zeros: masked lanes) landing in the next row or
+/// channel, which is written after it (the chunks of a row pair last to first), past the last
+/// row at most 2·Wl − 1 numbers (geometry::dyf_size); the rows a
+/// floor-pooling drops are never written otherwise (zero from the caller's clear).
+template <class G, class T, std::size_t Wl, std::size_t O>
+CTGRAD_CONV_INLINE void unpool2_flat_body(const T* __restrict g, const T* __restrict where,
+                                          T* __restrict dyf, std::size_t readable) {
+    static_assert(Wl <= lanes,
+                  "ctgrad: the direct convolution kernels take vectors of at "
+                  "most 16 numbers; CTGRAD_KERNELS_VECTOR_BYTES is too large");
+    using V = vec<T, Wl>;
+    constexpr auto idx = std::make_index_sequence<Wl>{};
+    constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
+    constexpr std::size_t total = O * PH * PW;
+    const V zero = V{}, none = V{} - T(1);
+    V lane;
+    lane_index<T>(lane, idx);
+    alignas(64) T grow[Wl], wrow[Wl];
+    for (std::size_t o = 0; o < O; ++o) {
+        for (std::size_t pi = 0; pi < PH; ++pi) {
+            const std::size_t q = (o * PH + pi) * PW;
+            // the chunks last to first, both rows from one load of g and where: row 2·pi's
+            // numbers past its end (from its last chunk, fewer than 2·Wl) are then overwritten by
+            // row 2·pi + 1's first chunk, stored last
+            for (std::size_t tr = 0; tr < chunks; ++tr) {
+                const std::size_t t = chunks - 1 - tr;
+                const std::size_t at = q + t * Wl;
+                V gv, wv, p, q2, lo, hi;
+                if (at + Wl <= total + readable) {
+                    load<Wl>(gv, g + at);
+                    load<Wl>(wv, where + at);
+                } else {
+                    for (std::size_t j = 0; j < Wl; ++j) {
+                        const bool in = t * Wl + j < PW;
+                        grow[j] = in ? g[at + j] : T(0);
+                        wrow[j] = in ? where[at + j] : T(-1);
+                    }
+                    load<Wl>(gv, grow);
+                    load<Wl>(wv, wrow);
+                }
+                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
+                in_register(inside);
+                select(wv, inside, wv, none);
+#pragma GCC unroll 2
+                for (std::size_t h = 0; h < 2; ++h) {
+                    T* d = dyf + G::dyf_at(o, 2 * pi + h, 0);
+                    const V first = V{} + static_cast<T>(2 * h), second = first + T(1);
+                    select(p, wv == first, gv, zero);
+                    select(q2, wv == second, gv, zero);
+                    interleave<0>(lo, p, q2, idx);
+                    interleave<1>(hi, p, q2, idx);
+                    store<Wl>(d + 2 * t * Wl, lo);
+                    store<Wl>(d + 2 * t * Wl + Wl, hi);
+                }
+            }
+        }
+    }
+}
+
 /// Lane L of one half of a fold (Second: the second halves): the first half of each segment of
 /// S lanes of a, then of b.
 template <std::size_t S, std::size_t Wl, bool Second>
@@ -1351,6 +1656,12 @@ CTGRAD_CONV_INLINE void grad_image_cl_body(const T* __restrict dyc, const T* __r
                                                    T* __restrict xs, T* __restrict dk) {           \
             grad_kernel_shifted_body<G, T, ISA, C, H, W, O, KH, KW, P>(x, dyp, xs, dk);            \
         }                                                                                          \
+        template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,    \
+                  std::size_t KH, std::size_t KW, std::size_t P>                                   \
+        ATTRIBUTES static void grad_kernel_flat(const T* __restrict x, const T* __restrict dyf,    \
+                                                T* __restrict xf, T* __restrict dk) {              \
+            grad_kernel_flat_body<G, T, ISA, C, H, W, O, KH, KW, P>(x, dyf, xf, dk);               \
+        }                                                                                          \
         template <class G, class T, std::size_t C, std::size_t KH, std::size_t KW>                 \
         ATTRIBUTES static void grad_kernel_cl(const T* __restrict xp, const T* __restrict dyc,     \
                                               T* __restrict dk) {                                  \
@@ -1384,6 +1695,11 @@ CTGRAD_CONV_INLINE void grad_image_cl_body(const T* __restrict dyc, const T* __r
     ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,      \
                                    T* __restrict dyp, std::size_t readable) {             \
         unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);                 \
+    }                                                                                     \
+    template <class G, class T, std::size_t O>                                            \
+    ATTRIBUTES static void unpool2_flat(const T* __restrict g, const T* __restrict where, \
+                                        T* __restrict dyf, std::size_t readable) {        \
+        unpool2_flat_body<G, T, lanes_on<T, ISA>, O>(g, where, dyf, readable);            \
     }                                                                                     \
     template <class G, class T, std::size_t O>                                            \
     ATTRIBUTES static void unpool2_cl(const T* __restrict g, const T* __restrict where,   \
@@ -1447,6 +1763,25 @@ struct dense_dy : G {
     }
 };
 
+/// Whether the flat ∂K runs on the active instruction set (vectors of 8 numbers or more: AVX2 and
+/// AVX-512; with SSE2's 4 a geometry::dk_flat_or_shifted shape takes the shifted copies).
+template <class T>
+bool flat_dk_active() {
+    bool wide = true;
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        wide = kernels::detail::lanes_on<T, decltype(I)::value> >= 8;
+    });
+    return wide;
+}
+
+/// The geometry G with dY in the flat layout of `grad_kernel_flat` (G::dyf_at) instead of dyp's.
+template <class G>
+struct flat_dy : G {
+    static constexpr std::size_t dy_at(std::size_t o, std::size_t i, std::size_t j) {
+        return G::dyf_at(o, i, j);
+    }
+};
+
 /// The geometry G with dY channels-last in the padded layout of `grad_image_cl`, dycp
 /// [OH, OWc, Os] (dY's rows with G::JA columns of zeros on each side) instead of dyc's.
 template <class G>
@@ -1467,6 +1802,20 @@ void grad_kernel_shifted(const T* __restrict x, const T* __restrict dyp, T* __re
     kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
         detail::entry<decltype(I)::value>::template grad_kernel_shifted<G, T, C, H, W, O, KH, KW,
                                                                         P>(x, dyp, xs, dk);
+    });
+}
+
+/// The same partial sums as grad_kernel for one image x [C, H, W] (not padded), from its flat
+/// copies built into xf (G::xf_size numbers, zeroed by the caller before the first image, 64-byte
+/// aligned; when G::dk_flat), dY in the flat layout dyf [O, Qs] (G::dyf_at, zero past each
+/// channel's OH·OW numbers).
+template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_kernel_flat(const T* __restrict x, const T* __restrict dyf, T* __restrict xf,
+                      T* __restrict dk) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template grad_kernel_flat<G, T, C, H, W, O, KH, KW, P>(
+            x, dyf, xf, dk);
     });
 }
 
@@ -1555,6 +1904,17 @@ void unpool2_cl(const T* __restrict g, const T* __restrict where, T* __restrict 
     });
 }
 
+/// ∂Y of one image through the fused 2 × 2 pooling into the flat layout dyf of
+/// grad_kernel_flat (G::dyf_size numbers, zeroed by the caller before the first image; see
+/// detail::unpool2_flat_body); `readable` as for unpool2.
+template <class G, class T, std::size_t O>
+void unpool2_flat(const T* __restrict g, const T* __restrict where, T* __restrict dyf,
+                  std::size_t readable = 0) {
+    kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
+        detail::entry<decltype(I)::value>::template unpool2_flat<G, T, O>(g, where, dyf, readable);
+    });
+}
+
 /// ∂Y of one image through the fused 2 × 2 pooling into dyp (see detail::unpool2_body);
 /// `readable` numbers of g and where after the image's may be read (the next image's: its lanes
 /// are masked out), so that the last vectors of a row need no scratch row (whose vector load
@@ -1578,6 +1938,9 @@ void grad_kernel(const T*, const T*, T*) {}
 template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
           std::size_t KH, std::size_t KW, std::size_t P>
 void grad_kernel_shifted(const T*, const T*, T*, T*) {}
+template <class G, class T, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
+          std::size_t KH, std::size_t KW, std::size_t P>
+void grad_kernel_flat(const T*, const T*, T*, T*) {}
 template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW>
 void grad_kernel_cl(const T*, const T*, T*) {}
 template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W, std::size_t O,
@@ -1598,6 +1961,8 @@ template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t 
 void grad_image_cl(const T*, const T*, T*) {}
 template <class G, class T, std::size_t O>
 void unpool2_cl(const T*, const T*, T*, T*) {}
+template <class G, class T, std::size_t O>
+void unpool2_flat(const T*, const T*, T*, std::size_t = 0) {}
 #endif
 
 /// Numbers of the partial sums of a ∂K of Count entries.

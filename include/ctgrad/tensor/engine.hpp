@@ -562,9 +562,29 @@ struct backward_kernel<Op, Shape, detail::type_list<ArgShapes...>, AdjOff, ValOf
         }
     }
 
+    /// ∂ of arguments 0 and 1 in one call when the op shares work between them (shares_vjp_pair:
+    /// the convolution's unpooled ∂Y), neither an in-place update; then the others.
+    template <class S, kernels::mode M0, class D0, kernels::mode M1, class D1, class... Rest>
+    static constexpr void pair(const context<S>& cx, vjp_of<0, M0, false, D0>,
+                               vjp_of<1, M1, false, D1>, Rest... rest) {
+        S* val = ValOff == none ? nullptr : cx.ws + cx.arg[ValOff];
+        Op::template vjp_pair<M0, M1, Shape, ArgShapes...>(
+            const_cast<S*>(pointer(cx, D0{})), const_cast<S*>(pointer(cx, D1{})),
+            cx.ws + cx.arg[AdjOff], val, pointer(cx, Args{})...);
+        (one(cx, rest), ...);
+    }
+    template <class S, class... V>
+    static constexpr void pair(const context<S>& cx, V... v) {
+        (one(cx, v), ...);
+    }
+
     template <class S>
     static constexpr void run(const context<S>& cx) {
-        (one(cx, Vjps{}), ...);
+        if constexpr (requires { Op::shares_vjp_pair; }) {
+            pair(cx, Vjps{}...);
+        } else {
+            (one(cx, Vjps{}), ...);
+        }
     }
 };
 

@@ -19,6 +19,11 @@
 ///   more numbers after its result and calls forward_saving, which writes them (and the same
 ///   result as forward); the vjp reads them after `out`'s Out::count elements (prod keeps its
 ///   prefix products).
+/// - optionally `static constexpr bool shares_vjp_pair = true;` and `vjp_pair<Mode0, Mode1, Out,
+///   ArgShapes...>(S* d_arg0, S* d_arg1, const S* d_out, const S* out, const S*... args)`: the
+///   vjps of arguments 0 and 1 in one call, which a sweep that needs both (neither an in-place
+///   update) makes instead of the two (tensor/engine.hpp, backward_kernel); the convolution
+///   shares its unpooled ∂Y between ∂X and ∂K this way.
 /// Reductions over all elements (`sum`, `mean`) are marked `reduce_all` instead: the sweep
 /// fuses them with the elementwise expression they reduce.
 #pragma once
