@@ -358,6 +358,17 @@ constexpr bool offsets_for_all() {
         return false;
     }
 }
+
+/// Whether sgd_step reads G's gradients through its table of offsets and updates the pack
+/// through its own tables (one element type, the gradient's).
+template <class List, class G>
+constexpr bool offsets_by_table() {
+    if constexpr (offsets_for_all<List, G>()) {
+        return std::is_same_v<typename parameters<List>::element_type, typename G::scalar_type>;
+    } else {
+        return false;
+    }
+}
 }  // namespace detail
 
 /// One step of plain gradient descent: p ← p − lr·∇p for every parameter, from a gradient
@@ -365,9 +376,7 @@ constexpr bool offsets_for_all() {
 /// per tensor; no allocation.
 template <class List, class G, class S>
 void sgd_step(parameters<List>& p, const G& g, S lr) {
-    if constexpr (detail::offsets_for_all<List, G>() &&
-                  std::is_same_v<typename parameters<List>::element_type,
-                                 typename G::scalar_type>) {
+    if constexpr (detail::offsets_by_table<List, G>()) {
         // one loop over tables: no function per parameter (a network's depth of them)
         using T = typename G::scalar_type;
         // local constants: no variable named after the list in the object
