@@ -198,3 +198,45 @@ BOOST_AUTO_TEST_CASE(step_workspace_shares_the_gradient_placement) {
     static_assert(step_layout_is_its_own<prog>());
     BOOST_TEST(prog::step_workspace_bytes <= prog::workspace_bytes);
 }
+
+BOOST_AUTO_TEST_CASE(sgd_step_updates_every_element_of_every_parameter) {
+    // nn::sgd_step and init:: loop over the pack's tables (data(), sizes): every tensor, in
+    // order, every element, p − lr·∂/∂p exactly
+    constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<double, 4, 2>>;
+    using pack = nn::parameters_of<decltype(net)>;
+    static_assert(std::is_same_v<pack::element_type, double>);
+    static_assert(pack::sizes[0] == 15 && pack::sizes[1] == 5 && pack::sizes[2] == 10 &&
+                  pack::sizes[3] == 2);
+    pack p;
+    nn::init::xavier(p, 7);
+    const auto d = p.data();
+    BOOST_TEST(d[0] == p[fc1::W].data());
+    BOOST_TEST(d[1] == p[fc1::b].data());
+    BOOST_TEST(d[2] == p[fc2::W].data());
+    BOOST_TEST(d[3] == p[fc2::b].data());
+    for (double b : p[fc1::b]) BOOST_TEST(b == 0.0);
+    double lim = std::sqrt(6.0 / 8.0), nonzero = 0;
+    for (double w : p[fc1::W]) {
+        BOOST_TEST(std::abs(w) <= lim);
+        nonzero += w != 0.0 ? 1 : 0;
+    }
+    BOOST_TEST(nonzero == 15.0);
+    ctgrad::tensor<double, 4, 3> x{};
+    ctgrad::tensor<double, 4, 2> y{};
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7 * double(i));
+    for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] = std::cos(0.3 * double(i));
+    ctgrad::program prog(ctgrad::mse(net(X), Y), p.wrt());
+    const auto before = p;
+    const auto g = prog.gradient(p, X = x, Y = y);
+    nn::sgd_step(p, g, 0.25);
+    const auto check = [&](auto v) {
+        const auto gv = g[v];
+        for (std::size_t e = 0; e < p[v].size(); ++e) {
+            BOOST_TEST(p[v].data()[e] == before[v].data()[e] - 0.25 * gv.data()[e]);
+        }
+    };
+    check(fc1::W);
+    check(fc1::b);
+    check(fc2::W);
+    check(fc2::b);
+}

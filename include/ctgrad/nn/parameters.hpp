@@ -26,6 +26,28 @@
 #include <ctgrad/tensor/program.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
+namespace ctgrad::detail {
+/// The element type of tensor types T... when they have one (void otherwise, and for none): a
+/// loop over an array, not a fold (a network has hundreds of parameters; clang limits a fold).
+template <class... T>
+struct one_element_type {
+    using type = void;
+};
+
+template <class T0, class... T>
+struct one_element_type<T0, T...> {
+    static constexpr bool same = [] {
+        const bool each[] = {std::is_same_v<typename T0::value_type, typename T::value_type>...,
+                             true};
+        for (const bool b : each) {
+            if (!b) return false;
+        }
+        return true;
+    }();
+    using type = std::conditional_t<same, typename T0::value_type, void>;
+};
+}  // namespace ctgrad::detail
+
 namespace ctgrad::nn {
 
 template <class List, bool Writable = false>
@@ -86,6 +108,25 @@ public:
         std::size_t n = 0;
         for (const std::size_t s : sizes) n += s;
         return n;
+    }
+
+    /// The element type of the tensors when they all have one (float or double), void
+    /// otherwise (or for an empty pack).
+    using element_type = typename ctgrad::detail::one_element_type<typename V::kind...>::type;
+
+    /// The number of elements of each tensor, in order (then 0).
+    static constexpr std::array<std::size_t, sizeof...(V) + 1> sizes{V::kind::size()..., 0};
+
+    /// The memory of each tensor, in order (then null): one table, for loops over every
+    /// parameter that need not know which one each is (nn::sgd_step, init::initialize), so that
+    /// a network of any depth costs one loop, not a function per parameter. Needs one element
+    /// type (element_type not void).
+    std::array<element_type*, sizeof...(V) + 1> data() {
+        static_assert(!std::is_void_v<element_type>,
+                      "ctgrad::nn::parameters::data: the tensors have different element types");
+        return boost::hana::unpack(*p_, [](auto&... t) {
+            return std::array<element_type*, sizeof...(V) + 1>{t.data()..., nullptr};
+        });
     }
 
     /// The tensor of parameter v: `params[fc1.W]`.
@@ -230,6 +271,23 @@ struct initializer {
              static_cast<double>(fan_out<Tn>), nn::detail::initial_value<V>(), s, *gen);
     }
 };
+
+/// What initialize needs of every parameter of List, as tables (a tensor of rank ≥ 2 is a
+/// matrix or kernel; its fans; the value of anything else). Evaluated into a local constant, so
+/// that no variable is named after the list.
+template <std::size_t N>
+struct init_table {
+    std::array<bool, N + 1> matrix{};
+    std::array<double, N + 1> in{}, out{}, initial{};
+};
+
+template <class... V>
+constexpr init_table<sizeof...(V)> init_table_of(ctgrad::detail::type_list<V...>) {
+    return {{(V::kind::rank >= 2)..., false},
+            {static_cast<double>(fan_in<typename V::kind>)..., 0.0},
+            {static_cast<double>(fan_out<typename V::kind>)..., 0.0},
+            {nn::detail::initial_value<V>()..., 0.0}};
+}
 }  // namespace detail
 
 /// Initializes every matrix parameter by `s` and sets every vector to its initial value (biases
@@ -239,7 +297,18 @@ struct initializer {
 template <class List>
 void initialize(parameters<List>& p, scheme s, std::uint64_t seed) {
     std::mt19937_64 gen(seed);
-    p.for_each(detail::initializer{s, &gen});
+    if constexpr (!std::is_void_v<typename parameters<List>::element_type>) {
+        // one loop over tables: no function per parameter (a network's depth of them)
+        constexpr auto table = detail::init_table_of(List{});
+        constexpr auto sizes = parameters<List>::sizes;
+        const auto d = p.data();
+        for (std::size_t i = 0; i < parameters<List>::size(); ++i) {
+            detail::fill(d[i], sizes[i], table.matrix[i], table.in[i], table.out[i],
+                         table.initial[i], s, gen);
+        }
+    } else {
+        p.for_each(detail::initializer{s, &gen});
+    }
 }
 
 template <class List>
@@ -289,6 +358,17 @@ constexpr bool offsets_for_all() {
         return false;
     }
 }
+
+/// Whether sgd_step reads G's gradients through its table of offsets and updates the pack
+/// through its own tables (one element type, the gradient's).
+template <class List, class G>
+constexpr bool offsets_by_table() {
+    if constexpr (offsets_for_all<List, G>()) {
+        return std::is_same_v<typename parameters<List>::element_type, typename G::scalar_type>;
+    } else {
+        return false;
+    }
+}
 }  // namespace detail
 
 /// One step of plain gradient descent: p ← p − lr·∇p for every parameter, from a gradient
@@ -296,7 +376,17 @@ constexpr bool offsets_for_all() {
 /// per tensor; no allocation.
 template <class List, class G, class S>
 void sgd_step(parameters<List>& p, const G& g, S lr) {
-    if constexpr (detail::offsets_for_all<List, G>()) {
+    if constexpr (detail::offsets_by_table<List, G>()) {
+        // one loop over tables: no function per parameter (a network's depth of them)
+        using T = typename G::scalar_type;
+        // local constants: no variable named after the list in the object
+        constexpr auto offsets = G::template offsets_of<List>;
+        constexpr auto sizes = parameters<List>::sizes;
+        const auto d = p.data();
+        for (std::size_t i = 0; i < parameters<List>::size(); ++i) {
+            detail::sgd_update(d[i], g.data() + offsets[i], sizes[i], static_cast<T>(lr));
+        }
+    } else if constexpr (detail::offsets_for_all<List, G>()) {
         using T = typename G::scalar_type;
         p.for_each(detail::sgd_visitor<T>{g.data(), G::template offsets_of<List>.data(),
                                           static_cast<T>(lr)});
