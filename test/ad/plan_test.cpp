@@ -106,14 +106,14 @@ static_assert(plan_of<decltype(s3)>::variable_count == 4);
 // with distinct hashes the sum's arguments are found; with the third leaf given the first's
 // hash (wherever it lands in the probe sequence: same slot, or one apart) the flag is down.
 using row2 = ctgrad::ad::detail::entry_row<2>;
-constexpr std::array<row2, 4> hand_rows{
-    row2{}, row2{}, row2{}, row2{2, 0, true, false, {11, 22}, {true, true}, {0, 0}}};
+constexpr std::array<row2, 4> hand_rows{row2{}, row2{}, row2{},
+                                        row2{2, 0, true, false, {11, 22}, {true, true}, {0, 0}}};
 constexpr auto distinct_tables =
     ctgrad::ad::detail::build_tables<4, 2>(hand_rows, std::array<std::uint64_t, 4>{11, 22, 33, 44});
 static_assert(distinct_tables.pure_hashes_distinct);
 static_assert(distinct_tables.child[3][0] == 0 && distinct_tables.child[3][1] == 1);
-static_assert(!ctgrad::ad::detail::build_tables<4, 2>(
-                   hand_rows, std::array<std::uint64_t, 4>{11, 22, 11, 44})
+static_assert(!ctgrad::ad::detail::build_tables<4, 2>(hand_rows,
+                                                      std::array<std::uint64_t, 4>{11, 22, 11, 44})
                    .pure_hashes_distinct);
 static_assert(ctgrad::ad::detail::build_tables<4, 2>(  // 19 and 11: one slot, two hashes
                   hand_rows, std::array<std::uint64_t, 4>{11, 22, 44, 19})
@@ -122,7 +122,7 @@ static_assert(ctgrad::ad::detail::build_tables<4, 2>(  // 19 and 11: one slot, t
 constexpr std::array<row2, 3> impure_rows{row2{0, 0, false, true, {}, {}, {}},
                                           row2{0, 0, false, true, {}, {}, {}}, row2{}};
 static_assert(ctgrad::ad::detail::build_tables<3, 2>(impure_rows,
-                                                      std::array<std::uint64_t, 3>{5, 5, 6})
+                                                     std::array<std::uint64_t, 3>{5, 5, 6})
                   .pure_hashes_distinct);
 
 // Node keys are spread over namespaces by their hash (detail/args_key.hpp): a key's friend is

@@ -21,38 +21,70 @@ struct hd {
 };
 
 /// d · t, 0 where t = 0 whatever d is (a direction along which nothing moves adds nothing).
-inline double gm(double d, double t) { return t == 0 ? 0.0 : d * t; }
+inline double gm(double d, double t) {
+    return t == 0 ? 0.0 : d * t;
+}
 
 /// f(u) from f(v), f'(v), f''(v).
 inline hd chain(const hd& u, double f, double f1, double f2) {
     return {f, gm(f1, u.a), gm(f1, u.b), gm(f1, u.c) + gm(f2, u.a * u.b)};
 }
 
-inline hd constant(double k) { return {k, 0, 0, 0}; }
+inline hd constant(double k) {
+    return {k, 0, 0, 0};
+}
 
-inline hd operator+(const hd& p, const hd& q) { return {p.v + q.v, p.a + q.a, p.b + q.b, p.c + q.c}; }
-inline hd operator-(const hd& p, const hd& q) { return {p.v - q.v, p.a - q.a, p.b - q.b, p.c - q.c}; }
-inline hd operator-(const hd& p) { return {-p.v, -p.a, -p.b, -p.c}; }
+inline hd operator+(const hd& p, const hd& q) {
+    return {p.v + q.v, p.a + q.a, p.b + q.b, p.c + q.c};
+}
+inline hd operator-(const hd& p, const hd& q) {
+    return {p.v - q.v, p.a - q.a, p.b - q.b, p.c - q.c};
+}
+inline hd operator-(const hd& p) {
+    return {-p.v, -p.a, -p.b, -p.c};
+}
 inline hd operator*(const hd& p, const hd& q) {
     return {p.v * q.v, p.a * q.v + p.v * q.a, p.b * q.v + p.v * q.b,
             p.c * q.v + p.a * q.b + p.b * q.a + p.v * q.c};
 }
-inline hd recip(const hd& q) { return chain(q, 1 / q.v, -1 / (q.v * q.v), 2 / (q.v * q.v * q.v)); }
-inline hd operator/(const hd& p, const hd& q) { return p * recip(q); }
-inline hd operator+(double k, const hd& q) { return constant(k) + q; }
-inline hd operator+(const hd& p, double k) { return p + constant(k); }
-inline hd operator-(double k, const hd& q) { return constant(k) - q; }
-inline hd operator-(const hd& p, double k) { return p - constant(k); }
-inline hd operator*(double k, const hd& q) { return constant(k) * q; }
-inline hd operator*(const hd& p, double k) { return p * constant(k); }
-inline hd operator/(const hd& p, double k) { return p * constant(1 / k); }
-inline hd operator/(double k, const hd& q) { return k * recip(q); }
+inline hd recip(const hd& q) {
+    return chain(q, 1 / q.v, -1 / (q.v * q.v), 2 / (q.v * q.v * q.v));
+}
+inline hd operator/(const hd& p, const hd& q) {
+    return p * recip(q);
+}
+inline hd operator+(double k, const hd& q) {
+    return constant(k) + q;
+}
+inline hd operator+(const hd& p, double k) {
+    return p + constant(k);
+}
+inline hd operator-(double k, const hd& q) {
+    return constant(k) - q;
+}
+inline hd operator-(const hd& p, double k) {
+    return p - constant(k);
+}
+inline hd operator*(double k, const hd& q) {
+    return constant(k) * q;
+}
+inline hd operator*(const hd& p, double k) {
+    return p * constant(k);
+}
+inline hd operator/(const hd& p, double k) {
+    return p * constant(1 / k);
+}
+inline hd operator/(double k, const hd& q) {
+    return k * recip(q);
+}
 
 inline hd exp(const hd& u) {
     const double e = std::exp(u.v);
     return chain(u, e, e, e);
 }
-inline hd log(const hd& u) { return chain(u, std::log(u.v), 1 / u.v, -1 / (u.v * u.v)); }
+inline hd log(const hd& u) {
+    return chain(u, std::log(u.v), 1 / u.v, -1 / (u.v * u.v));
+}
 inline hd log1p(const hd& u) {
     const double d = 1 + u.v;
     return chain(u, std::log1p(u.v), 1 / d, -1 / (d * d));
@@ -61,9 +93,15 @@ inline hd sqrt(const hd& u) {
     const double s = std::sqrt(u.v);
     return chain(u, s, 0.5 / s, -0.25 / (s * s * s));
 }
-inline hd square(const hd& u) { return chain(u, u.v * u.v, 2 * u.v, 2); }
-inline hd sin(const hd& u) { return chain(u, std::sin(u.v), std::cos(u.v), -std::sin(u.v)); }
-inline hd cos(const hd& u) { return chain(u, std::cos(u.v), -std::sin(u.v), -std::cos(u.v)); }
+inline hd square(const hd& u) {
+    return chain(u, u.v * u.v, 2 * u.v, 2);
+}
+inline hd sin(const hd& u) {
+    return chain(u, std::sin(u.v), std::cos(u.v), -std::sin(u.v));
+}
+inline hd cos(const hd& u) {
+    return chain(u, std::cos(u.v), -std::sin(u.v), -std::cos(u.v));
+}
 inline hd tanh(const hd& u) {
     const double t = std::tanh(u.v);
     return chain(u, t, 1 - t * t, -2 * t * (1 - t * t));
@@ -80,13 +118,27 @@ inline hd erfc(const hd& u) {
     const double g = 2 / std::sqrt(M_PI) * std::exp(-u.v * u.v);
     return chain(u, std::erfc(u.v), -g, 2 * u.v * g);
 }
-inline hd relu(const hd& u) { return u.v > 0 ? u : constant(0); }
-inline hd abs(const hd& u) { return u.v > 0 ? u : (u.v < 0 ? -u : constant(0)); }
-inline hd max(const hd& p, const hd& q) { return p.v >= q.v ? p : q; }
-inline hd min(const hd& p, const hd& q) { return p.v <= q.v ? p : q; }
-inline hd max(const hd& p, double k) { return max(p, constant(k)); }
-inline hd max(double k, const hd& q) { return max(constant(k), q); }
-inline hd min(const hd& p, double k) { return min(p, constant(k)); }
+inline hd relu(const hd& u) {
+    return u.v > 0 ? u : constant(0);
+}
+inline hd abs(const hd& u) {
+    return u.v > 0 ? u : (u.v < 0 ? -u : constant(0));
+}
+inline hd max(const hd& p, const hd& q) {
+    return p.v >= q.v ? p : q;
+}
+inline hd min(const hd& p, const hd& q) {
+    return p.v <= q.v ? p : q;
+}
+inline hd max(const hd& p, double k) {
+    return max(p, constant(k));
+}
+inline hd max(double k, const hd& q) {
+    return max(constant(k), q);
+}
+inline hd min(const hd& p, double k) {
+    return min(p, constant(k));
+}
 
 /// p^q with ctgrad's conventions: d/dp = q p^(q-1) (0 where q = 0), d/dq = p^q ln p (0 where
 /// p = 0 < q); the second partials from the same formulas.
@@ -119,8 +171,12 @@ inline hd pow(const hd& p, const hd& q) {
     }
     return r;
 }
-inline hd pow(const hd& p, double k) { return pow(p, constant(k)); }
-inline hd pow(double k, const hd& q) { return pow(constant(k), q); }
+inline hd pow(const hd& p, double k) {
+    return pow(p, constant(k));
+}
+inline hd pow(double k, const hd& q) {
+    return pow(constant(k), q);
+}
 
 }  // namespace ref
 
@@ -193,12 +249,11 @@ void check_scalar(const char* name, F f, const point& p, bool fd) {
         reference(f, p, rv, rg, rh);
 
         const auto expr = f(a, b, c, e);
-        const auto bind = [&](auto fn) {
-            return fn(a = p[0], b = p[1], c = p[2], e = p[3]);
-        };
+        const auto bind = [&](auto fn) { return fn(a = p[0], b = p[1], c = p[2], e = p[3]); };
         const double v = bind([&](auto... bs) { return ctgrad::value(expr, bs...); });
         BOOST_TEST(same(v, rv, tol), "value " << v << " want " << rv);
-        const grad4 g = bind([&](auto... bs) { return gradient_of(ctgrad::gradient(expr, bs...)); });
+        const grad4 g =
+            bind([&](auto... bs) { return gradient_of(ctgrad::gradient(expr, bs...)); });
         const auto h = bind([&](auto... bs) { return ctgrad::hessian(expr, bs...); });
         const grad4 hg = gradient_of(h.gradient);
         const hess4 hm = {{{h(a, a), h(a, b), h(a, c), h(a, e)},
@@ -207,18 +262,20 @@ void check_scalar(const char* name, F f, const point& p, bool fd) {
                            {h(e, a), h(e, b), h(e, c), h(e, e)}}};
         BOOST_TEST(same(h.value, rv, tol));
         for (int i = 0; i < 4; ++i) {
-            BOOST_TEST(same(g[i], rg[i], tol), "gradient " << i << ": " << g[i] << " want " << rg[i]);
-            BOOST_TEST(same(hg[i], rg[i], tol), "hessian.gradient " << i << ": " << hg[i]
-                                                                     << " want " << rg[i]);
+            BOOST_TEST(same(g[i], rg[i], tol),
+                       "gradient " << i << ": " << g[i] << " want " << rg[i]);
+            BOOST_TEST(same(hg[i], rg[i], tol),
+                       "hessian.gradient " << i << ": " << hg[i] << " want " << rg[i]);
             for (int j = 0; j < 4; ++j) {
-                BOOST_TEST(same(hm[i][j], rh[i][j], 1e-10),
-                           "hessian(" << i << ", " << j << ") " << hm[i][j] << " want " << rh[i][j]);
+                BOOST_TEST(same(hm[i][j], rh[i][j], 1e-10), "hessian(" << i << ", " << j << ") "
+                                                                       << hm[i][j] << " want "
+                                                                       << rh[i][j]);
             }
         }
 
         // Directions: each unit vector and a mixed one with a zero component.
-        const std::array<grad4, 5> dirs = {{{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1},
-                                            {0.5, -2, 0, 1.25}}};
+        const std::array<grad4, 5> dirs = {
+            {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}, {0.5, -2, 0, 1.25}}};
         for (const grad4& d : dirs) {
             const auto t = bind([&](auto... bs) {
                 return ctgrad::jvp(expr, along(a = d[0], b = d[1], c = d[2], e = d[3]), bs...);
@@ -237,7 +294,8 @@ void check_scalar(const char* name, F f, const point& p, bool fd) {
             }
             BOOST_TEST(same(t.value, rv, tol));
             if (!t_nan) {
-                BOOST_TEST(same(t.tangent, want_t, 1e-12), "jvp " << t.tangent << " want " << want_t);
+                BOOST_TEST(same(t.tangent, want_t, 1e-12),
+                           "jvp " << t.tangent << " want " << want_t);
             }
             const grad4 hvv = {hv[a], hv[b], hv[c], hv[e]};
             for (int i = 0; i < 4; ++i) {
@@ -247,7 +305,8 @@ void check_scalar(const char* name, F f, const point& p, bool fd) {
                 }
                 // (Hv)_i is the derivative of the i-th partial along v: NaN where that partial is.
                 const double want = std::isnan(rg[i]) ? std::nan("") : f(u[0], u[1], u[2], u[3]).c;
-                BOOST_TEST(same(hvv[i], want, 1e-10), "hvp " << i << ": " << hvv[i] << " want " << want);
+                BOOST_TEST(same(hvv[i], want, 1e-10),
+                           "hvp " << i << ": " << hvv[i] << " want " << want);
             }
         }
 
@@ -274,8 +333,9 @@ void check_scalar(const char* name, F f, const point& p, bool fd) {
                     gradient_of(ctgrad::gradient(expr, a = qm[0], b = qm[1], c = qm[2], e = qm[3]));
                 for (int j = 0; j < 4; ++j) {
                     const double fdh = (gp[j] - gmn[j]) / (2 * step);
-                    BOOST_TEST((close(hm[j][i], fdh, 1e-5) || std::abs(hm[j][i] - fdh) < 1e-6),
-                               "fd hessian(" << j << ", " << i << "): " << hm[j][i] << " vs " << fdh);
+                    BOOST_TEST(
+                        (close(hm[j][i], fdh, 1e-5) || std::abs(hm[j][i] - fdh) < 1e-6),
+                        "fd hessian(" << j << ", " << i << "): " << hm[j][i] << " vs " << fdh);
                 }
             }
         }
@@ -291,8 +351,7 @@ const auto f_relu_abs = [](auto a_, auto b_, auto c_, auto e_) {
            relu(e_) * e_;
 };
 const auto f_pow = [](auto a_, auto b_, auto c_, auto e_) {
-    return pow(a_, 3.0) * b_ + pow(a_ * b_, 2.0) + pow(c_, e_) + pow(2.0, a_ * e_) +
-           pow(b_, -2.0);
+    return pow(a_, 3.0) * b_ + pow(a_ * b_, 2.0) + pow(c_, e_) + pow(2.0, a_ * e_) + pow(b_, -2.0);
 };
 const auto f_smooth_small = [](auto a_, auto b_, auto c_, auto e_) {
     return log1p(a_ * b_) * c_ + erf(a_ * e_) / (1.0 + square(b_)) + sqrt(square(c_) + 1e-12) +

@@ -6,8 +6,10 @@
 #include "review_kinks_case.hpp"
 
 BOOST_AUTO_TEST_CASE(small_arguments_and_sqrt_near_zero) {
-    const std::array<point, 4> pts = {{{1e-9, 1e-7, 1e-8, 3e-9}, {1e-3, -2, 1e-6, 1e-4},
-                                       {0.4, 0.3, 2e-10, -0.2}, {0.9, -0.7, 1.3, 0.6}}};
+    const std::array<point, 4> pts = {{{1e-9, 1e-7, 1e-8, 3e-9},
+                                       {1e-3, -2, 1e-6, 1e-4},
+                                       {0.4, 0.3, 2e-10, -0.2},
+                                       {0.9, -0.7, 1.3, 0.6}}};
     for (const point& p : pts) {
         check_scalar("small", f_smooth_small, p, false);
         check_scalar("sqrt", f_sqrt_near_zero, p, false);
@@ -81,18 +83,18 @@ void check_jacobians(F0 f0, F1 f1, const point& p) {
         });
         // float bindings: a float Jacobian (four float outputs: one fused four-lane sweep).
         const auto pf = [&](int k) { return static_cast<float>(p[k]); };
-        const auto J4f = ctgrad::jacobian<accumulation::reverse>(F4, a = pf(0), b = pf(1), c = pf(2),
-                                                                  e = pf(3));
+        const auto J4f =
+            ctgrad::jacobian<accumulation::reverse>(F4, a = pf(0), b = pf(1), c = pf(2), e = pf(3));
         // (float unless the functions hold a run-time double such as 3.0: the common type.)
         // The float point is the double point when p is exactly representable (all are here).
         check_rows("F4 float reverse", J4f, rows4, vals4, 4, 2e-6);
-        const auto J4ff = ctgrad::jacobian<accumulation::forward>(F4, a = pf(0), b = pf(1),
-                                                                  c = pf(2), e = pf(3));
+        const auto J4ff =
+            ctgrad::jacobian<accumulation::forward>(F4, a = pf(0), b = pf(1), c = pf(2), e = pf(3));
         check_rows("F4 float forward", J4ff, rows4, vals4, 4, 2e-6);
 
         // wrt(e, a): two columns in that order, b and c bound as data.
-        const auto Jw = ctgrad::jacobian(F2, ctgrad::wrt(e, a), a = p[0], b = p[1], c = p[2],
-                                         e = p[3]);
+        const auto Jw =
+            ctgrad::jacobian(F2, ctgrad::wrt(e, a), a = p[0], b = p[1], c = p[2], e = p[3]);
         BOOST_TEST(Jw.inputs == 2u);
         for (std::size_t i = 0; i < 2; ++i) {
             const grad4& g = i == 0 ? g0 : g1;
@@ -132,12 +134,14 @@ static_assert(tie_h(a, e) == 0.0 && tie_h(c, e) == 0.0);
 static_assert(ctgrad::jvp(f_max_min(a, b, c, e), along(a = 1.0, b = -1.0, c = 2.0, e = 0.5),
                           a = 1.0, b = 1.0, c = 1.0, e = 1.0)
                   .tangent == 3.0 - 3.0 + 0.0 + 1.0);
-constexpr auto tie_hv = ctgrad::hvp(f_max_min(a, b, c, e), along(a = 1.0, b = -1.0, c = 2.0, e = 0.5),
-                                    a = 1.0, b = 1.0, c = 1.0, e = 1.0);
+constexpr auto tie_hv =
+    ctgrad::hvp(f_max_min(a, b, c, e), along(a = 1.0, b = -1.0, c = 2.0, e = 0.5), a = 1.0, b = 1.0,
+                c = 1.0, e = 1.0);
 static_assert(tie_hv[a] == 2.0 - 5.0 && tie_hv[b] == 5.0 - 2.0 && tie_hv[c] == 0.0 &&
               tie_hv[e] == 1.0);
-constexpr auto tie_J = ctgrad::jacobian(ctgrad::outputs(f_max_min(a, b, c, e), f_relu_abs(a, b, c, e)),
-                                        a = 1.0, b = 1.0, c = 1.0, e = 1.0);
+constexpr auto tie_J =
+    ctgrad::jacobian(ctgrad::outputs(f_max_min(a, b, c, e), f_relu_abs(a, b, c, e)), a = 1.0,
+                     b = 1.0, c = 1.0, e = 1.0);
 static_assert(tie_J(0, a) == 3.0 && tie_J(0, b) == 3.0 && tie_J(0, c) == 0.0 && tie_J(0, e) == 2.0);
 
 // relu/abs at (2, 1, 2, 2): relu(a·b − c) = 0 and abs(a − e) = 0 contribute nothing; locally
@@ -149,7 +153,7 @@ static_assert(kink_h.gradient[a] == 0.0 && kink_h.gradient[b] == 0.0 &&
 static_assert(kink_h(a, a) == 0.0 && kink_h(a, b) == 0.0 && kink_h(b, b) == 0.0 &&
               kink_h(a, e) == 0.0 && kink_h(c, c) == 12.0 && kink_h(e, e) == 2.0);
 constexpr auto kink_J = ctgrad::jacobian<ctgrad::accumulation::forward>(
-    ctgrad::outputs(f_relu_abs(a, b, c, e), a * e), a = 2.0, b = 1.0, c = 2.0, e = 2.0);
+    ctgrad::outputs(f_relu_abs(a, b, c, e), a* e), a = 2.0, b = 1.0, c = 2.0, e = 2.0);
 static_assert(kink_J(0, a) == 0.0 && kink_J(0, c) == 12.0 && kink_J(0, e) == 4.0 &&
               kink_J(1, a) == 2.0 && kink_J(1, e) == 2.0);
 
@@ -173,9 +177,9 @@ namespace {
 constexpr point smooth_at = {0.4, 0.3, 0.7, -0.2};
 constexpr auto smooth_h = ctgrad::hessian(f_smooth_small(a, b, c, e), a = smooth_at[0],
                                           b = smooth_at[1], c = smooth_at[2], e = smooth_at[3]);
-constexpr auto pow_J = ctgrad::jacobian(
-    ctgrad::outputs(f_pow(a, b, c, e), f_sqrt_near_zero(a, b, c, e)), a = 0.7, b = 1.3, c = 1.8,
-    e = 0.6);
+constexpr auto pow_J =
+    ctgrad::jacobian(ctgrad::outputs(f_pow(a, b, c, e), f_sqrt_near_zero(a, b, c, e)), a = 0.7,
+                     b = 1.3, c = 1.8, e = 0.6);
 constexpr auto pow_hv = ctgrad::hvp(f_pow(a, b, c, e), along(a = 1.0, b = -0.5, c = 0.0, e = 2.0),
                                     a = 0.7, b = 1.3, c = 1.8, e = 0.6);
 static_assert(smooth_h.value > 0 && pow_J.value[0] > 0 && pow_hv.value > 0);

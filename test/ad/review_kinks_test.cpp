@@ -27,8 +27,8 @@ BOOST_AUTO_TEST_CASE(piecewise_at_kinks_match_the_reference) {
 }
 
 BOOST_AUTO_TEST_CASE(piecewise_away_from_kinks_match_reference_and_differences) {
-    const std::array<point, 3> pts = {{{1.3, 0.7, 2.1, -0.4}, {-0.8, 1.9, 0.3, 1.1},
-                                       {2.2, -1.4, -0.6, 0.9}}};
+    const std::array<point, 3> pts = {
+        {{1.3, 0.7, 2.1, -0.4}, {-0.8, 1.9, 0.3, 1.1}, {2.2, -1.4, -0.6, 0.9}}};
     for (const point& p : pts) {
         check_scalar("max/min", f_max_min, p, true);
         check_scalar("relu/abs", f_relu_abs, p, true);
@@ -38,8 +38,8 @@ BOOST_AUTO_TEST_CASE(piecewise_away_from_kinks_match_reference_and_differences) 
 BOOST_AUTO_TEST_CASE(pow_with_negative_bases_and_integer_exponents) {
     // c < 0 with an integer exponent e: pow(c, e) is defined, its d/de is NaN (ln c), the
     // others must stay finite. a < 0 with constant exponents 3 and 2: no NaN at all.
-    const std::array<point, 5> pts = {{{-2, 1.5, -3, 2}, {-1, -0.5, -2, 3}, {-2, 1, 2, 0},
-                                       {1.25, -1, 0, 2}, {0.5, 2, 0, 3}}};
+    const std::array<point, 5> pts = {
+        {{-2, 1.5, -3, 2}, {-1, -0.5, -2, 3}, {-2, 1, 2, 0}, {1.25, -1, 0, 2}, {0.5, 2, 0, 3}}};
     for (const point& p : pts) {
         check_scalar("pow", f_pow, p, p[2] > 0);
     }

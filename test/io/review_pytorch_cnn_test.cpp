@@ -33,9 +33,8 @@ struct cnn {
     using bn1 = nn::batch_norm2d<"bn1", 5, T>;
     using c2 = nn::conv2d<"c2", 5, 4, 1, 1, 0, T>;
     using fc = nn::dense<"fc", 24, 3, T>;
-    static constexpr auto net =
-        nn::sequential(c1{}, bn1{}, nn::relu, nn::max_pool2d<3, 2>{}, c2{}, nn::relu,
-                       nn::avg_pool2d<2>{}, nn::flatten, fc{});
+    static constexpr auto net = nn::sequential(c1{}, bn1{}, nn::relu, nn::max_pool2d<3, 2>{}, c2{},
+                                               nn::relu, nn::avg_pool2d<2>{}, nn::flatten, fc{});
     static constexpr auto X = ctgrad::var<"X", ctgrad::tensor<T, 2, 3, 17, 25>>;
     static constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<T, 2, 3>>;
     using params = nn::parameters_of<decltype(net)>;
@@ -76,9 +75,13 @@ void check_eval() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(eval_logits_match_pytorch_float) { check_eval<float>(); }
+BOOST_AUTO_TEST_CASE(eval_logits_match_pytorch_float) {
+    check_eval<float>();
+}
 
-BOOST_AUTO_TEST_CASE(eval_logits_match_pytorch_double) { check_eval<double>(); }
+BOOST_AUTO_TEST_CASE(eval_logits_match_pytorch_double) {
+    check_eval<double>();
+}
 
 BOOST_AUTO_TEST_CASE(training_mode_gradients_match_pytorch_autograd) {
     using M = cnn<double>;

@@ -40,11 +40,12 @@ pack initial() {
 pack gradient(std::size_t t) {
     pack g;
     const std::string prefix = "g" + std::to_string(t) + ".";
-    io::load_npz(data_dir() / "optim_grads.npz", g,
-                 [&](std::string_view n, std::size_t) {
-                     return io::mapped_name{prefix + std::string(n), false};
-                 },
-                 io::unused_tensors::ignore);
+    io::load_npz(
+        data_dir() / "optim_grads.npz", g,
+        [&](std::string_view n, std::size_t) {
+            return io::mapped_name{prefix + std::string(n), false};
+        },
+        io::unused_tensors::ignore);
     return g;
 }
 
@@ -75,7 +76,7 @@ void run_and_compare(const char* file, Opt& opt, Lr lr) {
             moved = std::max(moved, std::abs(got.data()[i] - start[v].data()[i]));
         }
         BOOST_TEST(diff <= 1e-14 * scale, file << ": tensor " << n << " differs by " << diff
-                                                << " (scale " << scale << ")");
+                                               << " (scale " << scale << ")");
         ++n;
     });
     BOOST_TEST(n == 4u);

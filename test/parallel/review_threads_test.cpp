@@ -22,8 +22,7 @@ namespace par = ctgrad::parallel;
 
 namespace {
 
-constexpr auto net =
-    nn::sequential(nn::dense<"fc1", 7, 13>{}, nn::tanh, nn::dense<"fc2", 13, 3>{});
+constexpr auto net = nn::sequential(nn::dense<"fc1", 7, 13>{}, nn::tanh, nn::dense<"fc2", 13, 3>{});
 template <std::size_t R>
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, R, 7>>;
 template <std::size_t R>
@@ -80,16 +79,17 @@ BOOST_AUTO_TEST_CASE(five_shards_on_one_to_six_threads) {
                     BOOST_TEST(dp.shard_value(k) == float(shard_sum[k]));
                 }
                 // the mean over 15 rows, as one program over them (order of sums aside)
-                BOOST_TEST(std::abs(double(g.value) - double(gw.value)) <= 1e-6 * std::abs(gw.value));
+                BOOST_TEST(std::abs(double(g.value) - double(gw.value)) <=
+                           1e-6 * std::abs(gw.value));
                 std::size_t params = 0;
                 p.for_each([&](auto v, const auto&) {
                     double diff = 0, scale = 0, diff_shards = 0;
                     for (std::size_t i = 0; i < gw[v].size(); ++i) {
                         diff = std::max(diff, double(std::abs(g[v].data()[i] - gw[v].data()[i])));
                         scale = std::max(scale, double(std::abs(gw[v].data()[i])));
-                        diff_shards = std::max(diff_shards,
-                                               double(std::abs(g[v].data()[i] -
-                                                               mean_of_shards[v].data()[i] / 5)));
+                        diff_shards = std::max(
+                            diff_shards,
+                            double(std::abs(g[v].data()[i] - mean_of_shards[v].data()[i] / 5)));
                     }
                     BOOST_TEST(diff <= 1e-6 * scale, "parameter " << params << ": " << diff);
                     BOOST_TEST(diff_shards <= 1e-6 * scale, "parameter " << params);
@@ -100,12 +100,13 @@ BOOST_AUTO_TEST_CASE(five_shards_on_one_to_six_threads) {
             }
 
             par::evaluator eval(pool, net(X<3>));
-            for (std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{2}, threads,
-                                      std::size_t{7}}) {
+            for (std::size_t count :
+                 {std::size_t{0}, std::size_t{1}, std::size_t{2}, threads, std::size_t{7}}) {
                 std::vector<int> hits(count, 0);
                 std::vector<float> out(count, 0.f);
                 eval.for_each(count, [&](auto& prog, std::size_t i) {
-                    const auto o = prog.value(p, X<3> = ctgrad::view<3, 7>(d.x.data() + 21 * (i % 5)));
+                    const auto o =
+                        prog.value(p, X<3> = ctgrad::view<3, 7>(d.x.data() + 21 * (i % 5)));
                     out[i] = o(2, 1);
                     ++hits[i];
                 });

@@ -154,15 +154,15 @@ void check(unsigned seed) {
     // both in one call (vjp_pair: the engine's call when a sweep needs both; one pass over the
     // batch for the channels-last ∂X and ∂K behind the pooling), assigning and accumulating
     std::vector<float> px(XS::count, 123.0f), pk(KS::count, 123.0f);
-    op::template vjp_pair<ctgrad::kernels::mode::assign, ctgrad::kernels::mode::assign, YS, XS,
-                          KS, BS>(px.data(), pk.data(), ref.dy.data(), out.data(), ref.x.data(),
-                                  ref.k.data(), ref.b.data());
+    op::template vjp_pair<ctgrad::kernels::mode::assign, ctgrad::kernels::mode::assign, YS, XS, KS,
+                          BS>(px.data(), pk.data(), ref.dy.data(), out.data(), ref.x.data(),
+                              ref.k.data(), ref.b.data());
     BOOST_TEST(differ(px, ref.dx, name + " pair dX") == 0, name + ": pair dX");
     BOOST_TEST(differ(pk, ref.dk, name + " pair dK") == 0, name + ": pair dK");
     std::vector<float> px1(XS::count, 1.0f), pk1(KS::count, 1.0f);
-    op::template vjp_pair<ctgrad::kernels::mode::accumulate, ctgrad::kernels::mode::accumulate,
-                          YS, XS, KS, BS>(px1.data(), pk1.data(), ref.dy.data(), out.data(),
-                                          ref.x.data(), ref.k.data(), ref.b.data());
+    op::template vjp_pair<ctgrad::kernels::mode::accumulate, ctgrad::kernels::mode::accumulate, YS,
+                          XS, KS, BS>(px1.data(), pk1.data(), ref.dy.data(), out.data(),
+                                      ref.x.data(), ref.k.data(), ref.b.data());
     BOOST_TEST(differ(px1, want_x, name + " pair dX +=") == 0, name + ": pair dX accumulate");
     BOOST_TEST(differ(pk1, want_k, name + " pair dK +=") == 0, name + ": pair dK accumulate");
 }

@@ -15,7 +15,7 @@ constexpr bool channels_last =
 
 // ... and whose ∂K runs channels-last too: vjp_pair then does both in one pass over the batch
 static_assert(ctgrad::ops::conv2d_op<1, 0, true, 2>::layout<ctgrad::shape<3, 6, 14, 14>,
-                                                           ctgrad::shape<16, 6, 5, 5>>::pair);
+                                                            ctgrad::shape<16, 6, 5, 5>>::pair);
 
 BOOST_AUTO_TEST_CASE(relu_pool) {
     static_assert(channels_last<6, 14, 16, 5, 0> && channels_last<13, 6, 16, 3, 2> &&

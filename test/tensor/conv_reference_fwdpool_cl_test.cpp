@@ -14,7 +14,8 @@
 namespace {
 
 template <size_t C, size_t H, size_t O, size_t K, size_t P>
-constexpr bool channels_last = ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>::fwd_channels_last;
+constexpr bool channels_last =
+    ctgrad::conv_kernels::geometry<C, H, H, O, K, K, P>::fwd_channels_last;
 
 /// The value-only forward (op::forward: no positions saved) equals the plain loops' value.
 template <size_t N, size_t C, size_t H, size_t O, size_t K, size_t P, bool Relu>
@@ -26,10 +27,9 @@ void same_value(unsigned seed) {
     op::template forward<typename cc::YS, typename cc::XS, typename cc::KS, typename cc::BS>(
         out.data(), ref.x.data(), ref.k.data(), ref.b.data());
     int bad = conv_reference::differ(out, ref.y, "value-only y");
-    BOOST_TEST(bad == 0, "value-only forward, H" << H << " O" << O << " ("
-                                                 << ctgrad::kernels::isa_name(
-                                                        ctgrad::kernels::active_isa())
-                                                 << ")");
+    BOOST_TEST(bad == 0, "value-only forward, H"
+                             << H << " O" << O << " ("
+                             << ctgrad::kernels::isa_name(ctgrad::kernels::active_isa()) << ")");
 }
 
 }  // namespace
@@ -37,10 +37,10 @@ void same_value(unsigned seed) {
 BOOST_AUTO_TEST_CASE(channels_last_pooled) {
     static_assert(channels_last<3, 8, 13, 3, 1> && channels_last<2, 17, 16, 3, 0> &&
                   channels_last<2, 10, 20, 3, 0> && channels_last<6, 14, 16, 5, 0>);
-    static_assert(!channels_last<1, 28, 6, 5, 2>);                 // LeNet's conv1: rows
-    conv_reference::check<2, 3, 8, 13, 3, 1, true, 2>(31);        // 8 → 4, 13 of 16 channels
-    conv_reference::check<2, 2, 17, 16, 3, 0, true, 2>(32);       // 15 → 7: blocks of 4 and 3
-    conv_reference::check<1, 2, 10, 20, 3, 0, false, 2>(33);      // 8 → 4, 20 of 32, no relu
+    static_assert(!channels_last<1, 28, 6, 5, 2>);            // LeNet's conv1: rows
+    conv_reference::check<2, 3, 8, 13, 3, 1, true, 2>(31);    // 8 → 4, 13 of 16 channels
+    conv_reference::check<2, 2, 17, 16, 3, 0, true, 2>(32);   // 15 → 7: blocks of 4 and 3
+    conv_reference::check<1, 2, 10, 20, 3, 0, false, 2>(33);  // 8 → 4, 20 of 32, no relu
 }
 
 BOOST_AUTO_TEST_CASE(value_only) {

@@ -24,20 +24,19 @@ void same_value(unsigned seed) {
     op::template forward<typename cc::YS, typename cc::XS, typename cc::KS, typename cc::BS>(
         out.data(), ref.x.data(), ref.k.data(), ref.b.data());
     int bad = conv_reference::differ(out, ref.y, "value-only y");
-    BOOST_TEST(bad == 0, "value-only forward, H" << H << " O" << O << " ("
-                                                 << ctgrad::kernels::isa_name(
-                                                        ctgrad::kernels::active_isa())
-                                                 << ")");
+    BOOST_TEST(bad == 0, "value-only forward, H"
+                             << H << " O" << O << " ("
+                             << ctgrad::kernels::isa_name(ctgrad::kernels::active_isa()) << ")");
 }
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(chunk_edges) {
-    conv_reference::check<2, 2, 33, 7, 2, 0, true, 2>(21);   // 32 × 32 → 16 × 16: one chunk
-    conv_reference::check<3, 1, 35, 5, 3, 1, true, 2>(22);   // 35 × 35 → 17 × 17: chunk + 1
-    conv_reference::check<2, 3, 18, 13, 3, 0, false, 2>(23); // 16 → 8: half a chunk, no relu
-    conv_reference::check<2, 2, 20, 6, 3, 1, true, 2>(24);   // 20 → 10: just over half
-    conv_reference::check<1, 1, 9, 3, 5, 2, true, 2>(25);    // 9 → 4, one image
+    conv_reference::check<2, 2, 33, 7, 2, 0, true, 2>(21);    // 32 × 32 → 16 × 16: one chunk
+    conv_reference::check<3, 1, 35, 5, 3, 1, true, 2>(22);    // 35 × 35 → 17 × 17: chunk + 1
+    conv_reference::check<2, 3, 18, 13, 3, 0, false, 2>(23);  // 16 → 8: half a chunk, no relu
+    conv_reference::check<2, 2, 20, 6, 3, 1, true, 2>(24);    // 20 → 10: just over half
+    conv_reference::check<1, 1, 9, 3, 5, 2, true, 2>(25);     // 9 → 4, one image
 }
 
 BOOST_AUTO_TEST_CASE(value_only) {

@@ -38,7 +38,9 @@ struct reference {
 
     std::size_t OH() const { return (H + 2 * P - KH) / S + 1; }
     std::size_t OW() const { return (W + 2 * P - KW) / S + 1; }
-    bool pooled() const { return mode == post::relu_max || mode == post::max || mode == post::relu_avg; }
+    bool pooled() const {
+        return mode == post::relu_max || mode == post::max || mode == post::relu_avg;
+    }
     std::size_t PH() const { return pooled() ? (OH() - PW) / PS + 1 : OH(); }
     std::size_t PWd() const { return pooled() ? (OW() - PW) / PS + 1 : OW(); }
 
@@ -125,7 +127,8 @@ struct reference {
                                 for (std::size_t v = 0; v < KW; ++v) {
                                     const long ii = long(i * S + u) - long(P);
                                     const long jj = long(j * S + v) - long(P);
-                                    if (ii < 0 || jj < 0 || ii >= long(H) || jj >= long(W)) continue;
+                                    if (ii < 0 || jj < 0 || ii >= long(H) || jj >= long(W))
+                                        continue;
                                     const std::size_t xi =
                                         ((n * C + c) * H + std::size_t(ii)) * W + std::size_t(jj);
                                     const std::size_t ki = ((o * C + c) * KH + u) * KW + v;
@@ -224,8 +227,8 @@ void check_case(unsigned seed) {
 
     const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-12;
     BOOST_TEST_CONTEXT("case seed " << seed << " (" << N << ", " << C << ", " << H << "×" << W
-                                    << ") * (" << O << ", " << KH << "×" << KW << ") S" << S
-                                    << " P" << P << " post " << int(Mode)) {
+                                    << ") * (" << O << ", " << KH << "×" << KW << ") S" << S << " P"
+                                    << P << " post " << int(Mode)) {
         const auto value = [&] {
             if constexpr (Bias) {
                 return ctgrad::value(out, X = *x, K = *k, B = b);
@@ -233,8 +236,9 @@ void check_case(unsigned seed) {
                 return ctgrad::value(out, X = *x, K = *k);
             }
         }();
-        static_assert(std::is_same_v<std::remove_cvref_t<decltype(value)>, tensor<T, N, O, PH, PWd>>,
-                      "output shape");
+        static_assert(
+            std::is_same_v<std::remove_cvref_t<decltype(value)>, tensor<T, N, O, PH, PWd>>,
+            "output shape");
         agree("value", to_vec(value), outv, tol);
 
         const auto g = [&] {
@@ -244,8 +248,9 @@ void check_case(unsigned seed) {
                 return ctgrad::gradient(loss, X = *x, K = *k, R = *r);
             }
         }();
-        BOOST_TEST(std::abs(double(g.value) - want_loss) <= tol * std::max(1.0, std::abs(want_loss)),
-                   "loss " << g.value << " want " << want_loss);
+        BOOST_TEST(
+            std::abs(double(g.value) - want_loss) <= tol * std::max(1.0, std::abs(want_loss)),
+            "loss " << g.value << " want " << want_loss);
         agree("dX", to_vec(g[X]), dx, tol);
         agree("dK", to_vec(g[K]), dk, tol);
         if constexpr (Bias) {
@@ -315,4 +320,3 @@ void all_cases() {
 }
 
 }  // namespace
-

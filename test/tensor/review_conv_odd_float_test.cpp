@@ -4,4 +4,6 @@
 
 #include "review_conv_odd_case.hpp"
 
-BOOST_AUTO_TEST_CASE(odd_shapes_in_float_with_ties) { all_cases<float>(); }
+BOOST_AUTO_TEST_CASE(odd_shapes_in_float_with_ties) {
+    all_cases<float>();
+}

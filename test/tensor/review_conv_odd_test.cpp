@@ -16,4 +16,6 @@
 #include "review_conv_odd_case.hpp"
 
 // (float in review_conv_odd_float_test.cpp: two TUs that compile in parallel)
-BOOST_AUTO_TEST_CASE(odd_shapes_in_double) { all_cases<double>(); }
+BOOST_AUTO_TEST_CASE(odd_shapes_in_double) {
+    all_cases<double>();
+}

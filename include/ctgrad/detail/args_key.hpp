@@ -100,50 +100,50 @@ struct key_bucket;
 // defined by `args_bind<H, List>` to give back a pointer to List (naming `args_bind<H,
 // List>::key` instantiates it, which binds the key to the list, once per list); `type_key<H>` /
 // `type_bind<H, E>` do the same for one type (core/fragment.hpp: the type whose hash is H).
-#define CTGRAD_DETAIL_KEY_BUCKET(B)                                                             \
-    namespace keys##B {                                                                         \
-    template <std::uint64_t H>                                                                  \
-    struct args_key {                                                                           \
-        static constexpr std::uint64_t hash = H;                                                \
-        friend constexpr auto args_of(args_key) noexcept;                                       \
-    };                                                                                          \
-    template <std::uint64_t H, class List>                                                      \
-    struct args_bind {                                                                          \
-        using key = args_key<H>;                                                                \
-        friend constexpr auto args_of(args_key<H>) noexcept {                                   \
-            return static_cast<List*>(nullptr);                                                 \
-        }                                                                                       \
-    };                                                                                          \
-    template <std::uint64_t H>                                                                  \
-    struct type_key {                                                                           \
-        friend constexpr auto entry_type(type_key) noexcept;                                    \
-    };                                                                                          \
-    template <std::uint64_t H, class E>                                                         \
-    struct type_bind {                                                                          \
-        friend constexpr auto entry_type(type_key<H>) noexcept {                                \
-            return static_cast<E*>(nullptr);                                                    \
-        }                                                                                       \
-    };                                                                                          \
-    }                                                                                           \
-    template <>                                                                                 \
-    struct key_bucket<B> {                                                                      \
-        template <std::uint64_t H>                                                              \
-        using args_key = keys##B::args_key<H>;                                                  \
-        template <std::uint64_t H, class List>                                                  \
-        using args_bind = keys##B::args_bind<H, List>;                                          \
-        template <std::uint64_t H>                                                              \
-        using type_key = keys##B::type_key<H>;                                                  \
-        template <std::uint64_t H, class E>                                                     \
-        using type_bind = keys##B::type_bind<H, E>;                                             \
+#define CTGRAD_DETAIL_KEY_BUCKET(B)                                  \
+    namespace keys##B {                                              \
+        template <std::uint64_t H>                                   \
+        struct args_key {                                            \
+            static constexpr std::uint64_t hash = H;                 \
+            friend constexpr auto args_of(args_key) noexcept;        \
+        };                                                           \
+        template <std::uint64_t H, class List>                       \
+        struct args_bind {                                           \
+            using key = args_key<H>;                                 \
+            friend constexpr auto args_of(args_key<H>) noexcept {    \
+                return static_cast<List*>(nullptr);                  \
+            }                                                        \
+        };                                                           \
+        template <std::uint64_t H>                                   \
+        struct type_key {                                            \
+            friend constexpr auto entry_type(type_key) noexcept;     \
+        };                                                           \
+        template <std::uint64_t H, class E>                          \
+        struct type_bind {                                           \
+            friend constexpr auto entry_type(type_key<H>) noexcept { \
+                return static_cast<E*>(nullptr);                     \
+            }                                                        \
+        };                                                           \
+    }                                                                \
+    template <>                                                      \
+    struct key_bucket<B> {                                           \
+        template <std::uint64_t H>                                   \
+        using args_key = keys##B::args_key<H>;                       \
+        template <std::uint64_t H, class List>                       \
+        using args_bind = keys##B::args_bind<H, List>;               \
+        template <std::uint64_t H>                                   \
+        using type_key = keys##B::type_key<H>;                       \
+        template <std::uint64_t H, class E>                          \
+        using type_bind = keys##B::type_bind<H, E>;                  \
     };
-#define CTGRAD_DETAIL_KEY_BUCKETS8(B)                                                           \
-    CTGRAD_DETAIL_KEY_BUCKET(B##0)                                                              \
-    CTGRAD_DETAIL_KEY_BUCKET(B##1)                                                              \
-    CTGRAD_DETAIL_KEY_BUCKET(B##2)                                                              \
-    CTGRAD_DETAIL_KEY_BUCKET(B##3)                                                              \
-    CTGRAD_DETAIL_KEY_BUCKET(B##4)                                                              \
-    CTGRAD_DETAIL_KEY_BUCKET(B##5)                                                              \
-    CTGRAD_DETAIL_KEY_BUCKET(B##6)                                                              \
+#define CTGRAD_DETAIL_KEY_BUCKETS8(B) \
+    CTGRAD_DETAIL_KEY_BUCKET(B##0)    \
+    CTGRAD_DETAIL_KEY_BUCKET(B##1)    \
+    CTGRAD_DETAIL_KEY_BUCKET(B##2)    \
+    CTGRAD_DETAIL_KEY_BUCKET(B##3)    \
+    CTGRAD_DETAIL_KEY_BUCKET(B##4)    \
+    CTGRAD_DETAIL_KEY_BUCKET(B##5)    \
+    CTGRAD_DETAIL_KEY_BUCKET(B##6)    \
     CTGRAD_DETAIL_KEY_BUCKET(B##7)
 CTGRAD_DETAIL_KEY_BUCKET(0)
 CTGRAD_DETAIL_KEY_BUCKET(1)

@@ -406,13 +406,12 @@ struct conv2d_op {
         /// (channels-last, geo::dk_channels_last: ∂K [C, KH, KW, Os] and dY [OH, OW, Os]; with
         /// geo::dk_shifted, then the shifted copies of the image, 64-byte aligned)
         static constexpr std::size_t kacc_dk =
-            geo::dk_channels_last ? geo::dkc_size + geo::dyc_size
-                                  : conv_kernels::partial_sums<d::O * d::R> +
-                                        (geo::dk_flat && geo::xf_size > geo::xs_size
-                                             ? geo::xf_size + geo::lanes
-                                         : geo::dk_shifted || geo::dk_flat_or_shifted
-                                             ? geo::xs_size + geo::lanes
-                                             : 0);
+            geo::dk_channels_last
+                ? geo::dkc_size + geo::dyc_size
+                : conv_kernels::partial_sums<d::O * d::R> +
+                      (geo::dk_flat && geo::xf_size > geo::xs_size  ? geo::xf_size + geo::lanes
+                       : geo::dk_shifted || geo::dk_flat_or_shifted ? geo::xs_size + geo::lanes
+                                                                    : 0);
         /// (and the channels-last ∂X's, dx_cl: the kernel [C, KH, KW, Os] and the padded
         /// channels-last dY, 64-byte aligned)
         static constexpr bool dx_cl = geo::dx_channels_last && conv_kernels::has_pool2;

@@ -32,10 +32,10 @@
 /// others (and constant evaluation) lower to the GEMM kernels (tensor/conv.hpp).
 #pragma once
 
-#include <cstddef>  // std::size_t
-#include <cstdint>  // std::int32_t, std::int64_t
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::int32_t, std::int64_t
 #include <type_traits>  // std::conditional_t
-#include <utility>  // std::index_sequence
+#include <utility>      // std::index_sequence
 
 #include <ctgrad/tensor/matmul.hpp>
 
@@ -150,8 +150,8 @@ struct geometry {
     /// would leave lanes idle in whole-vector rows (OW not a multiple of 16) and the copies stay
     /// small (≤ 32 KB of floats, in L1 beside dY: LeNet's conv1, 18 KB); otherwise the shifted
     /// copies, whose loads are all aligned.
-    static constexpr bool dk_flat = !dk_channels_last && KW > 1 && OW % lanes != 0 &&
-                                    xf_size <= 8192;
+    static constexpr bool dk_flat =
+        !dk_channels_last && KW > 1 && OW % lanes != 0 && xf_size <= 8192;
     /// Whether the row-layout ∂K runs on the shifted copies (`grad_kernel_shifted`): building
     /// them costs one pass over the image per kernel column, where the kernel would otherwise
     /// read each shifted image vector (most of them split across two cache lines) once per
@@ -167,8 +167,9 @@ struct geometry {
     /// along y's rows, when they fill more lanes (LeNet's conv2: 16 channels, 10-wide rows), the
     /// kernel channels-last fits where y would be (the caller's scratch) and a pooled row of
     /// the stack buffers stays ≤ 8 KB of floats.
-    static constexpr bool fwd_channels_last = O * round(OW) > OW * Os && dkc_size <= y_size &&
-                                              OH >= 2 && OW >= 2 && (OW / 2) * Os <= 2048;
+    static constexpr bool fwd_channels_last = O * round(OW) > OW* Os&& dkc_size <= y_size&& OH >=
+                                                  2 &&
+                                              OW >= 2 && (OW / 2) * Os <= 2048;
 };
 
 namespace detail {
@@ -1002,8 +1003,8 @@ template <class G, class T, std::size_t Wl, std::size_t C, std::size_t KH, std::
           std::size_t QB, bool Relu, bool Bias, bool Save>
 CTGRAD_CONV_INLINE void forward_pool2_cl_block(const T* __restrict xp, const T* __restrict kc,
                                                const T* __restrict bpad, T* __restrict mrow,
-                                               T* __restrict wrow, std::size_t pi,
-                                               std::size_t q0, std::size_t ov) {
+                                               T* __restrict wrow, std::size_t pi, std::size_t q0,
+                                               std::size_t ov) {
     using V = vec<T, Wl>;
     V acc[2][2 * QB];
 #pragma GCC unroll 2
@@ -1117,7 +1118,8 @@ CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
             [&]<std::size_t... L>(std::index_sequence<L...>) {
                 const vec<T, piece> part = __builtin_shufflevector(v, v, (Off + L)...);
                 store<piece>(p + Off, part);
-            }(std::make_index_sequence<piece>{});
+            }
+            (std::make_index_sequence<piece>{});
         }
         store_lanes<N, Off + piece>(p, v);
     }
@@ -1228,8 +1230,8 @@ CTGRAD_CONV_INLINE void forward_pool2_chunk(const T* __restrict xp, const T* __r
                                             T* __restrict where, std::size_t pi, std::size_t t) {
     std::size_t o0 = 0;
     for (; o0 + OB <= O; o0 += OB) {
-        forward_pool2_block<G, T, Wl, C, KH, KW, OB, NV, Valid, Relu, Bias, Save>(
-            xp, k, bias, out, where, pi, t, o0);
+        forward_pool2_block<G, T, Wl, C, KH, KW, OB, NV, Valid, Relu, Bias, Save>(xp, k, bias, out,
+                                                                                  where, pi, t, o0);
     }
     if constexpr (O % OB != 0) {
         forward_pool2_block<G, T, Wl, C, KH, KW, O % OB, NV, Valid, Relu, Bias, Save>(
@@ -1677,40 +1679,39 @@ CTGRAD_CONV_INLINE void grad_image_cl_body(const T* __restrict dyc, const T* __r
     };
 
 #if CTGRAD_CONV_POOL2
-#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                          \
-    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>           \
-    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,         \
-                                 T* __restrict out, T* __restrict where) {                \
-        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where);     \
-    }                                                                                     \
-    template <class G, class T, std::size_t C, std::size_t O, std::size_t KH,            \
-              std::size_t KW, bool Relu, bool Bias, bool Save>                            \
-    ATTRIBUTES static void forward_pool2(const T* __restrict xp, const T* __restrict k,   \
-                                         const T* __restrict bias, T* __restrict y,       \
-                                         T* __restrict out, T* __restrict where) {        \
-        forward_pool2_body<G, T, ISA, C, O, KH, KW, Relu, Bias, Save>(xp, k, bias, y, out, \
-                                                                      where);             \
-    }                                                                                     \
-    template <class G, class T, std::size_t O>                                            \
-    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,      \
-                                   T* __restrict dyp, std::size_t readable) {             \
-        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);                 \
-    }                                                                                     \
-    template <class G, class T, std::size_t O>                                            \
-    ATTRIBUTES static void unpool2_flat(const T* __restrict g, const T* __restrict where, \
-                                        T* __restrict dyf, std::size_t readable) {        \
-        unpool2_flat_body<G, T, lanes_on<T, ISA>, O>(g, where, dyf, readable);            \
-    }                                                                                     \
-    template <class G, class T, std::size_t O>                                            \
-    ATTRIBUTES static void unpool2_cl(const T* __restrict g, const T* __restrict where,   \
-                                      T* __restrict dyc, T* __restrict scratch) {         \
-        unpool2_cl_body<G, T, lanes_on<T, ISA>, O>(g, where, dyc, scratch);               \
-    }                                                                                     \
-    template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,    \
-              std::size_t KH, std::size_t KW, std::size_t P>                              \
-    ATTRIBUTES static void grad_image_cl(const T* __restrict dyc, const T* __restrict kc, \
-                                         T* __restrict dx) {                              \
-        grad_image_cl_body<G, T, ISA, Acc, C, H, W, KH, KW, P>(dyc, kc, dx);              \
+#define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)                                                   \
+    template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>                    \
+    ATTRIBUTES static void pool2(const T* __restrict y, const T* __restrict bias,                  \
+                                 T* __restrict out, T* __restrict where) {                         \
+        pool2_body<G, T, lanes_on<T, ISA>, O, Relu, Bias, Save>(y, bias, out, where);              \
+    }                                                                                              \
+    template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,      \
+              bool Relu, bool Bias, bool Save>                                                     \
+    ATTRIBUTES static void forward_pool2(const T* __restrict xp, const T* __restrict k,            \
+                                         const T* __restrict bias, T* __restrict y,                \
+                                         T* __restrict out, T* __restrict where) {                 \
+        forward_pool2_body<G, T, ISA, C, O, KH, KW, Relu, Bias, Save>(xp, k, bias, y, out, where); \
+    }                                                                                              \
+    template <class G, class T, std::size_t O>                                                     \
+    ATTRIBUTES static void unpool2(const T* __restrict g, const T* __restrict where,               \
+                                   T* __restrict dyp, std::size_t readable) {                      \
+        unpool2_body<G, T, lanes_on<T, ISA>, O>(g, where, dyp, readable);                          \
+    }                                                                                              \
+    template <class G, class T, std::size_t O>                                                     \
+    ATTRIBUTES static void unpool2_flat(const T* __restrict g, const T* __restrict where,          \
+                                        T* __restrict dyf, std::size_t readable) {                 \
+        unpool2_flat_body<G, T, lanes_on<T, ISA>, O>(g, where, dyf, readable);                     \
+    }                                                                                              \
+    template <class G, class T, std::size_t O>                                                     \
+    ATTRIBUTES static void unpool2_cl(const T* __restrict g, const T* __restrict where,            \
+                                      T* __restrict dyc, T* __restrict scratch) {                  \
+        unpool2_cl_body<G, T, lanes_on<T, ISA>, O>(g, where, dyc, scratch);                        \
+    }                                                                                              \
+    template <class G, class T, bool Acc, std::size_t C, std::size_t H, std::size_t W,             \
+              std::size_t KH, std::size_t KW, std::size_t P>                                       \
+    ATTRIBUTES static void grad_image_cl(const T* __restrict dyc, const T* __restrict kc,          \
+                                         T* __restrict dx) {                                       \
+        grad_image_cl_body<G, T, ISA, Acc, C, H, W, KH, KW, P>(dyc, kc, dx);                       \
     }
 #else
 #define CTGRAD_CONV_POOL2_ENTRY(ISA, ATTRIBUTES)
@@ -1871,14 +1872,13 @@ bool forward_pool2_channels_last() {
 /// Save: where = the kept positions), without y: the same numbers as `forward` then `pool2`
 /// (see detail::forward_pool2_body; y [O, OH, OWs] is scratch, zero between OW and OWs, for
 /// the instruction sets that run forward then pool2).
-template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
-          bool Relu, bool Bias, bool Save>
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW, bool Relu,
+          bool Bias, bool Save>
 void forward_pool2(const T* __restrict xp, const T* __restrict k, const T* __restrict bias,
                    T* __restrict y, T* __restrict out, T* __restrict where) {
     kernels::detail::on_isa(kernels::active_isa(), [&](auto I) {
         detail::entry<decltype(I)::value>::template forward_pool2<G, T, C, O, KH, KW, Relu, Bias,
-                                                                  Save>(xp, k, bias, y, out,
-                                                                        where);
+                                                                  Save>(xp, k, bias, y, out, where);
     });
 }
 
@@ -1951,8 +1951,8 @@ void grad_image(const T*, const T*, T*) {}
 // Likewise without __builtin_shufflevector (`has_pool2` is false).
 template <class G, class T, std::size_t O, bool Relu, bool Bias, bool Save>
 void pool2(const T*, const T*, T*, T*) {}
-template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW,
-          bool Relu, bool Bias, bool Save>
+template <class G, class T, std::size_t C, std::size_t O, std::size_t KH, std::size_t KW, bool Relu,
+          bool Bias, bool Save>
 void forward_pool2(const T*, const T*, const T*, T*, T*, T*) {}
 template <class G, class T, std::size_t O>
 void unpool2(const T*, const T*, T*, std::size_t = 0) {}

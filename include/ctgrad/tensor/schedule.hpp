@@ -94,7 +94,8 @@ constexpr auto wrt_of_first() {
     }();
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
         return wrt_t<at_t<type_list<V...>, at[I]>...>{};
-    }(std::make_index_sequence<count>{});
+    }
+    (std::make_index_sequence<count>{});
 }
 
 }  // namespace detail
