@@ -934,6 +934,36 @@ CTGRAD_CONV_INLINE void select(V& r, const M& m, const V& a, const V& b) {
     r = (V)((m & (M)a) | (~m & (M)b));
 }
 
+/// One 2 × 2 pooling window per lane: m = the largest of b + the four candidates (row 0's
+/// vectors a0, b0 and row 1's a1, b1, each pair deinterleaved into even and odd columns), at =
+/// where the first largest is (u·2 + v, as the constants zero ... three), relu'd when Relu (at
+/// = none where relu'(m) = 0). Shared by pool2_body and the fused forward_pool2 kernels.
+template <bool Relu, bool Bias, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void pool_window(V& m, V& at, const V& a0, const V& b0, const V& a1, const V& b1,
+                                    const V& b, const V& zero, const V& one, const V& two,
+                                    const V& three, const V& none, std::index_sequence<L...> idx) {
+    V e;
+    deinterleave<0>(m, a0, b0, idx);
+    if constexpr (Bias) m += b;
+    at = zero;
+    deinterleave<1>(e, a0, b0, idx);
+    if constexpr (Bias) e += b;
+    select(at, e > m, one, at);
+    select(m, e > m, e, m);
+    deinterleave<0>(e, a1, b1, idx);
+    if constexpr (Bias) e += b;
+    select(at, e > m, two, at);
+    select(m, e > m, e, m);
+    deinterleave<1>(e, a1, b1, idx);
+    if constexpr (Bias) e += b;
+    select(at, e > m, three, at);
+    select(m, e > m, e, m);
+    if constexpr (Relu) {
+        select(at, m > zero, at, none);
+        select(m, m <= zero, zero, m);
+    }
+}
+
 /// The 2 × 2 max pooling of b + y for one image (y [O, OH, OWs]): out [O, OH/2, OW/2] = the
 /// maxima (relu'd when Relu), Save: where = the first maximum's position u·2 + v, or −1 where
 /// relu'(maximum) = 0. W pooled numbers at a time from two pairs of vectors.
@@ -954,30 +984,12 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
             const T* r0 = y + (o * G::OH + 2 * pi) * G::OWs;
             const T* r1 = r0 + G::OWs;
             for (std::size_t t = 0; t < chunks; ++t) {
-                V a0, b0, a1, b1, e, m, at;
+                V a0, b0, a1, b1, m, at;
                 load<Wl>(a0, r0 + 2 * t * Wl);
                 load<Wl>(b0, r0 + 2 * t * Wl + Wl);
                 load<Wl>(a1, r1 + 2 * t * Wl);
                 load<Wl>(b1, r1 + 2 * t * Wl + Wl);
-                deinterleave<0>(m, a0, b0, idx);
-                if constexpr (Bias) m += b;
-                at = zero;
-                deinterleave<1>(e, a0, b0, idx);
-                if constexpr (Bias) e += b;
-                select(at, e > m, one, at);
-                select(m, e > m, e, m);
-                deinterleave<0>(e, a1, b1, idx);
-                if constexpr (Bias) e += b;
-                select(at, e > m, two, at);
-                select(m, e > m, e, m);
-                deinterleave<1>(e, a1, b1, idx);
-                if constexpr (Bias) e += b;
-                select(at, e > m, three, at);
-                select(m, e > m, e, m);
-                if constexpr (Relu) {
-                    select(at, m > zero, at, none);
-                    select(m, m <= zero, zero, m);
-                }
+                pool_window<Relu, Bias>(m, at, a0, b0, a1, b1, b, zero, one, two, three, none, idx);
                 store<Wl>(mrow + t * Wl, m);
                 store<Wl>(wrow + t * Wl, at);
             }
@@ -1188,26 +1200,8 @@ CTGRAD_CONV_INLINE void forward_pool2_block(const T* __restrict xp, const T* __r
         const V& a1 = acc[o][1][0];
         const V& b0 = acc[o][0][NV - 1];  // (NV = 1: lanes past the pooled row, never stored)
         const V& b1 = acc[o][1][NV - 1];
-        V e, m, at;
-        deinterleave<0>(m, a0, b0, idx);
-        if constexpr (Bias) m += b;
-        at = zero;
-        deinterleave<1>(e, a0, b0, idx);
-        if constexpr (Bias) e += b;
-        select(at, e > m, one, at);
-        select(m, e > m, e, m);
-        deinterleave<0>(e, a1, b1, idx);
-        if constexpr (Bias) e += b;
-        select(at, e > m, two, at);
-        select(m, e > m, e, m);
-        deinterleave<1>(e, a1, b1, idx);
-        if constexpr (Bias) e += b;
-        select(at, e > m, three, at);
-        select(m, e > m, e, m);
-        if constexpr (Relu) {
-            select(at, m > zero, at, none);
-            select(m, m <= zero, zero, m);
-        }
+        V m, at;
+        pool_window<Relu, Bias>(m, at, a0, b0, a1, b1, b, zero, one, two, three, none, idx);
         const std::size_t at_out = ((o0 + o) * PH + pi) * PW + t * Wl;
         if (Valid == Wl || pi * PW + t * Wl + Wl <= PH * PW) {
             // a whole vector: the lanes past the chunk land in later rows of the channel (written
