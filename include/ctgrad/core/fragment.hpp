@@ -72,6 +72,7 @@ struct type_key {
 
 template <std::uint64_t H, class E>
 struct type_bind {
+    static constexpr std::uint64_t hash = H;
     friend constexpr auto entry_type(type_key<H>) noexcept { return static_cast<E*>(nullptr); }
 };
 #endif
@@ -92,25 +93,29 @@ struct entry_ref {
 };
 
 /// The levels of a chain of first arguments (the leaf at depth 1, each node above it one
-/// deeper) are grouped in blocks of block_levels, each with a small filter (one bit per hash; a
-/// clear bit proves absence) of the shared entries its levels add, so that a lookup hops over
+/// deeper) are grouped in blocks of block_levels; the last level of a block (its depth a
+/// multiple of block_levels) stores a small filter (one bit per hash; a clear bit proves
+/// absence) of the shared entries its block's levels add, so that a lookup hops over whole
 /// blocks instead of walking every level. (A walk made long chains quadratic: a shared entry
-/// added deep in a chain, such as a recurrence's weight, is looked up again at every step.)
+/// added deep in a chain, such as a recurrence's weight, is looked up again at every step.) The
+/// filter is stored once per block, not copied into every level.
 inline constexpr std::size_t block_levels = 32;
 inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
 
-constexpr void bloom_add(bloom_t& b, std::uint64_t h) {
-    b[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
-}
+/// The filters of one block: of the entry list's shared (pure) entries, of the distinct list's.
+struct block_filter {
+    bloom_t bloom{};
+    bloom_t dbloom{};
+};
 
-/// What a fragment is, as numbers and pointers (a constexpr value per expression type, named
-/// after that type: short names): its first argument's fragment, the entries it adds after that
-/// argument's list (All = false: `added`; All = true: `dadded`), the sizes of its lists, the
-/// length of its chain of first arguments. A list is never stored whole per node: a node holds
-/// only what it adds, so building an expression costs time and memory linear in its size; the
-/// whole list is read, in order, by walking the chain (walk_list), at the root and for the
-/// smaller arguments a node merges.
+/// What a fragment is, as numbers and pointers (one constexpr value per expression type, a
+/// static member of its node, `node_base::ctgrad_info`): its first argument's fragment, the
+/// entries it adds after that argument's list (`added`; `dadded` for the distinct list), the
+/// sizes of its lists, the length of its chain of first arguments. A list is never stored whole
+/// per node: a node holds only what it adds, so building an expression costs time and memory
+/// linear in its size; the whole list is read, in order, by walking the chain (walk_list), at
+/// the root and for the smaller arguments a node merges.
 struct frag_info {
     const frag_info* first = nullptr;
     const entry_ref* added = nullptr;
@@ -121,11 +126,16 @@ struct frag_info {
     std::size_t dsize = 1;
     std::size_t depth = 1;
     entry_ref self{};
-    /// The last level of the previous block (nullptr in the first block), and filters of the
-    /// shared entries added by the levels of this block up to this one (see block_levels).
+    /// Which argument's entries come first (the largest argument's; 0 for a leaf).
+    std::size_t first_arg = 0;
+    /// The expression was refused (an exploding copy, diagnosed by make_node), or one of its
+    /// arguments was: its fragment stops growing (it is a leaf's), so the parents add no errors
+    /// and no cost of their own.
+    bool refused = false;
+    /// The nearest level below this one that ends a block (nullptr: none), and this level's
+    /// filters when it ends a block itself (see block_levels).
     const frag_info* block = nullptr;
-    bloom_t block_bloom{};
-    bloom_t block_dbloom{};
+    const block_filter* filter = nullptr;
 };
 
 /// Calls f on each entry of the entry list (All = false) or distinct list (All = true) of the
@@ -146,66 +156,32 @@ constexpr void walk_list(const frag_info* top, F& f) {
     delete[] chain;
 }
 
-template <bool All>
-constexpr bool shared_entry(const entry_ref& e) {
-    return All || e.pure;
-}
-
-/// Whether the list of `top` holds the shared entry h: a hop from block to block down the chain
-/// of first arguments, walking the levels of a block only when its filter may hold h (no
-/// allocation, no callback, no call per block or level: the compilers' constant evaluators are
-/// slow at all three, and g++ memoises each call of a constexpr function with its arguments).
-template <bool All>
-constexpr bool list_holds(const frag_info* top, std::uint64_t h) {
+/// Whether the list of `top` (the distinct list if `all`) holds the shared entry h: a walk of
+/// the levels of `top`'s own block, then a hop from block to block down the chain of first
+/// arguments, walking a block's levels only when its filter may hold h (no allocation, no
+/// callback, no call per block or level: the compilers' constant evaluators are slow at all
+/// three, and g++ memoises each call of a constexpr function with its arguments).
+constexpr bool list_holds(const frag_info* top, std::uint64_t h, bool all) {
     const std::size_t word = (h >> 6) % bloom_words;
     const std::uint64_t bit = std::uint64_t{1} << (h & 63u);
     for (const frag_info* p = top; p != nullptr; p = p->block) {
-        if (((All ? p->block_dbloom[word] : p->block_bloom[word]) & bit) == 0) continue;
+        if (p->filter != nullptr &&
+            ((all ? p->filter->dbloom[word] : p->filter->bloom[word]) & bit) == 0) {
+            continue;
+        }
         for (const frag_info* q = p; q != p->block; q = q->first) {
             if (q->first == nullptr) {
-                if (q->self.hash == h && (All || q->self.pure)) return true;
+                if (q->self.hash == h && (all || q->self.pure)) return true;
                 continue;
             }
-            const entry_ref* a = All ? q->dadded : q->added;
-            const std::size_t m = All ? q->n_dadded : q->n_added;
+            const entry_ref* a = all ? q->dadded : q->added;
+            const std::size_t m = all ? q->n_dadded : q->n_added;
             for (std::size_t k = 0; k < m; ++k) {
-                if (a[k].hash == h && (All || a[k].pure)) return true;
+                if (a[k].hash == h && (all || a[k].pure)) return true;
             }
         }
     }
     return false;
-}
-
-/// The entries a node adds after its first argument's list: the other arguments' entries that
-/// are not shared entries held already (by the first argument's list or an earlier addition),
-/// in order, then the node itself. Cap bounds their number.
-template <std::size_t Cap>
-struct added_list {
-    std::array<entry_ref, Cap> items{};
-    std::size_t count = 0;
-};
-
-template <bool All, std::size_t Cap, std::size_t K>
-constexpr added_list<Cap> merge_added(const frag_info* first,
-                                      const std::array<const frag_info*, K>& others,
-                                      entry_ref self) {
-    added_list<Cap> r{};
-    const auto held = [&](const entry_ref& e) {
-        if (!shared_entry<All>(e)) return false;
-        for (std::size_t i = 0; i < r.count; ++i) {
-            if (r.items[i].hash == e.hash) return true;
-        }
-        return list_holds<All>(first, e.hash);
-    };
-    auto add = [&](const entry_ref& e) {
-        if (!held(e)) r.items[r.count++] = e;
-    };
-    for (const frag_info* o : others) {
-        if (held(o->self)) continue;  // a shared argument held: so is everything under it
-        walk_list<All>(o, add);
-    }
-    r.items[r.count++] = self;
-    return r;
 }
 
 /// The hashes of the list of `top`, in order (N entries).
@@ -218,148 +194,204 @@ constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
     return h;
 }
 
-/// The fragment facts of a leaf (plain functions, not templates: nothing is instantiated per
-/// expression type to compute them, only evaluated).
-constexpr frag_info leaf_info(entry_ref self) {
+/// The fragment facts of a leaf (a plain function: nothing is instantiated per expression type
+/// to compute them, only evaluated). A refused node's are a leaf's too.
+constexpr frag_info leaf_info(entry_ref self, bool refused) {
     frag_info f{};
     f.self = self;
-    if (self.pure) bloom_add(f.block_bloom, self.hash);
-    bloom_add(f.block_dbloom, self.hash);
+    f.refused = refused;
     return f;
 }
 
-/// The fragment facts of a node: its first argument's fragment, the entries it adds to the
-/// entry list and to the distinct list, itself.
-constexpr frag_info node_info(const frag_info* first, const entry_ref* added, std::size_t n_added,
-                              const entry_ref* dadded, std::size_t n_dadded, entry_ref self) {
-    frag_info f{};
-    f.first = first;
-    f.added = added;
-    f.n_added = n_added;
-    f.dadded = dadded;
-    f.n_dadded = n_dadded;
-    f.size = first->size + n_added;
-    f.dsize = first->dsize + n_dadded;
-    f.depth = first->depth + 1;
-    f.self = self;
-    // The first level of a block starts its filters; the others continue their first's.
-    if ((f.depth - 1) % block_levels == 0) {
-        f.block = first;
-    } else {
-        f.block = first->block;
-        f.block_bloom = first->block_bloom;
-        f.block_dbloom = first->block_dbloom;
-    }
-    for (std::size_t k = 0; k < n_added; ++k) {
-        if (added[k].pure) bloom_add(f.block_bloom, added[k].hash);
-    }
-    for (std::size_t k = 0; k < n_dadded; ++k) bloom_add(f.block_dbloom, dadded[k].hash);
-    return f;
-}
-
-/// The fragment of a leaf (variable, literal, run-time constant): itself.
-template <class E>
-struct leaf_fragment : type_bind<entry_hash<E>, E> {
-    static constexpr frag_info info = leaf_info(entry_ref{entry_hash<E>, is_pure<E>::value});
-    /// Which argument's entries come first (the largest argument's; 0 for a leaf).
-    using first_arg = std::integral_constant<std::size_t, 0>;
-    /// Set when the expression was refused (an exploding copy, already diagnosed): its
-    /// fragment stops growing, so the parents add no errors and no cost of their own.
-    using refused_c = std::false_type;
+/// The storage of the entries a node adds (the entry list's, then the distinct list's unless
+/// the node is pure, when they are the same), with the filters of its block when it ends one.
+/// Cap is a power of two (a class per distinct capacity, not per node).
+template <std::size_t Cap>
+struct frag_items {
+    std::array<entry_ref, Cap> items{};
+    std::size_t count = 0;
+    std::size_t n_added = 0;
+    std::size_t n_dadded = 0;
+    std::size_t first_arg = 0;
 };
 
-template <class E>
-struct fragment : leaf_fragment<E> {};
+template <std::size_t Cap, bool Filter>
+struct frag_store : frag_items<Cap> {};
 
-/// The position of the first largest of the sizes (a function of sizes only).
+template <std::size_t Cap>
+struct frag_store<Cap, true> : frag_items<Cap> {
+    block_filter filter{};
+};
+
+/// The type of a node's frag_store, from its arguments' fragments: the capacity (the sizes of
+/// the lists of the arguments other than the largest, + 2, rounded up to a power of two) and
+/// whether the node ends a block.
+struct frag_shape {
+    std::size_t cap = 1;
+    bool filter = false;
+};
+
 template <std::size_t K>
-constexpr std::size_t largest_of(const std::array<std::size_t, K>& size) {
+constexpr std::size_t largest_of(const std::array<const frag_info*, K>& a) {
     std::size_t best = 0;
     for (std::size_t i = 1; i < K; ++i) {
-        if (size[i] > size[best]) best = i;
+        if (a[i]->size > a[best]->size) best = i;
     }
     return best;
 }
 
-/// The arguments other than the First-th, in order.
-template <std::size_t First, class Args, class Seq>
-struct others_of;
+template <std::size_t K>
+constexpr frag_shape shape_of_node(const std::array<const frag_info*, K>& a, bool refused) {
+    if (refused) return {};
+    const std::size_t first = largest_of(a);
+    std::size_t n = 2;
+    for (std::size_t i = 0; i < K; ++i) {
+        if (i != first) n += a[i]->size + a[i]->dsize;
+    }
+    std::size_t cap = 2;
+    while (cap < n) cap *= 2;
+    return {cap, (a[first]->depth + 1) % block_levels == 0};
+}
 
-template <std::size_t First, class... A, std::size_t... I>
-struct others_of<First, type_list<A...>, std::index_sequence<I...>> {
-    using type = concat_t<std::conditional_t<I == First, type_list<>, type_list<A>>...>;
+/// The entries a node adds after its first argument's list: the other arguments' entries that
+/// are not shared entries held already (by the first argument's list or an earlier addition),
+/// in order, then the node itself; once for the entry list and, for an impure node, once for
+/// the distinct list (All: every entry is shared). One call per node.
+template <std::size_t Cap, bool Filter, std::size_t K>
+constexpr frag_store<Cap, Filter> merge_node(const std::array<const frag_info*, K>& a,
+                                             entry_ref self, bool refused) {
+    frag_store<Cap, Filter> r{};
+    if (refused) return r;
+    const std::size_t first = largest_of(a);
+    r.first_arg = first;
+    const frag_info* f = a[first];
+    for (std::size_t pass = 0; pass < (self.pure ? 1u : 2u); ++pass) {
+        const bool all = pass == 1;
+        const std::size_t begin = r.count;
+        const auto held = [&](const entry_ref& e) {
+            if (!all && !e.pure) return false;
+            for (std::size_t i = begin; i < r.count; ++i) {
+                if (r.items[i].hash == e.hash) return true;
+            }
+            return list_holds(f, e.hash, all);
+        };
+        for (std::size_t i = 0; i < K; ++i) {
+            const frag_info* o = a[i];
+            if (i == first || held(o->self)) continue;  // a shared argument held: so is all of it
+            const frag_info** chain = new const frag_info*[o->depth];
+            std::size_t n = 0;
+            for (const frag_info* p = o; p != nullptr; p = p->first) chain[n++] = p;
+            if (!held(chain[n - 1]->self)) r.items[r.count++] = chain[n - 1]->self;
+            for (std::size_t l = n - 1; l-- > 0;) {
+                const frag_info* q = chain[l];
+                const entry_ref* e = all ? q->dadded : q->added;
+                const std::size_t m = all ? q->n_dadded : q->n_added;
+                for (std::size_t k = 0; k < m; ++k) {
+                    if (!held(e[k])) r.items[r.count++] = e[k];
+                }
+            }
+            delete[] chain;
+        }
+        r.items[r.count++] = self;
+        (all ? r.n_dadded : r.n_added) = r.count - begin;
+    }
+    if (self.pure) r.n_dadded = r.n_added;
+    if constexpr (Filter) {
+        // The filters of the block this node ends: its own additions and those of the levels
+        // below it down to the previous block's end.
+        const auto add = [&](const entry_ref* e, std::size_t m, bool all) {
+            for (std::size_t k = 0; k < m; ++k) {
+                const std::uint64_t h = e[k].hash;
+                auto& w = all ? r.filter.dbloom : r.filter.bloom;
+                if (all || e[k].pure) w[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
+            }
+        };
+        add(r.items.data(), r.n_added, false);
+        add(r.items.data() + (self.pure ? 0 : r.n_added), r.n_dadded, true);
+        const frag_info* end = f->filter != nullptr ? f : f->block;
+        for (const frag_info* q = f; q != end; q = q->first) {
+            if (q->first == nullptr) {
+                add(&q->self, 1, false);
+                add(&q->self, 1, true);
+            } else {
+                add(q->added, q->n_added, false);
+                add(q->dadded, q->n_dadded, true);
+            }
+        }
+    }
+    return r;
+}
+
+template <std::size_t Cap>
+constexpr const block_filter* filter_of(const frag_store<Cap, false>&) {
+    return nullptr;
+}
+
+template <std::size_t Cap>
+constexpr const block_filter* filter_of(const frag_store<Cap, true>& s) {
+    return &s.filter;
+}
+
+/// The fragment facts of a node, from its arguments' and its store (see merge_node).
+template <std::size_t Cap, bool Filter, std::size_t K>
+constexpr frag_info node_info(const std::array<const frag_info*, K>& a,
+                              const frag_store<Cap, Filter>& s, entry_ref self, bool refused) {
+    if (refused) return leaf_info(self, true);
+    const frag_info* first = a[s.first_arg];
+    frag_info f{};
+    f.first = first;
+    f.added = s.items.data();
+    f.n_added = s.n_added;
+    f.dadded = s.items.data() + (self.pure ? 0 : s.n_added);
+    f.n_dadded = s.n_dadded;
+    f.size = first->size + s.n_added;
+    f.dsize = first->dsize + s.n_dadded;
+    f.depth = first->depth + 1;
+    f.self = self;
+    f.first_arg = s.first_arg;
+    // The plan copies impure subexpressions so often that it is refused (see make_node).
+    f.refused = !self.pure && f.size > copy_budget && f.size > copy_factor * f.dsize;
+    f.block = first->filter != nullptr ? first : first->block;
+    f.filter = filter_of(s);
+    return f;
+}
+
+/// The fragment of expression E, for the plan (ad/plan.hpp): a leaf's (variable, literal,
+/// run-time constant) is itself; a node's facts are static members of the node
+/// (`node_base::ctgrad_info`, computed once when the node type is completed).
+template <class E>
+struct fragment {
+    static constexpr frag_info info =
+        leaf_info(entry_ref{type_bind<entry_hash<E>, E>::hash, is_pure<E>::value}, false);
+    using first_arg = std::integral_constant<std::size_t, 0>;
+    using refused_c = std::false_type;
 };
 
-/// An upper bound of the entries a node adds (the sizes of its other arguments' lists, + 1).
-template <bool All, class Others>
-struct added_cap;
-
-template <bool All, class... O>
-struct added_cap<All, type_list<O...>> {
-    static constexpr std::size_t value =
-        (std::size_t{1} + ... + (All ? fragment<O>::info.dsize : fragment<O>::info.size));
-};
-
-template <bool All, class First, class Others, class N>
-struct node_added;
-
-template <bool All, class First, class... O, class N>
-struct node_added<All, First, type_list<O...>, N> {
-    static constexpr auto value = merge_added<All, added_cap<All, type_list<O...>>::value>(
-        &fragment<First>::info, std::array<const frag_info*, sizeof...(O)>{&fragment<O>::info...},
-        entry_ref{entry_hash<N>, N::pure_c::value});
-};
-
-template <class N, class Args>
-struct node_fragment;
-
-template <class N, class... A>
-struct node_fragment<N, type_list<A...>> : type_bind<entry_hash<N>, N> {
-    using first_arg =
-        std::integral_constant<std::size_t, largest_of<sizeof...(A)>({fragment<A>::info.size...})>;
-    using others =
-        typename others_of<first_arg::value, type_list<A...>, std::index_sequence_for<A...>>::type;
-    using first = at_t<type_list<A...>, first_arg::value>;
-    using entries = node_added<false, first, others, N>;
-    /// The distinct subexpressions (a pure node's are its entries).
-    using all = std::conditional_t<N::pure_c::value, entries, node_added<true, first, others, N>>;
-    static constexpr frag_info info = node_info(
-        &fragment<first>::info, entries::value.items.data(), entries::value.count,
-        all::value.items.data(), all::value.count, entry_ref{entry_hash<N>, N::pure_c::value});
-    /// The plan copies impure subexpressions so often that it is refused (see make_node).
-    using refused_c = std::bool_constant<(!N::pure_c::value && info.size > copy_budget &&
-                                          info.size > copy_factor * info.dsize)>;
-};
-
-/// The fragment of a node one of whose arguments was refused: the node alone, refused too.
 template <class N>
-struct refused_fragment : leaf_fragment<N> {
-    using refused_c = std::true_type;
+requires is_node<N>::value struct fragment<N> {
+    static constexpr const frag_info& info = N::ctgrad_info;
+    using first_arg = std::integral_constant<std::size_t, N::ctgrad_info.first_arg>;
+    using refused_c = std::bool_constant<N::ctgrad_info.refused>;
 };
 
-template <class Args>
-struct any_refused;
-
-template <class... A>
-struct any_refused<type_list<A...>> : std::bool_constant<(fragment<A>::refused_c::value || ...)> {};
+/// The fragment facts of expression E (a reference to a leaf's fragment or a node's member:
+/// no class is instantiated per node to read them).
+template <class E>
+inline constexpr const frag_info& frag_of = fragment<E>::info;
 
 template <class N>
-requires is_node<N>::value struct fragment<N>
-    : std::conditional_t<any_refused<typename N::args>::value, refused_fragment<N>,
-                         node_fragment<N, typename N::args>> {
-};
+requires is_node<N>::value inline constexpr const frag_info& frag_of<N> = N::ctgrad_info;
 
 /// The entry list (All = false) or the distinct list (All = true) of expression E, as types:
 /// read once, at a plan's root (walk_list), each type found from its hash (type_key).
 template <bool All, class E,
-          class Seq =
-              std::make_index_sequence<All ? fragment<E>::info.dsize : fragment<E>::info.size>>
+          class Seq = std::make_index_sequence<All ? frag_of<E>.dsize : frag_of<E>.size>>
 struct list_types;
 
 template <bool All, class E, std::size_t... J>
 struct list_types<All, E, std::index_sequence<J...>> {
     static constexpr std::array<std::uint64_t, sizeof...(J)> hashes =
-        list_hashes<All, sizeof...(J)>(&fragment<E>::info);
+        list_hashes<All, sizeof...(J)>(&frag_of<E>);
     using type = type_list<entry_type_t<hashes[J]>...>;
 };
 

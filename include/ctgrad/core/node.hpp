@@ -143,16 +143,42 @@ struct node_facts {
     using pure_c = std::bool_constant<Pure>;
 };
 
-template <class Op, class... Args>
-struct node_base : node_facts<sizeof...(Args), (is_pure<Args>::value && ...)> {
+template <class Self, class Op, class List>
+struct node_base;
+
+template <class Self, class Op, class... Args>
+struct node_base<Self, Op, detail::type_list<Args...>>
+    : node_facts<sizeof...(Args), (is_pure<Args>::value && ...)> {
     using ctgrad_node_tag = void;
     using op = Op;
     /// The argument types, in order.
     using args = detail::type_list<Args...>;
+
+    // --- the node's plan fragment (core/fragment.hpp), computed once, when make_node builds
+    // the node: static members of the node, not classes of their own (each class or distinct
+    // constexpr call costs the compilers memory per node) ---
+
+    /// An argument was refused for exploding copies (see make_node): this node is refused too.
+    static constexpr bool ctgrad_args_refused = (detail::frag_of<Args>.refused || ...);
+    /// The entry this node is in plans (its type's hash binds the hash back to the type).
+    static constexpr detail::entry_ref ctgrad_self{
+        detail::type_bind<detail::entry_hash<Self>, Self>::hash,
+        (is_pure<Args>::value && ...)};
+    static constexpr detail::frag_shape ctgrad_shape = detail::shape_of_node<sizeof...(Args)>(
+        {&detail::frag_of<Args>...}, ctgrad_args_refused);
+    /// What the node adds to its first argument's lists.
+    static constexpr detail::frag_store<ctgrad_shape.cap, ctgrad_shape.filter> ctgrad_store =
+        detail::merge_node<ctgrad_shape.cap, ctgrad_shape.filter, sizeof...(Args)>(
+            {&detail::frag_of<Args>...}, ctgrad_self, ctgrad_args_refused);
+    /// The fragment's facts (read through detail::frag_of / detail::fragment).
+    static constexpr detail::frag_info ctgrad_info =
+        detail::node_info<ctgrad_shape.cap, ctgrad_shape.filter, sizeof...(Args)>(
+            {&detail::frag_of<Args>...}, ctgrad_store, ctgrad_self, ctgrad_args_refused);
+
     /// The types of the run-time constants, in depth-first order (none above an expression
     /// refused for exploding copies: it is diagnosed, and carrying its numbers on would only
     /// make the compiler's work explode with them).
-    using constant_types = std::conditional_t<detail::any_refused<args>::value, detail::type_list<>,
+    using constant_types = std::conditional_t<ctgrad_args_refused, detail::type_list<>,
                                               detail::concat_t<detail::constants_of_t<Args>...>>;
 
     // No default member initializer: a pure node (no constants) is then trivially default
@@ -191,23 +217,13 @@ private:
     }
 };
 
-namespace detail {
-
-template <class Op, class Args>
-struct node_base_of;
-
-template <class Op, class... Args>
-struct node_base_of<Op, type_list<Args...>> {
-    using type = node_base<Op, Args...>;
-};
-
-}  // namespace detail
-
 /// The node type: an application of the op `Op` to the argument list that `Key` stands for
 /// (`node<Op, Args...>` in code; see core/fwd.hpp and detail/args_key.hpp).
 template <class Op, class Key>
-struct node_c : detail::node_base_of<Op, typename detail::list_of_key<Key>::type>::type {
-    using detail::node_base_of<Op, typename detail::list_of_key<Key>::type>::type::type;
+struct node_c
+    : node_base<node_c<Op, Key>, Op, std::remove_pointer_t<decltype(args_of(Key{}))>> {
+    using node_base<node_c<Op, Key>, Op,
+                    std::remove_pointer_t<decltype(args_of(Key{}))>>::node_base;
 };
 
 namespace detail {
@@ -234,9 +250,8 @@ constexpr auto make_node(A... a) {
     using N = node<Op, typename detail::as_expression_type<A>::type...>;
     static_cast<void>(sizeof(detail::shape_of_t<N>));
     // The plan fragment of the node, built now that its arguments' exist (core/fragment.hpp).
-    using F = detail::fragment<N>;
-    if constexpr (F::refused_c::value && !detail::any_refused<typename N::args>::value) {
-        constexpr bool plan_explodes = F::refused_c::value;
+    if constexpr (N::ctgrad_info.refused && !N::ctgrad_args_refused) {
+        constexpr bool plan_explodes = N::ctgrad_info.refused;
         static_assert(!plan_explodes,
                       "ctgrad: this expression copies a subexpression that holds a run-time "
                       "number (a double or float written in the expression) so often that its "
@@ -251,7 +266,8 @@ constexpr auto make_node(A... a) {
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
         static_cast<void>(
-            sizeof(subexpression_holding_a_number_is_reused<Op, F::info.size, F::info.dsize>));
+            sizeof(subexpression_holding_a_number_is_reused<Op, N::ctgrad_info.size,
+                                                          N::ctgrad_info.dsize>));
     }
     if constexpr (N::pure_c::value) {
         // Value-initialisation of a trivial class: no constructor named after N is instantiated.

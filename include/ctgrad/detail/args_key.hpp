@@ -120,6 +120,7 @@ struct key_bucket;
         };                                                           \
         template <std::uint64_t H, class E>                          \
         struct type_bind {                                           \
+            static constexpr std::uint64_t hash = H;                 \
             friend constexpr auto entry_type(type_key<H>) noexcept { \
                 return static_cast<E*>(nullptr);                     \
             }                                                        \
