@@ -10,12 +10,13 @@
 /// at the default -ftemplate-depth), never walks paths through a DAG, and costs each node work
 /// in proportion to its smaller arguments only (plus one list of types).
 ///
-/// A fragment is *types only*: no static data member, variable template or function is
-/// instantiated per node. The compiler gives every instantiated variable and function a mangled
-/// name that spells its template arguments, and a node's type spells its whole subexpression,
-/// so n such entities would cost O(n^2) bytes of names (g++ spent most of a 64-step chain's
-/// compile mangling them). The numeric tables of a plan (argument indices, constant slots) are
-/// computed once, at the root, by ad::plan, from these lists.
+/// A fragment's facts are numbers and pointers, computed once per node type by one merge call
+/// and stored as static members of the node (node_base in core/node.hpp): no class and no
+/// function is instantiated per node to build them (each class instantiation, and each
+/// distinct constexpr call, which g++ memoises with its arguments, costs the compiler memory per
+/// node). Those members are named after the node's type, which is short (a node prints as its op
+/// and args_key), and never emitted into the object; the numeric tables of a plan (argument
+/// indices, constant slots) are computed once, at the root, by ad::plan, from these lists.
 #pragma once
 
 #include <array>        // std::array

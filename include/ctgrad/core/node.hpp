@@ -123,7 +123,7 @@ constexpr E rebuild(const Tuple& src) {
 }  // namespace detail
 
 /// What a node is and holds; `node_c<Op, Key>` (the node type, see node in core/fwd.hpp) derives
-/// from `node_base<Op, Args...>`. A node stores only the run-time constants
+/// from `node_base<node_c<Op, Key>, Op, type_list<Args...>>`. A node stores only the run-time constants
 /// of its subexpressions, flat, in depth-first order (`constants`): a pure node (every leaf a
 /// variable or an exact literal) stores nothing, as its type determines it; an impure one holds
 /// each number once per occurrence, and reads any of them in constant time, at any depth. Its
@@ -162,10 +162,9 @@ struct node_base<Self, Op, detail::type_list<Args...>>
     static constexpr bool ctgrad_args_refused = (detail::frag_of<Args>.refused || ...);
     /// The entry this node is in plans (its type's hash binds the hash back to the type).
     static constexpr detail::entry_ref ctgrad_self{
-        detail::type_bind<detail::entry_hash<Self>, Self>::hash,
-        (is_pure<Args>::value && ...)};
-    static constexpr detail::frag_shape ctgrad_shape = detail::shape_of_node<sizeof...(Args)>(
-        {&detail::frag_of<Args>...}, ctgrad_args_refused);
+        detail::type_bind<detail::entry_hash<Self>, Self>::hash, (is_pure<Args>::value && ...)};
+    static constexpr detail::frag_shape ctgrad_shape =
+        detail::shape_of_node<sizeof...(Args)>({&detail::frag_of<Args>...}, ctgrad_args_refused);
     /// What the node adds to its first argument's lists.
     static constexpr detail::frag_store<ctgrad_shape.cap, ctgrad_shape.filter> ctgrad_store =
         detail::merge_node<ctgrad_shape.cap, ctgrad_shape.filter, sizeof...(Args)>(
@@ -220,8 +219,7 @@ private:
 /// The node type: an application of the op `Op` to the argument list that `Key` stands for
 /// (`node<Op, Args...>` in code; see core/fwd.hpp and detail/args_key.hpp).
 template <class Op, class Key>
-struct node_c
-    : node_base<node_c<Op, Key>, Op, std::remove_pointer_t<decltype(args_of(Key{}))>> {
+struct node_c : node_base<node_c<Op, Key>, Op, std::remove_pointer_t<decltype(args_of(Key{}))>> {
     using node_base<node_c<Op, Key>, Op,
                     std::remove_pointer_t<decltype(args_of(Key{}))>>::node_base;
 };
@@ -265,9 +263,8 @@ constexpr auto make_node(A... a) {
                       "in a tensor.) See "
                       "docs/errors.md. (The op and its arguments are named in "
                       "'subexpression_holding_a_number_is_reused<...>' below.)");
-        static_cast<void>(
-            sizeof(subexpression_holding_a_number_is_reused<Op, N::ctgrad_info.size,
-                                                          N::ctgrad_info.dsize>));
+        static_cast<void>(sizeof(subexpression_holding_a_number_is_reused<Op, N::ctgrad_info.size,
+                                                                          N::ctgrad_info.dsize>));
     }
     if constexpr (N::pure_c::value) {
         // Value-initialisation of a trivial class: no constructor named after N is instantiated.
