@@ -69,8 +69,9 @@ struct detail::type_hash<node_c<Op, Key>> {
 };
 
 template <class Op, class... Args>
-using node = node_c<
-    Op, typename detail::args_bind<detail::list_hash<Args...>(), detail::type_list<Args...>>::key>;
+using node = node_c<Op, typename detail::args_bind<detail::hash_of_parts<sizeof...(Args)>(
+                                                       {detail::type_hash<Args>::value...}),
+                                                   detail::type_list<Args...>>::key>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.
 template <std::size_t I>

@@ -22,6 +22,7 @@
 ///   2^65 for n distinct lists).
 #pragma once
 
+#include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
 #include <string_view>  // std::string_view
@@ -68,14 +69,20 @@ struct type_hash {
     static constexpr std::uint64_t value = printed_hash<T>();
 };
 
+/// The hash of a list of K types from their hashes, combined in order (a function of K only:
+/// nothing is instantiated per list).
+template <std::size_t K>
+constexpr std::uint64_t hash_of_parts(const std::array<std::uint64_t, K>& parts) noexcept {
+    // An array and a loop, not a fold: clang++ refuses folds over more than 256 arguments.
+    std::uint64_t h = mix64(fnv1a_offset ^ K);
+    for (std::size_t i = 0; i < K; ++i) h = mix64((h ^ parts[i]) * 1099511628211ull);
+    return h;
+}
+
 /// The hash of a list of types: each type's hash, combined in order.
 template <class... T>
 constexpr std::uint64_t list_hash() noexcept {
-    // An array and a loop, not a fold: clang++ refuses folds over more than 256 arguments.
-    const std::uint64_t parts[sizeof...(T) + 1] = {type_hash<T>::value..., 0};
-    std::uint64_t h = mix64(fnv1a_offset ^ sizeof...(T));
-    for (std::size_t i = 0; i < sizeof...(T); ++i) h = mix64((h ^ parts[i]) * 1099511628211ull);
-    return h;
+    return hash_of_parts<sizeof...(T)>({type_hash<T>::value...});
 }
 
 /// Keys and the friend functions that bind them are spread over `key_buckets` namespaces
