@@ -404,10 +404,6 @@ constexpr std::array<S, Plan::constant_count> constant_values(const Root& root) 
     }
 }
 
-}  // namespace detail
-
-namespace detail {
-
 /// Plans of up to this many entries are swept in one straight-line function (each value and
 /// adjoint kept in a register, as in a hand-written sweep). A larger plan is swept in pieces of
 /// `sweep_piece` entries, each an out-of-line function with the same statements in the same
@@ -417,41 +413,39 @@ namespace detail {
 inline constexpr std::size_t sweep_inline_max = 128;
 inline constexpr std::size_t sweep_piece = 32;
 
-/// Entries [Base, Base + Count) of the forward sweep.
-template <class Plan, std::size_t Base, std::size_t Count, class S, std::size_t V, std::size_t K>
-constexpr void forward_entries(std::array<S, Plan::size>& v, const std::array<S, V>& bound,
-                               const std::array<S, K>& constants) {
-    [&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((v[Base + J] =
-              evaluate(step_t<Plan, Base + J>{}, v, bound, constants, Plan::child[Base + J],
-                       Plan::variable_rank[Base + J], Plan::constant_slot[Base + J])),
-         ...);
-    }
-    (std::make_index_sequence<Count>{});
+/// Entries Base + J... of the forward sweep.
+template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, std::size_t... J>
+[[gnu::always_inline]] constexpr void forward_entries(std::array<S, Plan::size>& v,
+                                                      const std::array<S, V>& bound,
+                                                      const std::array<S, K>& constants,
+                                                      std::index_sequence<J...>) {
+    ((v[Base + J] = evaluate(step_t<Plan, Base + J>{}, v, bound, constants, Plan::child[Base + J],
+                             Plan::variable_rank[Base + J], Plan::constant_slot[Base + J])),
+     ...);
 }
 
-/// One piece of a large plan's forward sweep, out of line.
+/// One piece of a large plan's forward sweep, out of line: entries Base to Base + 31 (or the
+/// last).
 template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K>
 [[gnu::noinline]] constexpr void forward_piece(std::array<S, Plan::size>& v,
                                                const std::array<S, V>& bound,
                                                const std::array<S, K>& constants) {
     constexpr std::size_t count = Plan::size - Base < sweep_piece ? Plan::size - Base : sweep_piece;
-    forward_entries<Plan, Base, count>(v, bound, constants);
+    forward_entries<Plan, Base>(v, bound, constants, std::make_index_sequence<count>{});
 }
 
-/// Entries Top, Top - 1, ..., Top - Count + 1 of a reverse sweep.
-template <class Plan, class Rows, class Mask, std::size_t Top, std::size_t Count, class S, class A>
-constexpr void reverse_entries(const std::array<S, Plan::size>& v, std::array<A, Plan::size>& a) {
+/// Entries Top - R... of a reverse sweep (R = 0, 1, ...: parents before children).
+template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A, std::size_t... R>
+[[gnu::always_inline]] constexpr void reverse_entries(const std::array<S, Plan::size>& v,
+                                                      std::array<A, Plan::size>& a,
+                                                      std::index_sequence<R...>) {
     constexpr bool named = !std::is_same_v<Mask, unmasked>;
-    [&]<std::size_t... R>(std::index_sequence<R...>) {
-        (push < Mask,
-         named ? Top - R
-               : 0 > (step_t<Plan, Top - R>{}, v, a, Top - R, Plan::child[Top - R],
-                      Rows::value[Top - R].pushes, Rows::value[Top - R].active,
-                      Rows::value[Top - R].assign),
-         ...);
-    }
-    (std::make_index_sequence<Count>{});
+    (push < Mask,
+     named ? Top - R
+           : 0 > (step_t<Plan, Top - R>{}, v, a, Top - R, Plan::child[Top - R],
+                  Rows::value[Top - R].pushes, Rows::value[Top - R].active,
+                  Rows::value[Top - R].assign),
+     ...);
 }
 
 /// One piece of a large plan's reverse sweep, out of line: entries Top down to Top - 31 (or 0).
@@ -459,7 +453,7 @@ template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A>
 [[gnu::noinline]] constexpr void reverse_piece(const std::array<S, Plan::size>& v,
                                                std::array<A, Plan::size>& a) {
     constexpr std::size_t count = Top + 1 < sweep_piece ? Top + 1 : sweep_piece;
-    reverse_entries<Plan, Rows, Mask, Top, count>(v, a);
+    reverse_entries<Plan, Rows, Mask, Top>(v, a, std::make_index_sequence<count>{});
 }
 
 }  // namespace detail
@@ -472,7 +466,13 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
     const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
     if constexpr (Plan::size <= detail::sweep_inline_max) {
-        detail::forward_entries<Plan, 0, Plan::size>(v, bound, constants);
+        ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
+            std::index_sequence<J...>) {
+            ((v[J] =
+                  detail::evaluate(detail::step_t<Plan, J>{}, v, bound, constants, Plan::child[J],
+                                   Plan::variable_rank[J], Plan::constant_slot[J])),
+             ...);
+        });
     } else {
         constexpr std::size_t pieces = (Plan::size + detail::sweep_piece - 1) / detail::sweep_piece;
         ctgrad::detail::static_for_chunks<pieces>([&]<std::size_t... P>(std::index_sequence<P...>) {
@@ -490,7 +490,16 @@ template <class Plan, std::size_t Seed, class Tables = detail::root_tables,
 constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Plan::size>& a) {
     using rows = detail::push_rows<Plan, Tables>;
     if constexpr (Seed + 1 <= detail::sweep_inline_max) {
-        detail::reverse_entries<Plan, rows, Mask, Seed, Seed + 1>(v, a);
+        constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
+        ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(
+            std::index_sequence<R...>) {
+            (detail::push < Mask,
+             named ? Seed - R
+                   : 0 > (detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
+                          rows::value[Seed - R].pushes, rows::value[Seed - R].active,
+                          rows::value[Seed - R].assign),
+             ...);
+        });
     } else {
         constexpr std::size_t pieces = (Seed + detail::sweep_piece) / detail::sweep_piece;
         ctgrad::detail::static_for_chunks<pieces>([&]<std::size_t... P>(std::index_sequence<P...>) {
