@@ -27,71 +27,36 @@ constexpr bool locally_constant() {
     }
 }
 
-/// What a plan needs of one entry type besides its arguments: its kind, and whether it is
-/// pure, a run-time constant, a variable, a node whose op has partials.
-struct entry_head {
-    std::size_t arity = 0;
-    std::size_t first_arg = 0;  // whose entries come first in the plan (core/fragment.hpp)
-    bool pure = true;
-    bool constant = false;
-    bool variable = false;
-    bool differentiable = false;
-};
-
-/// What a plan needs of one argument of a node: its hash (a pure argument's entry is found by
-/// it: pure subexpressions occur once in a plan), whether it is pure, and the number of
-/// run-time constants it holds.
-struct arg_fact {
-    std::uint64_t hash = 0;
-    bool pure = true;
-    std::size_t constants = 0;
-};
-
-/// The facts of entry type E, in one class per entry type (for a node, one more with its
-/// arguments): `head`, and `args`, a pointer to its arguments' facts (none for a leaf). The
-/// plan reads them all at once and copies them into its rows by a loop (before this, each
-/// entry instantiated a row class, a class carrying the row as a template argument, and three
-/// trait classes).
-template <class E, class = void>
-struct entry_info {
-    static constexpr entry_head head{
-        0, 0, is_pure<E>::value, is_constant<E>::value, is_variable_v<E>, false};
-    static constexpr const arg_fact* args = nullptr;
-};
-
-template <class E, class Args>
-struct node_info;
-
-template <class E, class... A>
-struct node_info<E, ctgrad::detail::type_list<A...>> {
-    static constexpr entry_head head{sizeof...(A),
-                                     ctgrad::detail::fragment<E>::first_arg::value,
-                                     E::pure_c::value,
-                                     false,
-                                     false,
-                                     !locally_constant<typename E::op>()};
-    static constexpr arg_fact arg[] = {
-        {ctgrad::detail::entry_hash<A>, is_pure<A>::value,
-         ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value}...};
-    static constexpr const arg_fact* args = arg;
-};
+template <class E>
+struct arity_of : std::integral_constant<std::size_t, 0> {};
 
 template <class E>
-struct entry_info<E, std::enable_if_t<is_node<E>::value>> : node_info<E, typename E::args> {};
+requires is_node<E>::value struct arity_of<E> : E::arity_c {
+};
 
-/// The heads of a list of entry types, and their arguments' facts.
+/// A node whose op has partials (a class, not a function: nothing named after E is
+/// instantiated per entry).
+template <class E, bool = is_node<E>::value>
+struct differentiable : std::false_type {};
+
+template <class E>
+struct differentiable<E, true> : std::bool_constant<!locally_constant<typename E::op>()> {};
+
 template <class List>
-struct entry_facts_of;
+struct arities;
 
 template <class... E>
-struct entry_facts_of<ctgrad::detail::type_list<E...>> {
-    static constexpr std::array<entry_head, sizeof...(E)> head{entry_info<E>::head...};
-    static constexpr std::array<const arg_fact*, sizeof...(E)> args{entry_info<E>::args...};
+struct arities<ctgrad::detail::type_list<E...>> {
+    static constexpr std::array<std::size_t, sizeof...(E)> value{arity_of<E>::value...};
+    static constexpr std::array<bool, sizeof...(E)> variable{is_variable_v<E>...};
+    static constexpr std::array<bool, sizeof...(E)> differentiable{
+        detail::differentiable<E>::value...};
 };
 
 /// What the root's pass needs to know of one entry, for plans whose ops take at most MA
-/// arguments: its own facts, and for each argument its hash, whether it is pure, and the
-/// number of run-time constants it holds.
+/// arguments: its own facts, and for each argument its hash (a pure argument's entry is found
+/// by it: pure subexpressions occur once in a plan), whether it is pure, and the number of
+/// run-time constants it holds.
 template <std::size_t MA>
 struct entry_row {
     std::size_t arity = 0;
@@ -103,28 +68,43 @@ struct entry_row {
     std::array<std::size_t, MA> constants{};
 };
 
-/// The rows of the entry types of Keys (a function of the list's facts: one loop).
+/// The row of entry E, as a value carried by a type (ctgrad::detail::value_c: its name spells
+/// the row's numbers, not E).
+template <std::size_t MA, class E, class Args = void>
+struct row_of {
+    using type = ctgrad::detail::value_c<entry_row<MA>{
+        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}, {}}>;
+};
+
+template <std::size_t MA, class E, class... A>
+struct row_of<MA, E, ctgrad::detail::type_list<A...>> {
+    using type = ctgrad::detail::value_c<entry_row<MA>{
+        sizeof...(A),
+        ctgrad::detail::fragment<E>::first_arg::value,
+        is_pure<E>::value,
+        false,
+        {ctgrad::detail::entry_hash<A>...},
+        {is_pure<A>::value...},
+        {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...}}>;
+};
+
+template <class E>
+struct args_or_void {
+    using type = void;
+};
+
+template <class E>
+requires is_node<E>::value struct args_or_void<E> {
+    using type = typename E::args;
+};
+
 template <std::size_t MA, class Keys>
-struct rows {
-    using facts = entry_facts_of<Keys>;
-    static constexpr std::size_t N = facts::head.size();
-    static constexpr std::array<entry_row<MA>, N> value = [] {
-        std::array<entry_row<MA>, N> r{};
-        for (std::size_t j = 0; j < N; ++j) {
-            const entry_head& h = facts::head[j];
-            r[j].arity = h.arity;
-            r[j].first_arg = h.first_arg;
-            r[j].pure = h.pure;
-            r[j].constant = h.constant;
-            for (std::size_t i = 0; i < h.arity; ++i) {
-                const arg_fact& f = facts::args[j][i];
-                r[j].arg_hash[i] = f.hash;
-                r[j].arg_pure[i] = f.pure;
-                r[j].constants[i] = f.constants;
-            }
-        }
-        return r;
-    }();
+struct rows;
+
+template <std::size_t MA, class... E>
+struct rows<MA, ctgrad::detail::type_list<E...>> {
+    static constexpr std::array<entry_row<MA>, sizeof...(E)> value{
+        row_of<MA, E, typename args_or_void<E>::type>::type::value...};
 };
 
 template <class Plan, class Seq>
@@ -252,14 +232,12 @@ struct plan {
     template <std::size_t J>
     using expr = typename ctgrad::detail::entry_type_c<hashes[J]>::type;
 
-    static constexpr const auto& heads = detail::entry_facts_of<keys>::head;
-
     template <std::size_t J>
-    static constexpr std::size_t arity = heads[J].arity;
+    static constexpr std::size_t arity = detail::arity_of<expr<J>>::value;
 
     static constexpr std::size_t max_arity = [] {
         std::size_t m = 1;
-        for (const detail::entry_head& h : heads) m = h.arity > m ? h.arity : m;
+        for (std::size_t a : detail::arities<keys>::value) m = a > m ? a : m;
         return m;
     }();
 
@@ -291,15 +269,9 @@ struct plan {
         std::array<bool, size> differentiable;  // a node whose op has partials
     };
 
-    static constexpr entry_facts facts = [] {
-        entry_facts f{};
-        for (std::size_t j = 0; j < size; ++j) {
-            f.arity[j] = heads[j].arity;
-            f.is_variable[j] = heads[j].variable;
-            f.differentiable[j] = heads[j].differentiable;
-        }
-        return f;
-    }();
+    static constexpr entry_facts facts{detail::arities<keys>::value,
+                                       detail::arities<keys>::variable,
+                                       detail::arities<keys>::differentiable};
 
     /// active[J]: entry J depends on a variable through differentiable ops, so it carries
     /// an adjoint. Constants, literals and piecewise-constant ops (indicators) do not.
