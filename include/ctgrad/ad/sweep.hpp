@@ -409,8 +409,14 @@ constexpr std::array<S, Plan::constant_count> constant_values(const Root& root) 
 /// `sweep_piece` entries, each an out-of-line function with the same statements in the same
 /// order over the value and adjoint arrays in memory: GCC's inliner and its per-function passes
 /// then see many small functions instead of one with thousands of statements (their cost grows
-/// faster than the function: see bench/README.md, issue 12, ninth pass).
+/// faster than the function: see bench/README.md, issue 12, ninth pass). clang++'s optimiser
+/// showed no such cost (its pass times were the same either way), so with clang++ every plan
+/// is swept in one function.
+#if defined(__clang__)
+inline constexpr std::size_t sweep_inline_max = std::size_t(-1);
+#else
 inline constexpr std::size_t sweep_inline_max = 128;
+#endif
 inline constexpr std::size_t sweep_piece = 32;
 
 /// Entries Base + J... of the forward sweep.
