@@ -404,6 +404,64 @@ constexpr std::array<S, Plan::constant_count> constant_values(const Root& root) 
     }
 }
 
+/// Plans of up to this many entries are swept in one straight-line function (each value and
+/// adjoint kept in a register, as in a hand-written sweep). A larger plan is swept in pieces of
+/// `sweep_piece` entries, each an out-of-line function with the same statements in the same
+/// order over the value and adjoint arrays in memory: GCC's inliner and its per-function passes
+/// then see many small functions instead of one with thousands of statements (their cost grows
+/// faster than the function: see bench/README.md, issue 12, ninth pass). clang++'s optimiser
+/// showed no such cost (its pass times were the same either way), so with clang++ every plan
+/// is swept in one function.
+#if defined(__clang__)
+inline constexpr std::size_t sweep_inline_max = std::size_t(-1);
+#else
+inline constexpr std::size_t sweep_inline_max = 128;
+#endif
+inline constexpr std::size_t sweep_piece = 32;
+
+/// Entries Base + J... of the forward sweep.
+template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, std::size_t... J>
+[[gnu::always_inline]] constexpr void forward_entries(std::array<S, Plan::size>& v,
+                                                      const std::array<S, V>& bound,
+                                                      const std::array<S, K>& constants,
+                                                      std::index_sequence<J...>) {
+    ((v[Base + J] = evaluate(step_t<Plan, Base + J>{}, v, bound, constants, Plan::child[Base + J],
+                             Plan::variable_rank[Base + J], Plan::constant_slot[Base + J])),
+     ...);
+}
+
+/// One piece of a large plan's forward sweep, out of line: entries Base to Base + 31 (or the
+/// last).
+template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K>
+[[gnu::noinline]] constexpr void forward_piece(std::array<S, Plan::size>& v,
+                                               const std::array<S, V>& bound,
+                                               const std::array<S, K>& constants) {
+    constexpr std::size_t count = Plan::size - Base < sweep_piece ? Plan::size - Base : sweep_piece;
+    forward_entries<Plan, Base>(v, bound, constants, std::make_index_sequence<count>{});
+}
+
+/// Entries Top - R... of a reverse sweep (R = 0, 1, ...: parents before children).
+template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A, std::size_t... R>
+[[gnu::always_inline]] constexpr void reverse_entries(const std::array<S, Plan::size>& v,
+                                                      std::array<A, Plan::size>& a,
+                                                      std::index_sequence<R...>) {
+    constexpr bool named = !std::is_same_v<Mask, unmasked>;
+    (push < Mask,
+     named ? Top - R
+           : 0 > (step_t<Plan, Top - R>{}, v, a, Top - R, Plan::child[Top - R],
+                  Rows::value[Top - R].pushes, Rows::value[Top - R].active,
+                  Rows::value[Top - R].assign),
+     ...);
+}
+
+/// One piece of a large plan's reverse sweep, out of line: entries Top down to Top - 31 (or 0).
+template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A>
+[[gnu::noinline]] constexpr void reverse_piece(const std::array<S, Plan::size>& v,
+                                               std::array<A, Plan::size>& a) {
+    constexpr std::size_t count = Top + 1 < sweep_piece ? Top + 1 : sweep_piece;
+    reverse_entries<Plan, Rows, Mask, Top>(v, a, std::make_index_sequence<count>{});
+}
+
 }  // namespace detail
 
 /// The forward sweep: every entry's value, children before parents, in one statement per entry
@@ -413,11 +471,20 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
     const auto bound = detail::bound_values<Plan, S>(set);
     const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
-    ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((v[J] = detail::evaluate(detail::step_t<Plan, J>{}, v, bound, constants, Plan::child[J],
-                                  Plan::variable_rank[J], Plan::constant_slot[J])),
-         ...);
-    });
+    if constexpr (Plan::size <= detail::sweep_inline_max) {
+        ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
+            std::index_sequence<J...>) {
+            ((v[J] =
+                  detail::evaluate(detail::step_t<Plan, J>{}, v, bound, constants, Plan::child[J],
+                                   Plan::variable_rank[J], Plan::constant_slot[J])),
+             ...);
+        });
+    } else {
+        constexpr std::size_t pieces = (Plan::size + detail::sweep_piece - 1) / detail::sweep_piece;
+        ctgrad::detail::static_for_chunks<pieces>([&]<std::size_t... P>(std::index_sequence<P...>) {
+            (detail::forward_piece<Plan, P * detail::sweep_piece>(v, bound, constants), ...);
+        });
+    }
     return v;
 }
 
@@ -428,15 +495,23 @@ template <class Plan, std::size_t Seed, class Tables = detail::root_tables,
           class Mask = detail::unmasked, class S, class A>
 constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Plan::size>& a) {
     using rows = detail::push_rows<Plan, Tables>;
-    constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
-    ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(std::index_sequence<R...>) {
-        (detail::push < Mask,
-         named ? Seed - R
-               : 0 > (detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
-                      rows::value[Seed - R].pushes, rows::value[Seed - R].active,
-                      rows::value[Seed - R].assign),
-         ...);
-    });
+    if constexpr (Seed + 1 <= detail::sweep_inline_max) {
+        constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
+        ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(
+            std::index_sequence<R...>) {
+            (detail::push < Mask,
+             named ? Seed - R
+                   : 0 > (detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
+                          rows::value[Seed - R].pushes, rows::value[Seed - R].active,
+                          rows::value[Seed - R].assign),
+             ...);
+        });
+    } else {
+        constexpr std::size_t pieces = (Seed + detail::sweep_piece) / detail::sweep_piece;
+        ctgrad::detail::static_for_chunks<pieces>([&]<std::size_t... P>(std::index_sequence<P...>) {
+            (detail::reverse_piece<Plan, rows, Mask, Seed - P * detail::sweep_piece>(v, a), ...);
+        });
+    }
 }
 
 /// The reverse sweep: adjoints of every active entry, parents before children, seeded with
