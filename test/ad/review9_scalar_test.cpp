@@ -37,11 +37,11 @@ constexpr auto u3 = ctgrad::var<"u3">;
 constexpr auto u4 = ctgrad::var<"u4">;
 constexpr auto u5 = ctgrad::var<"u5">;
 constexpr auto u6 = ctgrad::var<"u6">;
-constexpr auto m6 = ctgrad::max(ctgrad::max(ctgrad::max(u1, u2), ctgrad::max(u3, u4)),
-                                ctgrad::max(u5, u6));
-constexpr auto lse = m6 + ctgrad::log(ctgrad::exp(u1 - m6) + ctgrad::exp(u2 - m6) +
-                                      ctgrad::exp(u3 - m6) + ctgrad::exp(u4 - m6) +
-                                      ctgrad::exp(u5 - m6) + ctgrad::exp(u6 - m6));
+constexpr auto m6 =
+    ctgrad::max(ctgrad::max(ctgrad::max(u1, u2), ctgrad::max(u3, u4)), ctgrad::max(u5, u6));
+constexpr auto lse =
+    m6 + ctgrad::log(ctgrad::exp(u1 - m6) + ctgrad::exp(u2 - m6) + ctgrad::exp(u3 - m6) +
+                     ctgrad::exp(u4 - m6) + ctgrad::exp(u5 - m6) + ctgrad::exp(u6 - m6));
 
 template <class E>
 constexpr auto grad6(const E& e, const std::array<double, 6>& a) {
@@ -82,11 +82,10 @@ constexpr auto v12 = ctgrad::var<"v12">;
 constexpr auto rb(auto a, auto b) {
     return 100.0 * ctgrad::square(b - a * a) + ctgrad::square(1.0 - a);
 }
-constexpr auto rosen = rb(v1, v2) + rb(v2, v3) + rb(v3, v4) + rb(v4, v5) + rb(v5, v6) +
-                       rb(v6, v7) + rb(v7, v8) + rb(v8, v9) + rb(v9, v10) + rb(v10, v11) +
-                       rb(v11, v12);
-constexpr std::array<double, 12> rp = {0.5, -0.25, 1.5, 1.0, 0.75, -1.0,
-                                       2.0, 0.125, -0.5, 1.25, 0.0, -2.0};
+constexpr auto rosen = rb(v1, v2) + rb(v2, v3) + rb(v3, v4) + rb(v4, v5) + rb(v5, v6) + rb(v6, v7) +
+                       rb(v7, v8) + rb(v8, v9) + rb(v9, v10) + rb(v10, v11) + rb(v11, v12);
+constexpr std::array<double, 12> rp = {0.5, -0.25, 1.5,  1.0,  0.75, -1.0,
+                                       2.0, 0.125, -0.5, 1.25, 0.0,  -2.0};
 
 constexpr auto rosen_gradient() {
     return ctgrad::gradient(rosen, v1 = rp[0], v2 = rp[1], v3 = rp[2], v4 = rp[3], v5 = rp[4],
@@ -237,18 +236,18 @@ BOOST_AUTO_TEST_CASE(log_sum_exp_is_softmax_and_its_hessian) {
         const std::array<double, 6> dir = {1, -1, 0.5, 0, 2, -0.25};
         double pv = 0;
         for (std::size_t i = 0; i < 6; ++i) pv += p[i] * dir[i];
-        const auto hv =
-            ctgrad::hvp(lse, along(u1 = dir[0], u2 = dir[1], u3 = dir[2], u4 = dir[3], u5 = dir[4],
-                                   u6 = dir[5]),
-                        u1 = a[0], u2 = a[1], u3 = a[2], u4 = a[3], u5 = a[4], u6 = a[5]);
+        const auto hv = ctgrad::hvp(
+            lse,
+            along(u1 = dir[0], u2 = dir[1], u3 = dir[2], u4 = dir[3], u5 = dir[4], u6 = dir[5]),
+            u1 = a[0], u2 = a[1], u3 = a[2], u4 = a[3], u5 = a[4], u6 = a[5]);
         const std::array<double, 6> hvs = {hv[u1], hv[u2], hv[u3], hv[u4], hv[u5], hv[u6]};
         for (std::size_t i = 0; i < 6; ++i) {
             BOOST_TEST(std::abs(hvs[i] - p[i] * (dir[i] - pv)) <= 1e-14, "hv" << i);
         }
-        const auto t =
-            ctgrad::jvp(lse, along(u1 = dir[0], u2 = dir[1], u3 = dir[2], u4 = dir[3], u5 = dir[4],
-                                   u6 = dir[5]),
-                        u1 = a[0], u2 = a[1], u3 = a[2], u4 = a[3], u5 = a[4], u6 = a[5]);
+        const auto t = ctgrad::jvp(
+            lse,
+            along(u1 = dir[0], u2 = dir[1], u3 = dir[2], u4 = dir[3], u5 = dir[4], u6 = dir[5]),
+            u1 = a[0], u2 = a[1], u3 = a[2], u4 = a[3], u5 = a[4], u6 = a[5]);
         BOOST_TEST(std::abs(t.tangent - pv) <= 1e-14);
         BOOST_TEST(close(t.value, v, 1e-15));
     }
@@ -297,8 +296,8 @@ BOOST_AUTO_TEST_CASE(variable_exponents) {
             const double fxx = central_difference(
                 [&](double t) { return ctgrad::gradient(selfpow, x = t)[x]; }, a, fd_step(a));
             BOOST_TEST(fd_agrees(h(x, x), fxx, g[x], fd_step(a), 1e-5));
-            BOOST_TEST(close(ctgrad::hvp(selfpow, along(x = -0.5), x = a)[x], -0.5 * h(x, x),
-                             1e-14));
+            BOOST_TEST(
+                close(ctgrad::hvp(selfpow, along(x = -0.5), x = a)[x], -0.5 * h(x, x), 1e-14));
         }
         for (double b : {-1.5, 0.25, 2.0}) {
             BOOST_TEST_CONTEXT("x = " << a << ", y = " << b) {
@@ -373,8 +372,8 @@ BOOST_AUTO_TEST_CASE(rosenbrock_twelve_inputs_at_run_time) {
                                 2.13, -0.66, 0.81, 1.02, -1.91, 0.58};
     const auto grad = [&] {
         return ctgrad::gradient(rosen, v1 = p[0], v2 = p[1], v3 = p[2], v4 = p[3], v5 = p[4],
-                                v6 = p[5], v7 = p[6], v8 = p[7], v9 = p[8], v10 = p[9],
-                                v11 = p[10], v12 = p[11]);
+                                v6 = p[5], v7 = p[6], v8 = p[7], v9 = p[8], v10 = p[9], v11 = p[10],
+                                v12 = p[11]);
     };
     const auto g = grad();
     const std::array<double, 12> gs = {g[v1], g[v2], g[v3], g[v4],  g[v5],  g[v6],
@@ -392,9 +391,9 @@ BOOST_AUTO_TEST_CASE(rosenbrock_twelve_inputs_at_run_time) {
         p[i] = p0;
         BOOST_TEST(fd_agrees(gs[i], (fp - fm) / (2 * h), g.value, h), "v" << i + 1);
     }
-    const auto H = ctgrad::hessian(rosen, v1 = p[0], v2 = p[1], v3 = p[2], v4 = p[3], v5 = p[4],
-                                   v6 = p[5], v7 = p[6], v8 = p[7], v9 = p[8], v10 = p[9],
-                                   v11 = p[10], v12 = p[11]);
+    const auto H =
+        ctgrad::hessian(rosen, v1 = p[0], v2 = p[1], v3 = p[2], v4 = p[3], v5 = p[4], v6 = p[5],
+                        v7 = p[6], v8 = p[7], v9 = p[8], v10 = p[9], v11 = p[10], v12 = p[11]);
     BOOST_TEST(close(H(v4, v4), 1200 * p[3] * p[3] - 400 * p[4] + 2 + 200, 1e-13));
     BOOST_TEST(close(H(v4, v5), -400 * p[3], 1e-14));
     BOOST_TEST(close(H(v12, v12), 200.0, 1e-14));

@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(optimizers_against_hand_steps_and_pytorch) {
         }
         BOOST_TEST(max_diff(flat(ps), rs) <= 1e-14, "sgd step " << t);
     }
-    BOOST_TEST(clipped);  // the clipping was exercised
+    BOOST_TEST(clipped);                                // the clipping was exercised
     BOOST_TEST(max_diff(flat(pa), flat(s0.p)) > 1e-2);  // the steps moved the parameters
 
     if (!python_has_torch()) {
@@ -238,8 +238,8 @@ BOOST_AUTO_TEST_CASE(checkpoint_with_a_changed_byte_is_refused) {
     oq.step(q, prog.gradient(q, X = s0.x, Y = s0.y));
     const std::vector<double> q0 = flat(q);
     const size_t steps0 = oq.steps();
-    for (size_t at : {size_t(0), size_t(5), all.size() / 4, all.size() / 2, all.size() - 20,
-                      all.size() - 1}) {
+    for (size_t at :
+         {size_t(0), size_t(5), all.size() / 4, all.size() / 2, all.size() - 20, all.size() - 1}) {
         for (unsigned char mask : {0x01, 0x80, 0xff}) {
             std::vector<char> bad = all;
             bad[at] = char(static_cast<unsigned char>(bad[at]) ^ mask);

@@ -43,8 +43,8 @@ struct cnn {
     using c2 = nn::conv2d<"c2", 5, 7, 2, 1, 0, T>;  // [4, 5, 4, 5] → [4, 7, 3, 4]
     using dr = nn::dropout<"dr", 1, 3, T>;
     using fc = nn::dense<"fc", 84, 3, T>;
-    static constexpr auto body = nn::sequential(c1{}, bn{}, nn::relu, nn::max_pool2d<2>{}, c2{},
-                                                nn::tanh, nn::flatten);
+    static constexpr auto body =
+        nn::sequential(c1{}, bn{}, nn::relu, nn::max_pool2d<2>{}, c2{}, nn::tanh, nn::flatten);
     static constexpr auto net = nn::sequential(body, fc{});
     static constexpr auto net_dropout = nn::sequential(body, dr{}, fc{});
     static constexpr auto X = ctgrad::var<"X", tensor<T, 4, 3, 13, 17>>;
@@ -83,8 +83,7 @@ bool python_has_torch() {
 }
 
 struct scratch {
-    fs::path dir =
-        fs::temp_directory_path() / ("ctgrad_review9_cnn_" + std::to_string(::getpid()));
+    fs::path dir = fs::temp_directory_path() / ("ctgrad_review9_cnn_" + std::to_string(::getpid()));
     scratch() { fs::create_directories(dir); }
     ~scratch() { fs::remove_all(dir); }
 };
@@ -263,10 +262,9 @@ BOOST_AUTO_TEST_CASE(cnn_double_against_central_differences) {
     const auto loss = ctgrad::softmax_cross_entropy(M::net(M::X), M::Y);
     p.bind([&](const auto&... b) {
         return s.bind([&](const auto&... st) {
-            ctgrad::test::check_fd(loss,
-                                   wrt(M::c1::W, M::bn::gamma, M::bn::beta, M::c2::W,
-                                       M::c2::b, M::fc::b),
-                                   b..., st..., M::X = x, M::Y = y);
+            ctgrad::test::check_fd(
+                loss, wrt(M::c1::W, M::bn::gamma, M::bn::beta, M::c2::W, M::c2::b, M::fc::b), b...,
+                st..., M::X = x, M::Y = y);
             return 0;
         });
     });

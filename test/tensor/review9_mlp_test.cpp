@@ -33,20 +33,28 @@ enum class act { tanh, relu, sigmoid, none };
 
 double apply(act a, double v) {
     switch (a) {
-    case act::tanh: return std::tanh(v);
-    case act::relu: return v > 0 ? v : 0;
-    case act::sigmoid: return 1 / (1 + std::exp(-v));
-    case act::none: return v;
+    case act::tanh:
+        return std::tanh(v);
+    case act::relu:
+        return v > 0 ? v : 0;
+    case act::sigmoid:
+        return 1 / (1 + std::exp(-v));
+    case act::none:
+        return v;
     }
     return v;
 }
 /// derivative from the output y (and the pre-activation z for relu)
 double slope(act a, double z, double y) {
     switch (a) {
-    case act::tanh: return 1 - y * y;
-    case act::relu: return z > 0 ? 1 : 0;
-    case act::sigmoid: return y * (1 - y);
-    case act::none: return 1;
+    case act::tanh:
+        return 1 - y * y;
+    case act::relu:
+        return z > 0 ? 1 : 0;
+    case act::sigmoid:
+        return y * (1 - y);
+    case act::none:
+        return 1;
     }
     return 1;
 }
