@@ -107,3 +107,46 @@ BOOST_AUTO_TEST_CASE(float_odd_lengths) {
     check<float, 3, 37>();
     check<float, 5, 1, 3, 9>();
 }
+
+BOOST_AUTO_TEST_CASE(softmax_cross_entropy_with_extreme_logits) {
+    // rows of 7 logits far apart (±1000), all equal, one huge and the rest tiny; soft targets in
+    // the last row: the loss is finite and the gradient is (softmax − y)/N, in float and double
+    const double rows[5][7] = {{1000, -1000, 0, 999.5, -3, 2, 1},
+                               {-1000, -1000, -1000, -1000, -1000, -1000, -1000},
+                               {88.5, -88.5, 700, -700, 0.5, 0, 0},
+                               {1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 7e-3},
+                               {30, 31, 32, 33, 34, 35, 36}};
+    const double targets[5][7] = {{0, 1, 0, 0, 0, 0, 0},
+                                  {0, 0, 0, 0, 0, 0, 1},
+                                  {0, 0, 0, 1, 0, 0, 0},
+                                  {1, 0, 0, 0, 0, 0, 0},
+                                  {0.25, 0, 0.25, 0, 0.5, 0, 0}};
+    const auto run = [&](auto zero) {
+        using T = decltype(zero);
+        constexpr auto Z = ctgrad::var<"Z", tensor<T, 5, 7>>;
+        constexpr auto Y = ctgrad::var<"Y", tensor<T, 5, 7>>;
+        tensor<T, 5, 7> z, y;
+        for (size_t r = 0; r < 5; ++r)
+            for (size_t c = 0; c < 7; ++c) z(r, c) = T(rows[r][c]), y(r, c) = T(targets[r][c]);
+        const auto g =
+            ctgrad::gradient(ctgrad::softmax_cross_entropy(Z, Y), ctgrad::wrt(Z), Z = z, Y = y);
+        double loss = 0;
+        for (size_t r = 0; r < 5; ++r) {
+            double mx = -1e300;
+            for (size_t c = 0; c < 7; ++c) mx = std::max(mx, double(z(r, c)));
+            double s = 0;
+            for (size_t c = 0; c < 7; ++c) s += std::exp(double(z(r, c)) - mx);
+            for (size_t c = 0; c < 7; ++c) {
+                const double lp = double(z(r, c)) - mx - std::log(s);
+                loss -= double(y(r, c)) * lp / 5;
+                const double want = (std::exp(lp) - double(y(r, c))) / 5;
+                BOOST_TEST(std::abs(double(g[Z](r, c)) - want) <= (sizeof(T) == 4 ? 1e-7 : 1e-16),
+                           "row " << r << ", column " << c << ": " << g[Z](r, c) << " vs " << want);
+            }
+        }
+        BOOST_TEST(std::isfinite(double(g.value)));
+        BOOST_TEST(std::abs(double(g.value) - loss) <= (sizeof(T) == 4 ? 1e-6 : 1e-13) * loss);
+    };
+    run(0.0);
+    run(0.0f);
+}
