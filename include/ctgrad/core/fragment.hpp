@@ -103,6 +103,7 @@ struct entry_ref {
 inline constexpr std::size_t block_levels = 32;
 inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
+inline constexpr std::size_t part_words = 4;
 
 /// The filters of one block: of the entry list's shared (pure) entries, of the distinct list's.
 struct block_filter {
@@ -137,6 +138,13 @@ struct frag_info {
     /// filters when it ends a block itself (see block_levels).
     const frag_info* block = nullptr;
     const block_filter* filter = nullptr;
+    /// When this level does not end a block: a 256-bit filter of the distinct entries added by
+    /// the levels from this one down to `block` (exclusive), so that a lookup skips the walk of
+    /// its own partial block when the hash is absent from it (the distinct list holds every
+    /// shared entry of the entry list, so one filter serves both). Four words per level, not
+    /// the block's 32 (without it a DAG's lookups walked their partial block: clang++ dag_32
+    /// 9-20% slower).
+    std::array<std::uint64_t, part_words> part{};
 };
 
 /// Calls f on each entry of the entry list (All = false) or distinct list (All = true) of the
@@ -158,7 +166,7 @@ constexpr void walk_list(const frag_info* top, F& f) {
 }
 
 /// Whether the list of `top` (the distinct list if `all`) holds the shared entry h: a walk of
-/// the levels of `top`'s own block, then a hop from block to block down the chain of first
+/// the levels of `top`'s own block (unless its `part` filter proves h absent), then a hop from block to block down the chain of first
 /// arguments, walking a block's levels only when its filter may hold h (no allocation, no
 /// callback, no call per block or level: the compilers' constant evaluators are slow at all
 /// three, and g++ memoises each call of a constexpr function with its arguments).
@@ -170,6 +178,7 @@ constexpr bool list_holds(const frag_info* top, std::uint64_t h, bool all) {
             ((all ? p->filter->dbloom[word] : p->filter->bloom[word]) & bit) == 0) {
             continue;
         }
+        if (p->filter == nullptr && (p->part[(h >> 6) % part_words] & bit) == 0) continue;
         for (const frag_info* q = p; q != p->block; q = q->first) {
             if (q->first == nullptr) {
                 if (q->self.hash == h && (all || q->self.pure)) return true;
@@ -200,6 +209,7 @@ constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
 constexpr frag_info leaf_info(entry_ref self, bool refused) {
     frag_info f{};
     f.self = self;
+    f.part[(self.hash >> 6) % part_words] |= std::uint64_t{1} << (self.hash & 63u);
     f.refused = refused;
     return f;
 }
@@ -354,6 +364,13 @@ constexpr frag_info node_info(const std::array<const frag_info*, K>& a,
     f.refused = !self.pure && f.size > copy_budget && f.size > copy_factor * f.dsize;
     f.block = first->filter != nullptr ? first : first->block;
     f.filter = filter_of(s);
+    if (f.filter == nullptr) {
+        if (first->filter == nullptr) f.part = first->part;
+        const entry_ref* d = f.dadded;
+        for (std::size_t k = 0; k < f.n_dadded; ++k) {
+            f.part[(d[k].hash >> 6) % part_words] |= std::uint64_t{1} << (d[k].hash & 63u);
+        }
+    }
     return f;
 }
 
