@@ -1283,6 +1283,39 @@ CTGRAD_CONV_INLINE void lane_index(V& out, std::index_sequence<L...>) {
     out = V{static_cast<T>(L)...};
 }
 
+/// Chunk t of a pooled row (Wl numbers of g and where from `at`, the row's PW numbers starting
+/// at at − t·Wl) for the unpooling: gv, wv loaded as vectors straight from g and where, except
+/// where a vector would read past the image's `total` numbers and the `readable` ones after it
+/// (there through the scratch rows grow, wrow: not everywhere, as a vector load of numbers just
+/// stored one by one waits for the stores to retire); the lanes past the row's end masked out
+/// (their where set to none = −1: no window position). Shared by unpool2_body and
+/// unpool2_flat_body.
+template <std::size_t PW, std::size_t total, std::size_t Wl, class T, class V>
+CTGRAD_CONV_INLINE void load_pooled_chunk(V& gv, V& wv, const T* __restrict g,
+                                          const T* __restrict where, std::size_t at, std::size_t t,
+                                          std::size_t readable, const V& lane, const V& none,
+                                          T* __restrict grow, T* __restrict wrow) {
+    // (the scratch path is taken by the last image's last chunks only; with the hint GCC lays
+    // the loop out for the vector loads: callgrind, bench/README.md "Leftovers, ninth pass")
+    if (__builtin_expect(at + Wl <= total + readable, 1)) {
+        load<Wl>(gv, g + at);
+        load<Wl>(wv, where + at);
+    } else {
+        for (std::size_t j = 0; j < Wl; ++j) {
+            const bool in = t * Wl + j < PW;
+            grow[j] = in ? g[at + j] : T(0);
+            wrow[j] = in ? where[at + j] : T(-1);
+        }
+        load<Wl>(gv, grow);
+        load<Wl>(wv, wrow);
+    }
+    // (the mask kept in a register: GCC otherwise folds it into inserts of −1 into the last
+    // lanes, one extract and insert per lane pair)
+    auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
+    in_register(inside);
+    select(wv, inside, wv, none);
+}
+
 /// ∂Y of one image through the 2 × 2 pooling into the interior of dyp (G::dy_at): g at each
 /// window's kept position (where), 0 elsewhere; every interior number (and the padding columns
 /// the vectors cover, with 0) is written. Each row of g and where is read as whole vectors
@@ -1312,23 +1345,8 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
             for (std::size_t t = 0; t < chunks; ++t) {
                 const std::size_t at = q + t * Wl;
                 V gv, wv, p, q2, lo, hi;
-                if (at + Wl <= total + readable) {
-                    load<Wl>(gv, g + at);
-                    load<Wl>(wv, where + at);
-                } else {
-                    for (std::size_t j = 0; j < Wl; ++j) {
-                        const bool in = t * Wl + j < PW;
-                        grow[j] = in ? g[at + j] : T(0);
-                        wrow[j] = in ? where[at + j] : T(-1);
-                    }
-                    load<Wl>(gv, grow);
-                    load<Wl>(wv, wrow);
-                }
-                // (the mask kept in a register: GCC otherwise folds it into inserts of −1
-                // into the last lanes, one extract and insert per lane pair)
-                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
-                in_register(inside);
-                select(wv, inside, wv, none);
+                load_pooled_chunk<PW, total, Wl>(gv, wv, g, where, at, t, readable, lane, none,
+                                                 grow, wrow);
                 select(p, wv == zero, gv, zero);
                 select(q2, wv == one, gv, zero);
                 interleave<0>(lo, p, q2, idx);
@@ -1425,21 +1443,8 @@ CTGRAD_CONV_INLINE void unpool2_flat_body(const T* __restrict g, const T* __rest
                 const std::size_t t = chunks - 1 - tr;
                 const std::size_t at = q + t * Wl;
                 V gv, wv, p, q2, lo, hi;
-                if (at + Wl <= total + readable) {
-                    load<Wl>(gv, g + at);
-                    load<Wl>(wv, where + at);
-                } else {
-                    for (std::size_t j = 0; j < Wl; ++j) {
-                        const bool in = t * Wl + j < PW;
-                        grow[j] = in ? g[at + j] : T(0);
-                        wrow[j] = in ? where[at + j] : T(-1);
-                    }
-                    load<Wl>(gv, grow);
-                    load<Wl>(wv, wrow);
-                }
-                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
-                in_register(inside);
-                select(wv, inside, wv, none);
+                load_pooled_chunk<PW, total, Wl>(gv, wv, g, where, at, t, readable, lane, none,
+                                                 grow, wrow);
 #pragma GCC unroll 2
                 for (std::size_t h = 0; h < 2; ++h) {
                     T* d = dyf + G::dyf_at(o, 2 * pi + h, 0);
