@@ -934,6 +934,28 @@ CTGRAD_CONV_INLINE void select(V& r, const M& m, const V& a, const V& b) {
     r = (V)((m & (M)a) | (~m & (M)b));
 }
 
+/// p[Off .. N) = lanes Off .. N of v, in pieces of 2^k lanes taken out of v by shuffles (a
+/// vector stored whole and read back in pieces waits for the store: GCC's memcpy of N lanes).
+template <std::size_t N, std::size_t Off, class T, class V>
+CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
+    if constexpr (Off < N) {
+        constexpr std::size_t left = N - Off;
+        constexpr std::size_t piece = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        if constexpr (piece == 1) {
+            p[Off] = v[Off];
+        } else if constexpr (piece == sizeof(V) / sizeof(T)) {
+            store<piece>(p + Off, v);
+        } else {
+            [&]<std::size_t... L>(std::index_sequence<L...>) {
+                const vec<T, piece> part = __builtin_shufflevector(v, v, (Off + L)...);
+                store<piece>(p + Off, part);
+            }
+            (std::make_index_sequence<piece>{});
+        }
+        store_lanes<N, Off + piece>(p, v);
+    }
+}
+
 /// One 2 × 2 pooling window per lane: m = the largest of b + the four candidates (row 0's
 /// vectors a0, b0 and row 1's a1, b1, each pair deinterleaved into even and odd columns), at =
 /// where the first largest is (u·2 + v, as the constants zero ... three), relu'd when Relu (at
@@ -977,7 +999,7 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
     constexpr auto idx = std::make_index_sequence<Wl>{};
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
     const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
-    alignas(64) T mrow[chunks * Wl], wrow[chunks * Wl];
+    constexpr std::size_t last = PW - (chunks - 1) * Wl;  // pooled columns of the last chunk
     for (std::size_t o = 0; o < O; ++o) {
         const V b = V{} + (Bias ? bias[o] : T(0));
         for (std::size_t pi = 0; pi < PH; ++pi) {
@@ -990,14 +1012,19 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
                 load<Wl>(a1, r1 + 2 * t * Wl);
                 load<Wl>(b1, r1 + 2 * t * Wl + Wl);
                 pool_window<Relu, Bias>(m, at, a0, b0, a1, b1, b, zero, one, two, three, none, idx);
-                store<Wl>(mrow + t * Wl, m);
-                store<Wl>(wrow + t * Wl, at);
-            }
-            T* orow = out + (o * PH + pi) * PW;
-            for (std::size_t j = 0; j < PW; ++j) orow[j] = mrow[j];
-            if constexpr (Save) {
-                T* wr = where + (o * PH + pi) * PW;
-                for (std::size_t j = 0; j < PW; ++j) wr[j] = wrow[j];
+                // straight into out (and where), as forward_pool2_block does: a whole vector
+                // where it stays inside the image (the lanes past the row land in later rows,
+                // written after this one), the last chunk's lanes alone at the image's end
+                // (through a stack row, these were read back as scalars after a vector store:
+                // a store-forwarding stall per pooled row)
+                const std::size_t at_out = (o * PH + pi) * PW + t * Wl;
+                if (at_out + Wl <= O * PH * PW) {
+                    store<Wl>(out + at_out, m);
+                    if constexpr (Save) store<Wl>(where + at_out, at);
+                } else {
+                    store_lanes<last, 0>(out + at_out, m);
+                    if constexpr (Save) store_lanes<last, 0>(where + at_out, at);
+                }
             }
         }
     }
@@ -1112,28 +1139,6 @@ CTGRAD_CONV_INLINE void forward_pool2_cl_body(const T* __restrict xp, const T* _
                 for (std::size_t q = 0; q < PW; ++q) wr[q] = wrow[q * G::Os + o];
             }
         }
-    }
-}
-
-/// p[Off .. N) = lanes Off .. N of v, in pieces of 2^k lanes taken out of v by shuffles (a
-/// vector stored whole and read back in pieces waits for the store: GCC's memcpy of N lanes).
-template <std::size_t N, std::size_t Off, class T, class V>
-CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
-    if constexpr (Off < N) {
-        constexpr std::size_t left = N - Off;
-        constexpr std::size_t piece = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        if constexpr (piece == 1) {
-            p[Off] = v[Off];
-        } else if constexpr (piece == sizeof(V) / sizeof(T)) {
-            store<piece>(p + Off, v);
-        } else {
-            [&]<std::size_t... L>(std::index_sequence<L...>) {
-                const vec<T, piece> part = __builtin_shufflevector(v, v, (Off + L)...);
-                store<piece>(p + Off, part);
-            }
-            (std::make_index_sequence<piece>{});
-        }
-        store_lanes<N, Off + piece>(p, v);
     }
 }
 
