@@ -12,14 +12,17 @@
 /// y_n = K·col + b with ctgrad's patch and GEMM kernels (the same calls as
 /// ctgrad::ops::conv2d_op); its closure computes dK += dY_n·colᵀ (colᵀ built as rows) and
 /// dX_n += col2im(Kᵀ·dY_n), db += row sums; a stride-1 convolution with a kernel at most 8 wide
-/// runs ctgrad's direct kernels instead (tensor/conv_kernels.hpp, as ctgrad's op does),
-/// each only for inputs that require a gradient. The col scratch lives in the registry entry
+/// runs ctgrad's direct kernels instead (tensor/conv_kernels.hpp), the ones ctgrad's op runs
+/// for its shape (∂X channels-last where geometry::dx_channels_last, ∂K on flat or shifted
+/// copies of the image where dk_flat / dk_shifted, or channels-last), each only for inputs that
+/// require a gradient. The col scratch lives in the registry entry
 /// (allocated once at registration). A max-pooling node keeps its argmax positions in
 /// node::saved (as ctgrad does in its workspace) and its closure scatters. An unregistered
 /// geometry throws std::invalid_argument naming it.
 #pragma once
 
 #include <cstddef>    // std::size_t
+#include <cstdint>    // std::uintptr_t
 #include <deque>      // std::deque
 #include <stdexcept>  // std::invalid_argument
 #include <string>     // std::string
@@ -112,17 +115,75 @@ void register_conv2d() {
                 }
             },
             [](const T* dy, const T* k, T* dx, T* scratch) {
-                T* dyp = scratch;
-                for (std::size_t e = 0; e < geo::dyp_size; ++e) dyp[e] = T(0);
-                for (std::size_t n = 0; n < N; ++n) {
-                    op::template unfold<d, T, geo>(dy + n * O * Q, nullptr, nullptr, dyp);
-                    ck::grad_image<geo, T, true, C, H, W, O, K, K, P>(dyp, k, dx + n * img);
+                if constexpr (L::dx_cl) {
+                    // channels-last (geometry::dx_channels_last: conv2 of LeNet), as ctgrad's op:
+                    // the kernel as [C, KH, KW, Os], ∂Y of each image in the padded
+                    // channels-last layout (its padding and lanes O .. Os stay 0)
+                    using gc = ck::padded_dyc<geo>;
+                    T* kc = scratch + L::dy + geo::xp_size;
+                    T* dyc = kc + geo::dkc_size;
+                    dyc += (64 - reinterpret_cast<std::uintptr_t>(dyc) % 64) % 64 / sizeof(T);
+                    for (std::size_t e = 0; e < geo::dkc_size; ++e) kc[e] = T(0);
+                    for (std::size_t e = 0; e < geo::dycp_size; ++e) dyc[e] = T(0);
+                    for (std::size_t o = 0; o < O; ++o) {
+                        for (std::size_t r = 0; r < R; ++r) kc[r * geo::Os + o] = k[o * R + r];
+                    }
+                    for (std::size_t n = 0; n < N; ++n) {
+                        op::template unfold<d, T, gc, true>(dy + n * O * Q, nullptr, nullptr, dyc);
+                        ck::grad_image_cl<geo, T, true, C, H, W, K, K, P>(dyc, kc, dx + n * img);
+                    }
+                } else {
+                    T* dyp = scratch;
+                    for (std::size_t e = 0; e < geo::dyp_size; ++e) dyp[e] = T(0);
+                    for (std::size_t n = 0; n < N; ++n) {
+                        op::template unfold<d, T, geo>(dy + n * O * Q, nullptr, nullptr, dyp);
+                        ck::grad_image<geo, T, true, C, H, W, O, K, K, P>(dyp, k, dx + n * img);
+                    }
                 }
             },
             [](const T* x, const T* dy, T* dk, T* scratch) {
                 T* dyp = scratch;
                 T* xp = scratch + L::dy;
                 T* acc = xp + geo::xp_size;
+                if constexpr (!geo::dk_channels_last && (geo::dk_flat || geo::dk_shifted)) {
+                    // the flat copies or the shifted ones (conv1 of LeNet), as ctgrad's op
+                    // chooses them (geometry::dk_flat, dk_shifted, flat_dk_active)
+                    bool flat = false;
+                    if constexpr (geo::dk_flat) {
+                        flat = !geo::dk_flat_or_shifted || ck::flat_dk_active<T>();
+                    }
+                    constexpr std::size_t sums = ck::partial_sums<O * R>;
+                    T* xf = acc + sums;  // (xf or xs: on a 64-byte boundary)
+                    xf += (64 - reinterpret_cast<std::uintptr_t>(xf) % 64) % 64 / sizeof(T);
+                    for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);
+                    if (flat) {
+                        if constexpr (geo::dk_flat) {
+                            // ∂Y flat ([O, Qs]; what lies between its rows stays 0 from here)
+                            for (std::size_t e = 0; e < geo::dyf_size; ++e) dyp[e] = T(0);
+                            for (std::size_t n = 0; n < N; ++n) {
+                                op::template unfold<d, T, ck::flat_dy<geo>>(dy + n * O * Q, nullptr,
+                                                                            nullptr, dyp);
+                                ck::grad_kernel_flat<geo, T, C, H, W, O, K, K, P>(x + n * img, dyp,
+                                                                                  xf, acc);
+                            }
+                        }
+                    } else if constexpr (geo::dk_shifted || geo::dk_flat_or_shifted) {
+                        // ∂Y dense ([O, OH, OWs]; its zero columns stay 0 from here)
+                        using gd = ck::dense_dy<geo>;
+                        for (std::size_t e = 0; e < geo::dyp_size; ++e) dyp[e] = T(0);
+                        for (std::size_t n = 0; n < N; ++n) {
+                            op::template unfold<d, T, gd>(dy + n * O * Q, nullptr, nullptr, dyp);
+                            ck::grad_kernel_shifted<gd, T, C, H, W, O, K, K, P>(x + n * img, dyp,
+                                                                                xf, acc);
+                        }
+                    }
+                    for (std::size_t e = 0; e < O * R; ++e) {
+                        T sum = T(0);
+                        for (std::size_t l = 0; l < ck::lanes; ++l) sum += acc[e * ck::lanes + l];
+                        dk[e] += sum;
+                    }
+                    return;
+                }
                 for (std::size_t e = 0; e < geo::dyp_size; ++e) dyp[e] = T(0);
                 for (std::size_t e = 0; e < geo::xp_size; ++e) xp[e] = T(0);
                 for (std::size_t e = 0; e < L::kacc; ++e) acc[e] = T(0);

@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "../tools/bench_main.hpp"
 #include "cases.hpp"
 
 namespace {
@@ -95,4 +96,4 @@ BENCHMARK(rat43_ceres_bench)->Name("rat43_jacobian/ceres");
 
 }  // namespace
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

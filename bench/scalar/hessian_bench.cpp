@@ -13,6 +13,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "../tools/bench_main.hpp"
+
 namespace {
 
 using namespace ctgrad::literals;
@@ -196,4 +198,4 @@ BENCHMARK_TEMPLATE(run, black_scholes, dual_impl, false)->Name("black_scholes_he
 
 }  // namespace
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "../tools/bench_main.hpp"
 #include "cases.hpp"
 
 namespace {
@@ -71,4 +72,4 @@ CTGRAD_BENCH_CASE(poly_reuse8);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

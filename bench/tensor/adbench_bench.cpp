@@ -18,6 +18,7 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "../tools/bench_main.hpp"
 #include "adbench.hpp"
 
 namespace {
@@ -194,4 +195,4 @@ CTGRAD_ADBENCH_FUNCTION(prod);
 CTGRAD_ADBENCH_FUNCTION(log_sum_exp);
 CTGRAD_ADBENCH_FUNCTION(normal_log_pdf);
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

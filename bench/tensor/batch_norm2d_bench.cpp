@@ -11,6 +11,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "../tools/bench_main.hpp"
+
 namespace {
 
 constexpr std::size_t N = 64, C = 16, H = 28, W = 28;
@@ -62,4 +64,4 @@ BENCHMARK(channels_last)
     ->Name("batch_norm2d_64x16x28x28/channels_last")
     ->Unit(benchmark::kMicrosecond);
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

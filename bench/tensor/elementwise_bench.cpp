@@ -17,6 +17,8 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "../tools/bench_main.hpp"
+
 namespace {
 
 constexpr std::size_t rows = 64, cols = 256, n = rows * cols;
@@ -101,4 +103,4 @@ CTGRAD_ELEMENTWISE_CASE(log1p)
 CTGRAD_ELEMENTWISE_CASE(tanh)
 CTGRAD_ELEMENTWISE_CASE(sigmoid)
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

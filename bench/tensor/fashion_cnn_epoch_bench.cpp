@@ -31,6 +31,7 @@
 
 #include "../baseline/tensor_graph.hpp"
 #include "../baseline/tensor_graph_conv.hpp"
+#include "../tools/bench_main.hpp"
 #include "fashion_cnn_epoch.hpp"
 #include "lenet_net.hpp"
 
@@ -165,4 +166,4 @@ const epoch_result& ctgrad_reference(const dataset& data) {
 
 }  // namespace fashion_cnn_epoch
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

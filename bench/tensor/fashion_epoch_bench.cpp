@@ -40,6 +40,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "../tools/bench_main.hpp"
 #include "fashion_adam.hpp"
 #include "fashion_epoch.hpp"
 #include "kernel_context.hpp"
@@ -251,4 +252,4 @@ BENCHMARK_TEMPLATE(fashion_mnist_epoch, libtorch_impl)
     ->Unit(benchmark::kMillisecond);
 #endif
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

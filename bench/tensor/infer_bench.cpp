@@ -33,6 +33,7 @@
 #include "infer_cases.hpp"
 
 #ifdef CTGRAD_HAVE_LIBTORCH
+#include "../tools/bench_main.hpp"
 #include "mlp_libtorch.hpp"
 #endif
 
@@ -235,4 +236,4 @@ BENCHMARK(bench_libtorch<64>)->Name("infer_64/libtorch");
 
 }  // namespace
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

@@ -14,6 +14,7 @@
 
 #include "../baseline/tensor_graph.hpp"
 #include "../baseline/tensor_graph_conv.hpp"
+#include "../tools/bench_main.hpp"
 #include "lenet_cases.hpp"
 #include "lenet_net.hpp"
 
@@ -191,4 +192,4 @@ BENCHMARK(lenet_step_runtime_graph)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

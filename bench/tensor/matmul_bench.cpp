@@ -22,6 +22,7 @@
 
 #include <ctgrad/tensor/matmul.hpp>
 
+#include "../tools/bench_main.hpp"
 #include "kernel_context.hpp"
 
 namespace {
@@ -161,4 +162,4 @@ CTGRAD_MATMUL_BENCH("matmul_64x784x100_f64", nn, double, 64, 784, 100);
 CTGRAD_MATMUL_BENCH("matmul_tn_784x64x100_f64", tn, double, 784, 64, 100);
 CTGRAD_MATMUL_BENCH("matmul_nt_64x100x784_f64", nt, double, 64, 100, 784);
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

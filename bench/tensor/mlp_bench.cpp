@@ -3,6 +3,7 @@
 // what is checked before timing), one TU each.
 #include <benchmark/benchmark.h>
 
+#include "../tools/bench_main.hpp"
 #include "kernel_context.hpp"
 
-BENCHMARK_MAIN();
+CTGRAD_BENCHMARK_MAIN();

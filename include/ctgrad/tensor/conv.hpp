@@ -50,6 +50,16 @@
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/shape.hpp>
 
+/// (As tensor/engine.hpp defines it: GCC's `ivdep` before a loop whose iterations do not depend
+/// on each other through memory; nothing with Clang, which checks at run time.)
+#ifndef CTGRAD_IVDEP
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTGRAD_IVDEP _Pragma("GCC ivdep")
+#else
+#define CTGRAD_IVDEP
+#endif
+#endif
+
 namespace ctgrad {
 namespace conv_detail {
 
@@ -573,7 +583,8 @@ struct conv2d_op {
     }
 
     /// dst [O, OH, OW] = b + y, relu'd when Relu, for y rows Stride numbers apart (y = dst with
-    /// Stride = OW: in place).
+    /// Stride = OW: in place; each number read before it is written, so no iteration depends on
+    /// another).
     template <class d, bool Bias, std::size_t Stride, class T>
     static constexpr void bias_relu(const T* y, const T* bias, T* dst) {
         for (std::size_t o = 0; o < d::O; ++o) {
@@ -581,6 +592,9 @@ struct conv2d_op {
             for (std::size_t i = 0; i < d::OH; ++i) {
                 const T* r = y + (o * d::OH + i) * Stride;
                 T* out = dst + (o * d::OH + i) * d::OW;
+                // (vectorised: GCC assumes otherwise that out may overlap r, and its -O2 cost
+                // model checks for no overlap at run time)
+                CTGRAD_IVDEP
                 for (std::size_t j = 0; j < d::OW; ++j) {
                     const T v = Bias ? r[j] + bo : r[j];
                     out[j] = Relu ? relu_of(v) : v;

@@ -934,6 +934,28 @@ CTGRAD_CONV_INLINE void select(V& r, const M& m, const V& a, const V& b) {
     r = (V)((m & (M)a) | (~m & (M)b));
 }
 
+/// p[Off .. N) = lanes Off .. N of v, in pieces of 2^k lanes taken out of v by shuffles (a
+/// vector stored whole and read back in pieces waits for the store: GCC's memcpy of N lanes).
+template <std::size_t N, std::size_t Off, class T, class V>
+CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
+    if constexpr (Off < N) {
+        constexpr std::size_t left = N - Off;
+        constexpr std::size_t piece = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        if constexpr (piece == 1) {
+            p[Off] = v[Off];
+        } else if constexpr (piece == sizeof(V) / sizeof(T)) {
+            store<piece>(p + Off, v);
+        } else {
+            [&]<std::size_t... L>(std::index_sequence<L...>) {
+                const vec<T, piece> part = __builtin_shufflevector(v, v, (Off + L)...);
+                store<piece>(p + Off, part);
+            }
+            (std::make_index_sequence<piece>{});
+        }
+        store_lanes<N, Off + piece>(p, v);
+    }
+}
+
 /// One 2 × 2 pooling window per lane: m = the largest of b + the four candidates (row 0's
 /// vectors a0, b0 and row 1's a1, b1, each pair deinterleaved into even and odd columns), at =
 /// where the first largest is (u·2 + v, as the constants zero ... three), relu'd when Relu (at
@@ -977,7 +999,7 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
     constexpr auto idx = std::make_index_sequence<Wl>{};
     constexpr std::size_t PH = G::OH / 2, PW = G::OW / 2, chunks = (PW + Wl - 1) / Wl;
     const V zero = V{}, one = V{} + T(1), two = V{} + T(2), three = V{} + T(3), none = V{} - T(1);
-    alignas(64) T mrow[chunks * Wl], wrow[chunks * Wl];
+    constexpr std::size_t last = PW - (chunks - 1) * Wl;  // pooled columns of the last chunk
     for (std::size_t o = 0; o < O; ++o) {
         const V b = V{} + (Bias ? bias[o] : T(0));
         for (std::size_t pi = 0; pi < PH; ++pi) {
@@ -990,14 +1012,19 @@ CTGRAD_CONV_INLINE void pool2_body(const T* __restrict y, const T* __restrict bi
                 load<Wl>(a1, r1 + 2 * t * Wl);
                 load<Wl>(b1, r1 + 2 * t * Wl + Wl);
                 pool_window<Relu, Bias>(m, at, a0, b0, a1, b1, b, zero, one, two, three, none, idx);
-                store<Wl>(mrow + t * Wl, m);
-                store<Wl>(wrow + t * Wl, at);
-            }
-            T* orow = out + (o * PH + pi) * PW;
-            for (std::size_t j = 0; j < PW; ++j) orow[j] = mrow[j];
-            if constexpr (Save) {
-                T* wr = where + (o * PH + pi) * PW;
-                for (std::size_t j = 0; j < PW; ++j) wr[j] = wrow[j];
+                // straight into out (and where), as forward_pool2_block does: a whole vector
+                // where it stays inside the image (the lanes past the row land in later rows,
+                // written after this one), the last chunk's lanes alone at the image's end
+                // (through a stack row, these were read back as scalars after a vector store:
+                // a store-forwarding stall per pooled row)
+                const std::size_t at_out = (o * PH + pi) * PW + t * Wl;
+                if (at_out + Wl <= O * PH * PW) {
+                    store<Wl>(out + at_out, m);
+                    if constexpr (Save) store<Wl>(where + at_out, at);
+                } else {
+                    store_lanes<last, 0>(out + at_out, m);
+                    if constexpr (Save) store_lanes<last, 0>(where + at_out, at);
+                }
             }
         }
     }
@@ -1112,28 +1139,6 @@ CTGRAD_CONV_INLINE void forward_pool2_cl_body(const T* __restrict xp, const T* _
                 for (std::size_t q = 0; q < PW; ++q) wr[q] = wrow[q * G::Os + o];
             }
         }
-    }
-}
-
-/// p[Off .. N) = lanes Off .. N of v, in pieces of 2^k lanes taken out of v by shuffles (a
-/// vector stored whole and read back in pieces waits for the store: GCC's memcpy of N lanes).
-template <std::size_t N, std::size_t Off, class T, class V>
-CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
-    if constexpr (Off < N) {
-        constexpr std::size_t left = N - Off;
-        constexpr std::size_t piece = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        if constexpr (piece == 1) {
-            p[Off] = v[Off];
-        } else if constexpr (piece == sizeof(V) / sizeof(T)) {
-            store<piece>(p + Off, v);
-        } else {
-            [&]<std::size_t... L>(std::index_sequence<L...>) {
-                const vec<T, piece> part = __builtin_shufflevector(v, v, (Off + L)...);
-                store<piece>(p + Off, part);
-            }
-            (std::make_index_sequence<piece>{});
-        }
-        store_lanes<N, Off + piece>(p, v);
     }
 }
 
@@ -1283,6 +1288,39 @@ CTGRAD_CONV_INLINE void lane_index(V& out, std::index_sequence<L...>) {
     out = V{static_cast<T>(L)...};
 }
 
+/// Chunk t of a pooled row (Wl numbers of g and where from `at`, the row's PW numbers starting
+/// at at − t·Wl) for the unpooling: gv, wv loaded as vectors straight from g and where, except
+/// where a vector would read past the image's `total` numbers and the `readable` ones after it
+/// (there through the scratch rows grow, wrow: not everywhere, as a vector load of numbers just
+/// stored one by one waits for the stores to retire); the lanes past the row's end masked out
+/// (their where set to none = −1: no window position). Shared by unpool2_body and
+/// unpool2_flat_body.
+template <std::size_t PW, std::size_t total, std::size_t Wl, class T, class V>
+CTGRAD_CONV_INLINE void load_pooled_chunk(V& gv, V& wv, const T* __restrict g,
+                                          const T* __restrict where, std::size_t at, std::size_t t,
+                                          std::size_t readable, const V& lane, const V& none,
+                                          T* __restrict grow, T* __restrict wrow) {
+    // (the scratch path is taken by the last image's last chunks only; with the hint GCC lays
+    // the loop out for the vector loads: callgrind, bench/README.md "Leftovers, ninth pass")
+    if (__builtin_expect(at + Wl <= total + readable, 1)) {
+        load<Wl>(gv, g + at);
+        load<Wl>(wv, where + at);
+    } else {
+        for (std::size_t j = 0; j < Wl; ++j) {
+            const bool in = t * Wl + j < PW;
+            grow[j] = in ? g[at + j] : T(0);
+            wrow[j] = in ? where[at + j] : T(-1);
+        }
+        load<Wl>(gv, grow);
+        load<Wl>(wv, wrow);
+    }
+    // (the mask kept in a register: GCC otherwise folds it into inserts of −1 into the last
+    // lanes, one extract and insert per lane pair)
+    auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
+    in_register(inside);
+    select(wv, inside, wv, none);
+}
+
 /// ∂Y of one image through the 2 × 2 pooling into the interior of dyp (G::dy_at): g at each
 /// window's kept position (where), 0 elsewhere; every interior number (and the padding columns
 /// the vectors cover, with 0) is written. Each row of g and where is read as whole vectors
@@ -1312,23 +1350,8 @@ CTGRAD_CONV_INLINE void unpool2_body(const T* __restrict g, const T* __restrict 
             for (std::size_t t = 0; t < chunks; ++t) {
                 const std::size_t at = q + t * Wl;
                 V gv, wv, p, q2, lo, hi;
-                if (at + Wl <= total + readable) {
-                    load<Wl>(gv, g + at);
-                    load<Wl>(wv, where + at);
-                } else {
-                    for (std::size_t j = 0; j < Wl; ++j) {
-                        const bool in = t * Wl + j < PW;
-                        grow[j] = in ? g[at + j] : T(0);
-                        wrow[j] = in ? where[at + j] : T(-1);
-                    }
-                    load<Wl>(gv, grow);
-                    load<Wl>(wv, wrow);
-                }
-                // (the mask kept in a register: GCC otherwise folds it into inserts of −1
-                // into the last lanes, one extract and insert per lane pair)
-                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
-                in_register(inside);
-                select(wv, inside, wv, none);
+                load_pooled_chunk<PW, total, Wl>(gv, wv, g, where, at, t, readable, lane, none,
+                                                 grow, wrow);
                 select(p, wv == zero, gv, zero);
                 select(q2, wv == one, gv, zero);
                 interleave<0>(lo, p, q2, idx);
@@ -1425,21 +1448,8 @@ CTGRAD_CONV_INLINE void unpool2_flat_body(const T* __restrict g, const T* __rest
                 const std::size_t t = chunks - 1 - tr;
                 const std::size_t at = q + t * Wl;
                 V gv, wv, p, q2, lo, hi;
-                if (at + Wl <= total + readable) {
-                    load<Wl>(gv, g + at);
-                    load<Wl>(wv, where + at);
-                } else {
-                    for (std::size_t j = 0; j < Wl; ++j) {
-                        const bool in = t * Wl + j < PW;
-                        grow[j] = in ? g[at + j] : T(0);
-                        wrow[j] = in ? where[at + j] : T(-1);
-                    }
-                    load<Wl>(gv, grow);
-                    load<Wl>(wv, wrow);
-                }
-                auto inside = lane < V{} + static_cast<T>(PW - t * Wl);
-                in_register(inside);
-                select(wv, inside, wv, none);
+                load_pooled_chunk<PW, total, Wl>(gv, wv, g, where, at, t, readable, lane, none,
+                                                 grow, wrow);
 #pragma GCC unroll 2
                 for (std::size_t h = 0; h < 2; ++h) {
                     T* d = dyf + G::dyf_at(o, 2 * pi + h, 0);

@@ -54,10 +54,12 @@
 /// run time (which its -O2 cost model does not do). Clang checks at run time; its counterpart
 /// (`clang loop vectorize(assume_safety)`) would also demand vectorisation, and warn where a loop
 /// cannot be (a call of exp).
+#ifndef CTGRAD_IVDEP  // (tensor/conv.hpp defines it too)
 #if defined(__GNUC__) && !defined(__clang__)
 #define CTGRAD_IVDEP _Pragma("GCC ivdep")
 #else
 #define CTGRAD_IVDEP
+#endif
 #endif
 
 namespace ctgrad {
