@@ -79,9 +79,8 @@ struct rank_trainer {
                     t2 = clock::now();
                     first_chunk = false;
                 }
-                float* pd = inner::parameter(p, v).data() + first;
-                const float* gd = g[v].data() + first;
-                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+                ctgrad::parallel::detail::sgd_pass(inner::parameter(p, v).data() + first,
+                                                   g[v].data() + first, count, lr);
             });
         } else {
             // the allreduce and the division (mpi::average), then the update: two passes
