@@ -7,7 +7,8 @@
 // mlp_cases (the same on every rank), one epoch of plain SGD at 0.05·G/64 over global batches
 // of G = 64 (default) or 256 in the order of nn::batches<G, 60000> with seed 1 (fashion_epoch's
 // order), each rank gathering its G/P rows of every global batch (parallel::distributed_batches), its gradient
-// (parallel::data_parallel: 1 shard, or 2 shards on 2 threads with --threads 2), one
+// (parallel::data_parallel: 1 shard, or 2 shards on 2 threads with --threads 2, at either
+// batch), one
 // MPI_Allreduce averaging it, the same SGD update everywhere: with --fused 1 (the default)
 // mpi::average_then divides and updates chunk by chunk after the allreduce, one pass; with
 // --fused 0 mpi::average divides, then the update makes a second pass. With --split-wait 1 an
@@ -25,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -77,9 +79,8 @@ struct rank_trainer {
                     t2 = clock::now();
                     first_chunk = false;
                 }
-                float* pd = inner::parameter(p, v).data() + first;
-                const float* gd = g[v].data() + first;
-                for (size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+                ctgrad::parallel::detail::sgd_pass(inner::parameter(p, v).data() + first,
+                                                   g[v].data() + first, count, lr);
             });
         } else {
             // the allreduce and the division (mpi::average), then the update: two passes
@@ -215,12 +216,20 @@ int main(int argc, char** argv) try {
         return run<32, 2, 2>(world, *data, repetitions, fused, split_wait);
     case 25611:
         return run<256, 1, 1>(world, *data, repetitions, fused, split_wait);
+    case 25612:
+        return run<256, 2, 2>(world, *data, repetitions, fused, split_wait);
     case 25621:
         return run<128, 1, 1>(world, *data, repetitions, fused, split_wait);
+    case 25622:
+        return run<128, 2, 2>(world, *data, repetitions, fused, split_wait);
     default:
+        // every combination is a trainer compiled for its batch per rank and shard count
         throw std::invalid_argument(
-            "run with a global batch (--batch) of 64 on 1 or 2 processes and 1 or 2 threads, "
-            "or of 256 on 1 or 2 processes and 1 thread");
+            "--batch " + std::to_string(global) + " on " + std::to_string(world.size()) +
+            " processes with --threads " + std::to_string(threads) +
+            ": this bench is compiled for a global batch of 64 or 256, on 1 or 2 processes, "
+            "with 1 or 2 threads per process (the rows per rank and per shard are template "
+            "arguments)");
     }
 } catch (const std::exception& e) {
     std::fprintf(stderr, "fashion_epoch_mpi: %s\n", e.what());

@@ -16,6 +16,8 @@
 //                     of dW1 = Xᵀ·dZ1 over the 256 rows and updates them (dW1 written once)
 //   ctgrad_2shards_1t ctgrad_2t's 2 shards (split form) on 1 thread (what sharding costs
 //                     without a second core)
+//   ctgrad_2shards_1t_replicate  ctgrad_2t_replicate's 2 shards on 1 thread (the replicated
+//                     form's work without a second core, against ctgrad_2shards_1t's)
 //   ctgrad_split_1t   ctgrad_2t_split's work on 1 thread (what the split costs without a
 //                     second core)
 //   libtorch_1t       mlp_libtorch.hpp's autograd step, at::set_num_threads(1) (and OpenBLAS 1)
@@ -52,6 +54,9 @@ template <class Case>
 using ctgrad_2t_split_impl = owning<Case, mlp_parallel::split_trainer<Case, 2, 2>>;
 template <class Case>
 using ctgrad_2shards_1t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 1>>;
+template <class Case>
+using ctgrad_2shards_1t_replicate_impl =
+    owning<Case, mlp_parallel::trainer<Case, 2, 1, ctgrad::parallel::strategy::replicate>>;
 template <class Case>
 using ctgrad_split_1t_impl = owning<Case, mlp_parallel::split_trainer<Case, 2, 1>>;
 
@@ -98,6 +103,8 @@ CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t, mlp_step_256x784x100
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_replicate, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_split, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t_replicate,
+                      mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_split_1t, mlp_step_256x784x100x10);
 #ifdef CTGRAD_HAVE_LIBTORCH
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", libtorch_1t, mlp_step_256x784x100x10);

@@ -22,6 +22,7 @@
 /// ```
 #pragma once
 
+#include <algorithm>    // std::copy_n
 #include <array>        // std::array
 #include <atomic>       // std::atomic
 #include <cstddef>      // std::size_t
@@ -472,7 +473,7 @@ private:
         constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         if constexpr (Shards > 1) {
             if (fused_) {  // W[r0:r1, :] += −lr·(dw + s·X_kᵀ·dZ_k), dW never stored
-                for (std::size_t e = 0; e < m * out; ++e) g[e] -= fused_lr_ * dw[e];
+                detail::sgd_pass(g, static_cast<const T*>(dw), m * out, fused_lr_);
                 kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
                                                                               -fused_lr_ * s);
                 return;
@@ -482,7 +483,7 @@ private:
             kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, dw, s);
             for (std::size_t c = 0; c < m * out; c += chunk) {
                 const std::size_t len = m * out - c < chunk ? m * out - c : chunk;
-                for (std::size_t e = c; e < c + len; ++e) g[e] = dw[e];
+                std::copy_n(dw + c, len, g + c);
                 f(W{}, r0 * out + c, len);
             }
             return;
