@@ -791,14 +791,69 @@ inline constexpr micro_set<T> micro_set_for = [] {
                         micro_kernel_for<T, I, M % MR, rest_nv>()};
 }();
 
-/// C (+)= α·A·op(B) with the kernels of I, for op(B)(k, j) = b[k·n + j] (TransB false: full
-/// panels are read in place) or b[j·k + k'] (TransB true: every panel is copied, transposed):
-/// the columns of C in panels of NR = NV·W (the full panels, then the n % NR columns left in a
-/// zero-padded panel of as few vectors as hold them), the rows in blocks of MR (then the m % MR
-/// rows left), the sum over k in nearly equal blocks of at most kc_max rows, so that a copied
-/// kc × NR panel of B is at most panel_bytes. The first k block assigns C unless acc, the others
-/// add. Not inlined, sizes and acc run-time values: one compiled loop nest per instruction set
-/// and layout of B serves every product (its micro-kernels, ks, are compiled per register block).
+/// Copies the rows i0..i0+mr (mr <= MR) of A(i, k) = a[i·ra + k·ka], k < kc, into the
+/// micro-panel p: p[k·MR + i], so that the micro-kernel reads its MR numbers of A per k from one
+/// contiguous stream (ra = 1, ka = MR). Used where A's rows are strided along k (the weight
+/// gradient Xᵀ·dD: A(i, k) = x[k·in + i], one cache line per k): mr contiguous numbers per k.
+template <class T, std::size_t MR>
+inline void pack_a_panel(const T* __restrict a, std::size_t ra, std::size_t ka, std::size_t kc,
+                         std::size_t mr, T* __restrict p) {
+    if (ra == 1 && mr == MR) {
+        for (std::size_t k = 0; k < kc; ++k) std::memcpy(p + k * MR, a + k * ka, MR * sizeof(T));
+    } else {
+        for (std::size_t k = 0; k < kc; ++k) {
+            for (std::size_t i = 0; i < mr; ++i) p[k * MR + i] = a[i * ra + k * ka];
+        }
+    }
+}
+
+/// Bytes of packed B one k block keeps (nc_max columns × KC rows, NR-column panels): read by
+/// every block of rows, from L2. Override with -DCTGRAD_KERNELS_B_BLOCK_BYTES=n.
+#if defined(CTGRAD_KERNELS_B_BLOCK_BYTES)
+inline constexpr std::size_t b_block_bytes = CTGRAD_KERNELS_B_BLOCK_BYTES;
+#else
+inline constexpr std::size_t b_block_bytes = 128 * 1024;
+#endif
+/// Bytes of A one block of rows (MC rows × KC) spans, kept in L2 while every column panel of the
+/// B block is multiplied by it (Zen 3: 512 KiB L2 per core). Override with
+/// -DCTGRAD_KERNELS_A_BLOCK_BYTES=n.
+#if defined(CTGRAD_KERNELS_A_BLOCK_BYTES)
+inline constexpr std::size_t a_block_bytes = CTGRAD_KERNELS_A_BLOCK_BYTES;
+#else
+inline constexpr std::size_t a_block_bytes = 96 * 1024;
+#endif
+
+/// Numbers in the copy of one block of rows of A that `blocked` keeps on its stack (0 without one).
+template <class T, isa I>
+inline constexpr std::size_t copy_a_size = [] {
+    constexpr std::size_t NR = block_vectors<I> * lanes_on<T, I>, MR = block_rows<I>;
+    constexpr std::size_t kc =
+        panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
+    constexpr std::size_t mc = a_block_bytes / (kc * sizeof(T)) / MR * MR > 0
+                                   ? a_block_bytes / (kc * sizeof(T)) / MR * MR
+                                   : MR;
+    return mc * kc;
+}();
+
+/// C (+)= α·A·op(B) with the kernels of I, for op(B)(k, j) = b[k·n + j] (TransB false) or
+/// b[j·k + k'] (TransB true: every panel is copied, transposed). The loops, outermost first (the
+/// BLIS order, k first so that each C(i, j) sums its k blocks in order):
+///  - the sum over k in nearly equal blocks of at most kc_max rows, so that a kc × NR panel of B
+///    is at most panel_bytes (in L1 while the blocks of rows meet it);
+///  - the columns in blocks of at most b_block_bytes, copied once per k block into NR-column
+///    panels (the n % NR columns left zero-padded to whole vectors): every block of rows then
+///    reads aligned, contiguous panels. A product with fewer than 4 blocks of rows reads its full
+///    panels of an untransposed B in place instead (the copy would not pay);
+///  - the rows in blocks of at most a_block_bytes (MC rows × kc), which stay in L2 while every
+///    panel of the column block meets them; where A's rows are strided along k (matmul_tn), each
+///    MR-row micro-panel is copied once per row block into a contiguous stream;
+///  - the panels of the column block; the MR-row blocks of the row block (then the m % MR rows
+///    left), each one micro-kernel call.
+/// The first k block assigns C unless acc, the others add. Each C(i, j) is one chain of
+/// multiply-adds over k in order within each k block, whatever the copies, panels and blocks, so
+/// the result does not depend on them. Not inlined, sizes and acc run-time values: one compiled
+/// loop nest per instruction set and layout of B serves every product (its micro-kernels, ks,
+/// are compiled per register block).
 template <class T, isa I, bool TransB>
 CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& ks,
                                      const T* __restrict a, const T* __restrict b, T* __restrict c,
@@ -808,47 +863,81 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
     constexpr std::size_t NR = block_vectors<I> * W;
     constexpr std::size_t kc_max =
         panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
+    constexpr std::size_t panel_size = kc_max * NR;  // numbers in one packed panel
+    constexpr std::size_t panels_max =
+        b_block_bytes / (panel_size * sizeof(T)) > 0 ? b_block_bytes / (panel_size * sizeof(T)) : 1;
+    constexpr std::size_t nc_max = panels_max * NR;
+    constexpr std::size_t mc_max = a_block_bytes / (kc_max * sizeof(T)) / MR * MR > 0
+                                       ? a_block_bytes / (kc_max * sizeof(T)) / MR * MR
+                                       : MR;
     const std::size_t M = d.m, K = d.k, N = d.n, ra = d.ra, ka = d.ka;
-    const std::size_t full_cols = N - N % NR, rest = N % NR, rest_pad = (rest + W - 1) / W * W;
-    const std::size_t full_rows = M - M % MR;
     const std::size_t k_blocks = (K + kc_max - 1) / kc_max;
     const std::size_t kc_big = (K + k_blocks - 1) / k_blocks;
     const std::size_t n_big = K - (kc_big - 1) * k_blocks;  // blocks of kc_big rows
-    alignas(64) T panel[kc_max * NR];
-    // all M rows of one column panel (nc columns of C from cj): full blocks, then the rows left
-    const auto rows = [&](typename micro_set<T>::fn whole, typename micro_set<T>::fn left,
-                          std::size_t kc, const T* ak, const T* bp, std::size_t ldb, T* cj,
-                          std::size_t nc, bool load_c) {
-        for (std::size_t i0 = 0; i0 < full_rows; i0 += MR) {
-            whole(kc, ak + i0 * ra, ra, ka, bp, ldb, cj + i0 * N, N, nc, alpha, load_c);
-        }
-        if (full_rows < M) {
-            left(kc, ak + full_rows * ra, ra, ka, bp, ldb, cj + full_rows * N, N, nc, alpha,
-                 load_c);
-        }
-    };
+    const bool copy_b = TransB || M >= 4 * MR;
+    const bool copy_a = ka != 1 && ra == 1 && N > NR;  // strided along k, several panels
+    alignas(64) T panels[panels_max * panel_size];
+    alignas(64) T a_panels[copy_a_size<T, I>];
     std::size_t k0 = 0;
     for (std::size_t blk = 0; blk < k_blocks; ++blk) {
         const std::size_t kc = blk < n_big ? kc_big : kc_big - 1;
         const bool load_c = acc || blk > 0;
-        const T* ak = a + k0 * ka;
-        for (std::size_t j0 = 0; j0 < full_cols; j0 += NR) {
-            if constexpr (TransB) {
-                entry<I>::template copy_panel<T, true>(b + j0 * K + k0, K, kc, NR, NR, panel, NR);
-                rows(ks.full, ks.rows_left, kc, ak, panel, NR, c + j0, NR, load_c);
-            } else {
-                rows(ks.full, ks.rows_left, kc, ak, b + k0 * N + j0, N, c + j0, NR, load_c);
+        for (std::size_t jc = 0; jc < N; jc += nc_max) {
+            const std::size_t nc = N - jc < nc_max ? N - jc : nc_max;
+            const std::size_t n_panels = (nc + NR - 1) / NR;
+            // the panels of this column block: where each is, its row stride, its columns
+            const T* bp[panels_max];
+            std::size_t ldb[panels_max];
+            for (std::size_t p = 0; p < n_panels; ++p) {
+                const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
+                const std::size_t pad = (cols + W - 1) / W * W;
+                if (cols == NR && !copy_b) {
+                    bp[p] = b + k0 * N + j;
+                    ldb[p] = N;
+                    continue;
+                }
+                T* dst = panels + p * panel_size;
+                if constexpr (TransB) {
+                    entry<I>::template copy_panel<T, true>(b + j * K + k0, K, kc, cols, pad, dst,
+                                                           NR);
+                } else {
+                    entry<I>::template copy_panel<T, false>(b + k0 * N + j, N, kc, cols, pad, dst,
+                                                            NR);
+                }
+                bp[p] = dst;
+                ldb[p] = NR;
             }
-        }
-        if (rest != 0) {
-            if constexpr (TransB) {
-                entry<I>::template copy_panel<T, true>(b + full_cols * K + k0, K, kc, rest,
-                                                       rest_pad, panel, NR);
-            } else {
-                entry<I>::template copy_panel<T, false>(b + k0 * N + full_cols, N, kc, rest,
-                                                        rest_pad, panel, NR);
+            for (std::size_t ic = 0; ic < M; ic += mc_max) {
+                const std::size_t mc = M - ic < mc_max ? M - ic : mc_max;
+                const std::size_t full_rows = mc - mc % MR;
+                // A(ic + i, k0 + k) = ap[i / MR · a_step + (i % MR)·a_ra + k·a_ka]
+                const T* ap = a + ic * ra + k0 * ka;
+                std::size_t a_ra = ra, a_ka = ka, a_step = MR * ra;
+                if (copy_a) {
+                    for (std::size_t i0 = 0; i0 < mc; i0 += MR) {
+                        pack_a_panel<T, MR>(ap + i0 * ra, ra, ka, kc, mc - i0 < MR ? mc - i0 : MR,
+                                            a_panels + i0 * kc);
+                    }
+                    ap = a_panels;
+                    a_ra = 1;
+                    a_ka = MR;
+                    a_step = MR * kc;
+                }
+                for (std::size_t p = 0; p < n_panels; ++p) {
+                    const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
+                    const auto whole = cols == NR ? ks.full : ks.cols_left;
+                    const auto left = cols == NR ? ks.rows_left : ks.both_left;
+                    T* cj = c + ic * N + j;
+                    for (std::size_t i0 = 0; i0 < full_rows; i0 += MR) {
+                        whole(kc, ap + i0 / MR * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N,
+                              cols, alpha, load_c);
+                    }
+                    if (full_rows < mc) {
+                        left(kc, ap + full_rows / MR * a_step, a_ra, a_ka, bp[p], ldb[p],
+                             cj + full_rows * N, N, cols, alpha, load_c);
+                    }
+                }
             }
-            rows(ks.cols_left, ks.both_left, kc, ak, panel, NR, c + full_cols, rest, load_c);
         }
         k0 += kc;
     }
