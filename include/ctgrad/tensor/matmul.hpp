@@ -710,13 +710,12 @@ CTGRAD_KERNELS_INLINE void rows_body(const T* __restrict a, std::size_t ra, std:
 #define CTGRAD_KERNELS_ENTRY(ISA, ATTRIBUTES)                                                      \
     template <>                                                                                    \
     struct entry<ISA> {                                                                            \
-        template <class T, std::size_t MR, std::size_t NV>                                         \
+        template <class T, std::size_t MR, std::size_t NV, std::size_t WL = lanes_on<T, ISA>>      \
         ATTRIBUTES static void micro_kernel(std::size_t kc, const T* __restrict a, std::size_t ra, \
                                             std::size_t ka, const T* __restrict b,                 \
                                             std::size_t ldb, T* __restrict c, std::size_t ldc,     \
                                             std::size_t nc, T alpha, bool load_c) {                \
-            micro_kernel_body<T, lanes_on<T, ISA>, MR, NV>(kc, a, ra, ka, b, ldb, c, ldc, nc,      \
-                                                           alpha, load_c);                         \
+            micro_kernel_body<T, WL, MR, NV>(kc, a, ra, ka, b, ldb, c, ldc, nc, alpha, load_c);    \
         }                                                                                          \
         template <class T, bool Trans>                                                             \
         ATTRIBUTES static void copy_panel(const T* __restrict b, std::size_t ldb, std::size_t kc,  \
@@ -747,27 +746,63 @@ struct product_dims {
     std::size_t m, k, n, ra, ka;
 };
 
+/// Bytes of packed B one k block keeps (nc_max columns × KC rows, NR-column panels): read by
+/// every block of rows, from L2. Override with -DCTGRAD_KERNELS_B_BLOCK_BYTES=n.
+#if defined(CTGRAD_KERNELS_B_BLOCK_BYTES)
+inline constexpr std::size_t b_block_bytes = CTGRAD_KERNELS_B_BLOCK_BYTES;
+#else
+inline constexpr std::size_t b_block_bytes = 128 * 1024;
+#endif
+/// Bytes of A one block of rows (MC rows × KC) spans, kept in L2 while every column panel of the
+/// B block is multiplied by it (Zen 3: 512 KiB L2 per core). Override with
+/// -DCTGRAD_KERNELS_A_BLOCK_BYTES=n.
+#if defined(CTGRAD_KERNELS_A_BLOCK_BYTES)
+inline constexpr std::size_t a_block_bytes = CTGRAD_KERNELS_A_BLOCK_BYTES;
+#else
+inline constexpr std::size_t a_block_bytes = 96 * 1024;
+#endif
+
+/// The register block of the last N % NR columns of a product on I. Where they fit half a
+/// vector (N = 100 floats with AVX2: 6 panels of 16 and 4 columns) and the registers hold twice
+/// the rows, a block of 2·MR rows × one vector of W/2 lanes (AVX2: 12 × 4 floats in xmm
+/// registers, 12 chains of multiply-adds, 13 loads per k), instead of MR rows × one W-lane
+/// vector (6 × 8: half of its lanes zero padding, 6 chains, too few to hide the FMA latency).
+/// With 32 registers (AVX-512) the narrow tail is not used: unmeasured there.
+template <class T, isa I, std::size_t N>
+struct tail_block {
+    static constexpr std::size_t W = lanes_on<T, I>, MR = block_rows<I>;
+    static constexpr std::size_t rest = N % (block_vectors<I> * W);
+    static constexpr bool narrow = isa_traits<I>::registers < 32 && rest > 0 &&
+                                   2 * rest <= W&& W / 2 * sizeof(T) >= 16 &&
+                                   2 * MR + 2 <= isa_traits<I>::registers;
+    static constexpr std::size_t lanes = narrow ? W / 2 : W;
+    static constexpr std::size_t rows = narrow ? 2 * MR : MR;
+    static constexpr std::size_t vectors = (rest + lanes - 1) / lanes;
+};
+
 /// The micro-kernels of one product, chosen from its compile-time sizes: blocks of block_rows
-/// rows (`full`, `cols_left`) and of the M % block_rows rows left (`rows_left`, `both_left`),
-/// over panels of block_vectors vectors (`full`, `rows_left`) and of the N % NR columns left in
-/// as few vectors as hold them (`cols_left`, `both_left`); null where the product has no such
-/// block. A table of addresses, so that the k-block loop nest (`blocked`) is one compiled
-/// function per instruction set and layout of B, whatever the product's sizes, while every
-/// micro-kernel keeps its register block a compile-time shape.
+/// rows (`full`) and of the M % block_rows rows left (`rows_left`) over panels of block_vectors
+/// vectors; blocks of tail_rows rows (`cols_left`) and of the M % tail_rows rows left
+/// (`both_left`) over the N % NR columns left, in as few vectors of tail_lanes lanes as hold them
+/// (tail_block); null where the product has no such block. A table of addresses, so that the
+/// k-block loop nest (`blocked`) is one compiled function per instruction set and layout of B,
+/// whatever the product's sizes, while every micro-kernel keeps its register block a
+/// compile-time shape.
 template <class T>
 struct micro_set {
     using fn = void (*)(std::size_t, const T*, std::size_t, std::size_t, const T*, std::size_t, T*,
                         std::size_t, std::size_t, T, bool);
     fn full, rows_left, cols_left, both_left;
+    std::size_t tail_rows, tail_lanes;
 };
 
-/// &entry<I>::micro_kernel<T, MR, NV>, or null for an empty block.
-template <class T, isa I, std::size_t MR, std::size_t NV>
+/// &entry<I>::micro_kernel<T, MR, NV, WL>, or null for an empty block.
+template <class T, isa I, std::size_t MR, std::size_t NV, std::size_t WL = lanes_on<T, I>>
 constexpr typename micro_set<T>::fn micro_kernel_for() {
     if constexpr (MR == 0 || NV == 0) {
         return nullptr;
     } else {
-        return &entry<I>::template micro_kernel<T, MR, NV>;
+        return &entry<I>::template micro_kernel<T, MR, NV, WL>;
     }
 }
 
@@ -775,20 +810,34 @@ constexpr typename micro_set<T>::fn micro_kernel_for() {
 template <class T, isa I, std::size_t M, std::size_t N>
 inline constexpr micro_set<T> micro_set_for = [] {
     constexpr std::size_t MR = block_rows<I>, NV = block_vectors<I>, W = lanes_on<T, I>;
-    constexpr std::size_t rest_nv = (N % (NV * W) + W - 1) / W;
+    using tail = tail_block<T, I, N>;
+    constexpr std::size_t TR = tail::rows, TL = tail::lanes, TV = tail::vectors;
+    constexpr std::size_t nv = N >= NV * W ? NV : 0;
     return micro_set<T>{micro_kernel_for < T,
                         I,
                         M >= MR ? MR : 0,
-                        N >= NV * W ? NV : 0 > (),
+                        nv > (),
+                        micro_kernel_for<T, I, M % MR, nv>(),
                         micro_kernel_for < T,
                         I,
-                        M % MR,
-                        N >= NV * W ? NV : 0 > (),
-                        micro_kernel_for < T,
-                        I,
-                        M >= MR ? MR : 0,
-                        rest_nv > (),
-                        micro_kernel_for<T, I, M % MR, rest_nv>()};
+                        M >= TR ? TR : 0,
+                        TV,
+                        TL > (),
+                        micro_kernel_for<T, I, M % TR, TV, TL>(),
+                        TR,
+                        TL};
+}();
+
+/// Rows of A in one row block of `blocked` (at most a_block_bytes of A × kc_max rows of the sum),
+/// a multiple of twice block_rows (so that every row block but the last is whole blocks of the
+/// narrow tail's rows too).
+template <class T, isa I>
+inline constexpr std::size_t row_block = [] {
+    constexpr std::size_t NR = block_vectors<I> * lanes_on<T, I>, MR2 = 2 * block_rows<I>;
+    constexpr std::size_t kc =
+        panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
+    constexpr std::size_t mc = a_block_bytes / (kc * sizeof(T)) / MR2 * MR2;
+    return mc > 0 ? mc : MR2;
 }();
 
 /// Copies the rows i0..i0+mr (mr <= MR) of A(i, k) = a[i·ra + k·ka], k < kc, into the
@@ -807,43 +856,15 @@ inline void pack_a_panel(const T* __restrict a, std::size_t ra, std::size_t ka, 
     }
 }
 
-/// Bytes of packed B one k block keeps (nc_max columns × KC rows, NR-column panels): read by
-/// every block of rows, from L2. Override with -DCTGRAD_KERNELS_B_BLOCK_BYTES=n.
-#if defined(CTGRAD_KERNELS_B_BLOCK_BYTES)
-inline constexpr std::size_t b_block_bytes = CTGRAD_KERNELS_B_BLOCK_BYTES;
-#else
-inline constexpr std::size_t b_block_bytes = 128 * 1024;
-#endif
-/// Bytes of A one block of rows (MC rows × KC) spans, kept in L2 while every column panel of the
-/// B block is multiplied by it (Zen 3: 512 KiB L2 per core). Override with
-/// -DCTGRAD_KERNELS_A_BLOCK_BYTES=n.
-#if defined(CTGRAD_KERNELS_A_BLOCK_BYTES)
-inline constexpr std::size_t a_block_bytes = CTGRAD_KERNELS_A_BLOCK_BYTES;
-#else
-inline constexpr std::size_t a_block_bytes = 96 * 1024;
-#endif
-
-/// Numbers in the copy of one block of rows of A that `blocked` keeps on its stack (0 without one).
-template <class T, isa I>
-inline constexpr std::size_t copy_a_size = [] {
-    constexpr std::size_t NR = block_vectors<I> * lanes_on<T, I>, MR = block_rows<I>;
-    constexpr std::size_t kc =
-        panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
-    constexpr std::size_t mc = a_block_bytes / (kc * sizeof(T)) / MR * MR > 0
-                                   ? a_block_bytes / (kc * sizeof(T)) / MR * MR
-                                   : MR;
-    return mc * kc;
-}();
-
 /// C (+)= α·A·op(B) with the kernels of I, for op(B)(k, j) = b[k·n + j] (TransB false) or
 /// b[j·k + k'] (TransB true: every panel is copied, transposed). The loops, outermost first (the
 /// BLIS order, k first so that each C(i, j) sums its k blocks in order):
 ///  - the sum over k in nearly equal blocks of at most kc_max rows, so that a kc × NR panel of B
 ///    is at most panel_bytes (in L1 while the blocks of rows meet it);
-///  - the columns in blocks of at most b_block_bytes, copied once per k block into NR-column
-///    panels (the n % NR columns left zero-padded to whole vectors): every block of rows then
-///    reads aligned, contiguous panels. A product with fewer than 4 blocks of rows reads its full
-///    panels of an untransposed B in place instead (the copy would not pay);
+///  - the columns in blocks of at most b_block_bytes; the panels of a transposed B, and the
+///    n % NR columns left of any B (zero-padded to whole vectors), copied once per k block and
+///    column block, for every block of rows; the full panels of an untransposed B read in place
+///    (copying them too measured 0.76–1.03× on a Zen 3 EPYC: 32×100×200 to 256×784×100);
 ///  - the rows in blocks of at most a_block_bytes (MC rows × kc), which stay in L2 while every
 ///    panel of the column block meets them; where A's rows are strided along k (matmul_tn), each
 ///    MR-row micro-panel is copied once per row block into a contiguous stream;
@@ -867,17 +888,14 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
     constexpr std::size_t panels_max =
         b_block_bytes / (panel_size * sizeof(T)) > 0 ? b_block_bytes / (panel_size * sizeof(T)) : 1;
     constexpr std::size_t nc_max = panels_max * NR;
-    constexpr std::size_t mc_max = a_block_bytes / (kc_max * sizeof(T)) / MR * MR > 0
-                                       ? a_block_bytes / (kc_max * sizeof(T)) / MR * MR
-                                       : MR;
+    constexpr std::size_t mc_max = row_block<T, I>;
     const std::size_t M = d.m, K = d.k, N = d.n, ra = d.ra, ka = d.ka;
     const std::size_t k_blocks = (K + kc_max - 1) / kc_max;
     const std::size_t kc_big = (K + k_blocks - 1) / k_blocks;
     const std::size_t n_big = K - (kc_big - 1) * k_blocks;  // blocks of kc_big rows
-    const bool copy_b = TransB || M >= 4 * MR;
-    const bool copy_a = ka != 1 && ra == 1 && N > NR;  // strided along k, several panels
+    const bool copy_a = ka != 1 && ra == 1 && N > NR;       // strided along k, several panels
     alignas(64) T panels[panels_max * panel_size];
-    alignas(64) T a_panels[copy_a_size<T, I>];
+    alignas(64) T a_panels[mc_max * kc_max];
     std::size_t k0 = 0;
     for (std::size_t blk = 0; blk < k_blocks; ++blk) {
         const std::size_t kc = blk < n_big ? kc_big : kc_big - 1;
@@ -890,8 +908,9 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
             std::size_t ldb[panels_max];
             for (std::size_t p = 0; p < n_panels; ++p) {
                 const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
-                const std::size_t pad = (cols + W - 1) / W * W;
-                if (cols == NR && !copy_b) {
+                const std::size_t lanes = cols == NR ? W : ks.tail_lanes;
+                const std::size_t pad = (cols + lanes - 1) / lanes * lanes;
+                if (cols == NR && !TransB) {  // read in place
                     bp[p] = b + k0 * N + j;
                     ldb[p] = N;
                     continue;
@@ -909,31 +928,33 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
             }
             for (std::size_t ic = 0; ic < M; ic += mc_max) {
                 const std::size_t mc = M - ic < mc_max ? M - ic : mc_max;
-                const std::size_t full_rows = mc - mc % MR;
-                // A(ic + i, k0 + k) = ap[i / MR · a_step + (i % MR)·a_ra + k·a_ka]
-                const T* ap = a + ic * ra + k0 * ka;
-                std::size_t a_ra = ra, a_ka = ka, a_step = MR * ra;
+                const T* a0 = a + ic * ra + k0 * ka;
                 if (copy_a) {
                     for (std::size_t i0 = 0; i0 < mc; i0 += MR) {
-                        pack_a_panel<T, MR>(ap + i0 * ra, ra, ka, kc, mc - i0 < MR ? mc - i0 : MR,
+                        pack_a_panel<T, MR>(a0 + i0 * ra, ra, ka, kc, mc - i0 < MR ? mc - i0 : MR,
                                             a_panels + i0 * kc);
                     }
-                    ap = a_panels;
-                    a_ra = 1;
-                    a_ka = MR;
-                    a_step = MR * kc;
                 }
                 for (std::size_t p = 0; p < n_panels; ++p) {
                     const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
-                    const auto whole = cols == NR ? ks.full : ks.cols_left;
-                    const auto left = cols == NR ? ks.rows_left : ks.both_left;
+                    const bool tail = cols < NR;
+                    const auto whole = tail ? ks.cols_left : ks.full;
+                    const auto left = tail ? ks.both_left : ks.rows_left;
+                    const std::size_t mr = tail ? ks.tail_rows : MR;
+                    // A(ic + i, k0 + k) = ap[i / mr · a_step + (i % mr)·a_ra + k·a_ka]: the
+                    // copied micro-panels, or A in place (for a narrow tail's 2·MR rows too)
+                    const bool packed = copy_a && mr == MR;
+                    const T* ap = packed ? a_panels : a0;
+                    const std::size_t a_ra = packed ? 1 : ra, a_ka = packed ? MR : ka;
+                    const std::size_t a_step = packed ? MR * kc : mr * ra;
+                    const std::size_t full_rows = mc - mc % mr;
                     T* cj = c + ic * N + j;
-                    for (std::size_t i0 = 0; i0 < full_rows; i0 += MR) {
-                        whole(kc, ap + i0 / MR * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N,
+                    for (std::size_t i0 = 0; i0 < full_rows; i0 += mr) {
+                        whole(kc, ap + i0 / mr * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N,
                               cols, alpha, load_c);
                     }
                     if (full_rows < mc) {
-                        left(kc, ap + full_rows / MR * a_step, a_ra, a_ka, bp[p], ldb[p],
+                        left(kc, ap + full_rows / mr * a_step, a_ra, a_ka, bp[p], ldb[p],
                              cj + full_rows * N, N, cols, alpha, load_c);
                     }
                 }
