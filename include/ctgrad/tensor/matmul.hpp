@@ -48,10 +48,11 @@
 /// KC×NR panel of B stays in L1 (KC·NR·sizeof(T) <= 16 KiB); within a k block the columns go in
 /// blocks of at most 128 KiB of B, the rows in blocks of at most 96 KiB of A (MC rows × KC, kept
 /// in L2 while every panel of the column block meets them), then the NR-column panels, then the
-/// MR-row blocks. B is read in place by `matmul` and `matmul_tn`; `matmul_nt` copies each KC×NR
-/// panel of Bᵀ into a buffer on the stack (W×W tiles transposed in registers), once per k block
-/// for all the rows, and the last N % NR columns of any B are copied zero-padded to whole vectors:
-/// nothing is allocated and no transposed matrix is formed. `matmul_tn` (A(i, k) = a[k·M + i],
+/// MR-row blocks. `matmul_nt` copies each KC×NR panel of Bᵀ into a buffer on the stack (W×W
+/// tiles transposed in registers), once per k block for all the rows; `matmul` and `matmul_tn`
+/// copy B's panels too from 16 blocks of MR rows on (96 with AVX2), and read them in place
+/// below; the last N % NR columns of any B are copied zero-padded to whole vectors: nothing is
+/// allocated and no transposed matrix is formed. `matmul_tn` (A(i, k) = a[k·M + i],
 /// one cache line per k) copies each MR-row micro-panel of a row block once into a contiguous
 /// stream (1.3× faster for dW = Xᵀ·dD of X [256, 784], dD [256, 100] on a Zen 3 EPYC, AVX2).
 /// The last M % MR rows use a micro-kernel with that many rows, the last N % NR columns one with
@@ -393,6 +394,15 @@ CTGRAD_KERNELS_INLINE void copy_panel_body(const T* __restrict b, std::size_t ld
 #endif
         for (; j < cols; ++j) {
             for (std::size_t k = 0; k < kc; ++k) panel[k * NR + j] = b[j * ldb + k];
+        }
+    } else if (cols == NR && NR % W == 0) {  // a full panel: whole vectors
+        for (std::size_t k = 0; k < kc; ++k) {
+#pragma GCC unroll 4
+            for (std::size_t j = 0; j < NR; j += W) {
+                vec<T, W> v;
+                load<W>(v, b + k * ldb + j);
+                store<W>(panel + k * NR + j, v);
+            }
         }
     } else {
         for (std::size_t k = 0; k < kc; ++k) {
@@ -764,6 +774,13 @@ inline constexpr std::size_t b_block_bytes = CTGRAD_KERNELS_B_BLOCK_BYTES;
 #else
 inline constexpr std::size_t b_block_bytes = 128 * 1024;
 #endif
+/// Blocks of MR rows from which `blocked` copies the full panels of an untransposed B too (fewer
+/// read them in place). Override with -DCTGRAD_KERNELS_COPY_B_BLOCKS=n.
+#if defined(CTGRAD_KERNELS_COPY_B_BLOCKS)
+inline constexpr std::size_t copy_b_blocks = CTGRAD_KERNELS_COPY_B_BLOCKS;
+#else
+inline constexpr std::size_t copy_b_blocks = 16;
+#endif
 /// Bytes of A one block of rows (MC rows × KC) spans, kept in L2 while every column panel of the
 /// B block is multiplied by it (Zen 3: 512 KiB L2 per core). Override with
 /// -DCTGRAD_KERNELS_A_BLOCK_BYTES=n.
@@ -872,10 +889,12 @@ inline void pack_a_panel(const T* __restrict a, std::size_t ra, std::size_t ka, 
 /// BLIS order, k first so that each C(i, j) sums its k blocks in order):
 ///  - the sum over k in nearly equal blocks of at most kc_max rows, so that a kc × NR panel of B
 ///    is at most panel_bytes (in L1 while the blocks of rows meet it);
-///  - the columns in blocks of at most b_block_bytes; the panels of a transposed B, and the
-///    n % NR columns left of any B (zero-padded to whole vectors), copied once per k block and
-///    column block, for every block of rows; the full panels of an untransposed B read in place
-///    (copying them too measured 0.76–1.03× on a Zen 3 EPYC: 32×100×200 to 256×784×100);
+///  - the columns in blocks of at most b_block_bytes; the panels of a transposed B, the
+///    n % NR columns left of any B (zero-padded to whole vectors), and with at least
+///    copy_b_blocks blocks of MR rows every panel, copied once per k block and column block
+///    for every block of rows (aligned, contiguous, in L1); fewer rows read the full panels of
+///    an untransposed B in place (copying them for 4 blocks of rows measured 0.76–0.89× on a
+///    Zen 3 EPYC, 32×100×200 and 64×784×100; for 131, dW of 784×256×100, 1.1×);
 ///  - the rows in blocks of at most a_block_bytes (MC rows × kc), which stay in L2 while every
 ///    panel of the column block meets them; where A's rows are strided along k (matmul_tn), each
 ///    MR-row micro-panel is copied once per row block into a contiguous stream;
@@ -904,7 +923,8 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
     const std::size_t k_blocks = (K + kc_max - 1) / kc_max;
     const std::size_t kc_big = (K + k_blocks - 1) / k_blocks;
     const std::size_t n_big = K - (kc_big - 1) * k_blocks;  // blocks of kc_big rows
-    const bool copy_a = ka != 1 && ra == 1 && N > NR;       // strided along k, several panels
+    const bool copy_a = ka != 1 && ra == 1 && N > NR;
+    const bool copy_b = TransB || M >= copy_b_blocks * MR;  // strided along k, several panels
     alignas(64) T panels[panels_max * panel_size];
     alignas(64) T a_panels[mc_max * kc_max];
     std::size_t k0 = 0;
@@ -921,7 +941,7 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                 const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
                 const std::size_t lanes = cols == NR ? W : ks.tail_lanes;
                 const std::size_t pad = (cols + lanes - 1) / lanes * lanes;
-                if (cols == NR && !TransB) {  // read in place
+                if (cols == NR && !copy_b) {  // read in place
                     bp[p] = b + k0 * N + j;
                     ldb[p] = N;
                     continue;
