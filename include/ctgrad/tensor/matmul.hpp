@@ -51,9 +51,10 @@
 /// MR-row blocks. `matmul_nt` copies each KC×NR panel of Bᵀ into a buffer on the stack (W×W
 /// tiles transposed in registers), once per k block for all the rows; `matmul` and `matmul_tn`
 /// copy B's panels too from 16 blocks of MR rows on (96 with AVX2) when A is larger than
-/// 96 KiB, and read them in place otherwise; the last N % NR columns of any B are copied zero-padded to whole vectors: nothing is
-/// allocated and no transposed matrix is formed. `matmul_tn` (A(i, k) = a[k·M + i],
-/// one cache line per k) with A larger than 96 KiB copies each MR-row micro-panel of a row block once into a contiguous
+/// 96 KiB, and read them in place otherwise; the last N % NR columns of any B are copied
+/// zero-padded to whole vectors: nothing is allocated and no transposed matrix is formed.
+/// `matmul_tn` (A(i, k) = a[k·M + i], one cache line per k) with A larger than 96 KiB copies
+/// each MR-row micro-panel of a row block once into a contiguous
 /// stream (1.3× faster for dW = Xᵀ·dD of X [256, 784], dD [256, 100] on a Zen 3 EPYC, AVX2).
 /// The last M % MR rows use a micro-kernel with that many rows, the last N % NR columns one with
 /// as few vectors as hold them; on 16-register ISAs, where those columns fit half a vector (N =
