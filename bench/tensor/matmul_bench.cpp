@@ -157,6 +157,13 @@ CTGRAD_MATMUL_LAYER(64, 100, 10);
 CTGRAD_MATMUL_LAYER(16, 32, 32);
 CTGRAD_MATMUL_LAYER(2, 3, 1);
 
+// The input layer of the batch-256 MLP step (mlp_step_256x784x100x10) and of each 128-row shard
+// of its two-thread input split: the forward product and the weight gradient.
+CTGRAD_MATMUL_BENCH("matmul_256x784x100", nn, float, 256, 784, 100);
+CTGRAD_MATMUL_BENCH("matmul_tn_784x256x100", tn, float, 784, 256, 100);
+CTGRAD_MATMUL_BENCH("matmul_128x784x100", nn, float, 128, 784, 100);
+CTGRAD_MATMUL_BENCH("matmul_tn_784x128x100", tn, float, 784, 128, 100);
+
 // Double, on the largest layer.
 CTGRAD_MATMUL_BENCH("matmul_64x784x100_f64", nn, double, 64, 784, 100);
 CTGRAD_MATMUL_BENCH("matmul_tn_784x64x100_f64", tn, double, 784, 64, 100);

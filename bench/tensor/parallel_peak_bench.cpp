@@ -4,8 +4,11 @@
 // below is the ceiling that the step's 1t/2t ratio can be read against, minute by minute (on a
 // shared VM the second vCPU's availability moves; bench/README.md, issue 16).
 //
-//   fma_peak/1t, fma_peak/2t     a fixed amount of f32 FMA work per iteration: 16 independent
-//                                chains of acc = acc·a + b on the widest vectors the kernels use
+//   fma_peak/1t, fma_peak/2t     a fixed amount of f32 FMA work per iteration: independent
+//                                chains of acc = acc·a + b (16 with AVX-512's 32 registers, 12
+//                                with AVX2's or SSE2's 16: all in registers, no spill; at least
+//                                the 8 = latency × throughput of Zen 3's and Skylake's FMA
+//                                units) on the widest vectors the kernels use
 //                                (kernels::active_isa(): AVX-512F, AVX2+FMA, or the target's
 //                                SSE2 multiply and add), the loop of bench/tools/fma_peak.cpp;
 //                                1t does all of it on the calling thread, 2t half on each
@@ -45,13 +48,17 @@ namespace {
 
 using std::size_t;
 
-/// FMA iterations (of 16 vector FMAs each) per benchmark iteration: with AVX-512 about
-/// 0.7 ms of one core at ~177 GFLOP/s, as long as the one-thread step.
-constexpr long fma_iterations = 240'000;
-constexpr int chains = 16;
+/// Vector FMAs per benchmark iteration: with AVX-512 about 0.7 ms of one core at ~177 GFLOP/s,
+/// as long as the one-thread step (3.84 M FMAs: 240'000 iterations of 16 chains, 320'000 of 12).
+constexpr long fma_count = 3'840'000;
+/// Independent chains: as many accumulators as the register file holds next to the two
+/// constants (16 registers: 12 accumulators + a + b + a spare; more spill to the stack, which
+/// with 16 chains on AVX2 read ~54 GFLOP/s on the Zen 3 EPYC where the MLP step reached 61).
+constexpr int chains_avx512 = 16, chains_16regs = 12;
 
 #if CTGRAD_PEAK_X86
 __attribute__((noinline, target("avx512f"))) float fma_avx512(long n, float a, float b) {
+    constexpr int chains = chains_avx512;
     __m512 acc[chains];
     for (int c = 0; c < chains; ++c) acc[c] = _mm512_set1_ps(float(c));
     const __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b);
@@ -67,6 +74,7 @@ __attribute__((noinline, target("avx512f"))) float fma_avx512(long n, float a, f
 }
 
 __attribute__((noinline, target("avx2,fma"))) float fma_avx2(long n, float a, float b) {
+    constexpr int chains = chains_16regs;
     __m256 acc[chains];
     for (int c = 0; c < chains; ++c) acc[c] = _mm256_set1_ps(float(c));
     const __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
@@ -85,6 +93,7 @@ __attribute__((noinline, target("avx2,fma"))) float fma_avx2(long n, float a, fl
 /// The build target's vectors (SSE2 at plain -O2): a multiply and an add per lane (ISO C++
 /// does not contract them), counted as 2 FLOP as the FMA.
 [[gnu::noinline]] float fma_target(long n, float a, float b) {
+    constexpr int chains = chains_16regs;
     using vec = float __attribute__((vector_size(16)));
     vec acc[chains];
     for (int c = 0; c < chains; ++c) acc[c] = vec{} + float(c);
@@ -118,6 +127,12 @@ int fma_lanes() {
     return 4;
 }
 
+/// Chains of the loop fma_run takes (fma_count / chains iterations of it = fma_count FMAs).
+int fma_chains() {
+    return fma_lanes() == 16 ? chains_avx512 : chains_16regs;
+}
+
+/// n iterations of the loop of the kernels' instruction set.
 float fma_run(long n) {
     const float a = 0.999999f, b = 1e-7f;
 #if CTGRAD_PEAK_X86
@@ -132,15 +147,16 @@ template <size_t Threads>
 void fma_peak(benchmark::State& state) {
     auto& pool = mlp_parallel::pool<Threads>();
     float sink[Threads] = {};
+    const long iterations = fma_count / fma_chains();
     for (auto _ : state) {
         pool.run([&](size_t t, size_t n) {
-            const long lo = long(t) * fma_iterations / long(n);
-            const long hi = long(t + 1) * fma_iterations / long(n);
+            const long lo = long(t) * iterations / long(n);
+            const long hi = long(t + 1) * iterations / long(n);
             sink[t] += fma_run(hi - lo);
         });
     }
     for (size_t t = 0; t < Threads; ++t) benchmark::DoNotOptimize(sink[t]);
-    const double flop = 2.0 * fma_lanes() * chains * double(fma_iterations);
+    const double flop = 2.0 * fma_lanes() * fma_chains() * double(iterations);
     state.counters["GFLOP/s"] =
         benchmark::Counter(flop * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }

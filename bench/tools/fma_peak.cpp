@@ -1,6 +1,10 @@
-// One core's f32 FMA throughput: 16 independent chains of acc = acc·a + b on vectors of the
-// widest width the compiler targets (GCC/Clang vector extensions, 64 bytes), so that the
-// multiply-adds never wait on each other; 2 FLOP per lane per FMA. The best of 20 runs.
+// One core's f32 FMA throughput: independent chains of acc = acc·a + b on vectors of the
+// widest width the compiler targets (GCC/Clang vector extensions: 64 bytes with AVX-512F, 32
+// with AVX, 16 otherwise), so that the multiply-adds never wait on each other; 2 FLOP per lane
+// per FMA. The best of 20 runs. As many chains as the registers hold with the two constants:
+// 16 of AVX-512's 32 registers, 12 of AVX2's 16 (16 chains there, or 64-byte vectors on an
+// AVX2 target, spill to the stack: 54 GFLOP/s instead of the core's peak on a Zen 3 EPYC);
+// at least 8 = FMA latency × throughput (4 cycles × 2 per cycle on Zen 3 and Skylake).
 //
 //   g++ -std=c++20 -O2 -march=native -ffp-contract=fast bench/tools/fma_peak.cpp -o /tmp/fma_peak
 //   /tmp/fma_peak
@@ -10,8 +14,15 @@
 #include <chrono>
 #include <cstdio>
 
-using vec = float __attribute__((vector_size(64)));
-constexpr int lanes = 64 / sizeof(float), chains = 16;
+#if defined(__AVX512F__)
+constexpr int vector_bytes = 64, chains = 16;
+#elif defined(__AVX__)
+constexpr int vector_bytes = 32, chains = 12;
+#else
+constexpr int vector_bytes = 16, chains = 12;
+#endif
+using vec = float __attribute__((vector_size(vector_bytes)));
+constexpr int lanes = vector_bytes / sizeof(float);
 
 [[gnu::noinline]] float run(long iterations, float a, float b) {
     vec acc[chains];
