@@ -1,8 +1,8 @@
 // Weights trained in PyTorch, run by ctgrad: loads the state_dict of a 784-16-10 ReLU MLP
 // (fc1 = nn.Linear(784, 16), fc2 = nn.Linear(16, 10)) from a safetensors or .npz file through
 // io::pytorch_names, classifies the inputs of a .npy file [4, 784] and, given PyTorch's logits
-// (.npy [4, 10]), reports the largest difference; exits non-zero above 1e-6 of a row's largest
-// logit. The defaults are the files test/io/data/make_pytorch_mlp.py wrote.
+// (.npy [4, 10]), reports the largest difference; exits non-zero above 4e-6 of a row's largest
+// logit (float32 sums in another order per kernel ISA: docs/io.md). The defaults are the files test/io/data/make_pytorch_mlp.py wrote.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
         }
         std::printf("largest difference from PyTorch's logits: %.2e of a row's largest logit\n",
                     worst);
-        return worst <= 1e-6 ? 0 : 1;
+        return worst <= 4e-6 ? 0 : 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;

@@ -1,7 +1,7 @@
 // Weights trained in PyTorch: the state_dict of a 784-16-10 ReLU MLP trained with python3-torch
 // (test/io/data/make_pytorch_mlp.py), checked in as safetensors and .npz with PyTorch's logits on
 // four inputs, loaded into the matching ctgrad network through io::pytorch_names: ctgrad's
-// logits are PyTorch's within 1e-6 relative (float) and 1e-12 (double, against PyTorch's
+// logits are PyTorch's within 4e-6 relative (float, row max-norm) and 1e-12 (double, against PyTorch's
 // float64 logits). Also the other direction, when python3-torch is installed: ctgrad's
 // save_npz with PyTorch names, loaded by torch's load_state_dict(strict=True), gives ctgrad's
 // logits.
@@ -80,10 +80,13 @@ void check_logits(const std::string& weights, bool npz) {
                                << ": largest relative error " << elementwise << " (elementwise), "
                                << rowwise << " (row max-norm)");
     if constexpr (sizeof(T) == 4) {
-        // float32: the row's largest |difference| within 1e-6 of its largest logit. Entry by
-        // entry a logit near 0 differs more (summation order in float32, ~1e-7 of the row's
-        // scale): both are measured against PyTorch's float64 logits below.
-        BOOST_TEST(rowwise <= 1e-6);
+        // float32: the row's largest |difference| within 4e-6 of its largest logit. The sums
+        // over 784 products run in another order on each kernel ISA: measured 3.2e-7 on an
+        // Intel Xeon (AVX-512), 1.2e-6 on an AMD EPYC (AVX2 and SSE2 kernels), against a
+        // standard bound of 784·2⁻²⁴ ≈ 4.7e-5 of the products' magnitudes (docs/io.md).
+        // Entry by entry a logit near 0 differs more; both are measured against PyTorch's
+        // float64 logits below.
+        BOOST_TEST(rowwise <= 4e-6);
         const io::npy_array a = io::read_npy(data_dir() / "mlp_logits_f64.npy");
         ctgrad::tensor<double, inputs, 10> exact;
         std::copy(a.values.begin(), a.values.end(), exact.begin());
@@ -92,7 +95,7 @@ void check_logits(const std::string& weights, bool npz) {
         BOOST_TEST_MESSAGE("  against PyTorch's float64 logits: ctgrad float "
                            << ours.first << " / " << ours.second << ", PyTorch float "
                            << theirs.first << " / " << theirs.second);
-        BOOST_TEST(ours.second <= 1e-6);
+        BOOST_TEST(ours.second <= 4e-6);
     } else {
         BOOST_TEST(elementwise <= 1e-12);
         BOOST_TEST(rowwise <= 1e-12);
