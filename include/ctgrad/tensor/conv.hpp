@@ -50,15 +50,7 @@
 #include <ctgrad/tensor/ops.hpp>
 #include <ctgrad/tensor/shape.hpp>
 
-/// (As tensor/engine.hpp defines it: GCC's `ivdep` before a loop whose iterations do not depend
-/// on each other through memory; nothing with Clang, which checks at run time.)
-#ifndef CTGRAD_IVDEP
-#if defined(__GNUC__) && !defined(__clang__)
-#define CTGRAD_IVDEP _Pragma("GCC ivdep")
-#else
-#define CTGRAD_IVDEP
-#endif
-#endif
+/// (CTGRAD_IVDEP: tensor/matmul.hpp.)
 
 namespace ctgrad {
 namespace conv_detail {

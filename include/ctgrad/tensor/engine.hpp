@@ -49,18 +49,7 @@
 #define CTGRAD_ALWAYS_INLINE
 #endif
 
-/// Asserts that the iterations of the loop that follows do not depend on each other through memory
-/// the compiler cannot tell apart, so that GCC vectorises the loop without checking for overlap at
-/// run time (which its -O2 cost model does not do). Clang checks at run time; its counterpart
-/// (`clang loop vectorize(assume_safety)`) would also demand vectorisation, and warn where a loop
-/// cannot be (a call of exp).
-#ifndef CTGRAD_IVDEP  // (tensor/conv.hpp defines it too)
-#if defined(__GNUC__) && !defined(__clang__)
-#define CTGRAD_IVDEP _Pragma("GCC ivdep")
-#else
-#define CTGRAD_IVDEP
-#endif
-#endif
+/// (CTGRAD_IVDEP, GCC's `ivdep` before a loop whose iterations are independent: tensor/matmul.hpp.)
 
 namespace ctgrad {
 namespace tensor_ad {

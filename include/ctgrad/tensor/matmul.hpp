@@ -95,6 +95,19 @@
 #define CTGRAD_KERNELS_NOINLINE
 #endif
 
+/// Asserts that the iterations of the loop that follows do not depend on each other through memory
+/// the compiler cannot tell apart, so that GCC vectorises the loop without checking for overlap at
+/// run time (which its -O2 cost model does not do). Clang checks at run time; its counterpart
+/// (`clang loop vectorize(assume_safety)`) would also demand vectorisation, and warn where a loop
+/// cannot be (a call of exp). Used by tensor/engine.hpp and tensor/conv.hpp.
+#ifndef CTGRAD_IVDEP
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTGRAD_IVDEP _Pragma("GCC ivdep")
+#else
+#define CTGRAD_IVDEP
+#endif
+#endif
+
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(CTGRAD_KERNELS_PORTABLE)
 #define CTGRAD_KERNELS_VECTOR_EXT 1
 #else
