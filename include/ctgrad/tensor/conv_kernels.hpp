@@ -956,34 +956,47 @@ CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
     }
 }
 
-/// One 2 × 2 pooling window per lane: m = the largest of b + the four candidates (row 0's
-/// vectors a0, b0 and row 1's a1, b1, each pair deinterleaved into even and odd columns), at =
-/// where the first largest is (u·2 + v, as the constants zero ... three), relu'd when Relu (at
-/// = none where relu'(m) = 0). Shared by pool2_body and the fused forward_pool2 kernels.
-template <bool Relu, bool Bias, class V, std::size_t... L>
-CTGRAD_CONV_INLINE void pool_window(V& m, V& at, const V& a0, const V& b0, const V& a1, const V& b1,
-                                    const V& b, const V& zero, const V& one, const V& two,
-                                    const V& three, const V& none, std::index_sequence<L...> idx) {
-    V e;
-    deinterleave<0>(m, a0, b0, idx);
-    if constexpr (Bias) m += b;
+/// The 2 × 2 window's maximum from its four candidates c0 … c3 (positions u·2 + v = the constants
+/// zero … three), b added to each when Bias: m = the largest, at = where the first largest is,
+/// relu'd when Relu (at = none where relu'(m) = 0). Shared by pool_window (row forms) and the
+/// channels-last fused forward (whose candidates are four accumulators).
+template <bool Relu, bool Bias, class V>
+CTGRAD_CONV_INLINE void pool_candidates(V& m, V& at, V c0, V c1, V c2, V c3, const V& b,
+                                        const V& zero, const V& one, const V& two, const V& three,
+                                        const V& none) {
+    if constexpr (Bias) {
+        c0 += b;
+        c1 += b;
+        c2 += b;
+        c3 += b;
+    }
+    m = c0;
     at = zero;
-    deinterleave<1>(e, a0, b0, idx);
-    if constexpr (Bias) e += b;
-    select(at, e > m, one, at);
-    select(m, e > m, e, m);
-    deinterleave<0>(e, a1, b1, idx);
-    if constexpr (Bias) e += b;
-    select(at, e > m, two, at);
-    select(m, e > m, e, m);
-    deinterleave<1>(e, a1, b1, idx);
-    if constexpr (Bias) e += b;
-    select(at, e > m, three, at);
-    select(m, e > m, e, m);
+    select(at, c1 > m, one, at);
+    select(m, c1 > m, c1, m);
+    select(at, c2 > m, two, at);
+    select(m, c2 > m, c2, m);
+    select(at, c3 > m, three, at);
+    select(m, c3 > m, c3, m);
     if constexpr (Relu) {
         select(at, m > zero, at, none);
         select(m, m <= zero, zero, m);
     }
+}
+
+/// One 2 × 2 pooling window per lane: pool_candidates of row 0's vectors a0, b0 and row 1's a1,
+/// b1, each pair deinterleaved into even and odd columns. Shared by pool2_body and the fused
+/// forward_pool2 row kernels.
+template <bool Relu, bool Bias, class V, std::size_t... L>
+CTGRAD_CONV_INLINE void pool_window(V& m, V& at, const V& a0, const V& b0, const V& a1, const V& b1,
+                                    const V& b, const V& zero, const V& one, const V& two,
+                                    const V& three, const V& none, std::index_sequence<L...> idx) {
+    V c0, c1, c2, c3;
+    deinterleave<0>(c0, a0, b0, idx);
+    deinterleave<1>(c1, a0, b0, idx);
+    deinterleave<0>(c2, a1, b1, idx);
+    deinterleave<1>(c3, a1, b1, idx);
+    pool_candidates<Relu, Bias>(m, at, c0, c1, c2, c3, b, zero, one, two, three, none);
 }
 
 /// The 2 × 2 max pooling of b + y for one image (y [O, OH, OWs]): out [O, OH/2, OW/2] = the
@@ -1076,26 +1089,9 @@ CTGRAD_CONV_INLINE void forward_pool2_cl_block(const T* __restrict xp, const T* 
     load<Wl>(b, bpad + ov * Wl);
 #pragma GCC unroll 8
     for (std::size_t q = 0; q < QB; ++q) {
-        V e, m, at;
-        m = acc[0][2 * q];
-        if constexpr (Bias) m += b;
-        at = zero;
-        e = acc[0][2 * q + 1];
-        if constexpr (Bias) e += b;
-        select(at, e > m, one, at);
-        select(m, e > m, e, m);
-        e = acc[1][2 * q];
-        if constexpr (Bias) e += b;
-        select(at, e > m, two, at);
-        select(m, e > m, e, m);
-        e = acc[1][2 * q + 1];
-        if constexpr (Bias) e += b;
-        select(at, e > m, three, at);
-        select(m, e > m, e, m);
-        if constexpr (Relu) {
-            select(at, m > zero, at, none);
-            select(m, m <= zero, zero, m);
-        }
+        V m, at;
+        pool_candidates<Relu, Bias>(m, at, acc[0][2 * q], acc[0][2 * q + 1], acc[1][2 * q],
+                                    acc[1][2 * q + 1], b, zero, one, two, three, none);
         store<Wl>(mrow + (q0 + q) * G::Os + ov * Wl, m);
         if constexpr (Save) store<Wl>(wrow + (q0 + q) * G::Os + ov * Wl, at);
     }
