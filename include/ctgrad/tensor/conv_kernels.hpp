@@ -961,9 +961,12 @@ CTGRAD_CONV_INLINE void store_lanes(T* __restrict p, const V& v) {
 /// relu'd when Relu (at = none where relu'(m) = 0). Shared by pool_window (row forms) and the
 /// channels-last fused forward (whose candidates are four accumulators).
 template <bool Relu, bool Bias, class V>
-CTGRAD_CONV_INLINE void pool_candidates(V& m, V& at, V c0, V c1, V c2, V c3, const V& b,
-                                        const V& zero, const V& one, const V& two, const V& three,
-                                        const V& none) {
+CTGRAD_CONV_INLINE void pool_candidates(V& m, V& at, const V& a0, const V& a1, const V& a2,
+                                        const V& a3, const V& b, const V& zero, const V& one,
+                                        const V& two, const V& three, const V& none) {
+    // By reference: a vector passed by value changes the ABI where the ISA lacks its width
+    // (clang++ -Wpsabi at -O0, where always_inline does not hide the call).
+    V c0 = a0, c1 = a1, c2 = a2, c3 = a3;
     if constexpr (Bias) {
         c0 += b;
         c1 += b;
