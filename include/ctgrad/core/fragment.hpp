@@ -46,10 +46,8 @@ inline constexpr std::size_t no_entry = static_cast<std::size_t>(-1);
 inline constexpr std::size_t copy_budget = 1024;
 inline constexpr std::size_t copy_factor = 8;
 
-/// The hash of one type (detail/args_key.hpp): every entry of a plan has a short printed name
-/// (a node prints as its op and args_key), so this is one short function per distinct type.
-template <class E>
-inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
+// entry_hash<E>, the hash of one type: core/fwd.hpp (every entry of a plan has a short printed
+// name, a node printing as its op and args_key).
 
 /// The type whose entry_hash is H (bound by the type's fragment, `type_bind<H, E>`). With
 /// clang++ spread over namespaces like the argument keys (detail/args_key.hpp): its scan of the
@@ -104,6 +102,9 @@ inline constexpr std::size_t block_levels = 32;
 inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
 inline constexpr std::size_t part_words = 4;
+/// How many shared entries a level remembers as found by the merges down its chain of first
+/// arguments (see frag_info::hits).
+inline constexpr std::size_t hit_slots = 4;
 
 /// The filters of one block: of the entry list's shared (pure) entries, of the distinct list's.
 struct block_filter {
@@ -145,6 +146,14 @@ struct frag_info {
     /// the block's 32 (without it a DAG's lookups walked their partial block: clang++ dag_32
     /// 9-20% slower).
     std::array<std::uint64_t, part_words> part{};
+    /// Hashes of shared (pure) entries that the merges of this level and the levels below it
+    /// looked up and found in their first argument's list, most recent first (`n_hits` of
+    /// them): they are in this level's lists too (a list only grows up the chain), so a lookup
+    /// checks them before walking. A recurrence's weight, added at the bottom of a long chain
+    /// and looked up again at every step, is then found at once instead of by hopping down to
+    /// the bottom block and walking it (clang++ spent ~10% of building a 256-step chain there).
+    std::array<std::uint64_t, hit_slots> hits{};
+    std::size_t n_hits = 0;
 };
 
 /// Calls f on each entry of the entry list (All = false) or distinct list (All = true) of the
@@ -171,6 +180,9 @@ constexpr void walk_list(const frag_info* top, F& f) {
 /// callback, no call per block or level: the compilers' constant evaluators are slow at all
 /// three, and g++ memoises each call of a constexpr function with its arguments).
 constexpr bool list_holds(const frag_info* top, std::uint64_t h, bool all) {
+    for (std::size_t i = 0; i < top->n_hits; ++i) {
+        if (top->hits[i] == h) return true;  // a shared entry: in both lists
+    }
     const std::size_t word = (h >> 6) % bloom_words;
     const std::uint64_t bit = std::uint64_t{1} << (h & 63u);
     for (const frag_info* p = top; p != nullptr; p = p->block) {
@@ -224,6 +236,10 @@ struct frag_items {
     std::size_t n_added = 0;
     std::size_t n_dadded = 0;
     std::size_t first_arg = 0;
+    /// The shared entries this node's merge found in its first argument's list, most recent
+    /// first (see frag_info::hits).
+    std::array<std::uint64_t, hit_slots> hits{};
+    std::size_t n_hits = 0;
 };
 
 template <std::size_t Cap, bool Filter>
@@ -284,11 +300,23 @@ constexpr frag_store<Cap, Filter> merge_node(const std::array<const frag_info*, 
             for (std::size_t i = begin; i < r.count; ++i) {
                 if (r.items[i].hash == e.hash) return true;
             }
-            return list_holds(f, e.hash, all);
+            if (!list_holds(f, e.hash, all)) return false;
+            if (e.pure) {  // remember it for the parents' lookups (most recent first)
+                std::size_t j = 0;
+                while (j < r.n_hits && r.hits[j] != e.hash) ++j;
+                if (j == r.n_hits && r.n_hits < hit_slots) ++r.n_hits;
+                for (j = j < hit_slots ? j : hit_slots - 1; j > 0; --j) r.hits[j] = r.hits[j - 1];
+                r.hits[0] = e.hash;
+            }
+            return true;
         };
         for (std::size_t i = 0; i < K; ++i) {
             const frag_info* o = a[i];
             if (i == first || held(o->self)) continue;  // a shared argument held: so is all of it
+            if (o->first == nullptr) {  // a leaf (or refused node), just looked up: not held
+                r.items[r.count++] = o->self;
+                continue;
+            }
             const frag_info** chain = new const frag_info*[o->depth];
             std::size_t n = 0;
             for (const frag_info* p = o; p != nullptr; p = p->first) chain[n++] = p;
@@ -362,6 +390,14 @@ constexpr frag_info node_info(const std::array<const frag_info*, K>& a,
     f.first_arg = s.first_arg;
     // The plan copies impure subexpressions so often that it is refused (see make_node).
     f.refused = !self.pure && f.size > copy_budget && f.size > copy_factor * f.dsize;
+    // The hits: this node's merge's, then its first argument's not among them.
+    f.hits = s.hits;
+    f.n_hits = s.n_hits;
+    for (std::size_t i = 0; i < first->n_hits && f.n_hits < hit_slots; ++i) {
+        std::size_t j = 0;
+        while (j < s.n_hits && s.hits[j] != first->hits[i]) ++j;
+        if (j == s.n_hits) f.hits[f.n_hits++] = first->hits[i];
+    }
     f.block = first->filter != nullptr ? first : first->block;
     f.filter = filter_of(s);
     if (f.filter == nullptr) {

@@ -61,16 +61,28 @@ struct type_list;
 template <class Op, class Key>
 struct node_c;
 
-/// A node's hash: its op's and its key's (a node's printed name is short, but this saves a
-/// function per node type: one per op).
+namespace detail {
+
+/// The hash of one type, as a variable (what node types and plans read; detail/args_key.hpp): a
+/// node's is its op's and its key's, read without instantiating a class per node.
+template <class E>
+inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
+
+template <class Op, class Key>
+inline constexpr std::uint64_t entry_hash<node_c<Op, Key>> =
+    mix64(type_hash<Op>::value ^ Key::hash);
+
+}  // namespace detail
+
+/// A node's hash as a class, for code that names type_hash (the same value as entry_hash).
 template <class Op, class Key>
 struct detail::type_hash<node_c<Op, Key>> {
-    static constexpr std::uint64_t value = detail::mix64(detail::type_hash<Op>::value ^ Key::hash);
+    static constexpr std::uint64_t value = detail::entry_hash<node_c<Op, Key>>;
 };
 
 template <class Op, class... Args>
 using node = node_c<Op, typename detail::args_bind<detail::hash_of_parts<sizeof...(Args)>(
-                                                       {detail::type_hash<Args>::value...}),
+                                                       {detail::entry_hash<Args>...}),
                                                    detail::type_list<Args...>>::key>;
 
 /// Tag naming the I-th argument of an op, in `partial` and `derivative`.

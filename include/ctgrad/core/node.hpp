@@ -40,8 +40,22 @@ requires is_node<E>::value struct constants_of<E> {
     using type = typename E::constant_types;
 };
 
+/// Where the constants of E are read: a node's are its member (no class per node), a leaf's
+/// constants_of<E>.
+template <bool Node>
+struct constants_reader {
+    template <class E>
+    using type = typename constants_of<E>::type;
+};
+
+template <>
+struct constants_reader<true> {
+    template <class E>
+    using type = typename E::constant_types;
+};
+
 template <class E>
-using constants_of_t = typename constants_of<E>::type;
+using constants_of_t = typename constants_reader<is_node<E>::value>::template type<E>;
 
 template <class List>
 struct flat_storage;
@@ -143,16 +157,21 @@ struct node_facts {
     using pure_c = std::bool_constant<Pure>;
 };
 
+/// (`List` is a pointer to the argument list, as `args_of(Key)` returns it: matching the
+/// pointer here names no class per node to strip it.)
 template <class Self, class Op, class List>
 struct node_base;
 
 template <class Self, class Op, class... Args>
-struct node_base<Self, Op, detail::type_list<Args...>>
-    : node_facts<sizeof...(Args), (is_pure<Args>::value && ...)> {
+struct node_base<Self, Op, detail::type_list<Args...>*>
+    : node_facts<sizeof...(Args), (detail::frag_of<Args>.self.pure && ...)> {
     using ctgrad_node_tag = void;
     using op = Op;
     /// The argument types, in order.
     using args = detail::type_list<Args...>;
+    /// The node's shape (core/shape.hpp: its op's rule on its arguments' shapes; a mismatch is a
+    /// static_assert when the node is built). A member, read by shape_of_t, not a class per node.
+    using ctgrad_shape_t = typename detail::node_shape<Op, detail::shape_of_t<Args>...>::type;
 
     // --- the node's plan fragment (core/fragment.hpp), computed once, when make_node builds
     // the node: static members of the node, not classes of their own (each class or distinct
@@ -162,7 +181,8 @@ struct node_base<Self, Op, detail::type_list<Args...>>
     static constexpr bool ctgrad_args_refused = (detail::frag_of<Args>.refused || ...);
     /// The entry this node is in plans (its type's hash binds the hash back to the type).
     static constexpr detail::entry_ref ctgrad_self{
-        detail::type_bind<detail::entry_hash<Self>, Self>::hash, (is_pure<Args>::value && ...)};
+        detail::type_bind<detail::entry_hash<Self>, Self>::hash,
+        (detail::frag_of<Args>.self.pure && ...)};
     static constexpr detail::frag_shape ctgrad_shape =
         detail::shape_of_node<sizeof...(Args)>({&detail::frag_of<Args>...}, ctgrad_args_refused);
     /// What the node adds to its first argument's lists.
@@ -219,24 +239,29 @@ private:
 /// The node type: an application of the op `Op` to the argument list that `Key` stands for
 /// (`node<Op, Args...>` in code; see core/fwd.hpp and detail/args_key.hpp).
 template <class Op, class Key>
-struct node_c : node_base<node_c<Op, Key>, Op, std::remove_pointer_t<decltype(args_of(Key{}))>> {
-    using node_base<node_c<Op, Key>, Op,
-                    std::remove_pointer_t<decltype(args_of(Key{}))>>::node_base;
+struct node_c : node_base<node_c<Op, Key>, Op, decltype(args_of(Key{}))> {
+    using node_base<node_c<Op, Key>, Op, decltype(args_of(Key{}))>::node_base;
 };
 
 namespace detail {
 
-/// The expression type of an operand (a class: `decltype(as_expression(a))` would instantiate
-/// a function named after the operand's type).
-template <class A, bool = expression<A>>
-struct as_expression_type {
+/// The expression type of an operand (an alias through one of two classes: `decltype(
+/// as_expression(a))` would instantiate a function named after the operand's type, a class per
+/// operand type a class per node).
+template <bool Expression>
+struct as_expression_reader {
+    template <class A>
     using type = A;
 };
 
-template <class A>
-struct as_expression_type<A, false> {
+template <>
+struct as_expression_reader<false> {
+    template <class A>
     using type = constant<A>;
 };
+
+template <class A>
+using as_expression_t = typename as_expression_reader<expression<A>>::template type<A>;
 
 }  // namespace detail
 
@@ -245,9 +270,9 @@ struct as_expression_type<A, false> {
 /// that builds the expression, naming the op and the shapes.
 template <class Op, operand... A>
 constexpr auto make_node(A... a) {
-    using N = node<Op, typename detail::as_expression_type<A>::type...>;
-    static_cast<void>(sizeof(detail::shape_of_t<N>));
-    // The plan fragment of the node, built now that its arguments' exist (core/fragment.hpp).
+    using N = node<Op, detail::as_expression_t<A>...>;
+    // Completing N computes its shape (a mismatch is a static_assert here) and its plan
+    // fragment, now that its arguments' exist (core/node_base, core/fragment.hpp).
     if constexpr (N::ctgrad_info.refused && !N::ctgrad_args_refused) {
         constexpr bool plan_explodes = N::ctgrad_info.refused;
         static_assert(!plan_explodes,

@@ -48,8 +48,23 @@ struct shape_of {
     using type = shape<>;
 };
 
+/// Selects where the shape of E is read: a node's is its member `ctgrad_shape_t` (computed by
+/// node_base, core/node.hpp, when the node is built: no class is instantiated per node to name
+/// it), a leaf's is shape_of<E>.
+template <bool Node>
+struct shape_reader {
+    template <class E>
+    using type = typename shape_of<E>::type;
+};
+
+template <>
+struct shape_reader<true> {
+    template <class E>
+    using type = typename E::ctgrad_shape_t;
+};
+
 template <class E>
-using shape_of_t = typename shape_of<E>::type;
+using shape_of_t = typename shape_reader<is_node<E>::value>::template type<E>;
 
 template <fixed_string Name, class T, std::size_t... Dims>
 struct shape_of<variable<Name, tensor<T, Dims...>>> {
@@ -132,17 +147,10 @@ struct node_shape<Op, ArgShapes...> {
     using type = typename Op::template result<ArgShapes...>;
 };
 
-template <class Op, class Args>
-struct node_shape_of;
-
-template <class Op, class... Args>
-struct node_shape_of<Op, type_list<Args...>> {
-    using type = typename node_shape<Op, shape_of_t<Args>...>::type;
-};
-
+/// (shape_of_t reads a node's member directly; this is for code that names shape_of itself.)
 template <class N>
 requires is_node<N>::value struct shape_of<N> {
-    using type = typename node_shape_of<typename N::op, typename N::args>::type;
+    using type = typename N::ctgrad_shape_t;
 };
 
 /// The index, in an operand of shape `Of`, of the element that position (r, c, i) of a loop
