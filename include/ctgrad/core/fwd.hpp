@@ -69,8 +69,8 @@ template <class E>
 inline constexpr std::uint64_t entry_hash = type_hash<E>::value;
 
 template <class Op, class Key>
-inline constexpr std::uint64_t entry_hash<node_c<Op, Key>> =
-    mix64(type_hash<Op>::value ^ Key::hash);
+inline constexpr std::uint64_t entry_hash<node_c<Op, Key>> = mix64(type_hash<Op>::value ^
+                                                                   Key::hash);
 
 }  // namespace detail
 
