@@ -79,10 +79,10 @@ struct neg_op {
             if constexpr (std::is_same_v<typename A::op, neg_op>) {
                 return a.template child<0>();
             } else {
-                return node<neg_op, A>(static_cast<A&&>(a));
+                return make_node<neg_op>(static_cast<A&&>(a));
             }
         } else {
-            return node<neg_op, A>(static_cast<A&&>(a));
+            return make_node<neg_op>(static_cast<A&&>(a));
         }
     }
 };
@@ -130,10 +130,10 @@ struct mul_op {
             if constexpr (std::is_same_v<typename B::op, mul_op> && is_literal_v<child_t<B, 0>>) {
                 return simplify(simplify(a, b.template child<0>()), b.template child<1>());
             } else {
-                return node<mul_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+                return make_node<mul_op>(static_cast<A&&>(a), static_cast<B&&>(b));
             }
         } else {
-            return node<mul_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+            return make_node<mul_op>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     }
 };
@@ -210,10 +210,10 @@ struct sub_op {
             if constexpr (std::is_same_v<typename B::op, neg_op>) {
                 return add_op::simplify(static_cast<A&&>(a), b.template child<0>());
             } else {
-                return node<sub_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+                return make_node<sub_op>(static_cast<A&&>(a), static_cast<B&&>(b));
             }
         } else {
-            return node<sub_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+            return make_node<sub_op>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     }
 };
@@ -235,10 +235,10 @@ constexpr auto add_op::simplify(A a, B b) {
         if constexpr (std::is_same_v<typename B::op, neg_op>) {
             return sub_op::simplify(static_cast<A&&>(a), b.template child<0>());
         } else {
-            return node<add_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+            return make_node<add_op>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     } else {
-        return node<add_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+        return make_node<add_op>(static_cast<A&&>(a), static_cast<B&&>(b));
     }
 }
 
@@ -273,7 +273,7 @@ struct div_op {
         } else if constexpr (detail::is_literal_equal_v<B, 1>) {
             return a;
         } else {
-            return node<div_op, A, B>(static_cast<A&&>(a), static_cast<B&&>(b));
+            return make_node<div_op>(static_cast<A&&>(a), static_cast<B&&>(b));
         }
     }
 };

@@ -19,7 +19,7 @@ constexpr auto make_simplified(A... a) {
     if constexpr (requires { Op::simplify(std::move(a)...); }) {
         return Op::simplify(std::move(a)...);
     } else {
-        return node<Op, A...>(std::move(a)...);
+        return make_node<Op>(std::move(a)...);
     }
 }
 
