@@ -151,7 +151,7 @@ static_assert(remembers<impure40>(hash_of(w)));
 // --- shared products looked up in rotation: six of them, more than a level remembers ---
 
 template <std::size_t I>
-constexpr auto product = x<I % 6> * x<(I + 1) % 6>;
+constexpr auto product = x<I % 6>* x<(I + 1) % 6>;
 
 template <std::size_t N>
 constexpr auto rotation() {
@@ -180,8 +180,9 @@ static_assert(cd::frag_of<two_numbers_t>.dsize == 4);  // x0, constant, product,
 // --- node facts computed by node_base as members ---
 
 using mul_t = std::remove_cvref_t<decltype(w * x<1>)>;
-static_assert(std::is_same_v<mul_t, ctgrad::node<ctgrad::ops::mul_op, std::remove_cvref_t<decltype(w)>,
-                                                 std::remove_cvref_t<decltype(x<1>)>>>);
+static_assert(
+    std::is_same_v<mul_t, ctgrad::node<ctgrad::ops::mul_op, std::remove_cvref_t<decltype(w)>,
+                                       std::remove_cvref_t<decltype(x<1>)>>>);
 static_assert(cd::entry_hash<mul_t> == cd::type_hash<mul_t>::value);
 static_assert(cd::entry_hash<mul_t> != cd::entry_hash<std::remove_cvref_t<decltype(x<1> * w)>>);
 static_assert(std::is_same_v<cd::shape_of_t<mul_t>, ctgrad::shape<>>);
@@ -197,7 +198,8 @@ constexpr auto m = ctgrad::var<"m", ctgrad::tensor<double, 3, 4>>;
 constexpr auto v = ctgrad::var<"v", ctgrad::tensor<double, 4>>;
 using broadcast_t = std::remove_cvref_t<decltype(m + v)>;
 static_assert(std::is_same_v<cd::shape_of_t<broadcast_t>, ctgrad::shape<3, 4>>);
-static_assert(std::is_same_v<cd::shape_of_t<std::remove_cvref_t<decltype(m)>>, ctgrad::shape<3, 4>>);
+static_assert(
+    std::is_same_v<cd::shape_of_t<std::remove_cvref_t<decltype(m)>>, ctgrad::shape<3, 4>>);
 
 }  // namespace
 
@@ -217,8 +219,8 @@ BOOST_AUTO_TEST_CASE(values_of_a_recurrence_through_the_fragment) {
         return ctgrad::value(f, w = wv, x<0> = 0.1, x<1> = -0.2, x<2> = 0.3, x<3> = 0.05,
                              x<4> = -0.15);
     };
-    const auto g =
-        ctgrad::gradient(f, w = 0.7, x<0> = 0.1, x<1> = -0.2, x<2> = 0.3, x<3> = 0.05, x<4> = -0.15);
+    const auto g = ctgrad::gradient(f, w = 0.7, x<0> = 0.1, x<1> = -0.2, x<2> = 0.3, x<3> = 0.05,
+                                    x<4> = -0.15);
     const double h = 1e-6;
     const double fd = (at(0.7 + h) - at(0.7 - h)) / (2 * h);
     BOOST_TEST(g.value == at(0.7));
