@@ -103,8 +103,10 @@ inline constexpr std::size_t bloom_words = 16;
 using bloom_t = std::array<std::uint64_t, bloom_words>;
 inline constexpr std::size_t part_words = 4;
 /// How many shared entries a level remembers as found by the merges down its chain of first
-/// arguments (see frag_info::hits).
-inline constexpr std::size_t hit_slots = 4;
+/// arguments (see frag_info::hits). Two: a recurrence's weight and an input it reuses each step
+/// (with one they evict each other), and each slot costs every level's facts (g++ dag_32 peak
+/// memory 260 MB without hits, 264 with one, 268 with two, 276 with four).
+inline constexpr std::size_t hit_slots = 2;
 
 /// The filters of one block: of the entry list's shared (pure) entries, of the distinct list's.
 struct block_filter {
