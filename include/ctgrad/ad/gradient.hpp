@@ -112,7 +112,8 @@ constexpr auto value(const E& f, const B&... b) {
     } else {
         using S = ad::scalar_t<typename c::plan, typename c::set>;
         return ad::forward_bound<typename c::plan, S>(
-            f, ad::detail::bound_values_of<typename c::plan, S, typename c::set>(b...))[c::plan::size - 1];
+            f, ad::detail::bound_values_of<typename c::plan, S, typename c::set>(
+                   b...))[c::plan::size - 1];
     }
 }
 

@@ -496,8 +496,7 @@ constexpr std::array<S, Plan::variable_count> bound_values_of(const B&... b) {
 
 /// The forward sweep from the numbers bound to the plan's variables (in plan order).
 template <class Plan, class S, class Root, std::size_t V>
-constexpr std::array<S, Plan::size> forward_bound(const Root& root,
-                                                  const std::array<S, V>& bound) {
+constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::array<S, V>& bound) {
     const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
     if constexpr (Plan::size <= detail::sweep_inline_max) {
