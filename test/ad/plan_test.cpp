@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE ad_plan
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <type_traits>
 
 #include <boost/test/unit_test.hpp>
@@ -132,6 +133,21 @@ static_assert(ctgrad::detail::key_bucket_of(0) == 0 && ctgrad::detail::key_bucke
               ctgrad::detail::key_bucket_of(64) == 0);
 static_assert(std::is_same_v<ctgrad::detail::args_key<9>, ctgrad::detail::keys11::args_key<9>>);
 
+// A call's bindings are found by name through keys (binding_set::name_key) and then the names:
+// any order, names that share a prefix, a name no binding has, a variable bound twice.
+constexpr auto xy = ctgrad::var<"xy">;
+using three = ctgrad::detail::binding_set<decltype(z = 1.0), decltype(xy = 2.0), decltype(x = 3.0),
+                                          decltype(y = 4.0)>;
+static_assert(three::find("z") == 0 && three::find("xy") == 1 && three::find("x") == 2 &&
+              three::find("y") == 3);
+static_assert(three::find("w") == ctgrad::detail::npos && three::find("") == ctgrad::detail::npos);
+static_assert(three::first_duplicate() == ctgrad::detail::npos);
+using twice = ctgrad::detail::binding_set<decltype(x = 1.0), decltype(y = 2.0), decltype(x = 3)>;
+static_assert(twice::first_duplicate() == 2 && twice::find("x") == 0);
+// The bound numbers are read from the bindings in the plan's order, whatever the call's.
+static_assert(ctgrad::gradient(x * y + xy, xy = 0.5, y = 3.0, x = 2.0)[x] == 3.0);
+static_assert(ctgrad::gradient(x * y + xy, xy = 0.5, y = 3.0, x = 2.0).value == 6.5);
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(runtime_constants_of_one_type_keep_their_own_values) {
@@ -151,6 +167,17 @@ BOOST_AUTO_TEST_CASE(merged_subexpression_gradient_is_the_sum_over_uses) {
     BOOST_TEST(g.value == 2 * (3.0 * -2.0));
     BOOST_TEST(g[x] == 2 * -2.0);
     BOOST_TEST(g[y] == 2 * 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(bound_numbers_read_through_references_and_int) {
+    const double a = 2.0;
+    const float b = 3.0f;
+    const auto g = ctgrad::gradient(x * y + z, y = std::cref(b), z = 1, x = std::cref(a));
+    BOOST_TEST(g.value == 7.0);
+    BOOST_TEST(g[x] == 3.0);
+    BOOST_TEST(g[y] == 2.0);
+    BOOST_TEST(g[z] == 1.0);
+    BOOST_TEST(ctgrad::value(x * y + z, z = 1, x = std::cref(a), y = std::cref(b)) == 7.0);
 }
 
 BOOST_AUTO_TEST_CASE(doubling_dag_gradient) {

@@ -76,8 +76,10 @@ template <class S, class E, class... B>
 constexpr auto gradient_as(const E& f, const B&... b) {
     using c = call<E, B...>;
     using plan = typename c::plan;
-    const typename c::set set(b...);
-    const auto v = ad::forward<plan, S>(f, set);
+    // the bound numbers read from the bindings themselves (no binding_set object: its tuple
+    // would instantiate a constructor and two readers per binding)
+    const auto v =
+        ad::forward_bound<plan, S>(f, ad::detail::bound_values_of<plan, S, typename c::set>(b...));
     const auto a = ad::reverse<plan, S>(v);
     // A pack, not a loop: every index is a constant, so the compiler keeps v and a in registers
     // (GCC's scalar replacement gives up on an array read at a loop index).
@@ -109,8 +111,9 @@ constexpr auto value(const E& f, const B&... b) {
         return tensor_ad::value_of<sched>(f, set);
     } else {
         using S = ad::scalar_t<typename c::plan, typename c::set>;
-        const typename c::set set(b...);
-        return ad::forward<typename c::plan, S>(f, set)[c::plan::size - 1];
+        return ad::forward_bound<typename c::plan, S>(
+            f, ad::detail::bound_values_of<typename c::plan, S, typename c::set>(
+                   b...))[c::plan::size - 1];
     }
 }
 

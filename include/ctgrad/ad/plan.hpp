@@ -34,25 +34,6 @@ template <class E>
 requires is_node<E>::value struct arity_of<E> : E::arity_c {
 };
 
-/// A node whose op has partials (a class, not a function: nothing named after E is
-/// instantiated per entry).
-template <class E, bool = is_node<E>::value>
-struct differentiable : std::false_type {};
-
-template <class E>
-struct differentiable<E, true> : std::bool_constant<!locally_constant<typename E::op>()> {};
-
-template <class List>
-struct arities;
-
-template <class... E>
-struct arities<ctgrad::detail::type_list<E...>> {
-    static constexpr std::array<std::size_t, sizeof...(E)> value{arity_of<E>::value...};
-    static constexpr std::array<bool, sizeof...(E)> variable{is_variable_v<E>...};
-    static constexpr std::array<bool, sizeof...(E)> differentiable{
-        detail::differentiable<E>::value...};
-};
-
 /// What the root's pass needs to know of one entry, for plans whose ops take at most MA
 /// arguments: its own facts, and for each argument its hash (a pure argument's entry is found
 /// by it: pure subexpressions occur once in a plan), whether it is pure, and the number of
@@ -66,26 +47,31 @@ struct entry_row {
     std::array<std::uint64_t, MA> arg_hash{};
     std::array<bool, MA> arg_pure{};
     std::array<std::size_t, MA> constants{};
+    bool variable = false;
+    bool differentiable = false;  // a node whose op has partials
 };
 
-/// The row of entry E, as a value carried by a type (ctgrad::detail::value_c: its name spells
-/// the row's numbers, not E).
+/// The row of entry E (a leaf: no arguments), one class per entry: everything the plan reads of
+/// the entry's type is read here, once (a class, a value template argument or a trait per fact
+/// and entry each cost the compilers a class instantiation per entry).
 template <std::size_t MA, class E, class Args = void>
 struct row_of {
-    using type = ctgrad::detail::value_c<entry_row<MA>{
-        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}, {}}>;
+    static constexpr entry_row<MA> value{
+        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}, {}, is_variable_v<E>, false};
 };
 
 template <std::size_t MA, class E, class... A>
 struct row_of<MA, E, ctgrad::detail::type_list<A...>> {
-    using type = ctgrad::detail::value_c<entry_row<MA>{
+    static constexpr entry_row<MA> value{
         sizeof...(A),
-        ctgrad::detail::fragment<E>::first_arg::value,
+        ctgrad::detail::frag_of<E>.first_arg,  // the node's member: no class per node
         is_pure<E>::value,
         false,
         {ctgrad::detail::entry_hash<A>...},
         {is_pure<A>::value...},
-        {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...}}>;
+        {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...},
+        false,
+        !locally_constant<typename E::op>()};
 };
 
 template <class E>
@@ -98,13 +84,25 @@ requires is_node<E>::value struct args_or_void<E> {
     using type = typename E::args;
 };
 
-template <std::size_t MA, class Keys>
+/// The arity of each entry of Plan (read before the rows: they are sized by the largest).
+template <class Plan, class Seq>
+struct arity_table;
+
+template <class Plan, std::size_t... J>
+struct arity_table<Plan, std::index_sequence<J...>> {
+    static constexpr std::array<std::size_t, sizeof...(J)> value{
+        arity_of<typename Plan::template expr<J>>::value...};
+};
+
+/// The rows of Plan's entries, in plan order, each from its type (found by its hash once).
+template <std::size_t MA, class Plan, class Seq>
 struct rows;
 
-template <std::size_t MA, class... E>
-struct rows<MA, ctgrad::detail::type_list<E...>> {
-    static constexpr std::array<entry_row<MA>, sizeof...(E)> value{
-        row_of<MA, E, typename args_or_void<E>::type>::type::value...};
+template <std::size_t MA, class Plan, std::size_t... J>
+struct rows<MA, Plan, std::index_sequence<J...>> {
+    static constexpr std::array<entry_row<MA>, sizeof...(J)> value{
+        row_of<MA, typename Plan::template expr<J>,
+               typename args_or_void<typename Plan::template expr<J>>::type>::value...};
 };
 
 template <class Plan, class Seq>
@@ -219,14 +217,13 @@ template <class Root>
 struct plan {
     using root = std::remove_cvref_t<Root>;
     using fragment = ctgrad::detail::fragment<root>;
-    /// The entries' expression types, arguments before the ops that read them.
-    using list = ctgrad::detail::list_types<false, root>;
-    using keys = typename list::type;
 
-    static constexpr std::size_t size = ctgrad::detail::list_size<keys>::value;
+    static constexpr std::size_t size = ctgrad::detail::frag_of<root>.size;
 
-    /// The hash of each entry's type (ctgrad::detail::entry_hash), in plan order.
-    static constexpr const std::array<std::uint64_t, size>& hashes = list::hashes;
+    /// The hash of each entry's type (ctgrad::detail::entry_hash), in plan order: read from the
+    /// fragments, without naming the entries' types (each is found once, by expr<J>).
+    static constexpr std::array<std::uint64_t, size> hashes =
+        ctgrad::detail::list_hashes<false, size>(&ctgrad::detail::frag_of<root>);
 
     /// The expression type of entry J (one lookup by its hash, not a search of the list).
     template <std::size_t J>
@@ -237,7 +234,9 @@ struct plan {
 
     static constexpr std::size_t max_arity = [] {
         std::size_t m = 1;
-        for (std::size_t a : detail::arities<keys>::value) m = a > m ? a : m;
+        for (std::size_t a : detail::arity_table<plan, std::make_index_sequence<size>>::value) {
+            m = a > m ? a : m;
+        }
         return m;
     }();
 
@@ -245,8 +244,12 @@ struct plan {
     static constexpr std::size_t constant_count =
         ctgrad::detail::list_size<ctgrad::detail::constants_of_t<root>>::value;
 
+    /// Each entry's row (detail::entry_row): the one pass over the entries' types.
+    static constexpr const std::array<detail::entry_row<max_arity>, size>& row =
+        detail::rows<max_arity, plan, std::make_index_sequence<size>>::value;
+
     static constexpr detail::plan_tables<size, max_arity> tables =
-        detail::build_tables<size, max_arity>(detail::rows<max_arity, keys>::value, hashes);
+        detail::build_tables<size, max_arity>(row, hashes);
 
     // A pure subexpression occurs once in a plan (core/fragment.hpp merges them by hash), so
     // two pure entries with one hash are two distinct types whose 64-bit hashes collide.
@@ -269,9 +272,15 @@ struct plan {
         std::array<bool, size> differentiable;  // a node whose op has partials
     };
 
-    static constexpr entry_facts facts{detail::arities<keys>::value,
-                                       detail::arities<keys>::variable,
-                                       detail::arities<keys>::differentiable};
+    static constexpr entry_facts facts = [] {
+        entry_facts f{};
+        for (std::size_t j = 0; j < size; ++j) {
+            f.arity[j] = row[j].arity;
+            f.is_variable[j] = row[j].variable;
+            f.differentiable[j] = row[j].differentiable;
+        }
+        return f;
+    }();
 
     /// active[J]: entry J depends on a variable through differentiable ops, so it carries
     /// an adjoint. Constants, literals and piecewise-constant ops (indicators) do not.

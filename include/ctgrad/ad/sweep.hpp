@@ -464,11 +464,39 @@ template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A>
 
 }  // namespace detail
 
-/// The forward sweep: every entry's value, children before parents, in one statement per entry
-/// (detail::evaluate), over the bound numbers and the root's constants read once.
-template <class Plan, class S, class Root, class Set>
-constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
-    const auto bound = detail::bound_values<Plan, S>(set);
+namespace detail {
+
+/// The number a binding holds (`b.held`), as S: by the held type only (one function per number
+/// type, not per binding: a chain of 256 variables instantiated three per binding to read its
+/// number through the set's tuple).
+template <class S, class V>
+[[gnu::always_inline]] constexpr S held_number(const V& held) {
+    if constexpr (std::is_arithmetic_v<V>) {
+        return static_cast<S>(held);
+    } else if constexpr (requires { held.get(); }) {
+        return held_number<S>(held.get());
+    } else {
+        return S{};  // not a number (a tensor): never read by a scalar sweep
+    }
+}
+
+/// The numbers bound to Plan's variables, in plan order, as S, read directly from the call's
+/// bindings b... (each read once, in the call's order), each at its position in the set Set.
+template <class Plan, class S, class Set, class... B>
+constexpr std::array<S, Plan::variable_count> bound_values_of(const B&... b) {
+    constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
+    const std::array<S, sizeof...(B) + 1> all{held_number<S>(b.held)..., S{}};
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<S, Plan::variable_count>{all[at[I]]...};
+    }
+    (std::make_index_sequence<Plan::variable_count>{});
+}
+
+}  // namespace detail
+
+/// The forward sweep from the numbers bound to the plan's variables (in plan order).
+template <class Plan, class S, class Root, std::size_t V>
+constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::array<S, V>& bound) {
     const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
     if constexpr (Plan::size <= detail::sweep_inline_max) {
@@ -486,6 +514,13 @@ constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
         });
     }
     return v;
+}
+
+/// The forward sweep: every entry's value, children before parents, in one statement per entry
+/// (detail::evaluate), over the bound numbers and the root's constants read once.
+template <class Plan, class S, class Root, class Set>
+constexpr std::array<S, Plan::size> forward(const Root& root, const Set& set) {
+    return forward_bound<Plan, S>(root, detail::bound_values<Plan, S>(set));
 }
 
 /// The reverse sweep from entry Seed down to entry 0, over the adjoints a (seeded by the
