@@ -315,7 +315,7 @@ private:
                     ctgrad::detail::index_of_v<ctgrad::detail::type_list<V...>, Var>;
                 T* pd = p[v] + first;
                 const T* gd = grad_[var].data() + first;
-                for (std::size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+                detail::sgd_pass(pd, gd, count, lr);  // vectorized (threads.hpp)
             }
         };
         fused_lr_ = lr;
