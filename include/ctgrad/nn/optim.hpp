@@ -37,8 +37,12 @@
 #include <cstddef>      // std::size_t
 #include <numbers>      // std::numbers::pi
 #include <stdexcept>    // std::logic_error
-#include <type_traits>  // std::common_type_t, std::remove_cvref_t
+#include <type_traits>  // std::common_type_t, std::remove_cvref_t, std::is_same_v
 #include <utility>      // std::move
+
+#if defined(__SSE2__)
+#include <emmintrin.h>  // _mm_sqrt_ps, _mm_sqrt_pd (adam_elements)
+#endif
 
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
@@ -328,22 +332,88 @@ adam_coefficients<S> adam_coefficients_at(std::size_t t, const adam_options<S>& 
     return {o.lr / bc1, S(1) / static_cast<S>(sqrt(bc2)), o.lr * wd};
 }
 
-/// The Adam update of n elements: parameters pd, gradient gd, moments md and vd.
+/// Elements per block of adam_elements: a loop of this constant count over __restrict
+/// pointers, which GCC vectorizes at -O2 (its "very-cheap" cost model leaves a loop over a
+/// run-time count, or over pointers that may overlap, scalar).
+inline constexpr std::size_t adam_lanes = 16;
+
+/// s[i] = √s[i] for i < Count: with SSE's sqrtps / sqrtpd where the target has them
+/// (std::sqrt may set errno, which keeps GCC from vectorizing it without -fno-math-errno); the
+/// same correctly rounded square roots, the same bits. Count = 0: n elements, scalar (the tail).
+template <std::size_t Count, class T>
+inline void sqrt_lanes(T* s, std::size_t n) noexcept {
+    using std::sqrt;
+    if constexpr (Count == 0) {
+        for (std::size_t i = 0; i < n; ++i) s[i] = sqrt(s[i]);
+    } else {
+#if defined(__SSE2__)
+        if constexpr (std::is_same_v<T, float> && Count % 4 == 0) {
+            for (std::size_t i = 0; i < Count; i += 4) {
+                _mm_storeu_ps(s + i, _mm_sqrt_ps(_mm_loadu_ps(s + i)));
+            }
+            return;
+        } else if constexpr (std::is_same_v<T, double> && Count % 2 == 0) {
+            for (std::size_t i = 0; i < Count; i += 2) {
+                _mm_storeu_pd(s + i, _mm_sqrt_pd(_mm_loadu_pd(s + i)));
+            }
+            return;
+        }
+#endif
+        for (std::size_t i = 0; i < Count; ++i) s[i] = sqrt(s[i]);
+    }
+}
+
+/// The Adam update of a block of adam_elements: Count elements (Count = 0: n < adam_lanes, the
+/// tail): the clipped gradient, the moments, √v, then the parameters, each a loop of its own
+/// so that the compiler vectorizes it; the same operations per element, in the same order, as
+/// one scalar loop.
+template <std::size_t Count, class T, class C>
+inline void adam_block(std::size_t n, T* __restrict pd, const T* __restrict gd, T* __restrict md,
+                       T* __restrict vd, T b1, T b2, T c1, T c2, T eps, T a, T r, T d,
+                       const C& clip) noexcept {
+    const std::size_t count = Count == 0 ? n : Count;
+    T g[adam_lanes], s[adam_lanes];
+    if constexpr (std::is_same_v<C, clipper<T>>) {
+        // clipper's arithmetic with its test out of the loop (a branch in the loop keeps it
+        // scalar)
+        if (clip.value > T(0)) {
+            for (std::size_t i = 0; i < count; ++i) {
+                g[i] = std::clamp(gd[i], T(-clip.value), T(clip.value)) * clip.scale;
+            }
+        } else {
+            for (std::size_t i = 0; i < count; ++i) g[i] = gd[i] * clip.scale;
+        }
+    } else {
+        for (std::size_t i = 0; i < count; ++i) g[i] = clip(gd[i]);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const T mi = b1 * md[i] + c1 * g[i];
+        const T vi = b2 * vd[i] + c2 * g[i] * g[i];
+        md[i] = mi;
+        vd[i] = vi;
+        s[i] = vi;
+    }
+    sqrt_lanes<Count>(s, count);
+    for (std::size_t i = 0; i < count; ++i) pd[i] -= d * pd[i] + a * md[i] / (s[i] * r + eps);
+}
+
+/// The Adam update of n elements: parameters pd, gradient gd, moments md and vd (distinct
+/// buffers), in blocks of adam_lanes and the tail.
 template <class T, class S, class C>
 void adam_elements(T* pd, const T* gd, T* md, T* vd, std::size_t n, const adam_options<S>& o,
                    const adam_coefficients<S>& k, const C& clip) {
-    using std::sqrt;
     const T b1 = static_cast<T>(o.beta1), b2 = static_cast<T>(o.beta2);
     const T c1 = T(1) - b1, c2 = T(1) - b2, eps = static_cast<T>(o.eps);
     const T a = static_cast<T>(k.step_size), r = static_cast<T>(k.inv_sqrt_bc2);
     const T d = static_cast<T>(k.decay);
-    for (std::size_t i = 0; i < n; ++i) {
-        const T gi = clip(gd[i]);
-        const T mi = b1 * md[i] + c1 * gi;
-        const T vi = b2 * vd[i] + c2 * gi * gi;
-        md[i] = mi;
-        vd[i] = vi;
-        pd[i] -= d * pd[i] + a * mi / (sqrt(vi) * r + eps);
+    const std::size_t whole = n / adam_lanes * adam_lanes;
+    for (std::size_t i = 0; i < whole; i += adam_lanes) {
+        adam_block<adam_lanes>(adam_lanes, pd + i, gd + i, md + i, vd + i, b1, b2, c1, c2, eps, a,
+                               r, d, clip);
+    }
+    if (whole < n) {
+        adam_block<0>(n - whole, pd + whole, gd + whole, md + whole, vd + whole, b1, b2, c1, c2,
+                      eps, a, r, d, clip);
     }
 }
 

@@ -26,6 +26,7 @@
 #include <array>        // std::array
 #include <atomic>       // std::atomic
 #include <cstddef>      // std::size_t
+#include <thread>       // std::this_thread::yield
 #include <type_traits>  // std::remove_cvref_t, std::is_same_v
 #include <utility>      // std::index_sequence
 
@@ -315,7 +316,7 @@ private:
                     ctgrad::detail::index_of_v<ctgrad::detail::type_list<V...>, Var>;
                 T* pd = p[v] + first;
                 const T* gd = grad_[var].data() + first;
-                for (std::size_t i = 0; i < count; ++i) pd[i] -= lr * gd[i];
+                detail::sgd_pass(pd, gd, count, lr);  // vectorized (threads.hpp)
             }
         };
         fused_lr_ = lr;
@@ -405,6 +406,8 @@ private:
     template <class F>
     void weight_terms(const scalar_type* x, std::size_t t, std::size_t n, F& f) {
         constexpr std::size_t terms = Shards * parts;
+        const unsigned spins = pool_->options().spins;
+        unsigned idle = 0;  // polls since the last term taken
         for (;;) {
             bool left = false;
             std::size_t q = terms;
@@ -425,9 +428,18 @@ private:
             }
             if (q == terms) {
                 if (!left || failed_.load(std::memory_order_relaxed)) return;
-                detail::cpu_relax();  // terms left, none ready: a head or a term is running
+                // terms left, none ready: a head or a term is running on another thread. Spin
+                // as the pool's waits do; past that, that thread was likely descheduled (a
+                // busy machine): yield the core instead of burning it.
+                if (idle < spins) {
+                    ++idle;
+                    detail::cpu_relax();
+                } else {
+                    std::this_thread::yield();
+                }
                 continue;
             }
+            idle = 0;
             const std::size_t p = q / Shards, k = q % Shards;
             [&]<std::size_t... P>(std::index_sequence<P...>) {
                 static_cast<void>(((p == P ? (weight_term<P>(x, k, f), true) : false) || ...));

@@ -283,9 +283,7 @@ void average_then(flat_gradient<S, V...>& g, const communicator& c, F&& f) {
         S* d = g.data() + G::offsets[v++];
         for (std::size_t first = 0; first < size; first += chunk) {
             const std::size_t m = size - first < chunk ? size - first : chunk;
-            if (scale) {
-                for (std::size_t i = 0; i < m; ++i) d[first + i] *= inv;
-            }
+            if (scale) parallel::detail::scale_pass(d + first, m, inv);  // vectorized (threads.hpp)
             f(var, first, m);
         }
     };

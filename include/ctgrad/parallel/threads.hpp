@@ -502,7 +502,7 @@ inline constexpr std::size_t lanes = 16;
 /// The operations of the passes on `Count` elements: a loop of a count known at compile time
 /// over the __restrict parameters themselves, which GCC vectorizes at -O2 (a block of
 /// `lanes`), and the same loop for the tail.
-enum class pass_op { sum, sum_scaled, add, add_scaled, scaled, sgd };
+enum class pass_op { sum, sum_scaled, add, add_scaled, scaled, scale_in_place, sgd };
 
 template <pass_op Op, class S>
 inline void pass_block(std::size_t count, S* __restrict out, const S* __restrict a,
@@ -518,6 +518,8 @@ inline void pass_block(std::size_t count, S* __restrict out, const S* __restrict
             out[j] = (out[j] + b[j]) * s;
         } else if constexpr (Op == pass_op::scaled) {
             out[j] = b[j] * s;
+        } else if constexpr (Op == pass_op::scale_in_place) {
+            out[j] = out[j] * s;  // b is not read
         } else {
             out[j] -= s * b[j];
         }
@@ -534,6 +536,12 @@ inline void pass(S* out, const S* a, const S* b, std::size_t n, S s) noexcept {
     }
     if (whole < n)
         pass_block<Op>(n - whole, out + whole, a == nullptr ? a : a + whole, b + whole, s);
+}
+
+/// out[i] = out[i]·s, in place.
+template <class S>
+inline void scale_pass(S* out, std::size_t n, S s) noexcept {
+    pass<pass_op::scale_in_place>(out, static_cast<const S*>(nullptr), out, n, s);
 }
 
 /// out[i] −= lr·g[i]: an SGD step of parameters out from gradient g (not overlapping out).
