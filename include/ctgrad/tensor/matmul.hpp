@@ -379,6 +379,52 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
     }
 }
 
+/// The column-vector kernel, for the NT < W columns left of a product whose A has its rows
+/// contiguous for each k (A(i, k) = a[i + k·ka]: Aᵀ·B, the weight gradient): C[0:R·W, 0:NT]
+/// (+)= α·Σ_{k<kc} A(0:R·W, k)·B(k, 0:NT), B(k, j) = b[k·ldb + j] read in place. The vectors run
+/// down the columns of C: per k, R loads of A, NT broadcasts of B and R·NT multiply-adds on whole
+/// vectors (AVX2, 4 columns: 24 rows × 4, 12 chains, every lane used), where a block of rows ×
+/// vectors of columns would use half of each vector. Each C(i, j) is still one chain of
+/// multiply-adds over k in order (in lane i % W of acc[i / W][j]), so the result is the same as
+/// the other kernels'. The NT columns are transposed into rows of C at the end (W×NT tiles through
+/// the stack). Always inlined into `entry<I>::colvec_kernel`.
+template <class T, std::size_t W, std::size_t R, std::size_t NT>
+CTGRAD_KERNELS_INLINE void colvec_kernel_body(std::size_t kc, const T* __restrict a, std::size_t ka,
+                                              const T* __restrict b, std::size_t ldb,
+                                              T* __restrict c, std::size_t ldc, T alpha,
+                                              bool load_c) {
+    vec<T, W> acc[R][NT];
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NT; ++j) acc[r][j] = vec<T, W>{};
+    }
+    for (std::size_t k = 0; k < kc; ++k) {
+        vec<T, W> av[R];
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < R; ++r) load<W>(av[r], a + k * ka + r * W);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NT; ++j) {
+            const T bj = b[k * ldb + j];
+#pragma GCC unroll 8
+            for (std::size_t r = 0; r < R; ++r) acc[r][j] += av[r] * bj;
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+        T part[NT][W];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NT; ++j) store<W>(part[j], acc[r][j] * alpha);
+        for (std::size_t l = 0; l < W; ++l) {
+            T* ci = c + (r * W + l) * ldc;
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < NT; ++j) {
+                ci[j] = load_c ? ci[j] + part[j][l] : part[j][l];
+            }
+        }
+    }
+}
+
 /// Copies the kc×cols block op(B)(k, j) of B into panel (row stride NR) and zero-fills its
 /// columns cols..pad: op(B)(k, j) = b[k·ldb + j], or b[j·ldb + k] when Trans (then W×W tiles
 /// are transposed in registers where __builtin_shufflevector exists). Always inlined into
@@ -758,6 +804,14 @@ CTGRAD_KERNELS_INLINE void rows_body(const T* __restrict a, std::size_t ra, std:
                                           std::size_t NR) {                                        \
             copy_panel_body<T, lanes_on<T, ISA>, Trans>(b, ldb, kc, cols, pad, panel, NR);         \
         }                                                                                          \
+        template <class T, std::size_t R, std::size_t NT>                                          \
+        ATTRIBUTES static void colvec_kernel(std::size_t kc, const T* __restrict a,                \
+                                             std::size_t ka, const T* __restrict b,                \
+                                             std::size_t ldb, T* __restrict c, std::size_t ldc,    \
+                                             T alpha, bool load_c) {                               \
+            colvec_kernel_body<T, lanes_on<T, ISA>, R, NT>(kc, a, ka, b, ldb, c, ldc, alpha,       \
+                                                           load_c);                                \
+        }                                                                                          \
         template <class T, std::size_t MR, std::size_t K, std::size_t N, bool LoadC>               \
         ATTRIBUTES static void rows(const T* __restrict a, std::size_t ra, std::size_t ka,         \
                                     const T* __restrict b, T* __restrict c, T alpha) {             \
@@ -834,9 +888,26 @@ template <class T>
 struct micro_set {
     using fn = void (*)(std::size_t, const T*, std::size_t, std::size_t, const T*, std::size_t, T*,
                         std::size_t, std::size_t, T, bool);
+    using colvec_fn = void (*)(std::size_t, const T*, std::size_t, const T*, std::size_t, T*,
+                               std::size_t, T, bool);
     fn full, rows_left, cols_left, both_left;
     std::size_t tail_rows, tail_lanes;
+    /// The column-vector kernel of the N % NR columns left, for an A whose rows are contiguous
+    /// (ra = 1), over colvec_rows rows a call; null where the narrow tail is not used.
+    colvec_fn colvec;
+    std::size_t colvec_rows;
 };
+
+/// Vectors of rows R of the column-vector kernel for NT columns of W lanes: R·NT accumulators,
+/// R vectors of A and one broadcast of B in 16 registers, at most 4, R·W a multiple of Rows (the
+/// narrow tail's rows, which take the rows left); 0 if none.
+template <std::size_t NT, std::size_t W, std::size_t Rows>
+inline constexpr std::size_t colvec_vectors = [] {
+    for (std::size_t r = 4; r > 0; --r) {
+        if (r * (NT + 1) + 1 <= 16 && r * W % Rows == 0) return r;
+    }
+    return std::size_t{0};
+}();
 
 /// &entry<I>::micro_kernel<T, MR, NV, WL>, or null for an empty block.
 template <class T, isa I, std::size_t MR, std::size_t NV, std::size_t WL = lanes_on<T, I>>
@@ -845,6 +916,18 @@ constexpr typename micro_set<T>::fn micro_kernel_for() {
         return nullptr;
     } else {
         return &entry<I>::template micro_kernel<T, MR, NV, WL>;
+    }
+}
+
+/// &entry<I>::colvec_kernel for the narrow tail of a product with M rows and N columns, or null.
+template <class T, isa I, std::size_t M, std::size_t N>
+constexpr typename micro_set<T>::colvec_fn colvec_for() {
+    using tail = tail_block<T, I, N>;
+    constexpr std::size_t R = colvec_vectors<tail::rest, tail::W, tail::rows>;
+    if constexpr (!tail::narrow || R == 0 || M < R * tail::W) {
+        return nullptr;
+    } else {
+        return &entry<I>::template colvec_kernel<T, R, tail::rest>;
     }
 }
 
@@ -867,7 +950,9 @@ inline constexpr micro_set<T> micro_set_for = [] {
                         TL > (),
                         micro_kernel_for<T, I, M % TR, TV, TL>(),
                         TR,
-                        TL};
+                        TL,
+                        colvec_for<T, I, M, N>(),
+                        colvec_vectors<tail::rest, W, TR> * W};
 }();
 
 /// Rows of A in one row block of `blocked` (at most a_block_bytes of A × kc_max rows of the sum),
@@ -990,20 +1075,31 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                     const auto whole = tail ? ks.cols_left : ks.full;
                     const auto left = tail ? ks.both_left : ks.rows_left;
                     const std::size_t mr = tail ? ks.tail_rows : MR;
-                    // A(ic + i, k0 + k) = ap[i / mr · a_step + (i % mr)·a_ra + k·a_ka]: the
-                    // copied micro-panels, or A in place (for a narrow tail's 2·MR rows too)
+                    // the block of rows from ic + i0 (i0 a multiple of mr) starts at
+                    // ap + i0·a_step, A(ic + i0 + i, k0 + k) at [i·a_ra + k·a_ka]: the copied
+                    // micro-panels, or A in place (for a narrow tail's 2·MR rows too)
                     const bool packed = copy_a && mr == MR;
                     const T* ap = packed ? a_panels : a0;
                     const std::size_t a_ra = packed ? 1 : ra, a_ka = packed ? MR : ka;
-                    const std::size_t a_step = packed ? MR * kc : mr * ra;
-                    const std::size_t full_rows = mc - mc % mr;
+                    const std::size_t a_step = packed ? kc : ra;
                     T* cj = c + ic * N + j;
-                    for (std::size_t i0 = 0; i0 < full_rows; i0 += mr) {
-                        whole(kc, ap + i0 / mr * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N,
-                              cols, alpha, load_c);
+                    std::size_t i0 = 0;
+                    if (tail && ks.colvec != nullptr && ra == 1) {
+                        // A's rows contiguous: the column-vector kernel, B's columns in place
+                        // when not transposed
+                        const T* bt = TransB ? bp[p] : b + k0 * N + j;
+                        const std::size_t ldt = TransB ? ldb[p] : N;
+                        for (; i0 + ks.colvec_rows <= mc; i0 += ks.colvec_rows) {
+                            ks.colvec(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
+                        }
+                    }
+                    const std::size_t full_rows = mc - (mc - i0) % mr;
+                    for (; i0 < full_rows; i0 += mr) {
+                        whole(kc, ap + i0 * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N, cols,
+                              alpha, load_c);
                     }
                     if (full_rows < mc) {
-                        left(kc, ap + full_rows / mr * a_step, a_ra, a_ka, bp[p], ldb[p],
+                        left(kc, ap + full_rows * a_step, a_ra, a_ka, bp[p], ldb[p],
                              cj + full_rows * N, N, cols, alpha, load_c);
                     }
                 }
