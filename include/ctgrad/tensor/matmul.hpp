@@ -847,7 +847,7 @@ inline constexpr std::size_t b_block_bytes = 128 * 1024;
 #if defined(CTGRAD_KERNELS_COPY_B_BLOCKS)
 inline constexpr std::size_t copy_b_blocks = CTGRAD_KERNELS_COPY_B_BLOCKS;
 #else
-inline constexpr std::size_t copy_b_blocks = 16;
+inline constexpr std::size_t copy_b_blocks = 64;
 #endif
 /// Bytes of A one block of rows (MC rows × KC) spans, kept in L2 while every column panel of the
 /// B block is multiplied by it (Zen 3: 512 KiB L2 per core). Override with
@@ -1044,7 +1044,7 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                 const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
                 const std::size_t lanes = cols == NR ? W : ks.tail_lanes;
                 const std::size_t pad = (cols + lanes - 1) / lanes * lanes;
-                if (cols == NR && !copy_b) {  // read in place
+                if (!TransB && (cols == NR ? !copy_b : pad == cols)) {  // read in place
                     bp[p] = b + k0 * N + j;
                     ldb[p] = N;
                     continue;
