@@ -322,13 +322,14 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
 #pragma GCC unroll 8
         for (std::size_t v = 0; v < NV; ++v) acc[i][v] = vec<T, W>{};
     }
-    // A's rows through one pointer per group of 3 rows (row i at ag[i / 3][(i % 3)·ra]): base +
-    // index·scale addressing with the indexes ra and 2·ra, where one pointer and an index per
-    // row ran out of integer registers for 12 rows (the narrow tail: 3 reloads from the stack per k)
-    constexpr std::size_t groups = (MR + 2) / 3;
+    // A's rows through one pointer per group of G rows (row i at ag[i / G][(i % G)·ra]): above 6
+    // rows groups of 3, base + index·scale addressing with the indexes ra and 2·ra, where one
+    // pointer and an index per row ran out of integer registers for 12 rows (the narrow tail:
+    // 3 reloads from the stack per k); up to 6 rows one pointer (one add per k)
+    constexpr std::size_t G = MR <= 6 ? MR : 3, groups = (MR + G - 1) / G;
     const T* ag[groups];
 #pragma GCC unroll 8
-    for (std::size_t g = 0; g < groups; ++g) ag[g] = a + 3 * g * ra;
+    for (std::size_t g = 0; g < groups; ++g) ag[g] = a + G * g * ra;
     for (std::size_t k = 0; k < kc; ++k) {
         vec<T, W> bk[NV];
 #pragma GCC unroll 8
@@ -337,7 +338,7 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
         for (std::size_t i = 0; i < MR; ++i) {
             // vector × scalar: the scalar in every lane (not a built vector {s, s, ...}, which
             // GCC assembles lane by lane in the AVX-512 copy compiled from generic code).
-            const T ai = ag[i / 3][i % 3 * ra];
+            const T ai = ag[i / G][i % G * ra];
 #pragma GCC unroll 8
             for (std::size_t v = 0; v < NV; ++v) acc[i][v] += bk[v] * ai;
         }
