@@ -49,17 +49,21 @@
 /// blocks of at most 128 KiB of B, the rows in blocks of at most 96 KiB of A (MC rows × KC, kept
 /// in L2 while every panel of the column block meets them), then the NR-column panels, then the
 /// MR-row blocks. `matmul_nt` copies each KC×NR panel of Bᵀ into a buffer on the stack (W×W
-/// tiles transposed in registers), once per k block for all the rows; `matmul` and `matmul_tn`
-/// copy B's panels too from 16 blocks of MR rows on (96 with AVX2) when A is larger than
-/// 96 KiB, and read them in place otherwise; the last N % NR columns of any B are copied
-/// zero-padded to whole vectors: nothing is allocated and no transposed matrix is formed.
+/// tiles transposed in registers), once per k block for all the rows (with a single block of
+/// rows each panel just before its use); `matmul` and `matmul_tn` copy B's panels too from 64
+/// blocks of MR rows on (384 with AVX2) when A is larger than 96 KiB, and read them in place
+/// otherwise; the last N % NR columns of any B are copied zero-padded to whole vectors where
+/// they need padding: nothing is allocated and no transposed matrix is formed.
 /// `matmul_tn` (A(i, k) = a[k·M + i], one cache line per k) with A larger than 96 KiB copies
 /// each MR-row micro-panel of a row block once into a contiguous
 /// stream (1.3× faster for dW = Xᵀ·dD of X [256, 784], dD [256, 100] on a Zen 3 EPYC, AVX2).
 /// The last M % MR rows use a micro-kernel with that many rows, the last N % NR columns one with
 /// as few vectors as hold them; on 16-register ISAs, where those columns fit half a vector (N =
 /// 100 floats with AVX2: 6 panels of 16 and 4 columns), a block of 2·MR rows × W/2 lanes
-/// (12 chains of multiply-adds instead of 6, no padding lanes). Only the product's columns are
+/// (12 chains of multiply-adds instead of 6, no padding lanes), and where A's rows are
+/// contiguous for each k (`matmul_tn`) the column-vector kernel: vectors of W rows down the
+/// columns of C, 3W rows × those columns (AVX2: 24 × 4, every lane used; 8% fewer instructions
+/// for the split's dW terms [196, 128]·[128, 100]). Only the product's columns are
 /// stored: every size works, 1 and primes included. Products of at most 64 multiply-adds run the
 /// plain loop at run time too. The sum over k runs in a different order than a naive loop (and
 /// may use FMA), so results differ from it by rounding; each C(i, j) is one chain of multiply-adds
@@ -999,16 +1003,19 @@ inline void pack_a_panel(const T* __restrict a, std::size_t ra, std::size_t ka, 
 ///  - the sum over k in nearly equal blocks of at most kc_max rows, so that a kc × NR panel of B
 ///    is at most panel_bytes (in L1 while the blocks of rows meet it);
 ///  - the columns in blocks of at most b_block_bytes; the panels of a transposed B, the
-///    n % NR columns left of any B (zero-padded to whole vectors), and with at least
+///    n % NR columns left of any B where they need zero padding, and with at least
 ///    copy_b_blocks blocks of MR rows every panel, copied once per k block and column block
-///    for every block of rows (aligned, contiguous, in L1); fewer rows read the full panels of
-///    an untransposed B in place (copying them for 4 blocks of rows measured 0.76–0.89× on a
-///    Zen 3 EPYC, 32×100×200 and 64×784×100; for 131, dW of 784×256×100, 1.1×);
+///    for every block of rows (aligned, contiguous, in L1; with a single block of rows each
+///    panel just before its use); fewer rows read the full panels of an untransposed B in place
+///    (copying them measured 0.76–0.89× on a Zen 3 EPYC for 4 blocks of rows, 32×100×200 and
+///    64×784×100, 0.94–0.97× for 21 and 33, the split's 128×784×100 and its dW terms, 1.1× for
+///    131, dW of 784×256×100);
 ///  - the rows in blocks of at most a_block_bytes (MC rows × kc), which stay in L2 while every
 ///    panel of the column block meets them; where A's rows are strided along k (matmul_tn), each
 ///    MR-row micro-panel is copied once per row block into a contiguous stream;
 ///  - the panels of the column block; the MR-row blocks of the row block (then the m % MR rows
-///    left), each one micro-kernel call.
+///    left), each one micro-kernel call; for the narrow tail of an A with contiguous rows the
+///    column-vector kernel's blocks of rows first.
 /// The first k block assigns C unless acc, the others add. Each C(i, j) is one chain of
 /// multiply-adds over k in order within each k block, whatever the copies, panels and blocks, so
 /// the result does not depend on them. Not inlined, sizes and acc run-time values: one compiled
