@@ -49,17 +49,21 @@
 /// blocks of at most 128 KiB of B, the rows in blocks of at most 96 KiB of A (MC rows × KC, kept
 /// in L2 while every panel of the column block meets them), then the NR-column panels, then the
 /// MR-row blocks. `matmul_nt` copies each KC×NR panel of Bᵀ into a buffer on the stack (W×W
-/// tiles transposed in registers), once per k block for all the rows; `matmul` and `matmul_tn`
-/// copy B's panels too from 16 blocks of MR rows on (96 with AVX2) when A is larger than
-/// 96 KiB, and read them in place otherwise; the last N % NR columns of any B are copied
-/// zero-padded to whole vectors: nothing is allocated and no transposed matrix is formed.
+/// tiles transposed in registers), once per k block for all the rows (with a single block of
+/// rows each panel just before its use); `matmul` and `matmul_tn` copy B's panels too from 64
+/// blocks of MR rows on (384 with AVX2) when A is larger than 96 KiB, and read them in place
+/// otherwise; the last N % NR columns of any B are copied zero-padded to whole vectors where
+/// they need padding: nothing is allocated and no transposed matrix is formed.
 /// `matmul_tn` (A(i, k) = a[k·M + i], one cache line per k) with A larger than 96 KiB copies
 /// each MR-row micro-panel of a row block once into a contiguous
 /// stream (1.3× faster for dW = Xᵀ·dD of X [256, 784], dD [256, 100] on a Zen 3 EPYC, AVX2).
 /// The last M % MR rows use a micro-kernel with that many rows, the last N % NR columns one with
 /// as few vectors as hold them; on 16-register ISAs, where those columns fit half a vector (N =
 /// 100 floats with AVX2: 6 panels of 16 and 4 columns), a block of 2·MR rows × W/2 lanes
-/// (12 chains of multiply-adds instead of 6, no padding lanes). Only the product's columns are
+/// (12 chains of multiply-adds instead of 6, no padding lanes), and where A's rows are
+/// contiguous for each k (`matmul_tn`) the column-vector kernel: vectors of W rows down the
+/// columns of C, 3W rows × those columns (AVX2: 24 × 4, every lane used; 8% fewer instructions
+/// for the split's dW terms [196, 128]·[128, 100]). Only the product's columns are
 /// stored: every size works, 1 and primes included. Products of at most 64 multiply-adds run the
 /// plain loop at run time too. The sum over k runs in a different order than a naive loop (and
 /// may use FMA), so results differ from it by rounding; each C(i, j) is one chain of multiply-adds
@@ -322,6 +326,14 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
 #pragma GCC unroll 8
         for (std::size_t v = 0; v < NV; ++v) acc[i][v] = vec<T, W>{};
     }
+    // A's rows through one pointer per group of G rows (row i at ag[i / G][(i % G)·ra]): above 6
+    // rows groups of 3, base + index·scale addressing with the indexes ra and 2·ra, where one
+    // pointer and an index per row ran out of integer registers for 12 rows (the narrow tail:
+    // 3 reloads from the stack per k); up to 6 rows one pointer (one add per k)
+    constexpr std::size_t G = MR <= 6 ? MR : 3, groups = (MR + G - 1) / G;
+    const T* ag[groups];
+#pragma GCC unroll 8
+    for (std::size_t g = 0; g < groups; ++g) ag[g] = a + G * g * ra;
     for (std::size_t k = 0; k < kc; ++k) {
         vec<T, W> bk[NV];
 #pragma GCC unroll 8
@@ -330,10 +342,12 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
         for (std::size_t i = 0; i < MR; ++i) {
             // vector × scalar: the scalar in every lane (not a built vector {s, s, ...}, which
             // GCC assembles lane by lane in the AVX-512 copy compiled from generic code).
-            const T ai = a[i * ra + k * ka];
+            const T ai = ag[i / G][i % G * ra];
 #pragma GCC unroll 8
             for (std::size_t v = 0; v < NV; ++v) acc[i][v] += bk[v] * ai;
         }
+#pragma GCC unroll 8
+        for (std::size_t g = 0; g < groups; ++g) ag[g] += ka;
     }
     // whole vectors but the last of each row; that one whole when nc = NV·W, else its first
     // nc - (NV - 1)·W lanes through a tile on the stack (one loop for all MR rows)
@@ -375,6 +389,52 @@ CTGRAD_KERNELS_INLINE void micro_kernel_body(std::size_t kc, const T* __restrict
 #pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
 #endif
             for (std::size_t l = 0; l < tail; ++l) ci[l] = load_c ? ci[l] + part[i][l] : part[i][l];
+        }
+    }
+}
+
+/// The column-vector kernel, for the NT < W columns left of a product whose A has its rows
+/// contiguous for each k (A(i, k) = a[i + k·ka]: Aᵀ·B, the weight gradient): C[0:R·W, 0:NT]
+/// (+)= α·Σ_{k<kc} A(0:R·W, k)·B(k, 0:NT), B(k, j) = b[k·ldb + j] read in place. The vectors run
+/// down the columns of C: per k, R loads of A, NT broadcasts of B and R·NT multiply-adds on whole
+/// vectors (AVX2, 4 columns: 24 rows × 4, 12 chains, every lane used), where a block of rows ×
+/// vectors of columns would use half of each vector. Each C(i, j) is still one chain of
+/// multiply-adds over k in order (in lane i % W of acc[i / W][j]), so the result is the same as
+/// the other kernels'. The NT columns are transposed into rows of C at the end (W×NT tiles through
+/// the stack). Always inlined into `entry<I>::colvec_kernel`.
+template <class T, std::size_t W, std::size_t R, std::size_t NT>
+CTGRAD_KERNELS_INLINE void colvec_kernel_body(std::size_t kc, const T* __restrict a, std::size_t ka,
+                                              const T* __restrict b, std::size_t ldb,
+                                              T* __restrict c, std::size_t ldc, T alpha,
+                                              bool load_c) {
+    vec<T, W> acc[R][NT];
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NT; ++j) acc[r][j] = vec<T, W>{};
+    }
+    for (std::size_t k = 0; k < kc; ++k) {
+        vec<T, W> av[R];
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < R; ++r) load<W>(av[r], a + k * ka + r * W);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NT; ++j) {
+            const T bj = b[k * ldb + j];
+#pragma GCC unroll 8
+            for (std::size_t r = 0; r < R; ++r) acc[r][j] += av[r] * bj;
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+        T part[NT][W];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NT; ++j) store<W>(part[j], acc[r][j] * alpha);
+        for (std::size_t l = 0; l < W; ++l) {
+            T* ci = c + (r * W + l) * ldc;
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < NT; ++j) {
+                ci[j] = load_c ? ci[j] + part[j][l] : part[j][l];
+            }
         }
     }
 }
@@ -758,6 +818,14 @@ CTGRAD_KERNELS_INLINE void rows_body(const T* __restrict a, std::size_t ra, std:
                                           std::size_t NR) {                                        \
             copy_panel_body<T, lanes_on<T, ISA>, Trans>(b, ldb, kc, cols, pad, panel, NR);         \
         }                                                                                          \
+        template <class T, std::size_t R, std::size_t NT>                                          \
+        ATTRIBUTES static void colvec_kernel(std::size_t kc, const T* __restrict a,                \
+                                             std::size_t ka, const T* __restrict b,                \
+                                             std::size_t ldb, T* __restrict c, std::size_t ldc,    \
+                                             T alpha, bool load_c) {                               \
+            colvec_kernel_body<T, lanes_on<T, ISA>, R, NT>(kc, a, ka, b, ldb, c, ldc, alpha,       \
+                                                           load_c);                                \
+        }                                                                                          \
         template <class T, std::size_t MR, std::size_t K, std::size_t N, bool LoadC>               \
         ATTRIBUTES static void rows(const T* __restrict a, std::size_t ra, std::size_t ka,         \
                                     const T* __restrict b, T* __restrict c, T alpha) {             \
@@ -793,7 +861,7 @@ inline constexpr std::size_t b_block_bytes = 128 * 1024;
 #if defined(CTGRAD_KERNELS_COPY_B_BLOCKS)
 inline constexpr std::size_t copy_b_blocks = CTGRAD_KERNELS_COPY_B_BLOCKS;
 #else
-inline constexpr std::size_t copy_b_blocks = 16;
+inline constexpr std::size_t copy_b_blocks = 64;
 #endif
 /// Bytes of A one block of rows (MC rows × KC) spans, kept in L2 while every column panel of the
 /// B block is multiplied by it (Zen 3: 512 KiB L2 per core). Override with
@@ -834,9 +902,26 @@ template <class T>
 struct micro_set {
     using fn = void (*)(std::size_t, const T*, std::size_t, std::size_t, const T*, std::size_t, T*,
                         std::size_t, std::size_t, T, bool);
+    using colvec_fn = void (*)(std::size_t, const T*, std::size_t, const T*, std::size_t, T*,
+                               std::size_t, T, bool);
     fn full, rows_left, cols_left, both_left;
     std::size_t tail_rows, tail_lanes;
+    /// The column-vector kernel of the N % NR columns left, for an A whose rows are contiguous
+    /// (ra = 1), over colvec_rows rows a call; null where the narrow tail is not used.
+    colvec_fn colvec;
+    std::size_t colvec_rows;
 };
+
+/// Vectors of rows R of the column-vector kernel for NT columns of W lanes: R·NT accumulators,
+/// R vectors of A and one broadcast of B in 16 registers, at most 4, R·W a multiple of Rows (the
+/// narrow tail's rows, which take the rows left); 0 if none.
+template <std::size_t NT, std::size_t W, std::size_t Rows>
+inline constexpr std::size_t colvec_vectors = [] {
+    for (std::size_t r = 4; r > 0; --r) {
+        if (r * (NT + 1) + 1 <= 16 && r * W % Rows == 0) return r;
+    }
+    return std::size_t{0};
+}();
 
 /// &entry<I>::micro_kernel<T, MR, NV, WL>, or null for an empty block.
 template <class T, isa I, std::size_t MR, std::size_t NV, std::size_t WL = lanes_on<T, I>>
@@ -845,6 +930,18 @@ constexpr typename micro_set<T>::fn micro_kernel_for() {
         return nullptr;
     } else {
         return &entry<I>::template micro_kernel<T, MR, NV, WL>;
+    }
+}
+
+/// &entry<I>::colvec_kernel for the narrow tail of a product with M rows and N columns, or null.
+template <class T, isa I, std::size_t M, std::size_t N>
+constexpr typename micro_set<T>::colvec_fn colvec_for() {
+    using tail = tail_block<T, I, N>;
+    constexpr std::size_t R = colvec_vectors<tail::rest, tail::W, tail::rows>;
+    if constexpr (!tail::narrow || R == 0 || M < R * tail::W) {
+        return nullptr;
+    } else {
+        return &entry<I>::template colvec_kernel<T, R, tail::rest>;
     }
 }
 
@@ -867,7 +964,9 @@ inline constexpr micro_set<T> micro_set_for = [] {
                         TL > (),
                         micro_kernel_for<T, I, M % TR, TV, TL>(),
                         TR,
-                        TL};
+                        TL,
+                        colvec_for<T, I, M, N>(),
+                        colvec_vectors<tail::rest, W, TR> * W};
 }();
 
 /// Rows of A in one row block of `blocked` (at most a_block_bytes of A × kc_max rows of the sum),
@@ -904,16 +1003,19 @@ inline void pack_a_panel(const T* __restrict a, std::size_t ra, std::size_t ka, 
 ///  - the sum over k in nearly equal blocks of at most kc_max rows, so that a kc × NR panel of B
 ///    is at most panel_bytes (in L1 while the blocks of rows meet it);
 ///  - the columns in blocks of at most b_block_bytes; the panels of a transposed B, the
-///    n % NR columns left of any B (zero-padded to whole vectors), and with at least
+///    n % NR columns left of any B where they need zero padding, and with at least
 ///    copy_b_blocks blocks of MR rows every panel, copied once per k block and column block
-///    for every block of rows (aligned, contiguous, in L1); fewer rows read the full panels of
-///    an untransposed B in place (copying them for 4 blocks of rows measured 0.76–0.89× on a
-///    Zen 3 EPYC, 32×100×200 and 64×784×100; for 131, dW of 784×256×100, 1.1×);
+///    for every block of rows (aligned, contiguous, in L1; with a single block of rows each
+///    panel just before its use); fewer rows read the full panels of an untransposed B in place
+///    (copying them measured 0.76–0.89× on a Zen 3 EPYC for 4 blocks of rows, 32×100×200 and
+///    64×784×100, 0.94–0.97× for 21 and 33, the split's 128×784×100 and its dW terms, 1.1× for
+///    131, dW of 784×256×100);
 ///  - the rows in blocks of at most a_block_bytes (MC rows × kc), which stay in L2 while every
 ///    panel of the column block meets them; where A's rows are strided along k (matmul_tn), each
 ///    MR-row micro-panel is copied once per row block into a contiguous stream;
 ///  - the panels of the column block; the MR-row blocks of the row block (then the m % MR rows
-///    left), each one micro-kernel call.
+///    left), each one micro-kernel call; for the narrow tail of an A with contiguous rows the
+///    column-vector kernel's blocks of rows first.
 /// The first k block assigns C unless acc, the others add. Each C(i, j) is one chain of
 /// multiply-adds over k in order within each k block, whatever the copies, panels and blocks, so
 /// the result does not depend on them. Not inlined, sizes and acc run-time values: one compiled
@@ -952,17 +1054,20 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
         for (std::size_t jc = 0; jc < N; jc += nc_max) {
             const std::size_t nc = N - jc < nc_max ? N - jc : nc_max;
             const std::size_t n_panels = (nc + NR - 1) / NR;
-            // the panels of this column block: where each is, its row stride, its columns
+            // the panels of this column block: where each is, its row stride; panel p copied
+            // (if it is) by prepare(p): before the rows, or, with a single block of rows, just
+            // before its use (then it is in L1, where copying all first left the first ones in
+            // L2: matmul_nt 32×200×100, the 32×100×200 layer's dX)
             const T* bp[panels_max];
             std::size_t ldb[panels_max];
-            for (std::size_t p = 0; p < n_panels; ++p) {
+            const auto prepare = [&](std::size_t p) {
                 const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
                 const std::size_t lanes = cols == NR ? W : ks.tail_lanes;
                 const std::size_t pad = (cols + lanes - 1) / lanes * lanes;
-                if (cols == NR && !copy_b) {  // read in place
+                if (!TransB && (cols == NR ? !copy_b : pad == cols)) {  // read in place
                     bp[p] = b + k0 * N + j;
                     ldb[p] = N;
-                    continue;
+                    return;
                 }
                 T* dst = panels + p * panel_size;
                 if constexpr (TransB) {
@@ -974,6 +1079,10 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                 }
                 bp[p] = dst;
                 ldb[p] = NR;
+            };
+            const bool lazy = M <= mc_max;
+            if (!lazy) {
+                for (std::size_t p = 0; p < n_panels; ++p) prepare(p);
             }
             for (std::size_t ic = 0; ic < M; ic += mc_max) {
                 const std::size_t mc = M - ic < mc_max ? M - ic : mc_max;
@@ -985,25 +1094,37 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                     }
                 }
                 for (std::size_t p = 0; p < n_panels; ++p) {
+                    if (lazy) prepare(p);
                     const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
                     const bool tail = cols < NR;
                     const auto whole = tail ? ks.cols_left : ks.full;
                     const auto left = tail ? ks.both_left : ks.rows_left;
                     const std::size_t mr = tail ? ks.tail_rows : MR;
-                    // A(ic + i, k0 + k) = ap[i / mr · a_step + (i % mr)·a_ra + k·a_ka]: the
-                    // copied micro-panels, or A in place (for a narrow tail's 2·MR rows too)
+                    // the block of rows from ic + i0 (i0 a multiple of mr) starts at
+                    // ap + i0·a_step, A(ic + i0 + i, k0 + k) at [i·a_ra + k·a_ka]: the copied
+                    // micro-panels, or A in place (for a narrow tail's 2·MR rows too)
                     const bool packed = copy_a && mr == MR;
                     const T* ap = packed ? a_panels : a0;
                     const std::size_t a_ra = packed ? 1 : ra, a_ka = packed ? MR : ka;
-                    const std::size_t a_step = packed ? MR * kc : mr * ra;
-                    const std::size_t full_rows = mc - mc % mr;
+                    const std::size_t a_step = packed ? kc : ra;
                     T* cj = c + ic * N + j;
-                    for (std::size_t i0 = 0; i0 < full_rows; i0 += mr) {
-                        whole(kc, ap + i0 / mr * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N,
-                              cols, alpha, load_c);
+                    std::size_t i0 = 0;
+                    if (tail && ks.colvec != nullptr && ra == 1) {
+                        // A's rows contiguous: the column-vector kernel, B's columns in place
+                        // when not transposed
+                        const T* bt = TransB ? bp[p] : b + k0 * N + j;
+                        const std::size_t ldt = TransB ? ldb[p] : N;
+                        for (; i0 + ks.colvec_rows <= mc; i0 += ks.colvec_rows) {
+                            ks.colvec(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
+                        }
+                    }
+                    const std::size_t full_rows = mc - (mc - i0) % mr;
+                    for (; i0 < full_rows; i0 += mr) {
+                        whole(kc, ap + i0 * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N, cols,
+                              alpha, load_c);
                     }
                     if (full_rows < mc) {
-                        left(kc, ap + full_rows / mr * a_step, a_ra, a_ka, bp[p], ldb[p],
+                        left(kc, ap + full_rows * a_step, a_ra, a_ka, bp[p], ldb[p],
                              cj + full_rows * N, N, cols, alpha, load_c);
                     }
                 }
