@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <utility>
 
@@ -23,6 +22,8 @@
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/io/numpy.hpp>
 #include <ctgrad/nn.hpp>
+
+#include "support/random_tensor.hpp"
 
 namespace nn = ctgrad::nn;
 namespace io = ctgrad::io;
@@ -46,12 +47,7 @@ struct cnn2 {
     using params = nn::parameters_of<decltype(net)>;
 };
 
-template <class T, size_t... D>
-void fill(tensor<T, D...>& t, unsigned seed, double lo = -1, double hi = 1) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> u(lo, hi);
-    for (auto& e : t) e = static_cast<T>(static_cast<float>(u(rng)));  // float-exact values
-}
+using ctgrad::test::fill_float_exact;  // seeded, float-exact inputs (support/random_tensor.hpp)
 
 template <class T, size_t... D>
 tensor<double, D...> to_double(const tensor<T, D...>& t) {
@@ -133,16 +129,16 @@ void check_cnn2() {
     BOOST_TEST_CONTEXT((sizeof(T) == 4 ? "float" : "double") << ", batch " << B) {
         using M = cnn2<T, B>;
         typename M::params p;
-        fill(p[M::c1::W], 21 + B, -0.3, 0.3);
-        fill(p[M::c1::b], 22, -0.2, 0.2);
-        fill(p[M::c2::W], 23, -0.4, 0.4);
-        fill(p[M::c2::b], 24, -0.2, 0.2);
-        fill(p[M::fc::W], 25, -0.5, 0.5);
-        fill(p[M::fc::b], 26, -0.1, 0.1);
+        fill_float_exact(p[M::c1::W], 21 + B, -0.3, 0.3);
+        fill_float_exact(p[M::c1::b], 22, -0.2, 0.2);
+        fill_float_exact(p[M::c2::W], 23, -0.4, 0.4);
+        fill_float_exact(p[M::c2::b], 24, -0.2, 0.2);
+        fill_float_exact(p[M::fc::W], 25, -0.5, 0.5);
+        fill_float_exact(p[M::fc::b], 26, -0.1, 0.1);
         tensor<T, B, 2, 11, 11> x;
         tensor<T, B, 5> y;
-        fill(x, 27 + B);
-        fill(y, 28 + B, 0, 1);
+        fill_float_exact(x, 27 + B);
+        fill_float_exact(y, 28 + B, 0, 1);
         const auto loss = ctgrad::mse(M::net(M::X), M::Y);
         ctgrad::program prog(loss, p.wrt());
         const auto g = prog.gradient(p, M::X = x, M::Y = y);

@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 
 #include <unistd.h>  // getpid
@@ -25,6 +24,7 @@
 #include <ctgrad/nn.hpp>
 
 #include "support/finite_difference.hpp"
+#include "support/random_tensor.hpp"
 #include "support/tensor_fd.hpp"
 
 namespace nn = ctgrad::nn;
@@ -53,25 +53,20 @@ struct cnn {
     using state = nn::state_of<decltype(net)>;
 };
 
-template <class T, size_t... D>
-void fill(tensor<T, D...>& t, unsigned seed, double lo = -1, double hi = 1) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> u(lo, hi);
-    for (auto& e : t) e = static_cast<T>(static_cast<float>(u(rng)));  // float-exact values
-}
+using ctgrad::test::fill_float_exact;  // seeded, float-exact inputs (support/random_tensor.hpp)
 
 template <class T>
 void setup(typename cnn<T>::params& p, tensor<T, 4, 3, 13, 17>& x, tensor<T, 4, 3>& y) {
     using M = cnn<T>;
-    fill(p[M::c1::W], 1, -0.4, 0.4);
-    fill(p[M::c1::b], 2, -0.2, 0.2);
-    fill(p[M::bn::gamma], 3, 0.5, 1.5);
-    fill(p[M::bn::beta], 4, -0.3, 0.3);
-    fill(p[M::c2::W], 5, -0.5, 0.5);
-    fill(p[M::c2::b], 6, -0.2, 0.2);
-    fill(p[M::fc::W], 7, -0.3, 0.3);
-    fill(p[M::fc::b], 8, -0.1, 0.1);
-    fill(x, 9);
+    fill_float_exact(p[M::c1::W], 1, -0.4, 0.4);
+    fill_float_exact(p[M::c1::b], 2, -0.2, 0.2);
+    fill_float_exact(p[M::bn::gamma], 3, 0.5, 1.5);
+    fill_float_exact(p[M::bn::beta], 4, -0.3, 0.3);
+    fill_float_exact(p[M::c2::W], 5, -0.5, 0.5);
+    fill_float_exact(p[M::c2::b], 6, -0.2, 0.2);
+    fill_float_exact(p[M::fc::W], 7, -0.3, 0.3);
+    fill_float_exact(p[M::fc::b], 8, -0.1, 0.1);
+    fill_float_exact(x, 9);
     y = {};
     y(0, 2) = 1, y(1, 0) = 1, y(2, 1) = 1, y(3, 2) = 1;
 }

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -20,6 +19,7 @@
 #include <ctgrad/nn.hpp>
 
 #include "support/finite_difference.hpp"
+#include "support/random_tensor.hpp"
 #include "support/tensor_fd.hpp"
 
 namespace nn = ctgrad::nn;
@@ -96,12 +96,7 @@ struct ref_layer {
     }
 };
 
-template <class T, size_t... D>
-void fill(tensor<T, D...>& t, unsigned seed, double lo = -1, double hi = 1) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> u(lo, hi);
-    for (auto& e : t) e = static_cast<T>(static_cast<float>(u(rng)));  // float-exact values
-}
+using ctgrad::test::fill_float_exact;  // seeded, float-exact inputs (support/random_tensor.hpp)
 
 template <class T>
 std::vector<double> vec(const T& t) {
@@ -153,15 +148,15 @@ void check_network(bool with_fd) {
             }
         }();
         nn::parameters_of<decltype(net)> p;
-        fill(p[l1::W], 100 + In, -0.4, 0.4);
-        fill(p[l1::b], 101, -0.3, 0.3);
-        fill(p[l2::W], 102 + H, -0.6, 0.6);
-        fill(p[l2::b], 103, -0.3, 0.3);
+        fill_float_exact(p[l1::W], 100 + In, -0.4, 0.4);
+        fill_float_exact(p[l1::b], 101, -0.3, 0.3);
+        fill_float_exact(p[l2::W], 102 + H, -0.6, 0.6);
+        fill_float_exact(p[l2::b], 103, -0.3, 0.3);
         tensor<T, B, In> x;
-        fill(x, 7 + B);
+        fill_float_exact(x, 7 + B);
         tensor<T, B, O> y{};
         if constexpr (L == loss_kind::mse) {
-            fill(y, 11 + B, 0, 1);
+            fill_float_exact(y, 11 + B, 0, 1);
         } else {
             for (size_t r = 0; r < B; ++r) y(r, (r * 5 + 1) % O) = 1;
         }
