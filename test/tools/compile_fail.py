@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compile-fail test runner.
 
-    compile_fail.py SOURCE -- COMPILER [ARGS...]
+    compile_fail.py SOURCE [--pch-arg=ARG ...] -- COMPILER [ARGS...]
 
 Compiles SOURCE twice with COMPILER ARGS -fsyntax-only:
   1. as written: the compiler must reject it, and its diagnostics must contain every string
@@ -12,6 +12,11 @@ Compiles SOURCE twice with COMPILER ARGS -fsyntax-only:
 An optional `// errors: N` line requires exactly N diagnostics of kind "error:" (so that a
 misuse is reported once, without errors that follow from it).
 Exit status 0 when both hold; the diagnostics are printed either way.
+
+--pch-arg: arguments that load a precompiled <ctgrad/ctgrad.hpp> (test/pch/ctgrad_cf_pch.hpp,
+built by test/meson.build), added to both compiles only when the first preprocessing directive
+of SOURCE is `#include <ctgrad/ctgrad.hpp>` (then the header is read before the same code
+either way; any other SOURCE is compiled as it stands). -Winvalid-pch: an unusable header fails.
 """
 import re
 import subprocess
@@ -28,12 +33,16 @@ def main():
         sys.exit(__doc__)
     split = sys.argv.index("--")
     source, compiler = sys.argv[1], sys.argv[split + 1:]
+    pch = [a[len("--pch-arg="):] for a in sys.argv[2:split] if a.startswith("--pch-arg=")]
     with open(source, encoding="utf-8") as f:
         text = f.read()
         expects = re.findall(r"^// expect: (.+?)\s*$", text, re.M)
         counts = re.findall(r"^// errors: (\d+)\s*$", text, re.M)
+        first = re.search(r"^\s*#.*$", text, re.M)
     if not expects:
         sys.exit(f"{source}: no '// expect:' line")
+    if pch and first and re.fullmatch(r"\s*#\s*include\s*<ctgrad/ctgrad\.hpp>\s*", first[0]):
+        compiler = compiler + ["-Winvalid-pch"] + pch
     base = compiler + ["-fsyntax-only", "-x", "c++", source]
 
     ok = True
