@@ -645,29 +645,29 @@ struct lift {
     using acc = Acc;
 };
 
-/// The lifted types of T..., in order (`types`, a type_list), and the numbers after them.
-template <class Acc, class... T>
-struct lift_all {
-    using types = detail::type_list<>;
+/// The lifted types of T..., in order (`types`, a type_list; `apply<F, Prefix...>` is
+/// F<Prefix..., lifted T...>), and the numbers after them (`acc`). One class per element, which
+/// hands on the numbers so far (Acc) and the types lifted so far (Done): the steps of a network
+/// lift thousands of argument lists, and concatenating the types on the way back (a concat
+/// class per element) cost as much as the lifting.
+template <class Acc, class Done, class... T>
+struct lift_each;
+
+template <class Acc, class... D>
+struct lift_each<Acc, detail::type_list<D...>> {
+    using types = detail::type_list<D...>;
     using acc = Acc;
+    template <template <class...> class F, class... Prefix>
+    using apply = F<Prefix..., D...>;
 };
 
-template <class Acc, class T, class... R>
-struct lift_all<Acc, T, R...> {
-    using first = lift<T, Acc>;
-    using rest = lift_all<typename first::acc, R...>;
-    using types = detail::concat_t<detail::type_list<typename first::type>, typename rest::types>;
-    using acc = typename rest::acc;
-};
+template <class Acc, class... D, class T, class... R>
+struct lift_each<Acc, detail::type_list<D...>, T, R...>
+    : lift_each<typename lift<T, Acc>::acc, detail::type_list<D..., typename lift<T, Acc>::type>,
+                R...> {};
 
-/// F<Prefix..., X...> for the types X... of a type_list.
-template <template <class...> class F, class List, class... Prefix>
-struct apply_list;
-
-template <template <class...> class F, class... X, class... Prefix>
-struct apply_list<F, detail::type_list<X...>, Prefix...> {
-    using type = F<Prefix..., X...>;
-};
+template <class Acc, class... T>
+using lift_all = lift_each<Acc, detail::type_list<>, T...>;
 
 template <std::size_t Slot, class Shape, class Acc>
 struct lift<v_src<Slot, Shape>, Acc> {
@@ -684,7 +684,7 @@ struct lift<v_ws<Off, Shape>, Acc> {
 template <class Op, class... A, class Acc>
 struct lift<v_op<Op, A...>, Acc> {
     using l = lift_all<Acc, A...>;
-    using type = typename apply_list<v_op, typename l::types, Op>::type;
+    using type = typename l::template apply<v_op, Op>;
     using acc = typename l::acc;
 };
 
@@ -707,7 +707,7 @@ struct lift<v_store<Off, Shape, Op, A...>, Acc> {
 template <class... V, class Acc>
 struct lift<invs<V...>, Acc> {
     using l = lift_all<Acc, V...>;
-    using type = typename apply_list<invs, typename l::types>::type;
+    using type = typename l::template apply<invs>;
     using acc = typename l::acc;
 };
 
@@ -727,14 +727,14 @@ struct lift<e_push<Node>, Acc> {
 template <class Value, class Edge, class Acc>
 struct lift<p_arg<Value, Edge>, Acc> {
     using l = lift_all<Acc, Value, Edge>;
-    using type = typename apply_list<p_arg, typename l::types>::type;
+    using type = typename l::template apply<p_arg>;
     using acc = typename l::acc;
 };
 
 template <class Op, class... Args, class Acc>
 struct lift<p_node<Op, Args...>, Acc> {
     using l = lift_all<Acc, Args...>;
-    using type = typename apply_list<p_node, typename l::types, Op>::type;
+    using type = typename l::template apply<p_node, Op>;
     using acc = typename l::acc;
 };
 
@@ -1323,47 +1323,61 @@ using update_step_of = typename update_desc<Sched, J>::type;
 template <class S>
 using step_function = void (*)(const context<S>&);
 
+/// What a step table keeps of one step: its function, its numbers (`lifted<Step>::values`) and
+/// how many; `run` is null for no_step.
+template <class S>
+struct step_entry {
+    step_function<S> run = nullptr;
+    const std::size_t* values = nullptr;
+    std::size_t size = 0;
+};
+
+/// The entry of step type Step (one class per step type, named after the step, not the plan).
+template <class Step, class S>
+struct step_entry_of {
+    static constexpr step_entry<S> value{&lifted<Step>::type::template run<S>,
+                                         lifted<Step>::values.data(), lifted<Step>::size};
+};
+
+template <class S>
+struct step_entry_of<no_step, S> {
+    static constexpr step_entry<S> value{};
+};
+
 /// The functions of the steps Step<Sched, 0>, ..., Step<Sched, N - 1> that do something, in order:
-/// a constant array, so that running them is one loop (see engine::run_all).
+/// a constant array, so that running them is one loop (see engine::run_all). Each step type is
+/// named once (in `entries`); the tables below are loops over those entries.
 template <class Sched, template <class, std::size_t> class Step, class S>
 struct step_table {
     static constexpr std::size_t N = Sched::N;
 
     template <std::size_t... J>
-    static constexpr std::array<bool, N + 1> active_of(std::index_sequence<J...>) {
-        return {!std::is_same_v<Step<Sched, J>, no_step>..., false};
+    static constexpr std::array<step_entry<S>, N + 1> entries_of(std::index_sequence<J...>) {
+        return {step_entry_of<Step<Sched, J>, S>::value..., step_entry<S>{}};
     }
-    static constexpr std::array<bool, N + 1> active = active_of(std::make_index_sequence<N>{});
+    static constexpr std::array<step_entry<S>, N + 1> entries =
+        entries_of(std::make_index_sequence<N>{});
 
     static constexpr std::size_t count = [] {
         std::size_t n = 0;
-        for (std::size_t j = 0; j < N; ++j) n += active[j] ? 1 : 0;
+        for (std::size_t j = 0; j < N; ++j) n += entries[j].run != nullptr ? 1 : 0;
         return n;
     }();
 
-    template <std::size_t... J>
-    static constexpr std::array<step_function<S>, count + 1> steps_of(std::index_sequence<J...>) {
-        const step_function<S> all[] = {&lifted<Step<Sched, J>>::type::template run<S>..., nullptr};
+    static constexpr std::array<step_function<S>, count + 1> steps = [] {
         std::array<step_function<S>, count + 1> f{};
         std::size_t n = 0;
         for (std::size_t j = 0; j < N; ++j) {
-            if (active[j]) f[n++] = all[j];
+            if (entries[j].run != nullptr) f[n++] = entries[j].run;
         }
         return f;
-    }
-    static constexpr std::array<step_function<S>, count + 1> steps =
-        steps_of(std::make_index_sequence<N>{});
+    }();
 
     /// The numbers of every step (lifted<...>::values), one after the other, and where the
     /// numbers of step k start.
-    template <std::size_t... J>
-    static constexpr std::array<std::size_t, N + 1> sizes_of(std::index_sequence<J...>) {
-        return {lifted<Step<Sched, J>>::size..., 0};
-    }
     static constexpr std::size_t total = [] {
-        constexpr auto sizes = sizes_of(std::make_index_sequence<N>{});
         std::size_t n = 0;
-        for (std::size_t j = 0; j < N; ++j) n += active[j] ? sizes[j] : 0;
+        for (std::size_t j = 0; j < N; ++j) n += entries[j].run != nullptr ? entries[j].size : 0;
         return n;
     }();
 
@@ -1372,20 +1386,16 @@ struct step_table {
         std::array<std::size_t, count + 1> start{};
     };
 
-    template <std::size_t... J>
-    static constexpr numbers numbers_of(std::index_sequence<J...>) {
-        const std::size_t* const all[] = {lifted<Step<Sched, J>>::values.data()..., nullptr};
-        constexpr auto sizes = sizes_of(std::make_index_sequence<N>{});
+    static constexpr numbers args = [] {
         numbers r{};
         std::size_t n = 0, k = 0;
         for (std::size_t j = 0; j < N; ++j) {
-            if (!active[j]) continue;
+            if (entries[j].run == nullptr) continue;
             r.start[k++] = n;
-            for (std::size_t m = 0; m < sizes[j]; ++m) r.value[n++] = all[j][m];
+            for (std::size_t m = 0; m < entries[j].size; ++m) r.value[n++] = entries[j].values[m];
         }
         return r;
-    }
-    static constexpr numbers args = numbers_of(std::make_index_sequence<N>{});
+    }();
 };
 
 /// The seed of the backward sweep (zeroing, the root's adjoint set to 1) and the numbers it reads.
