@@ -998,30 +998,38 @@ struct value_desc {
     using type = typename value_desc_of<Sched, J, L, Forward, Mode>::type;
 };
 
-template <class Sched, std::size_t J, std::size_t L, bool Forward, class Seq>
+/// Elementwise entry J computed from its arguments at a position of loop (L, Forward): a v_op,
+/// or, when Stored, a v_store that also writes it to its buffer (only the one asked for is
+/// formed: most entries are only ever computed).
+template <class Sched, std::size_t J, std::size_t L, bool Forward, bool Stored, class Seq>
 struct args_desc;
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward, std::size_t... I>
-struct args_desc<Sched, J, L, Forward, std::index_sequence<I...>> {
-    using op = typename Sched::plan::template expr<J>::op;
-    using computed =
-        v_op<op, typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
-    using stored = v_store<workspace<Sched>::offsets.val_off[J],
-                           detail::shape_of_t<typename Sched::plan::template expr<J>>, op,
-                           typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
+struct args_desc<Sched, J, L, Forward, false, std::index_sequence<I...>> {
+    using type = v_op<typename Sched::plan::template expr<J>::op,
+                      typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
 };
 
-template <class Sched, std::size_t J, std::size_t L, bool Forward>
-using args_of = args_desc<Sched, J, L, Forward, std::make_index_sequence<Sched::t.arity[J]>>;
+template <class Sched, std::size_t J, std::size_t L, bool Forward, std::size_t... I>
+struct args_desc<Sched, J, L, Forward, true, std::index_sequence<I...>> {
+    using E = typename Sched::plan::template expr<J>;
+    using type =
+        v_store<workspace<Sched>::offsets.val_off[J], detail::shape_of_t<E>, typename E::op,
+                typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward, bool Stored = false>
+using args_of = typename args_desc<Sched, J, L, Forward, Stored,
+                                   std::make_index_sequence<Sched::t.arity[J]>>::type;
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
 struct value_desc_of<Sched, J, L, Forward, 0> {
-    using type = typename args_of<Sched, J, L, Forward>::computed;
+    using type = args_of<Sched, J, L, Forward>;
 };
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
 struct value_desc_of<Sched, J, L, Forward, 1> {
-    using type = typename args_of<Sched, J, L, Forward>::stored;
+    using type = args_of<Sched, J, L, Forward, true>;
 };
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
@@ -1178,9 +1186,9 @@ struct forward_step {
 template <class Sched, std::size_t J>
 struct forward_step<Sched, J, 1> {
     using D = detail::shape_of_t<typename Sched::plan::template expr<J>>;
-    using type = forward_elementwise<D, workspace<Sched>::offsets.val_off[J],
-                                     typename args_of<Sched, J, J, true>::computed,
-                                     typename loop_of<Sched, J, true>::type>;
+    using type =
+        forward_elementwise<D, workspace<Sched>::offsets.val_off[J], args_of<Sched, J, J, true>,
+                            typename loop_of<Sched, J, true>::type>;
 };
 
 template <class Sched, std::size_t J>
