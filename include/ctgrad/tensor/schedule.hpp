@@ -270,12 +270,17 @@ struct variable_type<variable<Name, tensor<T, D...>>> {
 };
 
 /// Whether a plan involves tensors (a tensor variable or a tensor op); scalar plans keep the
-/// register-resident scalar sweep.
+/// register-resident scalar sweep. The root is looked at first, then the argument of a root that
+/// sums or averages (a loss; the sum of a scalar is scalar): for a network or a tensor test the
+/// answer is there, and the entries below are not named.
 template <class Plan>
 constexpr bool involves_tensors() {
     using root = typename Plan::template expr<Plan::size - 1>;
+    using arg = typename Plan::template expr<Plan::child[Plan::size - 1][0]>;  // itself for a leaf
     if constexpr (detail::shape_of_t<root>::rank > 0 || is_kernel_node<root>::value) {
-        return true;  // a network's loss, a sum of tensor ops: the entries below are not looked at
+        return true;
+    } else if constexpr (detail::shape_of_t<arg>::rank > 0 || is_kernel_node<arg>::value) {
+        return true;
     } else {
         bool any =
             false;  // a loop over chunks: plans of any length (a fold is limited to 256 on clang)
