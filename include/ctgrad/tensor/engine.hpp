@@ -645,11 +645,12 @@ struct lift {
     using acc = Acc;
 };
 
-/// The lifted types of T..., in order (`types`, a type_list; `apply<F, Prefix...>` is
-/// F<Prefix..., lifted T...>), and the numbers after them (`acc`). One class per element, which
-/// hands on the numbers so far (Acc) and the types lifted so far (Done): the steps of a network
-/// lift thousands of argument lists, and concatenating the types on the way back (a concat
-/// class per element) cost as much as the lifting.
+/// The lifted types of T..., in order (`types`, a type_list), and the numbers after them
+/// (`acc`). One class per element, which hands on the numbers so far (Acc) and the types lifted
+/// so far (Done) to its base: the steps of a network lift thousands of argument lists, and
+/// concatenating the types on the way back (a concat class per element) cost clang++ as much as
+/// the lifting. (A member alias template here instead of apply_list cost g++ ~40 MB on the
+/// 128-layer network: one template declaration per list.)
 template <class Acc, class Done, class... T>
 struct lift_each;
 
@@ -657,8 +658,6 @@ template <class Acc, class... D>
 struct lift_each<Acc, detail::type_list<D...>> {
     using types = detail::type_list<D...>;
     using acc = Acc;
-    template <template <class...> class F, class... Prefix>
-    using apply = F<Prefix..., D...>;
 };
 
 template <class Acc, class... D, class T, class... R>
@@ -668,6 +667,15 @@ struct lift_each<Acc, detail::type_list<D...>, T, R...>
 
 template <class Acc, class... T>
 using lift_all = lift_each<Acc, detail::type_list<>, T...>;
+
+/// F<Prefix..., X...> for the types X... of a type_list.
+template <template <class...> class F, class List, class... Prefix>
+struct apply_list;
+
+template <template <class...> class F, class... X, class... Prefix>
+struct apply_list<F, detail::type_list<X...>, Prefix...> {
+    using type = F<Prefix..., X...>;
+};
 
 template <std::size_t Slot, class Shape, class Acc>
 struct lift<v_src<Slot, Shape>, Acc> {
@@ -684,7 +692,7 @@ struct lift<v_ws<Off, Shape>, Acc> {
 template <class Op, class... A, class Acc>
 struct lift<v_op<Op, A...>, Acc> {
     using l = lift_all<Acc, A...>;
-    using type = typename l::template apply<v_op, Op>;
+    using type = typename apply_list<v_op, typename l::types, Op>::type;
     using acc = typename l::acc;
 };
 
@@ -707,7 +715,7 @@ struct lift<v_store<Off, Shape, Op, A...>, Acc> {
 template <class... V, class Acc>
 struct lift<invs<V...>, Acc> {
     using l = lift_all<Acc, V...>;
-    using type = typename l::template apply<invs>;
+    using type = typename apply_list<invs, typename l::types>::type;
     using acc = typename l::acc;
 };
 
@@ -727,14 +735,14 @@ struct lift<e_push<Node>, Acc> {
 template <class Value, class Edge, class Acc>
 struct lift<p_arg<Value, Edge>, Acc> {
     using l = lift_all<Acc, Value, Edge>;
-    using type = typename l::template apply<p_arg>;
+    using type = typename apply_list<p_arg, typename l::types>::type;
     using acc = typename l::acc;
 };
 
 template <class Op, class... Args, class Acc>
 struct lift<p_node<Op, Args...>, Acc> {
     using l = lift_all<Acc, Args...>;
-    using type = typename l::template apply<p_node, Op>;
+    using type = typename apply_list<p_node, typename l::types, Op>::type;
     using acc = typename l::acc;
 };
 
