@@ -645,20 +645,28 @@ struct lift {
     using acc = Acc;
 };
 
-/// The lifted types of T..., in order (`types`, a type_list), and the numbers after them.
-template <class Acc, class... T>
-struct lift_all {
-    using types = detail::type_list<>;
+/// The lifted types of T..., in order (`types`, a type_list), and the numbers after them
+/// (`acc`). One class per element, which hands on the numbers so far (Acc) and the types lifted
+/// so far (Done) to its base: the steps of a network lift thousands of argument lists, and
+/// concatenating the types on the way back (a concat class per element) cost clang++ as much as
+/// the lifting. (A member alias template here instead of apply_list cost g++ ~40 MB on the
+/// 128-layer network: one template declaration per list.)
+template <class Acc, class Done, class... T>
+struct lift_each;
+
+template <class Acc, class... D>
+struct lift_each<Acc, detail::type_list<D...>> {
+    using types = detail::type_list<D...>;
     using acc = Acc;
 };
 
-template <class Acc, class T, class... R>
-struct lift_all<Acc, T, R...> {
-    using first = lift<T, Acc>;
-    using rest = lift_all<typename first::acc, R...>;
-    using types = detail::concat_t<detail::type_list<typename first::type>, typename rest::types>;
-    using acc = typename rest::acc;
-};
+template <class Acc, class... D, class T, class... R>
+struct lift_each<Acc, detail::type_list<D...>, T, R...>
+    : lift_each<typename lift<T, Acc>::acc, detail::type_list<D..., typename lift<T, Acc>::type>,
+                R...> {};
+
+template <class Acc, class... T>
+using lift_all = lift_each<Acc, detail::type_list<>, T...>;
 
 /// F<Prefix..., X...> for the types X... of a type_list.
 template <template <class...> class F, class List, class... Prefix>
@@ -998,30 +1006,38 @@ struct value_desc {
     using type = typename value_desc_of<Sched, J, L, Forward, Mode>::type;
 };
 
-template <class Sched, std::size_t J, std::size_t L, bool Forward, class Seq>
+/// Elementwise entry J computed from its arguments at a position of loop (L, Forward): a v_op,
+/// or, when Stored, a v_store that also writes it to its buffer (only the one asked for is
+/// formed: most entries are only ever computed).
+template <class Sched, std::size_t J, std::size_t L, bool Forward, bool Stored, class Seq>
 struct args_desc;
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward, std::size_t... I>
-struct args_desc<Sched, J, L, Forward, std::index_sequence<I...>> {
-    using op = typename Sched::plan::template expr<J>::op;
-    using computed =
-        v_op<op, typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
-    using stored = v_store<workspace<Sched>::offsets.val_off[J],
-                           detail::shape_of_t<typename Sched::plan::template expr<J>>, op,
-                           typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
+struct args_desc<Sched, J, L, Forward, false, std::index_sequence<I...>> {
+    using type = v_op<typename Sched::plan::template expr<J>::op,
+                      typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
 };
 
-template <class Sched, std::size_t J, std::size_t L, bool Forward>
-using args_of = args_desc<Sched, J, L, Forward, std::make_index_sequence<Sched::t.arity[J]>>;
+template <class Sched, std::size_t J, std::size_t L, bool Forward, std::size_t... I>
+struct args_desc<Sched, J, L, Forward, true, std::index_sequence<I...>> {
+    using E = typename Sched::plan::template expr<J>;
+    using type =
+        v_store<workspace<Sched>::offsets.val_off[J], detail::shape_of_t<E>, typename E::op,
+                typename value_desc<Sched, Sched::t.child[J][I], L, Forward>::type...>;
+};
+
+template <class Sched, std::size_t J, std::size_t L, bool Forward, bool Stored = false>
+using args_of = typename args_desc<Sched, J, L, Forward, Stored,
+                                   std::make_index_sequence<Sched::t.arity[J]>>::type;
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
 struct value_desc_of<Sched, J, L, Forward, 0> {
-    using type = typename args_of<Sched, J, L, Forward>::computed;
+    using type = args_of<Sched, J, L, Forward>;
 };
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
 struct value_desc_of<Sched, J, L, Forward, 1> {
-    using type = typename args_of<Sched, J, L, Forward>::stored;
+    using type = args_of<Sched, J, L, Forward, true>;
 };
 
 template <class Sched, std::size_t J, std::size_t L, bool Forward>
@@ -1178,9 +1194,9 @@ struct forward_step {
 template <class Sched, std::size_t J>
 struct forward_step<Sched, J, 1> {
     using D = detail::shape_of_t<typename Sched::plan::template expr<J>>;
-    using type = forward_elementwise<D, workspace<Sched>::offsets.val_off[J],
-                                     typename args_of<Sched, J, J, true>::computed,
-                                     typename loop_of<Sched, J, true>::type>;
+    using type =
+        forward_elementwise<D, workspace<Sched>::offsets.val_off[J], args_of<Sched, J, J, true>,
+                            typename loop_of<Sched, J, true>::type>;
 };
 
 template <class Sched, std::size_t J>
@@ -1323,47 +1339,61 @@ using update_step_of = typename update_desc<Sched, J>::type;
 template <class S>
 using step_function = void (*)(const context<S>&);
 
+/// What a step table keeps of one step: its function, its numbers (`lifted<Step>::values`) and
+/// how many; `run` is null for no_step.
+template <class S>
+struct step_entry {
+    step_function<S> run = nullptr;
+    const std::size_t* values = nullptr;
+    std::size_t size = 0;
+};
+
+/// The entry of step type Step (one class per step type, named after the step, not the plan).
+template <class Step, class S>
+struct step_entry_of {
+    static constexpr step_entry<S> value{&lifted<Step>::type::template run<S>,
+                                         lifted<Step>::values.data(), lifted<Step>::size};
+};
+
+template <class S>
+struct step_entry_of<no_step, S> {
+    static constexpr step_entry<S> value{};
+};
+
 /// The functions of the steps Step<Sched, 0>, ..., Step<Sched, N - 1> that do something, in order:
-/// a constant array, so that running them is one loop (see engine::run_all).
+/// a constant array, so that running them is one loop (see engine::run_all). Each step type is
+/// named once (in `entries`); the tables below are loops over those entries.
 template <class Sched, template <class, std::size_t> class Step, class S>
 struct step_table {
     static constexpr std::size_t N = Sched::N;
 
     template <std::size_t... J>
-    static constexpr std::array<bool, N + 1> active_of(std::index_sequence<J...>) {
-        return {!std::is_same_v<Step<Sched, J>, no_step>..., false};
+    static constexpr std::array<step_entry<S>, N + 1> entries_of(std::index_sequence<J...>) {
+        return {step_entry_of<Step<Sched, J>, S>::value..., step_entry<S>{}};
     }
-    static constexpr std::array<bool, N + 1> active = active_of(std::make_index_sequence<N>{});
+    static constexpr std::array<step_entry<S>, N + 1> entries =
+        entries_of(std::make_index_sequence<N>{});
 
     static constexpr std::size_t count = [] {
         std::size_t n = 0;
-        for (std::size_t j = 0; j < N; ++j) n += active[j] ? 1 : 0;
+        for (std::size_t j = 0; j < N; ++j) n += entries[j].run != nullptr ? 1 : 0;
         return n;
     }();
 
-    template <std::size_t... J>
-    static constexpr std::array<step_function<S>, count + 1> steps_of(std::index_sequence<J...>) {
-        const step_function<S> all[] = {&lifted<Step<Sched, J>>::type::template run<S>..., nullptr};
+    static constexpr std::array<step_function<S>, count + 1> steps = [] {
         std::array<step_function<S>, count + 1> f{};
         std::size_t n = 0;
         for (std::size_t j = 0; j < N; ++j) {
-            if (active[j]) f[n++] = all[j];
+            if (entries[j].run != nullptr) f[n++] = entries[j].run;
         }
         return f;
-    }
-    static constexpr std::array<step_function<S>, count + 1> steps =
-        steps_of(std::make_index_sequence<N>{});
+    }();
 
     /// The numbers of every step (lifted<...>::values), one after the other, and where the
     /// numbers of step k start.
-    template <std::size_t... J>
-    static constexpr std::array<std::size_t, N + 1> sizes_of(std::index_sequence<J...>) {
-        return {lifted<Step<Sched, J>>::size..., 0};
-    }
     static constexpr std::size_t total = [] {
-        constexpr auto sizes = sizes_of(std::make_index_sequence<N>{});
         std::size_t n = 0;
-        for (std::size_t j = 0; j < N; ++j) n += active[j] ? sizes[j] : 0;
+        for (std::size_t j = 0; j < N; ++j) n += entries[j].run != nullptr ? entries[j].size : 0;
         return n;
     }();
 
@@ -1372,20 +1402,16 @@ struct step_table {
         std::array<std::size_t, count + 1> start{};
     };
 
-    template <std::size_t... J>
-    static constexpr numbers numbers_of(std::index_sequence<J...>) {
-        const std::size_t* const all[] = {lifted<Step<Sched, J>>::values.data()..., nullptr};
-        constexpr auto sizes = sizes_of(std::make_index_sequence<N>{});
+    static constexpr numbers args = [] {
         numbers r{};
         std::size_t n = 0, k = 0;
         for (std::size_t j = 0; j < N; ++j) {
-            if (!active[j]) continue;
+            if (entries[j].run == nullptr) continue;
             r.start[k++] = n;
-            for (std::size_t m = 0; m < sizes[j]; ++m) r.value[n++] = all[j][m];
+            for (std::size_t m = 0; m < entries[j].size; ++m) r.value[n++] = entries[j].values[m];
         }
         return r;
-    }
-    static constexpr numbers args = numbers_of(std::make_index_sequence<N>{});
+    }();
 };
 
 /// The seed of the backward sweep (zeroing, the root's adjoint set to 1) and the numbers it reads.

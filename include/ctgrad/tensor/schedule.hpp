@@ -270,17 +270,29 @@ struct variable_type<variable<Name, tensor<T, D...>>> {
 };
 
 /// Whether a plan involves tensors (a tensor variable or a tensor op); scalar plans keep the
-/// register-resident scalar sweep.
+/// register-resident scalar sweep. The root is looked at first, then the argument of a root that
+/// sums or averages (a loss; the sum of a scalar is scalar): for a network or a tensor test the
+/// answer is there, and the entries below are not named.
 template <class Plan>
 constexpr bool involves_tensors() {
-    bool any =
-        false;  // a loop over chunks: plans of any length (a fold is limited to 256 on clang)
-    ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(std::index_sequence<J...>) {
-        const bool in_chunk[] = {(detail::shape_of_t<typename Plan::template expr<J>>::rank > 0 ||
-                                  is_kernel_node<typename Plan::template expr<J>>::value)...};
-        for (const bool b : in_chunk) any = any || b;
-    });
-    return any;
+    using root = typename Plan::template expr<Plan::size - 1>;
+    using arg = typename Plan::template expr<Plan::child[Plan::size - 1][0]>;  // itself for a leaf
+    if constexpr (detail::shape_of_t<root>::rank > 0 || is_kernel_node<root>::value) {
+        return true;
+    } else if constexpr (detail::shape_of_t<arg>::rank > 0 || is_kernel_node<arg>::value) {
+        return true;
+    } else {
+        bool any =
+            false;  // a loop over chunks: plans of any length (a fold is limited to 256 on clang)
+        ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
+            std::index_sequence<J...>) {
+            const bool in_chunk[] = {
+                (detail::shape_of_t<typename Plan::template expr<J>>::rank > 0 ||
+                 is_kernel_node<typename Plan::template expr<J>>::value)...};
+            for (const bool b : in_chunk) any = any || b;
+        });
+        return any;
+    }
 }
 
 template <class List>
@@ -391,6 +403,28 @@ struct tables {
     std::array<bool, N> zero_at_start{};       // never written: zeroed when the backward starts
 };
 
+/// The facts of one entry that facts_of reads from its type.
+template <std::size_t A>
+struct entry_facts {
+    kind k{};
+    std::size_t count = 0;
+    bool cheap = false;
+    bool wanted = false;
+    std::array<bool, A> passes{};
+    std::array<bool, A> updates{};
+};
+
+/// The facts of entry type E (with Arity arguments, in rows of A) when differentiating with
+/// respect to Wrt: one class per entry, named after the entry, not the plan, so that facts_of
+/// names each entry's type once (each `Plan::expr<J>` is a lookup by hash).
+template <class E, class Wrt, std::size_t Arity, std::size_t A>
+struct entry_facts_of {
+    using op = typename op_or_void<E>::type;
+    static constexpr entry_facts<A> value{kind_c<E>::value,          detail::shape_of_t<E>::count,
+                                          cheap_c<E>::value,         wanted_c<Wrt, E>::value,
+                                          op_passes<op, Arity, A>(), op_updates<op, Arity, A>()};
+};
+
 /// The facts of the entries (from their types), computed once per plan and Wrt for the three
 /// schedules of a program (gradient, value, SGD step), which take their decisions from a copy.
 template <class Plan, class Wrt>
@@ -401,15 +435,18 @@ struct facts_of {
     static constexpr tables<N, A> make() {
         tables<N, A> t{};
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
-            ((t.kinds[J] = kind_c<typename Plan::template expr<J>>::value,
-              t.count[J] = detail::shape_of_t<typename Plan::template expr<J>>::count,
-              t.cheap[J] = cheap_c<typename Plan::template expr<J>>::value,
-              t.wanted[J] = wanted_c<Wrt, typename Plan::template expr<J>>::value,
-              t.passes[J] = op_passes<typename op_or_void<typename Plan::template expr<J>>::type,
-                                      Plan::facts.arity[J], A>(),
-              t.updates[J] = op_updates<typename op_or_void<typename Plan::template expr<J>>::type,
-                                        Plan::facts.arity[J], A>()),
-             ...);
+            const entry_facts<A> each[] = {entry_facts_of<typename Plan::template expr<J>, Wrt,
+                                                          Plan::facts.arity[J], A>::value...};
+            std::size_t k = 0;
+            for (const std::size_t j : {J...}) {
+                const entry_facts<A>& f = each[k++];
+                t.kinds[j] = f.k;
+                t.count[j] = f.count;
+                t.cheap[j] = f.cheap;
+                t.wanted[j] = f.wanted;
+                t.passes[j] = f.passes;
+                t.updates[j] = f.updates;
+            }
         });
         for (std::size_t j = 0; j < N; ++j) {
             t.arity[j] = Plan::facts.arity[j];
