@@ -425,3 +425,45 @@ BOOST_AUTO_TEST_CASE(an_sgd_step_whose_shard_throws_changes_no_parameter) {
         }
     }
 }
+
+BOOST_AUTO_TEST_CASE(a_wide_input_layer_is_cut_into_whole_row_blocks) {
+    // 784 input rows, 2 shards: 4 parts per shard of whole 96-row blocks (the last part takes
+    // the 112 rows left); the gradient as one program's and the same bits on 1 and 2 threads
+    constexpr std::size_t b = 16, i = 784, h = 6;
+    constexpr auto X = var<"X", tensor<float, b / 2, i>>;
+    constexpr auto Z = var<"Z", tensor<float, b / 2, h>>;
+    constexpr auto W = var<"W", tensor<float, i, h>>;
+    constexpr auto c = var<"c", tensor<float, h>>;
+    constexpr auto Xw = var<"X", tensor<float, b, i>>;
+    using split = decltype(par::make_input_split<2>(
+        std::declval<par::thread_pool&>(), par::input_layer(X, W, Z),
+        ctgrad::sum(ctgrad::square(ctgrad::tanh(Z + c))), ctgrad::wrt(c)));
+    static_assert(split::parts == 8);
+    static_assert(split::part_begin<0> == 0 && split::part_begin<1> == 96 &&
+                  split::part_begin<7> == 672 && split::part_begin<8> == i);
+    auto x = std::make_unique<tensor<float, b, i>>();
+    tensor<float, i, h> w{};
+    tensor<float, h> cv{};
+    std::mt19937 gen(12);
+    for (auto& v : *x) v = float(double(gen()) * 0x1p-31 - 1.0);
+    for (auto& v : w) v = float(0.05 * (double(gen()) * 0x1p-31 - 1.0));
+    for (auto& v : cv) v = float(0.1 * (double(gen()) * 0x1p-31 - 1.0));
+    ctgrad::program whole(ctgrad::sum(ctgrad::square(ctgrad::tanh(ctgrad::matmul(Xw, W) + c))),
+                          ctgrad::wrt(W, c));
+    const auto g1 = whole.gradient(Xw = *x, W = w, c = cv);
+    std::vector<float> first;
+    for (std::size_t threads : {1u, 2u}) {
+        par::thread_pool pool(threads);
+        auto dp = par::make_input_split<2>(pool, par::input_layer(X, W, Z),
+                                           ctgrad::sum(ctgrad::square(ctgrad::tanh(Z + c))),
+                                           ctgrad::wrt(c), par::reduction::sum);
+        const auto& g = dp.gradient(par::rows(X, *x), W = w, c = cv);
+        BOOST_TEST(relative_difference(g[W], g1[W]) <= 1e-6);
+        BOOST_TEST(relative_difference(g[c], g1[c]) <= 1e-6);
+        if (first.empty()) {
+            first.assign(g.data(), g.data() + g.size());
+        } else {
+            BOOST_TEST(std::memcmp(first.data(), g.data(), first.size() * sizeof(float)) == 0);
+        }
+    }
+}

@@ -910,6 +910,12 @@ struct micro_set {
     /// (ra = 1), over colvec_rows rows a call; null where the narrow tail is not used.
     colvec_fn colvec;
     std::size_t colvec_rows;
+    /// Where M % block_rows is 2 (and M > block_rows): the kernel of (block_rows + 2) / 2 rows
+    /// over full panels, so that the last block_rows + 2 rows of A read in place take two
+    /// blocks of 4 rows (8 chains of multiply-adds each) instead of 6 and 2 (whose 4 chains
+    /// wait on the FMA latency: the split's forward product 128×784×100, 128 = 21·6 + 2); null
+    /// otherwise.
+    fn pair_left;
 };
 
 /// Vectors of rows R of the column-vector kernel for NT columns of W lanes: R·NT accumulators,
@@ -952,6 +958,7 @@ inline constexpr micro_set<T> micro_set_for = [] {
     using tail = tail_block<T, I, N>;
     constexpr std::size_t TR = tail::rows, TL = tail::lanes, TV = tail::vectors;
     constexpr std::size_t nv = N >= NV * W ? NV : 0;
+    constexpr std::size_t PR = M % MR == 2 && M > MR && MR % 2 == 0 ? (MR + 2) / 2 : 0;
     return micro_set<T>{micro_kernel_for < T,
                         I,
                         M >= MR ? MR : 0,
@@ -966,7 +973,8 @@ inline constexpr micro_set<T> micro_set_for = [] {
                         TR,
                         TL,
                         colvec_for<T, I, M, N>(),
-                        colvec_vectors<tail::rest, W, TR> * W};
+                        colvec_vectors<tail::rest, W, TR> * W,
+                        micro_kernel_for<T, I, PR, nv>()};
 }();
 
 /// Rows of A in one row block of `blocked` (at most a_block_bytes of A × kc_max rows of the sum),
@@ -1118,12 +1126,23 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                             ks.colvec(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
                         }
                     }
-                    const std::size_t full_rows = mc - (mc - i0) % mr;
+                    std::size_t full_rows = mc - (mc - i0) % mr;
+                    // the last mr + 2 rows as two blocks of (mr + 2) / 2 (A in place only: a
+                    // block would straddle two copied micro-panels)
+                    const bool pair = !tail && !packed && ks.pair_left != nullptr &&
+                                      mc - full_rows == 2 && full_rows >= i0 + mr;
+                    if (pair) full_rows -= mr;
                     for (; i0 < full_rows; i0 += mr) {
                         whole(kc, ap + i0 * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N, cols,
                               alpha, load_c);
                     }
-                    if (full_rows < mc) {
+                    if (pair) {
+                        const std::size_t h = (mr + 2) / 2;
+                        for (std::size_t r = full_rows; r < mc; r += h) {
+                            ks.pair_left(kc, ap + r * a_step, a_ra, a_ka, bp[p], ldb[p], cj + r * N,
+                                         N, cols, alpha, load_c);
+                        }
+                    } else if (full_rows < mc) {
                         left(kc, ap + full_rows * a_step, a_ra, a_ka, bp[p], ldb[p],
                              cj + full_rows * N, N, cols, alpha, load_c);
                     }
