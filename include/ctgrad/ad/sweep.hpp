@@ -385,6 +385,32 @@ struct push_rows {
     }();
 };
 
+/// The push rows of the sweep from the plan's root, in one pass from the plan's rows, children
+/// and active entries (the first contribution to each adjoint found on the way, as
+/// ad::detail::first_contributions does): no `facts` or `assigns` table is evaluated.
+template <class Plan>
+struct push_rows<Plan, root_tables> {
+    static_assert(Plan::max_arity <= 64, "ctgrad: an op with more than 64 arguments");
+    static constexpr std::array<push_row, Plan::size> value = [] {
+        std::array<push_row, Plan::size> rows{};
+        std::array<bool, Plan::size> seen{};
+        for (std::size_t j = Plan::size; j-- > 0;) {  // parents before children
+            const auto& r = Plan::row[j];
+            rows[j].pushes = Plan::active[j] && r.differentiable;
+            for (std::size_t i = 0; i < r.arity; ++i) {
+                const std::size_t c = Plan::child[j][i];
+                if (!Plan::active[c]) continue;
+                rows[j].active |= std::uint64_t{1} << i;
+                if (rows[j].pushes && !seen[c]) {
+                    rows[j].assign |= std::uint64_t{1} << i;
+                    seen[c] = true;
+                }
+            }
+        }
+        return rows;
+    }();
+};
+
 /// bound_values for a binding_set: every binding read once, in the set's order
 /// (binding_set::numbers), then each variable's number taken at its position.
 template <class Plan, class S, class Set>
