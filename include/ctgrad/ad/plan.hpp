@@ -266,6 +266,10 @@ struct plan {
     /// (ctgrad::detail::constant_at); no_entry for every other entry.
     static constexpr const auto& constant_slot = tables.constant_slot;
 
+    // The tables the scalar sweeps read (active, variable_*, ad::detail::push_rows) are computed
+    // from `row` directly: `facts` and `assigns` (read by Jacobians and the tensor schedule) are
+    // evaluated only where they are used (each is another pass and another constant array of
+    // `size` elements in the compiler; see bench/README.md, gx11).
     struct entry_facts {
         std::array<std::size_t, size> arity;
         std::array<bool, size> is_variable;
@@ -287,9 +291,9 @@ struct plan {
     static constexpr std::array<bool, size> active = [] {
         std::array<bool, size> a{};
         for (std::size_t j = 0; j < size; ++j) {  // children come before parents
-            a[j] = facts.is_variable[j];
-            if (facts.differentiable[j]) {
-                for (std::size_t i = 0; i < facts.arity[j]; ++i) {
+            a[j] = row[j].variable;
+            if (row[j].differentiable) {
+                for (std::size_t i = 0; i < row[j].arity; ++i) {
                     a[j] = a[j] || a[child[j][i]];
                 }
             }
@@ -305,7 +309,7 @@ struct plan {
 
     static constexpr std::size_t variable_count = [] {
         std::size_t n = 0;
-        for (bool v : facts.is_variable) n += v ? 1 : 0;
+        for (const auto& r : row) n += r.variable ? 1 : 0;
         return n;
     }();
 
@@ -314,7 +318,7 @@ struct plan {
         std::array<std::size_t, size> r{};
         std::size_t n = 0;
         for (std::size_t j = 0; j < size; ++j) {
-            r[j] = facts.is_variable[j] ? n++ : 0;
+            r[j] = row[j].variable ? n++ : 0;
         }
         return r;
     }();
@@ -323,7 +327,7 @@ struct plan {
         std::array<std::size_t, variable_count> e{};
         std::size_t n = 0;
         for (std::size_t j = 0; j < size; ++j) {
-            if (facts.is_variable[j]) {
+            if (row[j].variable) {
                 e[n++] = j;
             }
         }

@@ -228,42 +228,58 @@ struct step_of<named_constant<Tag>> {
 template <class Plan, std::size_t J>
 using step_t = typename step_of<typename Plan::template expr<J>>::type;
 
-/// The value of an entry: `rank` is a variable's position among the plan's variables, `slot` a
-/// run-time constant's among the root's constants, `c` the entries of a node's arguments.
-template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
-[[gnu::always_inline]] constexpr S evaluate(variable_step, const std::array<S, N>&,
-                                            const std::array<S, V>& bound, const std::array<S, K>&,
-                                            const std::array<std::size_t, MA>&, std::size_t rank,
-                                            std::size_t) {
-    return bound[rank];
-}
-
-template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA, class L>
-[[gnu::always_inline]] constexpr S evaluate(exact_step<L>, const std::array<S, N>&,
-                                            const std::array<S, V>&, const std::array<S, K>&,
-                                            const std::array<std::size_t, MA>&, std::size_t,
-                                            std::size_t) {
-    return L::template as<S>();
-}
+/// The forward statement of the step kind Step in a sweep over N numbers S, with V bound
+/// numbers, K run-time constants and ops of at most MA arguments: `run` returns the entry's
+/// value (`rank` is a variable's position among the plan's variables, `slot` a run-time
+/// constant's among the root's constants, `c` the entries of a node's arguments). A class per
+/// step kind and sweep whose `run` is not a template: each of the sweep's statements names it
+/// and calls it without deduction or overload resolution among the kinds (a call of an
+/// overloaded function template per entry cost g++ and clang++ a deduction against each
+/// overload: a 1 025-entry chain paid ~4 000; see bench/README.md, gx11).
+template <class Step, class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
+struct forward_step;
 
 template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
-[[gnu::always_inline]] constexpr S evaluate(constant_step, const std::array<S, N>&,
-                                            const std::array<S, V>&,
-                                            const std::array<S, K>& constants,
-                                            const std::array<std::size_t, MA>&, std::size_t,
-                                            std::size_t slot) {
-    return constants[slot];
-}
+struct forward_step<variable_step, S, N, V, K, MA> {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>&,
+                                                  const std::array<S, V>& bound,
+                                                  const std::array<S, K>&,
+                                                  const std::array<std::size_t, MA>&,
+                                                  std::size_t rank, std::size_t) {
+        return bound[rank];
+    }
+};
 
-template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA, class Op,
-          std::size_t... I>
-[[gnu::always_inline]] constexpr S evaluate(op_step<Op, std::index_sequence<I...>>,
-                                            const std::array<S, N>& v, const std::array<S, V>&,
-                                            const std::array<S, K>&,
-                                            const std::array<std::size_t, MA>& c, std::size_t,
-                                            std::size_t) {
-    return static_cast<S>(Op::value(v[c[I]]...));
-}
+template <class L, class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
+struct forward_step<exact_step<L>, S, N, V, K, MA> {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>&, const std::array<S, V>&,
+                                                  const std::array<S, K>&,
+                                                  const std::array<std::size_t, MA>&, std::size_t,
+                                                  std::size_t) {
+        return L::template as<S>();
+    }
+};
+
+template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
+struct forward_step<constant_step, S, N, V, K, MA> {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>&, const std::array<S, V>&,
+                                                  const std::array<S, K>& constants,
+                                                  const std::array<std::size_t, MA>&, std::size_t,
+                                                  std::size_t slot) {
+        return constants[slot];
+    }
+};
+
+template <class Op, std::size_t... I, class S, std::size_t N, std::size_t V, std::size_t K,
+          std::size_t MA>
+struct forward_step<op_step<Op, std::index_sequence<I...>>, S, N, V, K, MA> {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>& v,
+                                                  const std::array<S, V>&, const std::array<S, K>&,
+                                                  const std::array<std::size_t, MA>& c, std::size_t,
+                                                  std::size_t) {
+        return static_cast<S>(Op::value(v[c[I]]...));
+    }
+};
 
 /// What entry J of a reverse sweep pushes: whether it pushes at all (an active node whose op
 /// has partials), and bit I of `active` / `assign` for its I-th argument: the argument carries
@@ -286,55 +302,63 @@ struct unmasked {
     }
 };
 
-/// The contribution of entry j to its I-th argument (entry c[I]): the local partial (a number
-/// S) times the adjoint (a number, or a vector of lanes A), through Mask (for entry MJ: a mask
-/// other than unmasked names the entry), assigned or added.
-template <class Mask, std::size_t MJ, class Op, std::size_t I, class S, class A, std::size_t N,
-          std::size_t MA, std::size_t... K>
-[[gnu::always_inline]] constexpr void contribute(std::index_sequence<K...>,
-                                                 const std::array<S, N>& v, std::array<A, N>& a,
-                                                 std::size_t j,
-                                                 const std::array<std::size_t, MA>& c,
-                                                 std::uint64_t active, std::uint64_t assign) {
-    if (((active >> I) & 1u) == 0) return;
-    const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
-    // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
-    if constexpr (std::is_same_v<Mask, unmasked>) {
-        const A d = local;
-        if (((assign >> I) & 1u) != 0) {
-            a[c[I]] = d;
+/// The reverse statement of the step kind Step in a sweep over N numbers S with adjoints A
+/// and ops of at most MA arguments, each contribution passed through Mask: `run<MJ>` pushes
+/// entry j's adjoint to its arguments (MJ names the entry for a Mask other than unmasked, and
+/// is 0 otherwise: one `run` per step kind). A leaf pushes nothing. As forward_step: a class
+/// per step kind, no overload resolution per entry.
+template <class Step, class Mask, class S, class A, std::size_t N, std::size_t MA>
+struct reverse_step {
+    template <std::size_t MJ>
+    [[gnu::always_inline]] static constexpr void run(const std::array<S, N>&, std::array<A, N>&,
+                                                     std::size_t,
+                                                     const std::array<std::size_t, MA>&, bool,
+                                                     std::uint64_t, std::uint64_t) {}
+};
+
+template <class Op, std::size_t... K, class Mask, class S, class A, std::size_t N, std::size_t MA>
+struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
+    /// The contribution of entry j to its I-th argument (entry c[I]): the local partial (a
+    /// number S) times the adjoint (a number, or a vector of lanes A), through Mask (for entry
+    /// MJ), assigned when it is the first to that adjoint, added otherwise.
+    template <std::size_t MJ, std::size_t I>
+    [[gnu::always_inline]] static constexpr void contribute(const std::array<S, N>& v,
+                                                            std::array<A, N>& a, std::size_t j,
+                                                            const std::array<std::size_t, MA>& c,
+                                                            std::uint64_t active,
+                                                            std::uint64_t assign) {
+        if (((active >> I) & 1u) == 0) return;
+        const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
+        // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
+        if constexpr (std::is_same_v<Mask, unmasked>) {
+            const A d = local;
+            if (((assign >> I) & 1u) != 0) {
+                a[c[I]] = d;
+            } else {
+                a[c[I]] += d;
+            }
         } else {
-            a[c[I]] += d;
-        }
-    } else {
-        const A d = Mask::template apply<MJ>(local);
-        if (((assign >> I) & 1u) != 0) {
-            a[c[I]] = d;
-        } else {
-            a[c[I]] += d;
+            const A d = Mask::template apply<MJ>(local);
+            if (((assign >> I) & 1u) != 0) {
+                a[c[I]] = d;
+            } else {
+                a[c[I]] += d;
+            }
         }
     }
-}
 
-/// A leaf pushes nothing.
-template <class Mask, std::size_t MJ, class Step, class S, class A, std::size_t N, std::size_t MA>
-[[gnu::always_inline]] constexpr void push(Step, const std::array<S, N>&, std::array<A, N>&,
-                                           std::size_t, const std::array<std::size_t, MA>&, bool,
-                                           std::uint64_t, std::uint64_t) {}
-
-/// Entry j's adjoint a[j] pushed to its active arguments c[I]: one contribution per argument.
-template <class Mask, std::size_t MJ, class Op, std::size_t... I, class S, class A, std::size_t N,
-          std::size_t MA>
-[[gnu::always_inline]] constexpr void push(op_step<Op, std::index_sequence<I...>>,
-                                           const std::array<S, N>& v, std::array<A, N>& a,
-                                           std::size_t j, const std::array<std::size_t, MA>& c,
-                                           bool pushes, std::uint64_t active,
-                                           std::uint64_t assign) {
-    if constexpr (!locally_constant<Op>()) {
-        if (!pushes) return;
-        (contribute<Mask, MJ, Op, I>(std::index_sequence<I...>{}, v, a, j, c, active, assign), ...);
+    template <std::size_t MJ>
+    [[gnu::always_inline]] static constexpr void run(const std::array<S, N>& v, std::array<A, N>& a,
+                                                     std::size_t j,
+                                                     const std::array<std::size_t, MA>& c,
+                                                     bool pushes, std::uint64_t active,
+                                                     std::uint64_t assign) {
+        if constexpr (!locally_constant<Op>()) {
+            if (!pushes) return;
+            (contribute<MJ, K>(v, a, j, c, active, assign), ...);
+        }
     }
-}
+};
 
 /// The tables of the reverse sweep from the plan's root: Plan's own `active` and `assigns`.
 /// Another sweep (from one output of a Jacobian, ad/jacobian.hpp) passes a type with its own.
@@ -355,6 +379,32 @@ struct push_rows {
             for (std::size_t i = 0; i < Plan::facts.arity[j]; ++i) {
                 rows[j].active |= std::uint64_t{T::active[Plan::child[j][i]]} << i;
                 rows[j].assign |= std::uint64_t{T::assigns[j][i]} << i;
+            }
+        }
+        return rows;
+    }();
+};
+
+/// The push rows of the sweep from the plan's root, in one pass from the plan's rows, children
+/// and active entries (the first contribution to each adjoint found on the way, as
+/// ad::detail::first_contributions does): no `facts` or `assigns` table is evaluated.
+template <class Plan>
+struct push_rows<Plan, root_tables> {
+    static_assert(Plan::max_arity <= 64, "ctgrad: an op with more than 64 arguments");
+    static constexpr std::array<push_row, Plan::size> value = [] {
+        std::array<push_row, Plan::size> rows{};
+        std::array<bool, Plan::size> seen{};
+        for (std::size_t j = Plan::size; j-- > 0;) {  // parents before children
+            const auto& r = Plan::row[j];
+            rows[j].pushes = Plan::active[j] && r.differentiable;
+            for (std::size_t i = 0; i < r.arity; ++i) {
+                const std::size_t c = Plan::child[j][i];
+                if (!Plan::active[c]) continue;
+                rows[j].active |= std::uint64_t{1} << i;
+                if (rows[j].pushes && !seen[c]) {
+                    rows[j].assign |= std::uint64_t{1} << i;
+                    seen[c] = true;
+                }
             }
         }
         return rows;
@@ -425,8 +475,11 @@ template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, s
                                                       const std::array<S, V>& bound,
                                                       const std::array<S, K>& constants,
                                                       std::index_sequence<J...>) {
-    ((v[Base + J] = evaluate(step_t<Plan, Base + J>{}, v, bound, constants, Plan::child[Base + J],
-                             Plan::variable_rank[Base + J], Plan::constant_slot[Base + J])),
+    constexpr std::size_t N = Plan::size;
+    constexpr std::size_t MA = Plan::max_arity;
+    ((v[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run(
+          v, bound, constants, Plan::child[Base + J], Plan::variable_rank[Base + J],
+          Plan::constant_slot[Base + J])),
      ...);
 }
 
@@ -446,11 +499,12 @@ template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A,
                                                       std::array<A, Plan::size>& a,
                                                       std::index_sequence<R...>) {
     constexpr bool named = !std::is_same_v<Mask, unmasked>;
-    (push < Mask,
-     named ? Top - R
-           : 0 > (step_t<Plan, Top - R>{}, v, a, Top - R, Plan::child[Top - R],
-                  Rows::value[Top - R].pushes, Rows::value[Top - R].active,
-                  Rows::value[Top - R].assign),
+    constexpr std::size_t N = Plan::size;
+    constexpr std::size_t MA = Plan::max_arity;
+    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run < named
+         ? Top - R
+         : 0 > (v, a, Top - R, Plan::child[Top - R], Rows::value[Top - R].pushes,
+                Rows::value[Top - R].active, Rows::value[Top - R].assign),
      ...);
 }
 
@@ -502,9 +556,11 @@ constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::a
     if constexpr (Plan::size <= detail::sweep_inline_max) {
         ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
             std::index_sequence<J...>) {
-            ((v[J] =
-                  detail::evaluate(detail::step_t<Plan, J>{}, v, bound, constants, Plan::child[J],
-                                   Plan::variable_rank[J], Plan::constant_slot[J])),
+            ((v[J] = detail::forward_step<detail::step_t<Plan, J>, S, Plan::size, V,
+                                          Plan::constant_count,
+                                          Plan::max_arity>::run(v, bound, constants, Plan::child[J],
+                                                                Plan::variable_rank[J],
+                                                                Plan::constant_slot[J])),
              ...);
         });
     } else {
@@ -534,11 +590,11 @@ constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Pl
         constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
         ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(
             std::index_sequence<R...>) {
-            (detail::push < Mask,
-             named ? Seed - R
-                   : 0 > (detail::step_t<Plan, Seed - R>{}, v, a, Seed - R, Plan::child[Seed - R],
-                          rows::value[Seed - R].pushes, rows::value[Seed - R].active,
-                          rows::value[Seed - R].assign),
+            (detail::reverse_step<detail::step_t<Plan, Seed - R>, Mask, S, A, Plan::size,
+                                  Plan::max_arity>::template run < named
+                 ? Seed - R
+                 : 0 > (v, a, Seed - R, Plan::child[Seed - R], rows::value[Seed - R].pushes,
+                        rows::value[Seed - R].active, rows::value[Seed - R].assign),
              ...);
         });
     } else {
