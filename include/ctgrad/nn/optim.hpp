@@ -225,11 +225,22 @@ struct adamw_options : adam_options<S> {
 
 namespace detail {
 
-/// Elements per block of the SGD and momentum updates (sgd_elements, momentum_elements): loops
-/// of this constant count over __restrict pointers, which GCC vectorizes at -O2 (as
-/// adam_elements: its "very-cheap" cost model leaves a loop over a run-time count, over pointers
-/// that may overlap, or with a branch, scalar).
+/// Elements per block of the SGD, momentum and Adam updates (sgd_elements, momentum_elements,
+/// adam_elements): loops of this constant count over __restrict pointers, which GCC vectorizes
+/// at -O2 (its "very-cheap" cost model leaves a loop over a run-time count, over pointers that
+/// may overlap, or with a branch, scalar).
 inline constexpr std::size_t update_lanes = 16;
+
+/// Calls block.template operator()<update_lanes>(i, update_lanes) for each whole block of
+/// update_lanes of the n elements, then block.template operator()<0>(i, n - i) for the tail.
+template <class F>
+inline void for_each_lane_block(std::size_t n, F&& block) {
+    const std::size_t whole = n / update_lanes * update_lanes;
+    for (std::size_t i = 0; i < whole; i += update_lanes) {
+        block.template operator()<update_lanes>(i, update_lanes);
+    }
+    if (whole < n) block.template operator()<0>(whole, n - whole);
+}
 
 /// g[i] = clip(gd[i]) for i < count, clipper's arithmetic with its test out of the loop (the
 /// same operations per element as clipper::operator()); another clip functor element by element.
@@ -265,11 +276,7 @@ void sgd_elements(T* __restrict pd, const T* __restrict gd, std::size_t n, T a, 
         T* __restrict q = pd + i;
         for (std::size_t j = 0; j < c; ++j) q[j] -= b * q[j] + a * g[j];
     };
-    const std::size_t whole = n / update_lanes * update_lanes;
-    for (std::size_t i = 0; i < whole; i += update_lanes) {
-        block.template operator()<update_lanes>(i, update_lanes);
-    }
-    if (whole < n) block.template operator()<0>(whole, n - whole);
+    for_each_lane_block(n, block);
 }
 
 /// v ← μv + ĝ, then p ← p − b·p − a·v, or with nesterov p ← p − b·p − a·(ĝ + μv), over n
@@ -291,11 +298,7 @@ void momentum_elements(T* __restrict pd, const T* __restrict gd, T* __restrict v
             for (std::size_t j = 0; j < c; ++j) q[j] -= b * q[j] + a * v[j];
         }
     };
-    const std::size_t whole = n / update_lanes * update_lanes;
-    for (std::size_t i = 0; i < whole; i += update_lanes) {
-        block.template operator()<update_lanes>(i, update_lanes);
-    }
-    if (whole < n) block.template operator()<0>(whole, n - whole);
+    for_each_lane_block(n, block);
 }
 
 }  // namespace detail
@@ -402,11 +405,6 @@ adam_coefficients<S> adam_coefficients_at(std::size_t t, const adam_options<S>& 
     return {o.lr / bc1, S(1) / static_cast<S>(sqrt(bc2)), o.lr * wd};
 }
 
-/// Elements per block of adam_elements: a loop of this constant count over __restrict
-/// pointers, which GCC vectorizes at -O2 (its "very-cheap" cost model leaves a loop over a
-/// run-time count, or over pointers that may overlap, scalar).
-inline constexpr std::size_t adam_lanes = 16;
-
 /// s[i] = √s[i] for i < Count: with SSE's sqrtps / sqrtpd where the target has them
 /// (std::sqrt may set errno, which keeps GCC from vectorizing it without -fno-math-errno); the
 /// same correctly rounded square roots, the same bits. Count = 0: n elements, scalar (the tail).
@@ -433,8 +431,8 @@ inline void sqrt_lanes(T* s, std::size_t n) noexcept {
     }
 }
 
-/// The Adam update of a block of adam_elements: Count elements (Count = 0: n < adam_lanes, the
-/// tail): the clipped gradient, the moments, √v, then the parameters, each a loop of its own
+/// The Adam update of a block of adam_elements: Count elements (Count = 0: n < update_lanes,
+/// the tail): the clipped gradient, the moments, √v, then the parameters, each a loop of its own
 /// so that the compiler vectorizes it; the same operations per element, in the same order, as
 /// one scalar loop.
 template <std::size_t Count, class T, class C>
@@ -442,20 +440,8 @@ inline void adam_block(std::size_t n, T* __restrict pd, const T* __restrict gd, 
                        T* __restrict vd, T b1, T b2, T c1, T c2, T eps, T a, T r, T d,
                        const C& clip) noexcept {
     const std::size_t count = Count == 0 ? n : Count;
-    T g[adam_lanes], s[adam_lanes];
-    if constexpr (std::is_same_v<C, clipper<T>>) {
-        // clipper's arithmetic with its test out of the loop (a branch in the loop keeps it
-        // scalar)
-        if (clip.value > T(0)) {
-            for (std::size_t i = 0; i < count; ++i) {
-                g[i] = std::clamp(gd[i], T(-clip.value), T(clip.value)) * clip.scale;
-            }
-        } else {
-            for (std::size_t i = 0; i < count; ++i) g[i] = gd[i] * clip.scale;
-        }
-    } else {
-        for (std::size_t i = 0; i < count; ++i) g[i] = clip(gd[i]);
-    }
+    T g[update_lanes], s[update_lanes];
+    clip_lanes(g, gd, count, clip);
     for (std::size_t i = 0; i < count; ++i) {
         const T mi = b1 * md[i] + c1 * g[i];
         const T vi = b2 * vd[i] + c2 * g[i] * g[i];
@@ -468,7 +454,7 @@ inline void adam_block(std::size_t n, T* __restrict pd, const T* __restrict gd, 
 }
 
 /// The Adam update of n elements: parameters pd, gradient gd, moments md and vd (distinct
-/// buffers), in blocks of adam_lanes and the tail.
+/// buffers), in blocks of update_lanes and the tail.
 template <class T, class S, class C>
 void adam_elements(T* pd, const T* gd, T* md, T* vd, std::size_t n, const adam_options<S>& o,
                    const adam_coefficients<S>& k, const C& clip) {
@@ -476,15 +462,10 @@ void adam_elements(T* pd, const T* gd, T* md, T* vd, std::size_t n, const adam_o
     const T c1 = T(1) - b1, c2 = T(1) - b2, eps = static_cast<T>(o.eps);
     const T a = static_cast<T>(k.step_size), r = static_cast<T>(k.inv_sqrt_bc2);
     const T d = static_cast<T>(k.decay);
-    const std::size_t whole = n / adam_lanes * adam_lanes;
-    for (std::size_t i = 0; i < whole; i += adam_lanes) {
-        adam_block<adam_lanes>(adam_lanes, pd + i, gd + i, md + i, vd + i, b1, b2, c1, c2, eps, a,
-                               r, d, clip);
-    }
-    if (whole < n) {
-        adam_block<0>(n - whole, pd + whole, gd + whole, md + whole, vd + whole, b1, b2, c1, c2,
-                      eps, a, r, d, clip);
-    }
+    for_each_lane_block(n, [&]<std::size_t Count>(std::size_t i, std::size_t count) {
+        adam_block<Count>(count, pd + i, gd + i, md + i, vd + i, b1, b2, c1, c2, eps, a, r, d,
+                          clip);
+    });
 }
 
 /// One Adam step (Kingma & Ba 2015, with bias correction, as PyTorch's Adam/AdamW):
