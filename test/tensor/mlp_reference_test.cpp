@@ -24,6 +24,7 @@
 #include "../../bench/tensor/mlp_blas.hpp"
 #include "../../bench/tensor/mlp_cases.hpp"
 #include "../../bench/tensor/mlp_hand.hpp"
+#include "mlp_reference_loss.hpp"
 #include "support/finite_difference.hpp"
 
 namespace mc = mlp_cases;
@@ -52,12 +53,13 @@ std::vector<double> flatten(const Params& p) {
 
 /// Checks g (the gradient at p0, same shapes) against central differences of
 /// Case::reference_loss at every `stride`-th parameter entry (1: all of them), reporting the
-/// first few mismatches. Returns the number of entries checked.
+/// first few mismatches. Returns the number of entries checked. The loss is evaluated by
+/// mlp_reference::reference_loss (mlp_reference_loss.cpp: -O1 in the sanitizer build).
 template <class Case>
 size_t check_gradient(const typename Case::params& p0, const typename Case::data& d,
                       const typename Case::params& g, size_t stride) {
     auto p = std::make_unique<typename Case::params>(p0);
-    const double f0 = Case::reference_loss(*p, d);
+    const double f0 = mlp_reference::reference_loss<Case>(*p, d);
     std::vector<double*> at;
     p->visit([&](auto& t) {
         for (auto& v : t) at.push_back(&v);
@@ -71,9 +73,9 @@ size_t check_gradient(const typename Case::params& p0, const typename Case::data
         const double v0 = v;
         const double h = ctgrad::test::fd_step(v0);
         v = v0 + h;
-        const double fp = Case::reference_loss(*p, d);
+        const double fp = mlp_reference::reference_loss<Case>(*p, d);
         v = v0 - h;
-        const double fm = Case::reference_loss(*p, d);
+        const double fm = mlp_reference::reference_loss<Case>(*p, d);
         v = v0;
         const double fd = (fp - fm) / (2 * h);
         ++checked;
@@ -110,7 +112,7 @@ void check_hand_gradient(size_t stride) {
     auto g = std::make_unique<typename Case::params>();
     auto t = std::make_unique<mlp_hand::trainer<Case>>();
     const double loss = t->gradient(*p, *d, *g);
-    BOOST_TEST(ctgrad::test::close(loss, Case::reference_loss(*p, *d), 1e-12));
+    BOOST_TEST(ctgrad::test::close(loss, mlp_reference::reference_loss<Case>(*p, *d), 1e-12));
     const size_t n = check_gradient<Case>(*p, *d, *g, stride);
     BOOST_TEST_MESSAGE(n << " of " << mc::parameter_count(*p) << " entries checked");
 }
@@ -140,13 +142,14 @@ void check_sgd_step() {
     BOOST_TEST(params_close(*stepped, *expected, 1e-13));
 }
 
-// Small instances (every parameter is checked) and the benchmark sizes, in double.
-using small_regression = mc::regression_mlp<double, 3, 5, 7, 4>;
-using small_classifier = mc::classifier_mlp<double, 4, 6, 5, 3>;
-using small_deep = mc::deep_tanh<double, 3, 4, 5>;
-using regression_f64 = mc::regression_mlp<double, 32, 100, 200, 10>;
-using classifier_f64 = mc::classifier_mlp<double, 64, 784, 100, 10>;
-using deep_f64 = mc::deep_tanh<double, 16, 32, 20>;
+// Small instances (every parameter is checked) and the benchmark sizes, in double
+// (mlp_reference_loss.hpp).
+using mlp_reference::small_regression;
+using mlp_reference::small_classifier;
+using mlp_reference::small_deep;
+using mlp_reference::regression_f64;
+using mlp_reference::classifier_f64;
+using mlp_reference::deep_f64;
 
 using small_cases = std::tuple<small_regression, small_classifier, small_deep>;
 using float_cases =
@@ -189,7 +192,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(trains_the_float_benchmark_case, Case, float_cases
     auto p = Case::make_params();
     const auto d = Case::make_data();
     auto t = std::make_unique<mlp_hand::trainer<Case>>();
-    const double reference = Case::reference_loss(*p, *d);
+    const double reference = mlp_reference::reference_loss<Case>(*p, *d);
     const double first = t->step(*p, *d, Case::learning_rate);
     BOOST_TEST(ctgrad::test::close(first, reference, 1e-5));
     double last = first;

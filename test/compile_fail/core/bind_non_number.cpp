@@ -1,9 +1,9 @@
 // A variable bound to something that is not a number.
 // expect: a variable can only be bound to a number
 // expect: variable_bound_to_a_non_number<'r', 'a', 't', 'e'>
-#include <string>
-
 #include <ctgrad/ctgrad.hpp>
+
+#include <string>
 
 constexpr auto rate = ctgrad::var<"rate">;
 

@@ -1,8 +1,8 @@
 // The operators are constrained by concepts: an unrelated type is not captured.
 // expect: expression_operands
-#include <string>
-
 #include <ctgrad/ctgrad.hpp>
+
+#include <string>
 
 constexpr auto x = ctgrad::var<"x">;
 

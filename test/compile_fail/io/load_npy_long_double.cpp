@@ -1,5 +1,6 @@
 // Reading a .npy file into a long double tensor: .npy files hold float16/32/64 only.
 // expect: ctgrad::io::load_npy: reads into float and double tensors only
+#include <ctgrad/ctgrad.hpp>
 #include <ctgrad/io/numpy.hpp>
 
 #ifndef CTGRAD_CF_CONTROL

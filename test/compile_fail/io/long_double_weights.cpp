@@ -1,5 +1,6 @@
 // Saving a pack whose parameters are long double: weight files hold float and double only.
 // expect: weight files hold float and double tensors only
+#include <ctgrad/ctgrad.hpp>
 #include <ctgrad/io/safetensors.hpp>
 #include <ctgrad/nn/parameters.hpp>
 

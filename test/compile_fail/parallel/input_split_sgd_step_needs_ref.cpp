@@ -1,10 +1,10 @@
 // input_split::sgd_step adds W's update into W in place: W bound read-only is refused, naming
 // what to do.
 // expect: ctgrad::parallel::input_split::sgd_step: bind the input layer's weight W
-#include <functional>
-
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/parallel/input_split.hpp>
+
+#include <functional>
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;
 constexpr auto W = ctgrad::var<"W", ctgrad::tensor<float, 3, 2>>;

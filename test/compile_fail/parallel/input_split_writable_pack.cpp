@@ -5,11 +5,11 @@
 // compiles.
 // expect: ctgrad::parallel::input_split: a variable that the network writes
 // expect: nn::state pack
-#include <functional>
-
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn.hpp>
 #include <ctgrad/parallel/input_split.hpp>
+
+#include <functional>
 
 namespace nn = ctgrad::nn;
 

@@ -1,6 +1,7 @@
 // A batch whose rows are not a whole number of the shard variable's rows, split with
 // parallel::rows.
 // expect: ctgrad::parallel::rows: the data's rows are not a whole number of shards of the variable's rows
+#include <ctgrad/ctgrad.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;

@@ -1,6 +1,7 @@
 // A rows(...) binding of another number of shards than the data_parallel has (8 rows are 2
 // shards of 4; the data_parallel has 3).
 // expect: ctgrad::parallel::data_parallel::gradient: a rows(...) binding does not hold exactly Shards shards of its variable's rows
+#include <ctgrad/ctgrad.hpp>
 #include <ctgrad/parallel/threads.hpp>
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;

@@ -1,9 +1,9 @@
 // batch_norm2d with a momentum above 1: the options are checked once for both batch-norm ops
 // (tensor/batch_norm.hpp, detail::batch_norm_common).
 // expect: ctgrad::batch_norm_options: the momentum of the running estimates must be in [0, 1]
-#include <functional>
-
 #include <ctgrad/ctgrad.hpp>
+
+#include <functional>
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 2, 3, 4, 4>>;
 constexpr auto G = ctgrad::var<"G", ctgrad::tensor<float, 3>>;

@@ -1,9 +1,9 @@
 // Training-mode batch normalisation with its running estimates bound read-only: the forward
 // pass updates them, so they must be bound with std::ref.
 // expect: ctgrad::batch_norm (training mode) updates its running mean and variance during the forward pass: bind them writable
-#include <functional>
-
 #include <ctgrad/ctgrad.hpp>
+
+#include <functional>
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;
 constexpr auto M = ctgrad::var<"M", ctgrad::tensor<float, 3>>;

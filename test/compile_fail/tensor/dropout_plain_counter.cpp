@@ -2,9 +2,9 @@
 // checkpoints and mpi::average treat them as the integers they hold, and a user's own "x.step"
 // is left alone), so ctgrad::dropout takes only a variable declared with ctgrad::dropout_counter.
 // expect: ctgrad::dropout: the step counter must be a variable declared with ctgrad::dropout_counter
-#include <functional>
-
 #include <ctgrad/ctgrad.hpp>
+
+#include <functional>
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 3>>;
 #ifndef CTGRAD_CF_CONTROL
