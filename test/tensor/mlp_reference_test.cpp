@@ -144,12 +144,12 @@ void check_sgd_step() {
 
 // Small instances (every parameter is checked) and the benchmark sizes, in double
 // (mlp_reference_loss.hpp).
-using mlp_reference::small_regression;
-using mlp_reference::small_classifier;
-using mlp_reference::small_deep;
-using mlp_reference::regression_f64;
 using mlp_reference::classifier_f64;
 using mlp_reference::deep_f64;
+using mlp_reference::regression_f64;
+using mlp_reference::small_classifier;
+using mlp_reference::small_deep;
+using mlp_reference::small_regression;
 
 using small_cases = std::tuple<small_regression, small_classifier, small_deep>;
 using float_cases =
