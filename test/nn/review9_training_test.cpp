@@ -26,6 +26,8 @@
 #include <ctgrad/io/numpy.hpp>
 #include <ctgrad/nn.hpp>
 
+#include "support/pytorch_script.hpp"
+
 namespace nn = ctgrad::nn;
 namespace io = ctgrad::io;
 namespace fs = std::filesystem;
@@ -93,16 +95,9 @@ double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
     return m;
 }
 
-bool python_has_torch() {
-    static const bool has =
-        std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") == 0;
-    return has;
-}
-
 // torch.optim from the same start; writes the parameters after five steps of each optimizer
 // (Linear's weight is [out, in]: transposed to ctgrad's [in, out] on the way in and out).
 const char* torch_script = R"(
-import sys, numpy as np, torch
 d = sys.argv[1]
 ld = lambda n: torch.from_numpy(np.load(d + '/' + n + '.npy')).double()
 x, y = ld('x'), ld('y')
@@ -189,10 +184,6 @@ BOOST_AUTO_TEST_CASE(optimizers_against_hand_steps_and_pytorch) {
     BOOST_TEST(clipped);                                // the clipping was exercised
     BOOST_TEST(max_diff(flat(pa), flat(s0.p)) > 1e-2);  // the steps moved the parameters
 
-    if (!python_has_torch()) {
-        BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
-        return;
-    }
     scratch tmp;
     const fs::path& d = tmp.dir;
     io::save_npy(d / "aW.npy", s0.p[la::W]);
@@ -201,9 +192,14 @@ BOOST_AUTO_TEST_CASE(optimizers_against_hand_steps_and_pytorch) {
     io::save_npy(d / "bb.npy", s0.p[lb::b]);
     io::save_npy(d / "x.npy", s0.x);
     io::save_npy(d / "y.npy", s0.y);
-    std::ofstream(d / "ref.py") << torch_script;
+    std::ofstream(d / "ref.py") << ctgrad::test::torch_prelude << torch_script;
     const std::string cmd = "/usr/bin/python3 " + (d / "ref.py").string() + " " + d.string();
-    BOOST_TEST_REQUIRE(std::system(cmd.c_str()) == 0, "the PyTorch script failed: " << cmd);
+    const int status = ctgrad::test::run_script(cmd);
+    if (ctgrad::test::torch_missing(status)) {
+        BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
+        return;
+    }
+    BOOST_TEST_REQUIRE(status == 0, "the PyTorch script failed: " << cmd);
     for (const auto& [name, got] :
          {std::pair{std::string("adamw"), &pa}, std::pair{std::string("nag"), &pn},
           std::pair{std::string("sgd"), &ps}}) {

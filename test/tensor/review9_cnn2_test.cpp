@@ -23,6 +23,7 @@
 #include <ctgrad/io/numpy.hpp>
 #include <ctgrad/nn.hpp>
 
+#include "support/pytorch_script.hpp"
 #include "support/random_tensor.hpp"
 
 namespace nn = ctgrad::nn;
@@ -56,12 +57,6 @@ tensor<double, D...> to_double(const tensor<T, D...>& t) {
     return d;
 }
 
-bool have_torch() {
-    static const bool has =
-        std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") == 0;
-    return has;
-}
-
 struct scratch2 {
     fs::path dir;
     explicit scratch2(const std::string& tag)
@@ -73,7 +68,6 @@ struct scratch2 {
 };
 
 const char* torch_script2 = R"(
-import sys, numpy as np, torch
 d, B = sys.argv[1], int(sys.argv[2])
 ld = lambda n: torch.from_numpy(np.load(d + '/' + n + '.npy')).double()
 c1 = torch.nn.Conv2d(2, 9, 5, padding=2).double()
@@ -116,10 +110,10 @@ std::pair<fs::path, int> run_torch(const Save& save) {
     const fs::path& d = tmp.dir;
     if (status < 0) {
         save(d);
-        std::ofstream(d / "ref.py") << torch_script2;
+        std::ofstream(d / "ref.py") << ctgrad::test::torch_prelude << torch_script2;
         const std::string cmd = "/usr/bin/python3 " + (d / "ref.py").string() + " " + d.string() +
                                 " " + std::to_string(B);
-        status = std::system(cmd.c_str());
+        status = ctgrad::test::run_script(cmd);
     }
     return {d, status};
 }
@@ -147,10 +141,6 @@ void check_cnn2() {
         });
         BOOST_TEST(std::abs(double(gx.value) - double(g.value)) <=
                    1e-6 * std::abs(double(g.value)));
-        if (!have_torch()) {
-            BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
-            return;
-        }
         // PyTorch runs once per batch size: float and double have the same (float-exact) inputs
         const auto [d, status] = run_torch<B>([&](const fs::path& to) {
             io::save_npy(to / "c1W.npy", to_double(p[M::c1::W]));
@@ -162,6 +152,10 @@ void check_cnn2() {
             io::save_npy(to / "x.npy", to_double(x));
             io::save_npy(to / "y.npy", to_double(y));
         });
+        if (ctgrad::test::torch_missing(status)) {
+            BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
+            return;
+        }
         BOOST_TEST_REQUIRE(status == 0, "the PyTorch script failed in " << d);
         const double tol = sizeof(T) == 4 ? 5e-5 : 1e-11;
         tensor<double, 1> want_loss;

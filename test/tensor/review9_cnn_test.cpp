@@ -24,6 +24,7 @@
 #include <ctgrad/nn.hpp>
 
 #include "support/finite_difference.hpp"
+#include "support/pytorch_script.hpp"
 #include "support/random_tensor.hpp"
 #include "support/tensor_fd.hpp"
 
@@ -71,12 +72,6 @@ void setup(typename cnn<T>::params& p, tensor<T, 4, 3, 13, 17>& x, tensor<T, 4, 
     y(0, 2) = 1, y(1, 0) = 1, y(2, 1) = 1, y(3, 2) = 1;
 }
 
-bool python_has_torch() {
-    static const bool has =
-        std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") == 0;
-    return has;
-}
-
 struct scratch {
     fs::path dir = fs::temp_directory_path() / ("ctgrad_review9_cnn_" + std::to_string(::getpid()));
     scratch() { fs::create_directories(dir); }
@@ -88,7 +83,6 @@ struct scratch {
 // Linear's weight is [out, in], ctgrad's dense W is [in, out]), the running estimates and the
 // eval logits.
 const char* torch_script = R"(
-import sys, numpy as np, torch
 d = sys.argv[1]
 ld = lambda n: torch.from_numpy(np.load(d + '/' + n + '.npy')).double()
 c1 = torch.nn.Conv2d(3, 5, 3, stride=2, padding=2).double()
@@ -188,11 +182,6 @@ void check_against_pytorch() {
     const auto logits_d = eval_d.value(pd, sd, M::X = x).to_tensor();
     for (size_t e = 0; e < 12; ++e) BOOST_TEST(logits_d.data()[e] == logits.data()[e]);
 
-    if (!python_has_torch()) {
-        BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
-        BOOST_TEST(std::isfinite(double(g.value)));
-        return;
-    }
     // PyTorch runs once for both element types: the inputs are the same numbers (float-exact)
     static scratch tmp;
     static int ran = -1;
@@ -208,9 +197,14 @@ void check_against_pytorch() {
         save(d, "fcb", p[M::fc::b]);
         save(d, "x", x);
         save(d, "y", y);
-        std::ofstream(d / "ref.py") << torch_script;
+        std::ofstream(d / "ref.py") << ctgrad::test::torch_prelude << torch_script;
         const std::string cmd = "/usr/bin/python3 " + (d / "ref.py").string() + " " + d.string();
-        ran = std::system(cmd.c_str());
+        ran = ctgrad::test::run_script(cmd);
+    }
+    if (ctgrad::test::torch_missing(ran)) {
+        BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
+        BOOST_TEST(std::isfinite(double(g.value)));
+        return;
     }
     BOOST_TEST_REQUIRE(ran == 0, "the PyTorch script failed (exit status " << ran << ")");
 
