@@ -68,27 +68,29 @@ struct scratch2 {
 };
 
 const char* torch_script2 = R"(
-d, B = sys.argv[1], int(sys.argv[2])
-ld = lambda n: torch.from_numpy(np.load(d + '/' + n + '.npy')).double()
-c1 = torch.nn.Conv2d(2, 9, 5, padding=2).double()
-c2 = torch.nn.Conv2d(9, 4, 3, stride=2, padding=1).double()
-fc = torch.nn.Linear(16, 5).double()
-with torch.no_grad():
-    c1.weight.copy_(ld('c1W')); c1.bias.copy_(ld('c1b'))
-    c2.weight.copy_(ld('c2W')); c2.bias.copy_(ld('c2b'))
-    fc.weight.copy_(ld('fcW').t()); fc.bias.copy_(ld('fcb'))
-x = ld('x').requires_grad_(True)
-y = ld('y')
-a = torch.max_pool2d(torch.relu(c1(x)), 3, 2)
-a = torch.nn.functional.avg_pool2d(torch.sigmoid(c2(a)), 2, 1)
-out = fc(torch.flatten(a, 1))
-loss = ((out - y) ** 2).sum() / (2 * B)
-loss.backward()
-res = {'loss': loss.detach().reshape(1), 'gc1W': c1.weight.grad, 'gc1b': c1.bias.grad,
-       'gc2W': c2.weight.grad, 'gc2b': c2.bias.grad, 'gfcW': fc.weight.grad.t(),
-       'gfcb': fc.bias.grad, 'gx': x.grad}
-for k, v in res.items():
-    np.save(d + '/' + k + '.npy', v.detach().contiguous().numpy().astype(np.float64))
+def run(d, B):
+    ld = lambda n: torch.from_numpy(np.load(d + '/' + n + '.npy')).double()
+    c1 = torch.nn.Conv2d(2, 9, 5, padding=2).double()
+    c2 = torch.nn.Conv2d(9, 4, 3, stride=2, padding=1).double()
+    fc = torch.nn.Linear(16, 5).double()
+    with torch.no_grad():
+        c1.weight.copy_(ld('c1W')); c1.bias.copy_(ld('c1b'))
+        c2.weight.copy_(ld('c2W')); c2.bias.copy_(ld('c2b'))
+        fc.weight.copy_(ld('fcW').t()); fc.bias.copy_(ld('fcb'))
+    x = ld('x').requires_grad_(True)
+    y = ld('y')
+    a = torch.max_pool2d(torch.relu(c1(x)), 3, 2)
+    a = torch.nn.functional.avg_pool2d(torch.sigmoid(c2(a)), 2, 1)
+    out = fc(torch.flatten(a, 1))
+    loss = ((out - y) ** 2).sum() / (2 * B)
+    loss.backward()
+    res = {'loss': loss.detach().reshape(1), 'gc1W': c1.weight.grad, 'gc1b': c1.bias.grad,
+           'gc2W': c2.weight.grad, 'gc2b': c2.bias.grad, 'gfcW': fc.weight.grad.t(),
+           'gfcb': fc.bias.grad, 'gx': x.grad}
+    for k, v in res.items():
+        np.save(d + '/' + k + '.npy', v.detach().contiguous().numpy().astype(np.float64))
+for d, B in zip(sys.argv[1::2], sys.argv[2::2]):  # (directory, batch size) pairs
+    run(d, int(B))
 )";
 
 template <class G, size_t... D>
@@ -103,36 +105,62 @@ void expect2(const fs::path& dir, const char* name, const G& got, double tol) {
     BOOST_TEST(diff <= tol * scale, name << ": error " << diff << " of " << scale);
 }
 
-template <size_t B, class Save>
-std::pair<fs::path, int> run_torch(const Save& save) {
-    static scratch2 tmp{std::to_string(B)};
-    static int status = -1;
-    const fs::path& d = tmp.dir;
-    if (status < 0) {
-        save(d);
-        std::ofstream(d / "ref.py") << ctgrad::test::torch_prelude << torch_script2;
-        const std::string cmd = "/usr/bin/python3 " + (d / "ref.py").string() + " " + d.string() +
-                                " " + std::to_string(B);
-        status = ctgrad::test::run_script(cmd);
-    }
-    return {d, status};
-}
-
+/// The inputs of check_cnn2<T, B>: float-exact, so the same numbers in float and double.
 template <class T, size_t B>
-void check_cnn2() {
-    BOOST_TEST_CONTEXT((sizeof(T) == 4 ? "float" : "double") << ", batch " << B) {
-        using M = cnn2<T, B>;
-        typename M::params p;
+struct cnn2_inputs {
+    using M = cnn2<T, B>;
+    typename M::params p;
+    tensor<T, B, 2, 11, 11> x;
+    tensor<T, B, 5> y;
+    cnn2_inputs() {
         fill_float_exact(p[M::c1::W], 21 + B, -0.3, 0.3);
         fill_float_exact(p[M::c1::b], 22, -0.2, 0.2);
         fill_float_exact(p[M::c2::W], 23, -0.4, 0.4);
         fill_float_exact(p[M::c2::b], 24, -0.2, 0.2);
         fill_float_exact(p[M::fc::W], 25, -0.5, 0.5);
         fill_float_exact(p[M::fc::b], 26, -0.1, 0.1);
-        tensor<T, B, 2, 11, 11> x;
-        tensor<T, B, 5> y;
         fill_float_exact(x, 27 + B);
         fill_float_exact(y, 28 + B, 0, 1);
+    }
+    void save(const fs::path& to) const {
+        io::save_npy(to / "c1W.npy", to_double(p[M::c1::W]));
+        io::save_npy(to / "c1b.npy", to_double(p[M::c1::b]));
+        io::save_npy(to / "c2W.npy", to_double(p[M::c2::W]));
+        io::save_npy(to / "c2b.npy", to_double(p[M::c2::b]));
+        io::save_npy(to / "fcW.npy", to_double(p[M::fc::W]));
+        io::save_npy(to / "fcb.npy", to_double(p[M::fc::b]));
+        io::save_npy(to / "x.npy", to_double(x));
+        io::save_npy(to / "y.npy", to_double(y));
+    }
+};
+
+/// PyTorch's results for batch size B (1 or 6): the directory they are in and the script's
+/// status. The script runs once, for both batch sizes in one process (an import of torch is
+/// most of its cost), on the inputs of cnn2_inputs<double, 1> and <double, 6>.
+template <size_t B>
+std::pair<fs::path, int> run_torch() {
+    static_assert(B == 1 || B == 6);
+    static scratch2 tmp1{"1"}, tmp6{"6"};
+    static int status = -1;
+    if (status < 0) {
+        cnn2_inputs<double, 1>().save(tmp1.dir);
+        cnn2_inputs<double, 6>().save(tmp6.dir);
+        std::ofstream(tmp1.dir / "ref.py") << ctgrad::test::torch_prelude << torch_script2;
+        const std::string cmd = "/usr/bin/python3 " + (tmp1.dir / "ref.py").string() + " " +
+                                tmp1.dir.string() + " 1 " + tmp6.dir.string() + " 6";
+        status = ctgrad::test::run_script(cmd);
+    }
+    return {B == 1 ? tmp1.dir : tmp6.dir, status};
+}
+
+template <class T, size_t B>
+void check_cnn2() {
+    BOOST_TEST_CONTEXT((sizeof(T) == 4 ? "float" : "double") << ", batch " << B) {
+        using M = cnn2<T, B>;
+        cnn2_inputs<T, B> in;
+        auto& p = in.p;
+        const auto& x = in.x;
+        const auto& y = in.y;
         const auto loss = ctgrad::mse(M::net(M::X), M::Y);
         ctgrad::program prog(loss, p.wrt());
         const auto g = prog.gradient(p, M::X = x, M::Y = y);
@@ -141,17 +169,9 @@ void check_cnn2() {
         });
         BOOST_TEST(std::abs(double(gx.value) - double(g.value)) <=
                    1e-6 * std::abs(double(g.value)));
-        // PyTorch runs once per batch size: float and double have the same (float-exact) inputs
-        const auto [d, status] = run_torch<B>([&](const fs::path& to) {
-            io::save_npy(to / "c1W.npy", to_double(p[M::c1::W]));
-            io::save_npy(to / "c1b.npy", to_double(p[M::c1::b]));
-            io::save_npy(to / "c2W.npy", to_double(p[M::c2::W]));
-            io::save_npy(to / "c2b.npy", to_double(p[M::c2::b]));
-            io::save_npy(to / "fcW.npy", to_double(p[M::fc::W]));
-            io::save_npy(to / "fcb.npy", to_double(p[M::fc::b]));
-            io::save_npy(to / "x.npy", to_double(x));
-            io::save_npy(to / "y.npy", to_double(y));
-        });
+        // PyTorch runs once for both batch sizes: float and double have the same (float-exact)
+        // inputs
+        const auto [d, status] = run_torch<B>();
         if (ctgrad::test::torch_missing(status)) {
             BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 with torch and numpy is not installed");
             return;
