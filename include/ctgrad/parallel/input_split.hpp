@@ -156,12 +156,17 @@ private:
 }  // namespace detail
 
 /// Rows of W in one block of a part of input_split's weight gradient (where W has at least
-/// 4·Shards·part_block rows): a multiple of the matmul kernels' blocks of rows (6, the narrow
-/// tail's 12 and its column-vector kernel's 24 with AVX2) and their block of A in L2 (96 rows with
-/// AVX2 floats), so that only the last part has rows left over. 784 rows, 2 shards: 8 parts of
-/// 96 rows and the last of 112 (4 parts of 196 before: 96 rows took 27.9 µs against 57.6 µs for
-/// 196, one thread, AMD EPYC Zen 3, bench/README.md pe11).
-inline constexpr std::size_t part_block = 96;
+/// part_count·Shards·part_block rows): a multiple of the matmul kernels' blocks of rows (6, the
+/// narrow tail's 12 and its column-vector kernel's 24 with AVX2), so that only the last part has
+/// rows left over. 784 rows, 2 shards: 15 parts of 48 rows and the last of 64 (pe11: 7 of 96 and
+/// one of 112; 4 parts of 196 before that). A term of 48 rows costs half of one of 96 (16 × 48
+/// against 8 × 96 rows, one thread, equal within ±2%), and the threads' wait for each other's
+/// last term at the end of a step, about half a term, halves with it (summed over the two
+/// threads, 29–40 → 17–26 µs per step; AMD EPYC Zen 3, bench/README.md pe12).
+inline constexpr std::size_t part_block = 48;
+
+/// Parts of W's rows per shard where each is at least part_block rows.
+inline constexpr std::size_t part_count = 8;
 
 template <std::size_t Shards, class Layer, class E, class Wrt, class Gradient = void>
 class input_split;
@@ -206,11 +211,11 @@ public:
     static constexpr std::size_t in = X::kind::shape[1];    // W's rows
     static constexpr std::size_t out = W::kind::shape[1];   // W's columns
     /// W's rows are split into this many parts, each computed whole by one thread, so that a
-    /// faster thread can take more of them: four per shard where each still has at least
+    /// faster thread can take more of them: part_count per shard where each still has at least
     /// part_block rows (the parts are then whole blocks of part_block rows, the last part the
     /// rows left), else two per shard of at least 32 rows, cut evenly.
     static constexpr std::size_t parts = [] {
-        if (in / (4 * Shards) >= part_block) return 4 * Shards;
+        if (in / (part_count * Shards) >= part_block) return part_count * Shards;
         std::size_t p = 2 * Shards;
         while (p > 1 && in / p < 32) --p;
         return p;
@@ -220,7 +225,7 @@ public:
     static constexpr std::size_t part_begin = [] {
         if constexpr (P >= parts) {
             return in;
-        } else if constexpr (in / (4 * Shards) >= part_block) {
+        } else if constexpr (in / (part_count * Shards) >= part_block) {
             return P * (in / parts / part_block * part_block);
         } else {
             return P * in / parts;

@@ -320,6 +320,12 @@ struct log_softmax_op {
 /// distributions), averaged over the N rows: (1/N) Σ_r Σ_c t_rc (lse_r − x_rc), with
 /// lse_r = log Σ_c exp(x_rc) computed stably. d/dx = (softmax(x)·Σ_c t − t)/N, without
 /// forming log(softmax) (no log(0)); d/dt = (lse − x)/N.
+///
+/// A gradient sweep calls forward_saving, which keeps each e_rc = exp(x_rc − m_r) (m_r the row's
+/// largest logit), each row's sum s_r and lse_r for the vjps: the exps are computed once per
+/// step, in one loop over all N·C elements (vectorised), instead of one row at a time in the
+/// forward and twice more in the vjp. The same operations per element in the same order as
+/// forward and the vjps computing them anew, so the same numbers bit for bit.
 struct softmax_cross_entropy_op {
     static constexpr std::string_view name = "softmax_cross_entropy";
     static constexpr bool tensor_op = true;
@@ -340,6 +346,28 @@ struct softmax_cross_entropy_op {
     template <class A, class B>
     using result = decltype(result_of<A, B>());
 
+    /// Where forward_saving's numbers start: 64 bytes or more after the value (as prod_op's).
+    static constexpr std::size_t saved_at = 16;
+
+    /// What forward_saving keeps after the value: e (N·C), then s (N), then lse (N).
+    template <class A, class B>
+    static constexpr std::size_t saved = saved_at - 1 + A::count + 2 * A::rows;
+
+    /// The loss from lse_r (the same sum, in the same order, in both forwards).
+    template <class A, class S>
+    static constexpr S loss(const S* x, const S* t, const S* lse) {
+        S total = S(0);
+        for (std::size_t r = 0; r < A::rows; ++r) {
+            const S* xr = x + r * A::cols;
+            const S* tr = t + r * A::cols;
+            for (std::size_t c = 0; c < A::cols; ++c) {
+                // a zero target adds nothing, also against a masked logit of −inf (0·inf)
+                if (tr[c] != S(0)) total += tr[c] * (lse[r] - xr[c]);
+            }
+        }
+        return total / S(A::rows);
+    }
+
     template <class Out, class A, class B, class S>
     static constexpr void forward(S* out, const S* x, const S* t) {
         S total = S(0);
@@ -348,37 +376,65 @@ struct softmax_cross_entropy_op {
             const S* tr = t + r * A::cols;
             const S lse = detail::row_log_sum_exp(xr, A::cols);
             for (std::size_t c = 0; c < A::cols; ++c) {
-                // a zero target adds nothing, also against a masked logit of −inf (0·inf)
                 if (tr[c] != S(0)) total += tr[c] * (lse - xr[c]);
             }
         }
         out[0] = total / S(A::rows);
     }
 
+    /// forward's value, keeping e, s and lse (see saved): the shifted logits x_rc − m_r, then
+    /// their exps in one loop over the N·C elements, then each row's sum (c in order, as
+    /// row_log_sum_exp adds them) and m_r + log s_r.
+    template <class Out, class A, class B, class S>
+    static constexpr void forward_saving(S* __restrict out, const S* __restrict x,
+                                         const S* __restrict t) {
+        constexpr std::size_t R = A::rows, C = A::cols;
+        S* const e = out + saved_at;
+        S* const s = e + A::count;
+        S* const lse = s + R;
+        for (std::size_t r = 0; r < R; ++r) {
+            const S m = detail::row_max(x + r * C, C);
+            lse[r] = m;
+            for (std::size_t c = 0; c < C; ++c) e[r * C + c] = x[r * C + c] - m;
+        }
+        for (std::size_t i = 0; i < A::count; ++i) e[i] = math::vec::exp(e[i]);
+        for (std::size_t r = 0; r < R; ++r) {
+            S sum = S(0);
+            for (std::size_t c = 0; c < C; ++c) sum += e[r * C + c];
+            s[r] = sum;
+        }
+        for (std::size_t r = 0; r < R; ++r) lse[r] = lse[r] + math::vec::log(s[r]);
+        out[0] = loss<A>(x, t, lse);
+    }
+
     template <std::size_t I>
     static constexpr bool has_vjp = true;
 
+    /// From what forward_saving kept: d/dx_rc = k_r·e_rc − scale·t_rc with k_r =
+    /// scale·(Σ_c t_rc)/s_r, d/dt_rc = scale·(lse_r − x_rc), scale = dout/N.
     template <std::size_t I, kernels::mode Mode, class Out, class A, class B, class S>
-    static constexpr void vjp(S* d, const S* dout, const S*, const S* x, const S* t) {
-        const S scale = dout[0] / S(A::rows);
-        for (std::size_t r = 0; r < A::rows; ++r) {
-            const S* xr = x + r * A::cols;
-            const S* tr = t + r * A::cols;
-            S* dr = d + r * A::cols;
-            const S m = detail::row_max(xr, A::cols);
-            S s = S(0);
-            for (std::size_t c = 0; c < A::cols; ++c) s += math::vec::exp(xr[c] - m);
+    static constexpr void vjp(S* __restrict d, const S* dout, const S* __restrict out,
+                              const S* __restrict x, const S* __restrict t) {
+        constexpr std::size_t R = A::rows, C = A::cols;
+        const S* const e = out + saved_at;
+        const S* const s = e + A::count;
+        const S* const lse = s + R;
+        const S scale = dout[0] / S(R);
+        for (std::size_t r = 0; r < R; ++r) {
+            const S* tr = t + r * C;
+            S* dr = d + r * C;
             if constexpr (I == 0) {
                 S tsum = S(0);
-                for (std::size_t c = 0; c < A::cols; ++c) tsum += tr[c];
-                const S k = scale * tsum / s;
-                for (std::size_t c = 0; c < A::cols; ++c) {
-                    detail::put<Mode>(dr[c], k * math::vec::exp(xr[c] - m) - scale * tr[c]);
+                for (std::size_t c = 0; c < C; ++c) tsum += tr[c];
+                const S k = scale * tsum / s[r];
+                const S* er = e + r * C;
+                for (std::size_t c = 0; c < C; ++c) {
+                    detail::put<Mode>(dr[c], k * er[c] - scale * tr[c]);
                 }
             } else {
-                const S lse = m + math::vec::log(s);
-                for (std::size_t c = 0; c < A::cols; ++c) {
-                    detail::put<Mode>(dr[c], scale * (lse - xr[c]));
+                const S* xr = x + r * C;
+                for (std::size_t c = 0; c < C; ++c) {
+                    detail::put<Mode>(dr[c], scale * (lse[r] - xr[c]));
                 }
             }
         }
