@@ -978,7 +978,7 @@ struct sources {
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
             const bool c[] = {(is_constant_v<typename Plan::template expr<J>> &&
                                !is_exact_constant_v<typename Plan::template expr<J>>)...};
-            std::size_t k = 0;
+            [[maybe_unused]] std::size_t k = 0;
             for (const std::size_t j : {J...}) runtime_constant[j] = c[k++];
         });
         for (std::size_t j = 0; j < N; ++j) r.slot[j] = none;
@@ -1634,7 +1634,7 @@ struct engine : sweep_state<Sched> {
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
             const std::array<bool, P::max_arity> w[] = {
                 writes_state_of<typename P::template expr<J>, P::max_arity>()...};
-            std::size_t k = 0;
+            [[maybe_unused]] std::size_t k = 0;
             for (const std::size_t j : {J...}) {
                 for (std::size_t i = 0; i < t.arity[j]; ++i) {
                     if (w[k][i] && t.mat_val[j]) state[t.child[j][i]] = true;
@@ -1695,24 +1695,23 @@ struct engine : sweep_state<Sched> {
 
     constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
         static_cast<void>(check_bindings());
+        // (The slot of binding k counted at run time, a constant once inlined: no lambda over
+        // the bindings' positions; the constants' loop only where there are constants. Each is
+        // a function per program.)
         boost::hana::unpack(set.items, [&](const auto&... b) {
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                const int done[] = {
-                    (bind_source<S>(b, slot_of_binding[I], numbers.data(), src.data(), mut.data()),
-                     0)...,
-                    0};
+            [[maybe_unused]] std::size_t k = 0;
+            (bind_source<S>(b, slot_of_binding[k++], numbers.data(), src.data(), mut.data()), ...);
+        });
+        if constexpr (constants.count > 0) {
+            ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
+                std::index_sequence<C...>) {
+                const int done[] = {(numbers[V + C] = static_cast<S>(
+                                         ad::constant_value<P, constants.entry[C]>(root)),
+                                     src[V + C] = numbers.data() + V + C, 0)...,
+                                    0};
                 static_cast<void>(done);
-            }
-            (std::index_sequence_for<decltype(b)...>{});
-        });
-        ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
-            std::index_sequence<C...>) {
-            const int done[] = {
-                (numbers[V + C] = static_cast<S>(ad::constant_value<P, constants.entry[C]>(root)),
-                 src[V + C] = numbers.data() + V + C, 0)...,
-                0};
-            static_cast<void>(done);
-        });
+            });
+        }
     }
 
     engine(const engine&) = delete;
