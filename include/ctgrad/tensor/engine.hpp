@@ -191,16 +191,19 @@ CTGRAD_ALWAYS_INLINE constexpr auto loop_partial(I i, X... x) {
 /// r, c, i, inv)`. A leaf's number (its source slot, workspace offset or invariant slot) is `pos`,
 /// passed to `at` as an argument, so that the leaves of one kind and shape share one function
 /// (`at` of a base named after the shape only), whatever their numbers: a test TU's loops read
-/// their leaves through ~60 such functions, not ~500.
+/// their leaves through ~60 such functions, not ~500. The loop's invariants (`inv`) and, in
+/// `push` and `contribute`, its lane accumulators reach them as pointers (`const S*`,
+/// `S (*)[L]`), not as inv_values<S, M> and accumulators<S, Count, L>: their functions are not
+/// named after how many invariants and accumulators a loop has, so loops share them.
 template <class V>
 struct val;
 
 /// A source of shape Shape: slot cx.arg[pos].
 template <class Shape>
 struct src_at {
-    template <class D, class S, class Inv>
+    template <class D, class S>
     static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
-                          std::size_t i, const Inv&) {
+                          std::size_t i, const S*) {
         return cx.src[cx.arg[pos]][detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
@@ -208,19 +211,19 @@ struct src_at {
 /// A stored buffer of shape Shape at workspace offset cx.arg[pos].
 template <class Shape>
 struct ws_at {
-    template <class D, class S, class Inv>
+    template <class D, class S>
     static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
-                          std::size_t i, const Inv&) {
+                          std::size_t i, const S*) {
         return cx.ws[cx.arg[pos] + detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
 
 /// Invariant pos of the loop.
 struct inv_at {
-    template <class D, class S, class Inv>
+    template <class D, class S>
     static constexpr S at(const context<S>&, std::size_t pos, std::size_t, std::size_t, std::size_t,
-                          const Inv& inv) {
-        return inv.v[pos];
+                          const S* inv) {
+        return inv[pos];
     }
 };
 
@@ -243,9 +246,9 @@ template <class E>
 struct val<v_lit<E>> {
     static constexpr std::size_t pos = 0;
 
-    template <class D, class S, class Inv>
+    template <class D, class S>
     static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t, std::size_t,
-                          const Inv&) {
+                          const S*) {
         return E::template as<S>();
     }
 };
@@ -254,9 +257,9 @@ template <class Op, class... A>
 struct val<v_op<Op, A...>> {
     static constexpr std::size_t pos = 0;
 
-    template <class D, class S, class Inv>
+    template <class D, class S>
     static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
-                          std::size_t i, const Inv& inv) {
+                          std::size_t i, const S* inv) {
         return static_cast<S>(
             loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
     }
@@ -266,9 +269,9 @@ template <std::size_t Off, class Shape, class Op, class... A>
 struct val<v_store<Off, Shape, Op, A...>> {
     static constexpr std::size_t pos = 0;
 
-    template <class D, class S, class Inv>
+    template <class D, class S>
     static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
-                          std::size_t i, const Inv& inv) {
+                          std::size_t i, const S* inv) {
         const S y = static_cast<S>(
             loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
         cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)] = y;
@@ -284,8 +287,8 @@ template <class... V>
 struct invs {
     template <class D, class S>
     static constexpr inv_values<S, sizeof...(V)> open(const context<S>& cx) {
-        const inv_values<S, 0> none_yet{};
-        return {{val<V>::template at<D>(cx, val<V>::pos, 0, 0, 0, none_yet)...}};
+        return {
+            {val<V>::template at<D>(cx, val<V>::pos, 0, 0, 0, static_cast<const S*>(nullptr))...}};
     }
 };
 
@@ -351,11 +354,10 @@ CTGRAD_ALWAYS_INLINE constexpr S partial_at(const S (&x)[Arity], S y) {
 /// stored adjoint, added to a lane accumulator or pushed further through the inlined argument.
 /// Op void: a reduction's contribution to its argument (adj itself; x: the argument's value).
 /// One function per argument of a pushed node (the partial and the edge's code in it).
-template <class Op, std::size_t I, class Edge, class D, class S, std::size_t Arity, class Inv,
-          class Acc>
+template <class Op, std::size_t I, class Edge, class D, class S, std::size_t Arity, std::size_t L>
 constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                          std::size_t l, S adj, S y, const S (&x)[Arity], const Inv& inv,
-                          Acc& acc) {
+                          std::size_t l, S adj, S y, const S (&x)[Arity], const S* inv,
+                          S (*acc)[L]) {
     if constexpr (!std::is_same_v<Edge, e_skip>) {
         S d = adj;
         if constexpr (!std::is_void_v<Op>) d = adj * partial_at<Op, I>(x, y);
@@ -368,7 +370,7 @@ constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c, st
                 dst += d;
             }
         } else if constexpr (requires { Edge::slot; }) {
-            acc.v[Edge::slot][l] += d;
+            acc[Edge::slot][l] += d;
         } else {
             push<typename Edge::node>::template run<D>(cx, r, c, i, l, d, x[I], inv, acc);
         }
@@ -383,9 +385,9 @@ struct push<p_node<Op, p_arg<V, E>...>, void>
 
 template <class Op, class... V, class... E, std::size_t... I>
 struct push<p_node<Op, p_arg<V, E>...>, std::index_sequence<I...>> {
-    template <class D, class S, class Inv, class Acc>
+    template <class D, class S, std::size_t L>
     static constexpr void run(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                              std::size_t l, S adj, S y, const Inv& inv, Acc& acc) {
+                              std::size_t l, S adj, S y, const S* inv, S (*acc)[L]) {
         const S x[] = {val<V>::template at<D>(cx, val<V>::pos, r, c, i, inv)...};
         (contribute<Op, I, E, D>(cx, r, c, i, l, adj, y, x, inv, acc), ...);
     }
@@ -450,7 +452,7 @@ struct forward_elementwise {
         const auto inv = Inv::template open<D>(cx);
         loop<D, lanes_for<S, D>>(
             [&](std::size_t r, std::size_t c, std::size_t i, std::size_t) CTGRAD_ALWAYS_INLINE {
-                out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv);
+                out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv.v);
             });
     }
 };
@@ -464,7 +466,7 @@ struct forward_reduce {
         S acc[lanes_for<S, D>] = {};
         loop<D, lanes_for<S, D>>(
             [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
-                acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv);
+                acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
             });
         S s = lane_sum(acc);
         if constexpr (Mean) s /= static_cast<S>(D::count);
@@ -527,8 +529,8 @@ struct backward_elementwise {
         loop<D, L, Independent>(
             [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
                 push<Node>::template run<D>(cx, r, c, i, l, adj[i],
-                                            val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv),
-                                            inv, acc);
+                                            val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv.v),
+                                            inv.v, acc.v);
             });
         Flush::run(cx, acc);
     }
@@ -552,10 +554,10 @@ struct backward_reduce {
                                         std::size_t l) CTGRAD_ALWAYS_INLINE {
                 S y = S(0);
                 if constexpr (!std::is_same_v<Arg, void>) {
-                    y = val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv);
+                    y = val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
                 }
                 const S x[] = {y};
-                contribute<void, 0, Edge, D>(cx, r, c, i, l, g, y, x, inv, acc);
+                contribute<void, 0, Edge, D>(cx, r, c, i, l, g, y, x, inv.v, acc.v);
             });
         }
         Flush::run(cx, acc);
@@ -1575,7 +1577,8 @@ struct sweep_state {
         context<S> at_root = cx;
         at_root.arg = root_of<Sched>::numbers.data();
         return val<typename root_of<Sched>::type>::template at<shape<>>(
-            at_root, val<typename root_of<Sched>::type>::pos, 0, 0, 0, inv_values<S, 0>{});
+            at_root, val<typename root_of<Sched>::type>::pos, 0, 0, 0,
+            static_cast<const S*>(nullptr));
     }
 
     /// The stored elements of the root (a tensor).
@@ -1847,13 +1850,19 @@ constexpr auto gradient_offsets() {
     return off;
 }
 
-template <class Sched, class V, class G>
-constexpr void copy_gradient(const typename Sched::scalar* ws, G& g) {
-    constexpr std::size_t at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
+/// Where the adjoint of variable V is in the workspace of Sched.
+template <class Sched, class V>
+inline constexpr std::size_t gradient_at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
+
+/// Copies a variable's adjoint (at `from`) into its gradient g. Named after the scalar and the
+/// gradient's type only (the offset is an argument): one function per gradient type, not one per
+/// variable of every program.
+template <class S, class G>
+constexpr void copy_gradient(const S* from, G& g) {
     if constexpr (requires { g.data(); }) {
-        for (std::size_t e = 0; e < g.size(); ++e) g.data()[e] = ws[at + e];
+        for (std::size_t e = 0; e < g.size(); ++e) g.data()[e] = from[e];
     } else {
-        g = ws[at];
+        g = from[0];
     }
 }
 
@@ -1871,8 +1880,8 @@ constexpr auto gradient_of(const E& f, const Set& set) {
         run.backward();
         R result{};
         result.value = run.root_value();
-        (copy_gradient<Sched, V>(ws.data(),
-                                 boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
+        (copy_gradient(ws.data() + gradient_at<Sched, V>,
+                       boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
          ...);
         return result;
     }(Vars{});
