@@ -1702,8 +1702,14 @@ struct engine : sweep_state<Sched> {
         // the bindings' positions; the constants' loop only where there are constants. Each is
         // a function per program.)
         boost::hana::unpack(set.items, [&](const auto&... b) {
+            // (A braced list, not a fold: clang++ limits a fold's nesting to 256 operands, and a
+            // 128-layer network binds 260.)
             [[maybe_unused]] std::size_t k = 0;
-            (bind_source<S>(b, slot_of_binding[k++], numbers.data(), src.data(), mut.data()), ...);
+            const int done[] = {
+                (bind_source<S>(b, slot_of_binding[k++], numbers.data(), src.data(), mut.data()),
+                 0)...,
+                0};
+            static_cast<void>(done);
         });
         if constexpr (constants.count > 0) {
             ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
