@@ -187,59 +187,93 @@ CTGRAD_ALWAYS_INLINE constexpr auto loop_partial(I i, X... x) {
     }
 }
 
+/// The value of description V at a loop position over shape D: `val<V>::at<D>(cx, val<V>::pos,
+/// r, c, i, inv)`. A leaf's number (its source slot, workspace offset or invariant slot) is `pos`,
+/// passed to `at` as an argument, so that the leaves of one kind and shape share one function
+/// (`at` of a base named after the shape only), whatever their numbers: a test TU's loops read
+/// their leaves through ~60 such functions, not ~500. The loop's invariants (`inv`) and, in
+/// `push` and `contribute`, its lane accumulators reach them as pointers (`const S*`,
+/// `S (*)[L]`), not as inv_values<S, M> and accumulators<S, Count, L>: their functions are not
+/// named after how many invariants and accumulators a loop has, so loops share them.
 template <class V>
 struct val;
 
-template <std::size_t Slot, class Shape>
-struct val<v_src<Slot, Shape>> {
-    template <class D, class S, class Inv>
-    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                          const Inv&) {
-        return cx.src[cx.arg[Slot]][detail::broadcast_index<Shape, D>(r, c, i)];
+/// A source of shape Shape: slot cx.arg[pos].
+template <class Shape>
+struct src_at {
+    template <class D, class S>
+    static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
+                          std::size_t i, const S*) {
+        return cx.src[cx.arg[pos]][detail::broadcast_index<Shape, D>(r, c, i)];
     }
+};
+
+/// A stored buffer of shape Shape at workspace offset cx.arg[pos].
+template <class Shape>
+struct ws_at {
+    template <class D, class S>
+    static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
+                          std::size_t i, const S*) {
+        return cx.ws[cx.arg[pos] + detail::broadcast_index<Shape, D>(r, c, i)];
+    }
+};
+
+/// Invariant pos of the loop.
+struct inv_at {
+    template <class D, class S>
+    static constexpr S at(const context<S>&, std::size_t pos, std::size_t, std::size_t, std::size_t,
+                          const S* inv) {
+        return inv[pos];
+    }
+};
+
+template <std::size_t Slot, class Shape>
+struct val<v_src<Slot, Shape>> : src_at<Shape> {
+    static constexpr std::size_t pos = Slot;
+};
+
+template <std::size_t Off, class Shape>
+struct val<v_ws<Off, Shape>> : ws_at<Shape> {
+    static constexpr std::size_t pos = Off;
+};
+
+template <std::size_t M>
+struct val<v_inv<M>> : inv_at {
+    static constexpr std::size_t pos = M;
 };
 
 template <class E>
 struct val<v_lit<E>> {
-    template <class D, class S, class Inv>
-    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t, const Inv&) {
+    static constexpr std::size_t pos = 0;
+
+    template <class D, class S>
+    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t, std::size_t,
+                          const S*) {
         return E::template as<S>();
-    }
-};
-
-template <std::size_t Off, class Shape>
-struct val<v_ws<Off, Shape>> {
-    template <class D, class S, class Inv>
-    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                          const Inv&) {
-        return cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)];
-    }
-};
-
-template <std::size_t M>
-struct val<v_inv<M>> {
-    template <class D, class S, class Inv>
-    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t,
-                          const Inv& inv) {
-        return inv.v[M];
     }
 };
 
 template <class Op, class... A>
 struct val<v_op<Op, A...>> {
-    template <class D, class S, class Inv>
-    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                          const Inv& inv) {
-        return static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
+    static constexpr std::size_t pos = 0;
+
+    template <class D, class S>
+    static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
+                          std::size_t i, const S* inv) {
+        return static_cast<S>(
+            loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
     }
 };
 
 template <std::size_t Off, class Shape, class Op, class... A>
 struct val<v_store<Off, Shape, Op, A...>> {
-    template <class D, class S, class Inv>
-    static constexpr S at(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                          const Inv& inv) {
-        const S y = static_cast<S>(loop_value<Op>(val<A>::template at<D>(cx, r, c, i, inv)...));
+    static constexpr std::size_t pos = 0;
+
+    template <class D, class S>
+    static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
+                          std::size_t i, const S* inv) {
+        const S y = static_cast<S>(
+            loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
         cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)] = y;
         return y;
     }
@@ -253,8 +287,8 @@ template <class... V>
 struct invs {
     template <class D, class S>
     static constexpr inv_values<S, sizeof...(V)> open(const context<S>& cx) {
-        const inv_values<S, 0> none_yet{};
-        return {{val<V>::template at<D>(cx, 0, 0, 0, none_yet)...}};
+        return {
+            {val<V>::template at<D>(cx, val<V>::pos, 0, 0, 0, static_cast<const S*>(nullptr))...}};
     }
 };
 
@@ -270,14 +304,23 @@ struct invs<> {
 
 /// How a contribution reaches an argument: not at all; written (assigned or added) to a stored
 /// adjoint at workspace offset Off of shape Shape; added to the lane accumulator Slot of a scalar;
-/// pushed further through the inlined argument Node.
+/// pushed further through the inlined argument Node. (Their numbers as members, for
+/// `contribute`.)
 struct e_skip {};
 template <bool Assign, std::size_t Off, class Shape>
-struct e_write {};
+struct e_write {
+    static constexpr bool assign = Assign;
+    static constexpr std::size_t off = Off;
+    using shape = Shape;
+};
 template <std::size_t Slot>
-struct e_acc {};
+struct e_acc {
+    static constexpr std::size_t slot = Slot;
+};
 template <class Node>
-struct e_push {};
+struct e_push {
+    using node = Node;
+};
 /// Argument of a pushed node: its value and where its contribution goes.
 template <class Value, class Edge>
 struct p_arg {};
@@ -285,76 +328,68 @@ struct p_arg {};
 template <class Op, class... Args>
 struct p_node {};
 
-template <class Edge>
-struct contribute;
-
-template <class Node>
+template <class Node, class Seq = void>
 struct push;
 
-template <>
-struct contribute<e_skip> {
-    template <class D, class S, class Inv, class Acc>
-    static constexpr void to(const context<S>&, std::size_t, std::size_t, std::size_t, std::size_t,
-                             S, S, const Inv&, Acc&) {}
-};
+/// The partial derivative of Op by its argument I at the argument values x and value y (no
+/// function of its own for the arities of the ops: one per op and argument, not per node).
+template <class Op, std::size_t I, class S, std::size_t Arity>
+CTGRAD_ALWAYS_INLINE constexpr S partial_at(const S (&x)[Arity], S y) {
+    if constexpr (Arity == 1) {
+        return static_cast<S>(loop_partial<Op>(arg<I>, x[0], y));
+    } else if constexpr (Arity == 2) {
+        return static_cast<S>(loop_partial<Op>(arg<I>, x[0], x[1], y));
+    } else if constexpr (Arity == 3) {
+        return static_cast<S>(loop_partial<Op>(arg<I>, x[0], x[1], x[2], y));
+    } else {
+        return [&]<std::size_t... M>(std::index_sequence<M...>) {
+            return static_cast<S>(loop_partial<Op>(arg<I>, x[M]..., y));
+        }
+        (std::make_index_sequence<Arity>{});
+    }
+}
 
-template <bool Assign, std::size_t Off, class Shape>
-struct contribute<e_write<Assign, Off, Shape>> {
-    template <class D, class S, class Inv, class Acc>
-    static constexpr void to(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                             std::size_t, S d, S, const Inv&, Acc&) {
-        S& dst = cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)];
-        if constexpr (Assign) {
-            dst = d;
+/// The contribution of an entry (op Op, value y, argument values x) with adjoint `adj` at one
+/// loop position to its argument I, which goes by Edge: adj times the partial, written to a
+/// stored adjoint, added to a lane accumulator or pushed further through the inlined argument.
+/// Op void: a reduction's contribution to its argument (adj itself; x: the argument's value).
+/// One function per argument of a pushed node (the partial and the edge's code in it).
+template <class Op, std::size_t I, class Edge, class D, class S, std::size_t Arity, std::size_t L>
+constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                          std::size_t l, S adj, S y, const S (&x)[Arity], const S* inv,
+                          S (*acc)[L]) {
+    if constexpr (!std::is_same_v<Edge, e_skip>) {
+        S d = adj;
+        if constexpr (!std::is_void_v<Op>) d = adj * partial_at<Op, I>(x, y);
+        if constexpr (requires { Edge::assign; }) {
+            S& dst = cx.ws[cx.arg[Edge::off] +
+                           detail::broadcast_index<typename Edge::shape, D>(r, c, i)];
+            if constexpr (Edge::assign) {
+                dst = d;
+            } else {
+                dst += d;
+            }
+        } else if constexpr (requires { Edge::slot; }) {
+            acc[Edge::slot][l] += d;
         } else {
-            dst += d;
+            push<typename Edge::node>::template run<D>(cx, r, c, i, l, d, x[I], inv, acc);
         }
     }
-};
-
-template <std::size_t Slot>
-struct contribute<e_acc<Slot>> {
-    template <class D, class S, class Inv, class Acc>
-    static constexpr void to(const context<S>&, std::size_t, std::size_t, std::size_t,
-                             std::size_t l, S d, S, const Inv&, Acc& acc) {
-        acc.v[Slot][l] += d;
-    }
-};
-
-template <class Node>
-struct contribute<e_push<Node>> {
-    template <class D, class S, class Inv, class Acc>
-    static constexpr void to(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                             std::size_t l, S d, S y, const Inv& inv, Acc& acc) {
-        push<Node>::template run<D>(cx, r, c, i, l, d, y, inv, acc);
-    }
-};
+}
 
 /// Pushes the adjoint `adj` of an elementwise entry (value y) at one loop position to its
 /// arguments: stored adjoints are written, inlined ones pushed further.
 template <class Op, class... V, class... E>
-struct push<p_node<Op, p_arg<V, E>...>> {
-    template <std::size_t I, class Edge, class D, class S, std::size_t Arity, class Inv, class Acc>
-    static constexpr void one(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                              std::size_t l, S adj, S y, const S (&x)[Arity], const Inv& inv,
-                              Acc& acc) {
-        if constexpr (!std::is_same_v<Edge, e_skip>) {
-            const S d = adj* [&]<std::size_t... M>(std::index_sequence<M...>) {
-                return static_cast<S>(loop_partial<Op>(arg<I>, x[M]..., y));
-            }
-            (std::make_index_sequence<Arity>{});
-            contribute<Edge>::template to<D>(cx, r, c, i, l, d, x[I], inv, acc);
-        }
-    }
+struct push<p_node<Op, p_arg<V, E>...>, void>
+    : push<p_node<Op, p_arg<V, E>...>, std::index_sequence_for<V...>> {};
 
-    template <class D, class S, class Inv, class Acc>
+template <class Op, class... V, class... E, std::size_t... I>
+struct push<p_node<Op, p_arg<V, E>...>, std::index_sequence<I...>> {
+    template <class D, class S, std::size_t L>
     static constexpr void run(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                              std::size_t l, S adj, S y, const Inv& inv, Acc& acc) {
-        const S x[] = {val<V>::template at<D>(cx, r, c, i, inv)...};
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (one<I, E, D>(cx, r, c, i, l, adj, y, x, inv, acc), ...);
-        }
-        (std::index_sequence_for<V...>{});
+                              std::size_t l, S adj, S y, const S* inv, S (*acc)[L]) {
+        const S x[] = {val<V>::template at<D>(cx, val<V>::pos, r, c, i, inv)...};
+        (contribute<Op, I, E, D>(cx, r, c, i, l, adj, y, x, inv, acc), ...);
     }
 };
 
@@ -416,8 +451,9 @@ struct forward_elementwise {
         S* out = cx.ws + cx.arg[Out];
         const auto inv = Inv::template open<D>(cx);
         loop<D, lanes_for<S, D>>(
-            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t)
-                CTGRAD_ALWAYS_INLINE { out[i] = val<Body>::template at<D>(cx, r, c, i, inv); });
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t) CTGRAD_ALWAYS_INLINE {
+                out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv.v);
+            });
     }
 };
 
@@ -429,8 +465,9 @@ struct forward_reduce {
         const auto inv = Inv::template open<D>(cx);
         S acc[lanes_for<S, D>] = {};
         loop<D, lanes_for<S, D>>(
-            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l)
-                CTGRAD_ALWAYS_INLINE { acc[l] += val<Arg>::template at<D>(cx, r, c, i, inv); });
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
+                acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
+            });
         S s = lane_sum(acc);
         if constexpr (Mean) s /= static_cast<S>(D::count);
         cx.ws[cx.arg[Out]] = s;
@@ -492,7 +529,8 @@ struct backward_elementwise {
         loop<D, L, Independent>(
             [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
                 push<Node>::template run<D>(cx, r, c, i, l, adj[i],
-                                            val<Y>::template at<D>(cx, r, c, i, inv), inv, acc);
+                                            val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv.v),
+                                            inv.v, acc.v);
             });
         Flush::run(cx, acc);
     }
@@ -516,9 +554,10 @@ struct backward_reduce {
                                         std::size_t l) CTGRAD_ALWAYS_INLINE {
                 S y = S(0);
                 if constexpr (!std::is_same_v<Arg, void>) {
-                    y = val<Arg>::template at<D>(cx, r, c, i, inv);
+                    y = val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
                 }
-                contribute<Edge>::template to<D>(cx, r, c, i, l, g, y, inv, acc);
+                const S x[] = {y};
+                contribute<void, 0, Edge, D>(cx, r, c, i, l, g, y, x, inv.v, acc.v);
             });
         }
         Flush::run(cx, acc);
@@ -941,7 +980,7 @@ struct sources {
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
             const bool c[] = {(is_constant_v<typename Plan::template expr<J>> &&
                                !is_exact_constant_v<typename Plan::template expr<J>>)...};
-            std::size_t k = 0;
+            [[maybe_unused]] std::size_t k = 0;
             for (const std::size_t j : {J...}) runtime_constant[j] = c[k++];
         });
         for (std::size_t j = 0; j < N; ++j) r.slot[j] = none;
@@ -1537,8 +1576,9 @@ struct sweep_state {
     constexpr S root_value() const {
         context<S> at_root = cx;
         at_root.arg = root_of<Sched>::numbers.data();
-        return val<typename root_of<Sched>::type>::template at<shape<>>(at_root, 0, 0, 0,
-                                                                        inv_values<S, 0>{});
+        return val<typename root_of<Sched>::type>::template at<shape<>>(
+            at_root, val<typename root_of<Sched>::type>::pos, 0, 0, 0,
+            static_cast<const S*>(nullptr));
     }
 
     /// The stored elements of the root (a tensor).
@@ -1597,7 +1637,7 @@ struct engine : sweep_state<Sched> {
         ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
             const std::array<bool, P::max_arity> w[] = {
                 writes_state_of<typename P::template expr<J>, P::max_arity>()...};
-            std::size_t k = 0;
+            [[maybe_unused]] std::size_t k = 0;
             for (const std::size_t j : {J...}) {
                 for (std::size_t i = 0; i < t.arity[j]; ++i) {
                     if (w[k][i] && t.mat_val[j]) state[t.child[j][i]] = true;
@@ -1658,24 +1698,29 @@ struct engine : sweep_state<Sched> {
 
     constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
         static_cast<void>(check_bindings());
+        // (The slot of binding k counted at run time, a constant once inlined: no lambda over
+        // the bindings' positions; the constants' loop only where there are constants. Each is
+        // a function per program.)
         boost::hana::unpack(set.items, [&](const auto&... b) {
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                const int done[] = {
-                    (bind_source<S>(b, slot_of_binding[I], numbers.data(), src.data(), mut.data()),
-                     0)...,
-                    0};
-                static_cast<void>(done);
-            }
-            (std::index_sequence_for<decltype(b)...>{});
-        });
-        ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
-            std::index_sequence<C...>) {
+            // (A braced list, not a fold: clang++ limits a fold's nesting to 256 operands, and a
+            // 128-layer network binds 260.)
+            [[maybe_unused]] std::size_t k = 0;
             const int done[] = {
-                (numbers[V + C] = static_cast<S>(ad::constant_value<P, constants.entry[C]>(root)),
-                 src[V + C] = numbers.data() + V + C, 0)...,
+                (bind_source<S>(b, slot_of_binding[k++], numbers.data(), src.data(), mut.data()),
+                 0)...,
                 0};
             static_cast<void>(done);
         });
+        if constexpr (constants.count > 0) {
+            ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
+                std::index_sequence<C...>) {
+                const int done[] = {(numbers[V + C] = static_cast<S>(
+                                         ad::constant_value<P, constants.entry[C]>(root)),
+                                     src[V + C] = numbers.data() + V + C, 0)...,
+                                    0};
+                static_cast<void>(done);
+            });
+        }
     }
 
     engine(const engine&) = delete;
@@ -1811,13 +1856,19 @@ constexpr auto gradient_offsets() {
     return off;
 }
 
-template <class Sched, class V, class G>
-constexpr void copy_gradient(const typename Sched::scalar* ws, G& g) {
-    constexpr std::size_t at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
+/// Where the adjoint of variable V is in the workspace of Sched.
+template <class Sched, class V>
+inline constexpr std::size_t gradient_at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
+
+/// Copies a variable's adjoint (at `from`) into its gradient g. Named after the scalar and the
+/// gradient's type only (the offset is an argument): one function per gradient type, not one per
+/// variable of every program.
+template <class S, class G>
+constexpr void copy_gradient(const S* from, G& g) {
     if constexpr (requires { g.data(); }) {
-        for (std::size_t e = 0; e < g.size(); ++e) g.data()[e] = ws[at + e];
+        for (std::size_t e = 0; e < g.size(); ++e) g.data()[e] = from[e];
     } else {
-        g = ws[at];
+        g = from[0];
     }
 }
 
@@ -1835,8 +1886,8 @@ constexpr auto gradient_of(const E& f, const Set& set) {
         run.backward();
         R result{};
         result.value = run.root_value();
-        (copy_gradient<Sched, V>(ws.data(),
-                                 boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
+        (copy_gradient(ws.data() + gradient_at<Sched, V>,
+                       boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
          ...);
         return result;
     }(Vars{});
