@@ -72,48 +72,22 @@ struct call {
     }
 };
 
-/// Whether a call of value/gradient with the checks C on the expression E takes the scalar sweeps
-/// (checks passed, a scalar expression, no tensor in the plan).
-template <class C, class E>
-constexpr bool scalar_sweeps() {
-    if constexpr (!C::ok) {
-        return false;
-    } else if constexpr (shape_of_t<std::remove_cvref_t<E>>::rank != 0) {
-        return false;
-    } else {
-        return !tensor_ad::involves_tensors<typename C::plan>();
-    }
-}
-
-// The scalar entry points convert their bindings once, where the pack is (the public function
-// itself): every bound number as S, in the call's order (`{held_number<S>(b.held)..., S{}}`),
-// then each variable's at its position (ad::detail::variable_positions). Everything after is
-// named after the plan and S only. (Each function named after the 257 bindings of a 256-step
-// chain's call costs the compilers the pack at every naming: its parameters, its specialisation
-// key, its mangled name of ~15 KB; see bench/README.md, gx12.)
-
-/// The numbers bound to Plan's variables, in plan order: `all[at[I]]` (every index a constant).
-template <class Plan, class S, std::size_t N>
-[[gnu::always_inline]] constexpr std::array<S, Plan::variable_count> bound_in_plan_order(
-    const std::array<S, N>& all, const std::array<std::size_t, Plan::variable_count + 1>& at) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return std::array<S, Plan::variable_count>{all[at[I]]...};
-    }
-    (std::make_index_sequence<Plan::variable_count>{});
-}
-
-/// The scalar gradient from the numbers bound to Plan's variables (in plan order).
-template <class Plan, class S, class E>
-constexpr auto gradient_bound(const E& f, const std::array<S, Plan::variable_count>& bound) {
-    const auto v = ad::forward_bound<Plan, S>(f, bound);
-    const auto a = ad::reverse<Plan, S>(v);
+template <class S, class E, class... B>
+constexpr auto gradient_as(const E& f, const B&... b) {
+    using c = call<E, B...>;
+    using plan = typename c::plan;
+    // the bound numbers read from the bindings themselves (no binding_set object: its tuple
+    // would instantiate a constructor and two readers per binding)
+    const auto v =
+        ad::forward_bound<plan, S>(f, ad::detail::bound_values_of<plan, S, typename c::set>(b...));
+    const auto a = ad::reverse<plan, S>(v);
     // A pack, not a loop: every index is a constant, so the compiler keeps v and a in registers
     // (GCC's scalar replacement gives up on an array read at a loop index).
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return gradient_result<S, typename Plan::variables>{v[Plan::size - 1],
-                                                            {a[Plan::variable_entry[I]]...}};
+        return gradient_result<S, typename plan::variables>{v[plan::size - 1],
+                                                            {a[plan::variable_entry[I]]...}};
     }
-    (std::make_index_sequence<Plan::variable_count>{});
+    (std::make_index_sequence<plan::variable_count>{});
 }
 
 }  // namespace detail
@@ -136,14 +110,10 @@ constexpr auto value(const E& f, const B&... b) {
         const typename c::set set(b...);
         return tensor_ad::value_of<sched>(f, set);
     } else {
-        using plan = typename c::plan;
-        using S = ad::scalar_t<plan, typename c::set>;
-        return ad::forward_bound<plan, S>(
-            f,
-            detail::bound_in_plan_order<plan>(
-                std::array<S, sizeof...(B) + 1>{ad::detail::held_number<S>(b.held)..., S{}},
-                ad::detail::variable_positions<typename c::set,
-                                               typename plan::variables>::value))[plan::size - 1];
+        using S = ad::scalar_t<typename c::plan, typename c::set>;
+        return ad::forward_bound<typename c::plan, S>(
+            f, ad::detail::bound_values_of<typename c::plan, S, typename c::set>(
+                   b...))[c::plan::size - 1];
     }
 }
 
@@ -166,13 +136,7 @@ constexpr auto gradient_impl(const E& f, const B&... b) {
         const typename c::set set(b...);
         return tensor_ad::gradient_of<sched>(f, set);
     } else {
-        using plan = typename c::plan;
-        using S = ad::scalar_t<plan, typename c::set>;
-        return gradient_bound<plan, S>(
-            f,
-            bound_in_plan_order<plan>(
-                std::array<S, sizeof...(B) + 1>{ad::detail::held_number<S>(b.held)..., S{}},
-                ad::detail::variable_positions<typename c::set, typename plan::variables>::value));
+        return gradient_as<ad::scalar_t<typename c::plan, typename c::set>>(f, b...);
     }
 }
 
@@ -184,19 +148,7 @@ constexpr auto gradient_impl(const E& f, const B&... b) {
 template <expression E, class... B>
     requires binding_arguments<B...>
 constexpr auto gradient(const E& f, const B&... b) {
-    using c = detail::call<E, B...>;
-    if constexpr (detail::scalar_sweeps<c, E>()) {
-        // the bindings converted here, where the pack is (see detail::bound_in_plan_order)
-        using plan = typename c::plan;
-        using S = ad::scalar_t<plan, typename c::set>;
-        return detail::gradient_bound<plan, S>(
-            f,
-            detail::bound_in_plan_order<plan>(
-                std::array<S, sizeof...(B) + 1>{ad::detail::held_number<S>(b.held)..., S{}},
-                ad::detail::variable_positions<typename c::set, typename plan::variables>::value));
-    } else {
-        return detail::gradient_impl<E, all_variables>(f, b...);
-    }
+    return detail::gradient_impl<E, all_variables>(f, b...);
 }
 
 /// The gradient with respect to the listed variables only: `gradient(loss, wrt(W1, b1, W2,

@@ -553,6 +553,18 @@ template <class S, class V>
     }
 }
 
+/// The numbers bound to Plan's variables, in plan order, as S, read directly from the call's
+/// bindings b... (each read once, in the call's order), each at its position in the set Set.
+template <class Plan, class S, class Set, class... B>
+constexpr std::array<S, Plan::variable_count> bound_values_of(const B&... b) {
+    constexpr const auto& at = variable_positions<Set, typename Plan::variables>::value;
+    const std::array<S, sizeof...(B) + 1> all{held_number<S>(b.held)..., S{}};
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<S, Plan::variable_count>{all[at[I]]...};
+    }
+    (std::make_index_sequence<Plan::variable_count>{});
+}
+
 }  // namespace detail
 
 /// The forward sweep from the numbers bound to the plan's variables (in plan order).
