@@ -84,26 +84,28 @@ requires is_node<E>::value struct args_or_void<E> {
     using type = typename E::args;
 };
 
-/// The arity of each entry of Plan (read before the rows: they are sized by the largest).
-template <class Plan, class Seq>
-struct arity_table;
+// The tables over every entry are returned by functions and held by the plan itself, not held
+// by a class named after the entries' index pack (`struct rows<MA, Plan, index_sequence<J...>>`):
+// g++ checks, at every read of a class template's static member in a constant evaluation,
+// whether the class's template arguments are dependent, one by one, so a table read at each
+// of the 1 025 entries of a 256-step chain's passes walked the 1 025 indices each time (~0.5 s
+// of g++; see bench/README.md, gx12).
 
+/// The largest arity of Plan's entries, at least 1 (read before the rows: they are sized by it).
 template <class Plan, std::size_t... J>
-struct arity_table<Plan, std::index_sequence<J...>> {
-    static constexpr std::array<std::size_t, sizeof...(J)> value{
-        arity_of<typename Plan::template expr<J>>::value...};
-};
+constexpr std::size_t max_arity_of(std::index_sequence<J...>) {
+    const std::size_t arity[] = {arity_of<typename Plan::template expr<J>>::value..., 1};
+    std::size_t m = 1;
+    for (const std::size_t a : arity) m = a > m ? a : m;
+    return m;
+}
 
 /// The rows of Plan's entries, in plan order, each from its type (found by its hash once).
-template <std::size_t MA, class Plan, class Seq>
-struct rows;
-
 template <std::size_t MA, class Plan, std::size_t... J>
-struct rows<MA, Plan, std::index_sequence<J...>> {
-    static constexpr std::array<entry_row<MA>, sizeof...(J)> value{
-        row_of<MA, typename Plan::template expr<J>,
-               typename args_or_void<typename Plan::template expr<J>>::type>::value...};
-};
+constexpr std::array<entry_row<MA>, sizeof...(J)> rows_of(std::index_sequence<J...>) {
+    return {row_of<MA, typename Plan::template expr<J>,
+                   typename args_or_void<typename Plan::template expr<J>>::type>::value...};
+}
 
 template <class Plan, class Seq>
 struct variables_at;
@@ -232,21 +234,16 @@ struct plan {
     template <std::size_t J>
     static constexpr std::size_t arity = detail::arity_of<expr<J>>::value;
 
-    static constexpr std::size_t max_arity = [] {
-        std::size_t m = 1;
-        for (std::size_t a : detail::arity_table<plan, std::make_index_sequence<size>>::value) {
-            m = a > m ? a : m;
-        }
-        return m;
-    }();
+    static constexpr std::size_t max_arity =
+        detail::max_arity_of<plan>(std::make_index_sequence<size>{});
 
     /// The number of run-time constants the root holds.
     static constexpr std::size_t constant_count =
         ctgrad::detail::list_size<ctgrad::detail::constants_of_t<root>>::value;
 
     /// Each entry's row (detail::entry_row): the one pass over the entries' types.
-    static constexpr const std::array<detail::entry_row<max_arity>, size>& row =
-        detail::rows<max_arity, plan, std::make_index_sequence<size>>::value;
+    static constexpr std::array<detail::entry_row<max_arity>, size> row =
+        detail::rows_of<max_arity, plan>(std::make_index_sequence<size>{});
 
     static constexpr detail::plan_tables<size, max_arity> tables =
         detail::build_tables<size, max_arity>(row, hashes);

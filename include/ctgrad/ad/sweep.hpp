@@ -8,6 +8,7 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <functional>   // std::reference_wrapper
 #include <type_traits>  // std::common_type_t, std::is_floating_point_v
 #include <utility>      // std::index_sequence
 
@@ -84,13 +85,17 @@ struct common_number<ctgrad::detail::type_list<T...>> {
 /// one), and a 0 after them: computed once per call site and read by every step that needs it
 /// (the checks, the scalar type, the reads of the bound numbers). Each was a search of the set
 /// per variable, evaluated again by each of those steps.
-template <class Set, class Vars>
-struct variable_positions;
-
 template <class Set, class... V>
-struct variable_positions<Set, ctgrad::detail::type_list<V...>> {
-    static constexpr std::array<std::size_t, sizeof...(V) + 1> value{Set::find(V::name.view())...,
-                                                                     0};
+constexpr std::array<std::size_t, sizeof...(V) + 1> positions_of(ctgrad::detail::type_list<V...>) {
+    return {Set::find(V::name.view())..., 0};
+}
+
+// (The table is held by a class named after Set and Vars, not by one named after the variables'
+// pack: g++ walks a class's template arguments at each read of its static member in a constant
+// evaluation; see ad/plan.hpp's rows_of.)
+template <class Set, class Vars>
+struct variable_positions {
+    static constexpr std::array<std::size_t, Vars::size + 1> value = positions_of<Set>(Vars{});
 };
 
 template <class Plan, class Set, class Seq = std::make_index_sequence<Plan::size>>
@@ -103,6 +108,20 @@ struct scalar_of<Plan, Set, std::index_sequence<J...>> {
     // void (an entry that brings no number) counts as none of the types
     using type = typename common_number<all>::type;
 };
+
+/// The number type a binding holding a V reads (`binding::get`): V, or T for a reference to T.
+template <class V>
+struct held_number_type {
+    using type = V;
+};
+
+template <class T>
+struct held_number_type<std::reference_wrapper<T>> {
+    using type = std::remove_cv_t<T>;
+};
+
+template <class V>
+using held_number_t = typename held_number_type<V>::type;
 
 /// common_number's choice as a rank: 3 long double, 2 double, 1 float, 0 none of them.
 template <class T>
@@ -131,8 +150,8 @@ struct constants_rank<ctgrad::detail::type_list<T...>> {
 template <class Plan, class... B, std::size_t... J>
 struct scalar_of<Plan, ctgrad::detail::binding_set<B...>, std::index_sequence<J...>> {
     static constexpr int rank = [] {
-        constexpr int bound[] = {
-            number_rank<std::remove_cvref_t<decltype(std::declval<const B&>().get())>>..., 0};
+        // by the held types (binding::get would be a function instantiated per binding)
+        constexpr int bound[] = {number_rank<held_number_t<decltype(B::held)>>..., 0};
         const int constants =
             constants_rank<ctgrad::detail::constants_of_t<typename Plan::root>>::value;
         constexpr const auto& at =

@@ -32,6 +32,15 @@ namespace detail {
 
 inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
+/// The sorted names of the binding set Set (Set::sorted_names()), held by a class named after
+/// the set, not by the set: g++ walks a class's template arguments (here the bindings, one by
+/// one) at each read of its static member in a constant evaluation, and the lookups read the
+/// names a few times per variable.
+template <class Set>
+struct sorted_names_of {
+    static constexpr auto value = Set::sorted_names();
+};
+
 /// The bindings of one call, held by value (each holds a number or a reference).
 template <class... B>
 struct binding_set {
@@ -81,10 +90,10 @@ struct binding_set {
                   });
         return sorted;
     }
-    static constexpr std::array<named, sizeof...(B) + 1> sorted = sorted_names();
 
     /// Position of the (first) binding of `name`, or npos.
     static constexpr std::size_t find(std::string_view name) {
+        constexpr const auto& sorted = sorted_names_of<binding_set>::value;
         const std::uint64_t key = name_key(name);
         std::size_t lo = 0;
         std::size_t hi = sizeof...(B);
@@ -103,6 +112,7 @@ struct binding_set {
 
     /// Position of the first binding whose name an earlier one already has, or npos.
     static constexpr std::size_t first_duplicate() {
+        constexpr const auto& sorted = sorted_names_of<binding_set>::value;
         std::size_t first = npos;
         for (std::size_t k = 1; k < sizeof...(B); ++k) {
             if (sorted[k].key == sorted[k - 1].key && sorted[k].name == sorted[k - 1].name &&

@@ -49,32 +49,20 @@ inline constexpr std::size_t copy_factor = 8;
 // entry_hash<E>, the hash of one type: core/fwd.hpp (every entry of a plan has a short printed
 // name, a node printing as its op and args_key).
 
-/// The type whose entry_hash is H (bound by the type's fragment, `type_bind<H, E>`). With
-/// clang++ spread over namespaces like the argument keys (detail/args_key.hpp): its scan of the
-/// friends of one name at each definition was quadratic (0.66 s of a 512-step chain's
-/// expressions). g++ keeps them under one name: with the buckets its plan (which names
-/// `type_key<plan::hashes[J]>` per entry) took ~80 MB more on a 256-step chain.
-#if defined(__clang__)
+/// The type whose entry_hash is H (bound by the type's fragment, `type_bind<H, E>`), spread
+/// over namespaces like the argument keys (detail/args_key.hpp), with both compilers: declaring
+/// or defining a friend compares it with every friend of its name in its namespace (g++:
+/// pushdecl -> decls_match; clang++: the redeclaration lookup), and g++ walks a namespace's
+/// names at each instantiation made from inside it (push_to_top_level), so one namespace for
+/// the 1 025 entries of a 256-step chain made both quadratic (g++: ~1.5 s of 13 s, ~15% of the
+/// plan's time; bench/README.md, gx12). (The tenth pass kept g++ on one namespace because its
+/// plan then named `type_key<hashes[J]>` several times per entry; it names it once now, through
+/// entry_type_c.)
 template <std::uint64_t H>
 using type_key = typename key_bucket<key_bucket_of(H)>::template type_key<H>;
 
 template <std::uint64_t H, class E>
 using type_bind = typename key_bucket<key_bucket_of(H)>::template type_bind<H, E>;
-#else
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-template-friend"
-template <std::uint64_t H>
-struct type_key {
-    friend constexpr auto entry_type(type_key) noexcept;
-};
-#pragma GCC diagnostic pop
-
-template <std::uint64_t H, class E>
-struct type_bind {
-    static constexpr std::uint64_t hash = H;
-    friend constexpr auto entry_type(type_key<H>) noexcept { return static_cast<E*>(nullptr); }
-};
-#endif
 
 template <std::uint64_t H>
 using entry_type_t = std::remove_pointer_t<decltype(entry_type(type_key<H>{}))>;
