@@ -5,9 +5,8 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
-#include <functional>   // std::function
-#include <string>       // std::string
-#include <tuple>        // std::tuple, std::apply
+#include <string_view>  // std::string_view
+#include <tuple>        // std::tuple, std::get
 #include <type_traits>  // std::is_same_v
 #include <utility>      // std::index_sequence
 #include <vector>       // std::vector
@@ -56,25 +55,27 @@ template <class E, class Wrt, class... Bd>
 /// One input of a central-difference check: n numbers at x (perturbed in place) and their
 /// gradient.
 struct fd_input {
-    std::string name;
+    std::string_view name;  // a binding's static name
     double* x;
     const double* grad;
     size_t n;
 };
 
-/// Compares every gradient with central differences of f, which reads the inputs where they
-/// are. Not a template: compiled once.
+/// Compares every gradient with central differences of f (f(ctx): the checked expression's
+/// value, which reads the inputs where they are). Not a template: compiled once; the callback
+/// is a plain function pointer, so that each checked expression adds one small function, not a
+/// std::function's handler and manager.
 [[gnu::noinline]] inline void fd_compare(const std::vector<fd_input>& inputs, double f0,
-                                         const std::function<double()>& f, double tol) {
+                                         double (*f)(void*), void* ctx, double tol) {
     for (const fd_input& in : inputs) {
         for (size_t e = 0; e < in.n; ++e) {
             const double x0 = in.x[e];
             const double h = fd_step(x0);
             const double xp = x0 + h, xm = x0 - h;
             in.x[e] = xp;
-            const double fp = f();
+            const double fp = f(ctx);
             in.x[e] = xm;
-            const double fm = f();
+            const double fm = f(ctx);
             in.x[e] = x0;
             const double fd = (fp - fm) / (xp - xm);
             BOOST_TEST(fd_agrees(in.grad[e], fd, f0, h, tol),
@@ -82,6 +83,12 @@ struct fd_input {
                                << ", central difference " << fd);
         }
     }
+}
+
+/// Appends one input (not a template, not inlined: each checked expression calls it).
+[[gnu::noinline]] inline void push_fd_input(std::vector<fd_input>& inputs, std::string_view name,
+                                            double* x, const double* grad, size_t n) {
+    inputs.push_back({name, x, grad, n});
 }
 
 /// The I-th binding as an input, when the gradient g reports its variable: a bound tensor is
@@ -98,36 +105,46 @@ void add_fd_input(std::vector<fd_input>& inputs, const G& g, Tuple& bindings) {
         auto& held = std::get<I>(bindings).held;
         if constexpr (requires { held.data(); }) {
             static_assert(std::is_same_v<std::remove_cvref_t<decltype(*held.data())>, double>);
-            inputs.push_back({std::string(Bd::name.view()), const_cast<double*>(held.data()),
-                              g[V{}].data(), held.size()});
+            push_fd_input(inputs, Bd::name.view(), const_cast<double*>(held.data()), g[V{}].data(),
+                          held.size());
         } else {
             static_assert(std::is_same_v<std::remove_cvref_t<decltype(held)>, double>);
-            inputs.push_back({std::string(Bd::name.view()), &held, &g[V{}], 1});
+            push_fd_input(inputs, Bd::name.view(), &held, &g[V{}], 1);
         }
     }
 }
+
+/// What fd_compare's callback reads: the expression, the subset, and the copy of the bindings
+/// (bound numbers are perturbed in this copy).
+template <class E, class Wrt, class... Bd>
+struct fd_function {
+    const E& f;
+    Wrt w;
+    std::tuple<Bd...> bindings;
+
+    /// g.value with the current inputs (fd_compare's callback).
+    static double eval(void* ctx) {
+        auto& self = *static_cast<fd_function*>(ctx);
+        return [&]<size_t... I>(std::index_sequence<I...>) {
+            return static_cast<double>(
+                gradient_of(self.f, self.w, std::get<I>(self.bindings)...).value);
+        }
+        (std::index_sequence_for<Bd...>{});
+    }
+};
 
 /// The gradient of f (with respect to Wrt, or every variable) against central differences,
 /// for every variable the gradient reports; returns the gradient. Double only.
 template <class E, class Wrt, class... Bd>
 [[gnu::noinline]] auto check_fd_impl(const E& f, Wrt w, double tol, const Bd&... b) {
     const auto g = gradient_of(f, w, b...);
-    std::tuple<Bd...> bindings(b...);
+    fd_function<E, Wrt, Bd...> fn{f, w, {b...}};
     std::vector<fd_input> inputs;
     [&]<size_t... I>(std::index_sequence<I...>) {
-        (add_fd_input<I, Wrt>(inputs, g, bindings), ...);
+        (add_fd_input<I, Wrt>(inputs, g, fn.bindings), ...);
     }
     (std::index_sequence_for<Bd...>{});
-    fd_compare(
-        inputs, static_cast<double>(g.value),
-        [&] {
-            return std::apply(
-                [&](const auto&... bs) {
-                    return static_cast<double>(gradient_of(f, w, bs...).value);
-                },
-                bindings);
-        },
-        tol);
+    fd_compare(inputs, static_cast<double>(g.value), &fd_function<E, Wrt, Bd...>::eval, &fn, tol);
     return g;
 }
 
