@@ -89,34 +89,44 @@ inline constexpr std::size_t lanes_for = [] {
     return D::cols >= l ? l : std::size_t{1};
 }();
 
-/// f(r, c, i, lane) for every position of a loop over shape D in blocks of L. Independent: no two
-/// positions of a row write the same element (every loop but one that adds into a column
-/// broadcast over the rows), so the blocks of a row may run as vectors; this is asserted to the
-/// compiler (CTGRAD_IVDEP), which cannot see that the workspace and the bound tensors do not
-/// overlap (a bound tensor must not be a view into the program's own workspace). The lanes of an
-/// independent block are a loop of constant trip count L, which the compiler vectorises as it
-/// is (contiguous loads and stores); unrolled by hand, GCC vectorised the loop over blocks
-/// instead, with the L lanes as an interleaved group: permutes and spills, 2.2x slower for a
-/// loop of exp (math/vector.hpp) at AVX-512.
-template <class D, std::size_t L, bool Independent = true, class F>
-CTGRAD_ALWAYS_INLINE constexpr void loop(F&& f) {
-    for (std::size_t r = 0; r < D::rows; ++r) {
-        std::size_t c = 0;
-        if constexpr (Independent) {
-            CTGRAD_IVDEP
-            for (; c + L <= D::cols; c += L) {
-                CTGRAD_IVDEP
-                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
-            }
-        } else {
-            for (; c + L <= D::cols; c += L) {
-#pragma GCC unroll 64
-                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
-            }
-        }
-        for (; c < D::cols; ++c) f(r, c, r * D::cols + c, 0);
+/// The statement BODY for every position of a loop over shape D in blocks of L, with `r`, `c`,
+/// `i` (the element's index) and `l` (its lane) in scope. Independent: no two positions of a row
+/// write the same element (every loop but one that adds into a column broadcast over the rows),
+/// so the blocks of a row may run as vectors; this is asserted to the compiler (CTGRAD_IVDEP),
+/// which cannot see that the workspace and the bound tensors do not overlap (a bound tensor must
+/// not be a view into the program's own workspace). The lanes of an independent block are a loop
+/// of constant trip count L, which the compiler vectorises as it is (contiguous loads and
+/// stores); unrolled by hand, GCC vectorised the loop over blocks instead, with the L lanes as an
+/// interleaved group: permutes and spills, 2.2x slower for a loop of exp (math/vector.hpp) at
+/// AVX-512. A macro, written into each step's `run`: a function template and its lambda were two
+/// more functions per step for the compiler to build (#undef at the end of this header).
+#define CTGRAD_LOOP(D, L, Independent, ...)                                                    \
+    for (std::size_t r = 0; r < D::rows; ++r) {                                                \
+        std::size_t c_ = 0;                                                                    \
+        if constexpr (Independent) {                                                           \
+            CTGRAD_IVDEP                                                                       \
+            for (; c_ + L <= D::cols; c_ += L) {                                               \
+                CTGRAD_IVDEP                                                                   \
+                for (std::size_t l_ = 0; l_ < L; ++l_) {                                       \
+                    [[maybe_unused]] const std::size_t c = c_ + l_, i = r * D::cols + c_ + l_, \
+                                                       l = l_;                                 \
+                    __VA_ARGS__                                                                \
+                }                                                                              \
+            }                                                                                  \
+        } else {                                                                               \
+            for (; c_ + L <= D::cols; c_ += L) {                                               \
+                _Pragma("GCC unroll 64") for (std::size_t l_ = 0; l_ < L; ++l_) {              \
+                    [[maybe_unused]] const std::size_t c = c_ + l_, i = r * D::cols + c_ + l_, \
+                                                       l = l_;                                 \
+                    __VA_ARGS__                                                                \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+        for (; c_ < D::cols; ++c_) {                                                           \
+            [[maybe_unused]] const std::size_t c = c_, i = r * D::cols + c_, l = 0;            \
+            __VA_ARGS__                                                                        \
+        }                                                                                      \
     }
-}
 
 /// a[0] + ... + a[L - 1], pairwise (L is a power of two): the halves added as vectors, log2(L)
 /// dependent additions, not L - 1.
@@ -202,8 +212,8 @@ struct val;
 template <class Shape>
 struct src_at {
     template <class D, class S>
-    static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
-                          std::size_t i, const S*) {
+    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r,
+                                               std::size_t c, std::size_t i, const S*) {
         return cx.src[cx.arg[pos]][detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
@@ -212,8 +222,8 @@ struct src_at {
 template <class Shape>
 struct ws_at {
     template <class D, class S>
-    static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
-                          std::size_t i, const S*) {
+    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r,
+                                               std::size_t c, std::size_t i, const S*) {
         return cx.ws[cx.arg[pos] + detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
@@ -221,8 +231,8 @@ struct ws_at {
 /// Invariant pos of the loop.
 struct inv_at {
     template <class D, class S>
-    static constexpr S at(const context<S>&, std::size_t pos, std::size_t, std::size_t, std::size_t,
-                          const S* inv) {
+    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>&, std::size_t pos, std::size_t,
+                                               std::size_t, std::size_t, const S* inv) {
         return inv[pos];
     }
 };
@@ -247,8 +257,8 @@ struct val<v_lit<E>> {
     static constexpr std::size_t pos = 0;
 
     template <class D, class S>
-    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t, std::size_t,
-                          const S*) {
+    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>&, std::size_t, std::size_t,
+                                               std::size_t, std::size_t, const S*) {
         return E::template as<S>();
     }
 };
@@ -258,8 +268,8 @@ struct val<v_op<Op, A...>> {
     static constexpr std::size_t pos = 0;
 
     template <class D, class S>
-    static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
-                          std::size_t i, const S* inv) {
+    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t, std::size_t r,
+                                               std::size_t c, std::size_t i, const S* inv) {
         return static_cast<S>(
             loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
     }
@@ -270,8 +280,8 @@ struct val<v_store<Off, Shape, Op, A...>> {
     static constexpr std::size_t pos = 0;
 
     template <class D, class S>
-    static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
-                          std::size_t i, const S* inv) {
+    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t, std::size_t r,
+                                               std::size_t c, std::size_t i, const S* inv) {
         const S y = static_cast<S>(
             loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
         cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)] = y;
@@ -355,9 +365,9 @@ CTGRAD_ALWAYS_INLINE constexpr S partial_at(const S (&x)[Arity], S y) {
 /// Op void: a reduction's contribution to its argument (adj itself; x: the argument's value).
 /// One function per argument of a pushed node (the partial and the edge's code in it).
 template <class Op, std::size_t I, class Edge, class D, class S, std::size_t Arity, std::size_t L>
-constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                          std::size_t l, S adj, S y, const S (&x)[Arity], const S* inv,
-                          S (*acc)[L]) {
+CTGRAD_ALWAYS_INLINE constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c,
+                                               std::size_t i, std::size_t l, S adj, S y,
+                                               const S (&x)[Arity], const S* inv, S (*acc)[L]) {
     if constexpr (!std::is_same_v<Edge, e_skip>) {
         S d = adj;
         if constexpr (!std::is_void_v<Op>) d = adj * partial_at<Op, I>(x, y);
@@ -386,8 +396,9 @@ struct push<p_node<Op, p_arg<V, E>...>, void>
 template <class Op, class... V, class... E, std::size_t... I>
 struct push<p_node<Op, p_arg<V, E>...>, std::index_sequence<I...>> {
     template <class D, class S, std::size_t L>
-    static constexpr void run(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
-                              std::size_t l, S adj, S y, const S* inv, S (*acc)[L]) {
+    CTGRAD_ALWAYS_INLINE static constexpr void run(const context<S>& cx, std::size_t r,
+                                                   std::size_t c, std::size_t i, std::size_t l,
+                                                   S adj, S y, const S* inv, S (*acc)[L]) {
         const S x[] = {val<V>::template at<D>(cx, val<V>::pos, r, c, i, inv)...};
         (contribute<Op, I, E, D>(cx, r, c, i, l, adj, y, x, inv, acc), ...);
     }
@@ -450,10 +461,9 @@ struct forward_elementwise {
     static constexpr void run(const context<S>& cx) {
         S* out = cx.ws + cx.arg[Out];
         const auto inv = Inv::template open<D>(cx);
-        loop<D, lanes_for<S, D>>(
-            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t) CTGRAD_ALWAYS_INLINE {
-                out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv.v);
-            });
+        constexpr std::size_t L = lanes_for<S, D>;
+        CTGRAD_LOOP(D, L, true,
+                    out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv.v);)
     }
 };
 
@@ -463,11 +473,10 @@ struct forward_reduce {
     template <class S>
     static constexpr void run(const context<S>& cx) {
         const auto inv = Inv::template open<D>(cx);
-        S acc[lanes_for<S, D>] = {};
-        loop<D, lanes_for<S, D>>(
-            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
-                acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
-            });
+        constexpr std::size_t L = lanes_for<S, D>;
+        S acc[L] = {};
+        CTGRAD_LOOP(D, L, true,
+                    acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);)
         S s = lane_sum(acc);
         if constexpr (Mean) s /= static_cast<S>(D::count);
         cx.ws[cx.arg[Out]] = s;
@@ -526,12 +535,10 @@ struct backward_elementwise {
         const S* adj = cx.ws + cx.arg[AdjOff];
         const auto inv = Inv::template open<D>(cx);
         accumulators<S, Flush::count, L> acc;
-        loop<D, L, Independent>(
-            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
-                push<Node>::template run<D>(cx, r, c, i, l, adj[i],
-                                            val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv.v),
-                                            inv.v, acc.v);
-            });
+        CTGRAD_LOOP(D, L, Independent,
+                    push<Node>::template run<D>(
+                        cx, r, c, i, l, adj[i],
+                        val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv.v), inv.v, acc.v);)
         Flush::run(cx, acc);
     }
 };
@@ -550,15 +557,14 @@ struct backward_reduce {
         const auto inv = Inv::template open<D>(cx);
         accumulators<S, Flush::count, L> acc;
         if constexpr (!std::is_same_v<Edge, e_skip>) {
-            loop<D, L, Independent>([&](std::size_t r, std::size_t c, std::size_t i,
-                                        std::size_t l) CTGRAD_ALWAYS_INLINE {
+            CTGRAD_LOOP(D, L, Independent, {
                 S y = S(0);
                 if constexpr (!std::is_same_v<Arg, void>) {
                     y = val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
                 }
                 const S x[] = {y};
                 contribute<void, 0, Edge, D>(cx, r, c, i, l, g, y, x, inv.v, acc.v);
-            });
+            })
         }
         Flush::run(cx, acc);
     }
@@ -1400,7 +1406,7 @@ struct step_entry_of<no_step, S> {
 };
 
 /// The functions of the steps Step<Sched, 0>, ..., Step<Sched, N - 1> that do something, in order:
-/// a constant array, so that running them is one loop (see engine::run_all). Each step type is
+/// a constant array, so that running them is one loop (see run_steps). Each step type is
 /// named once (in `entries`); the tables below are loops over those entries.
 template <class Sched, template <class, std::size_t> class Step, class S>
 struct step_table {
@@ -1452,6 +1458,19 @@ struct step_table {
         return r;
     }();
 };
+
+/// Runs `count` steps in order (a loop over pointers to the steps' functions): step k's function
+/// with its numbers at value + start[k]. Named after the scalar only, the tables are arguments:
+/// no function per table of every program; inlined into the sweeps, where they are constants.
+template <class S>
+CTGRAD_ALWAYS_INLINE constexpr void run_steps(context<S>& cx, const step_function<S>* steps,
+                                              const std::size_t* value, const std::size_t* start,
+                                              std::size_t count) {
+    for (std::size_t k = 0; k < count; ++k) {
+        cx.arg = value + start[k];
+        steps[k](cx);
+    }
+}
 
 /// The seed of the backward sweep (zeroing, the root's adjoint set to 1) and the numbers it reads.
 template <class Sched>
@@ -1551,26 +1570,23 @@ struct sweep_state {
     sweep_state(const sweep_state&) = delete;
     sweep_state& operator=(const sweep_state&) = delete;
 
-    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
-    /// code named after the plan is this loop, not one function per chunk of steps).
-    template <class Table>
-    constexpr void run_all() {
-        for (std::size_t k = 0; k < Table::count; ++k) {
-            cx.arg = Table::args.value.data() + Table::args.start[k];
-            Table::steps[k](cx);
-        }
+    constexpr void forward() {
+        using T = step_table<Sched, forward_step_of, S>;
+        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
     }
-
-    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
 
     constexpr void backward() {
         cx.arg = seed_of<Sched>::numbers.data();
         seed_of<Sched>::type::run(cx);
-        run_all<step_table<Sched, backward_step_of, S>>();
+        using T = step_table<Sched, backward_step_of, S>;
+        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
     }
 
     /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
-    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
+    constexpr void apply_updates() {
+        using T = step_table<Sched, update_step_of, S>;
+        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
+    }
 
     /// The value of the root (a scalar).
     constexpr S root_value() const {
@@ -1918,3 +1934,5 @@ using schedule_for = schedule<Plan, keyed_wrt_t<Wrt>, element_t<Plan>, Backward>
 
 }  // namespace tensor_ad
 }  // namespace ctgrad
+
+#undef CTGRAD_LOOP
