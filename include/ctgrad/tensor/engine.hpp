@@ -1507,6 +1507,19 @@ constexpr void bind_source(const B& b, std::size_t slot, S* numbers, const S** s
     }
 }
 
+/// Fills the sources of every binding of a call (slot[k]: the variable slot of binding k, or
+/// none). Named after the scalar and the binding set, not the program: programs called with the
+/// same bindings share it (no hana::unpack and lambda per program). A braced list, not a fold:
+/// clang++ limits a fold's nesting to 256 operands, and a 128-layer network binds 260.
+template <class S, class... B, std::size_t... K>
+CTGRAD_ALWAYS_INLINE constexpr void bind_sources(const detail::binding_set<B...>& set,
+                                                 std::index_sequence<K...>, const std::size_t* slot,
+                                                 S* numbers, const S** src, S** mut) {
+    const int done[] = {
+        (bind_source<S>(boost::hana::at_c<K>(set.items), slot[K], numbers, src, mut), 0)..., 0};
+    static_cast<void>(done);
+}
+
 template <class Set>
 struct binding_types;
 
@@ -1714,19 +1727,10 @@ struct engine : sweep_state<Sched> {
 
     constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
         static_cast<void>(check_bindings());
-        // (The slot of binding k counted at run time, a constant once inlined: no lambda over
-        // the bindings' positions; the constants' loop only where there are constants. Each is
-        // a function per program.)
-        boost::hana::unpack(set.items, [&](const auto&... b) {
-            // (A braced list, not a fold: clang++ limits a fold's nesting to 256 operands, and a
-            // 128-layer network binds 260.)
-            [[maybe_unused]] std::size_t k = 0;
-            const int done[] = {
-                (bind_source<S>(b, slot_of_binding[k++], numbers.data(), src.data(), mut.data()),
-                 0)...,
-                0};
-            static_cast<void>(done);
-        });
+        // (The bindings by a function named after the binding set, not the program; the
+        // constants' loop only where there are constants, a function per program.)
+        bind_sources<S>(set, std::make_index_sequence<Set::size>{}, slot_of_binding.data(),
+                        numbers.data(), src.data(), mut.data());
         if constexpr (constants.count > 0) {
             ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
                 std::index_sequence<C...>) {
