@@ -1562,26 +1562,40 @@ constexpr std::array<bool, A> writes_state_of() {
 /// state (an op's forward pass updates it).
 enum class needs : unsigned char { read, update, state };
 
+/// The source slots of a plan's sweeps (at least one).
+template <class P>
+inline constexpr std::size_t slots_of = sources<P>::count > 0 ? sources<P>::count : 1;
+
+/// The memory of one call of a sweep (see sweep_state): the run-time numbers, the sources' and
+/// writable variables' pointers, the context. Named after the scalar and the number of slots, not
+/// the schedule: programs share its constructor.
+template <class S, std::size_t Slots>
+struct sweep_data {
+    std::array<S, Slots> numbers{};
+    std::array<const S*, Slots> src{};
+    std::array<S*, Slots> mut{};
+    context<S> cx;
+
+    constexpr sweep_data(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
+    sweep_data(const sweep_data&) = delete;
+    sweep_data& operator=(const sweep_data&) = delete;
+};
+
 /// The state of one call of a schedule's sweeps (the context: the workspace, the bindings'
 /// memory, the run-time constants) and the functions that run the steps in order. Named after the
 /// schedule only (a plan key and a wrt key: a short name), not after the expression or the
 /// bindings, so that these per-call functions have names of constant length; `engine` binds the
 /// call's memory.
 template <class Sched>
-struct sweep_state {
+struct sweep_state : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan>> {
     using P = typename Sched::plan;
     using S = typename Sched::scalar;
-    static constexpr std::size_t sources_count = sources<P>::count;
-    static constexpr std::size_t slots = sources_count > 0 ? sources_count : 1;
-
-    std::array<S, slots> numbers{};
-    std::array<const S*, slots> src{};
-    std::array<S*, slots> mut{};
-    context<S> cx;
-
-    constexpr sweep_state(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
-    sweep_state(const sweep_state&) = delete;
-    sweep_state& operator=(const sweep_state&) = delete;
+    static constexpr std::size_t slots = slots_of<P>;
+    using data = sweep_data<S, slots>;
+    using data::cx;
+    using data::mut;
+    using data::numbers;
+    using data::src;
 
     constexpr void forward() {
         using T = step_table<Sched, forward_step_of, S>;
@@ -1725,7 +1739,7 @@ struct engine : sweep_state<Sched> {
         }
     }
 
-    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
+    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base{{ws, lr}} {
         static_cast<void>(check_bindings());
         // (The bindings by a function named after the binding set, not the program; the
         // constants' loop only where there are constants, a function per program.)
@@ -1892,26 +1906,57 @@ constexpr void copy_gradient(const S* from, G& g) {
     }
 }
 
+/// The result of a gradient over the variables of Vars (a type_list), elements of type S: a type
+/// computed without a function (the gradient and the value are not named after a lambda).
+template <class S, class Vars>
+struct gradient_result;
+
+template <class S, class... V>
+struct gradient_result<S, detail::type_list<V...>> {
+    using type = tensor_gradient_result<S, detail::type_list<V...>,
+                                        detail::type_list<typename gradient_type<V, S>::type...>>;
+};
+
+/// Copies the adjoints at ws + off[k] into the gradients g (k = 0, 1, ...). Named after the
+/// gradients' types only (the offsets are an argument): shared by programs with the same
+/// variables. (A braced list, not a fold: a fold's nesting is limited to 256 operands in clang++.)
+template <class S, class... G, std::size_t... K>
+CTGRAD_ALWAYS_INLINE constexpr void copy_gradients(const S* ws, const std::size_t* off,
+                                                   boost::hana::basic_tuple<G...>& g,
+                                                   std::index_sequence<K...>) {
+    const int done[] = {(copy_gradient(ws + off[K], boost::hana::at_c<K>(g)), 0)..., 0};
+    static_cast<void>(done);
+}
+
+/// The workspace offsets of the gradients of List, in its order (see gradient_offsets).
+template <class Sched, class List>
+inline constexpr auto gradient_offsets_v = gradient_offsets<Sched, List>();
+
 template <class Sched, class E, class Set>
 constexpr auto gradient_of(const E& f, const Set& set) {
     using S = typename Sched::scalar;
     using P = typename Sched::plan;
     using Vars = typename reported<P, typename Sched::wrt>::type;
-    return [&]<class... V>(detail::type_list<V...>) {
-        using R = tensor_gradient_result<S, Vars,
-                                         detail::type_list<typename gradient_type<V, S>::type...>>;
-        buffer<S> ws(workspace<Sched>::elements);
-        engine<Sched, E, Set> run{f, set, ws.data()};
-        run.forward();
-        run.backward();
-        R result{};
-        result.value = run.root_value();
-        (copy_gradient(ws.data() + gradient_at<Sched, V>,
-                       boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
-         ...);
-        return result;
-    }(Vars{});
+    using R = typename gradient_result<S, Vars>::type;
+    buffer<S> ws(workspace<Sched>::elements);
+    engine<Sched, E, Set> run{f, set, ws.data()};
+    run.forward();
+    run.backward();
+    R result{};
+    result.value = run.root_value();
+    copy_gradients(ws.data(), gradient_offsets_v<Sched, Vars>.data(), result.grads,
+                   std::make_index_sequence<R::size()>{});
+    return result;
 }
+
+/// A tensor of elements S and shape Shape (a type, not a function's result).
+template <class S, class Shape, class = std::make_index_sequence<Shape::rank>>
+struct tensor_for;
+
+template <class S, class Shape, std::size_t... D>
+struct tensor_for<S, Shape, std::index_sequence<D...>> {
+    using type = tensor<S, Shape::dims[D]...>;
+};
 
 template <class Sched, class E, class Set>
 constexpr auto value_of(const E& f, const Set& set) {
@@ -1923,13 +1968,10 @@ constexpr auto value_of(const E& f, const Set& set) {
     if constexpr (Shape::rank == 0) {
         return run.root_value();
     } else {
-        return [&]<std::size_t... D>(std::index_sequence<D...>) {
-            tensor<S, Shape::dims[D]...> out{};
-            const S* src = run.root_data();
-            for (std::size_t e = 0; e < Shape::count; ++e) out.data()[e] = src[e];
-            return out;
-        }
-        (std::make_index_sequence<Shape::rank>{});
+        typename tensor_for<S, Shape>::type out{};
+        const S* src = run.root_data();
+        for (std::size_t e = 0; e < Shape::count; ++e) out.data()[e] = src[e];
+        return out;
     }
 }
 
