@@ -1890,10 +1890,6 @@ constexpr auto gradient_offsets() {
     return off;
 }
 
-/// Where the adjoint of variable V is in the workspace of Sched.
-template <class Sched, class V>
-inline constexpr std::size_t gradient_at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
-
 /// Copies a variable's adjoint (at `from`) into its gradient g. Named after the scalar and the
 /// gradient's type only (the offset is an argument): one function per gradient type, not one per
 /// variable of every program.
