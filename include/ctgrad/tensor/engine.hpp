@@ -89,44 +89,34 @@ inline constexpr std::size_t lanes_for = [] {
     return D::cols >= l ? l : std::size_t{1};
 }();
 
-/// The statement BODY for every position of a loop over shape D in blocks of L, with `r`, `c`,
-/// `i` (the element's index) and `l` (its lane) in scope. Independent: no two positions of a row
-/// write the same element (every loop but one that adds into a column broadcast over the rows),
-/// so the blocks of a row may run as vectors; this is asserted to the compiler (CTGRAD_IVDEP),
-/// which cannot see that the workspace and the bound tensors do not overlap (a bound tensor must
-/// not be a view into the program's own workspace). The lanes of an independent block are a loop
-/// of constant trip count L, which the compiler vectorises as it is (contiguous loads and
-/// stores); unrolled by hand, GCC vectorised the loop over blocks instead, with the L lanes as an
-/// interleaved group: permutes and spills, 2.2x slower for a loop of exp (math/vector.hpp) at
-/// AVX-512. A macro, written into each step's `run`: a function template and its lambda were two
-/// more functions per step for the compiler to build (#undef at the end of this header).
-#define CTGRAD_LOOP(D, L, Independent, ...)                                                    \
-    for (std::size_t r = 0; r < D::rows; ++r) {                                                \
-        std::size_t c_ = 0;                                                                    \
-        if constexpr (Independent) {                                                           \
-            CTGRAD_IVDEP                                                                       \
-            for (; c_ + L <= D::cols; c_ += L) {                                               \
-                CTGRAD_IVDEP                                                                   \
-                for (std::size_t l_ = 0; l_ < L; ++l_) {                                       \
-                    [[maybe_unused]] const std::size_t c = c_ + l_, i = r * D::cols + c_ + l_, \
-                                                       l = l_;                                 \
-                    __VA_ARGS__                                                                \
-                }                                                                              \
-            }                                                                                  \
-        } else {                                                                               \
-            for (; c_ + L <= D::cols; c_ += L) {                                               \
-                _Pragma("GCC unroll 64") for (std::size_t l_ = 0; l_ < L; ++l_) {              \
-                    [[maybe_unused]] const std::size_t c = c_ + l_, i = r * D::cols + c_ + l_, \
-                                                       l = l_;                                 \
-                    __VA_ARGS__                                                                \
-                }                                                                              \
-            }                                                                                  \
-        }                                                                                      \
-        for (; c_ < D::cols; ++c_) {                                                           \
-            [[maybe_unused]] const std::size_t c = c_, i = r * D::cols + c_, l = 0;            \
-            __VA_ARGS__                                                                        \
-        }                                                                                      \
+/// f(r, c, i, lane) for every position of a loop over shape D in blocks of L. Independent: no two
+/// positions of a row write the same element (every loop but one that adds into a column
+/// broadcast over the rows), so the blocks of a row may run as vectors; this is asserted to the
+/// compiler (CTGRAD_IVDEP), which cannot see that the workspace and the bound tensors do not
+/// overlap (a bound tensor must not be a view into the program's own workspace). The lanes of an
+/// independent block are a loop of constant trip count L, which the compiler vectorises as it
+/// is (contiguous loads and stores); unrolled by hand, GCC vectorised the loop over blocks
+/// instead, with the L lanes as an interleaved group: permutes and spills, 2.2x slower for a
+/// loop of exp (math/vector.hpp) at AVX-512.
+template <class D, std::size_t L, bool Independent = true, class F>
+CTGRAD_ALWAYS_INLINE constexpr void loop(F&& f) {
+    for (std::size_t r = 0; r < D::rows; ++r) {
+        std::size_t c = 0;
+        if constexpr (Independent) {
+            CTGRAD_IVDEP
+            for (; c + L <= D::cols; c += L) {
+                CTGRAD_IVDEP
+                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+            }
+        } else {
+            for (; c + L <= D::cols; c += L) {
+#pragma GCC unroll 64
+                for (std::size_t l = 0; l < L; ++l) f(r, c + l, r * D::cols + c + l, l);
+            }
+        }
+        for (; c < D::cols; ++c) f(r, c, r * D::cols + c, 0);
     }
+}
 
 /// a[0] + ... + a[L - 1], pairwise (L is a power of two): the halves added as vectors, log2(L)
 /// dependent additions, not L - 1.
@@ -212,8 +202,8 @@ struct val;
 template <class Shape>
 struct src_at {
     template <class D, class S>
-    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r,
-                                               std::size_t c, std::size_t i, const S*) {
+    static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
+                          std::size_t i, const S*) {
         return cx.src[cx.arg[pos]][detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
@@ -222,8 +212,8 @@ struct src_at {
 template <class Shape>
 struct ws_at {
     template <class D, class S>
-    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r,
-                                               std::size_t c, std::size_t i, const S*) {
+    static constexpr S at(const context<S>& cx, std::size_t pos, std::size_t r, std::size_t c,
+                          std::size_t i, const S*) {
         return cx.ws[cx.arg[pos] + detail::broadcast_index<Shape, D>(r, c, i)];
     }
 };
@@ -231,8 +221,8 @@ struct ws_at {
 /// Invariant pos of the loop.
 struct inv_at {
     template <class D, class S>
-    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>&, std::size_t pos, std::size_t,
-                                               std::size_t, std::size_t, const S* inv) {
+    static constexpr S at(const context<S>&, std::size_t pos, std::size_t, std::size_t, std::size_t,
+                          const S* inv) {
         return inv[pos];
     }
 };
@@ -257,8 +247,8 @@ struct val<v_lit<E>> {
     static constexpr std::size_t pos = 0;
 
     template <class D, class S>
-    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>&, std::size_t, std::size_t,
-                                               std::size_t, std::size_t, const S*) {
+    static constexpr S at(const context<S>&, std::size_t, std::size_t, std::size_t, std::size_t,
+                          const S*) {
         return E::template as<S>();
     }
 };
@@ -268,8 +258,8 @@ struct val<v_op<Op, A...>> {
     static constexpr std::size_t pos = 0;
 
     template <class D, class S>
-    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t, std::size_t r,
-                                               std::size_t c, std::size_t i, const S* inv) {
+    static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
+                          std::size_t i, const S* inv) {
         return static_cast<S>(
             loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
     }
@@ -280,8 +270,8 @@ struct val<v_store<Off, Shape, Op, A...>> {
     static constexpr std::size_t pos = 0;
 
     template <class D, class S>
-    CTGRAD_ALWAYS_INLINE static constexpr S at(const context<S>& cx, std::size_t, std::size_t r,
-                                               std::size_t c, std::size_t i, const S* inv) {
+    static constexpr S at(const context<S>& cx, std::size_t, std::size_t r, std::size_t c,
+                          std::size_t i, const S* inv) {
         const S y = static_cast<S>(
             loop_value<Op>(val<A>::template at<D>(cx, val<A>::pos, r, c, i, inv)...));
         cx.ws[cx.arg[Off] + detail::broadcast_index<Shape, D>(r, c, i)] = y;
@@ -365,9 +355,9 @@ CTGRAD_ALWAYS_INLINE constexpr S partial_at(const S (&x)[Arity], S y) {
 /// Op void: a reduction's contribution to its argument (adj itself; x: the argument's value).
 /// One function per argument of a pushed node (the partial and the edge's code in it).
 template <class Op, std::size_t I, class Edge, class D, class S, std::size_t Arity, std::size_t L>
-CTGRAD_ALWAYS_INLINE constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c,
-                                               std::size_t i, std::size_t l, S adj, S y,
-                                               const S (&x)[Arity], const S* inv, S (*acc)[L]) {
+constexpr void contribute(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                          std::size_t l, S adj, S y, const S (&x)[Arity], const S* inv,
+                          S (*acc)[L]) {
     if constexpr (!std::is_same_v<Edge, e_skip>) {
         S d = adj;
         if constexpr (!std::is_void_v<Op>) d = adj * partial_at<Op, I>(x, y);
@@ -396,9 +386,8 @@ struct push<p_node<Op, p_arg<V, E>...>, void>
 template <class Op, class... V, class... E, std::size_t... I>
 struct push<p_node<Op, p_arg<V, E>...>, std::index_sequence<I...>> {
     template <class D, class S, std::size_t L>
-    CTGRAD_ALWAYS_INLINE static constexpr void run(const context<S>& cx, std::size_t r,
-                                                   std::size_t c, std::size_t i, std::size_t l,
-                                                   S adj, S y, const S* inv, S (*acc)[L]) {
+    static constexpr void run(const context<S>& cx, std::size_t r, std::size_t c, std::size_t i,
+                              std::size_t l, S adj, S y, const S* inv, S (*acc)[L]) {
         const S x[] = {val<V>::template at<D>(cx, val<V>::pos, r, c, i, inv)...};
         (contribute<Op, I, E, D>(cx, r, c, i, l, adj, y, x, inv, acc), ...);
     }
@@ -461,9 +450,10 @@ struct forward_elementwise {
     static constexpr void run(const context<S>& cx) {
         S* out = cx.ws + cx.arg[Out];
         const auto inv = Inv::template open<D>(cx);
-        constexpr std::size_t L = lanes_for<S, D>;
-        CTGRAD_LOOP(D, L, true,
-                    out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv.v);)
+        loop<D, lanes_for<S, D>>(
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t) CTGRAD_ALWAYS_INLINE {
+                out[i] = val<Body>::template at<D>(cx, val<Body>::pos, r, c, i, inv.v);
+            });
     }
 };
 
@@ -473,10 +463,11 @@ struct forward_reduce {
     template <class S>
     static constexpr void run(const context<S>& cx) {
         const auto inv = Inv::template open<D>(cx);
-        constexpr std::size_t L = lanes_for<S, D>;
-        S acc[L] = {};
-        CTGRAD_LOOP(D, L, true,
-                    acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);)
+        S acc[lanes_for<S, D>] = {};
+        loop<D, lanes_for<S, D>>(
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
+                acc[l] += val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
+            });
         S s = lane_sum(acc);
         if constexpr (Mean) s /= static_cast<S>(D::count);
         cx.ws[cx.arg[Out]] = s;
@@ -535,10 +526,12 @@ struct backward_elementwise {
         const S* adj = cx.ws + cx.arg[AdjOff];
         const auto inv = Inv::template open<D>(cx);
         accumulators<S, Flush::count, L> acc;
-        CTGRAD_LOOP(D, L, Independent,
-                    push<Node>::template run<D>(
-                        cx, r, c, i, l, adj[i],
-                        val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv.v), inv.v, acc.v);)
+        loop<D, L, Independent>(
+            [&](std::size_t r, std::size_t c, std::size_t i, std::size_t l) CTGRAD_ALWAYS_INLINE {
+                push<Node>::template run<D>(cx, r, c, i, l, adj[i],
+                                            val<Y>::template at<D>(cx, val<Y>::pos, r, c, i, inv.v),
+                                            inv.v, acc.v);
+            });
         Flush::run(cx, acc);
     }
 };
@@ -557,14 +550,15 @@ struct backward_reduce {
         const auto inv = Inv::template open<D>(cx);
         accumulators<S, Flush::count, L> acc;
         if constexpr (!std::is_same_v<Edge, e_skip>) {
-            CTGRAD_LOOP(D, L, Independent, {
+            loop<D, L, Independent>([&](std::size_t r, std::size_t c, std::size_t i,
+                                        std::size_t l) CTGRAD_ALWAYS_INLINE {
                 S y = S(0);
                 if constexpr (!std::is_same_v<Arg, void>) {
                     y = val<Arg>::template at<D>(cx, val<Arg>::pos, r, c, i, inv.v);
                 }
                 const S x[] = {y};
                 contribute<void, 0, Edge, D>(cx, r, c, i, l, g, y, x, inv.v, acc.v);
-            })
+            });
         }
         Flush::run(cx, acc);
     }
@@ -1976,5 +1970,3 @@ using schedule_for = schedule<Plan, keyed_wrt_t<Wrt>, element_t<Plan>, Backward>
 
 }  // namespace tensor_ad
 }  // namespace ctgrad
-
-#undef CTGRAD_LOOP
