@@ -1400,7 +1400,7 @@ struct step_entry_of<no_step, S> {
 };
 
 /// The functions of the steps Step<Sched, 0>, ..., Step<Sched, N - 1> that do something, in order:
-/// a constant array, so that running them is one loop (see engine::run_all). Each step type is
+/// a constant array, so that running them is one loop (see run_steps). Each step type is
 /// named once (in `entries`); the tables below are loops over those entries.
 template <class Sched, template <class, std::size_t> class Step, class S>
 struct step_table {
@@ -1453,6 +1453,19 @@ struct step_table {
     }();
 };
 
+/// Runs `count` steps in order (a loop over pointers to the steps' functions): step k's function
+/// with its numbers at value + start[k]. Named after the scalar only, the tables are arguments:
+/// no function per table of every program; inlined into the sweeps, where they are constants.
+template <class S>
+CTGRAD_ALWAYS_INLINE constexpr void run_steps(context<S>& cx, const step_function<S>* steps,
+                                              const std::size_t* value, const std::size_t* start,
+                                              std::size_t count) {
+    for (std::size_t k = 0; k < count; ++k) {
+        cx.arg = value + start[k];
+        steps[k](cx);
+    }
+}
+
 /// The seed of the backward sweep (zeroing, the root's adjoint set to 1) and the numbers it reads.
 template <class Sched>
 struct seed_of {
@@ -1486,6 +1499,19 @@ constexpr void bind_source(const B& b, std::size_t slot, S* numbers, const S** s
         numbers[slot] = static_cast<S>(b.get());
         src[slot] = numbers + slot;
     }
+}
+
+/// Fills the sources of every binding of a call (slot[k]: the variable slot of binding k, or
+/// none). Named after the scalar and the binding set, not the program: programs called with the
+/// same bindings share it (no hana::unpack and lambda per program). A braced list, not a fold:
+/// clang++ limits a fold's nesting to 256 operands, and a 128-layer network binds 260.
+template <class S, class... B, std::size_t... K>
+CTGRAD_ALWAYS_INLINE constexpr void bind_sources(const detail::binding_set<B...>& set,
+                                                 std::index_sequence<K...>, const std::size_t* slot,
+                                                 S* numbers, const S** src, S** mut) {
+    const int done[] = {
+        (bind_source<S>(boost::hana::at_c<K>(set.items), slot[K], numbers, src, mut), 0)..., 0};
+    static_cast<void>(done);
 }
 
 template <class Set>
@@ -1530,47 +1556,58 @@ constexpr std::array<bool, A> writes_state_of() {
 /// state (an op's forward pass updates it).
 enum class needs : unsigned char { read, update, state };
 
+/// The source slots of a plan's sweeps (at least one).
+template <class P>
+inline constexpr std::size_t slots_of = sources<P>::count > 0 ? sources<P>::count : 1;
+
+/// The memory of one call of a sweep (see sweep_state): the run-time numbers, the sources' and
+/// writable variables' pointers, the context. Named after the scalar and the number of slots, not
+/// the schedule: programs share its constructor.
+template <class S, std::size_t Slots>
+struct sweep_data {
+    std::array<S, Slots> numbers{};
+    std::array<const S*, Slots> src{};
+    std::array<S*, Slots> mut{};
+    context<S> cx;
+
+    constexpr sweep_data(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
+    sweep_data(const sweep_data&) = delete;
+    sweep_data& operator=(const sweep_data&) = delete;
+};
+
 /// The state of one call of a schedule's sweeps (the context: the workspace, the bindings'
 /// memory, the run-time constants) and the functions that run the steps in order. Named after the
 /// schedule only (a plan key and a wrt key: a short name), not after the expression or the
 /// bindings, so that these per-call functions have names of constant length; `engine` binds the
 /// call's memory.
 template <class Sched>
-struct sweep_state {
+struct sweep_state : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan>> {
     using P = typename Sched::plan;
     using S = typename Sched::scalar;
-    static constexpr std::size_t sources_count = sources<P>::count;
-    static constexpr std::size_t slots = sources_count > 0 ? sources_count : 1;
+    static constexpr std::size_t slots = slots_of<P>;
+    using data = sweep_data<S, slots>;
+    using data::cx;
+    using data::mut;
+    using data::numbers;
+    using data::src;
 
-    std::array<S, slots> numbers{};
-    std::array<const S*, slots> src{};
-    std::array<S*, slots> mut{};
-    context<S> cx;
-
-    constexpr sweep_state(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
-    sweep_state(const sweep_state&) = delete;
-    sweep_state& operator=(const sweep_state&) = delete;
-
-    /// Runs the steps of a table in order (a loop over pointers to the steps' functions: the only
-    /// code named after the plan is this loop, not one function per chunk of steps).
-    template <class Table>
-    constexpr void run_all() {
-        for (std::size_t k = 0; k < Table::count; ++k) {
-            cx.arg = Table::args.value.data() + Table::args.start[k];
-            Table::steps[k](cx);
-        }
+    constexpr void forward() {
+        using T = step_table<Sched, forward_step_of, S>;
+        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
     }
-
-    constexpr void forward() { run_all<step_table<Sched, forward_step_of, S>>(); }
 
     constexpr void backward() {
         cx.arg = seed_of<Sched>::numbers.data();
         seed_of<Sched>::type::run(cx);
-        run_all<step_table<Sched, backward_step_of, S>>();
+        using T = step_table<Sched, backward_step_of, S>;
+        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
     }
 
     /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
-    constexpr void apply_updates() { run_all<step_table<Sched, update_step_of, S>>(); }
+    constexpr void apply_updates() {
+        using T = step_table<Sched, update_step_of, S>;
+        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
+    }
 
     /// The value of the root (a scalar).
     constexpr S root_value() const {
@@ -1696,21 +1733,12 @@ struct engine : sweep_state<Sched> {
         }
     }
 
-    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base(ws, lr) {
+    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base{{ws, lr}} {
         static_cast<void>(check_bindings());
-        // (The slot of binding k counted at run time, a constant once inlined: no lambda over
-        // the bindings' positions; the constants' loop only where there are constants. Each is
-        // a function per program.)
-        boost::hana::unpack(set.items, [&](const auto&... b) {
-            // (A braced list, not a fold: clang++ limits a fold's nesting to 256 operands, and a
-            // 128-layer network binds 260.)
-            [[maybe_unused]] std::size_t k = 0;
-            const int done[] = {
-                (bind_source<S>(b, slot_of_binding[k++], numbers.data(), src.data(), mut.data()),
-                 0)...,
-                0};
-            static_cast<void>(done);
-        });
+        // (The bindings by a function named after the binding set, not the program; the
+        // constants' loop only where there are constants, a function per program.)
+        bind_sources<S>(set, std::make_index_sequence<Set::size>{}, slot_of_binding.data(),
+                        numbers.data(), src.data(), mut.data());
         if constexpr (constants.count > 0) {
             ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
                 std::index_sequence<C...>) {
@@ -1856,10 +1884,6 @@ constexpr auto gradient_offsets() {
     return off;
 }
 
-/// Where the adjoint of variable V is in the workspace of Sched.
-template <class Sched, class V>
-inline constexpr std::size_t gradient_at = workspace<Sched>::offsets.adj_off[entry_of<Sched, V>()];
-
 /// Copies a variable's adjoint (at `from`) into its gradient g. Named after the scalar and the
 /// gradient's type only (the offset is an argument): one function per gradient type, not one per
 /// variable of every program.
@@ -1872,26 +1896,57 @@ constexpr void copy_gradient(const S* from, G& g) {
     }
 }
 
+/// The result of a gradient over the variables of Vars (a type_list), elements of type S: a type
+/// computed without a function (the gradient and the value are not named after a lambda).
+template <class S, class Vars>
+struct gradient_result;
+
+template <class S, class... V>
+struct gradient_result<S, detail::type_list<V...>> {
+    using type = tensor_gradient_result<S, detail::type_list<V...>,
+                                        detail::type_list<typename gradient_type<V, S>::type...>>;
+};
+
+/// Copies the adjoints at ws + off[k] into the gradients g (k = 0, 1, ...). Named after the
+/// gradients' types only (the offsets are an argument): shared by programs with the same
+/// variables. (A braced list, not a fold: a fold's nesting is limited to 256 operands in clang++.)
+template <class S, class... G, std::size_t... K>
+CTGRAD_ALWAYS_INLINE constexpr void copy_gradients(const S* ws, const std::size_t* off,
+                                                   boost::hana::basic_tuple<G...>& g,
+                                                   std::index_sequence<K...>) {
+    const int done[] = {(copy_gradient(ws + off[K], boost::hana::at_c<K>(g)), 0)..., 0};
+    static_cast<void>(done);
+}
+
+/// The workspace offsets of the gradients of List, in its order (see gradient_offsets).
+template <class Sched, class List>
+inline constexpr auto gradient_offsets_v = gradient_offsets<Sched, List>();
+
 template <class Sched, class E, class Set>
 constexpr auto gradient_of(const E& f, const Set& set) {
     using S = typename Sched::scalar;
     using P = typename Sched::plan;
     using Vars = typename reported<P, typename Sched::wrt>::type;
-    return [&]<class... V>(detail::type_list<V...>) {
-        using R = tensor_gradient_result<S, Vars,
-                                         detail::type_list<typename gradient_type<V, S>::type...>>;
-        buffer<S> ws(workspace<Sched>::elements);
-        engine<Sched, E, Set> run{f, set, ws.data()};
-        run.forward();
-        run.backward();
-        R result{};
-        result.value = run.root_value();
-        (copy_gradient(ws.data() + gradient_at<Sched, V>,
-                       boost::hana::at_c<detail::index_of_v<Vars, V>>(result.grads)),
-         ...);
-        return result;
-    }(Vars{});
+    using R = typename gradient_result<S, Vars>::type;
+    buffer<S> ws(workspace<Sched>::elements);
+    engine<Sched, E, Set> run{f, set, ws.data()};
+    run.forward();
+    run.backward();
+    R result{};
+    result.value = run.root_value();
+    copy_gradients(ws.data(), gradient_offsets_v<Sched, Vars>.data(), result.grads,
+                   std::make_index_sequence<R::size()>{});
+    return result;
 }
+
+/// A tensor of elements S and shape Shape (a type, not a function's result).
+template <class S, class Shape, class = std::make_index_sequence<Shape::rank>>
+struct tensor_for;
+
+template <class S, class Shape, std::size_t... D>
+struct tensor_for<S, Shape, std::index_sequence<D...>> {
+    using type = tensor<S, Shape::dims[D]...>;
+};
 
 template <class Sched, class E, class Set>
 constexpr auto value_of(const E& f, const Set& set) {
@@ -1903,13 +1958,10 @@ constexpr auto value_of(const E& f, const Set& set) {
     if constexpr (Shape::rank == 0) {
         return run.root_value();
     } else {
-        return [&]<std::size_t... D>(std::index_sequence<D...>) {
-            tensor<S, Shape::dims[D]...> out{};
-            const S* src = run.root_data();
-            for (std::size_t e = 0; e < Shape::count; ++e) out.data()[e] = src[e];
-            return out;
-        }
-        (std::make_index_sequence<Shape::rank>{});
+        typename tensor_for<S, Shape>::type out{};
+        const S* src = run.root_data();
+        for (std::size_t e = 0; e < Shape::count; ++e) out.data()[e] = src[e];
+        return out;
     }
 }
 
