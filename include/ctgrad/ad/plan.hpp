@@ -49,15 +49,37 @@ struct entry_row {
     std::array<std::size_t, MA> constants{};
     bool variable = false;
     bool differentiable = false;  // a node whose op has partials
+    /// A tensor entry: its shape has rank > 0, or it is a node of a tensor op that does not
+    /// reduce everything (tensor/schedule.hpp's is_kernel_node), read by involves_tensors.
+    bool tensor = false;
 };
+
+/// Whether a node of op Op is a tensor kernel (tensor/schedule.hpp's is_kernel_node: a tensor
+/// op that does not reduce everything to a scalar).
+template <class Op>
+constexpr bool kernel_op() {
+    if constexpr (requires { requires Op::reduce_all; }) {
+        return false;
+    } else {
+        return ctgrad::detail::tensor_op<Op>;
+    }
+}
 
 /// The row of entry E (a leaf: no arguments), one class per entry: everything the plan reads of
 /// the entry's type is read here, once (a class, a value template argument or a trait per fact
 /// and entry each cost the compilers a class instantiation per entry).
 template <std::size_t MA, class E, class Args = void>
 struct row_of {
-    static constexpr entry_row<MA> value{
-        0, 0, is_pure<E>::value, is_constant<E>::value, {}, {}, {}, is_variable_v<E>, false};
+    static constexpr entry_row<MA> value{0,
+                                         0,
+                                         is_pure<E>::value,
+                                         is_constant<E>::value,
+                                         {},
+                                         {},
+                                         {},
+                                         is_variable_v<E>,
+                                         false,
+                                         (ctgrad::detail::shape_of_t<E>::rank > 0)};
 };
 
 template <std::size_t MA, class E, class... A>
@@ -71,7 +93,8 @@ struct row_of<MA, E, ctgrad::detail::type_list<A...>> {
         {is_pure<A>::value...},
         {ctgrad::detail::list_size<ctgrad::detail::constants_of_t<A>>::value...},
         false,
-        !locally_constant<typename E::op>()};
+        !locally_constant<typename E::op>(),
+        E::ctgrad_shape_t::rank > 0 || kernel_op<typename E::op>()};
 };
 
 template <class E>
@@ -244,6 +267,14 @@ struct plan {
     /// Each entry's row (detail::entry_row): the one pass over the entries' types.
     static constexpr std::array<detail::entry_row<max_arity>, size> row =
         detail::rows_of<max_arity, plan>(std::make_index_sequence<size>{});
+
+    /// Whether an entry is a tensor (entry_row::tensor): the plan is swept by the tensor engine.
+    static constexpr bool any_tensor = [] {
+        for (const auto& r : row) {
+            if (r.tensor) return true;
+        }
+        return false;
+    }();
 
     static constexpr detail::plan_tables<size, max_arity> tables =
         detail::build_tables<size, max_arity>(row, hashes);

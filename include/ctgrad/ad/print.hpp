@@ -3,10 +3,11 @@
 /// tables, error reports and tests.
 #pragma once
 
-#include <cstddef>  // std::size_t
-#include <sstream>  // std::ostringstream
-#include <string>   // std::string
-#include <utility>  // std::index_sequence
+#include <cstddef>      // std::size_t
+#include <cstdio>       // std::snprintf
+#include <string>       // std::string, std::to_string
+#include <type_traits>  // std::is_same_v, std::is_integral_v
+#include <utility>      // std::index_sequence
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
@@ -32,20 +33,44 @@ constexpr int precedence_of() {
     }
 }
 
+/// A number as a default-formatted std::ostream writes it (integers in decimal, characters as
+/// themselves, floating point as printf's %g: six significant digits), without <sstream> (the
+/// streams cost every user of <ctgrad/ctgrad.hpp> about 3% of the headers' compile time).
+template <class T>
+std::string number_text(T t) {
+    if constexpr (std::is_same_v<T, bool>) {
+        return t ? "1" : "0";
+    } else if constexpr (std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
+                         std::is_same_v<T, unsigned char>) {
+        return std::string(1, static_cast<char>(t));
+    } else if constexpr (std::is_integral_v<T>) {
+        return std::to_string(t);
+    } else {
+        char buf[48];
+        if constexpr (std::is_same_v<T, long double>) {
+            std::snprintf(buf, sizeof buf, "%Lg", t);
+        } else {
+            std::snprintf(buf, sizeof buf, "%g", static_cast<double>(t));
+        }
+        return buf;
+    }
+}
+
 template <class E>
 std::string print(const E& e) {
-    std::ostringstream out;
+    std::string out;
     if constexpr (is_variable_v<E>) {
-        out << E::name.view();
+        out += E::name.view();
     } else if constexpr (is_literal_v<E>) {
-        out << E::num;
+        out += number_text(E::num);
         if constexpr (E::den != 1) {
-            out << '/' << E::den;
+            out += '/';
+            out += number_text(E::den);
         }
     } else if constexpr (is_exact_constant_v<E>) {
-        out << E::template as<double>();
+        out += number_text(E::template as<double>());
     } else if constexpr (is_constant_v<E>) {
-        out << e.value;
+        out += number_text(e.value);
     } else {
         using op = typename E::op;
         auto arg = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, int min_prec) {
@@ -56,23 +81,28 @@ std::string print(const E& e) {
         if constexpr (requires { op::infix; }) {
             // Left-associative: the right operand is parenthesised at equal precedence, so
             // a - (b - c) and a / (b * c) keep their parentheses.
-            out << arg(std::integral_constant<std::size_t, 0>{}, op::precedence) << ' ' << op::infix
-                << ' ' << arg(std::integral_constant<std::size_t, 1>{}, op::precedence + 1);
+            out += arg(std::integral_constant<std::size_t, 0>{}, op::precedence);
+            out += ' ';
+            out += op::infix;
+            out += ' ';
+            out += arg(std::integral_constant<std::size_t, 1>{}, op::precedence + 1);
         } else if constexpr (requires { op::prefix; }) {
             // An operand that itself starts with a minus sign (-x, a negative number) is
             // parenthesised: -(-x), not --x.
             std::string operand = arg(std::integral_constant<std::size_t, 0>{}, 3);
-            out << op::prefix << (operand.starts_with('-') ? "(" + operand + ")" : operand);
+            out += op::prefix;
+            out += operand.starts_with('-') ? "(" + operand + ")" : operand;
         } else {
-            out << op::name << '(';
+            out += op::name;
+            out += '(';
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((out << (I == 0 ? "" : ", ") << print(e.template child<I>())), ...);
+                ((out += (I == 0 ? "" : ", "), out += print(e.template child<I>())), ...);
             }
             (std::make_index_sequence<E::arity>{});
-            out << ')';
+            out += ')';
         }
     }
-    return out.str();
+    return out;
 }
 
 }  // namespace detail

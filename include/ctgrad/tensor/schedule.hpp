@@ -272,7 +272,8 @@ struct variable_type<variable<Name, tensor<T, D...>>> {
 /// Whether a plan involves tensors (a tensor variable or a tensor op); scalar plans keep the
 /// register-resident scalar sweep. The root is looked at first, then the argument of a root that
 /// sums or averages (a loss; the sum of a scalar is scalar): for a network or a tensor test the
-/// answer is there, and the entries below are not named.
+/// answer is there; otherwise the plan's rows say (each row's tensor bit, computed with the row:
+/// no class is instantiated per entry here).
 template <class Plan>
 constexpr bool involves_tensors() {
     using root = typename Plan::template expr<Plan::size - 1>;
@@ -282,16 +283,7 @@ constexpr bool involves_tensors() {
     } else if constexpr (detail::shape_of_t<arg>::rank > 0 || is_kernel_node<arg>::value) {
         return true;
     } else {
-        bool any =
-            false;  // a loop over chunks: plans of any length (a fold is limited to 256 on clang)
-        ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
-            std::index_sequence<J...>) {
-            const bool in_chunk[] = {
-                (detail::shape_of_t<typename Plan::template expr<J>>::rank > 0 ||
-                 is_kernel_node<typename Plan::template expr<J>>::value)...};
-            for (const bool b : in_chunk) any = any || b;
-        });
-        return any;
+        return Plan::any_tensor;  // the rows' tensor bits (ad/plan.hpp)
     }
 }
 
