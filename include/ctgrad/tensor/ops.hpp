@@ -373,9 +373,8 @@ struct softmax_cross_entropy_op {
 
     template <class Out, class A, class B, class S>
     static constexpr void forward(S* out, const S* x, const S* t) {
-        out[0] = loss<A>(x, t, [](std::size_t, const S* xr) {
-            return detail::row_log_sum_exp(xr, A::cols);
-        });
+        out[0] = loss<A>(
+            x, t, [](std::size_t, const S* xr) { return detail::row_log_sum_exp(xr, A::cols); });
     }
 
     /// forward's value, keeping e, s and lse (see saved): the shifted logits x_rc − m_r, then
