@@ -427,8 +427,9 @@ BOOST_AUTO_TEST_CASE(an_sgd_step_whose_shard_throws_changes_no_parameter) {
 }
 
 BOOST_AUTO_TEST_CASE(a_wide_input_layer_is_cut_into_whole_row_blocks) {
-    // 784 input rows, 2 shards: 8 parts per shard of whole 48-row blocks (the last part takes
-    // the 64 rows left); the gradient as one program's and the same bits on 1 and 2 threads
+    // 784 input rows, 2 shards: 16 parts per shard of whole 24-row blocks (the first part also
+    // takes the 16 rows left over: 40 rows); the gradient as one program's and the same bits on
+    // 1 and 2 threads
     constexpr std::size_t b = 16, i = 784, h = 6;
     constexpr auto X = var<"X", tensor<float, b / 2, i>>;
     constexpr auto Z = var<"Z", tensor<float, b / 2, h>>;
@@ -438,9 +439,10 @@ BOOST_AUTO_TEST_CASE(a_wide_input_layer_is_cut_into_whole_row_blocks) {
     using split = decltype(par::make_input_split<2>(
         std::declval<par::thread_pool&>(), par::input_layer(X, W, Z),
         ctgrad::sum(ctgrad::square(ctgrad::tanh(Z + c))), ctgrad::wrt(c)));
-    static_assert(split::parts == 16);
-    static_assert(split::part_begin<0> == 0 && split::part_begin<1> == 48 &&
-                  split::part_begin<15> == 720 && split::part_begin<16> == i);
+    static_assert(split::parts == 32);
+    static_assert(split::part_begin<0> == 0 && split::part_begin<1> == 40 &&
+                  split::part_begin<2> == 64 && split::part_begin<31> == 760 &&
+                  split::part_begin<32> == i);
     auto x = std::make_unique<tensor<float, b, i>>();
     tensor<float, i, h> w{};
     tensor<float, h> cv{};

@@ -157,16 +157,19 @@ private:
 
 /// Rows of W in one block of a part of input_split's weight gradient (where W has at least
 /// part_count·Shards·part_block rows): a multiple of the matmul kernels' blocks of rows (6, the
-/// narrow tail's 12 and its column-vector kernel's 24 with AVX2), so that only the last part has
-/// rows left over. 784 rows, 2 shards: 15 parts of 48 rows and the last of 64 (pe11: 7 of 96 and
-/// one of 112; 4 parts of 196 before that). A term of 48 rows costs half of one of 96 (16 × 48
-/// against 8 × 96 rows, one thread, equal within ±2%), and the threads' wait for each other's
-/// last term at the end of a step, about half a term, halves with it (summed over the two
-/// threads, 29–40 → 17–26 µs per step; AMD EPYC Zen 3, bench/README.md pe12).
-inline constexpr std::size_t part_block = 48;
+/// narrow tail's 12 and its column-vector kernel's 24 with AVX2), so that only the first part
+/// has rows left over. 784 rows, 2 shards: one part of 40 rows and 31 of 24 (pe12: 15 of 48
+/// and the last of 64; pe11: 7 of 96 and one of 112; 4 parts of 196 before that). A term of 24
+/// rows costs half of one of 48 (16 × 24 against 8 × 48 rows of X [128, 784]ᵀ·dZ [128, 100],
+/// one thread, min of 300 in 10 alternated rounds: 117.5 µs both, 115.8 for 4 × 96; AMD EPYC
+/// Zen 3, bench/README.md pe13), and the threads' wait for each other's last term at the end
+/// of a step, about half a term, halves with it (pe12: 29–40 → 17–26 µs per step summed over
+/// the two threads from 96 to 48 rows). The rows left over go to the first part, which a
+/// thread takes first, so that the last terms of a step are whole blocks (were 64 rows).
+inline constexpr std::size_t part_block = 24;
 
 /// Parts of W's rows per shard where each is at least part_block rows.
-inline constexpr std::size_t part_count = 8;
+inline constexpr std::size_t part_count = 16;
 
 template <std::size_t Shards, class Layer, class E, class Wrt, class Gradient = void>
 class input_split;
@@ -212,8 +215,8 @@ public:
     static constexpr std::size_t out = W::kind::shape[1];   // W's columns
     /// W's rows are split into this many parts, each computed whole by one thread, so that a
     /// faster thread can take more of them: part_count per shard where each still has at least
-    /// part_block rows (the parts are then whole blocks of part_block rows, the last part the
-    /// rows left), else two per shard of at least 32 rows, cut evenly.
+    /// part_block rows (the parts are then whole blocks of part_block rows, the first part also
+    /// the rows left over), else two per shard of at least 32 rows, cut evenly.
     static constexpr std::size_t parts = [] {
         if (in / (part_count * Shards) >= part_block) return part_count * Shards;
         std::size_t p = 2 * Shards;
@@ -226,7 +229,9 @@ public:
         if constexpr (P >= parts) {
             return in;
         } else if constexpr (in / (part_count * Shards) >= part_block) {
-            return P * (in / parts / part_block * part_block);
+            // whole blocks, the rows left over in part 0
+            constexpr std::size_t rows_per_part = in / parts / part_block * part_block;
+            return P == 0 ? 0 : in - (parts - P) * rows_per_part;
         } else {
             return P * in / parts;
         }

@@ -939,12 +939,54 @@ constexpr typename micro_set<T>::fn micro_kernel_for() {
     }
 }
 
-/// &entry<I>::colvec_kernel for the narrow tail of a product with M rows and N columns, or null.
+/// Rows of A in one row block of `blocked` (at most a_block_bytes of A × kc_max rows of the sum),
+/// a multiple of twice block_rows (so that every row block but the last is whole blocks of the
+/// narrow tail's rows too).
+template <class T, isa I>
+inline constexpr std::size_t row_block = [] {
+    constexpr std::size_t NR = block_vectors<I> * lanes_on<T, I>, MR2 = 2 * block_rows<I>;
+    constexpr std::size_t kc =
+        panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
+    constexpr std::size_t mc = a_block_bytes / (kc * sizeof(T)) / MR2 * MR2;
+    return mc > 0 ? mc : MR2;
+}();
+
+/// Vectors of rows of the column-vector kernel for the columns left of a product with M rows
+/// and N columns on I, or 0 where it is not used. The narrow tail's (colvec_vectors). And, with
+/// 16 registers of 32 bytes (AVX2), a tail wider than half a vector but narrower than a panel
+/// (N = 10 floats: the head's dW2 = A1ᵀ·dZ2, 100×128×10), which the row blocks run in two
+/// vectors of W lanes, 6 of 16 lanes padding: one vector of W rows × its NT columns (NT + 2
+/// registers; AVX2, 10 columns: 8 × 10, 10 multiply-adds per k on whole vectors instead of 12
+/// for 6 rows). There the rows a row block leaves after the column-vector kernel's blocks
+/// (mc % W) take the tail's blocks of tail_rows and then its kernel of M % tail_rows rows, so it
+/// is used only where every row block leaves either a multiple of tail_rows or M % tail_rows.
+template <class T, isa I, std::size_t M, std::size_t N>
+inline constexpr std::size_t colvec_rows_of = [] {
+    using tail = tail_block<T, I, N>;
+    if constexpr (tail::narrow) {
+        return colvec_vectors<tail::rest, tail::W, tail::rows>;
+    } else if constexpr (tail::rest > tail::W / 2 && tail::rest < block_vectors<I> * tail::W &&
+                         tail::rest + 2 <= 16 && isa_traits<I>::registers < 32 &&
+                         tail::W * sizeof(T) == 32 && M >= tail::W) {
+        constexpr std::size_t CR = tail::W, TR = tail::rows, mc = row_block<T, I>;
+        const auto fits = [](std::size_t rows) {
+            const std::size_t left = rows % CR % TR;
+            return left == 0 || left == M % TR;
+        };
+        const bool ok = fits(M < mc ? M : mc) && (M <= mc || fits(M % mc));
+        return ok ? std::size_t{1} : std::size_t{0};
+    } else {
+        return std::size_t{0};
+    }
+}();
+
+/// &entry<I>::colvec_kernel for the columns left of a product with M rows and N columns
+/// (colvec_rows_of), or null.
 template <class T, isa I, std::size_t M, std::size_t N>
 constexpr typename micro_set<T>::colvec_fn colvec_for() {
     using tail = tail_block<T, I, N>;
-    constexpr std::size_t R = colvec_vectors<tail::rest, tail::W, tail::rows>;
-    if constexpr (!tail::narrow || R == 0 || M < R * tail::W) {
+    constexpr std::size_t R = colvec_rows_of<T, I, M, N>;
+    if constexpr (R == 0 || M < R * tail::W) {
         return nullptr;
     } else {
         return &entry<I>::template colvec_kernel<T, R, tail::rest>;
@@ -973,20 +1015,8 @@ inline constexpr micro_set<T> micro_set_for = [] {
                         TR,
                         TL,
                         colvec_for<T, I, M, N>(),
-                        colvec_vectors<tail::rest, W, TR> * W,
+                        colvec_rows_of<T, I, M, N> * W,
                         micro_kernel_for<T, I, PR, nv>()};
-}();
-
-/// Rows of A in one row block of `blocked` (at most a_block_bytes of A × kc_max rows of the sum),
-/// a multiple of twice block_rows (so that every row block but the last is whole blocks of the
-/// narrow tail's rows too).
-template <class T, isa I>
-inline constexpr std::size_t row_block = [] {
-    constexpr std::size_t NR = block_vectors<I> * lanes_on<T, I>, MR2 = 2 * block_rows<I>;
-    constexpr std::size_t kc =
-        panel_bytes / (NR * sizeof(T)) > 0 ? panel_bytes / (NR * sizeof(T)) : 1;
-    constexpr std::size_t mc = a_block_bytes / (kc * sizeof(T)) / MR2 * MR2;
-    return mc > 0 ? mc : MR2;
 }();
 
 /// Copies the rows i0..i0+mr (mr <= MR) of A(i, k) = a[i·ra + k·ka], k < kc, into the

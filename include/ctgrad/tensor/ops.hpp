@@ -353,16 +353,19 @@ struct softmax_cross_entropy_op {
     template <class A, class B>
     static constexpr std::size_t saved = saved_at - 1 + A::count + 2 * A::rows;
 
-    /// The loss from lse_r (the same sum, in the same order, in both forwards).
-    template <class A, class S>
-    static constexpr S loss(const S* x, const S* t, const S* lse) {
+    /// The loss, Σ_r Σ_c t_rc (lse_r − x_rc) / N in that order, with lse_r = lse(r, x_r): the
+    /// one sum of both forwards (forward computes each lse_r here, forward_saving reads it from
+    /// its saved numbers), so they give the same value bit for bit.
+    template <class A, class S, class Lse>
+    static constexpr S loss(const S* x, const S* t, Lse lse) {
         S total = S(0);
         for (std::size_t r = 0; r < A::rows; ++r) {
             const S* xr = x + r * A::cols;
             const S* tr = t + r * A::cols;
+            const S l = lse(r, xr);
             for (std::size_t c = 0; c < A::cols; ++c) {
                 // a zero target adds nothing, also against a masked logit of −inf (0·inf)
-                if (tr[c] != S(0)) total += tr[c] * (lse[r] - xr[c]);
+                if (tr[c] != S(0)) total += tr[c] * (l - xr[c]);
             }
         }
         return total / S(A::rows);
@@ -370,16 +373,8 @@ struct softmax_cross_entropy_op {
 
     template <class Out, class A, class B, class S>
     static constexpr void forward(S* out, const S* x, const S* t) {
-        S total = S(0);
-        for (std::size_t r = 0; r < A::rows; ++r) {
-            const S* xr = x + r * A::cols;
-            const S* tr = t + r * A::cols;
-            const S lse = detail::row_log_sum_exp(xr, A::cols);
-            for (std::size_t c = 0; c < A::cols; ++c) {
-                if (tr[c] != S(0)) total += tr[c] * (lse - xr[c]);
-            }
-        }
-        out[0] = total / S(A::rows);
+        out[0] = loss<A>(
+            x, t, [](std::size_t, const S* xr) { return detail::row_log_sum_exp(xr, A::cols); });
     }
 
     /// forward's value, keeping e, s and lse (see saved): the shifted logits x_rc − m_r, then
@@ -404,7 +399,7 @@ struct softmax_cross_entropy_op {
             s[r] = sum;
         }
         for (std::size_t r = 0; r < R; ++r) lse[r] = lse[r] + math::vec::log(s[r]);
-        out[0] = loss<A>(x, t, lse);
+        out[0] = loss<A>(x, t, [lse](std::size_t r, const S*) { return lse[r]; });
     }
 
     template <std::size_t I>
