@@ -572,8 +572,8 @@ constexpr auto jacobian_tensor(const Root& root, const B&... b) {
             seeds[r] = S(1);
             const typename c::set set(b..., seed_binding<S, P, Root>(seeds)...);
             tensor_ad::engine<sched, E, typename c::set> run{e, set, ws.data()};
-            run.forward();
-            run.backward();
+            run.sweep(tensor_ad::forward_sweep<sched>);
+            run.sweep(tensor_ad::backward_sweep<sched>);
             [&]<std::size_t... K>(std::index_sequence<K...>) {
                 (copy_adjoint<sched, Vars, K>(j, r, ws.data()), ...);
             }

@@ -145,12 +145,13 @@ public:
             const typename c::set set(b...);
             tensor_ad::engine<value_schedule, E, typename c::set> run{f_, set, ws_.data()};
             const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
-            run.forward();
+            run.sweep(tensor_ad::forward_sweep<value_schedule>);
             if constexpr (shape_type::rank == 0) {
-                return run.root_value();
+                return run.root_value(tensor_ad::root_value_at<value_schedule>);
             } else {
                 return [&]<std::size_t... D>(std::index_sequence<D...>) {
-                    return tensor_view<const scalar_type, shape_type::dims[D]...>(run.root_data());
+                    return tensor_view<const scalar_type, shape_type::dims[D]...>(
+                        run.root_data(tensor_ad::root_data_at<value_schedule>));
                 }
                 (std::make_index_sequence<shape_type::rank>{});
             }
@@ -173,9 +174,9 @@ public:
             const typename c::set set(b...);
             tensor_ad::engine<gradient_schedule, E, typename c::set> run{f_, set, ws_.data()};
             const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
-            run.forward();
-            run.backward();
-            return {run.root_value(), ws_.data()};
+            run.sweep(tensor_ad::forward_sweep<gradient_schedule>);
+            run.sweep(tensor_ad::backward_sweep<gradient_schedule>);
+            return {run.root_value(tensor_ad::root_value_at<gradient_schedule>), ws_.data()};
         }
     }
 
@@ -213,10 +214,10 @@ public:
             const typename c::set set(b...);
             tensor_ad::engine<step_schedule, E, typename c::set> run{f_, set, ws_.data(), lr};
             const ftz_scope ftz{ftz_scope::if_enabled};  // no subnormals (math/fpenv.hpp)
-            run.forward();
-            const scalar_type v = run.root_value();
-            run.backward();
-            run.apply_updates();
+            run.sweep(tensor_ad::forward_sweep<step_schedule>);
+            const scalar_type v = run.root_value(tensor_ad::root_value_at<step_schedule>);
+            run.sweep(tensor_ad::backward_sweep<step_schedule>);
+            run.sweep(tensor_ad::update_sweep<step_schedule>);
             return v;
         }
     }

@@ -1485,21 +1485,40 @@ struct root_of {
 
 // --- binding the call's memory ---
 
-/// Fills the source (and, if writable, the mutable pointer) of the variable bound by b. Named
-/// after the binding only.
-template <class S, class B>
-constexpr void bind_source(const B& b, std::size_t slot, S* numbers, const S** src, S** mut) {
-    if (slot == none) return;
-    if constexpr (requires { b.get().data(); }) {
-        src[slot] = b.get().data();
-        if constexpr (!std::is_const_v<std::remove_pointer_t<decltype(b.get().data())>>) {
-            mut[slot] = b.get().data();
+/// Fills the source (and, if writable, the mutable pointer) of a variable bound to x.
+template <class S, class X>
+CTGRAD_ALWAYS_INLINE constexpr void bind_value(X& x, std::size_t slot, S* numbers, const S** src,
+                                               S** mut) {
+    if constexpr (requires { x.data(); }) {
+        src[slot] = x.data();
+        if constexpr (!std::is_const_v<std::remove_pointer_t<decltype(x.data())>>) {
+            mut[slot] = x.data();
         }
     } else {
-        numbers[slot] = static_cast<S>(b.get());
+        numbers[slot] = static_cast<S>(x);
         src[slot] = numbers + slot;
     }
 }
+
+/// Fills the source of the variable whose binding holds `held` (a tensor, a view, a number, or a
+/// std::reference_wrapper to one: what binding<Name, V>::get() reads). Named after the scalar and
+/// the held type, not the binding: bindings of different names to the same type share it.
+template <class S, class V>
+constexpr void bind_source(const V& held, std::size_t slot, S* numbers, const S** src, S** mut) {
+    if (slot == none) return;
+    if constexpr (requires { held.get(); }) {
+        bind_value<S>(held.get(), slot, numbers, src, mut);
+    } else {
+        bind_value<S>(held, slot, numbers, src, mut);
+    }
+}
+
+/// Element K (of type T) of a hana::basic_tuple, read as its storage base class without a
+/// function per element (hana::at_c<K> is two functions per element, named after the whole
+/// tuple: 520 for a 128-layer network's 260 bindings). Elements are non-empty (hana stores an
+/// empty one as a base, which this does not compile for). See binding_set::numbers_at.
+template <std::size_t K, class T>
+using tuple_slot = boost::hana::detail::ebo<boost::hana::detail::bti<K>, T>;
 
 /// Fills the sources of every binding of a call (slot[k]: the variable slot of binding k, or
 /// none). Named after the scalar and the binding set, not the program: programs called with the
@@ -1509,8 +1528,20 @@ template <class S, class... B, std::size_t... K>
 CTGRAD_ALWAYS_INLINE constexpr void bind_sources(const detail::binding_set<B...>& set,
                                                  std::index_sequence<K...>, const std::size_t* slot,
                                                  S* numbers, const S** src, S** mut) {
-    const int done[] = {
-        (bind_source<S>(boost::hana::at_c<K>(set.items), slot[K], numbers, src, mut), 0)..., 0};
+    const int done[] = {(bind_source<S>(static_cast<const tuple_slot<K, B>&>(set.items).data_.held,
+                                        slot[K], numbers, src, mut),
+                         0)...,
+                        0};
+    static_cast<void>(done);
+}
+
+/// The run-time constants of an expression (its node's flat basic_tuple<T...>), in order, as S.
+/// Named after the scalar and the constants' types (programs share it), no function per constant.
+template <class S, class... T, std::size_t... K>
+CTGRAD_ALWAYS_INLINE constexpr void read_constants(const boost::hana::basic_tuple<T...>& c,
+                                                   std::index_sequence<K...>, S* out) {
+    const int done[] = {(out[K] = static_cast<S>(static_cast<const tuple_slot<K, T>&>(c).data_), 0)...,
+                        0};
     static_cast<void>(done);
 }
 
@@ -1560,9 +1591,75 @@ enum class needs : unsigned char { read, update, state };
 template <class P>
 inline constexpr std::size_t slots_of = sources<P>::count > 0 ? sources<P>::count : 1;
 
-/// The memory of one call of a sweep (see sweep_state): the run-time numbers, the sources' and
-/// writable variables' pointers, the context. Named after the scalar and the number of slots, not
-/// the schedule: programs share its constructor.
+/// The steps of one sweep of a schedule: pointers into its constant step table (see run_steps)
+/// and, for the backward sweep, the seed run first. A constant named after the schedule, not a
+/// function: the sweeps are run by sweep_data's functions, named after the scalar and the number
+/// of slots only (no forward/backward/root_value function per schedule).
+template <class S>
+struct sweep_steps {
+    const step_function<S>* steps;
+    const std::size_t* value;
+    const std::size_t* start;
+    std::size_t count;
+    step_function<S> seed = nullptr;
+    const std::size_t* seed_args = nullptr;
+};
+
+template <class T, class S>
+inline constexpr sweep_steps<S> steps_of_table{T::steps.data(), T::args.value.data(),
+                                               T::args.start.data(), T::count};
+
+/// The forward sweep of Sched.
+template <class Sched>
+inline constexpr sweep_steps<typename Sched::scalar> forward_sweep =
+    steps_of_table<step_table<Sched, forward_step_of, typename Sched::scalar>,
+                   typename Sched::scalar>;
+
+/// The backward sweep of Sched: the seed (zeroing, the root's adjoint set to 1), then the steps.
+template <class Sched, class S = typename Sched::scalar,
+          class T = step_table<Sched, backward_step_of, typename Sched::scalar>>
+inline constexpr sweep_steps<S> backward_sweep{T::steps.data(),
+                                               T::args.value.data(),
+                                               T::args.start.data(),
+                                               T::count,
+                                               &seed_of<Sched>::type::template run<S>,
+                                               seed_of<Sched>::numbers.data()};
+
+/// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
+template <class Sched>
+inline constexpr sweep_steps<typename Sched::scalar> update_sweep =
+    steps_of_table<step_table<Sched, update_step_of, typename Sched::scalar>,
+                   typename Sched::scalar>;
+
+/// Where the value of a schedule's root (a scalar) is read: by val<R> with the numbers `args`.
+/// Named after the scalar and the lifted read R only, which programs share.
+template <class S, class R>
+struct root_read {
+    const std::size_t* args;
+};
+
+template <class Sched>
+inline constexpr root_read<typename Sched::scalar, typename root_of<Sched>::type> root_value_at{
+    root_of<Sched>::numbers.data()};
+
+/// Where the stored elements of a schedule's root (a tensor) are: src[at] (a variable) or ws + at.
+struct root_place {
+    bool in_src;
+    std::size_t at;
+};
+
+template <class Sched, class P = typename Sched::plan>
+inline constexpr root_place root_data_at{
+    is_variable_v<typename P::template expr<Sched::root>>,
+    is_variable_v<typename P::template expr<Sched::root>>
+        ? sources<P>::slots.slot[Sched::root]
+        : workspace<Sched>::offsets.val_off[Sched::root]};
+
+/// The memory of one call of a schedule's sweeps (the run-time numbers, the sources' and
+/// writable variables' pointers, the context) and the functions that run the sweeps (their steps
+/// and the root's place are arguments, constants of the schedule: forward_sweep, backward_sweep,
+/// update_sweep, root_value_at, root_data_at). Named after the scalar and the number of slots, not the schedule:
+/// programs share its functions; `engine` binds the call's memory.
 template <class S, std::size_t Slots>
 struct sweep_data {
     std::array<S, Slots> numbers{};
@@ -1573,72 +1670,43 @@ struct sweep_data {
     constexpr sweep_data(S* ws, S lr) : cx{ws, src.data(), mut.data(), lr} {}
     sweep_data(const sweep_data&) = delete;
     sweep_data& operator=(const sweep_data&) = delete;
-};
 
-/// The state of one call of a schedule's sweeps (the context: the workspace, the bindings'
-/// memory, the run-time constants) and the functions that run the steps in order. Named after the
-/// schedule only (a plan key and a wrt key: a short name), not after the expression or the
-/// bindings, so that these per-call functions have names of constant length; `engine` binds the
-/// call's memory.
-template <class Sched>
-struct sweep_state : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan>> {
-    using P = typename Sched::plan;
-    using S = typename Sched::scalar;
-    static constexpr std::size_t slots = slots_of<P>;
-    using data = sweep_data<S, slots>;
-    using data::cx;
-    using data::mut;
-    using data::numbers;
-    using data::src;
-
-    constexpr void forward() {
-        using T = step_table<Sched, forward_step_of, S>;
-        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
-    }
-
-    constexpr void backward() {
-        cx.arg = seed_of<Sched>::numbers.data();
-        seed_of<Sched>::type::run(cx);
-        using T = step_table<Sched, backward_step_of, S>;
-        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
-    }
-
-    /// p −= lr·∂/∂p for every differentiated variable not updated in place by a kernel.
-    constexpr void apply_updates() {
-        using T = step_table<Sched, update_step_of, S>;
-        run_steps(cx, T::steps.data(), T::args.value.data(), T::args.start.data(), T::count);
-    }
-
-    /// The value of the root (a scalar).
-    constexpr S root_value() const {
-        context<S> at_root = cx;
-        at_root.arg = root_of<Sched>::numbers.data();
-        return val<typename root_of<Sched>::type>::template at<shape<>>(
-            at_root, val<typename root_of<Sched>::type>::pos, 0, 0, 0,
-            static_cast<const S*>(nullptr));
-    }
-
-    /// The stored elements of the root (a tensor).
-    constexpr const S* root_data() const {
-        if constexpr (is_variable_v<typename P::template expr<Sched::root>>) {
-            return src[sources<P>::slots.slot[Sched::root]];
-        } else {
-            return cx.ws + workspace<Sched>::offsets.val_off[Sched::root];
+    /// Runs a sweep (forward_sweep<Sched>, backward_sweep<Sched>, update_sweep<Sched>).
+    CTGRAD_ALWAYS_INLINE constexpr void sweep(const sweep_steps<S>& s) {
+        if (s.seed != nullptr) {
+            cx.arg = s.seed_args;
+            s.seed(cx);
         }
+        run_steps(cx, s.steps, s.value, s.start, s.count);
+    }
+
+    /// The value of the root (a scalar): root_value_at<Sched>.
+    template <class R>
+    CTGRAD_ALWAYS_INLINE constexpr S root_value(const root_read<S, R>& root) const {
+        context<S> at_root = cx;
+        at_root.arg = root.args;
+        return val<R>::template at<shape<>>(at_root, val<R>::pos, 0, 0, 0,
+                                            static_cast<const S*>(nullptr));
+    }
+
+    /// The stored elements of the root (a tensor): root_data_at<Sched>.
+    CTGRAD_ALWAYS_INLINE constexpr const S* root_data(const root_place& root) const {
+        return root.in_src ? src[root.at] : cx.ws + root.at;
     }
 };
 
 /// The generated sweeps of one schedule for one call: binds the call's memory (bound variables,
-/// run-time constants of the expression Root) into the sweep_state it is, whose members run the
-/// steps. The one class named after the plan, the expression and the bindings (its constructor).
+/// run-time constants of the expression Root) into the sweep_data it is, whose members run the
+/// sweeps (`run.sweep(forward_sweep<Sched>)`, `run.root_value(root_value_at<Sched>)`). The one class
+/// named after the plan, the expression and the bindings (its constructor).
 template <class Sched, class Root, class Set>
-struct engine : sweep_state<Sched> {
-    using base = sweep_state<Sched>;
+struct engine : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan>> {
     using P = typename Sched::plan;
     using S = typename Sched::scalar;
+    static constexpr std::size_t slots = slots_of<P>;
+    using base = sweep_data<S, slots>;
     static constexpr std::size_t N = Sched::N;
     static constexpr std::size_t V = P::variables::size;
-    static constexpr std::size_t slots = base::slots;
     static constexpr const auto& t = Sched::t;
     using base::mut;
     using base::numbers;
@@ -1733,21 +1801,24 @@ struct engine : sweep_state<Sched> {
         }
     }
 
-    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base{{ws, lr}} {
+    constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base{ws, lr} {
         static_cast<void>(check_bindings());
         // (The bindings by a function named after the binding set, not the program; the
-        // constants' loop only where there are constants, a function per program.)
+        // constants by one named after their types: no lambda and no function per constant.)
         bind_sources<S>(set, std::make_index_sequence<Set::size>{}, slot_of_binding.data(),
                         numbers.data(), src.data(), mut.data());
         if constexpr (constants.count > 0) {
-            ctgrad::detail::static_for_chunks<constants.count>([&]<std::size_t... C>(
-                std::index_sequence<C...>) {
-                const int done[] = {(numbers[V + C] = static_cast<S>(
-                                         ad::constant_value<P, constants.entry[C]>(root)),
-                                     src[V + C] = numbers.data() + V + C, 0)...,
-                                    0};
-                static_cast<void>(done);
-            });
+            std::array<S, P::constant_count + 1> all{};
+            if constexpr (is_constant_v<Root>) {
+                all[0] = static_cast<S>(root.value);
+            } else {
+                read_constants(root.constants, std::make_index_sequence<P::constant_count>{},
+                               all.data());
+            }
+            for (std::size_t c = 0; c < constants.count; ++c) {
+                numbers[V + c] = all[P::constant_slot[constants.entry[c]]];
+                src[V + c] = numbers.data() + V + c;
+            }
         }
     }
 
@@ -1914,7 +1985,8 @@ template <class S, class... G, std::size_t... K>
 CTGRAD_ALWAYS_INLINE constexpr void copy_gradients(const S* ws, const std::size_t* off,
                                                    boost::hana::basic_tuple<G...>& g,
                                                    std::index_sequence<K...>) {
-    const int done[] = {(copy_gradient(ws + off[K], boost::hana::at_c<K>(g)), 0)..., 0};
+    const int done[] = {
+        (copy_gradient(ws + off[K], static_cast<tuple_slot<K, G>&>(g).data_), 0)..., 0};
     static_cast<void>(done);
 }
 
@@ -1930,10 +2002,10 @@ constexpr auto gradient_of(const E& f, const Set& set) {
     using R = typename gradient_result<S, Vars>::type;
     buffer<S> ws(workspace<Sched>::elements);
     engine<Sched, E, Set> run{f, set, ws.data()};
-    run.forward();
-    run.backward();
+    run.sweep(forward_sweep<Sched>);
+    run.sweep(backward_sweep<Sched>);
     R result{};
-    result.value = run.root_value();
+    result.value = run.root_value(root_value_at<Sched>);
     copy_gradients(ws.data(), gradient_offsets_v<Sched, Vars>.data(), result.grads,
                    std::make_index_sequence<R::size()>{});
     return result;
@@ -1954,12 +2026,12 @@ constexpr auto value_of(const E& f, const Set& set) {
     using Shape = detail::shape_of_t<std::remove_cvref_t<E>>;
     buffer<S> ws(workspace<Sched>::elements);
     engine<Sched, E, Set> run{f, set, ws.data()};
-    run.forward();
+    run.sweep(forward_sweep<Sched>);
     if constexpr (Shape::rank == 0) {
-        return run.root_value();
+        return run.root_value(root_value_at<Sched>);
     } else {
         typename tensor_for<S, Shape>::type out{};
-        const S* src = run.root_data();
+        const S* src = run.root_data(root_data_at<Sched>);
         for (std::size_t e = 0; e < Shape::count; ++e) out.data()[e] = src[e];
         return out;
     }
