@@ -1540,8 +1540,8 @@ CTGRAD_ALWAYS_INLINE constexpr void bind_sources(const detail::binding_set<B...>
 template <class S, class... T, std::size_t... K>
 CTGRAD_ALWAYS_INLINE constexpr void read_constants(const boost::hana::basic_tuple<T...>& c,
                                                    std::index_sequence<K...>, S* out) {
-    const int done[] = {(out[K] = static_cast<S>(static_cast<const tuple_slot<K, T>&>(c).data_), 0)...,
-                        0};
+    const int done[] = {
+        (out[K] = static_cast<S>(static_cast<const tuple_slot<K, T>&>(c).data_), 0)..., 0};
     static_cast<void>(done);
 }
 
@@ -1649,11 +1649,10 @@ struct root_place {
 };
 
 template <class Sched, class P = typename Sched::plan>
-inline constexpr root_place root_data_at{
-    is_variable_v<typename P::template expr<Sched::root>>,
-    is_variable_v<typename P::template expr<Sched::root>>
-        ? sources<P>::slots.slot[Sched::root]
-        : workspace<Sched>::offsets.val_off[Sched::root]};
+inline constexpr root_place root_data_at{is_variable_v<typename P::template expr<Sched::root>>,
+                                         is_variable_v<typename P::template expr<Sched::root>>
+                                             ? sources<P>::slots.slot[Sched::root]
+                                             : workspace<Sched>::offsets.val_off[Sched::root]};
 
 /// The memory of one call of a schedule's sweeps (the run-time numbers, the sources' and
 /// writable variables' pointers, the context) and the functions that run the sweeps (their steps
@@ -1985,8 +1984,8 @@ template <class S, class... G, std::size_t... K>
 CTGRAD_ALWAYS_INLINE constexpr void copy_gradients(const S* ws, const std::size_t* off,
                                                    boost::hana::basic_tuple<G...>& g,
                                                    std::index_sequence<K...>) {
-    const int done[] = {
-        (copy_gradient(ws + off[K], static_cast<tuple_slot<K, G>&>(g).data_), 0)..., 0};
+    const int done[] = {(copy_gradient(ws + off[K], static_cast<tuple_slot<K, G>&>(g).data_), 0)...,
+                        0};
     static_cast<void>(done);
 }
 
