@@ -41,12 +41,28 @@ struct sorted_names_of {
     static constexpr auto value = Set::sorted_names();
 };
 
+/// Binding K of a set (a base of binding_slots): read as that base, a cast, not a function per
+/// binding.
+template <std::size_t K, class B>
+struct binding_slot {
+    B bound;
+};
+
+/// The storage of a binding set: an aggregate with a base per binding, initialised in place
+/// (hana::basic_tuple made a constructor per binding, named after the binding and its position:
+/// 260 for a 128-layer network, and hana::at_c two functions per binding read).
+template <class Seq, class... B>
+struct binding_slots;
+
+template <std::size_t... K, class... B>
+struct binding_slots<std::index_sequence<K...>, B...> : binding_slot<K, B>... {};
+
 /// The bindings of one call, held by value (each holds a number or a reference).
 template <class... B>
 struct binding_set {
-    boost::hana::basic_tuple<B...> items;
+    binding_slots<std::index_sequence_for<B...>, B...> items;
 
-    constexpr explicit binding_set(const B&... b) : items(b...) {}
+    constexpr explicit binding_set(const B&... b) : items{{b}...} {}
 
     static constexpr std::size_t size = sizeof...(B);
 
@@ -134,18 +150,13 @@ struct binding_set {
 
     template <fixed_string Name>
     constexpr decltype(auto) get() const {
-        return boost::hana::at_c<find(Name.view())>(items).get();
+        constexpr std::size_t k = find(Name.view());
+        return static_cast<const binding_slot<k, at_t<type_list<B...>, k>>&>(items).bound.get();
     }
 
     template <class S, std::size_t... K>
     constexpr std::array<S, sizeof...(B) + 1> numbers_at(std::index_sequence<K...>) const {
-        return {
-            number_as<S>(
-                boost::hana::detail::ebo_get<boost::hana::detail::bti<K>>(
-                    static_cast<const boost::hana::detail::ebo<boost::hana::detail::bti<K>, B>&>(
-                        items))
-                    .get())...,
-            S{}};
+        return {number_as<S>(static_cast<const binding_slot<K, B>&>(items).bound.get())..., S{}};
     }
 
     template <class S, class T>

@@ -1515,23 +1515,25 @@ constexpr void bind_source(const V& held, std::size_t slot, S* numbers, const S*
 
 /// Element K (of type T) of a hana::basic_tuple, read as its storage base class without a
 /// function per element (hana::at_c<K> is two functions per element, named after the whole
-/// tuple: 520 for a 128-layer network's 260 bindings). Elements are non-empty (hana stores an
-/// empty one as a base, which this does not compile for). See binding_set::numbers_at.
+/// tuple). Elements are non-empty (hana stores an empty one as a base, which this does not
+/// compile for): the gradients' tensors and numbers, the constants' numbers.
 template <std::size_t K, class T>
 using tuple_slot = boost::hana::detail::ebo<boost::hana::detail::bti<K>, T>;
 
 /// Fills the sources of every binding of a call (slot[k]: the variable slot of binding k, or
-/// none). Named after the scalar and the binding set, not the program: programs called with the
-/// same bindings share it (no hana::unpack and lambda per program). A braced list, not a fold:
+/// none), each read as its base of the set's storage (binding_slot<k, B>: a cast, no function
+/// per binding). Named after the scalar and the binding set, not the program: programs called
+/// with the same bindings share it (no hana::unpack and lambda per program). A braced list, not a fold:
 /// clang++ limits a fold's nesting to 256 operands, and a 128-layer network binds 260.
 template <class S, class... B, std::size_t... K>
 CTGRAD_ALWAYS_INLINE constexpr void bind_sources(const detail::binding_set<B...>& set,
                                                  std::index_sequence<K...>, const std::size_t* slot,
                                                  S* numbers, const S** src, S** mut) {
-    const int done[] = {(bind_source<S>(static_cast<const tuple_slot<K, B>&>(set.items).data_.held,
-                                        slot[K], numbers, src, mut),
-                         0)...,
-                        0};
+    const int done[] = {
+        (bind_source<S>(static_cast<const detail::binding_slot<K, B>&>(set.items).bound.held,
+                        slot[K], numbers, src, mut),
+         0)...,
+        0};
     static_cast<void>(done);
 }
 
@@ -1758,15 +1760,19 @@ struct engine : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan
         return n;
     }();
 
-    /// The run-time constants' entries, in slot order (slots V, V + 1, ...).
+    /// The run-time constants' entries, in slot order (slots V, V + 1, ...), and the position of
+    /// each one's number among the root's constants (ctgrad::detail::constant_at).
     static constexpr auto constants = [] {
         struct result {
-            std::array<std::size_t, slots> entry{};
+            std::array<std::size_t, slots> entry{}, from{};
             std::size_t count = 0;
         } r{};
         for (std::size_t j = 0; j < N; ++j) {
             const std::size_t s = sources<P>::slots.slot[j];
-            if (s != none && s >= V) r.entry[r.count++] = j;
+            if (s != none && s >= V) {
+                r.from[r.count] = P::constant_slot[j];
+                r.entry[r.count++] = j;
+            }
         }
         return r;
     }();
@@ -1815,7 +1821,7 @@ struct engine : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan
                                all.data());
             }
             for (std::size_t c = 0; c < constants.count; ++c) {
-                numbers[V + c] = all[P::constant_slot[constants.entry[c]]];
+                numbers[V + c] = all[constants.from[c]];
                 src[V + c] = numbers.data() + V + c;
             }
         }
