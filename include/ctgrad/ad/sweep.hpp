@@ -243,6 +243,14 @@ struct step_of<named_constant<Tag>> {
     using type = exact_step<named_constant<Tag>>;
 };
 
+/// k, as a constant of the statement that names it: a call of an immediate function is
+/// replaced by its value in the front end, so a table entry passed through it (a variable's
+/// rank, a constant's slot) reaches g++'s optimiser as a number instead of a load from the
+/// plan's table that its first passes fold (two statements per entry and table).
+consteval std::size_t entry_number(std::size_t k) {
+    return k;
+}
+
 /// The step of the plan's entry J.
 template <class Plan, std::size_t J>
 using step_t = typename step_of<typename Plan::template expr<J>>::type;
@@ -303,8 +311,9 @@ struct forward_step<op_step<Op, std::index_sequence<I...>>, S, N, V, K, MA> {
 /// What entry J of a reverse sweep pushes: whether it pushes at all (an active node whose op
 /// has partials), and bit I of `active` / `assign` for its I-th argument: the argument carries
 /// an adjoint / the contribution is the first to it (so it assigns instead of adding). Passed
-/// to the push functions as three numbers (a reference to the table would make the compiler
-/// emit the table into the object).
+/// to the push functions as three template arguments (a reference to the table would make the
+/// compiler emit the table into the object; numbers passed as function arguments reach g++'s
+/// optimiser as loads and branches that its first passes fold, per entry).
 struct push_row {
     bool pushes = false;
     std::uint64_t active = 0;
@@ -322,9 +331,10 @@ struct unmasked {
 };
 
 /// The reverse statement of the step kind Step in a sweep over N numbers S with adjoints A
-/// and ops of at most MA arguments, each contribution passed through Mask: `run<MJ>` pushes
-/// entry j's adjoint to its arguments (MJ names the entry for a Mask other than unmasked, and
-/// is 0 otherwise: one `run` per step kind). A leaf pushes nothing. As forward_step: a class
+/// and ops of at most MA arguments, each contribution passed through Mask: `run<MJ, Pushes,
+/// Active, Assign>` pushes entry j's adjoint to its arguments as its push row says (MJ names
+/// the entry for a Mask other than unmasked, and is 0 otherwise: one `run` per step kind and
+/// push row). A leaf pushes nothing. As forward_step: a class
 /// per step kind, no overload resolution per entry.
 template <class Step, class Mask, class S, class A, std::size_t N, std::size_t MA>
 struct reverse_step {
@@ -500,8 +510,8 @@ template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, s
     constexpr std::size_t N = Plan::size;
     constexpr std::size_t MA = Plan::max_arity;
     ((v[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run(
-          v, bound, constants, Plan::child[Base + J], Plan::variable_rank[Base + J],
-          Plan::constant_slot[Base + J])),
+          v, bound, constants, Plan::child[Base + J], entry_number(Plan::variable_rank[Base + J]),
+          entry_number(Plan::constant_slot[Base + J]))),
      ...);
 }
 
@@ -567,11 +577,11 @@ constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::a
     if constexpr (Plan::size <= detail::sweep_inline_max) {
         ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
             std::index_sequence<J...>) {
-            ((v[J] = detail::forward_step<detail::step_t<Plan, J>, S, Plan::size, V,
-                                          Plan::constant_count,
-                                          Plan::max_arity>::run(v, bound, constants, Plan::child[J],
-                                                                Plan::variable_rank[J],
-                                                                Plan::constant_slot[J])),
+            ((v[J] = detail::forward_step<
+                  detail::step_t<Plan, J>, S, Plan::size, V, Plan::constant_count,
+                  Plan::max_arity>::run(v, bound, constants, Plan::child[J],
+                                        detail::entry_number(Plan::variable_rank[J]),
+                                        detail::entry_number(Plan::constant_slot[J]))),
              ...);
         });
     } else {
