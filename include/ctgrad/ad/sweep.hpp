@@ -246,7 +246,10 @@ struct step_of<named_constant<Tag>> {
 /// k, as a constant of the statement that names it: a call of an immediate function is
 /// replaced by its value in the front end, so a table entry passed through it (a variable's
 /// rank, a constant's slot) reaches g++'s optimiser as a number instead of a load from the
-/// plan's table that its first passes fold (two statements per entry and table).
+/// plan's table that its first passes fold (two statements per entry and table). Used by the
+/// pieces only (g++'s large plans): clang++ 14 rejects an immediate invocation with a dependent
+/// argument inside the generic lambda of the one-function sweep when it builds a precompiled
+/// header ("cannot take address of consteval function").
 consteval std::size_t entry_number(std::size_t k) {
     return k;
 }
@@ -577,11 +580,11 @@ constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::a
     if constexpr (Plan::size <= detail::sweep_inline_max) {
         ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
             std::index_sequence<J...>) {
-            ((v[J] = detail::forward_step<
-                  detail::step_t<Plan, J>, S, Plan::size, V, Plan::constant_count,
-                  Plan::max_arity>::run(v, bound, constants, Plan::child[J],
-                                        detail::entry_number(Plan::variable_rank[J]),
-                                        detail::entry_number(Plan::constant_slot[J]))),
+            ((v[J] = detail::forward_step<detail::step_t<Plan, J>, S, Plan::size, V,
+                                          Plan::constant_count,
+                                          Plan::max_arity>::run(v, bound, constants, Plan::child[J],
+                                                                Plan::variable_rank[J],
+                                                                Plan::constant_slot[J])),
              ...);
         });
     } else {
