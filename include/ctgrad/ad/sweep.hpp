@@ -243,6 +243,17 @@ struct step_of<named_constant<Tag>> {
     using type = exact_step<named_constant<Tag>>;
 };
 
+/// k, as a constant of the statement that names it: a call of an immediate function is
+/// replaced by its value in the front end, so a table entry passed through it (a variable's
+/// rank, a constant's slot) reaches g++'s optimiser as a number instead of a load from the
+/// plan's table that its first passes fold (two statements per entry and table). Used by the
+/// pieces only (g++'s large plans): clang++ 14 rejects an immediate invocation with a dependent
+/// argument inside the generic lambda of the one-function sweep when it builds a precompiled
+/// header ("cannot take address of consteval function").
+consteval std::size_t entry_number(std::size_t k) {
+    return k;
+}
+
 /// The step of the plan's entry J.
 template <class Plan, std::size_t J>
 using step_t = typename step_of<typename Plan::template expr<J>>::type;
@@ -303,8 +314,9 @@ struct forward_step<op_step<Op, std::index_sequence<I...>>, S, N, V, K, MA> {
 /// What entry J of a reverse sweep pushes: whether it pushes at all (an active node whose op
 /// has partials), and bit I of `active` / `assign` for its I-th argument: the argument carries
 /// an adjoint / the contribution is the first to it (so it assigns instead of adding). Passed
-/// to the push functions as three numbers (a reference to the table would make the compiler
-/// emit the table into the object).
+/// to the push functions as three template arguments (a reference to the table would make the
+/// compiler emit the table into the object; numbers passed as function arguments reach g++'s
+/// optimiser as loads and branches that its first passes fold, per entry).
 struct push_row {
     bool pushes = false;
     std::uint64_t active = 0;
@@ -322,59 +334,60 @@ struct unmasked {
 };
 
 /// The reverse statement of the step kind Step in a sweep over N numbers S with adjoints A
-/// and ops of at most MA arguments, each contribution passed through Mask: `run<MJ>` pushes
-/// entry j's adjoint to its arguments (MJ names the entry for a Mask other than unmasked, and
-/// is 0 otherwise: one `run` per step kind). A leaf pushes nothing. As forward_step: a class
+/// and ops of at most MA arguments, each contribution passed through Mask: `run<MJ, Pushes,
+/// Active, Assign>` pushes entry j's adjoint to its arguments as its push row says (MJ names
+/// the entry for a Mask other than unmasked, and is 0 otherwise: one `run` per step kind and
+/// push row). A leaf pushes nothing. As forward_step: a class
 /// per step kind, no overload resolution per entry.
 template <class Step, class Mask, class S, class A, std::size_t N, std::size_t MA>
 struct reverse_step {
-    template <std::size_t MJ>
+    template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
     [[gnu::always_inline]] static constexpr void run(const std::array<S, N>&, std::array<A, N>&,
                                                      std::size_t,
-                                                     const std::array<std::size_t, MA>&, bool,
-                                                     std::uint64_t, std::uint64_t) {}
+                                                     const std::array<std::size_t, MA>&) {}
 };
 
 template <class Op, std::size_t... K, class Mask, class S, class A, std::size_t N, std::size_t MA>
 struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
     /// The contribution of entry j to its I-th argument (entry c[I]): the local partial (a
     /// number S) times the adjoint (a number, or a vector of lanes A), through Mask (for entry
-    /// MJ), assigned when it is the first to that adjoint, added otherwise.
-    template <std::size_t MJ, std::size_t I>
+    /// MJ), assigned when bit I of Assign is set (the first contribution to that adjoint), added
+    /// otherwise; nothing when bit I of Active is clear (the argument carries no adjoint).
+    template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign>
     [[gnu::always_inline]] static constexpr void contribute(const std::array<S, N>& v,
                                                             std::array<A, N>& a, std::size_t j,
-                                                            const std::array<std::size_t, MA>& c,
-                                                            std::uint64_t active,
-                                                            std::uint64_t assign) {
-        if (((active >> I) & 1u) == 0) return;
-        const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
-        // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
-        if constexpr (std::is_same_v<Mask, unmasked>) {
-            const A d = local;
-            if (((assign >> I) & 1u) != 0) {
-                a[c[I]] = d;
+                                                            const std::array<std::size_t, MA>& c) {
+        if constexpr (((Active >> I) & 1u) != 0) {
+            const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
+            // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
+            if constexpr (std::is_same_v<Mask, unmasked>) {
+                const A d = local;
+                if constexpr (((Assign >> I) & 1u) != 0) {
+                    a[c[I]] = d;
+                } else {
+                    a[c[I]] += d;
+                }
             } else {
-                a[c[I]] += d;
-            }
-        } else {
-            const A d = Mask::template apply<MJ>(local);
-            if (((assign >> I) & 1u) != 0) {
-                a[c[I]] = d;
-            } else {
-                a[c[I]] += d;
+                const A d = Mask::template apply<MJ>(local);
+                if constexpr (((Assign >> I) & 1u) != 0) {
+                    a[c[I]] = d;
+                } else {
+                    a[c[I]] += d;
+                }
             }
         }
     }
 
-    template <std::size_t MJ>
+    /// The entry's push row is template arguments (a handful of distinct rows in a plan: one
+    /// `run` per step kind and row, not per entry), so that each statement reaches the
+    /// compiler's optimiser without the branches on the row's bits (see bench/README.md,
+    /// sc14).
+    template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
     [[gnu::always_inline]] static constexpr void run(const std::array<S, N>& v, std::array<A, N>& a,
                                                      std::size_t j,
-                                                     const std::array<std::size_t, MA>& c,
-                                                     bool pushes, std::uint64_t active,
-                                                     std::uint64_t assign) {
-        if constexpr (!locally_constant<Op>()) {
-            if (!pushes) return;
-            (contribute<MJ, K>(v, a, j, c, active, assign), ...);
+                                                     const std::array<std::size_t, MA>& c) {
+        if constexpr (!locally_constant<Op>() && Pushes) {
+            (contribute<MJ, K, Active, Assign>(v, a, j, c), ...);
         }
     }
 };
@@ -488,51 +501,43 @@ inline constexpr std::size_t sweep_inline_max = 128;
 #endif
 inline constexpr std::size_t sweep_piece = 32;
 
-/// Entries Base + J... of the forward sweep.
+/// One piece of a large plan's forward sweep, out of line: entries Base + J... (Base to
+/// Base + 31, or to the last), the statements in the function itself (no always-inline layer
+/// between the piece and the steps: g++ ran its early passes over such a layer's body before
+/// inlining it, i.e. over every statement twice; see bench/README.md, sc14).
 template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, std::size_t... J>
-[[gnu::always_inline]] constexpr void forward_entries(std::array<S, Plan::size>& v,
-                                                      const std::array<S, V>& bound,
-                                                      const std::array<S, K>& constants,
-                                                      std::index_sequence<J...>) {
+[[gnu::noinline]] constexpr void forward_piece(std::array<S, Plan::size>& v,
+                                               const std::array<S, V>& bound,
+                                               const std::array<S, K>& constants,
+                                               std::index_sequence<J...>) {
     constexpr std::size_t N = Plan::size;
     constexpr std::size_t MA = Plan::max_arity;
     ((v[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run(
-          v, bound, constants, Plan::child[Base + J], Plan::variable_rank[Base + J],
-          Plan::constant_slot[Base + J])),
+          v, bound, constants, Plan::child[Base + J], entry_number(Plan::variable_rank[Base + J]),
+          entry_number(Plan::constant_slot[Base + J]))),
      ...);
 }
 
-/// One piece of a large plan's forward sweep, out of line: entries Base to Base + 31 (or the
-/// last).
-template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K>
-[[gnu::noinline]] constexpr void forward_piece(std::array<S, Plan::size>& v,
-                                               const std::array<S, V>& bound,
-                                               const std::array<S, K>& constants) {
-    constexpr std::size_t count = Plan::size - Base < sweep_piece ? Plan::size - Base : sweep_piece;
-    forward_entries<Plan, Base>(v, bound, constants, std::make_index_sequence<count>{});
-}
+/// The number of entries of the piece of a sweep over Size entries that starts at First (the
+/// forward sweep: First = P * sweep_piece; the reverse sweep counts down, from Top: Size =
+/// Top + 1, First = 0).
+template <std::size_t Size, std::size_t First>
+using piece_sequence =
+    std::make_index_sequence < Size - First<sweep_piece ? Size - First : sweep_piece>;
 
-/// Entries Top - R... of a reverse sweep (R = 0, 1, ...: parents before children).
+/// One piece of a large plan's reverse sweep, out of line: entries Top - R... (Top down to
+/// Top - 31, or 0; parents before children), each statement's push row (Rows) as template
+/// arguments of its step.
 template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A, std::size_t... R>
-[[gnu::always_inline]] constexpr void reverse_entries(const std::array<S, Plan::size>& v,
-                                                      std::array<A, Plan::size>& a,
-                                                      std::index_sequence<R...>) {
+[[gnu::noinline]] constexpr void reverse_piece(const std::array<S, Plan::size>& v,
+                                               std::array<A, Plan::size>& a,
+                                               std::index_sequence<R...>) {
     constexpr bool named = !std::is_same_v<Mask, unmasked>;
     constexpr std::size_t N = Plan::size;
     constexpr std::size_t MA = Plan::max_arity;
-    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run < named
-         ? Top - R
-         : 0 > (v, a, Top - R, Plan::child[Top - R], Rows::value[Top - R].pushes,
-                Rows::value[Top - R].active, Rows::value[Top - R].assign),
-     ...);
-}
-
-/// One piece of a large plan's reverse sweep, out of line: entries Top down to Top - 31 (or 0).
-template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A>
-[[gnu::noinline]] constexpr void reverse_piece(const std::array<S, Plan::size>& v,
-                                               std::array<A, Plan::size>& a) {
-    constexpr std::size_t count = Top + 1 < sweep_piece ? Top + 1 : sweep_piece;
-    reverse_entries<Plan, Rows, Mask, Top>(v, a, std::make_index_sequence<count>{});
+    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run < named ? Top - R : 0,
+     Rows::value[Top - R].pushes, Rows::value[Top - R].active,
+     Rows::value[Top - R].assign > (v, a, Top - R, Plan::child[Top - R]), ...);
 }
 
 }  // namespace detail
@@ -585,7 +590,10 @@ constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::a
     } else {
         constexpr std::size_t pieces = (Plan::size + detail::sweep_piece - 1) / detail::sweep_piece;
         ctgrad::detail::static_for_chunks<pieces>([&]<std::size_t... P>(std::index_sequence<P...>) {
-            (detail::forward_piece<Plan, P * detail::sweep_piece>(v, bound, constants), ...);
+            (detail::forward_piece<Plan, P * detail::sweep_piece>(
+                 v, bound, constants,
+                 detail::piece_sequence<Plan::size, P * detail::sweep_piece>{}),
+             ...);
         });
     }
     return v;
@@ -612,14 +620,16 @@ constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Pl
             (detail::reverse_step<detail::step_t<Plan, Seed - R>, Mask, S, A, Plan::size,
                                   Plan::max_arity>::template run < named
                  ? Seed - R
-                 : 0 > (v, a, Seed - R, Plan::child[Seed - R], rows::value[Seed - R].pushes,
-                        rows::value[Seed - R].active, rows::value[Seed - R].assign),
-             ...);
+                 : 0,
+             rows::value[Seed - R].pushes, rows::value[Seed - R].active,
+             rows::value[Seed - R].assign > (v, a, Seed - R, Plan::child[Seed - R]), ...);
         });
     } else {
         constexpr std::size_t pieces = (Seed + detail::sweep_piece) / detail::sweep_piece;
         ctgrad::detail::static_for_chunks<pieces>([&]<std::size_t... P>(std::index_sequence<P...>) {
-            (detail::reverse_piece<Plan, rows, Mask, Seed - P * detail::sweep_piece>(v, a), ...);
+            (detail::reverse_piece<Plan, rows, Mask, Seed - P * detail::sweep_piece>(
+                 v, a, detail::piece_sequence<Seed + 1, P * detail::sweep_piece>{}),
+             ...);
         });
     }
 }
