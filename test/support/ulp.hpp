@@ -10,12 +10,12 @@
 #pragma once
 
 #include <bit>          // std::bit_cast
-#include <cmath>        // std::exp2, std::fabs, std::isfinite, std::isnan, std::nextafter
-#include <cstdint>      // std::int32_t, std::int64_t, std::uint64_t
+#include <cmath>        // std::exp2, std::fabs, std::isfinite, std::isnan
+#include <cstdint>      // std::int32_t, std::int64_t, std::uint32_t, std::uint64_t
 #include <iomanip>      // std::setprecision
 #include <limits>       // std::numeric_limits
 #include <string_view>  // std::string_view
-#include <type_traits>  // std::is_same_v
+#include <type_traits>  // std::conditional_t, std::is_same_v
 #include <vector>       // std::vector
 
 #include <boost/test/unit_test.hpp>
@@ -33,6 +33,18 @@ constexpr std::int64_t ordered_bits(double x) {
 constexpr std::int64_t ordered_bits(float x) {
     const auto i = std::bit_cast<std::int32_t>(x);
     return i < 0 ? std::int64_t{std::numeric_limits<std::int32_t>::min()} - i : std::int64_t{i};
+}
+
+/// The float or double next to a finite x >= 0 upwards (`up`), or towards 0 (x > 0): its bits
+/// plus or minus one, the value std::nextafter returns there, without a call into libm
+/// (ulp_error runs once per input of the math sweeps: ~40 million per function in math/vector).
+template <class T>
+constexpr T next_magnitude(T x, bool up) {
+    using bits =
+        std::conditional_t<sizeof(T) == sizeof(std::uint32_t), std::uint32_t, std::uint64_t>;
+    static_assert(sizeof(T) == sizeof(bits));
+    const auto i = std::bit_cast<bits>(x);
+    return std::bit_cast<T>(static_cast<bits>(up ? i + 1u : i - 1u));
 }
 
 }  // namespace detail
@@ -62,10 +74,12 @@ constexpr bool within_ulps(T a, T b, std::uint64_t n) {
 /// reference has more precision than T. 0 when both are the same infinity or both NaN, and
 /// infinite when only one of them is not finite.
 template <class T, class R>
+    requires std::is_same_v<T, float> || std::is_same_v<T, double>
 double ulp_error(T value, R reference) {
     // Round to T by hand past max(): the conversion of an out-of-range value is undefined.
     constexpr T max = std::numeric_limits<T>::max();
-    const R overflow = static_cast<R>(max) + static_cast<R>(max - std::nextafter(max, T(0))) / 2;
+    constexpr T max_ulp = max - detail::next_magnitude(max, false);
+    const R overflow = static_cast<R>(max) + static_cast<R>(max_ulp) / 2;
     const T rounded = std::fabs(reference) >= overflow
                           ? (reference > 0 ? std::numeric_limits<T>::infinity()
                                            : -std::numeric_limits<T>::infinity())
@@ -78,9 +92,10 @@ double ulp_error(T value, R reference) {
     // reference rounded up to, it is the spacing under that power.
     const T magnitude = std::fabs(rounded);
     const bool rounded_up = static_cast<R>(magnitude) > std::fabs(reference);
-    const T ulp = rounded_up || magnitude == std::numeric_limits<T>::max()
-                      ? magnitude - std::nextafter(magnitude, T(0))
-                      : std::nextafter(magnitude, std::numeric_limits<T>::infinity()) - magnitude;
+    // (magnitude > 0 when rounded up; below max() the next value up is finite)
+    const T ulp = rounded_up         ? magnitude - detail::next_magnitude(magnitude, false)
+                  : magnitude == max ? max_ulp
+                                     : detail::next_magnitude(magnitude, true) - magnitude;
     return static_cast<double>(std::fabs(static_cast<R>(value) - reference) / static_cast<R>(ulp));
 }
 

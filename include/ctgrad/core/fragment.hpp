@@ -23,7 +23,6 @@
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
 #include <type_traits>  // std::conditional_t, std::integral_constant, std::remove_pointer_t
-#include <utility>      // std::index_sequence
 
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/detail/type_list.hpp>
@@ -425,23 +424,6 @@ inline constexpr const frag_info& frag_of = fragment<E>::info;
 
 template <class N>
 requires is_node<N>::value inline constexpr const frag_info& frag_of<N> = N::ctgrad_info;
-
-/// The entry list (All = false) or the distinct list (All = true) of expression E, as types:
-/// read once, at a plan's root (walk_list), each type found from its hash (type_key).
-template <bool All, class E,
-          class Seq = std::make_index_sequence<All ? frag_of<E>.dsize : frag_of<E>.size>>
-struct list_types;
-
-template <bool All, class E, std::size_t... J>
-struct list_types<All, E, std::index_sequence<J...>> {
-    static constexpr std::array<std::uint64_t, sizeof...(J)> hashes =
-        list_hashes<All, sizeof...(J)>(&frag_of<E>);
-    using type = type_list<entry_type_t<hashes[J]>...>;
-};
-
-/// The entries of expression E's plan, arguments before the ops that read them.
-template <class E>
-using exprs_t = typename list_types<false, E>::type;
 
 }  // namespace detail
 }  // namespace ctgrad
