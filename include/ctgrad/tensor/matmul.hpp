@@ -217,6 +217,25 @@ struct vector {
 template <class T, std::size_t W>
 using vec = typename vector<T, W>::type;
 
+#if defined(__clang__)
+/// clang++: through a vector type of the element's alignment that may alias T, not memcpy. The
+/// same instructions at -O2 (vmovups; identical objects of bench/tensor/mlp_instructions.cpp),
+/// but with AddressSanitizer clang keeps a 16/32-byte memcpy as a call of __asan_memcpy (a range
+/// check and a copy out of line: 30 % of the sanitizer build's CNN example), where this is one
+/// instrumented access. GCC keeps the memcpy (its code unchanged).
+template <class T, std::size_t W>
+struct unaligned_vector {
+    typedef T type __attribute__((vector_size(W * sizeof(T)), aligned(alignof(T)), may_alias));
+};
+template <std::size_t W, class T>
+CTGRAD_KERNELS_INLINE void load(vec<T, W>& v, const T* p) {
+    v = *reinterpret_cast<const typename unaligned_vector<T, W>::type*>(p);
+}
+template <std::size_t W, class T>
+CTGRAD_KERNELS_INLINE void store(T* p, const vec<T, W>& v) {
+    *reinterpret_cast<typename unaligned_vector<T, W>::type*>(p) = v;
+}
+#else
 template <std::size_t W, class T>
 CTGRAD_KERNELS_INLINE void load(vec<T, W>& v, const T* p) {
     __builtin_memcpy(&v, p, sizeof v);
@@ -225,6 +244,7 @@ template <std::size_t W, class T>
 CTGRAD_KERNELS_INLINE void store(T* p, const vec<T, W>& v) {
     __builtin_memcpy(p, &v, sizeof v);
 }
+#endif
 #if defined(__clang__) || __GNUC__ >= 12  // __builtin_shufflevector
 #define CTGRAD_KERNELS_SHUFFLE 1
 /// Lanes Half·W/2 ... of a and b interleaved: (a[h], b[h], a[h + 1], b[h + 1], ...).
