@@ -838,13 +838,12 @@ CTGRAD_KERNELS_INLINE void rows_body(const T* __restrict a, std::size_t ra, std:
                                           std::size_t NR) {                                        \
             copy_panel_body<T, lanes_on<T, ISA>, Trans>(b, ldb, kc, cols, pad, panel, NR);         \
         }                                                                                          \
-        template <class T, std::size_t R, std::size_t NT>                                          \
+        template <class T, std::size_t R, std::size_t NT, std::size_t WL = lanes_on<T, ISA>>       \
         ATTRIBUTES static void colvec_kernel(std::size_t kc, const T* __restrict a,                \
                                              std::size_t ka, const T* __restrict b,                \
                                              std::size_t ldb, T* __restrict c, std::size_t ldc,    \
                                              T alpha, bool load_c) {                               \
-            colvec_kernel_body<T, lanes_on<T, ISA>, R, NT>(kc, a, ka, b, ldb, c, ldc, alpha,       \
-                                                           load_c);                                \
+            colvec_kernel_body<T, WL, R, NT>(kc, a, ka, b, ldb, c, ldc, alpha, load_c);            \
         }                                                                                          \
         template <class T, std::size_t MR, std::size_t K, std::size_t N, bool LoadC>               \
         ATTRIBUTES static void rows(const T* __restrict a, std::size_t ra, std::size_t ka,         \
@@ -930,6 +929,10 @@ struct micro_set {
     /// (ra = 1), over colvec_rows rows a call; null where the narrow tail is not used.
     colvec_fn colvec;
     std::size_t colvec_rows;
+    /// The column-vector kernel of half a vector (one vector of W/2 rows) for the W/2 rows every
+    /// row block leaves after colvec's blocks (colvec_half_of), or null. Where set, colvec and it
+    /// take every row of the columns left, which they read in place: B's tail is not copied.
+    colvec_fn colvec_half;
     /// Where M % block_rows is 2 (and M > block_rows): the kernel of (block_rows + 2) / 2 rows
     /// over full panels, so that the last block_rows + 2 rows of A read in place take two
     /// blocks of 4 rows (8 chains of multiply-adds each) instead of 6 and 2 (whose 4 chains
@@ -1000,6 +1003,26 @@ inline constexpr std::size_t colvec_rows_of = [] {
     }
 }();
 
+/// Whether, for a product with M rows and N columns on I, the column-vector kernel of one vector
+/// of W lanes (colvec_rows_of: a tail wider than half a vector) leaves exactly W/2 rows in some
+/// row blocks and none in the others (AVX2, N = 10 floats: dW2 = A1ᵀ·dZ2, 100×128×10, row
+/// blocks of 96 and 4 rows). Those W/2 rows then take the column-vector kernel of W/2 lanes
+/// (4 × 10: 10 multiply-adds per k on xmm registers, B in place), instead of the tail's block of
+/// 4 rows × two vectors of W lanes, which read B's tail from a zero-padded copy (its 6 last
+/// columns padding): the copy is no longer made.
+template <class T, isa I, std::size_t M, std::size_t N>
+inline constexpr bool colvec_half_of = [] {
+    using tail = tail_block<T, I, N>;
+    if constexpr (tail::narrow || colvec_rows_of<T, I, M, N> != 1 || tail::W % 2 != 0) {
+        return false;
+    } else {
+        constexpr std::size_t W = tail::W, mc = row_block<T, I>;
+        const auto fits = [](std::size_t rows) { return rows % W == 0 || rows % W == W / 2; };
+        return mc % W == 0 && fits(M < mc ? M : mc) && (M <= mc || fits(M % mc)) &&
+               (M < mc ? M : mc) % W + (M > mc ? M % mc % W : 0) > 0;
+    }
+}();
+
 /// &entry<I>::colvec_kernel for the columns left of a product with M rows and N columns
 /// (colvec_rows_of), or null.
 template <class T, isa I, std::size_t M, std::size_t N>
@@ -1010,6 +1033,18 @@ constexpr typename micro_set<T>::colvec_fn colvec_for() {
         return nullptr;
     } else {
         return &entry<I>::template colvec_kernel<T, R, tail::rest>;
+    }
+}
+
+/// &entry<I>::colvec_kernel of W/2 lanes for the W/2 rows a row block leaves (colvec_half_of),
+/// or null.
+template <class T, isa I, std::size_t M, std::size_t N>
+constexpr typename micro_set<T>::colvec_fn colvec_half_for() {
+    using tail = tail_block<T, I, N>;
+    if constexpr (colvec_half_of<T, I, M, N>) {
+        return &entry<I>::template colvec_kernel<T, 1, tail::rest, tail::W / 2>;
+    } else {
+        return nullptr;
     }
 }
 
@@ -1036,6 +1071,7 @@ inline constexpr micro_set<T> micro_set_for = [] {
                         TL,
                         colvec_for<T, I, M, N>(),
                         colvec_rows_of<T, I, M, N> * W,
+                        colvec_half_for<T, I, M, N>(),
                         micro_kernel_for<T, I, PR, nv>()};
 }();
 
@@ -1122,7 +1158,10 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                 const std::size_t j = jc + p * NR, cols = N - j < NR ? N - j : NR;
                 const std::size_t lanes = cols == NR ? W : ks.tail_lanes;
                 const std::size_t pad = (cols + lanes - 1) / lanes * lanes;
-                if (!TransB && (cols == NR ? !copy_b : pad == cols)) {  // read in place
+                // read in place: the full panels unless copied, a tail that needs no padding or
+                // that the column-vector kernels take whole (A's rows contiguous)
+                const bool whole_colvec = ks.colvec_half != nullptr && ra == 1;
+                if (!TransB && (cols == NR ? !copy_b : pad == cols || whole_colvec)) {
                     bp[p] = b + k0 * N + j;
                     ldb[p] = N;
                     return;
@@ -1174,6 +1213,10 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                         const std::size_t ldt = TransB ? ldb[p] : N;
                         for (; i0 + ks.colvec_rows <= mc; i0 += ks.colvec_rows) {
                             ks.colvec(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
+                        }
+                        if (ks.colvec_half != nullptr && mc - i0 == ks.colvec_rows / 2) {
+                            ks.colvec_half(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
+                            i0 = mc;
                         }
                     }
                     std::size_t full_rows = mc - (mc - i0) % mr;
