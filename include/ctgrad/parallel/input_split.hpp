@@ -30,13 +30,6 @@
 #include <type_traits>  // std::remove_cvref_t, std::is_same_v
 #include <utility>      // std::index_sequence
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>  // __get_cpuid: whether PREFETCHW runs
-#define CTGRAD_PREFETCHW 1
-#else
-#define CTGRAD_PREFETCHW 0
-#endif
-
 #include <ctgrad/parallel/threads.hpp>
 #include <ctgrad/tensor/matmul.hpp>
 #include <ctgrad/tensor/ops.hpp>
@@ -96,30 +89,6 @@ constexpr auto find_data(const A&... a) {
         }(),
         ...);
     return found;
-}
-
-/// Whether the processor runs PREFETCHW (x86: CPUID 0x80000001, ECX bit 8; AMD since the K6-2,
-/// Intel since Broadwell), checked once.
-inline bool prefetchw_runs() noexcept {
-#if CTGRAD_PREFETCHW
-    static const bool runs = [] {
-        unsigned a = 0, b = 0, c = 0, d = 0;
-        return __get_cpuid(0x80000001u, &a, &b, &c, &d) != 0 && (c & (1u << 8)) != 0;
-    }();
-    return runs;
-#else
-    return false;
-#endif
-}
-
-/// Asks for the cache lines of [p, p + bytes) in a state that can be written (PREFETCHW) where
-/// prefetchw_runs() said so; nothing elsewhere. No effect on any value.
-inline void prefetch_for_write([[maybe_unused]] const void* p,
-                               [[maybe_unused]] std::size_t bytes) noexcept {
-#if CTGRAD_PREFETCHW
-    const char* c = static_cast<const char*>(p);
-    for (std::size_t o = 0; o < bytes; o += 64) asm volatile("prefetchw %0" : : "m"(c[o]));
-#endif
 }
 
 /// Items 0..N−1 handed out to the n threads of a job: thread t owns the items [t·N/n,
@@ -548,18 +517,6 @@ private:
         constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         if constexpr (Shards > 1) {
             if (fused_) {  // W[r0:r1, :] += −lr·(dw + s·X_kᵀ·dZ_k), dW never stored
-                // The next part's rows of W asked for now, to be written: both threads' forward
-                // products read all of W, so the lines written here are shared with the other
-                // core; asked for one term ahead, part of that wait overlaps this term's product
-                // (AMD EPYC Zen 3, 2 threads, the sgd_pass below summed over both threads per
-                // step, 5 alternated pairs: 35–39 → 31–34 µs in quiet minutes of the VM, 88–95 →
-                // 84–89 µs in busier ones; 25 µs on one thread: bench/README.md, pe14).
-                if constexpr (P + 1 < parts) {
-                    if (prefetchw_) {
-                        detail::prefetch_for_write(w_ + r1 * out,
-                                                   (part_begin<P + 2> - r1) * out * sizeof(T));
-                    }
-                }
                 detail::sgd_pass(g, static_cast<const T*>(dw), m * out, fused_lr_);
                 kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
                                                                               -fused_lr_ * s);
@@ -612,7 +569,6 @@ private:
     const scalar_type* w_ = nullptr;  // W's data in the running call
     std::size_t x_stride_ = 0;        // from shard k's rows of X to shard k + 1's
     bool fused_ = false;              // the running call is an sgd_step (W updated in place)
-    bool prefetchw_ = detail::prefetchw_runs();
     scalar_type fused_lr_{};
     gradient_type grad_;
 };
