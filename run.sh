@@ -20,8 +20,9 @@ cd "$(dirname "$0")"
 BASE_PKGS=(meson ninja-build g++ pkg-config python3 libboost-dev libboost-test-dev
            libbenchmark-dev zlib1g-dev  # zlib: gzipped IDX files
            dataset-fashion-mnist)       # the training example (30 MB)
-TEST_PKGS=(clang cmake make clang-format  # clang++: sanitizer build and compile-time checks;
-                                          # cmake, make: consumer tests; clang-format: format check
+TEST_PKGS=(clang lld cmake make clang-format  # clang++: sanitizer build and compile-time checks;
+                                              # lld: its linker; cmake, make: consumer tests;
+                                              # clang-format: format check
            openmpi-bin libopenmpi-dev     # mpirun, MPI: the tests of ctgrad/parallel/mpi.hpp
            python3-numpy)                 # io/numpy tests cross-check files NumPy writes at run time
 BENCH_PKGS=(valgrind           # instruction counts (callgrind)
@@ -112,15 +113,19 @@ run_tests() {
     # -O2 without debug information (asserts stay on): g++'s -g costs a third of the tests'
     # compile time (bench/README.md, "Test-suite build time").
     configure build -Ddebug=false
-    # The sanitizer build at -O0 with line tables only (file:line in ASan/UBSan reports, asserts
-    # on): clang++ compiles the instrumented tests 2.5-3.5 times faster than at its former -O2 -g,
-    # which made it two thirds of this command's time; the tests that train networks
-    # long enough for -O0 to show are compiled at -O1 in it (san_run_heavy_options, meson.build;
-    # used in test/ and examples/). Every test still runs in both builds, every
-    # one of them instrumented (bench/README.md, "Test-suite build time, sanitizer build at -O0").
-    CXX=clang++ configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dbenchmarks=false -Doptimization=0 -Ddebug=false \
-        "-Dcpp_args=-fno-sanitize-recover=all -gline-tables-only"
+    # The sanitizer build at -O0 (asserts on): clang++ compiles the instrumented tests 2.5-3.5
+    # times faster than at its former -O2 -g, which made it two thirds of this command's time; the
+    # tests that train networks long enough for -O0 to show are compiled at -O1 in it
+    # (san_run_heavy_options, meson.build; used in test/ and examples/). Every test still runs in
+    # both builds, every one of them instrumented (bench/README.md, "Test-suite build time,
+    # sanitizer build at -O0"). Without debug information: line tables cost 15-20 % of its
+    # compile; UBSan's reports carry file:line:column without them, ASan's name the function
+    # (for its lines: `meson configure build-san "-Dcpp_args=-fno-sanitize-recover=all
+    # -gline-tables-only"` and rebuild the test). Linked by lld: a third of the default
+    # linker's time on its 110 ASan executables (bench/README.md, "Test-suite organisation,
+    # fifteenth pass").
+    CXX=clang++ CXX_LD=lld configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbenchmarks=false -Doptimization=0 -Ddebug=false "-Dcpp_args=-fno-sanitize-recover=all"
     local status=0
     for dir in build build-san; do
         # Only what the tests need: the benchmark suites are not run here (./run.sh bench).
