@@ -171,3 +171,46 @@ BOOST_AUTO_TEST_CASE(same_array_for_a_and_b) {
     }
     BOOST_TEST(bad == 0);
 }
+
+// gemm_on's fold (parallel::input_split::sgd_step's fused update): C −= β·D tile by tile, each
+// tile just before the product adds to it, gives the bits of a pass C −= β·D over all of C
+// followed by the accumulating product, on the active instruction set: the row kernel (M below
+// a register block), the tn products of the split's parts (24 and 40 rows × 128 × 100: full
+// panels, the column-vector kernel's 4-column tail), its dW2 (100 rows, 10 columns: the 4-lane
+// column-vector tail), several k blocks and row blocks, nn and nt.
+template <class ALay, size_t M, size_t K, size_t N, bool TransB>
+void check_fold(unsigned seed) {
+    draw<float> d{std::mt19937(seed), false};
+    std::vector<float> a(M * K), b(K * N), w(M * N), g(M * N);
+    for (float& x : a) x = d();
+    for (float& x : b) x = d();
+    for (float& x : w) x = d();
+    for (float& x : g) x = d();
+    const float lr = 0.0123f, alpha = -0.0123f * 0.5f;
+    const kn::isa isa = kn::active_isa();
+    std::vector<float> pass = w, fold = w, plain = w;
+    for (size_t i = 0; i < M * N; ++i) pass[i] -= lr * g[i];
+    kn::detail::gemm_on<float, ALay, M, K, N, TransB, true>(isa, a.data(), b.data(), pass.data(),
+                                                            alpha);
+    kn::detail::gemm_on<float, ALay, M, K, N, TransB, true>(isa, a.data(), b.data(), fold.data(),
+                                                            alpha, g.data(), lr);
+    kn::detail::gemm_on<float, ALay, M, K, N, TransB, true>(isa, a.data(), b.data(), plain.data(),
+                                                            alpha);
+    BOOST_TEST(std::memcmp(pass.data(), fold.data(), M * N * sizeof(float)) == 0,
+               "fold " << M << "x" << K << "x" << N << (TransB ? " nt" : ""));
+    size_t moved = 0;  // the fold did subtract: every number differs from the plain product's
+    for (size_t i = 0; i < M * N; ++i) moved += fold[i] != plain[i];
+    BOOST_TEST(moved > M * N / 2);
+}
+
+BOOST_AUTO_TEST_CASE(fold_equals_a_pass_then_the_product) {
+    using kn::detail::a_layout;
+    check_fold<a_layout<1, 4>, 4, 37, 100, false>(1);      // tn, the row kernel
+    check_fold<a_layout<37, 1>, 4, 37, 100, false>(2);     // nn, the row kernel
+    check_fold<a_layout<1, 24>, 24, 128, 100, false>(3);   // tn: a part of 24 rows
+    check_fold<a_layout<1, 40>, 40, 128, 100, false>(4);   // tn: the first part
+    check_fold<a_layout<1, 100>, 100, 128, 10, false>(5);  // tn: dW2
+    check_fold<a_layout<1, 196>, 196, 300, 13, false>(6);  // tn: 2 k blocks, row blocks
+    check_fold<a_layout<300, 1>, 131, 300, 37, false>(7);  // nn: k blocks, row blocks
+    check_fold<a_layout<29, 1>, 26, 29, 21, true>(8);      // nt: transposed panels
+}
