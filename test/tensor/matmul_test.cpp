@@ -192,8 +192,8 @@ void check_fold(unsigned seed) {
     for (size_t i = 0; i < M * N; ++i) pass[i] -= lr * g[i];
     kn::detail::gemm_on<float, ALay, M, K, N, TransB, true>(isa, a.data(), b.data(), pass.data(),
                                                             alpha);
-    kn::detail::gemm_on<float, ALay, M, K, N, TransB, true, true>(isa, a.data(), b.data(),
-                                                                  fold.data(), alpha, g.data(), lr);
+    kn::detail::gemm_on<float, ALay, M, K, N, TransB, true>(isa, a.data(), b.data(), fold.data(),
+                                                            alpha, g.data(), lr);
     kn::detail::gemm_on<float, ALay, M, K, N, TransB, true>(isa, a.data(), b.data(), plain.data(),
                                                             alpha);
     BOOST_TEST(std::memcmp(pass.data(), fold.data(), M * N * sizeof(float)) == 0,

@@ -521,7 +521,7 @@ private:
                 // tile by tile, each just before the product adds to it (kernels::detail::
                 // blocked's fold: the same numbers as a pass over the part first, with W's
                 // lines, which the other core's forward product read, fetched once)
-                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true, true>(
+                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(
                     isa, a, b, g, -fused_lr_ * s, static_cast<const T*>(dw), fused_lr_);
                 return;
             }

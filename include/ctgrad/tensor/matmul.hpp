@@ -1147,18 +1147,16 @@ inline void sgd_tile(T* c, const T* d, std::size_t ldc, std::size_t rows, std::s
 /// loop nest per instruction set and layout of B serves every product (its micro-kernels, ks,
 /// are compiled per register block).
 ///
-/// With Fold (acc only), C −= β·fold first, tile by tile (sgd_tile), each tile of C just
+/// With `fold` (acc only), C −= β·fold first, tile by tile (sgd_tile), each tile of C just
 /// before the micro-kernel that adds to it (C = (C − β·D) + α·A·op(B), each number as the
 /// separate pass and the product would compute it): a fused gradient-descent step, where C is
 /// the parameters and D a gradient computed before. The tile's lines are fetched for writing
 /// once, while the kernel's multiply-adds run, instead of in a pass of their own over C
 /// (parallel::input_split::sgd_step: W's lines, shared with the other core's forward product).
-/// (Fold is a template parameter so that the loop nest of every other product is unchanged.)
-template <class T, isa I, bool TransB, bool Fold = false>
+template <class T, isa I, bool TransB>
 CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& ks,
                                      const T* __restrict a, const T* __restrict b, T* __restrict c,
-                                     T alpha, bool acc, [[maybe_unused]] const T* __restrict fold,
-                                     [[maybe_unused]] T beta) {
+                                     T alpha, bool acc, const T* __restrict fold, T beta) {
     constexpr std::size_t W = lanes_on<T, I>;
     constexpr std::size_t MR = block_rows<I>;
     constexpr std::size_t NR = block_vectors<I> * W;
@@ -1185,13 +1183,11 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
     for (std::size_t blk = 0; blk < k_blocks; ++blk) {
         const std::size_t kc = blk < n_big ? kc_big : kc_big - 1;
         const bool load_c = acc || blk > 0;
-        // C −= β·D before the first k block only
+        const T* fold_k = blk == 0 ? fold : nullptr;  // C −= β·D before the first k block only
         const auto fold_tile = [&](std::size_t row, std::size_t col, std::size_t rows,
                                    std::size_t cols) {
-            if constexpr (Fold) {
-                if (blk == 0)
-                    sgd_tile(c + row * N + col, fold + row * N + col, N, rows, cols, beta);
-            }
+            if (fold_k != nullptr)
+                sgd_tile(c + row * N + col, fold_k + row * N + col, N, rows, cols, beta);
         };
         for (std::size_t jc = 0; jc < N; jc += nc_max) {
             const std::size_t nc = N - jc < nc_max ? N - jc : nc_max;
@@ -1300,23 +1296,21 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
 }
 
 /// C (+)= α·A·op(B) with the kernels of I: the row kernel for fewer rows than a register block,
-/// the k blocks otherwise; Acc: add to C (otherwise assign). With Fold (and Acc): C −= β·fold
+/// the k blocks otherwise; Acc: add to C (otherwise assign). With `fold` (Acc only): C −= β·fold
 /// first (blocked: tile by tile; the row kernel: one pass before it).
 template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB,
-          bool Acc, bool Fold = false>
+          bool Acc>
 inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha,
-                 [[maybe_unused]] const T* __restrict fold = nullptr,
-                 [[maybe_unused]] T beta = T{}) {
-    static_assert(Acc || !Fold, "ctgrad::kernels: the fold is a step of an accumulating product");
+                 const T* __restrict fold = nullptr, T beta = T{}) {
     if constexpr (!TransB && M < block_rows<I>) {
         // Fewer rows than a register block: every element of B is used once per row anyway, so
         // the row kernel reads B in place, in one pass, with no panel copy and no k blocks.
-        if constexpr (Fold) sgd_tile(c, fold, N, M, N, beta);
+        if (Acc && fold != nullptr) sgd_tile(c, fold, N, M, N, beta);
         entry<I>::template rows<T, M, K, N, Acc>(a, ALay::row, ALay::k, b, c, alpha);
     } else {
         static constexpr product_dims dims{M, K, N, ALay::row, ALay::k};
-        blocked<T, I, TransB, Fold>(dims, micro_set_for<T, I, M, N>, a, b, c, alpha, Acc, fold,
-                                    beta);
+        blocked<T, I, TransB>(dims, micro_set_for<T, I, M, N>, a, b, c, alpha, Acc,
+                              Acc ? fold : nullptr, beta);
     }
 }
 
@@ -1376,14 +1370,13 @@ inline void on_isa(isa i, F&& f) {
     f(std::integral_constant<isa, isa::target>{});
 }
 
-/// gemm with the kernels of i (which must be `supported`); with Fold (and Acc), C −= β·fold
+/// gemm with the kernels of i (which must be `supported`); with `fold` (Acc only), C −= β·fold
 /// first, tile by tile (gemm).
-template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool Acc,
-          bool Fold = false>
+template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool Acc>
 inline void gemm_on(isa i, const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha,
                     const T* __restrict fold = nullptr, T beta = T{}) {
     on_isa(i, [&](auto I) {
-        gemm<T, decltype(I)::value, ALay, M, K, N, TransB, Acc, Fold>(a, b, c, alpha, fold, beta);
+        gemm<T, decltype(I)::value, ALay, M, K, N, TransB, Acc>(a, b, c, alpha, fold, beta);
     });
 }
 
