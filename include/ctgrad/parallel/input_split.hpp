@@ -516,13 +516,10 @@ private:
         T* g = fused_ ? const_cast<T*>(w_) + r0 * out : grad_[W{}].data() + r0 * out;
         constexpr std::size_t chunk = detail::reduce_chunk<T, 1>;
         if constexpr (Shards > 1) {
-            if (fused_) {
-                // W[r0:r1, :] = (W − lr·dw) + (−lr·s)·X_kᵀ·dZ_k, dW never stored: W −= lr·dw
-                // tile by tile, each just before the product adds to it (kernels::detail::
-                // blocked's fold: the same numbers as a pass over the part first, with W's
-                // lines, which the other core's forward product read, fetched once)
-                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(
-                    isa, a, b, g, -fused_lr_ * s, static_cast<const T*>(dw), fused_lr_);
+            if (fused_) {  // W[r0:r1, :] += −lr·(dw + s·X_kᵀ·dZ_k), dW never stored
+                detail::sgd_pass(g, static_cast<const T*>(dw), m * out, fused_lr_);
+                kernels::detail::gemm_on<T, a_lay, m, rows, out, false, true>(isa, a, b, g,
+                                                                              -fused_lr_ * s);
                 return;
             }
             // the last term added into dw (the sums the gradient would get, in the same order),

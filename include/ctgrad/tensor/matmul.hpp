@@ -1091,37 +1091,6 @@ inline void pack_a_panel(const T* __restrict a, std::size_t ra, std::size_t ka, 
     }
 }
 
-/// c[j] −= β·d[j] for j < Count (a constant count, which GCC's -O2 vectorizes; c and d do not
-/// overlap).
-template <std::size_t Count, class T>
-inline void sgd_run(T* __restrict c, const T* __restrict d, T beta) noexcept {
-    for (std::size_t j = 0; j < Count; ++j) c[j] -= beta * d[j];
-}
-
-/// c[i·ldc + j] −= β·d[i·ldc + j] for i < rows, j < cols (d laid out as c): the update of a
-/// plain gradient-descent step, `w −= lr·g`, on one tile of C, with the operations of
-/// parallel::detail::sgd_pass in the same order, compiled for the same target (not for the
-/// kernels' instruction set, which would contract them into a multiply-add): the same bits.
-template <class T>
-inline void sgd_tile(T* c, const T* d, std::size_t ldc, std::size_t rows, std::size_t cols,
-                     T beta) noexcept {
-    for (std::size_t i = 0; i < rows; ++i) {
-        T* ci = c + i * ldc;
-        const T* di = d + i * ldc;
-        std::size_t j = 0;
-        for (; j + 16 <= cols; j += 16) sgd_run<16>(ci + j, di + j, beta);
-        if (j + 8 <= cols) {
-            sgd_run<8>(ci + j, di + j, beta);
-            j += 8;
-        }
-        if (j + 4 <= cols) {
-            sgd_run<4>(ci + j, di + j, beta);
-            j += 4;
-        }
-        for (; j < cols; ++j) sgd_run<1>(ci + j, di + j, beta);
-    }
-}
-
 /// C (+)= α·A·op(B) with the kernels of I, for op(B)(k, j) = b[k·n + j] (TransB false) or
 /// b[j·k + k'] (TransB true: every panel is copied, transposed). The loops, outermost first (the
 /// BLIS order, k first so that each C(i, j) sums its k blocks in order):
@@ -1146,17 +1115,10 @@ inline void sgd_tile(T* c, const T* d, std::size_t ldc, std::size_t rows, std::s
 /// the result does not depend on them. Not inlined, sizes and acc run-time values: one compiled
 /// loop nest per instruction set and layout of B serves every product (its micro-kernels, ks,
 /// are compiled per register block).
-///
-/// With `fold` (acc only), C −= β·fold first, tile by tile (sgd_tile), each tile of C just
-/// before the micro-kernel that adds to it (C = (C − β·D) + α·A·op(B), each number as the
-/// separate pass and the product would compute it): a fused gradient-descent step, where C is
-/// the parameters and D a gradient computed before. The tile's lines are fetched for writing
-/// once, while the kernel's multiply-adds run, instead of in a pass of their own over C
-/// (parallel::input_split::sgd_step: W's lines, shared with the other core's forward product).
 template <class T, isa I, bool TransB>
 CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& ks,
                                      const T* __restrict a, const T* __restrict b, T* __restrict c,
-                                     T alpha, bool acc, const T* __restrict fold, T beta) {
+                                     T alpha, bool acc) {
     constexpr std::size_t W = lanes_on<T, I>;
     constexpr std::size_t MR = block_rows<I>;
     constexpr std::size_t NR = block_vectors<I> * W;
@@ -1183,12 +1145,6 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
     for (std::size_t blk = 0; blk < k_blocks; ++blk) {
         const std::size_t kc = blk < n_big ? kc_big : kc_big - 1;
         const bool load_c = acc || blk > 0;
-        const T* fold_k = blk == 0 ? fold : nullptr;  // C −= β·D before the first k block only
-        const auto fold_tile = [&](std::size_t row, std::size_t col, std::size_t rows,
-                                   std::size_t cols) {
-            if (fold_k != nullptr)
-                sgd_tile(c + row * N + col, fold_k + row * N + col, N, rows, cols, beta);
-        };
         for (std::size_t jc = 0; jc < N; jc += nc_max) {
             const std::size_t nc = N - jc < nc_max ? N - jc : nc_max;
             const std::size_t n_panels = (nc + NR - 1) / NR;
@@ -1256,11 +1212,9 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                         const T* bt = TransB ? bp[p] : b + k0 * N + j;
                         const std::size_t ldt = TransB ? ldb[p] : N;
                         for (; i0 + ks.colvec_rows <= mc; i0 += ks.colvec_rows) {
-                            fold_tile(ic + i0, j, ks.colvec_rows, cols);
                             ks.colvec(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
                         }
                         if (ks.colvec_half != nullptr && mc - i0 == ks.colvec_rows / 2) {
-                            fold_tile(ic + i0, j, mc - i0, cols);
                             ks.colvec_half(kc, a0 + i0, ka, bt, ldt, cj + i0 * N, N, alpha, load_c);
                             i0 = mc;
                         }
@@ -1272,19 +1226,16 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
                                       mc - full_rows == 2 && full_rows >= i0 + mr;
                     if (pair) full_rows -= mr;
                     for (; i0 < full_rows; i0 += mr) {
-                        fold_tile(ic + i0, j, mr, cols);
                         whole(kc, ap + i0 * a_step, a_ra, a_ka, bp[p], ldb[p], cj + i0 * N, N, cols,
                               alpha, load_c);
                     }
                     if (pair) {
                         const std::size_t h = (mr + 2) / 2;
                         for (std::size_t r = full_rows; r < mc; r += h) {
-                            fold_tile(ic + r, j, h, cols);
                             ks.pair_left(kc, ap + r * a_step, a_ra, a_ka, bp[p], ldb[p], cj + r * N,
                                          N, cols, alpha, load_c);
                         }
                     } else if (full_rows < mc) {
-                        fold_tile(ic + full_rows, j, mc - full_rows, cols);
                         left(kc, ap + full_rows * a_step, a_ra, a_ka, bp[p], ldb[p],
                              cj + full_rows * N, N, cols, alpha, load_c);
                     }
@@ -1296,21 +1247,17 @@ CTGRAD_KERNELS_NOINLINE void blocked(const product_dims& d, const micro_set<T>& 
 }
 
 /// C (+)= α·A·op(B) with the kernels of I: the row kernel for fewer rows than a register block,
-/// the k blocks otherwise; Acc: add to C (otherwise assign). With `fold` (Acc only): C −= β·fold
-/// first (blocked: tile by tile; the row kernel: one pass before it).
+/// the k blocks otherwise; Acc: add to C (otherwise assign).
 template <class T, isa I, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB,
           bool Acc>
-inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha,
-                 const T* __restrict fold = nullptr, T beta = T{}) {
+inline void gemm(const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha) {
     if constexpr (!TransB && M < block_rows<I>) {
         // Fewer rows than a register block: every element of B is used once per row anyway, so
         // the row kernel reads B in place, in one pass, with no panel copy and no k blocks.
-        if (Acc && fold != nullptr) sgd_tile(c, fold, N, M, N, beta);
         entry<I>::template rows<T, M, K, N, Acc>(a, ALay::row, ALay::k, b, c, alpha);
     } else {
         static constexpr product_dims dims{M, K, N, ALay::row, ALay::k};
-        blocked<T, I, TransB>(dims, micro_set_for<T, I, M, N>, a, b, c, alpha, Acc,
-                              Acc ? fold : nullptr, beta);
+        blocked<T, I, TransB>(dims, micro_set_for<T, I, M, N>, a, b, c, alpha, Acc);
     }
 }
 
@@ -1370,13 +1317,11 @@ inline void on_isa(isa i, F&& f) {
     f(std::integral_constant<isa, isa::target>{});
 }
 
-/// gemm with the kernels of i (which must be `supported`); with `fold` (Acc only), C −= β·fold
-/// first, tile by tile (gemm).
+/// gemm with the kernels of i (which must be `supported`).
 template <class T, class ALay, std::size_t M, std::size_t K, std::size_t N, bool TransB, bool Acc>
-inline void gemm_on(isa i, const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha,
-                    const T* __restrict fold = nullptr, T beta = T{}) {
+inline void gemm_on(isa i, const T* __restrict a, const T* __restrict b, T* __restrict c, T alpha) {
     on_isa(i, [&](auto I) {
-        gemm<T, decltype(I)::value, ALay, M, K, N, TransB, Acc>(a, b, c, alpha, fold, beta);
+        gemm<T, decltype(I)::value, ALay, M, K, N, TransB, Acc>(a, b, c, alpha);
     });
 }
 
