@@ -1455,11 +1455,12 @@ struct step_table {
 
 /// Runs `count` steps in order (a loop over pointers to the steps' functions): step k's function
 /// with its numbers at value + start[k]. Named after the scalar only, the tables are arguments:
-/// no function per table of every program; inlined into the sweeps, where they are constants.
+/// no function per table of every program. Not forced inline: clang++ -O0 (the sanitizer build)
+/// then compiles the loop once per scalar type, not once per sweep of every program (with its
+/// ASan and UBSan checks, half of a gradient_of); g++ -O2 still inlines it where it pays.
 template <class S>
-CTGRAD_ALWAYS_INLINE constexpr void run_steps(context<S>& cx, const step_function<S>* steps,
-                                              const std::size_t* value, const std::size_t* start,
-                                              std::size_t count) {
+constexpr void run_steps(context<S>& cx, const step_function<S>* steps, const std::size_t* value,
+                         const std::size_t* start, std::size_t count) {
     for (std::size_t k = 0; k < count; ++k) {
         cx.arg = value + start[k];
         steps[k](cx);
@@ -1786,7 +1787,8 @@ struct sweep_data {
     sweep_data& operator=(const sweep_data&) = delete;
 
     /// Runs a sweep (forward_sweep<Sched>, backward_sweep<Sched>, update_sweep<Sched>).
-    CTGRAD_ALWAYS_INLINE constexpr void sweep(const sweep_steps<S>& s) {
+    /// (Not forced inline: one function per scalar and number of slots at -O0, see run_steps.)
+    constexpr void sweep(const sweep_steps<S>& s) {
         if (s.seed != nullptr) {
             cx.arg = s.seed_args;
             s.seed(cx);
@@ -2044,9 +2046,8 @@ struct gradient_result<S, detail::type_list<V...>> {
 /// gradients' types only (the offsets are an argument): shared by programs with the same
 /// variables. (A braced list, not a fold: a fold's nesting is limited to 256 operands in clang++.)
 template <class S, class... G, std::size_t... K>
-CTGRAD_ALWAYS_INLINE constexpr void copy_gradients(const S* ws, const std::size_t* off,
-                                                   boost::hana::basic_tuple<G...>& g,
-                                                   std::index_sequence<K...>) {
+constexpr void copy_gradients(const S* ws, const std::size_t* off,
+                              boost::hana::basic_tuple<G...>& g, std::index_sequence<K...>) {
     const int done[] = {(copy_gradient(ws + off[K], static_cast<tuple_slot<K, G>&>(g).data_), 0)...,
                         0};
     static_cast<void>(done);
