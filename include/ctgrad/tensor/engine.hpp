@@ -1455,11 +1455,12 @@ struct step_table {
 
 /// Runs `count` steps in order (a loop over pointers to the steps' functions): step k's function
 /// with its numbers at value + start[k]. Named after the scalar only, the tables are arguments:
-/// no function per table of every program; inlined into the sweeps, where they are constants.
+/// no function per table of every program. Not forced inline: clang++ -O0 (the sanitizer build)
+/// then compiles the loop once per scalar type, not once per sweep of every program (with its
+/// ASan and UBSan checks, half of a gradient_of); g++ -O2 still inlines it where it pays.
 template <class S>
-CTGRAD_ALWAYS_INLINE constexpr void run_steps(context<S>& cx, const step_function<S>* steps,
-                                              const std::size_t* value, const std::size_t* start,
-                                              std::size_t count) {
+constexpr void run_steps(context<S>& cx, const step_function<S>* steps, const std::size_t* value,
+                         const std::size_t* start, std::size_t count) {
     for (std::size_t k = 0; k < count; ++k) {
         cx.arg = value + start[k];
         steps[k](cx);
@@ -1537,23 +1538,29 @@ CTGRAD_ALWAYS_INLINE constexpr void bind_sources(const detail::binding_set<B...>
     static_cast<void>(done);
 }
 
-/// The run-time constants of an expression (its node's flat basic_tuple<T...>), in order, as S.
-/// Named after the scalar and the constants' types (programs share it), no function per constant.
-template <class S, class... T, std::size_t... K>
-CTGRAD_ALWAYS_INLINE constexpr void read_constants(const boost::hana::basic_tuple<T...>& c,
-                                                   std::index_sequence<K...>, S* out) {
-    const int done[] = {
-        (out[K] = static_cast<S>(static_cast<const tuple_slot<K, T>&>(c).data_), 0)..., 0};
-    static_cast<void>(done);
+/// Stores constant K of an expression in its source slot to[K] (none: a constant no step reads).
+template <class S, class T>
+CTGRAD_ALWAYS_INLINE constexpr void read_constant(const T& x, std::size_t to, S* numbers,
+                                                  const S** src) {
+    if (to != none) {
+        numbers[to] = static_cast<S>(x);
+        src[to] = numbers + to;
+    }
 }
 
-template <class Set>
-struct binding_types;
-
-template <class... B>
-struct binding_types<detail::binding_set<B...>> {
-    using type = detail::type_list<B...>;
-};
+/// The run-time constants of an expression (its node's flat basic_tuple<T...>), each stored in
+/// its source slot to[K] (a table of the plan): no copy of all of them and no loop picking the
+/// used ones. Named after the scalar and the constants' types (programs share it), no function
+/// per constant.
+template <class S, class... T, std::size_t... K>
+CTGRAD_ALWAYS_INLINE constexpr void read_constants(const boost::hana::basic_tuple<T...>& c,
+                                                   std::index_sequence<K...>, const std::size_t* to,
+                                                   S* numbers, const S** src) {
+    const int done[] = {
+        (read_constant(static_cast<const tuple_slot<K, T>&>(c).data_, to[K], numbers, src), 0)...,
+        0};
+    static_cast<void>(done);
+}
 
 template <class B>
 inline constexpr bool binding_has_data = requires(const B& b) {
@@ -1569,6 +1576,17 @@ inline constexpr bool binding_writable = [] {
         return false;
     }
 }();
+
+/// Whether each binding of a set gives writable memory / memory at all (then false): named after
+/// the set, shared by the schedules of every program called with it.
+template <class Set>
+struct binding_facts;
+
+template <class... B>
+struct binding_facts<detail::binding_set<B...>> {
+    static constexpr std::array<bool, sizeof...(B) + 1> writable{binding_writable<B>..., false};
+    static constexpr std::array<bool, sizeof...(B) + 1> has_data{binding_has_data<B>..., false};
+};
 
 /// Which arguments of the op of E it writes in its forward pass (batch_norm's running estimates).
 template <class E, std::size_t A>
@@ -1592,6 +1610,102 @@ enum class needs : unsigned char { read, update, state };
 /// The source slots of a plan's sweeps (at least one).
 template <class P>
 inline constexpr std::size_t slots_of = sources<P>::count > 0 ? sources<P>::count : 1;
+
+/// The variable slot of each of B bindings (or none), from the binding of each of V variables.
+template <std::size_t B, std::size_t V>
+constexpr std::array<std::size_t, B + 1> slots_of_bindings(
+    const std::array<std::size_t, V + 1>& binding_of) {
+    std::array<std::size_t, B + 1> s{};
+    for (auto& e : s) e = none;
+    for (std::size_t v = 0; v < V; ++v) s[binding_of[v]] = v;
+    return s;
+}
+
+/// The binding of each variable of Vars (its position in Set) and the variable slot of each
+/// binding (or none). Named after the variables and the set, not the schedule: a program's
+/// value, gradient and step share it (no lambda per schedule).
+template <class Vars, class Set>
+struct binding_map;
+
+template <class... Var, class Set>
+struct binding_map<detail::type_list<Var...>, Set> {
+    static constexpr std::array<std::size_t, sizeof...(Var) + 1> binding_of{
+        Set::find(Var::name.view())..., none};
+    static constexpr std::array<std::size_t, Set::size + 1> slot_of_binding =
+        slots_of_bindings<Set::size, sizeof...(Var)>(binding_of);
+};
+
+/// Where the run-time constants of a plan's root go: to[K], the source slot of the root's
+/// constant K (none when no step reads it); and, for the rare constant read by two entries,
+/// the pairs (slot, first slot of the same constant) copied after. Named after the plan: shared
+/// by its schedules.
+template <class P>
+struct constant_slots {
+    static constexpr std::size_t V = P::variables::size;
+    static constexpr std::size_t slots = slots_of<P>;
+    struct table {
+        std::array<std::size_t, P::constant_count + 1> to{};
+        std::array<std::size_t, slots> copy_to{}, copy_from{};
+        std::size_t count = 0, copies = 0;
+    };
+    static constexpr table make() {
+        table r{};
+        for (auto& e : r.to) e = none;
+        for (std::size_t j = 0; j < P::size; ++j) {
+            const std::size_t s = sources<P>::slots.slot[j];
+            if (s != none && s >= V) {
+                const std::size_t slot = V + r.count++;
+                std::size_t& to = r.to[P::constant_slot[j]];
+                if (to == none) {
+                    to = slot;
+                } else {
+                    r.copy_to[r.copies] = slot;
+                    r.copy_from[r.copies++] = to;
+                }
+            }
+        }
+        return r;
+    }
+    static constexpr table value = make();
+};
+
+/// What each variable slot of a schedule must allow, and whether any must allow more than
+/// reading (else the bindings are not checked). Named after the schedule.
+template <class Sched>
+struct needs_of {
+    using P = typename Sched::plan;
+    static constexpr std::size_t N = Sched::N;
+    static constexpr std::size_t V = P::variables::size;
+    struct table {
+        std::array<needs, V + 1> of{};
+        bool any = false;
+    };
+    static constexpr table make() {
+        constexpr const auto& t = Sched::t;
+        table n{};
+        std::array<bool, N> state{};
+        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
+            const std::array<bool, P::max_arity> w[] = {
+                writes_state_of<typename P::template expr<J>, P::max_arity>()...};
+            [[maybe_unused]] std::size_t k = 0;
+            for (const std::size_t j : {J...}) {
+                for (std::size_t i = 0; i < t.arity[j]; ++i) {
+                    if (w[k][i] && t.mat_val[j]) state[t.child[j][i]] = true;
+                }
+                ++k;
+            }
+        });
+        for (std::size_t v = 0; v < V; ++v) {
+            const std::size_t j = P::variable_entry[v];
+            n.of[v] = state[j]                       ? needs::state
+                      : Sched::update && t.active[j] ? needs::update
+                                                     : needs::read;
+            n.any = n.any || n.of[v] != needs::read;
+        }
+        return n;
+    }
+    static constexpr table value = make();
+};
 
 /// The steps of one sweep of a schedule: pointers into its constant step table (see run_steps)
 /// and, for the backward sweep, the seed run first. A constant named after the schedule, not a
@@ -1673,7 +1787,8 @@ struct sweep_data {
     sweep_data& operator=(const sweep_data&) = delete;
 
     /// Runs a sweep (forward_sweep<Sched>, backward_sweep<Sched>, update_sweep<Sched>).
-    CTGRAD_ALWAYS_INLINE constexpr void sweep(const sweep_steps<S>& s) {
+    /// (Not forced inline: one function per scalar and number of slots at -O0, see run_steps.)
+    constexpr void sweep(const sweep_steps<S>& s) {
         if (s.seed != nullptr) {
             cx.arg = s.seed_args;
             s.seed(cx);
@@ -1706,90 +1821,31 @@ struct engine : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan
     using S = typename Sched::scalar;
     static constexpr std::size_t slots = slots_of<P>;
     using base = sweep_data<S, slots>;
-    static constexpr std::size_t N = Sched::N;
     static constexpr std::size_t V = P::variables::size;
-    static constexpr const auto& t = Sched::t;
     using base::mut;
     using base::numbers;
     using base::src;
 
-    /// The binding of each variable slot (positions in Set).
-    static constexpr std::array<std::size_t, V + 1> binding_of =
-        []<class... Var>(detail::type_list<Var...>) {
-            return std::array<std::size_t, V + 1>{Set::find(Var::name.view())..., none};
-        }(typename P::variables{});
+    using bindings = binding_map<typename P::variables, Set>;
+    using facts = binding_facts<Set>;
 
-    /// The variable slot of each binding (or none).
-    static constexpr std::array<std::size_t, Set::size + 1> slot_of_binding = [] {
-        std::array<std::size_t, Set::size + 1> s{};
-        for (auto& e : s) e = none;
-        for (std::size_t v = 0; v < V; ++v) s[binding_of[v]] = v;
-        return s;
-    }();
-
-    /// Whether each binding gives writable memory / memory at all.
-    static constexpr auto binding_facts = []<class... B>(detail::type_list<B...>) {
-        struct facts {
-            std::array<bool, sizeof...(B) + 1> writable{}, has_data{};
-        } f{.writable = {binding_writable<B>..., false},
-            .has_data = {binding_has_data<B>..., false}};
-        return f;
-    }(typename binding_types<Set>::type{});
-
-    /// What each variable slot must allow.
-    static constexpr std::array<needs, V + 1> needed = [] {
-        std::array<needs, V + 1> n{};
-        std::array<bool, N> state{};
-        ctgrad::detail::static_for_chunks<N>([&]<std::size_t... J>(std::index_sequence<J...>) {
-            const std::array<bool, P::max_arity> w[] = {
-                writes_state_of<typename P::template expr<J>, P::max_arity>()...};
-            [[maybe_unused]] std::size_t k = 0;
-            for (const std::size_t j : {J...}) {
-                for (std::size_t i = 0; i < t.arity[j]; ++i) {
-                    if (w[k][i] && t.mat_val[j]) state[t.child[j][i]] = true;
-                }
-                ++k;
-            }
-        });
+    /// The first variable slot whose binding does not allow what the sweep needs (or none).
+    static constexpr std::size_t unwritable() {
         for (std::size_t v = 0; v < V; ++v) {
-            const std::size_t j = P::variable_entry[v];
-            n[v] = state[j]                       ? needs::state
-                   : Sched::update && t.active[j] ? needs::update
-                                                  : needs::read;
-        }
-        return n;
-    }();
-
-    /// The run-time constants' entries, in slot order (slots V, V + 1, ...), and the position of
-    /// each one's number among the root's constants (ctgrad::detail::constant_at).
-    static constexpr auto constants = [] {
-        struct result {
-            std::array<std::size_t, slots> entry{}, from{};
-            std::size_t count = 0;
-        } r{};
-        for (std::size_t j = 0; j < N; ++j) {
-            const std::size_t s = sources<P>::slots.slot[j];
-            if (s != none && s >= V) {
-                r.from[r.count] = P::constant_slot[j];
-                r.entry[r.count++] = j;
+            if (needs_of<Sched>::value.of[v] != needs::read &&
+                !facts::writable[bindings::binding_of[v]]) {
+                return v;
             }
-        }
-        return r;
-    }();
-
-    /// The first variable slot whose binding does not allow what the sweep needs (or none), and
-    /// whether it is a scalar bound by value that an SGD step would update.
-    static constexpr std::size_t unwritable = [] {
-        for (std::size_t v = 0; v < V; ++v) {
-            if (needed[v] != needs::read && !binding_facts.writable[binding_of[v]]) return v;
         }
         return none;
-    }();
+    }
 
     static constexpr bool check_bindings() {
-        if constexpr (unwritable != none) {
-            constexpr needs n = needed[unwritable];
-            constexpr bool scalar = !binding_facts.has_data[binding_of[unwritable]];
+        if constexpr (!needs_of<Sched>::value.any) {
+            return true;
+        } else if constexpr (constexpr std::size_t u = unwritable(); u != none) {
+            constexpr needs n = needs_of<Sched>::value.of[u];
+            constexpr bool scalar = !facts::has_data[bindings::binding_of[u]];
             static_assert(n != needs::state,
                           "ctgrad::batch_norm (training mode) updates its running mean and "
                           "variance during the forward pass: bind them writable, with std::ref "
@@ -1807,22 +1863,25 @@ struct engine : sweep_data<typename Sched::scalar, slots_of<typename Sched::plan
     }
 
     constexpr engine(const Root& root, const Set& set, S* ws, S lr = S(0)) : base{ws, lr} {
-        static_cast<void>(check_bindings());
+        [[maybe_unused]] constexpr bool checked = check_bindings();  // no call at run time
         // (The bindings by a function named after the binding set, not the program; the
-        // constants by one named after their types: no lambda and no function per constant.)
-        bind_sources<S>(set, std::make_index_sequence<Set::size>{}, slot_of_binding.data(),
-                        numbers.data(), src.data(), mut.data());
-        if constexpr (constants.count > 0) {
-            std::array<S, P::constant_count + 1> all{};
+        // constants by one named after their types, straight into their slots: no lambda, no
+        // function per constant, no copy of the constants no step reads.)
+        bind_sources<S>(set, std::make_index_sequence<Set::size>{},
+                        bindings::slot_of_binding.data(), numbers.data(), src.data(), mut.data());
+        using cs = constant_slots<P>;
+        if constexpr (cs::value.count > 0) {
             if constexpr (is_constant_v<Root>) {
-                all[0] = static_cast<S>(root.value);
+                read_constant(root.value, cs::value.to[0], numbers.data(), src.data());
             } else {
                 read_constants(root.constants, std::make_index_sequence<P::constant_count>{},
-                               all.data());
+                               cs::value.to.data(), numbers.data(), src.data());
             }
-            for (std::size_t c = 0; c < constants.count; ++c) {
-                numbers[V + c] = all[constants.from[c]];
-                src[V + c] = numbers.data() + V + c;
+            if constexpr (cs::value.copies > 0) {
+                for (std::size_t c = 0; c < cs::value.copies; ++c) {
+                    numbers[cs::value.copy_to[c]] = numbers[cs::value.copy_from[c]];
+                    src[cs::value.copy_to[c]] = numbers.data() + cs::value.copy_to[c];
+                }
             }
         }
     }
@@ -1987,9 +2046,8 @@ struct gradient_result<S, detail::type_list<V...>> {
 /// gradients' types only (the offsets are an argument): shared by programs with the same
 /// variables. (A braced list, not a fold: a fold's nesting is limited to 256 operands in clang++.)
 template <class S, class... G, std::size_t... K>
-CTGRAD_ALWAYS_INLINE constexpr void copy_gradients(const S* ws, const std::size_t* off,
-                                                   boost::hana::basic_tuple<G...>& g,
-                                                   std::index_sequence<K...>) {
+constexpr void copy_gradients(const S* ws, const std::size_t* off,
+                              boost::hana::basic_tuple<G...>& g, std::index_sequence<K...>) {
     const int done[] = {(copy_gradient(ws + off[K], static_cast<tuple_slot<K, G>&>(g).data_), 0)...,
                         0};
     static_cast<void>(done);
