@@ -279,8 +279,8 @@ constexpr frag_shape shape_of_node(const frag_info* const (&a)[K], bool refused)
 /// in order, then the node itself; once for the entry list and, for an impure node, once for
 /// the distinct list (All: every entry is shared). One call per node.
 template <std::size_t Cap, bool Filter, std::size_t K>
-constexpr frag_store<Cap, Filter> merge_node(const frag_info* const (&a)[K],
-                                             entry_ref self, bool refused) {
+constexpr frag_store<Cap, Filter> merge_node(const frag_info* const (&a)[K], entry_ref self,
+                                             bool refused) {
     frag_store<Cap, Filter> r{};
     if (refused) return r;
     const std::size_t first = largest_of(a);
@@ -367,8 +367,8 @@ constexpr const block_filter* filter_of(const frag_store<Cap, true>& s) {
 
 /// The fragment facts of a node, from its arguments' and its store (see merge_node).
 template <std::size_t Cap, bool Filter, std::size_t K>
-constexpr frag_info node_info(const frag_info* const (&a)[K],
-                              const frag_store<Cap, Filter>& s, entry_ref self, bool refused) {
+constexpr frag_info node_info(const frag_info* const (&a)[K], const frag_store<Cap, Filter>& s,
+                              entry_ref self, bool refused) {
     if (refused) return leaf_info(self, true);
     const frag_info* first = a[s.first_arg];
     frag_info f{};
