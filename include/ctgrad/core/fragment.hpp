@@ -203,11 +203,12 @@ constexpr bool list_holds(const frag_info* top, std::uint64_t h, bool all) {
 /// The hashes of the list of `top`, in order (N entries).
 template <bool All, std::size_t N>
 constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
-    std::array<std::uint64_t, N> h{};
+    std::array<std::uint64_t, N> hs{};
+    std::uint64_t* const h = hs.data();
     std::size_t n = 0;
     auto f = [&](const entry_ref& e) { h[n++] = e.hash; };
     walk_list<All>(top, f);
-    return h;
+    return hs;
 }
 
 /// The fragment facts of a leaf (a plain function: nothing is instantiated per expression type
