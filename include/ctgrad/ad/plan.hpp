@@ -45,7 +45,7 @@ struct entry_row {
     bool pure = true;
     bool constant = false;
     // Built-in arrays, as every table of a plan is read below: an element read through
-    // std::array::operator[] is a function call to the compilers' constant evaluators (~5x a
+    // std::array::operator[] is a function call to the compilers' constant evaluators (3-7x a
     // built-in index with g++ 12 and clang++ 14; bench/README.md, sc15).
     std::uint64_t arg_hash[MA]{};
     bool arg_pure[MA]{};
