@@ -44,9 +44,12 @@ struct entry_row {
     std::size_t first_arg = 0;  // whose entries come first in the plan (core/fragment.hpp)
     bool pure = true;
     bool constant = false;
-    std::array<std::uint64_t, MA> arg_hash{};
-    std::array<bool, MA> arg_pure{};
-    std::array<std::size_t, MA> constants{};
+    // Built-in arrays, as every table of a plan is read below: an element read through
+    // std::array::operator[] is a function call to the compilers' constant evaluators (3-7x a
+    // built-in index with g++ 12 and clang++ 14; bench/README.md, sc15).
+    std::uint64_t arg_hash[MA]{};
+    bool arg_pure[MA]{};
+    std::size_t constants[MA]{};
     bool variable = false;
     bool differentiable = false;  // a node whose op has partials
     /// A tensor entry: its shape has rank > 0, or it is a node of a tensor op that does not
@@ -154,9 +157,13 @@ struct plan_tables {
 /// of a depth-first walk that visits a node's first_arg before its other arguments (in order)
 /// and the node after them: so a stack gives each impure entry its impure arguments.
 template <std::size_t N, std::size_t MA>
-constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& row,
-                                          const std::array<std::uint64_t, N>& hash) {
+constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& rows,
+                                          const std::array<std::uint64_t, N>& hashes) {
     plan_tables<N, MA> t{};
+    const entry_row<MA>* const row = rows.data();
+    const std::uint64_t* const hash = hashes.data();
+    std::array<std::size_t, MA>* const child = t.child.data();
+    std::size_t* const constant_slot = t.constant_slot.data();
     // The pure entries by hash (they occur once; entry hashes are mixed: open addressing).
     std::size_t cap = 2;
     while (cap < 2 * N) cap *= 2;
@@ -176,35 +183,39 @@ constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& ro
         while (hash[slot[k]] != h) k = (k + 1) & (cap - 1);  // a pure argument is in the plan
         return slot[k];
     };
-    std::array<std::size_t, N> stack{};
+    std::size_t* const stack = new std::size_t[N];
     std::size_t top = 0;
     for (std::size_t j = 0; j < N; ++j) {
         const entry_row<MA>& r = row[j];
+        std::size_t* const cj = child[j].data();
         for (std::size_t i = 0; i < r.arity; ++i) {
-            t.child[j][i] = r.arg_pure[i] ? pure_at(r.arg_hash[i]) : ctgrad::detail::no_entry;
+            cj[i] = r.arg_pure[i] ? pure_at(r.arg_hash[i]) : ctgrad::detail::no_entry;
         }
         if (r.pure) continue;
         // the impure arguments were visited first_arg first, then in order: pop in reverse
         for (std::size_t k = r.arity; k-- > 0;) {
             const std::size_t i = k == 0 ? r.first_arg : (k <= r.first_arg ? k - 1 : k);
-            if (!r.arg_pure[i]) t.child[j][i] = stack[--top];
+            if (!r.arg_pure[i]) cj[i] = stack[--top];
         }
         stack[top++] = j;
     }
+    delete[] stack;
     delete[] slot;
     // constant slots: the root's constants are its arguments' in argument order, recursively
-    std::array<std::size_t, N> base{};
-    for (auto& s : t.constant_slot) s = ctgrad::detail::no_entry;
+    std::size_t* const base = new std::size_t[N]{};
+    for (std::size_t j = 0; j < N; ++j) constant_slot[j] = ctgrad::detail::no_entry;
     for (std::size_t j = N; j-- > 0;) {
         const entry_row<MA>& r = row[j];
         if (r.pure) continue;
-        if (r.constant) t.constant_slot[j] = base[j];
+        if (r.constant) constant_slot[j] = base[j];
         std::size_t offset = base[j];
+        const std::size_t* const cj = child[j].data();
         for (std::size_t i = 0; i < r.arity; ++i) {
-            if (!r.arg_pure[i]) base[t.child[j][i]] = offset;
+            if (!r.arg_pure[i]) base[cj[i]] = offset;
             offset += r.constants[i];
         }
     }
+    delete[] base;
     return t;
 }
 
@@ -215,22 +226,29 @@ constexpr plan_tables<N, MA> build_tables(const std::array<entry_row<MA>, N>& ro
 /// ad/jacobian.hpp).
 template <std::size_t N, std::size_t MA>
 constexpr std::array<std::array<bool, MA>, N> first_contributions(
-    const std::array<bool, N>& act, std::size_t end, const std::array<std::size_t, N>& arity,
-    const std::array<bool, N>& differentiable,
-    const std::array<std::array<std::size_t, MA>, N>& child) {
-    std::array<std::array<bool, MA>, N> first{};
-    std::array<bool, N> seen{};
+    const std::array<bool, N>& acts, std::size_t end, const std::array<std::size_t, N>& arities,
+    const std::array<bool, N>& differentiables,
+    const std::array<std::array<std::size_t, MA>, N>& children) {
+    std::array<std::array<bool, MA>, N> firsts{};
+    // Pointers: no std::array::operator[] call per element read (see entry_row).
+    const bool* const act = acts.data();
+    const std::size_t* const arity = arities.data();
+    const bool* const differentiable = differentiables.data();
+    bool* const seen = new bool[N]{};
     for (std::size_t k = end; k-- > 0;) {
         if (!act[k] || !differentiable[k]) continue;
+        const std::size_t* const child = children[k].data();
+        bool* const first = firsts[k].data();
         for (std::size_t i = 0; i < arity[k]; ++i) {
-            const std::size_t c = child[k][i];
+            const std::size_t c = child[i];
             if (act[c]) {
-                first[k][i] = !seen[c];
+                first[i] = !seen[c];
                 seen[c] = true;
             }
         }
     }
-    return first;
+    delete[] seen;
+    return firsts;
 }
 
 }  // namespace detail
@@ -306,10 +324,14 @@ struct plan {
 
     static constexpr entry_facts facts = [] {
         entry_facts f{};
+        const detail::entry_row<max_arity>* const rows = row.data();
+        std::size_t* const arity = f.arity.data();
+        bool* const is_variable = f.is_variable.data();
+        bool* const differentiable = f.differentiable.data();
         for (std::size_t j = 0; j < size; ++j) {
-            f.arity[j] = row[j].arity;
-            f.is_variable[j] = row[j].variable;
-            f.differentiable[j] = row[j].differentiable;
+            arity[j] = rows[j].arity;
+            is_variable[j] = rows[j].variable;
+            differentiable[j] = rows[j].differentiable;
         }
         return f;
     }();
@@ -317,16 +339,19 @@ struct plan {
     /// active[J]: entry J depends on a variable through differentiable ops, so it carries
     /// an adjoint. Constants, literals and piecewise-constant ops (indicators) do not.
     static constexpr std::array<bool, size> active = [] {
-        std::array<bool, size> a{};
+        std::array<bool, size> as{};
+        bool* const a = as.data();
+        const detail::entry_row<max_arity>* const rows = row.data();
         for (std::size_t j = 0; j < size; ++j) {  // children come before parents
-            a[j] = row[j].variable;
-            if (row[j].differentiable) {
-                for (std::size_t i = 0; i < row[j].arity; ++i) {
-                    a[j] = a[j] || a[child[j][i]];
+            a[j] = rows[j].variable;
+            if (rows[j].differentiable) {
+                const std::size_t* const c = child[j].data();
+                for (std::size_t i = 0; i < rows[j].arity; ++i) {
+                    a[j] = a[j] || a[c[i]];
                 }
             }
         }
-        return a;
+        return as;
     }();
 
     /// assigns[J][I]: the contribution of entry J to its I-th argument is the first one the
@@ -343,20 +368,23 @@ struct plan {
 
     /// variable_rank[J]: for a variable, its position in `variables`.
     static constexpr std::array<std::size_t, size> variable_rank = [] {
-        std::array<std::size_t, size> r{};
+        std::array<std::size_t, size> rs{};
+        std::size_t* const r = rs.data();
+        const detail::entry_row<max_arity>* const rows = row.data();
         std::size_t n = 0;
         for (std::size_t j = 0; j < size; ++j) {
-            r[j] = row[j].variable ? n++ : 0;
+            r[j] = rows[j].variable ? n++ : 0;
         }
-        return r;
+        return rs;
     }();
 
     static constexpr std::array<std::size_t, variable_count> variable_entry = [] {
         std::array<std::size_t, variable_count> e{};
+        const detail::entry_row<max_arity>* const rows = row.data();
         std::size_t n = 0;
         for (std::size_t j = 0; j < size; ++j) {
-            if (row[j].variable) {
-                e[n++] = j;
+            if (rows[j].variable) {
+                e[n++] = j;  // variable_count times
             }
         }
         return e;

@@ -424,14 +424,19 @@ template <class Plan>
 struct push_rows<Plan, root_tables> {
     static_assert(Plan::max_arity <= 64, "ctgrad: an op with more than 64 arguments");
     static constexpr std::array<push_row, Plan::size> value = [] {
-        std::array<push_row, Plan::size> rows{};
-        std::array<bool, Plan::size> seen{};
+        std::array<push_row, Plan::size> out{};
+        // Pointers: no std::array::operator[] call per element read (ad/plan.hpp, entry_row).
+        push_row* const rows = out.data();
+        const auto* const row = Plan::row.data();
+        const bool* const active = Plan::active.data();
+        bool* const seen = new bool[Plan::size]{};
         for (std::size_t j = Plan::size; j-- > 0;) {  // parents before children
-            const auto& r = Plan::row[j];
-            rows[j].pushes = Plan::active[j] && r.differentiable;
+            const auto& r = row[j];
+            const std::size_t* const child = Plan::child[j].data();
+            rows[j].pushes = active[j] && r.differentiable;
             for (std::size_t i = 0; i < r.arity; ++i) {
-                const std::size_t c = Plan::child[j][i];
-                if (!Plan::active[c]) continue;
+                const std::size_t c = child[i];
+                if (!active[c]) continue;
                 rows[j].active |= std::uint64_t{1} << i;
                 if (rows[j].pushes && !seen[c]) {
                     rows[j].assign |= std::uint64_t{1} << i;
@@ -439,7 +444,8 @@ struct push_rows<Plan, root_tables> {
                 }
             }
         }
-        return rows;
+        delete[] seen;
+        return out;
     }();
 };
 

@@ -85,9 +85,14 @@ struct entry_ref {
 /// blocks instead of walking every level. (A walk made long chains quadratic: a shared entry
 /// added deep in a chain, such as a recurrence's weight, is looked up again at every step.) The
 /// filter is stored once per block, not copied into every level.
+///
+/// The facts below hold built-in arrays, not std::array, and the merge takes its arguments'
+/// facts as a built-in array: an element read through std::array::operator[] is a function call
+/// to the compilers' constant evaluators, and the merge reads elements in its innermost loops
+/// (g++ chain_128 expression alone: -4.1% cc1plus instructions, -263 M, bench/README.md sc15).
 inline constexpr std::size_t block_levels = 32;
 inline constexpr std::size_t bloom_words = 16;
-using bloom_t = std::array<std::uint64_t, bloom_words>;
+using bloom_t = std::uint64_t[bloom_words];
 inline constexpr std::size_t part_words = 4;
 /// How many shared entries a level remembers as found by the merges down its chain of first
 /// arguments (see frag_info::hits). Two: a recurrence's weight and an input it reuses each step
@@ -134,14 +139,14 @@ struct frag_info {
     /// shared entry of the entry list, so one filter serves both). Four words per level, not
     /// the block's 32 (without it a DAG's lookups walked their partial block: clang++ dag_32
     /// 9-20% slower).
-    std::array<std::uint64_t, part_words> part{};
+    std::uint64_t part[part_words]{};
     /// Hashes of shared (pure) entries that the merges of this level and the levels below it
     /// looked up and found in their first argument's list, most recent first (`n_hits` of
     /// them): they are in this level's lists too (a list only grows up the chain), so a lookup
     /// checks them before walking. A recurrence's weight, added at the bottom of a long chain
     /// and looked up again at every step, is then found at once instead of by hopping down to
     /// the bottom block and walking it (clang++ spent ~10% of building a 256-step chain there).
-    std::array<std::uint64_t, hit_slots> hits{};
+    std::uint64_t hits[hit_slots]{};
     std::size_t n_hits = 0;
 };
 
@@ -198,11 +203,12 @@ constexpr bool list_holds(const frag_info* top, std::uint64_t h, bool all) {
 /// The hashes of the list of `top`, in order (N entries).
 template <bool All, std::size_t N>
 constexpr std::array<std::uint64_t, N> list_hashes(const frag_info* top) {
-    std::array<std::uint64_t, N> h{};
+    std::array<std::uint64_t, N> hs{};
+    std::uint64_t* const h = hs.data();
     std::size_t n = 0;
     auto f = [&](const entry_ref& e) { h[n++] = e.hash; };
     walk_list<All>(top, f);
-    return h;
+    return hs;
 }
 
 /// The fragment facts of a leaf (a plain function: nothing is instantiated per expression type
@@ -220,14 +226,14 @@ constexpr frag_info leaf_info(entry_ref self, bool refused) {
 /// Cap is a power of two (a class per distinct capacity, not per node).
 template <std::size_t Cap>
 struct frag_items {
-    std::array<entry_ref, Cap> items{};
+    entry_ref items[Cap]{};
     std::size_t count = 0;
     std::size_t n_added = 0;
     std::size_t n_dadded = 0;
     std::size_t first_arg = 0;
     /// The shared entries this node's merge found in its first argument's list, most recent
     /// first (see frag_info::hits).
-    std::array<std::uint64_t, hit_slots> hits{};
+    std::uint64_t hits[hit_slots]{};
     std::size_t n_hits = 0;
 };
 
@@ -248,7 +254,7 @@ struct frag_shape {
 };
 
 template <std::size_t K>
-constexpr std::size_t largest_of(const std::array<const frag_info*, K>& a) {
+constexpr std::size_t largest_of(const frag_info* const (&a)[K]) {
     std::size_t best = 0;
     for (std::size_t i = 1; i < K; ++i) {
         if (a[i]->size > a[best]->size) best = i;
@@ -257,7 +263,7 @@ constexpr std::size_t largest_of(const std::array<const frag_info*, K>& a) {
 }
 
 template <std::size_t K>
-constexpr frag_shape shape_of_node(const std::array<const frag_info*, K>& a, bool refused) {
+constexpr frag_shape shape_of_node(const frag_info* const (&a)[K], bool refused) {
     if (refused) return {};
     const std::size_t first = largest_of(a);
     std::size_t n = 2;
@@ -274,8 +280,8 @@ constexpr frag_shape shape_of_node(const std::array<const frag_info*, K>& a, boo
 /// in order, then the node itself; once for the entry list and, for an impure node, once for
 /// the distinct list (All: every entry is shared). One call per node.
 template <std::size_t Cap, bool Filter, std::size_t K>
-constexpr frag_store<Cap, Filter> merge_node(const std::array<const frag_info*, K>& a,
-                                             entry_ref self, bool refused) {
+constexpr frag_store<Cap, Filter> merge_node(const frag_info* const (&a)[K], entry_ref self,
+                                             bool refused) {
     frag_store<Cap, Filter> r{};
     if (refused) return r;
     const std::size_t first = largest_of(a);
@@ -334,8 +340,8 @@ constexpr frag_store<Cap, Filter> merge_node(const std::array<const frag_info*, 
                 if (all || e[k].pure) w[(h >> 6) % bloom_words] |= std::uint64_t{1} << (h & 63u);
             }
         };
-        add(r.items.data(), r.n_added, false);
-        add(r.items.data() + (self.pure ? 0 : r.n_added), r.n_dadded, true);
+        add(r.items, r.n_added, false);
+        add(r.items + (self.pure ? 0 : r.n_added), r.n_dadded, true);
         const frag_info* end = f->filter != nullptr ? f : f->block;
         for (const frag_info* q = f; q != end; q = q->first) {
             if (q->first == nullptr) {
@@ -362,15 +368,15 @@ constexpr const block_filter* filter_of(const frag_store<Cap, true>& s) {
 
 /// The fragment facts of a node, from its arguments' and its store (see merge_node).
 template <std::size_t Cap, bool Filter, std::size_t K>
-constexpr frag_info node_info(const std::array<const frag_info*, K>& a,
-                              const frag_store<Cap, Filter>& s, entry_ref self, bool refused) {
+constexpr frag_info node_info(const frag_info* const (&a)[K], const frag_store<Cap, Filter>& s,
+                              entry_ref self, bool refused) {
     if (refused) return leaf_info(self, true);
     const frag_info* first = a[s.first_arg];
     frag_info f{};
     f.first = first;
-    f.added = s.items.data();
+    f.added = s.items;
     f.n_added = s.n_added;
-    f.dadded = s.items.data() + (self.pure ? 0 : s.n_added);
+    f.dadded = s.items + (self.pure ? 0 : s.n_added);
     f.n_dadded = s.n_dadded;
     f.size = first->size + s.n_added;
     f.dsize = first->dsize + s.n_dadded;
@@ -380,7 +386,7 @@ constexpr frag_info node_info(const std::array<const frag_info*, K>& a,
     // The plan copies impure subexpressions so often that it is refused (see make_node).
     f.refused = !self.pure && f.size > copy_budget && f.size > copy_factor * f.dsize;
     // The hits: this node's merge's, then its first argument's not among them.
-    f.hits = s.hits;
+    for (std::size_t i = 0; i < hit_slots; ++i) f.hits[i] = s.hits[i];
     f.n_hits = s.n_hits;
     for (std::size_t i = 0; i < first->n_hits && f.n_hits < hit_slots; ++i) {
         std::size_t j = 0;
@@ -390,7 +396,9 @@ constexpr frag_info node_info(const std::array<const frag_info*, K>& a,
     f.block = first->filter != nullptr ? first : first->block;
     f.filter = filter_of(s);
     if (f.filter == nullptr) {
-        if (first->filter == nullptr) f.part = first->part;
+        if (first->filter == nullptr) {
+            for (std::size_t i = 0; i < part_words; ++i) f.part[i] = first->part[i];
+        }
         const entry_ref* d = f.dadded;
         for (std::size_t k = 0; k < f.n_dadded; ++k) {
             f.part[(d[k].hash >> 6) % part_words] |= std::uint64_t{1} << (d[k].hash & 63u);
