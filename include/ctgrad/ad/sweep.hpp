@@ -8,7 +8,6 @@
 #include <array>        // std::array
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
-#include <functional>   // std::reference_wrapper
 #include <type_traits>  // std::common_type_t, std::is_floating_point_v
 #include <utility>      // std::index_sequence
 
@@ -19,6 +18,7 @@
 #include <ctgrad/ad/plan.hpp>
 #include <ctgrad/core/binding.hpp>
 #include <ctgrad/core/fwd.hpp>
+#include <ctgrad/detail/ref.hpp>  // std::reference_wrapper
 #include <ctgrad/detail/type_list.hpp>
 
 namespace ctgrad::ad {

@@ -3,12 +3,12 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
-#include <functional>   // std::reference_wrapper
 #include <type_traits>  // std::remove_cvref_t
 
 #include <ctgrad/core/concepts.hpp>
 #include <ctgrad/core/fwd.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/ref.hpp>  // std::reference_wrapper
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 

@@ -2,7 +2,8 @@
 /// Data augmentation for batches of images [B, C, H, W], applied in place after a batch is
 /// gathered: each image is shifted by a random (dy, dx) in [−Shift, Shift]² (pixels shifted in
 /// from outside are 0, the background of MNIST-like data) and, with probability 1/2 when `flip`
-/// (the default), mirrored left to right. Seeded (std::mt19937_64): the same seed gives the same sequence of
+/// (the default), mirrored left to right. Seeded (a 64-bit Mersenne Twister, std::mt19937_64's
+/// numbers without <random>: ctgrad::detail::mt19937_64): the same seed gives the same sequence of
 /// transformations. Nothing is allocated: one plane is copied through a stack array of H·W
 /// numbers.
 ///
@@ -14,8 +15,8 @@
 #include <array>    // std::array
 #include <cstddef>  // std::size_t
 #include <cstdint>  // std::uint64_t
-#include <random>   // std::mt19937_64
 
+#include <ctgrad/detail/random.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
 namespace ctgrad::nn {
@@ -64,7 +65,7 @@ private:
         }
     }
 
-    std::mt19937_64 gen_;
+    ctgrad::detail::mt19937_64 gen_;
     bool flip_;
 };
 

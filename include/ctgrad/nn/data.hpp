@@ -8,9 +8,9 @@
 #include <cstddef>    // std::size_t
 #include <cstdint>    // std::uint32_t, std::uint64_t
 #include <numeric>    // std::iota
-#include <random>     // std::mt19937_64
 #include <vector>     // std::vector
 
+#include <ctgrad/detail/random.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
 namespace ctgrad::detail {
@@ -40,7 +40,7 @@ public:
     }
 
 private:
-    std::mt19937_64 gen_;
+    mt19937_64 gen_;
     std::vector<std::uint32_t> order_;
 };
 

@@ -32,7 +32,6 @@
 #pragma once
 
 #include <algorithm>    // std::min, std::clamp
-#include <atomic>       // std::atomic (adam_state::pending_)
 #include <cmath>        // std::sqrt, std::pow, std::cos
 #include <cstddef>      // std::size_t
 #include <numbers>      // std::numbers::pi
@@ -570,20 +569,23 @@ private:
 
     /// Whether a step was begun (begin_step) and not yet counted: set by the caller, taken by
     /// the first step_range of any thread. Copied as its value (the optimizer stays copyable).
+    /// A bool read and written only by the compiler's atomic builtins, what std::atomic<bool>'s
+    /// members compile to, without <atomic> (~0.7 s of parse, g++ 12 and clang++ 14, AMD EPYC).
     struct pending_flag {
-        std::atomic<bool> on{false};
+        bool on = false;
         pending_flag() = default;
-        pending_flag(const pending_flag& o) : on(o.on.load()) {}
-        pending_flag& operator=(const pending_flag& o) {
-            on.store(o.on.load());
+        pending_flag(const pending_flag& o) noexcept
+            : on(__atomic_load_n(&o.on, __ATOMIC_SEQ_CST)) {}
+        pending_flag& operator=(const pending_flag& o) noexcept {
+            __atomic_store_n(&on, __atomic_load_n(&o.on, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
             return *this;
         }
-        void set() { on.store(true, std::memory_order_relaxed); }
-        void clear() { on.store(false, std::memory_order_relaxed); }
+        void set() noexcept { __atomic_store_n(&on, true, __ATOMIC_RELAXED); }
+        void clear() noexcept { __atomic_store_n(&on, false, __ATOMIC_RELAXED); }
         /// True for exactly one caller after set() (a load first: no write per range after it).
-        bool take() {
-            return on.load(std::memory_order_relaxed) &&
-                   on.exchange(false, std::memory_order_relaxed);
+        bool take() noexcept {
+            return __atomic_load_n(&on, __ATOMIC_RELAXED) &&
+                   __atomic_exchange_n(&on, false, __ATOMIC_RELAXED);
         }
     };
 

@@ -9,11 +9,8 @@
 #include <cmath>        // std::sqrt
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
-#include <functional>   // std::ref
-#include <memory>       // std::unique_ptr
-#include <random>       // std::mt19937_64, distributions
 #include <type_traits>  // std::remove_cvref_t
-#include <utility>      // std::as_const, std::index_sequence
+#include <utility>      // std::as_const, std::index_sequence, std::exchange
 
 #include <boost/hana/at.hpp>
 #include <boost/hana/basic_tuple.hpp>
@@ -21,12 +18,38 @@
 
 #include <ctgrad/core/var.hpp>
 #include <ctgrad/detail/fixed_string.hpp>
+#include <ctgrad/detail/random.hpp>
+#include <ctgrad/detail/ref.hpp>
 #include <ctgrad/detail/type_list.hpp>
 #include <ctgrad/nn/layers.hpp>
 #include <ctgrad/tensor/program.hpp>
 #include <ctgrad/tensor/tensor.hpp>
 
 namespace ctgrad::detail {
+/// The sole owner of a heap object (what std::unique_ptr did here, without <memory>'s ~0.9 s of
+/// parse, AMD EPYC): null only after a move.
+template <class T>
+class owned {
+public:
+    explicit owned(T* p) noexcept : p_(p) {}
+    owned(const owned&) = delete;
+    owned& operator=(const owned&) = delete;
+    owned(owned&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    owned& operator=(owned&& o) noexcept {
+        if (this != &o) {
+            delete p_;
+            p_ = std::exchange(o.p_, nullptr);
+        }
+        return *this;
+    }
+    ~owned() { delete p_; }
+
+    T& operator*() const noexcept { return *p_; }
+
+private:
+    T* p_;
+};
+
 /// The element type of tensor types T... when they have one (void otherwise, and for none): a
 /// loop over an array, not a fold (a network has hundreds of parameters; clang limits a fold).
 template <class... T>
@@ -89,10 +112,10 @@ public:
     using wrt_type = wrt_t<ctgrad::detail::untagged_t<V>...>;
     static constexpr bool binding_bundle = true;
 
-    parameters() : p_(std::make_unique<storage>()) {
+    parameters() : p_(new storage()) {
         if constexpr (Writable) reset();
     }
-    parameters(const parameters& o) : p_(std::make_unique<storage>(*o.p_)) {}
+    parameters(const parameters& o) : p_(new storage(*o.p_)) {}
     parameters& operator=(const parameters& o) {
         *p_ = *o.p_;
         return *this;
@@ -203,7 +226,7 @@ private:
         });
     }
 
-    std::unique_ptr<storage> p_;
+    ctgrad::detail::owned<storage> p_;
 };
 
 /// The parameter pack of a network: `nn::parameters_of<decltype(net)> params;`.
@@ -241,7 +264,7 @@ namespace detail {
 /// anything else with `initial`. Named after the element type only.
 template <class T>
 void fill(T* d, std::size_t n, bool matrix, double in, double out, double initial, scheme s,
-          std::mt19937_64& gen) {
+          ctgrad::detail::mt19937_64& gen) {
     if (!matrix) {
         for (std::size_t e = 0; e < n; ++e) d[e] = static_cast<T>(initial);
         return;
@@ -251,10 +274,10 @@ void fill(T* d, std::size_t n, bool matrix, double in, double out, double initia
     const double var = he ? 2.0 / in : 2.0 / (in + out);
     if (uniform) {
         const double a = std::sqrt(3.0 * var);
-        std::uniform_real_distribution<double> dist(-a, a);
+        ctgrad::detail::uniform_real dist{-a, a};
         for (std::size_t e = 0; e < n; ++e) d[e] = static_cast<T>(dist(gen));
     } else {
-        std::normal_distribution<double> dist(0.0, std::sqrt(var));
+        ctgrad::detail::normal dist(0.0, std::sqrt(var));
         for (std::size_t e = 0; e < n; ++e) d[e] = static_cast<T>(dist(gen));
     }
 }
@@ -263,7 +286,7 @@ void fill(T* d, std::size_t n, bool matrix, double in, double out, double initia
 /// per-parameter instantiations have short names.
 struct initializer {
     scheme s;
-    std::mt19937_64* gen;
+    ctgrad::detail::mt19937_64* gen;
 
     template <class V, class Tn>
     void operator()(V, Tn& t) const {
@@ -291,12 +314,13 @@ constexpr init_table<sizeof...(V)> init_table_of(ctgrad::detail::type_list<V...>
 }  // namespace detail
 
 /// Initializes every matrix parameter by `s` and sets every vector to its initial value (biases
-/// and shifts 0, batch-norm scales 1; see detail::initial_value), from a
-/// std::mt19937_64 seeded with `seed` (the same seed gives the same parameters with the
-/// same standard library).
+/// and shifts 0, batch-norm scales 1; see detail::initial_value), from a 64-bit Mersenne
+/// Twister seeded with `seed` (ctgrad::detail::mt19937_64, std::mt19937_64's numbers, through
+/// libstdc++'s uniform and normal distributions: the same seed gives the same parameters with
+/// every standard library, and as std::mt19937_64 with libstdc++ did before).
 template <class List>
 void initialize(parameters<List>& p, scheme s, std::uint64_t seed) {
-    std::mt19937_64 gen(seed);
+    ctgrad::detail::mt19937_64 gen(seed);
     if constexpr (!std::is_void_v<typename parameters<List>::element_type>) {
         // one loop over tables: no function per parameter (a network's depth of them)
         constexpr auto table = detail::init_table_of(List{});
