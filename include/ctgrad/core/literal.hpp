@@ -4,18 +4,31 @@
 /// them and type-level CSE can merge expressions built with them.
 #pragma once
 
-#include <cstdint>  // std::intmax_t
-#include <numeric>  // std::gcd
+#include <cstdint>  // std::intmax_t, std::uintmax_t
 
 #include <ctgrad/core/fwd.hpp>
 
 namespace ctgrad {
+namespace detail {
+/// gcd(|a|, |b|), as std::gcd (without <numeric>, which ctgrad.hpp does not otherwise need).
+constexpr std::intmax_t gcd(std::intmax_t a, std::intmax_t b) noexcept {
+    using U = std::uintmax_t;
+    U x = a < 0 ? U(0) - U(a) : U(a);
+    U y = b < 0 ? U(0) - U(b) : U(b);
+    while (y != 0) {
+        const U r = x % y;
+        x = y;
+        y = r;
+    }
+    return static_cast<std::intmax_t>(x);
+}
+}  // namespace detail
 
 /// The exact rational number Num/Den (Den > 0, in lowest terms). Converted to a scalar type T
 /// as `T(Num) / T(Den)`: one correctly rounded division, so `0.1_c` is the double `0.1`.
 template <std::intmax_t Num, std::intmax_t Den>
 struct literal {
-    static_assert(Den > 0 && std::gcd(Num, Den) == 1,
+    static_assert(Den > 0 && detail::gcd(Num, Den) == 1,
                   "ctgrad::literal<Num, Den> must be in lowest terms with Den > 0: "
                   "write ctgrad::lit<Num, Den>, which normalises");
     static constexpr std::intmax_t num = Num;
@@ -52,7 +65,7 @@ constexpr rational normalize(std::intmax_t n, std::intmax_t d) {
         n = -n;
         d = -d;
     }
-    const std::intmax_t g = std::gcd(n, d);
+    const std::intmax_t g = detail::gcd(n, d);
     return {n / g, d / g, true};
 }
 
