@@ -586,15 +586,17 @@ constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::a
     const auto constants = detail::constant_values<Plan, S>(root);
     std::array<S, Plan::size> v{};
     if constexpr (Plan::size <= detail::sweep_inline_max) {
-        S* const out = v.data();
-        const S* const in = out;
-        const S* const b = bound.data();
-        const S* const k = constants.data();
-        const auto* const child = Plan::child.data();
-        const std::size_t* const rank = Plan::variable_rank.data();
-        const std::size_t* const slot = Plan::constant_slot.data();
         ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
             std::index_sequence<J...>) {
+            // (the pointers taken in the chunk, not captured: g++ then sees the same loads from
+            // the plan's tables as through std::array, and inlines the sweep as before)
+            S* const out = v.data();
+            const S* const in = out;
+            const S* const b = bound.data();
+            const S* const k = constants.data();
+            const auto* const child = Plan::child.data();
+            const std::size_t* const rank = Plan::variable_rank.data();
+            const std::size_t* const slot = Plan::constant_slot.data();
             ((out[J] =
                   detail::forward_step<detail::step_t<Plan, J>, S, Plan::size, V,
                                        Plan::constant_count, Plan::max_arity>::run(in, b, k,
@@ -631,11 +633,11 @@ constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Pl
     using rows = detail::push_rows<Plan, Tables>;
     if constexpr (Seed + 1 <= detail::sweep_inline_max) {
         constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
-        const S* const in = v.data();
-        A* const adj = a.data();
-        const auto* const child = Plan::child.data();
         ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(
             std::index_sequence<R...>) {
+            const S* const in = v.data();
+            A* const adj = a.data();
+            const auto* const child = Plan::child.data();
             (detail::reverse_step<detail::step_t<Plan, Seed - R>, Mask, S, A, Plan::size,
                                   Plan::max_arity>::template run < named
                  ? Seed - R
