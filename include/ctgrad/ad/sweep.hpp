@@ -265,36 +265,59 @@ using step_t = typename step_of<typename Plan::template expr<J>>::type;
 /// step kind and sweep whose `run` is not a template: each of the sweep's statements names it
 /// and calls it without deduction or overload resolution among the kinds (a call of an
 /// overloaded function template per entry cost g++ and clang++ a deduction against each
-/// overload: a 1 025-entry chain paid ~4 000; see bench/README.md, gx11). The numbers and the
-/// children are read through pointers taken once per sweep or piece, not std::array: each
-/// std::array::operator[] is a call in constant evaluation (the constexpr gradients) and three
-/// statements per read in g++'s GIMPLE before its early passes fold them (chain_256's early
-/// inliner dump: 150 K -> 112 K lines; bench/README.md, sc16). The generated code is the same.
+/// overload: a 1 025-entry chain paid ~4 000; see bench/README.md, gx11). `run_p` is the same
+/// statement over pointers, for the out-of-line pieces of a large plan (g++): their values,
+/// children, bound numbers and constants are read through pointers taken once per piece, not
+/// std::array::operator[], which is a call in constant evaluation (the constexpr gradients)
+/// and three statements per read in g++'s GIMPLE before its early passes fold them (chain_256's
+/// early-inliner dump: 150 K -> 112 K lines, the same code; bench/README.md, sc16). The
+/// one-function sweep of smaller plans keeps `run` over std::array: with pointers there, g++
+/// and clang++ inlined the scalar benchmarks' gradients differently (tanh_chain20 +11
+/// instructions with g++; black_scholes' forward chunk out of line with clang++).
 template <class Step, class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
 struct forward_step;
 
 template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
 struct forward_step<variable_step, S, N, V, K, MA> {
-    [[gnu::always_inline]] static constexpr S run(const S*, const S* bound, const S*,
-                                                  const std::size_t*, std::size_t rank,
-                                                  std::size_t) {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>&,
+                                                  const std::array<S, V>& bound,
+                                                  const std::array<S, K>&,
+                                                  const std::array<std::size_t, MA>&,
+                                                  std::size_t rank, std::size_t) {
+        return bound[rank];
+    }
+    [[gnu::always_inline]] static constexpr S run_p(const S*, const S* bound, const S*,
+                                                    const std::size_t*, std::size_t rank,
+                                                    std::size_t) {
         return bound[rank];
     }
 };
 
 template <class L, class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
 struct forward_step<exact_step<L>, S, N, V, K, MA> {
-    [[gnu::always_inline]] static constexpr S run(const S*, const S*, const S*, const std::size_t*,
-                                                  std::size_t, std::size_t) {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>&, const std::array<S, V>&,
+                                                  const std::array<S, K>&,
+                                                  const std::array<std::size_t, MA>&, std::size_t,
+                                                  std::size_t) {
+        return L::template as<S>();
+    }
+    [[gnu::always_inline]] static constexpr S run_p(const S*, const S*, const S*,
+                                                    const std::size_t*, std::size_t, std::size_t) {
         return L::template as<S>();
     }
 };
 
 template <class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
 struct forward_step<constant_step, S, N, V, K, MA> {
-    [[gnu::always_inline]] static constexpr S run(const S*, const S*, const S* constants,
-                                                  const std::size_t*, std::size_t,
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>&, const std::array<S, V>&,
+                                                  const std::array<S, K>& constants,
+                                                  const std::array<std::size_t, MA>&, std::size_t,
                                                   std::size_t slot) {
+        return constants[slot];
+    }
+    [[gnu::always_inline]] static constexpr S run_p(const S*, const S*, const S* constants,
+                                                    const std::size_t*, std::size_t,
+                                                    std::size_t slot) {
         return constants[slot];
     }
 };
@@ -302,8 +325,15 @@ struct forward_step<constant_step, S, N, V, K, MA> {
 template <class Op, std::size_t... I, class S, std::size_t N, std::size_t V, std::size_t K,
           std::size_t MA>
 struct forward_step<op_step<Op, std::index_sequence<I...>>, S, N, V, K, MA> {
-    [[gnu::always_inline]] static constexpr S run(const S* v, const S*, const S*,
-                                                  const std::size_t* c, std::size_t, std::size_t) {
+    [[gnu::always_inline]] static constexpr S run(const std::array<S, N>& v,
+                                                  const std::array<S, V>&, const std::array<S, K>&,
+                                                  const std::array<std::size_t, MA>& c, std::size_t,
+                                                  std::size_t) {
+        return static_cast<S>(Op::value(v[c[I]]...));
+    }
+    [[gnu::always_inline]] static constexpr S run_p(const S* v, const S*, const S*,
+                                                    const std::size_t* c, std::size_t,
+                                                    std::size_t) {
         return static_cast<S>(Op::value(v[c[I]]...));
     }
 };
@@ -339,8 +369,12 @@ struct unmasked {
 template <class Step, class Mask, class S, class A, std::size_t N, std::size_t MA>
 struct reverse_step {
     template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
-    [[gnu::always_inline]] static constexpr void run(const S*, A*, std::size_t,
-                                                     const std::size_t*) {}
+    [[gnu::always_inline]] static constexpr void run(const std::array<S, N>&, std::array<A, N>&,
+                                                     std::size_t,
+                                                     const std::array<std::size_t, MA>&) {}
+    template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
+    [[gnu::always_inline]] static constexpr void run_p(const S*, A*, std::size_t,
+                                                       const std::size_t*) {}
 };
 
 template <class Op, std::size_t... K, class Mask, class S, class A, std::size_t N, std::size_t MA>
@@ -350,8 +384,34 @@ struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
     /// MJ), assigned when bit I of Assign is set (the first contribution to that adjoint), added
     /// otherwise; nothing when bit I of Active is clear (the argument carries no adjoint).
     template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign>
-    [[gnu::always_inline]] static constexpr void contribute(const S* v, A* a, std::size_t j,
-                                                            const std::size_t* c) {
+    [[gnu::always_inline]] static constexpr void contribute(const std::array<S, N>& v,
+                                                            std::array<A, N>& a, std::size_t j,
+                                                            const std::array<std::size_t, MA>& c) {
+        if constexpr (((Active >> I) & 1u) != 0) {
+            const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
+            // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
+            if constexpr (std::is_same_v<Mask, unmasked>) {
+                const A d = local;
+                if constexpr (((Assign >> I) & 1u) != 0) {
+                    a[c[I]] = d;
+                } else {
+                    a[c[I]] += d;
+                }
+            } else {
+                const A d = Mask::template apply<MJ>(local);
+                if constexpr (((Assign >> I) & 1u) != 0) {
+                    a[c[I]] = d;
+                } else {
+                    a[c[I]] += d;
+                }
+            }
+        }
+    }
+
+    /// The same over pointers (the pieces of a large plan: see forward_step::run_p).
+    template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign>
+    [[gnu::always_inline]] static constexpr void contribute_p(const S* v, A* a, std::size_t j,
+                                                              const std::size_t* c) {
         if constexpr (((Active >> I) & 1u) != 0) {
             const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
             // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
@@ -378,10 +438,18 @@ struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
     /// compiler's optimiser without the branches on the row's bits (see bench/README.md,
     /// sc14).
     template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
-    [[gnu::always_inline]] static constexpr void run(const S* v, A* a, std::size_t j,
-                                                     const std::size_t* c) {
+    [[gnu::always_inline]] static constexpr void run(const std::array<S, N>& v, std::array<A, N>& a,
+                                                     std::size_t j,
+                                                     const std::array<std::size_t, MA>& c) {
         if constexpr (!locally_constant<Op>() && Pushes) {
             (contribute<MJ, K, Active, Assign>(v, a, j, c), ...);
+        }
+    }
+    template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
+    [[gnu::always_inline]] static constexpr void run_p(const S* v, A* a, std::size_t j,
+                                                       const std::size_t* c) {
+        if constexpr (!locally_constant<Op>() && Pushes) {
+            (contribute_p<MJ, K, Active, Assign>(v, a, j, c), ...);
         }
     }
 };
@@ -517,7 +585,7 @@ template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, s
     const S* const b = bound.data();
     const S* const k = constants.data();
     const auto* const child = Plan::child.data();
-    ((out[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run(
+    ((out[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run_p(
           in, b, k, child[Base + J].data(), entry_number(Plan::variable_rank[Base + J]),
           entry_number(Plan::constant_slot[Base + J]))),
      ...);
@@ -543,7 +611,7 @@ template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A,
     const S* const in = v.data();
     A* const adj = a.data();
     const auto* const child = Plan::child.data();
-    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run < named ? Top - R : 0,
+    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run_p < named ? Top - R : 0,
      Rows::value[Top - R].pushes, Rows::value[Top - R].active,
      Rows::value[Top - R].assign > (in, adj, Top - R, child[Top - R].data()), ...);
 }
@@ -588,21 +656,11 @@ constexpr std::array<S, Plan::size> forward_bound(const Root& root, const std::a
     if constexpr (Plan::size <= detail::sweep_inline_max) {
         ctgrad::detail::static_for_chunks<Plan::size>([&]<std::size_t... J>(
             std::index_sequence<J...>) {
-            // (the pointers taken in the chunk, not captured: g++ then sees the same loads from
-            // the plan's tables as through std::array, and inlines the sweep as before)
-            S* const out = v.data();
-            const S* const in = out;
-            const S* const b = bound.data();
-            const S* const k = constants.data();
-            const auto* const child = Plan::child.data();
-            const std::size_t* const rank = Plan::variable_rank.data();
-            const std::size_t* const slot = Plan::constant_slot.data();
-            ((out[J] =
-                  detail::forward_step<detail::step_t<Plan, J>, S, Plan::size, V,
-                                       Plan::constant_count, Plan::max_arity>::run(in, b, k,
-                                                                                   child[J].data(),
-                                                                                   rank[J],
-                                                                                   slot[J])),
+            ((v[J] = detail::forward_step<detail::step_t<Plan, J>, S, Plan::size, V,
+                                          Plan::constant_count,
+                                          Plan::max_arity>::run(v, bound, constants, Plan::child[J],
+                                                                Plan::variable_rank[J],
+                                                                Plan::constant_slot[J])),
              ...);
         });
     } else {
@@ -635,15 +693,12 @@ constexpr void reverse_from(const std::array<S, Plan::size>& v, std::array<A, Pl
         constexpr bool named = !std::is_same_v<Mask, detail::unmasked>;
         ctgrad::detail::static_for_chunks<Seed + 1>([&]<std::size_t... R>(
             std::index_sequence<R...>) {
-            const S* const in = v.data();
-            A* const adj = a.data();
-            const auto* const child = Plan::child.data();
             (detail::reverse_step<detail::step_t<Plan, Seed - R>, Mask, S, A, Plan::size,
                                   Plan::max_arity>::template run < named
                  ? Seed - R
                  : 0,
              rows::value[Seed - R].pushes, rows::value[Seed - R].active,
-             rows::value[Seed - R].assign > (in, adj, Seed - R, child[Seed - R].data()), ...);
+             rows::value[Seed - R].assign > (v, a, Seed - R, Plan::child[Seed - R]), ...);
         });
     } else {
         constexpr std::size_t pieces = (Seed + detail::sweep_piece) / detail::sweep_piece;
