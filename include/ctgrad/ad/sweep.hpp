@@ -265,7 +265,15 @@ using step_t = typename step_of<typename Plan::template expr<J>>::type;
 /// step kind and sweep whose `run` is not a template: each of the sweep's statements names it
 /// and calls it without deduction or overload resolution among the kinds (a call of an
 /// overloaded function template per entry cost g++ and clang++ a deduction against each
-/// overload: a 1 025-entry chain paid ~4 000; see bench/README.md, gx11).
+/// overload: a 1 025-entry chain paid ~4 000; see bench/README.md, gx11). `run_p` is the same
+/// statement over pointers, for the out-of-line pieces of a large plan (g++): their values,
+/// children, bound numbers and constants are read through pointers taken once per piece, not
+/// std::array::operator[], which is a call in constant evaluation (the constexpr gradients)
+/// and three statements per read in g++'s GIMPLE before its early passes fold them (chain_256's
+/// early-inliner dump: 150 K -> 112 K lines, the same code; bench/README.md, sc16). The
+/// one-function sweep of smaller plans keeps `run` over std::array: with pointers there, g++
+/// and clang++ inlined the scalar benchmarks' gradients differently (tanh_chain20 +11
+/// instructions with g++; black_scholes' forward chunk out of line with clang++).
 template <class Step, class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
 struct forward_step;
 
@@ -278,6 +286,11 @@ struct forward_step<variable_step, S, N, V, K, MA> {
                                                   std::size_t rank, std::size_t) {
         return bound[rank];
     }
+    [[gnu::always_inline]] static constexpr S run_p(const S*, const S* bound, const S*,
+                                                    const std::size_t*, std::size_t rank,
+                                                    std::size_t) {
+        return bound[rank];
+    }
 };
 
 template <class L, class S, std::size_t N, std::size_t V, std::size_t K, std::size_t MA>
@@ -286,6 +299,10 @@ struct forward_step<exact_step<L>, S, N, V, K, MA> {
                                                   const std::array<S, K>&,
                                                   const std::array<std::size_t, MA>&, std::size_t,
                                                   std::size_t) {
+        return L::template as<S>();
+    }
+    [[gnu::always_inline]] static constexpr S run_p(const S*, const S*, const S*,
+                                                    const std::size_t*, std::size_t, std::size_t) {
         return L::template as<S>();
     }
 };
@@ -298,6 +315,11 @@ struct forward_step<constant_step, S, N, V, K, MA> {
                                                   std::size_t slot) {
         return constants[slot];
     }
+    [[gnu::always_inline]] static constexpr S run_p(const S*, const S*, const S* constants,
+                                                    const std::size_t*, std::size_t,
+                                                    std::size_t slot) {
+        return constants[slot];
+    }
 };
 
 template <class Op, std::size_t... I, class S, std::size_t N, std::size_t V, std::size_t K,
@@ -307,6 +329,11 @@ struct forward_step<op_step<Op, std::index_sequence<I...>>, S, N, V, K, MA> {
                                                   const std::array<S, V>&, const std::array<S, K>&,
                                                   const std::array<std::size_t, MA>& c, std::size_t,
                                                   std::size_t) {
+        return static_cast<S>(Op::value(v[c[I]]...));
+    }
+    [[gnu::always_inline]] static constexpr S run_p(const S* v, const S*, const S*,
+                                                    const std::size_t* c, std::size_t,
+                                                    std::size_t) {
         return static_cast<S>(Op::value(v[c[I]]...));
     }
 };
@@ -345,6 +372,9 @@ struct reverse_step {
     [[gnu::always_inline]] static constexpr void run(const std::array<S, N>&, std::array<A, N>&,
                                                      std::size_t,
                                                      const std::array<std::size_t, MA>&) {}
+    template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
+    [[gnu::always_inline]] static constexpr void run_p(const S*, A*, std::size_t,
+                                                       const std::size_t*) {}
 };
 
 template <class Op, std::size_t... K, class Mask, class S, class A, std::size_t N, std::size_t MA>
@@ -378,6 +408,31 @@ struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
         }
     }
 
+    /// The same over pointers (the pieces of a large plan: see forward_step::run_p).
+    template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign>
+    [[gnu::always_inline]] static constexpr void contribute_p(const S* v, A* a, std::size_t j,
+                                                              const std::size_t* c) {
+        if constexpr (((Active >> I) & 1u) != 0) {
+            const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
+            // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
+            if constexpr (std::is_same_v<Mask, unmasked>) {
+                const A d = local;
+                if constexpr (((Assign >> I) & 1u) != 0) {
+                    a[c[I]] = d;
+                } else {
+                    a[c[I]] += d;
+                }
+            } else {
+                const A d = Mask::template apply<MJ>(local);
+                if constexpr (((Assign >> I) & 1u) != 0) {
+                    a[c[I]] = d;
+                } else {
+                    a[c[I]] += d;
+                }
+            }
+        }
+    }
+
     /// The entry's push row is template arguments (a handful of distinct rows in a plan: one
     /// `run` per step kind and row, not per entry), so that each statement reaches the
     /// compiler's optimiser without the branches on the row's bits (see bench/README.md,
@@ -388,6 +443,13 @@ struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
                                                      const std::array<std::size_t, MA>& c) {
         if constexpr (!locally_constant<Op>() && Pushes) {
             (contribute<MJ, K, Active, Assign>(v, a, j, c), ...);
+        }
+    }
+    template <std::size_t MJ, bool Pushes, std::uint64_t Active, std::uint64_t Assign>
+    [[gnu::always_inline]] static constexpr void run_p(const S* v, A* a, std::size_t j,
+                                                       const std::size_t* c) {
+        if constexpr (!locally_constant<Op>() && Pushes) {
+            (contribute_p<MJ, K, Active, Assign>(v, a, j, c), ...);
         }
     }
 };
@@ -518,8 +580,13 @@ template <class Plan, std::size_t Base, class S, std::size_t V, std::size_t K, s
                                                std::index_sequence<J...>) {
     constexpr std::size_t N = Plan::size;
     constexpr std::size_t MA = Plan::max_arity;
-    ((v[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run(
-          v, bound, constants, Plan::child[Base + J], entry_number(Plan::variable_rank[Base + J]),
+    S* const out = v.data();
+    const S* const in = out;
+    const S* const b = bound.data();
+    const S* const k = constants.data();
+    const auto* const child = Plan::child.data();
+    ((out[Base + J] = forward_step<step_t<Plan, Base + J>, S, N, V, K, MA>::run_p(
+          in, b, k, child[Base + J].data(), entry_number(Plan::variable_rank[Base + J]),
           entry_number(Plan::constant_slot[Base + J]))),
      ...);
 }
@@ -541,9 +608,12 @@ template <class Plan, class Rows, class Mask, std::size_t Top, class S, class A,
     constexpr bool named = !std::is_same_v<Mask, unmasked>;
     constexpr std::size_t N = Plan::size;
     constexpr std::size_t MA = Plan::max_arity;
-    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run < named ? Top - R : 0,
+    const S* const in = v.data();
+    A* const adj = a.data();
+    const auto* const child = Plan::child.data();
+    (reverse_step<step_t<Plan, Top - R>, Mask, S, A, N, MA>::template run_p < named ? Top - R : 0,
      Rows::value[Top - R].pushes, Rows::value[Top - R].active,
-     Rows::value[Top - R].assign > (v, a, Top - R, Plan::child[Top - R]), ...);
+     Rows::value[Top - R].assign > (in, adj, Top - R, child[Top - R].data()), ...);
 }
 
 }  // namespace detail
