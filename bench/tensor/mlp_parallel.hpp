@@ -116,6 +116,26 @@ struct trainer {
     }
 };
 
+/// trainer's data_parallel with the gradient computed by the threads and the SGD update run on
+/// the calling thread after the job (`auto& g = dp.gradient(...); opt.step(params, g);`).
+template <class Case, size_t Shards, size_t Threads>
+struct after_trainer {
+    using base = trainer<Case, Shards, Threads>;
+    using T = typename base::T;
+    base t;
+
+    T step(typename Case::params& p, const typename Case::data& d, T lr) {
+        const auto& g = t.dp.gradient(ctgrad::parallel::rows(base::X, d.x),
+                                      ctgrad::parallel::rows(base::Y, d.y), base::W1 = p.w1,
+                                      base::b1 = p.b1, base::W2 = p.w2, base::b2 = p.b2);
+        base::update(p.w1, g[base::W1], lr);
+        base::update(p.b1, g[base::b1], lr);
+        base::update(p.w2, g[base::W2], lr);
+        base::update(p.b2, g[base::b2], lr);
+        return g.value;
+    }
+};
+
 /// The same steps with the first layer's weight gradient split over the threads
 /// (parallel::input_split): each shard runs the head (everything after X·W1) on its rows and
 /// keeps dZ1; then each thread computes its half of W1's rows of dW1 = Xᵀ·dZ1 over the whole
