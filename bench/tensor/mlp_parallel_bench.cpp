@@ -54,8 +54,8 @@ using ctgrad_1t_impl = ctgrad_impl<Case>;
 template <class Case>
 using ctgrad_2t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 2>>;
 template <class Case>
-using ctgrad_2t_then_impl = owning<
-    Case, mlp_parallel::trainer<Case, 2, 2, ctgrad::parallel::strategy::automatic, true>>;
+using ctgrad_2t_then_impl =
+    owning<Case, mlp_parallel::trainer<Case, 2, 2, ctgrad::parallel::strategy::automatic, true>>;
 template <class Case>
 using ctgrad_2t_after_impl = owning<Case, mlp_parallel::after_trainer<Case, 2, 2>>;
 template <class Case>

@@ -14,8 +14,8 @@ namespace par = ctgrad::parallel;
 
 constexpr auto X = ctgrad::var<"X", ctgrad::tensor<float, 4, 64>>;
 constexpr auto Y = ctgrad::var<"Y", ctgrad::tensor<float, 4, 2>>;
-constexpr auto net = nn::sequential(nn::dense<"fc1", 64, 8, float>{}, nn::relu,
-                                    nn::dense<"fc2", 8, 2, float>{});
+constexpr auto net =
+    nn::sequential(nn::dense<"fc1", 64, 8, float>{}, nn::relu, nn::dense<"fc2", 8, 2, float>{});
 constexpr auto loss = ctgrad::softmax_cross_entropy(net(X), Y);
 
 float f(par::thread_pool& pool, const ctgrad::tensor<float, 8, 64>& x,
