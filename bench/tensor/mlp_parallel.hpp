@@ -3,10 +3,13 @@
 /// (parallel::data_parallel: with the default strategy the first layer's weight gradient split
 /// over the threads, as split_trainer below writes by hand; with strategy::replicate one
 /// compiled program of the whole loss per shard), the shards on the threads of a pool,
-/// the shard gradients averaged in shard order, each thread a slice of them, and each thread
-/// applies the SGD update p −= lr·g to the slice it reduced (data_parallel::gradient_then). Same interface as
-/// mlp_ctgrad::trainer (`step(params&, const data&, lr)`), for mlp_parallel_bench.cpp and
-/// parallel_epoch_bench.cpp.
+/// the shard gradients averaged in shard order, each thread a slice of them, and the SGD
+/// update p −= lr·g: by data_parallel::sgd_step, the call README.md shows (each thread updates
+/// the slice it reduced; in the split form W1's update is added by the dW1 products
+/// themselves, as input_split::sgd_step), or, with Then = true, by the user's update in
+/// data_parallel::gradient_then (each thread p −= lr·g on the slice it reduced, W1 included).
+/// Same interface as mlp_ctgrad::trainer (`step(params&, const data&, lr)`), for
+/// mlp_parallel_bench.cpp and parallel_epoch_bench.cpp.
 ///
 /// The pool of each thread count is made once per process (`pool<Threads>()`), shared by every
 /// trainer of that count, as an application makes one pool.
@@ -35,7 +38,7 @@ ctgrad::parallel::thread_pool& pool() {
 
 /// The classifier and regression two-layer nets, Shards shards on Threads threads.
 template <class Case, size_t Shards, size_t Threads,
-          ctgrad::parallel::strategy How = ctgrad::parallel::strategy::automatic>
+          ctgrad::parallel::strategy How = ctgrad::parallel::strategy::automatic, bool Then = false>
 struct trainer {
     static_assert(!Case::deep && Case::batch % Shards == 0);
     using T = typename Case::value_type;
@@ -92,16 +95,43 @@ struct trainer {
     /// The step with prepare(k) run first on shard k's thread (gathering its rows into d).
     template <class Prepare>
     T step(typename Case::params& p, const typename Case::data& d, T lr, Prepare&& prepare) {
-        const auto& g = dp.run(
-            prepare,
-            [&](auto v, size_t first, size_t count) {
-                // p −= lr·g in vectorized blocks (a plain loop over a run-time count stays
-                // scalar at GCC's -O2: parallel::detail::sgd_pass)
-                ctgrad::parallel::detail::sgd_pass(parameter(p, v).data() + first,
-                                                   dp.result()[v].data() + first, count, lr);
-            },
-            ctgrad::parallel::rows(X, d.x), ctgrad::parallel::rows(Y, d.y), W1 = p.w1, b1 = p.b1,
-            W2 = p.w2, b2 = p.b2);
+        if constexpr (!Then) {
+            // data_parallel::sgd_step (README.md): the parameters bound writable
+            return dp.sgd_step_with(prepare, lr, ctgrad::parallel::rows(X, d.x),
+                                    ctgrad::parallel::rows(Y, d.y), W1 = std::ref(p.w1),
+                                    b1 = std::ref(p.b1), W2 = std::ref(p.w2), b2 = std::ref(p.b2));
+        } else {
+            const auto& g = dp.run(
+                prepare,
+                [&](auto v, size_t first, size_t count) {
+                    // p −= lr·g in vectorized blocks (a plain loop over a run-time count stays
+                    // scalar at GCC's -O2: parallel::detail::sgd_pass)
+                    ctgrad::parallel::detail::sgd_pass(parameter(p, v).data() + first,
+                                                       dp.result()[v].data() + first, count, lr);
+                },
+                ctgrad::parallel::rows(X, d.x), ctgrad::parallel::rows(Y, d.y), W1 = p.w1,
+                b1 = p.b1, W2 = p.w2, b2 = p.b2);
+            return g.value;
+        }
+    }
+};
+
+/// trainer's data_parallel with the gradient computed by the threads and the SGD update run on
+/// the calling thread after the job (`auto& g = dp.gradient(...); opt.step(params, g);`).
+template <class Case, size_t Shards, size_t Threads>
+struct after_trainer {
+    using base = trainer<Case, Shards, Threads>;
+    using T = typename base::T;
+    base t;
+
+    T step(typename Case::params& p, const typename Case::data& d, T lr) {
+        const auto& g = t.dp.gradient(ctgrad::parallel::rows(base::X, d.x),
+                                      ctgrad::parallel::rows(base::Y, d.y), base::W1 = p.w1,
+                                      base::b1 = p.b1, base::W2 = p.w2, base::b2 = p.b2);
+        base::update(p.w1, g[base::W1], lr);
+        base::update(p.b1, g[base::b1], lr);
+        base::update(p.w2, g[base::W2], lr);
+        base::update(p.b2, g[base::b2], lr);
         return g.value;
     }
 };

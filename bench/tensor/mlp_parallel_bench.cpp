@@ -5,12 +5,18 @@
 //
 //   ctgrad_1t         mlp_ctgrad::trainer: one program over the 256 rows, program::sgd_step
 //                     (the update fused into the weight-gradient products), one thread
-//   ctgrad_2t         mlp_parallel::trainer: parallel::make_data_parallel<2> as a user writes
-//                     it, 2 shards of 128 rows on 2 threads; it splits the first layer
-//                     (strategy::automatic: as ctgrad_2t_split, with gradient_then's update
-//                     instead of the fused sgd_step)
+//   ctgrad_2t         mlp_parallel::trainer: parallel::make_data_parallel<2> as README.md
+//                     writes it, 2 shards of 128 rows on 2 threads, the step by
+//                     dp.sgd_step(lr, ...); it splits the first layer (strategy::automatic),
+//                     so this is ctgrad_2t_split's work and bits (W1's update added by the dW1
+//                     products). Until the sixteenth pass ctgrad_2t was ctgrad_2t_then.
+//   ctgrad_2t_then    the same data_parallel, the update p −= lr·g written by the user in
+//                     dp.gradient_then (each thread on the slice it reduced, W1 included)
+//   ctgrad_2t_after   the same data_parallel, dp.gradient(...) and then the update on the
+//                     calling thread after the job (`opt.step(params, g)`)
 //   ctgrad_2t_replicate  the same with strategy::replicate: each shard a whole program, the
 //                     shard gradients averaged (each thread half of them), then the SGD update
+//                     (dp.sgd_step: each thread on the slice it reduced)
 //   ctgrad_2t_split   mlp_parallel::split_trainer: 2 shards of 128 rows run the layers after
 //                     X·W1 (parallel::input_split); each thread then computes half of W1's rows
 //                     of dW1 = Xᵀ·dZ1 over the 256 rows and updates them (dW1 written once)
@@ -47,6 +53,11 @@ template <class Case>
 using ctgrad_1t_impl = ctgrad_impl<Case>;
 template <class Case>
 using ctgrad_2t_impl = owning<Case, mlp_parallel::trainer<Case, 2, 2>>;
+template <class Case>
+using ctgrad_2t_then_impl =
+    owning<Case, mlp_parallel::trainer<Case, 2, 2, ctgrad::parallel::strategy::automatic, true>>;
+template <class Case>
+using ctgrad_2t_after_impl = owning<Case, mlp_parallel::after_trainer<Case, 2, 2>>;
 template <class Case>
 using ctgrad_2t_replicate_impl =
     owning<Case, mlp_parallel::trainer<Case, 2, 2, ctgrad::parallel::strategy::replicate>>;
@@ -100,6 +111,8 @@ using libtorch_2t_impl = libtorch_threads_impl<Case, 2>;
 
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_1t, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_then, mlp_step_256x784x100x10);
+CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_after, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_replicate, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2t_split, mlp_step_256x784x100x10);
 CTGRAD_MLP_BENCH_IMPL("mlp_step_256x784x100x10", ctgrad_2shards_1t, mlp_step_256x784x100x10);

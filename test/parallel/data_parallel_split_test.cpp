@@ -5,8 +5,8 @@
 // (float within 1e-6 of the largest entry of each gradient; a double program bounds them),
 // bit-identical for every thread count and from run to run, Adam's step on the reducing
 // threads equal to the step after the job, no allocation per step, a shard that throws leaving
-// the gradient and the parameters as they were, X bound without rows(...), and the choice
-// itself (which losses split).
+// the gradient and the parameters as they were, X bound without rows(...), sgd_step with the
+// parameter pack bound by std::ref in both forms, and the choice itself (which losses split).
 #define BOOST_TEST_MODULE parallel_data_parallel_split
 #include <boost/test/unit_test.hpp>
 
@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -294,4 +295,61 @@ BOOST_AUTO_TEST_CASE(x_bound_whole_reaches_every_shard) {
     BOOST_TEST(std::abs(a.value - r.value) <= 1e-6 * std::abs(r.value));
     p.params.for_each(
         [&](auto v, const auto&) { BOOST_TEST(relative_difference(a[v], r[v]) <= 1e-6); });
+}
+
+BOOST_AUTO_TEST_CASE(sgd_step_with_the_pack_by_std_ref_in_both_forms) {
+    // dp.sgd_step(lr, std::ref(params), ...): the replicated form equals the gradient then
+    // p −= lr·g on the caller, bit for bit; the split form (W1's update added by the dW1
+    // products) equals the same call with each tensor bound by std::ref, bit for bit, and the
+    // replicated step within 1e-6; each the same bits for 1 and 2 threads, without allocating
+    constexpr float lr = 0.1f;
+    std::vector<float> first_rep, first_split;
+    for (std::size_t threads : {1u, 2u}) {
+        problem<float> p(26);
+        auto rep = p.params, hand = p.params, split = p.params, each = p.params;
+        par::thread_pool pool(threads);
+        const auto w = p.params.wrt();
+        auto rp =
+            par::make_data_parallel<2, par::strategy::replicate>(pool, loss<float, batch / 2>, w);
+        auto rh =
+            par::make_data_parallel<2, par::strategy::replicate>(pool, loss<float, batch / 2>, w);
+        auto dp = par::make_data_parallel<2>(pool, loss<float, batch / 2>, w);
+        auto de = par::make_data_parallel<2>(pool, loss<float, batch / 2>, w);
+        static_assert(decltype(dp)::splits_input_layer && !decltype(rp)::splits_input_layer);
+        const auto xs = par::rows(X<float, batch / 2>, *p.x);
+        const auto ys = par::rows(Y<float, batch / 2>, *p.y);
+        std::size_t during = 0;
+        for (int step = 0; step < 4; ++step) {
+            const std::size_t before = allocations.load();
+            const float vr = rp.sgd_step(lr, std::ref(rep), xs, ys);
+            const float vs = dp.sgd_step(lr, std::ref(split), xs, ys);
+            if (step > 0) during += allocations.load() - before;
+            const auto& g = rh.gradient(hand, xs, ys);
+            hand.for_each([&](auto v, auto& t) {
+                for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] -= lr * g[v].data()[i];
+            });
+            const float ve = de.sgd_step(lr, xs, ys, fc1<float>::W = std::ref(each[fc1<float>::W]),
+                                         fc1<float>::b = std::ref(each[fc1<float>::b]),
+                                         fc2<float>::W = std::ref(each[fc2<float>::W]),
+                                         fc2<float>::b = std::ref(each[fc2<float>::b]));
+            BOOST_TEST(vr == g.value);
+            BOOST_TEST(vs == ve);
+            BOOST_TEST(std::abs(vs - vr) <= 1e-6 * std::abs(vr));
+        }
+        BOOST_TEST(during == 0u);
+        const auto a = values_of(rep), b = values_of(hand), c = values_of(split),
+                   d = values_of(each), before = values_of(p.params);
+        BOOST_TEST(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+        BOOST_TEST(std::memcmp(c.data(), d.data(), c.size() * sizeof(float)) == 0);
+        BOOST_TEST(std::memcmp(a.data(), before.data(), a.size() * sizeof(float)) != 0);
+        rep.for_each(
+            [&](auto v, const auto& t) { BOOST_TEST(relative_difference(split[v], t) <= 1e-6); });
+        if (first_rep.empty()) {
+            first_rep = a;
+            first_split = c;
+        } else {
+            BOOST_TEST(std::memcmp(first_rep.data(), a.data(), a.size() * sizeof(float)) == 0);
+            BOOST_TEST(std::memcmp(first_split.data(), c.data(), c.size() * sizeof(float)) == 0);
+        }
+    }
 }

@@ -68,29 +68,6 @@ inline constexpr bool is_split_of = false;
 template <class Var, class T, std::size_t Rows>
 inline constexpr bool is_split_of<Var, row_split<Var, T, Rows>> = true;
 
-template <fixed_string Name, class A>
-inline constexpr bool is_binding_of = false;
-template <fixed_string Name, fixed_string N2, class V>
-inline constexpr bool is_binding_of<Name, binding<N2, V>> = Name.view() == N2.view();
-
-/// The data of the one argument among a... for which Pred<A> holds.
-template <template <class> class Pred, class... A>
-constexpr auto find_data(const A&... a) {
-    const void* found = nullptr;
-    (
-        [&] {
-            if constexpr (Pred<A>::value) {
-                if constexpr (requires { a.data; }) {
-                    found = a.data;
-                } else {
-                    found = a.get().data();
-                }
-            }
-        }(),
-        ...);
-    return found;
-}
-
 /// Items 0..N−1 handed out to the n threads of a job: thread t owns the items [t·N/n,
 /// (t+1)·N/n) and takes them in order, then the items other threads have not taken yet, from
 /// the end of the next thread's range on (work stealing). Each item is taken once (an atomic
@@ -267,8 +244,9 @@ public:
     /// added by the weight-gradient products themselves (W += −lr·Σ_k X_kᵀ·dZ_k, scaled as the
     /// reduction says, after every shard's forward pass has read W), so dW is never stored;
     /// every other parameter p of wrt(...) becomes p − lr·g on the thread that reduced its
-    /// slice. Bind W and those parameters writable (std::ref). Returns the loss before the
-    /// step. result() then holds the other parameters' gradients, not W's.
+    /// slice. Bind W and those parameters writable: each with std::ref (`W = std::ref(w)`), or
+    /// a whole nn::parameters pack as `std::ref(params)`. Returns the loss before the step.
+    /// result() then holds the other parameters' gradients, not W's.
     template <class... A>
     scalar_type sgd_step(scalar_type lr, const A&... a) {
         return sgd_step_with(no_prepare{}, lr, a...);
@@ -277,9 +255,13 @@ public:
     /// sgd_step with `prepare(k)` first on shard k's thread (run).
     template <class P, class... A>
     scalar_type sgd_step_with(P&& prepare, scalar_type lr, const A&... a) {
-        return ctgrad::detail::expand_bundles(
-            [&](const auto&... b) {
-                return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
+        return detail::expand_pack_refs(
+            [&](const auto&... c) {
+                return ctgrad::detail::expand_bundles(
+                    [&](const auto&... b) {
+                        return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
+                    },
+                    c...);
             },
             a...);
     }
@@ -320,20 +302,18 @@ private:
         struct is : std::bool_constant<detail::is_binding_of<Name, A>> {};
     };
 
-    /// Whether variable Var is bound to writable memory among A...
-    template <class Var, class... A>
-    static constexpr bool bound_writable = (... || (detail::is_binding_of<Var::name, A> &&
-                                                    detail::is_writable_binding<A>::value));
-
     template <class P, std::size_t... I, class... A>
     scalar_type sgd_bound(P& prepare, scalar_type lr, std::index_sequence<I...>, const A&... a) {
         static_assert((... || (is_w<A>::value && detail::is_writable_binding<A>::value)),
                       "ctgrad::parallel::input_split::sgd_step: bind the input layer's weight W "
-                      "with std::ref (`W = std::ref(w)`) so that it can be changed in place");
+                      "with std::ref (`W = std::ref(w)`, or a whole parameter pack as "
+                      "`std::ref(params)`) so that it can be changed in place");
         static_assert(
-            (... && bound_writable<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>, A...>),
+            (... && detail::bound_writable<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>,
+                                           A...>),
             "ctgrad::parallel::input_split::sgd_step: bind every parameter of wrt(...) "
-            "with std::ref so that it can be changed in place");
+            "with std::ref (or a whole parameter pack as `std::ref(params)`) so that it can be "
+            "changed in place");
         using T = scalar_type;
         const std::array<T*, sizeof...(V) + 1> p{
             const_cast<T*>(static_cast<const T*>(
@@ -735,8 +715,9 @@ struct data_parallel_form<Shards, E, wrt_t<V...>, How> {
 /// (W's gradient by parts of its rows over the whole batch), any other as `replicate` (every
 /// shard a whole program). The members are those of detail::replicated / input_split:
 /// gradient, gradient_then, run, result, shard_value, threads, shard_program (in the split
-/// form, the program of the rest of the network after X·W), and, in the split form only,
-/// sgd_step.
+/// form, the program of the rest of the network after X·W), and sgd_step (plain SGD on the
+/// threads, `dp.sgd_step(lr, std::ref(params), rows(X, x), ...)`: in the split form W's update
+/// is added by W's gradient products themselves, and W's gradient is never stored).
 template <std::size_t Shards, class E, class... V, strategy How>
 class data_parallel<Shards, E, wrt_t<V...>, How>
     : public detail::data_parallel_form<Shards, E, wrt_t<V...>, How>::type {

@@ -27,6 +27,7 @@
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint32_t
 #include <exception>    // std::exception_ptr
+#include <functional>   // std::ref, std::reference_wrapper
 #include <memory>       // std::unique_ptr
 #include <new>          // std::align_val_t
 #include <stdexcept>    // std::invalid_argument
@@ -356,6 +357,64 @@ struct is_writable_binding : std::false_type {};
 template <fixed_string Name, class V>
 struct is_writable_binding<binding<Name, V>>
     : std::bool_constant<ctgrad::tensor_ad::binding_writable<binding<Name, V>>> {};
+
+template <fixed_string Name, class A>
+inline constexpr bool is_binding_of = false;
+template <fixed_string Name, fixed_string N2, class V>
+inline constexpr bool is_binding_of<Name, binding<N2, V>> = Name.view() == N2.view();
+
+/// Whether variable Var is bound to writable memory among A...
+template <class Var, class... A>
+inline constexpr bool bound_writable = (... || (is_binding_of<Var::name, A> &&
+                                                is_writable_binding<A>::value));
+
+/// The data of the one argument among a... for which Pred<A> holds.
+template <template <class> class Pred, class... A>
+constexpr auto find_data(const A&... a) {
+    const void* found = nullptr;
+    (
+        [&] {
+            if constexpr (Pred<A>::value) {
+                if constexpr (requires { a.data; }) {
+                    found = a.data;
+                } else {
+                    found = a.get().data();
+                }
+            }
+        }(),
+        ...);
+    return found;
+}
+
+/// A parameter pack passed as `std::ref(params)` (to sgd_step, which updates it in place).
+template <class A>
+struct is_pack_ref : std::false_type {};
+template <class List, bool Writable>
+struct is_pack_ref<std::reference_wrapper<nn::parameters<List, Writable>>> : std::true_type {};
+
+/// Calls f with the arguments, each `std::ref(pack)` among them replaced by one writable
+/// binding per tensor of the pack (`V = std::ref(pack[V])`, in the pack's order), every other
+/// argument as it is (bundles bound read-only are expanded later, by expand_bundles).
+template <class F>
+decltype(auto) expand_pack_refs(F&& f) {
+    return f();
+}
+template <class F, class A, class... R>
+decltype(auto) expand_pack_refs(F&& f, const A& a, const R&... r) {
+    if constexpr (is_pack_ref<A>::value) {
+        auto& pack = a.get();
+        return [&]<class... V>(ctgrad::detail::type_list<V...>) -> decltype(auto) {
+            return expand_pack_refs(
+                [&](const auto&... rest) -> decltype(auto) {
+                    return f((V{} = std::ref(pack[V{}]))..., rest...);
+                },
+                r...);
+        }(typename std::remove_cvref_t<decltype(pack)>::variables{});
+    } else {
+        return expand_pack_refs(
+            [&](const auto&... rest) -> decltype(auto) { return f(a, rest...); }, r...);
+    }
+}
 
 /// Whether some op of E writes variable v of its plan in its forward pass (the running
 /// estimates of batch_norm in training mode, dropout's step counter):
@@ -705,6 +764,31 @@ public:
         return grad_;
     }
 
+    /// One step of plain gradient descent on the threads: the gradient as gradient(a...), and
+    /// every parameter p of wrt(...) becomes p − lr·g, each slice on the thread that reduced it
+    /// (as gradient_then with that update). Bind the parameters writable: each with std::ref
+    /// (`W = std::ref(w)`), or a whole nn::parameters pack as `std::ref(params)`. Returns the
+    /// loss before the step; result() holds the gradient. (The split form, input_split, adds
+    /// its input layer's update inside the weight-gradient products instead.)
+    template <class... A>
+    scalar_type sgd_step(scalar_type lr, const A&... a) {
+        return sgd_step_with(no_prepare{}, lr, a...);
+    }
+
+    /// sgd_step with `prepare(k)` first on shard k's thread (run).
+    template <class P, class... A>
+    scalar_type sgd_step_with(P&& prepare, scalar_type lr, const A&... a) {
+        return detail::expand_pack_refs(
+            [&](const auto&... c) {
+                return ctgrad::detail::expand_bundles(
+                    [&](const auto&... b) {
+                        return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
+                    },
+                    c...);
+            },
+            a...);
+    }
+
     /// The reduced gradient of the last call.
     const gradient_type& result() const noexcept { return grad_; }
     /// The loss of shard k at the last call.
@@ -726,6 +810,35 @@ private:
         template <class Var>
         void operator()(Var, std::size_t, std::size_t) const noexcept {}
     };
+
+    template <fixed_string Name>
+    struct named {
+        template <class A>
+        struct is : std::bool_constant<detail::is_binding_of<Name, A>> {};
+    };
+
+    template <class P, std::size_t... I, class... A>
+    scalar_type sgd_bound(P& prepare, scalar_type lr, std::index_sequence<I...>, const A&... a) {
+        static_assert(
+            (... && detail::bound_writable<ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>,
+                                           A...>),
+            "ctgrad::parallel::data_parallel::sgd_step: bind every parameter of wrt(...) "
+            "with std::ref (or a whole parameter pack as `std::ref(params)`) so that it can be "
+            "changed in place");
+        using T = scalar_type;
+        const std::array<T*, sizeof...(V) + 1> p{
+            const_cast<T*>(static_cast<const T*>(
+                detail::find_data<named<
+                    ctgrad::detail::at_t<ctgrad::detail::type_list<V...>, I>::name>::template is>(
+                    a...)))...,
+            nullptr};
+        const auto update = [&](auto var, std::size_t first, std::size_t count) {
+            constexpr std::size_t v =
+                ctgrad::detail::index_of_v<ctgrad::detail::type_list<V...>, decltype(var)>;
+            detail::sgd_pass(p[v] + first, grad_[var].data() + first, count, lr);
+        };
+        return run(prepare, update, a...).value;
+    }
 
     template <class F>
     void reduce_slice(std::size_t t, std::size_t n, F& f) {
