@@ -123,9 +123,13 @@ run_tests() {
     # (for its lines: `meson configure build-san "-Dcpp_args=-fno-sanitize-recover=all
     # -gline-tables-only"` and rebuild the test). Linked by lld: a third of the default
     # linker's time on its 110 ASan executables (bench/README.md, "Test-suite organisation,
-    # fifteenth pass").
+    # fifteenth pass"). -DCTGRAD_NO_FORCED_INLINE: its -O0 objects do not clone the kernels'
+    # always_inline helpers into every caller (tensor/matmul.hpp; the same loads and stores are
+    # checked; the kernel tests' objects 25-75 % faster to compile: bench/README.md, "Test-suite
+    # time, sixteenth pass").
     CXX=clang++ CXX_LD=lld configure build-san -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dbenchmarks=false -Doptimization=0 -Ddebug=false "-Dcpp_args=-fno-sanitize-recover=all"
+        -Dbenchmarks=false -Doptimization=0 -Ddebug=false \
+        "-Dcpp_args=-fno-sanitize-recover=all -DCTGRAD_NO_FORCED_INLINE"
     local status=0
     for dir in build build-san; do
         # Only what the tests need: the benchmark suites are not run here (./run.sh bench).

@@ -40,7 +40,9 @@
 #include <ctgrad/math/exp_log.hpp>
 #include <ctgrad/math/hyperbolic.hpp>
 
-#if defined(__GNUC__) || defined(__clang__)
+// Plain inline with -DCTGRAD_NO_FORCED_INLINE in a Clang -O0 build (tensor/matmul.hpp).
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    !(defined(CTGRAD_NO_FORCED_INLINE) && defined(__clang__) && !defined(__OPTIMIZE__))
 #define CTGRAD_VEC_INLINE inline __attribute__((always_inline))
 #else
 #define CTGRAD_VEC_INLINE inline

@@ -185,7 +185,12 @@ constexpr std::size_t even_block(std::size_t n, std::size_t cap) {
 }
 
 #if CTGRAD_CONV_DIRECT
+// Plain inline with -DCTGRAD_NO_FORCED_INLINE in a Clang -O0 build (tensor/matmul.hpp).
+#if defined(CTGRAD_NO_FORCED_INLINE) && defined(__clang__) && !defined(__OPTIMIZE__)
+#define CTGRAD_CONV_INLINE inline
+#else
 #define CTGRAD_CONV_INLINE [[gnu::always_inline]] inline
+#endif
 using kernels::detail::load;
 using kernels::detail::store;
 using kernels::detail::vec;

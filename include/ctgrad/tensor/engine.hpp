@@ -42,8 +42,10 @@
 
 /// Forces inlining of the engine's loops and their bodies (GCC, Clang): each is instantiated for
 /// one step, so inlining it costs no code, and the state of the loop (its invariants and
-/// accumulators) then lives in registers of the step's function.
-#if defined(__GNUC__) || defined(__clang__)
+/// accumulators) then lives in registers of the step's function. Not forced with
+/// -DCTGRAD_NO_FORCED_INLINE in a Clang -O0 build (tensor/matmul.hpp).
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    !(defined(CTGRAD_NO_FORCED_INLINE) && defined(__clang__) && !defined(__OPTIMIZE__))
 #define CTGRAD_ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define CTGRAD_ALWAYS_INLINE

@@ -205,7 +205,21 @@ template <class T>
 inline constexpr std::size_t lanes = lanes_on<T, isa::target>;
 
 #if CTGRAD_KERNELS_VECTOR_EXT
+/// -DCTGRAD_NO_FORCED_INLINE (Clang at -O0 only; ignored when optimising and by GCC): the
+/// kernels' helpers (this macro, CTGRAD_CONV_INLINE of tensor/conv_kernels.hpp) and the tensor
+/// engine's loops and math/vector.hpp's functions (CTGRAD_ALWAYS_INLINE, CTGRAD_VEC_INLINE) are
+/// plain `inline`. At -O0 nothing else inlines, so forced inlining clones every helper into
+/// every caller, once per instruction set: in the sanitizer build of run.sh (clang++ -O0,
+/// ASan+UBSan) that made clang's back end 3/4 of the kernel tests' compile time. Without it each
+/// helper is compiled once per template instance, at the baseline instruction set: the
+/// AVX2/AVX-512 copies then run the same loads, stores and index arithmetic (what the
+/// sanitizers check) but through the helpers' baseline instructions, so without FMA (rounding
+/// as on the target copy). Not for speed: optimised builds inline as before.
+#if defined(CTGRAD_NO_FORCED_INLINE) && defined(__clang__) && !defined(__OPTIMIZE__)
+#define CTGRAD_KERNELS_INLINE inline
+#else
 #define CTGRAD_KERNELS_INLINE [[gnu::always_inline]] inline
+#endif
 
 template <class T, std::size_t W>
 struct vector {
