@@ -383,35 +383,12 @@ struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
     /// number S) times the adjoint (a number, or a vector of lanes A), through Mask (for entry
     /// MJ), assigned when bit I of Assign is set (the first contribution to that adjoint), added
     /// otherwise; nothing when bit I of Active is clear (the argument carries no adjoint).
-    template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign>
-    [[gnu::always_inline]] static constexpr void contribute(const std::array<S, N>& v,
-                                                            std::array<A, N>& a, std::size_t j,
-                                                            const std::array<std::size_t, MA>& c) {
-        if constexpr (((Active >> I) & 1u) != 0) {
-            const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
-            // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
-            if constexpr (std::is_same_v<Mask, unmasked>) {
-                const A d = local;
-                if constexpr (((Assign >> I) & 1u) != 0) {
-                    a[c[I]] = d;
-                } else {
-                    a[c[I]] += d;
-                }
-            } else {
-                const A d = Mask::template apply<MJ>(local);
-                if constexpr (((Assign >> I) & 1u) != 0) {
-                    a[c[I]] = d;
-                } else {
-                    a[c[I]] += d;
-                }
-            }
-        }
-    }
-
-    /// The same over pointers (the pieces of a large plan: see forward_step::run_p).
-    template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign>
-    [[gnu::always_inline]] static constexpr void contribute_p(const S* v, A* a, std::size_t j,
-                                                              const std::size_t* c) {
+    /// V, D and C are the plan's std::arrays (a small plan) or pointers to their elements (the
+    /// pieces of a large plan: see forward_step::run_p); the statements are the same.
+    template <std::size_t MJ, std::size_t I, std::uint64_t Active, std::uint64_t Assign, class V,
+              class D, class C>
+    [[gnu::always_inline]] static constexpr void contribute(const V& v, D& a, std::size_t j,
+                                                            const C& c) {
         if constexpr (((Active >> I) & 1u) != 0) {
             const auto local = static_cast<S>(Op::partial(arg<I>, v[c[K]]..., v[j])) * a[j];
             // unmasked: no identity function instantiated (Mask::apply<J> is one per J)
@@ -449,7 +426,7 @@ struct reverse_step<op_step<Op, std::index_sequence<K...>>, Mask, S, A, N, MA> {
     [[gnu::always_inline]] static constexpr void run_p(const S* v, A* a, std::size_t j,
                                                        const std::size_t* c) {
         if constexpr (!locally_constant<Op>() && Pushes) {
-            (contribute_p<MJ, K, Active, Assign>(v, a, j, c), ...);
+            (contribute<MJ, K, Active, Assign>(v, a, j, c), ...);
         }
     }
 };
