@@ -255,13 +255,9 @@ public:
     /// sgd_step with `prepare(k)` first on shard k's thread (run).
     template <class P, class... A>
     scalar_type sgd_step_with(P&& prepare, scalar_type lr, const A&... a) {
-        return detail::expand_pack_refs(
-            [&](const auto&... c) {
-                return ctgrad::detail::expand_bundles(
-                    [&](const auto&... b) {
-                        return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
-                    },
-                    c...);
+        return detail::expand_step_arguments(
+            [&](const auto&... b) {
+                return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
             },
             a...);
     }

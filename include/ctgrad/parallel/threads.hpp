@@ -416,6 +416,17 @@ decltype(auto) expand_pack_refs(F&& f, const A& a, const R&... r) {
     }
 }
 
+/// The arguments of a step as its bound form takes them: each `std::ref(pack)` replaced by the
+/// pack's writable bindings (expand_pack_refs), then every bundle bound read-only by its
+/// bindings (expand_bundles); f is called with the flat list (data_parallel and input_split's
+/// sgd_step_with).
+template <class F, class... A>
+decltype(auto) expand_step_arguments(F&& f, const A&... a) {
+    return expand_pack_refs(
+        [&](const auto&... c) -> decltype(auto) { return ctgrad::detail::expand_bundles(f, c...); },
+        a...);
+}
+
 /// Whether some op of E writes variable v of its plan in its forward pass (the running
 /// estimates of batch_norm in training mode, dropout's step counter):
 /// tensor_ad::writes_state_of over the plan's entries.
@@ -778,13 +789,9 @@ public:
     /// sgd_step with `prepare(k)` first on shard k's thread (run).
     template <class P, class... A>
     scalar_type sgd_step_with(P&& prepare, scalar_type lr, const A&... a) {
-        return detail::expand_pack_refs(
-            [&](const auto&... c) {
-                return ctgrad::detail::expand_bundles(
-                    [&](const auto&... b) {
-                        return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
-                    },
-                    c...);
+        return detail::expand_step_arguments(
+            [&](const auto&... b) {
+                return sgd_bound(prepare, lr, std::index_sequence_for<V...>{}, b...);
             },
             a...);
     }
